@@ -1,0 +1,47 @@
+/**
+ * Errors the gateway reports to clients, as data.
+ *
+ * The domain throws `GatewayError`s; the GraphQL and WebSocket adapters turn them into
+ * `GraphQLError`s whose `extensions.code` is the `ErrorCode`. Anything else that escapes is
+ * unexpected: it is logged once and masked as `INTERNAL_SERVER_ERROR`.
+ */
+export enum ErrorCode {
+  /** The input breaks a model's rules; `extensions.field` and `extensions.allowedValues` say how. */
+  BAD_USER_INPUT = 'BAD_USER_INPUT',
+  UNAUTHENTICATED = 'UNAUTHENTICATED',
+  FORBIDDEN = 'FORBIDDEN',
+  /** Also what another owner's generation looks like: existence is never revealed. */
+  NOT_FOUND = 'NOT_FOUND',
+  /** Try again after `extensions.retryAfterSeconds`. */
+  RATE_LIMITED = 'RATE_LIMITED',
+  /** The idempotency key was used before with a different input. */
+  IDEMPOTENCY_CONFLICT = 'IDEMPOTENCY_CONFLICT',
+  /** The upstream refused the request (its 4xx reason, cleaned of secrets, is the message). */
+  UPSTREAM_REJECTED = 'UPSTREAM_REJECTED',
+  /** The upstream could not be reached or failed (5xx, timeout before sending, bad gateway). */
+  UPSTREAM_UNAVAILABLE = 'UPSTREAM_UNAVAILABLE',
+  INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
+}
+
+export class GatewayError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** Extra fields for `extensions` (field path, allowed values, retryAfterSeconds…). */
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'GatewayError';
+  }
+}
+
+export function badInput(field: string, message: string, allowedValues?: readonly unknown[]): GatewayError {
+  return new GatewayError(ErrorCode.BAD_USER_INPUT, message, {
+    field,
+    ...(allowedValues ? { allowedValues: [...allowedValues] } : {}),
+  });
+}
+
+export function notFound(what = 'Video generation'): GatewayError {
+  return new GatewayError(ErrorCode.NOT_FOUND, `${what} not found`);
+}

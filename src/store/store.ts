@@ -1,0 +1,104 @@
+import type { Generation, GenerationInput, GenerationState, GenerationStatus } from '../generations/types';
+
+export interface NewGeneration {
+  id: string;
+  owner: string;
+  input: GenerationInput;
+  inputHash: string;
+  idempotencyKey: string | null;
+  status: GenerationStatus;
+  createdAt: Date;
+  deadlineAt: Date;
+}
+
+/** Poller bookkeeping: not visible to clients, never bumps `version`. */
+export interface PollBookkeeping {
+  nextPollAt?: Date | null;
+  pollCount?: number;
+  pollFailures?: number;
+  /** Set both to null to release the lease. */
+  leaseOwner?: string | null;
+  leaseUntil?: Date | null;
+}
+
+export interface ListQuery {
+  owner: string;
+  /** Page size; the store returns at most this many rows. */
+  limit: number;
+  /** Keyset cursor: rows strictly older than this (createdAt desc, id desc). */
+  before?: { createdAt: Date; id: string };
+  statuses?: readonly GenerationStatus[];
+  models?: readonly string[];
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  owner: string;
+  /** SHA-256 (hex) of the key; the key itself is never stored. */
+  hash: string;
+  /** The first characters of the key, to recognise it in listings. */
+  prefix: string;
+  label: string | null;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+
+/**
+ * Where generations and API keys live. The embedded implementation (PGlite) and the PostgreSQL one
+ * run the same SQL. Every method is safe to call concurrently.
+ */
+export interface Store {
+  /** Opens the database and applies pending migrations. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
+
+  /**
+   * Inserts a generation with version 1 and one transition (its initial status).
+   * When (owner, idempotencyKey) already exists, nothing is inserted and the existing row is returned
+   * with `inserted: false`.
+   */
+  insertGeneration(g: NewGeneration): Promise<{ inserted: boolean; generation: Generation }>;
+  /** Generations with these ids that belong to `owner`, in no particular order. */
+  getGenerations(owner: string, ids: readonly string[]): Promise<Generation[]>;
+  /** Any owner's generation by id (for the poller and events). */
+  getGeneration(id: string): Promise<Generation | null>;
+  findByIdempotencyKey(owner: string, key: string): Promise<Generation | null>;
+  /** Newest first (createdAt desc, id desc). */
+  listGenerations(query: ListQuery): Promise<Generation[]>;
+  /**
+   * Applies a visible change if the row is still at `expectedVersion`: bumps version, sets updatedAt,
+   * and appends a transition when `status` changes. Bookkeeping fields may be set in the same write.
+   * Returns the updated row, or null when the version did not match (someone else changed it first).
+   */
+  updateGeneration(
+    id: string,
+    expectedVersion: number,
+    change: Partial<GenerationState>,
+    bookkeeping?: PollBookkeeping,
+    at?: Date,
+  ): Promise<Generation | null>;
+  /** Updates bookkeeping only while `leaseOwner` holds the lease. False when it does not. */
+  updateBookkeeping(id: string, leaseOwner: string, bookkeeping: PollBookkeeping): Promise<boolean>;
+  /**
+   * Claims up to `limit` in-flight generations that are due (`nextPollAt <= now`) and not leased by
+   * someone else (no lease, or an expired one), setting their lease to `leaseOwner` until
+   * `now + leaseMs`. Uses FOR UPDATE SKIP LOCKED so concurrent claimers never get the same row.
+   */
+  claimDueGenerations(leaseOwner: string, now: Date, leaseMs: number, limit: number): Promise<Generation[]>;
+  /** The earliest `nextPollAt` among in-flight generations, or null when none is scheduled. */
+  nextDueAt(): Promise<Date | null>;
+  /** Non-terminal generations whose create never returned an upstream id and were created before `before`. */
+  findStaleSubmissions(before: Date): Promise<Generation[]>;
+  /** Deletes a generation that never reached the upstream (a definite create rejection). */
+  deleteGeneration(id: string): Promise<void>;
+  /** Per-status counts across all owners (for metrics). */
+  countByStatus(): Promise<Record<string, number>>;
+
+  insertApiKey(key: ApiKeyRecord): Promise<void>;
+  findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null>;
+  listApiKeys(): Promise<ApiKeyRecord[]>;
+  /** Revokes by id or by prefix. Returns the number of keys revoked. */
+  revokeApiKey(idOrPrefix: string, at: Date): Promise<number>;
+}
