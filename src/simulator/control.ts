@@ -1,0 +1,168 @@
+/**
+ * The test-facing control surface: the same operations in-process (`simulator.control`) and over
+ * HTTP under `/__control/*`, so a gateway running in another process can be driven too.
+ */
+import type { Fault } from './faults';
+import { faultProblem } from './faults';
+import type { ForcedOutcome } from './jobs';
+
+export interface SimulatorCounts {
+  /** Requests that reached a create route (either path), including faulted, rejected and unauthorised ones. */
+  create: number;
+  /** Same, for poll routes. */
+  poll: number;
+  /** Polls per `generation_id` as sent (decoded). */
+  pollsById: Record<string, number>;
+  /** Creates per body `model` as sent (only when it was a string). */
+  createsByModel: Record<string, number>;
+}
+
+export interface SimulatedJob {
+  id: string;
+  model: string;
+  /** What a poll would report right now. */
+  status: string;
+}
+
+export interface SimulatorControl {
+  /** Adds a fault; returns its id (for `removeFault`). Throws `TypeError` on an invalid fault. */
+  injectFault(fault: Fault): string;
+  /** Removes one fault; false when it was already used up or never existed. */
+  removeFault(id: string): boolean;
+  clearFaults(): void;
+  /**
+   * From now on, polls of this job report `outcome`. `errorBody` replaces the default `error`
+   * object of the `'error'` outcome. Throws when the id is unknown.
+   */
+  forceOutcome(generationId: string, outcome: ForcedOutcome, errorBody?: unknown): void;
+  counts(): SimulatorCounts;
+  resetCounts(): void;
+  jobs(): SimulatedJob[];
+  /** Speeds up or slows down every job from now on, running ones included. Must be > 0. */
+  setTimeScale(timeScale: number): void;
+}
+
+export class RequestCounter {
+  private state: SimulatorCounts = emptyCounts();
+
+  create(model: unknown): void {
+    this.state.create += 1;
+    if (typeof model === 'string') bump(this.state.createsByModel, model);
+  }
+
+  poll(generationId: string | null): void {
+    this.state.poll += 1;
+    if (generationId) bump(this.state.pollsById, generationId);
+  }
+
+  snapshot(): SimulatorCounts {
+    return structuredClone(this.state);
+  }
+
+  reset(): void {
+    this.state = emptyCounts();
+  }
+}
+
+function emptyCounts(): SimulatorCounts {
+  // Null-prototype maps: ids and model names are client data and could be "__proto__".
+  return { create: 0, poll: 0, pollsById: Object.create(null), createsByModel: Object.create(null) };
+}
+
+function bump(map: Record<string, number>, key: string): void {
+  map[key] = (map[key] ?? 0) + 1;
+}
+
+export interface ControlReply {
+  status: number;
+  /** Undefined means no body (204). */
+  body?: unknown;
+  /** For 4xx replies: the envelope message. */
+  error?: string;
+}
+
+export const OUTCOME_NAMES = ['completed', 'error', 'completed_without_url', 'pending'] as const;
+
+/**
+ * Routes `/__control/*` (already authenticated) to `control`.
+ *
+ * POST   /__control/faults          body: Fault (`times: -1` = forever) → 201 {id}
+ * DELETE /__control/faults          → 204
+ * DELETE /__control/faults/:id      → 204, or 404
+ * POST   /__control/outcomes        body: {generationId, outcome, errorBody?} → 204, or 404
+ * GET    /__control/counts          → 200 SimulatorCounts
+ * DELETE /__control/counts          → 204
+ * GET    /__control/jobs            → 200 {jobs: SimulatedJob[]}
+ * PUT    /__control/time-scale      body: {timeScale} → 200 {timeScale}
+ */
+export function handleControl(control: SimulatorControl, method: string, path: string, body: unknown): ControlReply {
+  const route = `${method} ${path.replace(/\/+$/, '')}`;
+  const faultId = /^DELETE \/__control\/faults\/([^/]+)$/.exec(route)?.[1];
+  if (faultId !== undefined) {
+    return control.removeFault(decodeURIComponent(faultId)) ? { status: 204 } : notFound('Fault not found');
+  }
+  switch (route) {
+    case 'POST /__control/faults': {
+      const fault = fromWire(body);
+      const problem = faultProblem(fault);
+      if (problem) return invalid(problem);
+      return { status: 201, body: { id: control.injectFault(fault as Fault) } };
+    }
+    case 'DELETE /__control/faults':
+      control.clearFaults();
+      return { status: 204 };
+    case 'POST /__control/outcomes':
+      return forceOutcome(control, body);
+    case 'GET /__control/counts':
+      return { status: 200, body: control.counts() };
+    case 'DELETE /__control/counts':
+      control.resetCounts();
+      return { status: 204 };
+    case 'GET /__control/jobs':
+      return { status: 200, body: { jobs: control.jobs() } };
+    case 'PUT /__control/time-scale': {
+      const scale = (body as { timeScale?: unknown } | null)?.timeScale;
+      if (!isTimeScale(scale)) return invalid('timeScale must be a finite number > 0');
+      control.setTimeScale(scale);
+      return { status: 200, body: { timeScale: scale } };
+    }
+    default:
+      return notFound(`Cannot ${method} ${path}`);
+  }
+}
+
+function forceOutcome(control: SimulatorControl, body: unknown): ControlReply {
+  const b = (body ?? {}) as { generationId?: unknown; outcome?: unknown; errorBody?: unknown };
+  if (typeof b.generationId !== 'string') return invalid('generationId must be a string');
+  const o = b.outcome;
+  const valid =
+    (OUTCOME_NAMES as readonly unknown[]).includes(o) ||
+    (typeof o === 'object' && o !== null && typeof (o as { status?: unknown }).status === 'string');
+  if (!valid) return invalid(`outcome must be one of ${OUTCOME_NAMES.join(', ')} or {"status": "<raw status>"}`);
+  try {
+    control.forceOutcome(b.generationId, o as ForcedOutcome, b.errorBody);
+  } catch {
+    return notFound('Generation not found');
+  }
+  return { status: 204 };
+}
+
+/** JSON has no Infinity, so the wire spells "forever" as `times: -1`. */
+function fromWire(body: unknown): unknown {
+  if (typeof body === 'object' && body !== null && (body as { times?: unknown }).times === -1) {
+    return { ...body, times: Infinity };
+  }
+  return body;
+}
+
+export function isTimeScale(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value > 0;
+}
+
+function invalid(detail: string): ControlReply {
+  return { status: 400, error: `Body validation error!\n${detail}` };
+}
+
+function notFound(message: string): ControlReply {
+  return { status: 404, error: message };
+}

@@ -1,0 +1,340 @@
+/**
+ * A local stand-in for the AI/ML API's Google Veo endpoints (contract:
+ * `shared/upstream/aimlapi-video-contract.md`), used when no upstream key is configured, in tests
+ * and in benchmarks. It is a real HTTP server so the gateway's HTTP client, timeouts and retries
+ * are exercised exactly as in production.
+ */
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { RequestCounter, handleControl, isTimeScale, type SimulatorControl } from './control';
+import { envelope, sendError, sendJson, standardMessage } from './envelope';
+import { FaultRegistry, type FaultAction } from './faults';
+import { JobStore, type JobRecord } from './jobs';
+import { createRandom } from './random';
+import { validateCreateBody } from './validation';
+import { FILES_PREFIX, generationIdFromFilePath, sampleVideo, sendVideo, videoPath } from './video';
+
+export interface SimulatorOptions {
+  /** TCP port to listen on. Default 0 (the OS picks a free one; read it from `Simulator.url`). */
+  port?: number;
+  /** Interface to bind. Default `'127.0.0.1'`. */
+  host?: string;
+  /** The only Bearer token accepted (on the API and on `/__control/*`). Required, non-empty. */
+  apiKey: string;
+  /**
+   * Factor applied to every generation time (unitless, > 0). Default 1 (real-world times);
+   * 0.01 makes veo3's ~2 min take ~1.2 s. Changeable later with `control.setTimeScale`.
+   */
+  timeScale?: number;
+  /** HTTP status of a successful create: 201 (the legacy NestJS default) or 200 (newer docs). Default 201. */
+  createStatus?: 200 | 201;
+  /**
+   * Path of a JSON file holding the jobs; written after every change (coalesced per event-loop
+   * turn, atomically) and reloaded on start, so jobs outlive a restart. Default: none (memory only).
+   */
+  stateFile?: string;
+  /** Seed for timeline draws and ids, for repeatable runs. Default: none (crypto randomness). */
+  seed?: string | number;
+  /**
+   * Base URL put in front of `/files/<id>.mp4` in completed jobs' `video.url`, for when clients
+   * reach the simulator through another address (a container, a proxy). Default: `Simulator.url`.
+   */
+  publicUrl?: string;
+}
+
+export interface Simulator {
+  /** Where it listens, e.g. `http://127.0.0.1:4010` (no trailing slash). */
+  readonly url: string;
+  readonly control: SimulatorControl;
+  /** Stops listening, drops open connections (stalled ones included), cancels delays, writes the state file. */
+  close(): Promise<void>;
+}
+
+export const CREATE_PATH = '/v2/video/generations';
+export const LEGACY_PATH = '/v2/generate/video/google/generation';
+const CONTROL_PREFIX = '/__control/';
+/** Room for a few base64 data-URI images; the upstream's real limit is undocumented. */
+const MAX_BODY_BYTES = 50 * 1024 * 1024;
+
+/** What a route would answer, before faults decide whether and how it is delivered. */
+interface Answer {
+  status: number;
+  body: unknown;
+}
+
+export async function startSimulator(options: SimulatorOptions): Promise<Simulator> {
+  const opts = checkOptions(options);
+  const video = sampleVideo();
+  const store = new JobStore(createRandom(opts.seed), opts.timeScale, opts.stateFile);
+  const faults = new FaultRegistry();
+  const counter = new RequestCounter();
+  const delays = new Set<NodeJS.Timeout>();
+  let publicUrl = '';
+
+  const control: SimulatorControl = {
+    injectFault: (fault) => faults.add(fault),
+    removeFault: (id) => faults.remove(id),
+    clearFaults: () => faults.clear(),
+    forceOutcome(generationId, outcome, errorBody) {
+      if (!store.force(generationId, outcome, errorBody)) throw new Error(`Unknown generation id: ${generationId}`);
+    },
+    counts: () => counter.snapshot(),
+    resetCounts: () => counter.reset(),
+    jobs: () => store.all().map((job) => ({ id: job.id, model: job.model, status: store.status(job) })),
+    setTimeScale(timeScale) {
+      if (!isTimeScale(timeScale)) throw new RangeError('timeScale must be a finite number > 0');
+      store.setTimeScale(timeScale);
+    },
+  };
+
+  const pollBody = (job: JobRecord): Record<string, unknown> =>
+    store.pollBody(job, () => ({
+      url: `${publicUrl}${videoPath(job.id)}`,
+      content_type: 'video/mp4',
+      file_name: 'output.mp4',
+      file_size: video.length,
+    }));
+
+  function serveCreate(body: unknown, legacy: boolean): Answer {
+    const result = validateCreateBody(body, { legacyPath: legacy });
+    if (!result.ok) return errorAnswer(400, ['Body validation error!', ...result.issues].join('\n'));
+    const job = store.create(result.model, result.duration);
+    return { status: opts.createStatus, body: { id: job.id, status: 'queued', meta: { usage: { ...job.usage } } } };
+  }
+
+  function servePoll(generationId: string | null): Answer {
+    if (!generationId) return errorAnswer(400, 'Query validation error!\nRequired at "generation_id"');
+    const job = store.get(generationId);
+    return job ? { status: 200, body: pollBody(job) } : errorAnswer(404, 'Generation not found');
+  }
+
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        delays.delete(timer);
+        resolve();
+      }, ms);
+      delays.add(timer);
+    });
+  }
+
+  /** Delivers `serve()`'s answer, or what the fault turns it into. */
+  async function deliver(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    action: FaultAction | undefined,
+    serve: () => Answer,
+  ): Promise<void> {
+    const write = (answer: Answer, headers: Record<string, string> = {}): void => {
+      const body = isEnvelopeStub(answer.body) ? envelope(answer.status, answer.body.message, path) : answer.body;
+      sendJson(res, answer.status, body, headers);
+    };
+    switch (action?.kind) {
+      case undefined:
+        return write(serve());
+      case 'status': {
+        const body = action.body !== undefined ? action.body : envelope(action.status, standardMessage(action.status), path);
+        return sendJson(res, action.status, body, action.retryAfter !== undefined ? { 'retry-after': action.retryAfter } : {});
+      }
+      case 'delay':
+        await sleep(action.ms);
+        // The client may have given up meanwhile; the work still happens, as it would upstream.
+        return write(serve());
+      case 'stall':
+        // Nothing to schedule: the socket stays open until the client aborts or close() drops it.
+        return;
+      case 'html': {
+        const status = action.status ?? 502;
+        const title = `${status} ${STATUS_CODES[status] ?? 'Error'}`;
+        const html = `<html>\r\n<head><title>${title}</title></head>\r\n<body>\r\n<center><h1>${title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
+        res.writeHead(status, { 'content-type': 'text/html', 'content-length': Buffer.byteLength(html) });
+        res.end(html);
+        return;
+      }
+      case 'malformed': {
+        const status = action.status ?? 200;
+        const answer = status < 300 ? serve() : errorAnswer(status, standardMessage(status));
+        const full = JSON.stringify(isEnvelopeStub(answer.body) ? envelope(answer.status, answer.body.message, path) : answer.body);
+        const truncated = full.slice(0, Math.max(1, Math.floor(full.length / 2)));
+        res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(truncated) });
+        res.end(truncated);
+        return;
+      }
+      case 'dropAfterCreate':
+        serve();
+        req.socket.destroy();
+        return;
+      case 'drop':
+        req.socket.destroy();
+        return;
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://simulator.invalid');
+    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    const method = req.method ?? 'GET';
+
+    if (path.startsWith(FILES_PREFIX)) return serveFile(req, res, path);
+
+    const legacy = path === LEGACY_PATH;
+    if (path === CREATE_PATH || legacy) {
+      if (method === 'POST') {
+        const text = await readBody(req);
+        const body = text === null ? undefined : parseJson(text);
+        counter.create(isObject(body) ? body.model : undefined);
+        if (!authorized(req)) return sendError(res, 401, standardMessage(401), path);
+        if (text === null) return sendError(res, 413, standardMessage(413), path);
+        if (body === INVALID_JSON) return sendError(res, 400, 'Body validation error!\nMalformed JSON body', path);
+        const model = isObject(body) && typeof body.model === 'string' ? body.model : undefined;
+        const action = faults.take({ endpoint: 'create', model });
+        return deliver(req, res, path, action, () => serveCreate(body ?? {}, legacy));
+      }
+      if (method === 'GET') {
+        // URLSearchParams percent-decodes, so ids with ':' and '/' arrive intact when clients encode them.
+        // Ids are global: either path polls any job, whichever path created it.
+        const generationId = url.searchParams.get('generation_id');
+        counter.poll(generationId);
+        if (!authorized(req)) return sendError(res, 401, standardMessage(401), path);
+        const model = generationId ? store.get(generationId)?.model : undefined;
+        const action = faults.take({ endpoint: 'poll', model, generationId: generationId ?? undefined });
+        return deliver(req, res, path, action, () => servePoll(generationId));
+      }
+    }
+
+    if (path.startsWith(CONTROL_PREFIX)) {
+      const text = await readBody(req);
+      if (!authorized(req)) return sendError(res, 401, standardMessage(401), path);
+      const body = text === null ? INVALID_JSON : parseJson(text);
+      if (body === INVALID_JSON) return sendError(res, 400, 'Body validation error!\nMalformed JSON body', path);
+      const reply = handleControl(control, method, path, body);
+      if (reply.error !== undefined) return sendError(res, reply.status, reply.error, path);
+      if (reply.body === undefined) {
+        res.writeHead(reply.status).end();
+        return;
+      }
+      return sendJson(res, reply.status, reply.body);
+    }
+
+    sendError(res, 404, `Cannot ${method} ${path}`, path);
+  }
+
+  function serveFile(req: IncomingMessage, res: ServerResponse, path: string): void {
+    const id = generationIdFromFilePath(path);
+    const job = id === null ? undefined : store.get(id);
+    // Public, like the upstream's CDN links: a browser <video> sends no Authorization header.
+    if ((req.method === 'GET' || req.method === 'HEAD') && job && store.hasVideo(job)) return sendVideo(req, res, video);
+    sendError(res, 404, 'Not Found', path);
+  }
+
+  function authorized(req: IncomingMessage): boolean {
+    const match = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '');
+    return match?.[1]?.trim() === opts.apiKey;
+  }
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      // Never a stack trace or a secret on the wire: an opaque 500, like the upstream's.
+      if (!res.headersSent && !res.destroyed) sendError(res, 500, standardMessage(500), req.url?.split('?')[0] ?? '/');
+      else res.destroy();
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const listenUrl = `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`;
+  publicUrl = (opts.publicUrl ?? listenUrl).replace(/\/+$/, '');
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: listenUrl,
+    control,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        for (const timer of delays) clearTimeout(timer);
+        delays.clear();
+        server.close(() => {
+          store.flush();
+          resolve();
+        });
+        // Stalled and keep-alive sockets would otherwise hold close() open forever.
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
+
+interface EnvelopeStub {
+  __envelope: true;
+  message: string;
+}
+
+/** An error answer whose envelope (request id, timestamp, path) is minted when it is delivered. */
+function errorAnswer(status: number, message: string): Answer {
+  const stub: EnvelopeStub = { __envelope: true, message };
+  return { status, body: stub };
+}
+
+function isEnvelopeStub(value: unknown): value is EnvelopeStub {
+  return isObject(value) && value.__envelope === true;
+}
+
+const INVALID_JSON = Symbol('invalid JSON');
+
+function parseJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return INVALID_JSON;
+  }
+}
+
+/** The body as text, or null when it exceeds MAX_BODY_BYTES (the rest is drained, not buffered). */
+function readBody(req: IncomingMessage): Promise<string | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(size > MAX_BODY_BYTES ? null : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+interface CheckedOptions {
+  port: number;
+  host: string;
+  apiKey: string;
+  timeScale: number;
+  createStatus: 200 | 201;
+  stateFile?: string;
+  seed?: string | number;
+  publicUrl?: string;
+}
+
+function checkOptions(o: SimulatorOptions): CheckedOptions {
+  const port = o.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be an integer 0-65535, got ${port}`);
+  if (typeof o.apiKey !== 'string' || o.apiKey.trim() === '') throw new TypeError('apiKey must be a non-empty string');
+  const timeScale = o.timeScale ?? 1;
+  if (!isTimeScale(timeScale)) throw new RangeError(`timeScale must be a finite number > 0, got ${timeScale}`);
+  const createStatus = o.createStatus ?? 201;
+  if (createStatus !== 200 && createStatus !== 201) throw new RangeError(`createStatus must be 200 or 201, got ${createStatus}`);
+  if (o.publicUrl !== undefined) new URL(o.publicUrl); // throws on a malformed base
+  return { ...o, port, host: o.host ?? '127.0.0.1', timeScale, createStatus };
+}
