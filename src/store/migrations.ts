@@ -1,0 +1,71 @@
+/**
+ * Schema migrations, applied in array order and recorded by id in `schema_migrations`.
+ * Kept as TypeScript strings so a `tsc` build carries them without copying .sql files.
+ * Never edit an applied migration: append a new one.
+ */
+export interface Migration {
+  id: string;
+  sql: string;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    id: '0001_generations',
+    sql: `
+      CREATE TABLE generations (
+        id              text PRIMARY KEY,
+        owner           text NOT NULL,
+        model           text NOT NULL,
+        input           jsonb NOT NULL,
+        input_hash      text NOT NULL,
+        idempotency_key text NULL,
+        status          text NOT NULL,
+        upstream_id     text NULL,
+        upstream_status text NULL,
+        video           jsonb NULL,
+        error           jsonb NULL,
+        usage           jsonb NULL,
+        created_at      timestamptz NOT NULL,
+        updated_at      timestamptz NOT NULL,
+        completed_at    timestamptz NULL,
+        deadline_at     timestamptz NOT NULL,
+        version         int NOT NULL,
+        transitions     jsonb NOT NULL DEFAULT '[]'::jsonb,
+        next_poll_at    timestamptz NULL,
+        poll_count      int NOT NULL DEFAULT 0,
+        poll_failures   int NOT NULL DEFAULT 0,
+        lease_owner     text NULL,
+        lease_until     timestamptz NULL
+      );
+
+      CREATE UNIQUE INDEX generations_owner_idempotency_key
+        ON generations (owner, idempotency_key)
+        WHERE idempotency_key IS NOT NULL;
+
+      -- Keyset paging of an owner's list, newest first.
+      CREATE INDEX generations_owner_created
+        ON generations (owner, created_at DESC, id DESC);
+
+      -- The poller only ever looks for in-flight rows by due time; terminal rows stay out of the index.
+      CREATE INDEX generations_due
+        ON generations (next_poll_at)
+        WHERE status IN ('QUEUED', 'GENERATING');
+    `,
+  },
+  {
+    id: '0002_api_keys',
+    sql: `
+      CREATE TABLE api_keys (
+        id         text PRIMARY KEY,
+        owner      text NOT NULL,
+        hash       text NOT NULL UNIQUE,
+        prefix     text NOT NULL,
+        label      text NULL,
+        created_at timestamptz NOT NULL,
+        revoked_at timestamptz NULL
+      );
+
+      CREATE INDEX api_keys_prefix ON api_keys (prefix);
+    `,
+  },
+];

@@ -1,0 +1,53 @@
+import { mkdir } from 'node:fs/promises';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { SqlStore, type Row, type SqlDriver, type SqlSession } from './sql-store';
+import type { Store } from './store';
+
+export interface PgliteStoreOptions {
+  /** A folder for the database files (created if missing); undefined keeps everything in memory. */
+  dataDir?: string;
+}
+
+/** The embedded store: PostgreSQL compiled to WASM, in this process, with the same SQL as PostgreSQL. */
+export function createPgliteStore(options: PgliteStoreOptions = {}): Store {
+  return new SqlStore(() => openPglite(options.dataDir));
+}
+
+async function openPglite(dataDir: string | undefined): Promise<SqlDriver> {
+  if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
+  const db = await PGlite.create(dataDir === undefined ? {} : { dataDir });
+  return pgliteDriver(db);
+}
+
+/**
+ * PGlite has a single connection and queues every call; its `transaction()` holds that queue until
+ * the callback settles, so queries from elsewhere wait rather than land inside someone's transaction.
+ * Inside the callback only `tx` may be used: the outer handle would wait for the transaction forever.
+ */
+function pgliteDriver(db: PGlite): SqlDriver {
+  return {
+    ...session(db),
+    transaction: (fn) => db.transaction((tx) => fn(session(tx))),
+    close: () => db.close(),
+  };
+}
+
+function session(db: PGlite | Transaction): SqlSession {
+  return {
+    async query<T = Row>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+      const result = await db.query<T>(sql, params?.map(toWire));
+      return result.rows;
+    },
+    async exec(sql: string): Promise<void> {
+      await db.exec(sql);
+    },
+  };
+}
+
+/**
+ * Dates go as ISO text (the SQL casts or infers timestamptz): PGlite only recognises a Date made in its
+ * own realm, and under jest the caller's Dates come from the test sandbox.
+ */
+function toWire(value: unknown): unknown {
+  return value instanceof Date ? value.toISOString() : value;
+}

@@ -1,0 +1,341 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GenerationStatus, type Generation } from '../../../src/generations/types';
+import { createPgliteStore } from '../../../src/store/pglite-store';
+import type { NewGeneration, Store } from '../../../src/store/store';
+
+const T0 = new Date('2025-01-01T00:00:00.000Z');
+const at = (seconds: number): Date => new Date(T0.getTime() + seconds * 1000);
+
+let counter = 0;
+function newGeneration(overrides: Partial<NewGeneration> = {}): NewGeneration {
+  counter += 1;
+  return {
+    id: `gen-${String(counter).padStart(4, '0')}`,
+    owner: 'alice',
+    input: { model: 'google/veo3', prompt: 'a cat', durationSeconds: 8 },
+    inputHash: 'hash',
+    idempotencyKey: null,
+    status: GenerationStatus.QUEUED,
+    createdAt: at(counter),
+    deadlineAt: at(counter + 600),
+    ...overrides,
+  };
+}
+
+/** An in-flight generation that the poller should look at from `dueAt`. */
+async function insertDue(store: Store, dueAt: Date, overrides: Partial<NewGeneration> = {}): Promise<Generation> {
+  const { generation } = await store.insertGeneration(newGeneration(overrides));
+  const updated = await store.updateGeneration(generation.id, 1, { upstreamId: `up-${generation.id}` }, { nextPollAt: dueAt });
+  return updated!;
+}
+
+describe('SqlStore on PGlite', () => {
+  let store: Store;
+
+  beforeEach(async () => {
+    store = createPgliteStore({});
+    await store.start();
+  });
+
+  afterEach(async () => {
+    await store.stop();
+  });
+
+  it('answers ping', async () => {
+    await expect(store.ping()).resolves.toBeUndefined();
+  });
+
+  it('inserts and reads a generation, scoped to its owner', async () => {
+    const g = newGeneration({ idempotencyKey: 'k1' });
+    const { inserted, generation } = await store.insertGeneration(g);
+    expect(inserted).toBe(true);
+    expect(generation).toMatchObject({
+      id: g.id,
+      owner: 'alice',
+      input: g.input,
+      inputHash: 'hash',
+      idempotencyKey: 'k1',
+      status: GenerationStatus.QUEUED,
+      upstreamId: null,
+      upstreamStatus: null,
+      video: null,
+      error: null,
+      usage: null,
+      completedAt: null,
+      version: 1,
+      nextPollAt: null,
+      pollCount: 0,
+      pollFailures: 0,
+      leaseOwner: null,
+      leaseUntil: null,
+    });
+    expect(generation.createdAt).toEqual(g.createdAt);
+    expect(generation.updatedAt).toEqual(g.createdAt);
+    expect(generation.deadlineAt).toEqual(g.deadlineAt);
+    expect(generation.transitions).toEqual([{ status: GenerationStatus.QUEUED, upstreamStatus: null, at: g.createdAt }]);
+
+    expect(await store.getGeneration(g.id)).toEqual(generation);
+    expect(await store.getGenerations('alice', [g.id, 'missing'])).toEqual([generation]);
+    expect(await store.getGenerations('bob', [g.id])).toEqual([]);
+    expect(await store.getGenerations('alice', [])).toEqual([]);
+    expect(await store.getGeneration('missing')).toBeNull();
+    expect(await store.findByIdempotencyKey('alice', 'k1')).toEqual(generation);
+    expect(await store.findByIdempotencyKey('bob', 'k1')).toBeNull();
+  });
+
+  it('returns the existing row for a repeated idempotency key, even under concurrent inserts', async () => {
+    const attempts = Array.from({ length: 5 }, () => newGeneration({ idempotencyKey: 'same' }));
+    const results = await Promise.all(attempts.map((g) => store.insertGeneration(g)));
+    const inserted = results.filter((r) => r.inserted);
+    expect(inserted).toHaveLength(1);
+    for (const r of results) expect(r.generation.id).toBe(inserted[0]!.generation.id);
+
+    // The same key under another owner is a different generation.
+    const other = await store.insertGeneration(newGeneration({ owner: 'bob', idempotencyKey: 'same' }));
+    expect(other.inserted).toBe(true);
+    // Null keys never collide.
+    expect((await store.insertGeneration(newGeneration())).inserted).toBe(true);
+    expect((await store.insertGeneration(newGeneration())).inserted).toBe(true);
+  });
+
+  it('lists newest first with keyset paging and filters', async () => {
+    const created: Generation[] = [];
+    for (let i = 0; i < 5; i++) {
+      const model = i % 2 === 0 ? 'google/veo3' : 'veo2';
+      created.push((await store.insertGeneration(newGeneration({ input: { model, prompt: `p${i}` } }))).generation);
+    }
+    // Same createdAt as the newest: the id breaks the tie.
+    const twin = (
+      await store.insertGeneration(newGeneration({ createdAt: created[4]!.createdAt, input: { model: 'veo2', prompt: 't' } }))
+    ).generation;
+    await store.insertGeneration(newGeneration({ owner: 'bob' }));
+    await store.updateGeneration(created[1]!.id, 1, { status: GenerationStatus.COMPLETED });
+
+    const newestFirst = [twin, ...created.slice().reverse()].map((g) => g.id);
+    const page1 = await store.listGenerations({ owner: 'alice', limit: 4 });
+    expect(page1.map((g) => g.id)).toEqual(newestFirst.slice(0, 4));
+    const last = page1[page1.length - 1]!;
+    const page2 = await store.listGenerations({ owner: 'alice', limit: 4, before: { createdAt: last.createdAt, id: last.id } });
+    expect(page2.map((g) => g.id)).toEqual(newestFirst.slice(4));
+
+    const veo2 = await store.listGenerations({ owner: 'alice', limit: 10, models: ['veo2'] });
+    expect(veo2.map((g) => g.id)).toEqual([twin.id, created[3]!.id, created[1]!.id]);
+    const completed = await store.listGenerations({ owner: 'alice', limit: 10, statuses: [GenerationStatus.COMPLETED] });
+    expect(completed.map((g) => g.id)).toEqual([created[1]!.id]);
+    const queuedVeo2 = await store.listGenerations({
+      owner: 'alice',
+      limit: 10,
+      statuses: [GenerationStatus.QUEUED],
+      models: ['veo2'],
+    });
+    expect(queuedVeo2.map((g) => g.id)).toEqual([twin.id, created[3]!.id]);
+  });
+
+  it('updates only at the expected version, bumping it by one and recording status transitions', async () => {
+    const { generation } = await store.insertGeneration(newGeneration());
+
+    const v2 = await store.updateGeneration(
+      generation.id,
+      1,
+      { upstreamId: 'up-1', upstreamStatus: 'queued' },
+      { nextPollAt: at(100), pollCount: 1 },
+      at(50),
+    );
+    expect(v2).toMatchObject({ version: 2, upstreamId: 'up-1', upstreamStatus: 'queued', nextPollAt: at(100), pollCount: 1 });
+    expect(v2!.updatedAt).toEqual(at(50));
+    expect(v2!.transitions).toHaveLength(1);
+
+    // Stale version: nothing changes.
+    expect(await store.updateGeneration(generation.id, 1, { status: GenerationStatus.FAILED })).toBeNull();
+    expect((await store.getGeneration(generation.id))!.version).toBe(2);
+
+    const v3 = await store.updateGeneration(
+      generation.id,
+      2,
+      { status: GenerationStatus.GENERATING, upstreamStatus: 'generating' },
+      undefined,
+      at(60),
+    );
+    expect(v3!.version).toBe(3);
+    expect(v3!.transitions).toEqual([
+      { status: GenerationStatus.QUEUED, upstreamStatus: null, at: generation.createdAt },
+      { status: GenerationStatus.GENERATING, upstreamStatus: 'generating', at: at(60) },
+    ]);
+
+    // The same status again is a change of other fields, not a transition.
+    const v4 = await store.updateGeneration(generation.id, 3, { status: GenerationStatus.GENERATING, usage: { credits: 1, usd: null } });
+    expect(v4!.version).toBe(4);
+    expect(v4!.transitions).toHaveLength(2);
+    expect(v4!.usage).toEqual({ credits: 1, usd: null });
+
+    // Without an upstream status in the change, the transition carries the current one.
+    const video = { url: 'https://cdn/x.mp4', contentType: 'video/mp4', fileName: null, sizeBytes: 10 };
+    const v5 = await store.updateGeneration(
+      generation.id,
+      4,
+      { status: GenerationStatus.COMPLETED, video, completedAt: at(70), usage: undefined },
+      { nextPollAt: null, leaseOwner: null, leaseUntil: null },
+      at(70),
+    );
+    expect(v5).toMatchObject({ version: 5, status: GenerationStatus.COMPLETED, video, completedAt: at(70), nextPollAt: null });
+    expect(v5!.usage).toEqual({ credits: 1, usd: null });
+    expect(v5!.transitions[2]).toEqual({ status: GenerationStatus.COMPLETED, upstreamStatus: 'generating', at: at(70) });
+
+    // null clears.
+    const v6 = await store.updateGeneration(generation.id, 5, { video: null, error: { code: 'NO_VIDEO' as never, message: 'm', upstream: { a: [1] } } });
+    expect(v6).toMatchObject({ version: 6, video: null, error: { code: 'NO_VIDEO', message: 'm', upstream: { a: [1] } } });
+    expect(await store.getGeneration(generation.id)).toEqual(v6);
+  });
+
+  it('updates bookkeeping only for the lease holder, without bumping the version', async () => {
+    const g = await insertDue(store, at(0));
+    const [claimed] = await store.claimDueGenerations('poller-a', at(1), 30_000, 10);
+    expect(claimed!.id).toBe(g.id);
+
+    expect(await store.updateBookkeeping(g.id, 'poller-b', { nextPollAt: at(99) })).toBe(false);
+    expect(await store.updateBookkeeping(g.id, 'poller-a', { nextPollAt: at(20), pollFailures: 2 })).toBe(true);
+    const after = (await store.getGeneration(g.id))!;
+    expect(after).toMatchObject({ nextPollAt: at(20), pollFailures: 2, version: g.version, leaseOwner: 'poller-a' });
+
+    // Releasing the lease ends it.
+    expect(await store.updateBookkeeping(g.id, 'poller-a', { leaseOwner: null, leaseUntil: null })).toBe(true);
+    expect(await store.updateBookkeeping(g.id, 'poller-a', { pollCount: 5 })).toBe(false);
+    expect(await store.updateBookkeeping('missing', 'poller-a', {})).toBe(false);
+  });
+
+  it('claims only due, in-flight, unleased rows, and never the same row twice', async () => {
+    const due1 = await insertDue(store, at(0));
+    const due2 = await insertDue(store, at(5));
+    const due3 = await insertDue(store, at(3));
+    await insertDue(store, at(100)); // not yet due
+    await store.insertGeneration(newGeneration()); // no nextPollAt: still submitting
+    const done = await insertDue(store, at(0));
+    await store.updateGeneration(done.id, done.version, { status: GenerationStatus.COMPLETED });
+
+    const [a, b] = await Promise.all([
+      store.claimDueGenerations('poller-a', at(10), 30_000, 2),
+      store.claimDueGenerations('poller-b', at(10), 30_000, 2),
+    ]);
+    const ids = [...a!, ...b!].map((g) => g.id);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.sort()).toEqual([due1.id, due2.id, due3.id].sort());
+    for (const g of a!) expect(g).toMatchObject({ leaseOwner: 'poller-a', leaseUntil: at(40) });
+    for (const g of b!) expect(g).toMatchObject({ leaseOwner: 'poller-b', leaseUntil: at(40) });
+    // Most overdue first within a claim.
+    const first = a!.length === 2 ? a! : b!;
+    expect(first[0]!.nextPollAt!.getTime()).toBeLessThanOrEqual(first[1]!.nextPollAt!.getTime());
+
+    // Leased rows are not claimed again while the lease lasts...
+    expect(await store.claimDueGenerations('poller-c', at(20), 30_000, 10)).toEqual([]);
+    // ...and are taken over once it has expired.
+    const takenOver = await store.claimDueGenerations('poller-c', at(41), 30_000, 10);
+    expect(takenOver.map((g) => g.id).sort()).toEqual([due1.id, due2.id, due3.id].sort());
+    expect(takenOver.every((g) => g.leaseOwner === 'poller-c')).toBe(true);
+    // The old holder has lost it.
+    expect(await store.updateBookkeeping(due1.id, 'poller-a', { pollCount: 9 })).toBe(false);
+    expect(await store.claimDueGenerations('poller-d', at(41), 30_000, 0)).toEqual([]);
+  });
+
+  it('reports the next due time among in-flight rows', async () => {
+    expect(await store.nextDueAt()).toBeNull();
+    const early = await insertDue(store, at(30));
+    await insertDue(store, at(50));
+    expect(await store.nextDueAt()).toEqual(at(30));
+    await store.updateGeneration(early.id, early.version, { status: GenerationStatus.CANCELLED });
+    expect(await store.nextDueAt()).toEqual(at(50));
+  });
+
+  it('finds stale submissions and deletes generations', async () => {
+    const stale = (await store.insertGeneration(newGeneration({ createdAt: at(-100) }))).generation;
+    const staleGenerating = (await store.insertGeneration(newGeneration({ createdAt: at(-90) }))).generation;
+    await store.updateGeneration(staleGenerating.id, 1, { status: GenerationStatus.GENERATING });
+    await store.insertGeneration(newGeneration({ createdAt: at(1000) })); // too recent
+    await insertDue(store, at(0), { createdAt: at(-80) }); // has an upstream id
+    const failed = (await store.insertGeneration(newGeneration({ createdAt: at(-70) }))).generation;
+    await store.updateGeneration(failed.id, 1, { status: GenerationStatus.FAILED });
+
+    const found = await store.findStaleSubmissions(at(0));
+    expect(found.map((g) => g.id)).toEqual([stale.id, staleGenerating.id]);
+
+    await store.deleteGeneration(stale.id);
+    expect(await store.getGeneration(stale.id)).toBeNull();
+    await expect(store.deleteGeneration('missing')).resolves.toBeUndefined();
+  });
+
+  it('counts generations by status', async () => {
+    await store.insertGeneration(newGeneration());
+    await store.insertGeneration(newGeneration({ owner: 'bob' }));
+    const g = (await store.insertGeneration(newGeneration())).generation;
+    await store.updateGeneration(g.id, 1, { status: GenerationStatus.FAILED });
+    expect(await store.countByStatus()).toEqual({
+      QUEUED: 2,
+      GENERATING: 0,
+      COMPLETED: 0,
+      FAILED: 1,
+      CANCELLED: 0,
+      TIMED_OUT: 0,
+    });
+  });
+
+  it('stores, finds, lists and revokes API keys', async () => {
+    const k1 = { id: 'key-1', owner: 'alice', hash: 'h1', prefix: 'vk_aaaa', label: 'laptop', createdAt: at(1), revokedAt: null };
+    const k2 = { id: 'key-2', owner: 'bob', hash: 'h2', prefix: 'vk_bbbb', label: null, createdAt: at(2), revokedAt: null };
+    await store.insertApiKey(k1);
+    await store.insertApiKey(k2);
+    await expect(store.insertApiKey({ ...k2, id: 'key-3' })).rejects.toThrow(); // hash is unique
+
+    expect(await store.findApiKeyByHash('h1')).toEqual(k1);
+    expect(await store.findApiKeyByHash('nope')).toBeNull();
+    expect(await store.listApiKeys()).toEqual([k1, k2]);
+
+    expect(await store.revokeApiKey('key-1', at(10))).toBe(1);
+    expect(await store.revokeApiKey('key-1', at(11))).toBe(0); // already revoked: keeps its time
+    expect(await store.revokeApiKey('vk_bbbb', at(12))).toBe(1);
+    expect(await store.revokeApiKey('unknown', at(13))).toBe(0);
+    expect(await store.listApiKeys()).toEqual([
+      { ...k1, revokedAt: at(10) },
+      { ...k2, revokedAt: at(12) },
+    ]);
+  });
+});
+
+describe('PGlite store lifecycle', () => {
+  it('refuses calls before start', async () => {
+    const unstarted = createPgliteStore({});
+    await expect(unstarted.ping()).rejects.toThrow('not started');
+  });
+});
+
+describe('PGlite store on disk', () => {
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'store-test-'));
+  });
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('applies migrations once and keeps data across stop and start', async () => {
+    const dataDir = join(dir, 'nested', 'db'); // created when missing
+    const first = createPgliteStore({ dataDir });
+    await first.start();
+    const { generation } = await first.insertGeneration(newGeneration({ idempotencyKey: 'persist' }));
+    await first.insertApiKey({ id: 'k', owner: 'alice', hash: 'hh', prefix: 'p', label: null, createdAt: at(0), revokedAt: null });
+    await first.stop();
+
+    const second = createPgliteStore({ dataDir });
+    await second.start();
+    expect(await second.getGeneration(generation.id)).toEqual(generation);
+    expect(await second.findApiKeyByHash('hh')).not.toBeNull();
+    await second.stop();
+
+    // The same store object can be started again after a stop.
+    await second.start();
+    await second.ping();
+    await second.stop();
+  });
+});
