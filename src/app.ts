@@ -1,0 +1,228 @@
+/**
+ * The composition root: builds every part from the configuration, starts them in order, and
+ * stops them in reverse. Nothing else wires parts together.
+ */
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import type { DestinationStream, Logger } from 'pino';
+import { bearerToken, ensureDevelopmentKey, ownerOfKey } from './auth/api-keys';
+import type { Config } from './config';
+import { GenerationEvents } from './generations/events';
+import { Poller } from './generations/poller';
+import { GenerationService } from './generations/service';
+import { PollSchedule } from './generations/timing';
+import { UpstreamBackoff } from './generations/upstream-backoff';
+import { createContext, type GraphQLContext } from './graphql/context';
+import { apolloDocumentProtection } from './graphql/document-limits';
+import { createErrorFormatter } from './graphql/errors';
+import { buildGatewaySchema } from './graphql/schema';
+import { createLogger } from './logger';
+import { createHttpHandler } from './server/http';
+import { Metrics } from './server/metrics';
+import { attachWebSocketServer } from './server/websocket';
+import { startSimulator, type Simulator } from './simulator/server';
+import { createStore } from './store/create-store';
+import type { Store } from './store/store';
+import { createUpstreamClient } from './upstream/client';
+
+export interface AppOptions {
+  /** Where log lines go. Default: stdout. */
+  logDestination?: DestinationStream;
+}
+
+export interface App {
+  /** GraphQL over HTTP, e.g. `http://127.0.0.1:4000/graphql`. */
+  readonly url: string;
+  /** GraphQL over WebSocket (graphql-ws), same path. */
+  readonly wsUrl: string;
+  readonly config: Config;
+  readonly log: Logger;
+  readonly store: Store;
+  readonly service: GenerationService;
+  readonly poller: Poller;
+  readonly metrics: Metrics;
+  /** The in-process simulator, when no upstream key is configured. */
+  readonly simulator: Simulator | null;
+  /** A development key created at this start (empty key store, not production), else null. */
+  readonly devApiKey: string | null;
+  /** Drains HTTP, closes WebSockets with 1001, stops the poller and closes the store. */
+  stop(): Promise<void>;
+}
+
+export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
+  const secrets = config.upstream ? [config.upstream.apiKey] : [];
+  const log = createLogger(config.logLevel, secrets, options.logDestination);
+
+  const store = createStore(config);
+  await store.start();
+  const devApiKey = config.devApiKey ? await ensureDevelopmentKey(store) : null;
+
+  let simulator: Simulator | null = null;
+  let upstreamTarget = config.upstream;
+  if (!upstreamTarget) {
+    const apiKey = randomBytes(18).toString('base64url');
+    simulator = await startSimulator({
+      port: config.simulator.port,
+      host: '127.0.0.1',
+      apiKey,
+      timeScale: config.simulator.timeScale,
+      stateFile: config.dataDir ? path.join(config.dataDir, 'simulator-jobs.json') : undefined,
+    });
+    upstreamTarget = { apiKey, baseUrl: simulator.url, legacyPaths: false };
+  }
+
+  const metrics = new Metrics(store);
+  const upstream = createUpstreamClient({
+    baseUrl: upstreamTarget.baseUrl,
+    apiKey: upstreamTarget.apiKey,
+    legacyPaths: upstreamTarget.legacyPaths,
+    createHeadersTimeoutMs: config.upstreamTimeouts.createMs,
+    headersTimeoutMs: config.upstreamTimeouts.pollMs,
+    bodyTimeoutMs: config.upstreamTimeouts.pollMs,
+    observer: metrics.upstreamCall,
+  });
+
+  const events = new GenerationEvents();
+  const schedule = new PollSchedule({
+    timeScale: config.timeScale,
+    minIntervalMs: config.poll.minIntervalMs,
+    maxIntervalMs: config.poll.maxIntervalMs,
+  });
+  const backoff = new UpstreamBackoff();
+  const poller = new Poller({
+    store,
+    upstream,
+    events,
+    schedule,
+    backoff,
+    log: log.child({ component: 'poller' }),
+    concurrency: config.poll.concurrency,
+    leaseMs: config.poll.leaseMs,
+    idleMs: Math.min(1_000, Math.max(20, config.poll.minIntervalMs * config.timeScale)),
+    staleSubmissionMs: config.upstreamTimeouts.createMs * 2,
+    onPoll: metrics.poll,
+  });
+  const service = new GenerationService({
+    store,
+    upstream,
+    events,
+    schedule,
+    backoff,
+    log: log.child({ component: 'generations' }),
+    deadlineMs: config.deadlineMs * config.timeScale,
+    onScheduled: () => poller.wake(),
+  });
+
+  const schema = await buildGatewaySchema(events);
+  const formatError = createErrorFormatter(log);
+  const httpServer: Server = createServer();
+  const protection = apolloDocumentProtection();
+  const context = (owner: string | null, requestId: string, requestLog: Logger, withLoader: boolean): GraphQLContext =>
+    createContext(service, owner, requestId, requestLog, withLoader);
+
+  const ws = attachWebSocketServer({
+    httpServer,
+    schema,
+    path: config.http.graphqlPath,
+    authenticate: async (params) => {
+      const key = bearerToken(params?.authorization ?? params?.Authorization) ?? (typeof params?.apiKey === 'string' ? params.apiKey : null);
+      return key ? ownerOfKey(store, key) : null;
+    },
+    context: (owner, requestId, requestLog) => context(owner, requestId, requestLog, false),
+    introspection: config.introspection,
+    formatError,
+    metrics,
+    log: log.child({ component: 'websocket' }),
+  });
+
+  const apollo = new ApolloServer<GraphQLContext>({
+    schema,
+    introspection: config.introspection,
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    includeStacktraceInErrorResponses: false,
+    hideSchemaDetailsFromClientErrors: true,
+    stopOnTerminationSignals: false,
+    formatError,
+    logger: log.child({ component: 'apollo' }),
+    validationRules: protection.validationRules,
+    plugins: [
+      ...protection.plugins,
+      ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceMs }),
+      { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
+    ],
+  });
+  await apollo.start();
+
+  httpServer.on(
+    'request',
+    createHttpHandler({
+      apollo,
+      graphqlPath: config.http.graphqlPath,
+      maxBodyBytes: config.http.maxBodyBytes,
+      authenticate: async (authorization) => {
+        if (authorization === undefined) return null;
+        const key = bearerToken(authorization);
+        return (key && (await ownerOfKey(store, key))) || 'invalid';
+      },
+      context: (owner, requestId, requestLog) => context(owner, requestId, requestLog, true),
+      readiness: async () => {
+        const checks: Record<string, string> = {};
+        try {
+          await store.ping();
+          checks.store = 'ok';
+        } catch {
+          checks.store = 'unavailable';
+        }
+        checks.poller = poller.running ? 'ok' : 'stopped';
+        const pause = backoff.remainingMs();
+        checks.upstream = pause > 0 ? `backing off ${Math.ceil(pause / 1000)}s` : 'ok';
+        return { ready: checks.store === 'ok' && checks.poller === 'ok', checks };
+      },
+      metrics,
+      log,
+    }),
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.host, () => {
+      httpServer.off('error', reject);
+      resolve();
+    });
+  });
+  poller.start();
+
+  const { port } = httpServer.address() as AddressInfo;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const base = `${host}:${port}${config.http.graphqlPath}`;
+
+  let stopping: Promise<void> | null = null;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await apollo.stop(); // drains HTTP and closes WebSockets with 1001
+      await poller.stop();
+      await upstream.close();
+      await simulator?.close();
+      await store.stop();
+    })());
+
+  return {
+    url: `http://${base}`,
+    wsUrl: `ws://${base}`,
+    config,
+    log,
+    store,
+    service,
+    poller,
+    metrics,
+    simulator,
+    devApiKey,
+    stop,
+  };
+}

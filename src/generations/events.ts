@@ -1,0 +1,95 @@
+/**
+ * Generation change events: one topic per generation and one per owner.
+ *
+ * Publishing goes through type-graphql's pubsub (`@graphql-yoga/subscription`) over an
+ * EventTarget, so a Redis-backed EventTarget can replace the in-process one when scaled out.
+ * Pub/sub may drop messages; subscribers are made whole by the snapshot-then-versions rule in
+ * `watchGeneration`, not by trusting delivery.
+ */
+import { setMaxListeners } from 'node:events';
+import { createPubSub, Repeater, SlidingBuffer } from '@graphql-yoga/subscription';
+import { isTerminal, type Generation, type GenerationStatus } from './types';
+
+export const Topic = {
+  generation: 'GENERATION',
+  owner: 'OWNER',
+} as const;
+
+type Channels = {
+  [Topic.generation]: [id: string, payload: Generation];
+  [Topic.owner]: [owner: string, payload: Generation];
+};
+
+/**
+ * Events a slow subscriber may have unread before the oldest are dropped. Dropping is safe: each
+ * event carries the whole generation, so the newest one supersedes what was lost. The default
+ * repeater buffer would throw past 1024 and kill the process.
+ */
+const SUBSCRIBER_BUFFER = 64;
+
+export class GenerationEvents {
+  readonly target: EventTarget;
+  readonly pubSub;
+
+  constructor(target: EventTarget = new EventTarget()) {
+    this.target = target;
+    // Many clients may watch one generation; the default cap of 10 listeners would only warn.
+    setMaxListeners(0, target);
+    this.pubSub = createPubSub<Channels>({ eventTarget: target });
+  }
+
+  publish(generation: Generation): void {
+    this.pubSub.publish(Topic.generation, generation.id, generation);
+    this.pubSub.publish(Topic.owner, generation.owner, generation);
+  }
+
+  /**
+   * The generation's current state, then every later version in order, ending after a terminal one.
+   * It listens before it reads the snapshot, so a change landing in between is neither lost nor
+   * doubled: anything at or below the last emitted version is skipped.
+   */
+  watchGeneration(owner: string, id: string, load: () => Promise<Generation | null>): AsyncIterableIterator<Generation> {
+    const topic = `${Topic.generation}:${id}`;
+    const target = this.target;
+    return new Repeater<Generation>(async (push, stop) => {
+      let lastVersion = 0;
+      let early: Generation[] | null = [];
+      const emit = (g: Generation) => {
+        if (g.owner !== owner || g.version <= lastVersion) return;
+        lastVersion = g.version;
+        void push(g);
+        if (isTerminal(g.status)) stop();
+      };
+      const listener = (event: Event) => {
+        const g = (event as CustomEvent<Generation>).detail;
+        if (early) early.push(g);
+        else emit(g);
+      };
+      target.addEventListener(topic, listener);
+      void stop.then(() => target.removeEventListener(topic, listener));
+
+      const snapshot = await load();
+      if (snapshot) emit(snapshot);
+      const queued = early.sort((a, b) => a.version - b.version);
+      early = null;
+      queued.forEach(emit);
+      if (!snapshot) stop();
+      await stop;
+    }, new SlidingBuffer(SUBSCRIBER_BUFFER));
+  }
+
+  /** Every change to the owner's generations from now on, optionally only those with given statuses. */
+  watchOwner(owner: string, statuses?: readonly GenerationStatus[]): AsyncIterableIterator<Generation> {
+    const topic = `${Topic.owner}:${owner}`;
+    const target = this.target;
+    return new Repeater<Generation>(async (push, stop) => {
+      const listener = (event: Event) => {
+        const g = (event as CustomEvent<Generation>).detail;
+        if (g.owner === owner && (!statuses?.length || statuses.includes(g.status))) void push(g);
+      };
+      target.addEventListener(topic, listener);
+      await stop;
+      target.removeEventListener(topic, listener);
+    }, new SlidingBuffer(SUBSCRIBER_BUFFER));
+  }
+}

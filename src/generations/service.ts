@@ -1,0 +1,305 @@
+/**
+ * The domain's front door: create, cancel and read generations for an owner.
+ * Transport-free: the GraphQL resolvers and the tests call it the same way.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { ErrorCode, GatewayError, notFound } from '../errors';
+import type { Store } from '../store/store';
+import { findModel, type ModelSpec } from '../upstream/models';
+import { UpstreamError, UpstreamFailure, type UpstreamClient, type UpstreamJob } from '../upstream/types';
+import type { GenerationEvents } from './events';
+import { mapUpstreamStatus } from './status-mapping';
+import type { PollSchedule } from './timing';
+import {
+  GenerationErrorCode,
+  GenerationStatus,
+  isTerminal,
+  type Generation,
+  type GenerationInput,
+  type GenerationState,
+} from './types';
+import type { UpstreamBackoff } from './upstream-backoff';
+import { checkIdempotencyKey, validateInput } from './validation';
+
+export interface GenerationServiceDeps {
+  store: Store;
+  upstream: UpstreamClient;
+  events: GenerationEvents;
+  schedule: PollSchedule;
+  backoff: UpstreamBackoff;
+  log: Logger;
+  /** A generation still pending this long after creation ends TIMED_OUT, in ms (already scaled). */
+  deadlineMs: number;
+  /** Called after a create is accepted upstream, so the poller can plan its first poll. */
+  onScheduled?: () => void;
+  now?: () => Date;
+}
+
+export interface ListOptions {
+  first: number;
+  after?: string | null;
+  statuses?: readonly GenerationStatus[];
+  models?: readonly string[];
+}
+
+export interface GenerationPage {
+  generations: Generation[];
+  hasNextPage: boolean;
+}
+
+/** Largest page a list may ask for. */
+export const MAX_PAGE_SIZE = 100;
+
+export class GenerationService {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: GenerationServiceDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /**
+   * Validates, de-duplicates by idempotency key, records, then sends the paid create call once.
+   * A definite upstream refusal removes the record and throws; an unknown outcome keeps it as FAILED.
+   */
+  async create(owner: string, rawInput: GenerationInput, idempotencyKey?: string | null): Promise<Generation> {
+    const input = validateInput(rawInput);
+    const key = idempotencyKey == null ? null : checkIdempotencyKey(idempotencyKey);
+    const inputHash = hashInput(input);
+    if (key) {
+      const existing = await this.deps.store.findByIdempotencyKey(owner, key);
+      if (existing) return this.replay(existing, inputHash);
+    }
+    this.refuseDuringBackoff();
+
+    const createdAt = this.now();
+    const { inserted, generation } = await this.deps.store.insertGeneration({
+      id: randomUUID(),
+      owner,
+      input,
+      inputHash,
+      idempotencyKey: key,
+      status: GenerationStatus.QUEUED,
+      createdAt,
+      deadlineAt: new Date(createdAt.getTime() + this.deps.deadlineMs),
+    });
+    if (!inserted) return this.replay(generation, inputHash);
+    return this.submit(generation);
+  }
+
+  private replay(existing: Generation, inputHash: string): Generation {
+    if (existing.inputHash !== inputHash) {
+      throw new GatewayError(
+        ErrorCode.IDEMPOTENCY_CONFLICT,
+        'This idempotency key was already used with a different input',
+        { generationId: existing.id },
+      );
+    }
+    return existing;
+  }
+
+  private refuseDuringBackoff(): void {
+    const remaining = this.deps.backoff.remainingMs();
+    if (remaining > 0) {
+      throw new GatewayError(ErrorCode.RATE_LIMITED, 'The upstream is rate limiting requests; try again later', {
+        retryAfterSeconds: Math.ceil(remaining / 1000),
+      });
+    }
+  }
+
+  private async submit(generation: Generation): Promise<Generation> {
+    const { store, upstream, log } = this.deps;
+    let job: UpstreamJob;
+    try {
+      job = await upstream.create(generation.input);
+    } catch (error) {
+      if (error instanceof UpstreamError && error.failure !== UpstreamFailure.OUTCOME_UNKNOWN) {
+        // The upstream answered "no": nothing was created or charged, so nothing is kept.
+        await store.deleteGeneration(generation.id);
+        throw this.toGatewayError(error);
+      }
+      // The request may have reached the upstream. Sending it again could pay twice, so the
+      // generation is recorded as failed with a code that says exactly that.
+      if (!(error instanceof UpstreamError)) log.error({ err: error, generationId: generation.id }, 'create failed unexpectedly');
+      else log.warn({ generationId: generation.id, reason: error.message }, 'create outcome unknown');
+      return this.change(generation, {
+        status: GenerationStatus.FAILED,
+        completedAt: this.now(),
+        error: {
+          code: GenerationErrorCode.CREATE_OUTCOME_UNKNOWN,
+          message:
+            'The create request was sent but no answer arrived. It was not re-sent, to avoid paying twice; the job may still exist upstream.',
+        },
+      });
+    }
+    this.deps.backoff.reset();
+    const now = this.now();
+    const change: Partial<GenerationState> = {
+      upstreamId: job.upstreamId,
+      upstreamStatus: job.status,
+      usage: job.usage,
+      ...stateFromJob(job, generation.status, now),
+    };
+    const model = findModel(generation.input.model)!;
+    const terminal = change.status !== undefined && isTerminal(change.status);
+    const updated = await this.change(generation, change, {
+      nextPollAt: terminal ? null : this.deps.schedule.nextPollAt(model, generation.createdAt, now),
+    });
+    this.deps.onScheduled?.();
+    return updated;
+  }
+
+  /** Applies a visible change and publishes it. */
+  private async change(
+    generation: Generation,
+    change: Partial<GenerationState>,
+    bookkeeping?: { nextPollAt: Date | null },
+  ): Promise<Generation> {
+    const updated = await this.deps.store.updateGeneration(generation.id, generation.version, change, bookkeeping, this.now());
+    if (!updated) throw new Error(`generation ${generation.id} changed while it was being submitted`);
+    this.deps.events.publish(updated);
+    return updated;
+  }
+
+  private toGatewayError(error: UpstreamError): GatewayError {
+    switch (error.failure) {
+      case UpstreamFailure.REJECTED:
+        return new GatewayError(ErrorCode.UPSTREAM_REJECTED, `The upstream rejected the request: ${error.message}`, {
+          upstreamStatus: error.httpStatus,
+        });
+      case UpstreamFailure.RATE_LIMITED:
+        this.deps.backoff.trip(error.retryAfterMs);
+        return new GatewayError(ErrorCode.RATE_LIMITED, 'The upstream is rate limiting requests; try again later', {
+          retryAfterSeconds: Math.max(1, Math.ceil(this.deps.backoff.remainingMs() / 1000)),
+        });
+      default:
+        return new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, `The upstream is unavailable: ${error.message}`);
+    }
+  }
+
+  /**
+   * Stops following a generation. The upstream has no cancel call, so its job runs on (and is paid
+   * for); the gateway just stops polling it. Cancelling an ended generation changes nothing.
+   */
+  async cancel(owner: string, id: string): Promise<Generation> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const [current] = await this.deps.store.getGenerations(owner, [id]);
+      if (!current) throw notFound();
+      if (isTerminal(current.status)) return current;
+      const updated = await this.deps.store.updateGeneration(
+        id,
+        current.version,
+        {
+          status: GenerationStatus.CANCELLED,
+          completedAt: this.now(),
+          error: { code: GenerationErrorCode.CANCELLED_BY_OWNER, message: 'Cancelled by its owner; the upstream job was not stopped' },
+        },
+        { nextPollAt: null },
+        this.now(),
+      );
+      if (updated) {
+        this.deps.events.publish(updated);
+        return updated;
+      }
+      // The poller changed it in between; look again.
+    }
+    throw new Error(`could not cancel generation ${id}: it kept changing`);
+  }
+
+  /** The owner's generations with these ids (for the per-request DataLoader). */
+  async getMany(owner: string, ids: readonly string[]): Promise<(Generation | null)[]> {
+    const rows = await this.deps.store.getGenerations(owner, ids.filter(isUuid));
+    const byId = new Map(rows.map((g) => [g.id, g]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  async list(owner: string, options: ListOptions): Promise<GenerationPage> {
+    const first = Math.min(Math.max(options.first, 0), MAX_PAGE_SIZE);
+    const before = options.after ? decodeCursor(options.after) : undefined;
+    const rows = await this.deps.store.listGenerations({
+      owner,
+      limit: first + 1,
+      before,
+      statuses: options.statuses,
+      models: options.models,
+    });
+    return { generations: rows.slice(0, first), hasNextPage: rows.length > first };
+  }
+
+  /** Expected create-to-completion time of a model, in ms (scaled like the poll schedule). */
+  expectedMs(model: ModelSpec): number {
+    return this.deps.schedule.expectedMs(model);
+  }
+
+  watch(owner: string, id: string) {
+    return this.deps.events.watchGeneration(owner, id, async () => (await this.getMany(owner, [id]))[0] ?? null);
+  }
+
+  watchOwner(owner: string, statuses?: readonly GenerationStatus[]) {
+    return this.deps.events.watchOwner(owner, statuses);
+  }
+}
+
+/**
+ * The visible state an upstream job implies, relative to the current status. An unknown status
+ * changes nothing here: the caller records it raw and the deadline ends it if it never resolves.
+ */
+export function stateFromJob(job: UpstreamJob, current: GenerationStatus, now: Date): Partial<GenerationState> {
+  const mapped = mapUpstreamStatus(job.status);
+  switch (mapped.kind) {
+    case 'pending':
+      // Never move back from GENERATING to QUEUED on a stray 'queued'.
+      return current === GenerationStatus.GENERATING ? {} : { status: mapped.status };
+    case 'success':
+      if (job.video?.url) return { status: GenerationStatus.COMPLETED, video: job.video, completedAt: now };
+      return {
+        status: GenerationStatus.FAILED,
+        completedAt: now,
+        error: { code: GenerationErrorCode.NO_VIDEO, message: 'The upstream reported completion without a video URL' },
+      };
+    case 'failure':
+      return {
+        status: GenerationStatus.FAILED,
+        completedAt: now,
+        error: { code: GenerationErrorCode.UPSTREAM_FAILED, message: upstreamErrorMessage(job.error), upstream: job.error ?? null },
+      };
+    case 'unknown':
+      return {};
+  }
+}
+
+/** The most useful human message in the upstream's `error`, whatever its shape. */
+export function upstreamErrorMessage(error: unknown): string {
+  if (typeof error === 'string' && error.trim()) return error.trim().slice(0, 1000);
+  if (error && typeof error === 'object') {
+    const e = error as { message?: unknown; detail?: unknown };
+    if (typeof e.message === 'string' && e.message.trim()) return e.message.trim().slice(0, 1000);
+    if (Array.isArray(e.detail) && typeof e.detail[0]?.msg === 'string') return String(e.detail[0].msg).slice(0, 1000);
+    return JSON.stringify(error).slice(0, 1000);
+  }
+  return 'The upstream reported an error without details';
+}
+
+/** A stable hash of the validated input: key order does not matter. */
+export function hashInput(input: GenerationInput): string {
+  const sorted = Object.fromEntries(Object.entries(input).sort(([a], [b]) => a.localeCompare(b)));
+  return createHash('sha256').update(JSON.stringify(sorted)).digest('hex');
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+function isUuid(id: string): boolean {
+  return UUID.test(id);
+}
+
+export function encodeCursor(g: Pick<Generation, 'createdAt' | 'id'>): string {
+  return Buffer.from(`${g.createdAt.toISOString()}|${g.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [iso, id] = Buffer.from(cursor, 'base64url').toString().split('|');
+  const createdAt = new Date(iso ?? '');
+  if (!id || !isUuid(id) || Number.isNaN(createdAt.getTime())) {
+    throw new GatewayError(ErrorCode.BAD_USER_INPUT, 'Invalid cursor', { field: 'after' });
+  }
+  return { createdAt, id };
+}

@@ -1,0 +1,91 @@
+/**
+ * Limits on GraphQL documents, applied the same on HTTP (through Apollo) and WebSocket (through
+ * graphql-ws, which Apollo's plugins do not reach). Values follow
+ * `shared/reference/reliability-security.md` §0.
+ */
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
+import {
+  GraphQLError,
+  NoSchemaIntrospectionCustomRule,
+  parse,
+  specifiedRules,
+  validate,
+  type DocumentNode,
+  type GraphQLSchema,
+  type ValidationRule,
+} from 'graphql';
+
+export const DOCUMENT_LIMITS = {
+  /** Deepest selection, counting through fragments. */
+  maxDepth: 8,
+  /** Aliases per operation; `__typename` is not exempt, so alias floods are caught. */
+  maxAliases: 15,
+  /** Directives per operation. */
+  maxDirectives: 5,
+  /** Lexical tokens per document, checked while parsing, before any other work. */
+  maxTokens: 2_000,
+  /** graphql-armor cost units per operation. */
+  maxCost: 5_000,
+} as const;
+
+const armorConfig = {
+  maxDepth: { n: DOCUMENT_LIMITS.maxDepth, flattenFragments: true },
+  maxAliases: { n: DOCUMENT_LIMITS.maxAliases, allowList: [] },
+  maxDirectives: { n: DOCUMENT_LIMITS.maxDirectives },
+  maxTokens: { n: DOCUMENT_LIMITS.maxTokens },
+  costLimit: { maxCost: DOCUMENT_LIMITS.maxCost },
+  blockFieldSuggestion: { enabled: true },
+};
+
+/** Apollo options (plugins, validation rules, batching off, no stack traces) for the HTTP side. */
+export function apolloDocumentProtection() {
+  return new ApolloArmor(armorConfig).protect();
+}
+
+function webSocketRules(introspection: boolean): ValidationRule[] {
+  return [
+    ...specifiedRules,
+    ...(introspection ? [] : [NoSchemaIntrospectionCustomRule]),
+    maxDepthRule(armorConfig.maxDepth),
+    maxAliasesRule(armorConfig.maxAliases),
+    maxDirectivesRule(armorConfig.maxDirectives),
+    costLimitRule(armorConfig.costLimit),
+  ];
+}
+
+/** graphql-js appends "Did you mean …?" hints that reveal the schema; they are cut off here. */
+function withoutSuggestions(error: GraphQLError): GraphQLError {
+  const message = error.message.replace(/\s*Did you mean .*$/s, '');
+  return message === error.message ? error : new GraphQLError(message, { nodes: error.nodes, extensions: error.extensions });
+}
+
+/**
+ * Parses and validates a document for the WebSocket path with the same limits as HTTP.
+ * Returns the document, or the errors to send back.
+ */
+export function checkWebSocketDocument(
+  schema: GraphQLSchema,
+  query: string,
+  introspection: boolean,
+): { document: DocumentNode } | { errors: GraphQLError[] } {
+  let document: DocumentNode;
+  try {
+    document = parse(query, { maxTokens: DOCUMENT_LIMITS.maxTokens });
+  } catch (error) {
+    const e = error instanceof GraphQLError ? error : new GraphQLError('Invalid document');
+    return { errors: [new GraphQLError(e.message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })] };
+  }
+  const errors = validate(schema, document, webSocketRules(introspection));
+  if (errors.length > 0) {
+    return {
+      errors: errors.map((e) =>
+        withoutSuggestions(new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })),
+      ),
+    };
+  }
+  return { document };
+}

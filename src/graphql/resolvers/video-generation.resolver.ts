@@ -1,0 +1,138 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
+import { notFound } from '../../errors';
+import { encodeCursor } from '../../generations/service';
+import { estimateProgress } from '../../generations/timing';
+import { GenerationStatus, type Generation, type GenerationInput } from '../../generations/types';
+import { findModel } from '../../upstream/models';
+import { requireOwner, type GraphQLContext } from '../context';
+import { CreateVideoGenerationInput, VideoGenerationFilter } from '../types/inputs';
+import { GenerationSettings, VideoGeneration, VideoGenerationConnection } from '../types/video-generation.type';
+
+/** Resolvers receive and return domain `Generation`s; the field resolvers below derive the rest. */
+@Resolver(() => VideoGeneration)
+export class VideoGenerationResolver {
+  @Query(() => VideoGeneration, {
+    nullable: true,
+    description: 'One of your generations. Another owner\'s id is NOT_FOUND, exactly like an unknown one.',
+  })
+  async videoGeneration(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Generation> {
+    const owner = requireOwner(ctx);
+    const generation = ctx.generationLoader
+      ? await ctx.generationLoader.load(id)
+      : ((await ctx.service.getMany(owner, [id]))[0] ?? null);
+    if (!generation) throw notFound();
+    return generation;
+  }
+
+  @Query(() => VideoGenerationConnection, { description: 'Your generations, newest first.' })
+  async videoGenerations(
+    @Ctx() ctx: GraphQLContext,
+    @Arg('first', () => Int, { defaultValue: 20, description: 'Page size, at most 100.' }) first: number,
+    @Arg('after', () => String, { nullable: true, description: 'The `endCursor` of the previous page.' }) after?: string | null,
+    @Arg('filter', () => VideoGenerationFilter, { nullable: true }) filter?: VideoGenerationFilter | null,
+  ) {
+    const owner = requireOwner(ctx);
+    const page = await ctx.service.list(owner, {
+      first,
+      after,
+      statuses: filter?.status,
+      models: filter?.model,
+    });
+    const edges = page.generations.map((node) => ({ node, cursor: encodeCursor(node) }));
+    return {
+      edges,
+      nodes: page.generations,
+      pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
+    };
+  }
+
+  @Mutation(() => VideoGeneration, {
+    description:
+      'Starts a generation: validated against the model first, sent upstream once, then followed by the gateway until it ends. If the upstream\'s answer to the create call is lost, the generation is FAILED with CREATE_OUTCOME_UNKNOWN rather than sent twice.',
+  })
+  async createVideoGeneration(
+    @Arg('input', () => CreateVideoGenerationInput) input: CreateVideoGenerationInput,
+    @Ctx() ctx: GraphQLContext,
+  ): Promise<Generation> {
+    const owner = requireOwner(ctx);
+    const { idempotencyKey, ...rest } = input;
+    // Copy only the fields that were set, into a plain object the domain owns.
+    const domainInput = Object.fromEntries(
+      Object.entries(rest).filter(([, v]) => v !== undefined && v !== null),
+    ) as unknown as GenerationInput;
+    return ctx.service.create(owner, domainInput, idempotencyKey);
+  }
+
+  @Mutation(() => VideoGeneration, {
+    description:
+      'Stops following a generation (status CANCELLED). The upstream has no cancel call: its job is NOT stopped and may still be charged. Cancelling an ended generation returns it unchanged.',
+  })
+  async cancelVideoGeneration(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Generation> {
+    return ctx.service.cancel(requireOwner(ctx), id);
+  }
+
+  @Subscription(() => VideoGeneration, {
+    description:
+      'The generation now, then every change in order (no gaps, no repeats; `version` increases), completing after a terminal status.',
+    subscribe: async ({ args, context }) => {
+      const ctx = context as GraphQLContext;
+      const owner = requireOwner(ctx);
+      // Fail the subscribe itself for an unknown id, rather than completing silently.
+      if (!(await ctx.service.getMany(owner, [args.id]))[0]) throw notFound();
+      return ctx.service.watch(owner, args.id);
+    },
+  })
+  videoGenerationUpdated(@Root() generation: Generation, @Arg('id', () => ID) _id: string): Generation {
+    return generation;
+  }
+
+  @Subscription(() => VideoGeneration, {
+    description: 'Every change to any of your generations from now on, optionally only those reaching given statuses.',
+    subscribe: ({ args, context }) => {
+      const ctx = context as GraphQLContext;
+      return ctx.service.watchOwner(requireOwner(ctx), args.status ?? undefined);
+    },
+  })
+  videoGenerationsUpdated(
+    @Root() generation: Generation,
+    @Arg('status', () => [GenerationStatus], { nullable: true }) _status?: GenerationStatus[] | null,
+  ): Generation {
+    return generation;
+  }
+
+  @FieldResolver()
+  model(@Root() g: Generation): string {
+    return g.input.model;
+  }
+
+  @FieldResolver()
+  prompt(@Root() g: Generation): string {
+    return g.input.prompt;
+  }
+
+  @FieldResolver()
+  settings(@Root() g: Generation): GenerationSettings {
+    const { model: _model, prompt: _prompt, ...settings } = g.input;
+    return settings;
+  }
+
+  @FieldResolver()
+  progress(@Root() g: Generation, @Ctx() ctx: GraphQLContext): number | null {
+    return this.estimate(g, ctx).progress;
+  }
+
+  @FieldResolver()
+  etaSeconds(@Root() g: Generation, @Ctx() ctx: GraphQLContext): number | null {
+    return this.estimate(g, ctx).etaSeconds;
+  }
+
+  @FieldResolver()
+  estimatedCompletionAt(@Root() g: Generation, @Ctx() ctx: GraphQLContext): Date | null {
+    return this.estimate(g, ctx).estimatedCompletionAt;
+  }
+
+  private estimate(g: Generation, ctx: GraphQLContext) {
+    const model = findModel(g.input.model)!;
+    return estimateProgress(g.status, g.createdAt, ctx.service.expectedMs(model), new Date());
+  }
+}

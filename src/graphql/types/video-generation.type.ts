@@ -1,0 +1,194 @@
+import { GraphQLJSON } from 'graphql-scalars';
+import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
+import { GenerationErrorCode, GenerationStatus } from '../../generations/types';
+import { AspectRatio, PersonGeneration, Resolution, UpstreamProvider, VideoModelId } from '../enums';
+
+@ObjectType({ description: 'The generated video.' })
+export class Video {
+  @Field({ description: 'Where to download or play the video (served by the upstream; it may expire).' })
+  url!: string;
+
+  @Field(() => String, { nullable: true })
+  contentType!: string | null;
+
+  @Field(() => String, { nullable: true })
+  fileName!: string | null;
+
+  @Field(() => Float, { nullable: true, description: 'Size in bytes, when the upstream reports it.' })
+  sizeBytes!: number | null;
+}
+
+@ObjectType({ description: 'Why a generation ended without a video.' })
+export class GenerationFailure {
+  @Field(() => GenerationErrorCode)
+  code!: GenerationErrorCode;
+
+  @Field()
+  message!: string;
+
+  @Field(() => GraphQLJSON, { nullable: true, description: "The upstream's own error payload, as it sent it." })
+  upstream?: unknown;
+}
+
+@ObjectType({ description: 'What the upstream charged, from its `meta.usage`.' })
+export class Usage {
+  @Field(() => Float, { nullable: true })
+  credits!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'US dollars.' })
+  usd!: number | null;
+}
+
+@ObjectType({ description: 'One status change, in order.' })
+export class StatusTransition {
+  @Field(() => GenerationStatus)
+  status!: GenerationStatus;
+
+  @Field(() => String, { nullable: true, description: 'The raw upstream status that caused it, if any.' })
+  upstreamStatus!: string | null;
+
+  @Field()
+  at!: Date;
+}
+
+@ObjectType({ description: 'The options a generation was created with (only those the client set).' })
+export class GenerationSettings {
+  @Field(() => Int, { nullable: true })
+  durationSeconds?: number;
+
+  @Field(() => AspectRatio, { nullable: true })
+  aspectRatio?: string;
+
+  @Field(() => Resolution, { nullable: true })
+  resolution?: string;
+
+  @Field({ nullable: true })
+  negativePrompt?: string;
+
+  @Field(() => Int, { nullable: true })
+  seed?: number;
+
+  @Field({ nullable: true })
+  enhancePrompt?: boolean;
+
+  @Field({ nullable: true })
+  generateAudio?: boolean;
+
+  @Field({ nullable: true })
+  autoFix?: boolean;
+
+  @Field(() => PersonGeneration, { nullable: true })
+  personGeneration?: string;
+
+  @Field(() => UpstreamProvider, { nullable: true })
+  provider?: string;
+
+  @Field({ nullable: true })
+  imageUrl?: string;
+
+  @Field({ nullable: true })
+  lastImageUrl?: string;
+
+  @Field(() => [String], { nullable: true })
+  imageUrls?: string[];
+
+  @Field({ nullable: true })
+  videoUrl?: string;
+}
+
+@ObjectType({ description: 'A video generation, owned by the API key owner that created it.' })
+export class VideoGeneration {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => VideoModelId)
+  model!: string;
+
+  @Field()
+  prompt!: string;
+
+  @Field(() => GenerationSettings)
+  settings!: GenerationSettings;
+
+  @Field(() => GenerationStatus)
+  status!: GenerationStatus;
+
+  @Field(() => String, { nullable: true, description: 'The last status string the upstream reported, verbatim.' })
+  upstreamStatus!: string | null;
+
+  @Field(() => String, { nullable: true, description: "The upstream's job id (null until the create call returned)." })
+  upstreamId!: string | null;
+
+  @Field(() => Video, { nullable: true })
+  video!: Video | null;
+
+  @Field(() => GenerationFailure, { nullable: true })
+  error!: GenerationFailure | null;
+
+  @Field(() => Usage, { nullable: true })
+  usage!: Usage | null;
+
+  @Field(() => [StatusTransition], { description: 'Every status change, oldest first.' })
+  transitions!: StatusTransition[];
+
+  @Field(() => Int, { description: 'Increases by one on every visible change; subscriptions emit each version once.' })
+  version!: number;
+
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      "Estimated progress from 0 to 1, from the time elapsed against the model's typical time (the upstream reports none). 1 when completed; null when it ended without a video.",
+  })
+  progress!: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Estimated seconds until completion; null when ended or overdue.' })
+  etaSeconds!: number | null;
+
+  @Field(() => Date, { nullable: true, description: 'When completion is expected, so a client can animate a progress bar itself.' })
+  estimatedCompletionAt!: Date | null;
+
+  @Field(() => String, { nullable: true })
+  idempotencyKey!: string | null;
+
+  @Field()
+  createdAt!: Date;
+
+  @Field()
+  updatedAt!: Date;
+
+  @Field(() => Date, { nullable: true, description: 'When it reached a terminal status.' })
+  completedAt!: Date | null;
+
+  @Field({ description: 'When the gateway gives up following it (TIMED_OUT).' })
+  deadlineAt!: Date;
+}
+
+@ObjectType()
+export class PageInfo {
+  @Field()
+  hasNextPage!: boolean;
+
+  @Field(() => String, { nullable: true, description: 'Pass as `after` to get the next page.' })
+  endCursor!: string | null;
+}
+
+@ObjectType()
+export class VideoGenerationEdge {
+  @Field()
+  cursor!: string;
+
+  @Field(() => VideoGeneration)
+  node!: VideoGeneration;
+}
+
+@ObjectType({ description: 'A page of generations, newest first.' })
+export class VideoGenerationConnection {
+  @Field(() => [VideoGenerationEdge])
+  edges!: VideoGenerationEdge[];
+
+  @Field(() => [VideoGeneration], { description: 'The same generations as `edges`, without cursors.' })
+  nodes!: VideoGeneration[];
+
+  @Field(() => PageInfo)
+  pageInfo!: PageInfo;
+}

@@ -1,0 +1,62 @@
+/**
+ * Process entry: configuration → app → listen. SIGTERM/SIGINT stop it gracefully; any failure to
+ * start exits non-zero with the reason.
+ */
+import 'reflect-metadata';
+import { startApp } from './app';
+import { ConfigError, loadConfig } from './config';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const app = await startApp(config);
+
+  const lines = [
+    '',
+    `  Video generation gateway ready`,
+    `    GraphQL (HTTP):      ${app.url}`,
+    `    GraphQL (WebSocket): ${app.wsUrl}`,
+    `    Health:              ${app.url.replace(/\/graphql$/, '/healthz')}  ·  metrics: /metrics`,
+    `    Store:               ${config.dataDir ? `embedded, in ${config.dataDir}` : 'embedded, in memory'}`,
+  ];
+  if (app.simulator) {
+    lines.push(
+      '',
+      '  !! SIMULATED UPSTREAM: AIMLAPI_API_KEY is not set, so no real video is generated.',
+      `  !! Requests go to the built-in simulator at ${app.simulator.url} (time scale ${config.simulator.timeScale}).`,
+      '  !! Set AIMLAPI_API_KEY to use the real AI/ML API.',
+    );
+  } else {
+    lines.push(`    Upstream:            ${config.upstream!.baseUrl}`);
+  }
+  lines.push(
+    '',
+    '  Authenticate with an API key: HTTP header `Authorization: Bearer <key>`,',
+    '  or WebSocket connectionParams `{ "authorization": "Bearer <key>" }`.',
+    '  Manage keys with `npm run keys -- create --owner <name>` (stop the gateway first).',
+  );
+  if (app.devApiKey) {
+    lines.push('', `  Development key (shown once, owner "dev"): ${app.devApiKey}`);
+  }
+  console.log(lines.join('\n') + '\n');
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.log.info({ signal }, 'shutting down');
+    app.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        app.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+});

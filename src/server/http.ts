@@ -1,0 +1,132 @@
+/**
+ * The node:http adapter: health, readiness, metrics, and GraphQL through Apollo's
+ * `executeHTTPGraphQLRequest`. Input problems (size, charset, JSON) become JSON 4xx answers here,
+ * before GraphQL sees them; only unexpected errors become a 500, logged once.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HeaderMap, type ApolloServer } from '@apollo/server';
+import type { Logger } from 'pino';
+import type { GraphQLContext } from '../graphql/context';
+import type { Metrics } from './metrics';
+
+export interface HttpHandlerOptions {
+  apollo: ApolloServer<GraphQLContext>;
+  /** Default `/graphql`. */
+  graphqlPath: string;
+  /** Largest request body, in bytes. */
+  maxBodyBytes: number;
+  /** Resolves the request's owner from its `Authorization` header: an owner, null (anonymous) or 'invalid'. */
+  authenticate: (authorization: string | undefined) => Promise<string | null | 'invalid'>;
+  context: (owner: string | null, requestId: string, log: Logger) => GraphQLContext;
+  readiness: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
+  metrics: Metrics;
+  log: Logger;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+const REQUEST_ID = /^[\w.:-]{1,64}$/;
+
+export function createHttpHandler(o: HttpHandlerOptions) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const header = req.headers['x-request-id'];
+    const requestId = typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
+    res.setHeader('x-request-id', requestId);
+    const log = o.log.child({ requestId });
+    handle(o, req, res, requestId, log).catch((err: unknown) => {
+      if (err instanceof HttpError) return sendJson(res, err.status, { errors: [{ message: err.message, extensions: { code: err.code } }] });
+      log.error({ err }, 'unexpected error while handling an HTTP request');
+      sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+    });
+  };
+}
+
+async function handle(o: HttpHandlerOptions, req: IncomingMessage, res: ServerResponse, requestId: string, log: Logger) {
+  // Split the raw target by hand: `new URL()` throws on targets such as `//?query=`.
+  const target = req.url ?? '/';
+  const q = target.indexOf('?');
+  const pathname = q === -1 ? target : target.slice(0, q);
+  const search = q === -1 ? '' : target.slice(q);
+
+  if (pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
+  if (pathname === '/readyz') {
+    const { ready, checks } = await o.readiness();
+    return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks });
+  }
+  if (pathname === '/metrics') {
+    res.writeHead(200, { 'content-type': o.metrics.registry.contentType });
+    return res.end(await o.metrics.registry.metrics());
+  }
+  if (pathname !== o.graphqlPath) return sendJson(res, 404, { errors: [{ message: 'Not found', extensions: { code: 'NOT_FOUND' } }] });
+  if (req.method !== 'GET' && req.method !== 'POST' && req.method !== 'HEAD') {
+    res.setHeader('allow', 'GET, POST');
+    return sendJson(res, 405, { errors: [{ message: 'Method not allowed', extensions: { code: 'METHOD_NOT_ALLOWED' } }] });
+  }
+
+  const owner = await o.authenticate(req.headers.authorization);
+  if (owner === 'invalid') {
+    res.setHeader('www-authenticate', 'Bearer');
+    return sendJson(res, 401, {
+      errors: [{ message: 'Invalid or revoked API key', extensions: { code: 'UNAUTHENTICATED' } }],
+    });
+  }
+
+  const body = req.method === 'POST' ? await readBody(req, o.maxBodyBytes) : undefined;
+  const headers = new HeaderMap();
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+  }
+  const response = await o.apollo.executeHTTPGraphQLRequest({
+    httpGraphQLRequest: { method: req.method!.toUpperCase(), headers, search, body },
+    context: async () => o.context(owner, requestId, log),
+  });
+  for (const [key, value] of response.headers) res.setHeader(key, value);
+  res.statusCode = response.status ?? 200;
+  if (response.body.kind === 'complete') return res.end(response.body.string);
+  for await (const chunk of response.body.asyncIterator) res.write(chunk);
+  res.end();
+}
+
+/** Reads a JSON body within `limit` bytes; anything not JSON is passed on as text for Apollo to refuse. */
+async function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > limit) throw new HttpError(413, `Request body larger than ${limit} bytes`, 'PAYLOAD_TOO_LARGE');
+  const contentType = req.headers['content-type'] ?? '';
+  const charset = /charset=([^;]+)/i.exec(contentType)?.[1]?.trim().toLowerCase().replace(/^"|"$/g, '');
+  if (charset && charset !== 'utf-8' && charset !== 'utf8') {
+    throw new HttpError(415, `Unsupported charset "${charset}": send UTF-8`, 'UNSUPPORTED_MEDIA_TYPE');
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      req.resume();
+      throw new HttpError(413, `Request body larger than ${limit} bytes`, 'PAYLOAD_TOO_LARGE');
+    }
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!/^application\/(graphql-response\+)?json/i.test(contentType.trim())) return text;
+  if (text.trim() === '') return {};
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new HttpError(400, 'Invalid JSON in request body', 'BAD_REQUEST');
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return void res.end();
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(JSON.stringify(body));
+}

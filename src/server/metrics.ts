@@ -1,0 +1,65 @@
+/**
+ * Prometheus metrics, served at `/metrics`. One registry per app, so tests can run several apps
+ * in one process without their counters mixing.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { PollOutcome } from '../generations/poller';
+import type { Store } from '../store/store';
+import type { UpstreamEndpoint } from '../upstream/types';
+
+export class Metrics {
+  readonly registry = new Registry();
+
+  private readonly upstreamCalls = new Counter({
+    name: 'gateway_upstream_requests_total',
+    help: 'Upstream HTTP calls by endpoint and outcome (HTTP status, or timeout/network/unreadable).',
+    labelNames: ['endpoint', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  private readonly upstreamLatency = new Histogram({
+    name: 'gateway_upstream_request_duration_seconds',
+    help: 'Upstream HTTP call latency.',
+    labelNames: ['endpoint'] as const,
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  private readonly polls = new Counter({
+    name: 'gateway_polls_total',
+    help: 'Status polls by the poller, by result.',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+  readonly wsConnections = new Gauge({
+    name: 'gateway_websocket_connections',
+    help: 'Open WebSocket connections.',
+    registers: [this.registry],
+  });
+  readonly subscriptions = new Gauge({
+    name: 'gateway_subscriptions',
+    help: 'Active GraphQL subscriptions.',
+    registers: [this.registry],
+  });
+
+  constructor(store: Store) {
+    collectDefaultMetrics({ register: this.registry });
+    new Gauge({
+      name: 'gateway_generations',
+      help: 'Stored generations by status.',
+      labelNames: ['status'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const [status, count] of Object.entries(await store.countByStatus())) this.set({ status }, count);
+      },
+    });
+  }
+
+  upstreamCall = (endpoint: UpstreamEndpoint, outcome: string, seconds: number): void => {
+    this.upstreamCalls.inc({ endpoint, outcome });
+    this.upstreamLatency.observe({ endpoint }, seconds);
+  };
+
+  poll = (outcome: PollOutcome): void => {
+    this.polls.inc({ result: outcome });
+  };
+}

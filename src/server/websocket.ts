@@ -1,0 +1,115 @@
+/**
+ * The graphql-ws adapter. Apollo's protections do not reach this path, so it applies its own:
+ * authentication in `onConnect` (a bad key closes with 4403), the same document limits as HTTP,
+ * subscriptions only, and the same error masking.
+ */
+import type { Server } from 'node:http';
+import { getOperationAST, GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import type { Logger } from 'pino';
+import { WebSocketServer } from 'ws';
+import type { GraphQLContext } from '../graphql/context';
+import { checkWebSocketDocument } from '../graphql/document-limits';
+import type { Metrics } from './metrics';
+
+/** Largest WebSocket frame accepted, in bytes; a larger one closes the socket with 1009. */
+export const WS_MAX_PAYLOAD_BYTES = 64 * 1024;
+
+export interface WebSocketOptions {
+  httpServer: Server;
+  schema: GraphQLSchema;
+  /** Same path as HTTP GraphQL; ws only takes upgrade requests. */
+  path: string;
+  /** The owner of the key in `connectionParams`, or null to refuse the connection. */
+  authenticate: (connectionParams: Readonly<Record<string, unknown>> | undefined) => Promise<string | null>;
+  context: (owner: string, requestId: string, log: Logger) => GraphQLContext;
+  introspection: boolean;
+  formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+  metrics: Metrics;
+  log: Logger;
+  /** Ping interval; a client that misses a pong for this long is dropped, in ms. Default 12 000. */
+  keepAliveMs?: number;
+}
+
+interface ConnectionExtra extends Record<PropertyKey, unknown> {
+  owner?: string;
+  connectionId?: string;
+}
+
+let connectionSeq = 0;
+
+export function attachWebSocketServer(o: WebSocketOptions): { dispose: () => Promise<void> } {
+  const wss = new WebSocketServer({
+    server: o.httpServer,
+    path: o.path,
+    maxPayload: WS_MAX_PAYLOAD_BYTES,
+    // Compression lets small frames inflate into huge messages, and costs memory per socket.
+    perMessageDeflate: false,
+  });
+  wss.on('connection', (socket) => {
+    o.metrics.wsConnections.inc();
+    socket.once('close', () => o.metrics.wsConnections.dec());
+  });
+  const active = new Map<string, number>();
+  const format = (errors: readonly GraphQLError[]) => errors.map((e) => o.formatError(e.toJSON(), e));
+
+  const cleanup = useServer<Record<string, unknown>, ConnectionExtra>(
+    {
+      onConnect: async (ctx) => {
+        const owner = await o.authenticate(ctx.connectionParams);
+        if (!owner) return false;
+        ctx.extra.owner = owner;
+        ctx.extra.connectionId = `ws-${++connectionSeq}`;
+        return true;
+      },
+      onSubscribe: async (ctx, id, payload) => {
+        const checked = checkWebSocketDocument(o.schema, payload.query, o.introspection);
+        if ('errors' in checked) return checked.errors;
+        const operation = getOperationAST(checked.document, payload.operationName);
+        if (operation && operation.operation !== 'subscription') {
+          return [
+            new GraphQLError('Only subscriptions are served over WebSocket; send queries and mutations over HTTP', {
+              extensions: { code: 'BAD_REQUEST' },
+            }),
+          ];
+        }
+        const requestId = `${ctx.extra.connectionId}:${id}`;
+        return {
+          schema: o.schema,
+          document: checked.document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: o.context(ctx.extra.owner!, requestId, o.log.child({ requestId })),
+        };
+      },
+      onOperation: (ctx) => {
+        active.set(ctx.extra.connectionId!, (active.get(ctx.extra.connectionId!) ?? 0) + 1);
+        o.metrics.subscriptions.inc();
+      },
+      onComplete: (ctx) => {
+        const n = active.get(ctx.extra.connectionId!) ?? 0;
+        if (n > 0) {
+          active.set(ctx.extra.connectionId!, n - 1);
+          o.metrics.subscriptions.dec();
+        }
+      },
+      onClose: (ctx) => {
+        const n = active.get(ctx.extra.connectionId ?? '') ?? 0;
+        active.delete(ctx.extra.connectionId ?? '');
+        o.metrics.subscriptions.dec(n);
+      },
+      onNext: (_ctx, _id, _payload, _args, result) =>
+        result.errors ? { ...result, errors: format(result.errors) } : undefined,
+      onError: (_ctx, _id, _payload, errors) => format(errors),
+    },
+    wss,
+    o.keepAliveMs ?? 12_000,
+  );
+
+  return {
+    // Closes every socket with 1001 (Going Away), which graphql-ws clients retry elsewhere.
+    dispose: async () => {
+      await cleanup.dispose();
+    },
+  };
+}
