@@ -1,0 +1,25 @@
+import { CREATE, WATCH, collect, gqlData, startGateway, wsClient, type TestGateway } from '../helpers/gateway';
+
+describe('gateway smoke', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startGateway();
+  });
+  afterAll(() => gw.stop());
+
+  it('should create a generation over HTTP and see it complete over WebSocket', async () => {
+    const key = await gw.keyFor('alice');
+    const { createVideoGeneration: g } = await gqlData(gw, key, CREATE, {
+      input: { model: 'VEO3_FAST', prompt: 'a lighthouse at dusk' },
+    });
+    expect(g.status).toBe('QUEUED');
+    const client = wsClient(gw, key);
+    const sub = collect(client, WATCH, { id: g.id });
+    await sub.done;
+    await client.dispose();
+    expect(sub.errors).toEqual([]);
+    const last = sub.values.at(-1)!.videoGenerationUpdated;
+    expect(last.status).toBe('COMPLETED');
+    expect(last.video.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/files\/.+\.mp4$/);
+  });
+});
