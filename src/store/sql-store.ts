@@ -217,7 +217,8 @@ export class SqlStore implements Store {
 
   async nextDueAt(): Promise<Date | null> {
     const rows = await this.db().query<{ due: unknown }>(
-      `SELECT min(next_poll_at) AS due FROM generations
+      // A leased row is being polled right now; it is due again only if its lease runs out.
+      `SELECT min(GREATEST(next_poll_at, COALESCE(lease_until, next_poll_at))) AS due FROM generations
        WHERE status IN ${IN_FLIGHT} AND next_poll_at IS NOT NULL`,
     );
     return toDateOrNull(rows[0]?.due);

@@ -87,7 +87,10 @@ export interface Store {
    * `now + leaseMs`. Uses FOR UPDATE SKIP LOCKED so concurrent claimers never get the same row.
    */
   claimDueGenerations(leaseOwner: string, now: Date, leaseMs: number, limit: number): Promise<Generation[]>;
-  /** The earliest `nextPollAt` among in-flight generations, or null when none is scheduled. */
+  /**
+   * When the next in-flight generation becomes claimable: its `nextPollAt`, or its lease expiry while
+   * it is leased. Null when none is scheduled.
+   */
   nextDueAt(): Promise<Date | null>;
   /** Non-terminal generations whose create never returned an upstream id and were created before `before`. */
   findStaleSubmissions(before: Date): Promise<Generation[]>;
