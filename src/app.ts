@@ -151,6 +151,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     formatError,
     logger: log.child({ component: 'apollo' }),
     validationRules: protection.validationRules,
+    parseOptions: protection.parseOptions,
     plugins: [
       ...protection.plugins,
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceMs }),

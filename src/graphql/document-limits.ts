@@ -41,9 +41,16 @@ const armorConfig = {
   blockFieldSuggestion: { enabled: true },
 };
 
-/** Apollo options (plugins, validation rules, batching off, no stack traces) for the HTTP side. */
+/**
+ * Apollo options (plugins, validation rules, parse options) for the HTTP side.
+ *
+ * The token limit goes through Apollo's own `parseOptions` rather than armor's max-tokens
+ * plugin: that plugin throws from `parsingDidStart`, which Apollo answers with a 500, while a
+ * parse error is a 400 GRAPHQL_PARSE_FAILED.
+ */
 export function apolloDocumentProtection() {
-  return new ApolloArmor(armorConfig).protect();
+  const { plugins, validationRules } = new ApolloArmor({ ...armorConfig, maxTokens: { enabled: false } }).protect();
+  return { plugins, validationRules, parseOptions: { maxTokens: DOCUMENT_LIMITS.maxTokens } };
 }
 
 function webSocketRules(introspection: boolean): ValidationRule[] {

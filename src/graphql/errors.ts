@@ -48,11 +48,11 @@ export function createErrorFormatter(log: Logger) {
     const code = formatted.extensions?.code;
     if (typeof code === 'string' && PASS_THROUGH.has(code) && !(original instanceof Error && !(original instanceof GraphQLError))) {
       const { stacktrace: _drop, ...extensions } = formatted.extensions ?? {};
-      return { ...formatted, extensions };
+      return { ...formatted, message: withoutSuggestions(formatted.message), extensions };
     }
     if (original instanceof GraphQLError && !original.originalError && code === undefined) {
       // A graphql-js error without a code (e.g. a type-graphql argument error): safe to show.
-      return { message: formatted.message, locations: formatted.locations, path: formatted.path };
+      return { message: withoutSuggestions(formatted.message), locations: formatted.locations, path: formatted.path };
     }
     log.error({ err: original, path: formatted.path }, 'unexpected error while resolving');
     return {
@@ -62,4 +62,14 @@ export function createErrorFormatter(log: Logger) {
       extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
     };
   };
+}
+
+/**
+ * Cuts graphql-js's "Did you mean …?" hints, which reveal schema names. Apollo's
+ * `hideSchemaDetailsFromClientErrors` and armor only cover validation errors; variable
+ * coercion errors ("Value "QUEUD" does not exist in "GenerationStatus" enum. Did you mean …")
+ * reach this formatter with the hint still in, on HTTP and on WebSocket.
+ */
+export function withoutSuggestions(message: string): string {
+  return message.replace(/\s*Did you mean .*$/s, '');
 }

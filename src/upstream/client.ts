@@ -352,7 +352,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         if (!parsed.ok) why = 'the body was not JSON';
         else {
           try {
-            job = parseJob(parsed.value);
+            job = parseJob(parsed.value, { apiKey: options.apiKey });
           } catch (error) {
             why = error instanceof Error ? error.message : 'the body was not a job';
           }
@@ -397,7 +397,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
           const parsed = tryParseJson(a.body.text);
           if (parsed.ok) {
             try {
-              job = parseJob(parsed.value, { fallbackId: upstreamId });
+              job = parseJob(parsed.value, { fallbackId: upstreamId, apiKey: options.apiKey });
             } catch {
               job = null;
             }

@@ -137,7 +137,11 @@ function finiteNumber(value: unknown): number | null {
  * `fallbackId` is used when the body has no id (a poll already knows which job it asked about).
  * Throws `WireParseError` when there is no usable id or status.
  */
-export function parseJob(json: unknown, options: { fallbackId?: string } = {}): UpstreamJob {
+/**
+ * Reads a create or poll answer. `apiKey`, when given, is scrubbed from the upstream's `error`
+ * payload: that payload is stored and shown to the owner, and some providers echo request headers.
+ */
+export function parseJob(json: unknown, options: { fallbackId?: string; apiKey?: string } = {}): UpstreamJob {
   if (!isRecord(json)) throw new WireParseError('upstream response is not a JSON object');
   const rawId = json['id'] ?? json['generation_id'];
   const id =
@@ -149,7 +153,7 @@ export function parseJob(json: unknown, options: { fallbackId?: string } = {}): 
     upstreamId: id,
     status: status.trim().toLowerCase(),
     video: parseVideo(json['video']),
-    error: json['error'] === undefined ? null : json['error'],
+    error: json['error'] === undefined ? null : redactJson(json['error'], options.apiKey ?? ''),
     usage: parseUsage(json['meta']),
   };
 }
@@ -186,6 +190,16 @@ function escapeRegExp(text: string): string {
 }
 
 /** Removes the key and any bearer token, wherever they appear. */
+/** `redactSecrets` applied to every string (keys included) inside a JSON value. */
+export function redactJson(value: unknown, apiKey: string): unknown {
+  if (typeof value === 'string') return redactSecrets(value, apiKey);
+  if (Array.isArray(value)) return value.map((v) => redactJson(v, apiKey));
+  if (isRecord(value)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [redactSecrets(k, apiKey), redactJson(v, apiKey)]));
+  }
+  return value;
+}
+
 export function redactSecrets(text: string, apiKey: string): string {
   let out = text;
   if (apiKey) out = out.replace(new RegExp(escapeRegExp(apiKey), 'g'), '[redacted]');

@@ -1,0 +1,257 @@
+/**
+ * Tenant isolation (reference/reliability-security.md §4.6) and authentication, as a client sees
+ * them: another owner's generation looks exactly like one that does not exist, on every path.
+ */
+import { randomUUID } from 'node:crypto';
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import {
+  CREATE,
+  GET,
+  WATCH,
+  WATCH_ALL,
+  collect,
+  gql,
+  gqlData,
+  sleep,
+  startGateway,
+  waitFor,
+  wsClient,
+  type TestGateway,
+} from '../helpers/gateway';
+
+const CANCEL = `mutation Cancel($id: ID!) { cancelVideoGeneration(id: $id) { id status } }`;
+const LIST = `query List($filter: VideoGenerationFilter) {
+  videoGenerations(first: 100, filter: $filter) { nodes { id } edges { node { id } } }
+}`;
+
+/** Active subscriptions on the gateway, from its own gauge. */
+async function activeSubscriptions(gw: TestGateway): Promise<number> {
+  return (await gw.app.metrics.subscriptions.get()).values[0]?.value ?? 0;
+}
+
+/** A graphql-ws client with arbitrary connection params; reports the close code. */
+function rawParamsClient(gw: TestGateway, connectionParams?: Record<string, unknown>): { client: Client; closed: Promise<number> } {
+  let onClosed!: (code: number) => void;
+  const closed = new Promise<number>((resolve) => (onClosed = resolve));
+  const client = createClient({
+    url: gw.app.wsUrl,
+    webSocketImpl: WebSocket,
+    connectionParams,
+    retryAttempts: 0,
+    lazy: true,
+    on: { closed: (e) => onClosed((e as { code: number }).code) },
+  });
+  return { client, closed };
+}
+
+describe('tenant isolation', () => {
+  let gw: TestGateway;
+  let alice: string;
+  let bob: string;
+  let aliceGen: { id: string; status: string };
+  const clients: Client[] = [];
+
+  beforeAll(async () => {
+    // Real-world time scale: alice's generation stays in flight for the whole file.
+    gw = await startGateway({ timeScale: 1 });
+    alice = await gw.keyFor('alice');
+    bob = await gw.keyFor('bob');
+    aliceGen = (
+      await gqlData(gw, alice, CREATE, { input: { model: 'VEO3_FAST', prompt: 'alice private clip' } })
+    ).createVideoGeneration;
+  });
+
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.dispose()));
+  });
+
+  afterAll(() => gw.stop());
+
+  it('should answer bob reading alice\'s generation with the same NOT_FOUND as an unknown or garbage id', async () => {
+    const owned = await gql(gw, alice, GET, { id: aliceGen.id });
+    expect(owned.body.data?.videoGeneration.id).toBe(aliceGen.id);
+
+    const answers = await Promise.all(
+      [aliceGen.id, randomUUID(), 'not-a-uuid', "' OR 1=1 --"].map((id) => gql(gw, bob, GET, { id })),
+    );
+    for (const res of answers) {
+      expect(res.status).toBe(200);
+      expect(res.body.data?.videoGeneration ?? null).toBeNull();
+      expect(res.body.errors).toHaveLength(1);
+      expect(res.body.errors![0]!.extensions?.code).toBe('NOT_FOUND');
+    }
+    // No existence oracle: the error for alice's id is identical to the one for a random UUID.
+    const strip = (r: (typeof answers)[number]) => JSON.stringify(r.body);
+    expect(strip(answers[0]!)).toBe(strip(answers[1]!));
+    expect(strip(answers[0]!)).toBe(strip(answers[2]!));
+    expect(answers[0]!.text).not.toContain('alice');
+  });
+
+  it('should answer bob cancelling alice\'s generation with NOT_FOUND and leave it unchanged', async () => {
+    const before = (await gqlData(gw, alice, GET, { id: aliceGen.id })).videoGeneration;
+    for (const id of [aliceGen.id, randomUUID(), 'garbage']) {
+      const res = await gql(gw, bob, CANCEL, { id });
+      expect(res.status).toBe(200);
+      expect(res.body.data ?? null).toBeNull();
+      expect(res.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    }
+    const after = (await gqlData(gw, alice, GET, { id: aliceGen.id })).videoGeneration;
+    expect(['QUEUED', 'GENERATING']).toContain(after.status);
+    expect(after.error).toBeNull();
+    expect(after.completedAt).toBeNull();
+    expect(after.transitions.map((t: { status: string }) => t.status)).not.toContain('CANCELLED');
+    expect(after.version).toBeGreaterThanOrEqual(before.version);
+  });
+
+  it('should never list alice\'s generation for bob, with or without filters', async () => {
+    const bobOwn = (await gqlData(gw, bob, CREATE, { input: { model: 'VEO3_FAST', prompt: 'bob clip' } }))
+      .createVideoGeneration;
+    const filters = [
+      undefined,
+      { status: ['QUEUED', 'GENERATING'] },
+      { model: ['VEO3_FAST'] },
+      { status: ['QUEUED', 'GENERATING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT'], model: ['VEO3_FAST'] },
+    ];
+    for (const filter of filters) {
+      const data = await gqlData(gw, bob, LIST, { filter });
+      const ids = [...data.videoGenerations.nodes, ...data.videoGenerations.edges.map((e: any) => e.node)].map(
+        (n: { id: string }) => n.id,
+      );
+      expect(ids).not.toContain(aliceGen.id);
+      expect(new Set(ids)).toEqual(new Set([bobOwn.id]));
+    }
+    // Control: alice does see hers (and not bob's).
+    const aliceIds = (await gqlData(gw, alice, LIST, {})).videoGenerations.nodes.map((n: { id: string }) => n.id);
+    expect(aliceIds).toContain(aliceGen.id);
+    expect(aliceIds).not.toContain(bobOwn.id);
+  });
+
+  it('should refuse bob subscribing to alice\'s generation with NOT_FOUND and no event', async () => {
+    for (const id of [aliceGen.id, randomUUID()]) {
+      const client = wsClient(gw, bob);
+      clients.push(client);
+      const sub = collect(client, WATCH, { id });
+      await sub.done; // the test timeout bounds it
+      expect(sub.values).toEqual([]);
+      expect(sub.errors).toHaveLength(1);
+      expect((sub.errors[0] as { extensions?: { code?: string } }).extensions?.code).toBe('NOT_FOUND');
+      expect(JSON.stringify(sub.errors)).not.toContain('alice');
+    }
+  });
+
+  it('should send none of alice\'s changes to bob\'s videoGenerationsUpdated', async () => {
+    const bobClient = wsClient(gw, bob);
+    const aliceClient = wsClient(gw, alice);
+    clients.push(bobClient, aliceClient);
+    const base = await activeSubscriptions(gw);
+    const bobAll = collect(bobClient, WATCH_ALL);
+    const bobCancelled = collect(bobClient, WATCH_ALL, { status: ['CANCELLED'] });
+    const aliceAll = collect(aliceClient, WATCH_ALL);
+    await waitFor('three live subscriptions', async () => (await activeSubscriptions(gw)) >= base + 3);
+
+    const created = (await gqlData(gw, alice, CREATE, { input: { model: 'VEO3_FAST', prompt: 'alice second clip' } }))
+      .createVideoGeneration;
+    await gqlData(gw, alice, CANCEL, { id: created.id });
+    await waitFor('alice to see her cancellation', () =>
+      aliceAll.values.some((v) => v.videoGenerationsUpdated.id === created.id && v.videoGenerationsUpdated.status === 'CANCELLED'),
+    );
+    await sleep(200); // room for a wrongly routed event to arrive
+    expect(bobAll.values).toEqual([]);
+    expect(bobCancelled.values).toEqual([]);
+    expect(bobAll.errors).toEqual([]);
+    bobAll.unsubscribe();
+    bobCancelled.unsubscribe();
+    aliceAll.unsubscribe();
+  });
+});
+
+describe('authentication', () => {
+  let gw: TestGateway;
+  const clients: Client[] = [];
+
+  beforeAll(async () => {
+    gw = await startGateway();
+  });
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.dispose()));
+  });
+  afterAll(() => gw.stop());
+
+  it('should answer a revoked key with HTTP 401 UNAUTHENTICATED', async () => {
+    const key = await gw.keyFor('carol');
+    expect((await gql(gw, key, LIST)).status).toBe(200);
+    expect(await gw.app.store.revokeApiKey(key.slice(0, 12), new Date())).toBe(1);
+    for (const query of [LIST, '{ videoModels { id } }']) {
+      const res = await gql(gw, key, query);
+      expect(res.status).toBe(401);
+      expect(res.body.data ?? null).toBeNull();
+      expect(res.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    }
+  });
+
+  it('should answer an unknown key exactly like a revoked one', async () => {
+    const revoked = await gw.keyFor('dave');
+    await gw.app.store.revokeApiKey(revoked.slice(0, 12), new Date());
+    const unknown = `vgw_${'A'.repeat(32)}`;
+    const [a, b] = await Promise.all([gql(gw, revoked, LIST), gql(gw, unknown, LIST)]);
+    expect(a.status).toBe(401);
+    expect(b.status).toBe(401);
+    expect(a.text).toBe(b.text);
+  });
+
+  it('should require a key for generations but serve videoModels without one', async () => {
+    for (const [query, variables] of [
+      [LIST, {}],
+      [GET, { id: randomUUID() }],
+      [CREATE, { input: { model: 'VEO3_FAST', prompt: 'anonymous' } }],
+      [CANCEL, { id: randomUUID() }],
+    ] as const) {
+      const res = await gql(gw, null, query, variables);
+      expect(res.status).toBe(401);
+      expect(res.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      // Nothing leaks: no data at all, or only the nullable field set to null.
+      expect(Object.values(res.body.data ?? {}).filter((v) => v !== null)).toEqual([]);
+    }
+    expect(gw.simulator.control.counts().create).toBe(0);
+
+    const models = await gql(gw, null, '{ videoModels { id } }');
+    expect(models.status).toBe(200);
+    expect(models.body.errors).toBeUndefined();
+    expect(models.body.data.videoModels.length).toBeGreaterThan(0);
+  });
+
+  it('should close a WebSocket without a key, or with a bad or revoked key, with 4403', async () => {
+    const revoked = await gw.keyFor('erin');
+    await gw.app.store.revokeApiKey(revoked.slice(0, 12), new Date());
+    const cases: Array<Record<string, unknown> | undefined> = [
+      undefined,
+      {},
+      { authorization: 'Bearer vgw_nope' },
+      { authorization: 'Basic abc' },
+      { authorization: `Bearer ${revoked}` },
+      { apiKey: revoked },
+      { authorization: 42 },
+    ];
+    for (const params of cases) {
+      const { client, closed } = rawParamsClient(gw, params);
+      clients.push(client);
+      const sub = collect(client, WATCH_ALL);
+      expect(await closed).toBe(4403);
+      await sub.done;
+      expect(sub.values).toEqual([]);
+    }
+  });
+
+  it('should close with 4403 before anything is served even when a valid key is sent as a bare string', async () => {
+    // Raw ws: connection_init carrying a key in an unsupported place; no ack, then 4403.
+    const socket = new WebSocket(gw.app.wsUrl, 'graphql-transport-ws');
+    const frames: string[] = [];
+    socket.on('message', (d) => frames.push(String(d)));
+    await new Promise((r) => socket.once('open', r));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { token: await gw.keyFor('frank') } }));
+    const code = await new Promise<number>((r) => socket.once('close', (c) => r(c)));
+    expect(code).toBe(4403);
+    expect(frames).toEqual([]);
+  });
+});
