@@ -88,8 +88,9 @@ export class ConfigError extends Error {
 
 /** Reads and validates configuration; throws `ConfigError` naming each bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  // An empty variable means "unset", as in most shells' `VAR= cmd`.
-  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  // An empty (or blank) variable means "unset", as in most shells' `VAR= cmd`; a blank one would
+  // otherwise coerce to 0 (PORT=" " would listen on a random port).
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''));
   const parsed = schema.safeParse(cleaned);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);

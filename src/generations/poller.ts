@@ -14,6 +14,7 @@ import { findModel } from '../upstream/models';
 import { UpstreamError, UpstreamFailure, type UpstreamClient } from '../upstream/types';
 import type { GenerationEvents } from './events';
 import { stateFromJob } from './service';
+import { mapUpstreamStatus } from './status-mapping';
 import type { PollSchedule } from './timing';
 import { GenerationErrorCode, GenerationStatus, isTerminal, type Generation, type GenerationState } from './types';
 import type { UpstreamBackoff } from './upstream-backoff';
@@ -182,7 +183,7 @@ export class Poller {
       const change: Partial<GenerationState> = { ...stateFromJob(job, g.status, after) };
       if (job.status !== g.upstreamStatus) {
         change.upstreamStatus = job.status;
-        if (Object.keys(change).length === 1 && !this.loggedUnknown.has(`${g.id}:${job.status}`)) {
+        if (mapUpstreamStatus(job.status).kind === 'unknown' && !this.loggedUnknown.has(`${g.id}:${job.status}`)) {
           this.loggedUnknown.add(`${g.id}:${job.status}`);
           this.o.log.warn({ generationId: g.id, upstreamStatus: job.status }, 'unknown upstream status; keeping the current status');
         }

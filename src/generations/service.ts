@@ -248,8 +248,8 @@ export function stateFromJob(job: UpstreamJob, current: GenerationStatus, now: D
   const mapped = mapUpstreamStatus(job.status);
   switch (mapped.kind) {
     case 'pending':
-      // Never move back from GENERATING to QUEUED on a stray 'queued'.
-      return current === GenerationStatus.GENERATING ? {} : { status: mapped.status };
+      // No change for the same status, and never back from GENERATING to QUEUED on a stray 'queued'.
+      return current === GenerationStatus.GENERATING || current === mapped.status ? {} : { status: mapped.status };
     case 'success':
       if (job.video?.url) return { status: GenerationStatus.COMPLETED, video: job.video, completedAt: now };
       return {
@@ -275,9 +275,9 @@ export function upstreamErrorMessage(error: unknown): string {
     const e = error as { message?: unknown; detail?: unknown };
     if (typeof e.message === 'string' && e.message.trim()) return e.message.trim().slice(0, 1000);
     if (Array.isArray(e.detail) && typeof e.detail[0]?.msg === 'string') return String(e.detail[0].msg).slice(0, 1000);
-    return JSON.stringify(error).slice(0, 1000);
   }
-  return 'The upstream reported an error without details';
+  if (error === null || error === undefined || typeof error === 'string') return 'The upstream reported an error without details';
+  return JSON.stringify(error).slice(0, 1000);
 }
 
 /** A stable hash of the validated input: key order does not matter. */

@@ -1,0 +1,167 @@
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../../src/config';
+
+/** The ConfigError `loadConfig` throws for this environment. */
+function configError(env: Record<string, string | undefined>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error(`expected loadConfig to reject ${JSON.stringify(env)}`);
+}
+
+describe('loadConfig', () => {
+  it('has development defaults with an empty environment', () => {
+    expect(loadConfig({})).toEqual({
+      production: false,
+      port: 4000,
+      host: '127.0.0.1',
+      dataDir: path.resolve('./data'),
+      upstream: null,
+      simulator: { port: 4010, timeScale: 1 },
+      timeScale: 1,
+      poll: { minIntervalMs: 2_000, maxIntervalMs: 30_000, concurrency: 8, leaseMs: 60_000 },
+      deadlineMs: 900_000,
+      upstreamTimeouts: { createMs: 60_000, pollMs: 15_000 },
+      http: { maxBodyBytes: 1024 * 1024, graphqlPath: '/graphql' },
+      introspection: true,
+      devApiKey: true,
+      logLevel: 'info',
+      shutdownGraceMs: 10_000,
+    });
+  });
+
+  it('does not read process.env when given an environment', () => {
+    const saved = process.env['PORT'];
+    process.env['PORT'] = '1234';
+    try {
+      expect(loadConfig({}).port).toBe(4000);
+    } finally {
+      if (saved === undefined) delete process.env['PORT'];
+      else process.env['PORT'] = saved;
+    }
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PORT', '-1'],
+    ['PORT', '80.5'],
+    ['AIMLAPI_BASE_URL', 'ftp://x'],
+    ['AIMLAPI_BASE_URL', 'not a url'],
+    ['LOG_LEVEL', 'loud'],
+    ['POLL_CONCURRENCY', '0'],
+    ['SIMULATOR_TIME_SCALE', '0'],
+    ['UPSTREAM_TIME_SCALE', '-1'],
+    ['DATA_IN_MEMORY', 'maybe'],
+    ['INTROSPECTION', 'on'],
+    ['GENERATION_DEADLINE_SECONDS', '5'],
+  ])('rejects %s=%s with a ConfigError naming it', (name, value) => {
+    const e = configError({ [name]: value });
+    expect(e.name).toBe('ConfigError');
+    expect(e.message).toContain(name);
+  });
+
+  it('names every bad variable at once', () => {
+    const e = configError({ PORT: 'abc', LOG_LEVEL: 'loud' });
+    expect(e.message).toContain('PORT');
+    expect(e.message).toContain('LOG_LEVEL');
+  });
+
+  it('rejects POLL_MIN_INTERVAL_MS above POLL_MAX_INTERVAL_MS, naming both', () => {
+    const e = configError({ POLL_MIN_INTERVAL_MS: '5000', POLL_MAX_INTERVAL_MS: '1000' });
+    expect(e.message).toContain('POLL_MIN_INTERVAL_MS');
+    expect(e.message).toContain('POLL_MAX_INTERVAL_MS');
+    expect(loadConfig({ POLL_MIN_INTERVAL_MS: '1000', POLL_MAX_INTERVAL_MS: '1000' }).poll).toMatchObject({
+      minIntervalMs: 1000,
+      maxIntervalMs: 1000,
+    });
+  });
+
+  it('a minimum above the default maximum is rejected too', () => {
+    expect(configError({ POLL_MIN_INTERVAL_MS: '40000' }).message).toContain('POLL_MIN_INTERVAL_MS');
+  });
+
+  it('production turns introspection and the development key off', () => {
+    const c = loadConfig({ NODE_ENV: 'production' });
+    expect(c.production).toBe(true);
+    expect(c.introspection).toBe(false);
+    expect(c.devApiKey).toBe(false);
+  });
+
+  it('production may turn introspection on, but never the development key', () => {
+    const c = loadConfig({ NODE_ENV: 'production', INTROSPECTION: 'true', DEV_API_KEY: 'true' });
+    expect(c.introspection).toBe(true);
+    expect(c.devApiKey).toBe(false);
+  });
+
+  it('outside production both can be turned off', () => {
+    const c = loadConfig({ INTROSPECTION: 'false', DEV_API_KEY: '0' });
+    expect(c.introspection).toBe(false);
+    expect(c.devApiKey).toBe(false);
+  });
+
+  it('without an API key, the simulator stands in and its time scale applies', () => {
+    const c = loadConfig({ SIMULATOR_TIME_SCALE: '0.01', UPSTREAM_TIME_SCALE: '0.5', SIMULATOR_PORT: '5010' });
+    expect(c.upstream).toBeNull();
+    expect(c.timeScale).toBe(0.01);
+    expect(c.simulator).toEqual({ port: 5010, timeScale: 0.01 });
+  });
+
+  it('with AIMLAPI_API_KEY the upstream is set and timeScale is UPSTREAM_TIME_SCALE', () => {
+    const c = loadConfig({
+      AIMLAPI_API_KEY: 'sk-test',
+      AIMLAPI_BASE_URL: 'http://127.0.0.1:4010///',
+      AIMLAPI_LEGACY_PATHS: 'yes',
+      SIMULATOR_TIME_SCALE: '0.01',
+      UPSTREAM_TIME_SCALE: '0.5',
+    });
+    expect(c.upstream).toEqual({ apiKey: 'sk-test', baseUrl: 'http://127.0.0.1:4010', legacyPaths: true });
+    expect(c.timeScale).toBe(0.5);
+  });
+
+  it('with AIMLAPI_API_KEY alone, the real upstream at time scale 1', () => {
+    const c = loadConfig({ AIMLAPI_API_KEY: 'sk-test' });
+    expect(c.upstream).toEqual({ apiKey: 'sk-test', baseUrl: 'https://api.aimlapi.com', legacyPaths: false });
+    expect(c.timeScale).toBe(1);
+  });
+
+  it('empty strings count as unset', () => {
+    const c = loadConfig({ PORT: '', AIMLAPI_API_KEY: '', LOG_LEVEL: '', NODE_ENV: '', INTROSPECTION: '', DATA_DIR: '' });
+    expect(c).toEqual(loadConfig({}));
+  });
+
+  it('blank strings count as unset too (a blank PORT must not become port 0)', () => {
+    expect(loadConfig({ PORT: ' ', POLL_CONCURRENCY: '\t', AIMLAPI_API_KEY: '  ' })).toEqual(loadConfig({}));
+  });
+
+  it('parses numbers and booleans', () => {
+    const c = loadConfig({
+      PORT: '0',
+      HOST: '0.0.0.0',
+      DATA_IN_MEMORY: '1',
+      POLL_CONCURRENCY: '3',
+      POLL_LEASE_MS: '5000',
+      GENERATION_DEADLINE_SECONDS: '60',
+      LOG_LEVEL: 'silent',
+    });
+    expect(c.port).toBe(0);
+    expect(c.host).toBe('0.0.0.0');
+    expect(c.dataDir).toBeUndefined();
+    expect(c.poll.concurrency).toBe(3);
+    expect(c.poll.leaseMs).toBe(5000);
+    expect(c.deadlineMs).toBe(60_000);
+    expect(c.logLevel).toBe('silent');
+  });
+
+  it('resolves DATA_DIR to an absolute path', () => {
+    expect(loadConfig({ DATA_DIR: 'some/where' }).dataDir).toBe(path.resolve('some/where'));
+  });
+
+  it('never puts the API key in the error message', () => {
+    const e = configError({ AIMLAPI_API_KEY: 'sk-secret-value', PORT: 'abc' });
+    expect(e.message).not.toContain('sk-secret-value');
+  });
+});

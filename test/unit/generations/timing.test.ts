@@ -1,0 +1,209 @@
+import { estimateProgress, PollSchedule, type TimingOptions } from '../../../src/generations/timing';
+import { GenerationStatus } from '../../../src/generations/types';
+import { findModel, MODELS, type ModelSpec } from '../../../src/upstream/models';
+
+const DEFAULTS: TimingOptions = { timeScale: 1, minIntervalMs: 2_000, maxIntervalMs: 30_000 };
+const T0 = new Date('2025-01-01T00:00:00.000Z');
+const at = (ms: number) => new Date(T0.getTime() + ms);
+const veo3 = findModel('google/veo3')!;
+
+/** Gap in ms from `elapsed` to the next poll. */
+function gapAt(schedule: PollSchedule, model: ModelSpec, elapsedMs: number): number {
+  return schedule.nextPollAt(model, T0, at(elapsedMs)).getTime() - T0.getTime() - elapsedMs;
+}
+
+/** Polls made until the first one at or after `completesAtMs`, and how late that one is. */
+function simulate(next: (elapsedMs: number) => number, completesAtMs: number): { polls: number; noticeDelayMs: number } {
+  let t = 0;
+  let polls = 0;
+  for (;;) {
+    t = next(t);
+    polls++;
+    if (t >= completesAtMs) return { polls, noticeDelayMs: t - completesAtMs };
+    if (polls > 10_000) throw new Error('runaway schedule');
+  }
+}
+
+describe('PollSchedule.nextPollAt', () => {
+  const schedule = new PollSchedule(DEFAULTS);
+
+  it('expects the model typical time, scaled', () => {
+    expect(schedule.expectedMs(veo3)).toBe(120_000);
+    expect(new PollSchedule({ ...DEFAULTS, timeScale: 0.01 }).expectedMs(veo3)).toBeCloseTo(1_200);
+  });
+
+  it('polls first early, at ~15 % of the expected time', () => {
+    expect(gapAt(schedule, veo3, 0)).toBeCloseTo(18_000, 3);
+    // Already a little elapsed (the create call took time): still aims at 15 %.
+    expect(gapAt(schedule, veo3, 5_000)).toBeCloseTo(13_000, 3);
+  });
+
+  it('is sparse before 70 %: aims at the window start, capped by the maximum interval', () => {
+    expect(gapAt(schedule, veo3, 18_000)).toBe(30_000); // 66 s wanted, capped
+    expect(gapAt(schedule, veo3, 78_000)).toBeCloseTo(6_000, 3); // lands at 84 s = 70 %
+    for (let e = 18_000; e < 84_000; e += 1_000) {
+      expect(gapAt(schedule, veo3, e)).toBeGreaterThanOrEqual(Math.min(30_000, 84_000 - e) - 1e-6);
+    }
+  });
+
+  it('is dense inside the 70–130 % window: every 5 % of the expected time', () => {
+    for (let e = 84_000; e < 156_000; e += 3_000) expect(gapAt(schedule, veo3, e)).toBeCloseTo(6_000, 3);
+  });
+
+  it('backs off after the window, growing with the overrun, up to the maximum', () => {
+    const gaps = [156_000, 200_000, 300_000, 500_000, 1_000_000].map((e) => gapAt(schedule, veo3, e));
+    expect(gaps[0]).toBeCloseTo(6_000, 3);
+    for (let i = 1; i < gaps.length; i++) expect(gaps[i]).toBeGreaterThanOrEqual(gaps[i - 1]!);
+    expect(gaps[1]).toBeGreaterThan(6_000);
+    expect(gaps.at(-1)).toBe(30_000);
+  });
+
+  it.each([[1], [0.01], [0.5], [3]])('always stays within [min, max] × timeScale (timeScale %p), for every model', (timeScale) => {
+    const s = new PollSchedule({ ...DEFAULTS, timeScale });
+    const min = DEFAULTS.minIntervalMs * timeScale;
+    const max = DEFAULTS.maxIntervalMs * timeScale;
+    for (const model of MODELS) {
+      const expected = s.expectedMs(model);
+      for (let f = -0.1; f <= 5; f += 0.01) {
+        const gap = gapAt(s, model, Math.round(f * expected));
+        expect(gap).toBeGreaterThanOrEqual(min - 1e-6);
+        expect(gap).toBeLessThanOrEqual(max + 1e-6);
+      }
+    }
+  });
+
+  it('a tight maximum interval wins over the schedule; a loose minimum too', () => {
+    const tight = new PollSchedule({ timeScale: 1, minIntervalMs: 10, maxIntervalMs: 1_000 });
+    expect(gapAt(tight, veo3, 0)).toBe(1_000);
+    const slow = new PollSchedule({ timeScale: 1, minIntervalMs: 20_000, maxIntervalMs: 30_000 });
+    expect(gapAt(slow, veo3, 100_000)).toBe(20_000);
+  });
+
+  it('for a Veo 3 job finishing at its typical time, makes fewer polls than a fixed 10 s loop and notices no later', () => {
+    const adaptive = simulate((t) => gapAt(schedule, veo3, t) + t, 120_000);
+    const fixed = simulate((t) => t + 10_000, 120_000);
+    expect(fixed.polls).toBe(12);
+    expect(adaptive.polls).toBeLessThan(fixed.polls);
+    expect(adaptive.noticeDelayMs).toBeLessThanOrEqual(fixed.noticeDelayMs);
+  });
+
+  it('across each model typical range, notices completion sooner on average than a fixed 10 s loop (and polls less for Veo 3)', () => {
+    for (const model of MODELS) {
+      const [lo, hi] = model.typicalRangeSeconds;
+      let adaptivePolls = 0;
+      let fixedPolls = 0;
+      let adaptiveDelay = 0;
+      let fixedDelay = 0;
+      for (let s = lo; s <= hi; s += 1) {
+        const a = simulate((t) => gapAt(schedule, model, t) + t, s * 1000);
+        const f = simulate((t) => t + 10_000, s * 1000);
+        adaptivePolls += a.polls;
+        fixedPolls += f.polls;
+        adaptiveDelay += a.noticeDelayMs;
+        fixedDelay += f.noticeDelayMs;
+      }
+      // Fewer polls holds for Veo 3 only: the schedule spends ~10 polls whatever the model's length, so
+      // models shorter than ~100 s are polled more often than by a 10 s loop (reported, not asserted).
+      if (model.id === 'google/veo3') expect(adaptivePolls).toBeLessThan(fixedPolls);
+      expect({ model: model.id, soonerNotice: adaptiveDelay < fixedDelay }).toEqual({ model: model.id, soonerNotice: true });
+    }
+  });
+});
+
+describe('PollSchedule.retryAt', () => {
+  const schedule = new PollSchedule(DEFAULTS);
+  const retryGap = (failures: number, random: () => number, s = schedule) => s.retryAt(failures, T0, random).getTime() - T0.getTime();
+
+  it('grows with consecutive failures (same jitter draw) until the maximum', () => {
+    const gaps = [1, 2, 3, 4, 5, 6, 10, 50].map((f) => retryGap(f, () => 1));
+    expect(gaps.slice(0, 4)).toEqual([4_000, 8_000, 16_000, 30_000]);
+    for (let i = 1; i < gaps.length; i++) expect(gaps[i]).toBeGreaterThanOrEqual(gaps[i - 1]!);
+    expect(gaps.at(-1)).toBe(30_000);
+  });
+
+  it('jitters between the minimum and the exponential ceiling', () => {
+    expect(retryGap(3, () => 0)).toBe(2_000);
+    expect(retryGap(3, () => 0.5)).toBe(2_000 + 0.5 * (16_000 - 2_000));
+    expect(retryGap(3, () => 0.999_999)).toBeLessThanOrEqual(16_000);
+    const draws = new Set(Array.from({ length: 20 }, (_, i) => retryGap(4, () => i / 20)));
+    expect(draws.size).toBe(20);
+  });
+
+  it('stays within [min, max] × timeScale for any failure count and draw', () => {
+    for (const timeScale of [1, 0.01]) {
+      const s = new PollSchedule({ ...DEFAULTS, timeScale });
+      for (let f = 0; f <= 40; f++) {
+        for (const r of [0, 0.25, 0.5, 0.75, 0.999_999]) {
+          const gap = retryGap(f, () => r, s);
+          expect(gap).toBeGreaterThanOrEqual(DEFAULTS.minIntervalMs * timeScale - 1e-6);
+          expect(gap).toBeLessThanOrEqual(DEFAULTS.maxIntervalMs * timeScale + 1e-6);
+        }
+      }
+    }
+  });
+
+  it('uses Math.random by default', () => {
+    const gap = schedule.retryAt(5, T0).getTime() - T0.getTime();
+    expect(gap).toBeGreaterThanOrEqual(2_000);
+    expect(gap).toBeLessThanOrEqual(30_000);
+  });
+});
+
+describe('estimateProgress', () => {
+  const expected = 120_000;
+
+  it('is monotonic non-decreasing over time and stays below 1 while pending', () => {
+    for (const status of [GenerationStatus.QUEUED, GenerationStatus.GENERATING]) {
+      let last = -1;
+      for (let e = -5_000; e <= 20 * expected; e += 500) {
+        const { progress } = estimateProgress(status, T0, expected, at(e));
+        expect(progress).not.toBeNull();
+        expect(progress!).toBeGreaterThanOrEqual(last);
+        expect(progress!).toBeGreaterThanOrEqual(0);
+        expect(progress!).toBeLessThan(1);
+        last = progress!;
+      }
+    }
+  });
+
+  it('starts at 0, reaches 0.95 at the expected time, then creeps towards 0.99', () => {
+    expect(estimateProgress(GenerationStatus.QUEUED, T0, expected, T0).progress).toBe(0);
+    expect(estimateProgress(GenerationStatus.GENERATING, T0, expected, at(60_000)).progress).toBeCloseTo(0.475);
+    expect(estimateProgress(GenerationStatus.GENERATING, T0, expected, at(expected)).progress).toBeCloseTo(0.95);
+    const late = estimateProgress(GenerationStatus.GENERATING, T0, expected, at(100 * expected)).progress!;
+    expect(late).toBeGreaterThan(0.98);
+    expect(late).toBeLessThanOrEqual(0.99);
+  });
+
+  it('gives an ETA and expected completion time before the expected time, none when overdue', () => {
+    const early = estimateProgress(GenerationStatus.GENERATING, T0, expected, at(30_500));
+    expect(early.etaSeconds).toBe(90); // ceil(89.5)
+    expect(early.estimatedCompletionAt).toEqual(at(expected));
+    const overdue = estimateProgress(GenerationStatus.GENERATING, T0, expected, at(expected + 1));
+    expect(overdue).toMatchObject({ etaSeconds: null, estimatedCompletionAt: null });
+  });
+
+  it('treats a clock behind createdAt as no time elapsed', () => {
+    expect(estimateProgress(GenerationStatus.QUEUED, T0, expected, at(-10_000))).toEqual({
+      progress: 0,
+      etaSeconds: 120,
+      estimatedCompletionAt: at(expected),
+    });
+  });
+
+  it('is 1 once COMPLETED', () => {
+    expect(estimateProgress(GenerationStatus.COMPLETED, T0, expected, at(10))).toEqual({
+      progress: 1,
+      etaSeconds: 0,
+      estimatedCompletionAt: null,
+    });
+  });
+
+  it.each([[GenerationStatus.FAILED], [GenerationStatus.CANCELLED], [GenerationStatus.TIMED_OUT]])('is null when %s', (status) => {
+    expect(estimateProgress(status, T0, expected, at(10_000))).toEqual({
+      progress: null,
+      etaSeconds: null,
+      estimatedCompletionAt: null,
+    });
+  });
+});
