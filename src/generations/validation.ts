@@ -179,7 +179,7 @@ function checkMediaUrl(field: string, value: unknown, media: 'image' | 'video'):
 export function checkIdempotencyKey(key: string): string {
   if (key.length === 0 || key.length > IDEMPOTENCY_KEY_MAX_LENGTH || !/^[\x21-\x7e]+$/.test(key)) {
     throw badInput(
-      'idempotencyKey',
+      path('idempotencyKey'),
       `idempotencyKey must be 1 to ${IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII characters without spaces`,
     );
   }

@@ -1,12 +1,31 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
-import { notFound } from '../../errors';
+import { ErrorCode, GatewayError, notFound } from '../../errors';
 import { encodeCursor } from '../../generations/service';
 import { estimateProgress } from '../../generations/timing';
 import { GenerationStatus, type Generation, type GenerationInput } from '../../generations/types';
 import { findModel } from '../../upstream/models';
 import { requireOwner, type GraphQLContext } from '../context';
+import { AspectRatio, PersonGeneration, Resolution, UpstreamProvider } from '../enums';
 import { CreateVideoGenerationInput, VideoGenerationFilter } from '../types/inputs';
 import { GenerationSettings, VideoGeneration, VideoGenerationConnection } from '../types/video-generation.type';
+
+/** Input fields whose values the domain spells differently from the GraphQL enum a client sends. */
+const ENUM_FIELDS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  'input.aspectRatio': AspectRatio,
+  'input.resolution': Resolution,
+  'input.personGeneration': PersonGeneration,
+  'input.provider': UpstreamProvider,
+};
+
+/** A BAD_USER_INPUT's `allowedValues` as GraphQL enum names (`LANDSCAPE_16_9`, not `16:9`): what a client can send. */
+function inClientSpelling(error: unknown): unknown {
+  if (!(error instanceof GatewayError) || error.code !== ErrorCode.BAD_USER_INPUT) return error;
+  const enumObject = ENUM_FIELDS[String(error.details.field)];
+  const allowed = error.details.allowedValues;
+  if (!enumObject || !Array.isArray(allowed)) return error;
+  const names = allowed.map((v) => Object.entries(enumObject).find(([, value]) => value === v)?.[0] ?? v);
+  return new GatewayError(error.code, error.message, { ...error.details, allowedValues: names });
+}
 
 /** Resolvers receive and return domain `Generation`s; the field resolvers below derive the rest. */
 @Resolver(() => VideoGeneration)
@@ -60,7 +79,11 @@ export class VideoGenerationResolver {
     const domainInput = Object.fromEntries(
       Object.entries(rest).filter(([, v]) => v !== undefined && v !== null),
     ) as unknown as GenerationInput;
-    return ctx.service.create(owner, domainInput, idempotencyKey);
+    try {
+      return await ctx.service.create(owner, domainInput, idempotencyKey);
+    } catch (error) {
+      throw inClientSpelling(error);
+    }
   }
 
   @Mutation(() => VideoGeneration, {
