@@ -43,7 +43,8 @@ async function main(argv: string[]): Promise<number> {
         console.log(`${k.id}  ${k.prefix}…  owner=${k.owner}  ${state}  created ${k.createdAt.toISOString()}${k.label ? `  "${k.label}"` : ''}`);
       }
     } else {
-      const target = args[0];
+      // `list` prints prefixes followed by "…"; accept one pasted with it.
+      const target = args[0]?.replace(/…$/, '');
       if (!target) {
         console.error(USAGE);
         return 2;

@@ -38,6 +38,7 @@ registerEnumType(UpstreamProvider, {
 
 registerEnumType(GenerationStatus, {
   name: 'GenerationStatus',
+  description: 'Where a generation is. COMPLETED, FAILED, CANCELLED and TIMED_OUT are terminal.',
   valuesConfig: {
     QUEUED: { description: 'Accepted upstream, waiting to start (also while the create call is in flight)' },
     GENERATING: { description: 'The upstream is generating the video' },
@@ -51,7 +52,21 @@ registerEnumType(GenerationStatus, {
   },
 });
 
-registerEnumType(GenerationErrorCode, { name: 'GenerationErrorCode', description: 'Why a generation ended without a video.' });
+registerEnumType(GenerationErrorCode, {
+  name: 'GenerationErrorCode',
+  description: 'Why a generation ended without a video.',
+  valuesConfig: {
+    UPSTREAM_FAILED: { description: 'The upstream reported a failure; its payload is in `GenerationFailure.upstream`' },
+    NO_VIDEO: { description: 'The upstream reported completion without a video URL' },
+    CREATE_OUTCOME_UNKNOWN: {
+      description:
+        'The create call was sent but its answer was lost. It was not re-sent (that could pay twice); the job may exist upstream.',
+    },
+    DEADLINE_EXCEEDED: { description: "Still pending when the gateway's deadline passed" },
+    UPSTREAM_LOST: { description: 'The upstream no longer knows the job' },
+    CANCELLED_BY_OWNER: { description: 'Its owner cancelled it; the upstream job was not stopped' },
+  },
+});
 
 export enum ModelKindEnum {
   TEXT_TO_VIDEO = 'TEXT_TO_VIDEO',
@@ -62,10 +77,3 @@ export enum ModelKindEnum {
   TEXT_OR_IMAGE_TO_VIDEO = 'TEXT_OR_IMAGE_TO_VIDEO',
 }
 registerEnumType(ModelKindEnum, { name: 'ModelKind' });
-
-/** GraphQL enum name of a domain value, for building lists such as a model's allowed values. */
-export function enumName<T extends Record<string, string>>(enumObject: T, value: string): keyof T {
-  const entry = Object.entries(enumObject).find(([, v]) => v === value);
-  if (!entry) throw new Error(`no enum name for ${value}`);
-  return entry[0] as keyof T;
-}
