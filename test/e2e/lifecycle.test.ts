@@ -20,6 +20,7 @@ import {
   waitFor,
   wsClient,
   type TestGateway,
+  within,
 } from '../helpers/gateway';
 
 const CANCEL = `mutation Cancel($id: ID!) { cancelVideoGeneration(id: $id) { ${GENERATION_FIELDS} } }`;
@@ -97,16 +98,6 @@ function graphqlInput(graphqlName: string, body: Record<string, unknown>): Recor
   return input;
 }
 
-/** Rejects after `ms` so a stuck subscription fails its test instead of hanging it. */
-function within<T>(what: string, promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 /** Follows one generation over graphql-ws until it completes; returns every payload. */
 async function follow(gw: TestGateway, key: string, id: string, clients: Client[], timeoutMs = 10_000) {

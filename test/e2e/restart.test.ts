@@ -22,6 +22,7 @@ import {
   startGateway,
   waitFor,
   type TestGateway,
+  within,
 } from '../helpers/gateway';
 
 /** A port that was free a moment ago (listen on 0, read it, close). */
@@ -36,15 +37,6 @@ async function freePort(): Promise<number> {
   });
 }
 
-function within<T>(what: string, promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 interface ConnectionLog {
   connected: number;

@@ -20,17 +20,9 @@ import {
   wsClient,
   type Collected,
   type TestGateway,
+  within,
 } from '../helpers/gateway';
 
-function within<T>(what: string, promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 /** graphql-ws hands subscribe-time errors to the sink as an array of GraphQL errors. */
 function errorCodes(errors: unknown[]): unknown[] {

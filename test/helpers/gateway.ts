@@ -168,6 +168,17 @@ export function collect<T = any>(client: Client, query: string, variables?: Reco
   return { values, errors, done, unsubscribe: () => unsubscribe() };
 }
 
+/** Rejects after `ms` so a stuck subscription fails its test instead of hanging it. */
+export function within<T>(what: string, promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Re-checks `predicate` until it holds or `timeoutMs` passes; throws with `what` on timeout. */

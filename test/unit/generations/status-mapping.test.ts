@@ -1,5 +1,5 @@
-import { hashInput, stateFromJob, upstreamErrorMessage } from '../../../src/generations/service';
-import { mapUpstreamStatus } from '../../../src/generations/status-mapping';
+import { hashInput } from '../../../src/generations/service';
+import { mapUpstreamStatus, stateFromJob, upstreamErrorMessage } from '../../../src/generations/status-mapping';
 import { GenerationErrorCode, GenerationStatus, type GenerationInput } from '../../../src/generations/types';
 import type { UpstreamJob } from '../../../src/upstream/types';
 
