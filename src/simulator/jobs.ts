@@ -10,10 +10,9 @@
 import { renameSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ModelSpec } from '../upstream/models';
+import { CREDITS_PER_USD } from '../upstream/wire';
 import { nanoid, uuidV4, type RandomSource } from './random';
 
-/** 2,000,000 credits per US dollar: every credits/usd pair in the vendor's docs agrees (contract §9). */
-export const CREDITS_PER_USD = 2_000_000;
 /** The queued phase never lasts longer than this many (virtual) seconds (contract §8). */
 const MAX_QUEUED_SECONDS = 15;
 
