@@ -262,21 +262,14 @@ export class Poller {
     try {
       const stale = await this.o.store.findStaleSubmissions(new Date(this.now().getTime() - this.o.staleSubmissionMs));
       for (const g of stale) {
-        const updated = await this.o.store.updateGeneration(
-          g.id,
-          g.version,
-          {
-            status: GenerationStatus.FAILED,
-            completedAt: this.now(),
-            error: {
-              code: GenerationErrorCode.CREATE_OUTCOME_UNKNOWN,
-              message: 'The gateway stopped while creating this generation; it was not re-sent, to avoid paying twice',
-            },
+        await this.apply(g, {
+          status: GenerationStatus.FAILED,
+          completedAt: this.now(),
+          error: {
+            code: GenerationErrorCode.CREATE_OUTCOME_UNKNOWN,
+            message: 'The gateway stopped while creating this generation; it was not re-sent, to avoid paying twice',
           },
-          { nextPollAt: null },
-          this.now(),
-        );
-        if (updated) this.o.events.publish(updated);
+        });
       }
     } catch (err) {
       this.o.log.error({ err }, 'poller could not sweep stale submissions');
