@@ -29,6 +29,8 @@ import { startSimulator, type Simulator } from './simulator/server';
 import { createStore } from './store/create-store';
 import type { Store } from './store/store';
 import { createUpstreamClient } from './upstream/client';
+import type { Redis } from 'ioredis';
+import { RedisFanout } from './scale/redis-fanout';
 
 export interface AppOptions {
   /** Where log lines go. Default: stdout. */
@@ -48,6 +50,11 @@ export interface App {
   readonly metrics: Metrics;
   /** The in-process simulator, when no upstream key is configured. */
   readonly simulator: Simulator | null;
+  /**
+   * The shared Redis command client when REDIS_URL is set (for shared state such as rate limits), else
+   * null. It fails commands fast while Redis is away; the app closes it on stop.
+   */
+  readonly redis: Redis | null;
   /** A development key created at this start (empty key store, not production), else null. */
   readonly devApiKey: string | null;
   /** Drains HTTP, closes WebSockets with 1001, stops the poller and closes the store. */
@@ -56,10 +63,12 @@ export interface App {
 
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
   const secrets = config.upstream ? [config.upstream.apiKey] : [];
-  const log = createLogger(config.logLevel, secrets, options.logDestination);
+  const log = createLogger(config.logLevel, secrets, options.logDestination).child({ instance: config.instanceId });
 
-  const store = createStore(config);
+  const store = createStore(config, log.child({ component: 'store' }));
   await store.start();
+  const redis = config.redisUrl ? new RedisFanout(config.redisUrl, log.child({ component: 'redis' })) : null;
+  await redis?.start();
   const devApiKey = config.devApiKey ? await ensureDevelopmentKey(store) : null;
 
   let simulator: Simulator | null = null;
@@ -87,13 +96,14 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     observer: metrics.upstreamCall,
   });
 
-  const events = new GenerationEvents();
+  const events = new GenerationEvents(redis?.eventTarget);
+  redis?.resyncAfterReconnects(events);
   const schedule = new PollSchedule({
     timeScale: config.timeScale,
     minIntervalMs: config.poll.minIntervalMs,
     maxIntervalMs: config.poll.maxIntervalMs,
   });
-  const backoff = new UpstreamBackoff();
+  const backoff = redis?.backoff ?? new UpstreamBackoff();
   const poller = new Poller({
     store,
     upstream,
@@ -106,6 +116,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     idleMs: Math.min(1_000, Math.max(20, config.poll.minIntervalMs * config.timeScale)),
     staleSubmissionMs: config.upstreamTimeouts.createMs * 2,
     onPoll: metrics.poll,
+    instanceId: config.instanceId,
   });
   const service = new GenerationService({
     store,
@@ -180,10 +191,18 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         } catch {
           checks.store = 'unavailable';
         }
+        if (redis) {
+          try {
+            await redis.ping();
+            checks.redis = 'ok';
+          } catch {
+            checks.redis = 'unavailable';
+          }
+        }
         checks.poller = poller.running ? 'ok' : 'stopped';
         const pause = backoff.remainingMs();
         checks.upstream = pause > 0 ? `backing off ${Math.ceil(pause / 1000)}s` : 'ok';
-        return { ready: checks.store === 'ok' && checks.poller === 'ok', checks };
+        return { ready: checks.store === 'ok' && checks.poller === 'ok' && checks.redis !== 'unavailable', checks };
       },
       metrics,
       log,
@@ -210,6 +229,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       await poller.stop();
       await upstream.close();
       await simulator?.close();
+      await redis?.stop();
       await store.stop();
     })());
 
@@ -223,6 +243,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     poller,
     metrics,
     simulator,
+    redis: redis?.commands ?? null,
     devApiKey,
     stop,
   };

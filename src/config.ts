@@ -2,6 +2,8 @@
  * All configuration, read from the environment in one place and validated at start-up.
  * A bad value fails fast with the variable's name; nothing else in the code reads `process.env`.
  */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -60,6 +62,14 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** How long in-flight HTTP requests and WebSockets get to finish on shutdown, in ms. */
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
+  /** PostgreSQL (postgres://user:pass@host:5432/db). When set, it replaces the embedded store; needed to run several instances. */
+  DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).optional(),
+  /** Most connections this instance opens to PostgreSQL. */
+  DATABASE_POOL_SIZE: int(1, 1_000).default(10),
+  /** Redis (redis:// or rediss://). When set, events and the upstream back-off are shared by every instance through it. */
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  /** Names this instance in leases and logs. Default: hostname-pid-random. */
+  INSTANCE_ID: z.string().min(1).max(200).optional(),
 });
 
 export interface Config {
@@ -80,6 +90,12 @@ export interface Config {
   devApiKey: boolean;
   logLevel: string;
   shutdownGraceMs: number;
+  /** Null means: the embedded store. */
+  databaseUrl: string | null;
+  databasePoolSize: number;
+  /** Null means: in-process events and back-off. */
+  redisUrl: string | null;
+  instanceId: string;
 }
 
 export class ConfigError extends Error {
@@ -125,5 +141,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     devApiKey: !production && (e.DEV_API_KEY ?? true),
     logLevel: e.LOG_LEVEL,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    databaseUrl: e.DATABASE_URL ?? null,
+    databasePoolSize: e.DATABASE_POOL_SIZE,
+    redisUrl: e.REDIS_URL ?? null,
+    instanceId: e.INSTANCE_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
   };
 }

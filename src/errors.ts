@@ -21,6 +21,8 @@ export enum ErrorCode {
   /** The upstream could not be reached or failed (5xx, timeout before sending, bad gateway). */
   UPSTREAM_UNAVAILABLE = 'UPSTREAM_UNAVAILABLE',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
+  /** The gateway's database cannot be reached right now; nothing was changed. Retry shortly. */
+  DATABASE_UNAVAILABLE = 'DATABASE_UNAVAILABLE',
 }
 
 export class GatewayError extends Error {

@@ -16,7 +16,8 @@ async function main(): Promise<void> {
     `    GraphQL (HTTP):      ${app.url}`,
     `    GraphQL (WebSocket): ${app.wsUrl}`,
     `    Health:              ${app.url.replace(/\/graphql$/, '/healthz')}  ·  metrics: /metrics`,
-    `    Store:               ${config.dataDir ? `embedded, in ${config.dataDir}` : 'embedded, in memory'}`,
+    `    Store:               ${config.databaseUrl ? `PostgreSQL at ${redactUrl(config.databaseUrl)}` : config.dataDir ? `embedded, in ${config.dataDir}` : 'embedded, in memory'}`,
+    `    Events:              ${config.redisUrl ? `Redis at ${redactUrl(config.redisUrl)}` : 'in process'}  ·  instance ${config.instanceId}`,
   ];
   if (app.simulator) {
     lines.push(
@@ -54,6 +55,12 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+/** host:port/db of a connection URL, without its password. */
+function redactUrl(url: string): string {
+  const u = new URL(url);
+  return `${u.protocol}//${u.host}${u.pathname === '/' ? '' : u.pathname}`;
 }
 
 main().catch((err: unknown) => {

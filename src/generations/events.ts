@@ -27,15 +27,28 @@ type Channels = {
  */
 const SUBSCRIBER_BUFFER = 64;
 
+/** Local only: the event stream may have had a gap (a Redis reconnect), so live watchers re-read. */
+const RESYNC = 'RESYNC';
+
 export class GenerationEvents {
   readonly target: EventTarget;
   readonly pubSub;
+  private readonly local = new EventTarget();
 
   constructor(target: EventTarget = new EventTarget()) {
     this.target = target;
     // Many clients may watch one generation; the default cap of 10 listeners would only warn.
-    setMaxListeners(0, target);
+    if (target instanceof EventTarget) setMaxListeners(0, target); // a Redis-backed target has no such limit
+    setMaxListeners(0, this.local);
     this.pubSub = createPubSub<Channels>({ eventTarget: target });
+  }
+
+  /**
+   * Tells every live `watchGeneration` that events may have been missed (the transport reconnected):
+   * each re-reads its generation and emits it if it is newer than what it last sent.
+   */
+  resync(): void {
+    this.local.dispatchEvent(new Event(RESYNC));
   }
 
   publish(generation: Generation): void {
@@ -66,7 +79,20 @@ export class GenerationEvents {
         else emit(g);
       };
       target.addEventListener(topic, listener);
-      void stop.then(() => target.removeEventListener(topic, listener));
+      const reload = () => {
+        load().then(
+          (g) => {
+            if (g && early) early.push(g);
+            else if (g) emit(g);
+          },
+          () => undefined, // still unreachable: the next resync or event tries again
+        );
+      };
+      this.local.addEventListener(RESYNC, reload);
+      void stop.then(() => {
+        target.removeEventListener(topic, listener);
+        this.local.removeEventListener(RESYNC, reload);
+      });
 
       const snapshot = await load();
       if (snapshot) emit(snapshot);

@@ -154,6 +154,7 @@ export class Poller {
   }
 
   private async pollOne(g: Generation): Promise<void> {
+    const renewal = this.renewLeaseWhile(g.id);
     try {
       const outcome = await this.pollAndStore(g);
       this.o.onPoll?.(outcome);
@@ -161,7 +162,27 @@ export class Poller {
       // A bug or a store failure: the lease expires and the generation is polled again later.
       this.o.log.error({ err, generationId: g.id }, 'poll failed unexpectedly');
       this.o.onPoll?.('failed');
+    } finally {
+      clearInterval(renewal);
     }
+  }
+
+  /**
+   * Keeps the lease alive while a poll is slow (a long upstream timeout), so no other instance takes
+   * the generation over mid-poll. Renewal only extends a lease this instance still holds.
+   */
+  private renewLeaseWhile(id: string): NodeJS.Timeout {
+    const timer = setInterval(() => {
+      const leaseUntil = new Date(this.now().getTime() + this.o.leaseMs);
+      this.o.store.updateBookkeeping(id, this.instanceId, { leaseUntil }).then(
+        (held) => {
+          if (!held) this.o.log.debug({ generationId: id }, 'lease no longer held; the versioned write decides');
+        },
+        (err: unknown) => this.o.log.warn({ err, generationId: id }, 'could not renew a lease'),
+      );
+    }, Math.max(10, Math.floor(this.o.leaseMs / 3)));
+    timer.unref();
+    return timer;
   }
 
   private async pollAndStore(g: Generation): Promise<PollOutcome> {

@@ -27,6 +27,16 @@ export class UpstreamBackoff {
     this.consecutive = 0;
   }
 
+  /** Adopts a pause decided elsewhere (another instance), if it lasts longer than the current one. */
+  pauseUntil(epochMs: number): void {
+    this.until = Math.max(this.until, epochMs);
+  }
+
+  /** When the current pause ends, as epoch ms (in the past when there is none). */
+  pausedUntil(): number {
+    return this.until;
+  }
+
   /** Milliseconds left in the pause, 0 when none. */
   remainingMs(): number {
     return Math.max(0, this.until - this.now());

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { Logger } from 'pino';
+import { ErrorCode, GatewayError } from '../errors';
 import type { GraphQLContext } from '../graphql/context';
 import type { Metrics } from './metrics';
 
@@ -44,6 +45,10 @@ export function createHttpHandler(o: HttpHandlerOptions) {
     const log = o.log.child({ requestId });
     handle(o, req, res, requestId, log).catch((err: unknown) => {
       if (err instanceof HttpError) return sendJson(res, err.status, { errors: [{ message: err.message, extensions: { code: err.code } }] });
+      // Authentication reads the key store: with the database down, say so (and that a retry helps).
+      if (err instanceof GatewayError && err.code === ErrorCode.DATABASE_UNAVAILABLE) {
+        return sendJson(res, 503, { errors: [{ message: err.message, extensions: { code: err.code } }] });
+      }
       log.error({ err }, 'unexpected error while handling an HTTP request');
       sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
     });

@@ -1,8 +1,16 @@
+import type { Logger } from 'pino';
 import type { Config } from '../config';
+import { createPgStore } from './pg-store';
 import { createPgliteStore } from './pglite-store';
 import type { Store } from './store';
 
-/** The store the configuration asks for: the embedded one, in `dataDir` or in memory. */
-export function createStore(config: Pick<Config, 'dataDir'>): Store {
+/** The store the configuration asks for: PostgreSQL when DATABASE_URL is set, else the embedded one, in `dataDir` or in memory. */
+export function createStore(
+  config: Pick<Config, 'dataDir'> & Partial<Pick<Config, 'databaseUrl' | 'databasePoolSize'>>,
+  log?: Logger,
+): Store {
+  if (config.databaseUrl) {
+    return createPgStore({ connectionString: config.databaseUrl, poolSize: config.databasePoolSize, log });
+  }
   return createPgliteStore({ dataDir: config.dataDir });
 }

@@ -1,0 +1,69 @@
+/**
+ * What Redis does for a gateway that runs as several instances: carries generation events between
+ * them (so a subscriber on B sees what the poller on A found) and shares the upstream back-off.
+ * It also owns the command client other parts may reuse for shared state (rate limits).
+ */
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { GenerationEvents } from '../generations/events';
+import { generationCodec } from './generation-codec';
+import { closeRedis, createRedisClient, waitUntilReady } from './redis';
+import { SharedUpstreamBackoff } from './shared-backoff';
+
+/** How long start-up waits for Redis before failing, in ms. */
+const STARTUP_TIMEOUT_MS = 10_000;
+
+export class RedisFanout {
+  /** Plain commands; fails fast while Redis is away. Shared with other parts (e.g. rate limits). */
+  readonly commands: Redis;
+  readonly eventTarget: EventTarget;
+  readonly backoff: SharedUpstreamBackoff;
+  private readonly publisher: Redis;
+  private readonly subscriber: Redis;
+  private subscriberLost = false;
+
+  constructor(url: string, private readonly log: Logger) {
+    this.commands = createRedisClient(url, 'command', log);
+    this.publisher = createRedisClient(url, 'publisher', log);
+    this.subscriber = createRedisClient(url, 'subscriber', log);
+    this.eventTarget = createRedisEventTarget({
+      publishClient: this.publisher,
+      subscribeClient: this.subscriber,
+      serializer: generationCodec,
+    }) as unknown as EventTarget;
+    this.backoff = new SharedUpstreamBackoff(this.commands, this.subscriber, log);
+  }
+
+  /** Fails when Redis is not reachable at start-up (misconfiguration is better caught early). */
+  async start(): Promise<void> {
+    await Promise.all([this.commands, this.publisher, this.subscriber].map((c) => waitUntilReady(c, STARTUP_TIMEOUT_MS)));
+    await this.backoff.start();
+  }
+
+  /**
+   * After the subscriber reconnects (ioredis resubscribes by itself), events published meanwhile are
+   * gone: every live watcher re-reads its generation from the store.
+   */
+  resyncAfterReconnects(events: GenerationEvents): void {
+    this.subscriber.on('close', () => {
+      this.subscriberLost = true;
+    });
+    this.subscriber.on('ready', () => {
+      if (!this.subscriberLost) return;
+      this.subscriberLost = false;
+      this.log.info('event subscription restored; live subscriptions re-read their generations');
+      events.resync();
+    });
+  }
+
+  /** Resolves when Redis answers a PING. */
+  async ping(): Promise<void> {
+    await this.commands.ping();
+  }
+
+  async stop(): Promise<void> {
+    this.backoff.stop();
+    await Promise.all([this.commands, this.publisher, this.subscriber].map(closeRedis));
+  }
+}
