@@ -15,6 +15,11 @@ export interface SimulatorCounts {
   pollsById: Record<string, number>;
   /** Creates per body `model` as sent (only when it was a string). */
   createsByModel: Record<string, number>;
+  /**
+   * Per `generation_id`: the most polls of it that were in progress at the same moment (from request
+   * to the end of its answer). Above 1 means two pollers overlapped on one job.
+   */
+  maxConcurrentPollsById: Record<string, number>;
 }
 
 export interface SimulatedJob {
@@ -44,6 +49,7 @@ export interface SimulatorControl {
 
 export class RequestCounter {
   private state: SimulatorCounts = emptyCounts();
+  private readonly inProgress = new Map<string, number>();
 
   create(model: unknown): void {
     this.state.create += 1;
@@ -53,6 +59,21 @@ export class RequestCounter {
   poll(generationId: string | null): void {
     this.state.poll += 1;
     if (generationId) bump(this.state.pollsById, generationId);
+  }
+
+  /** Marks a poll of `generationId` as in progress; call the returned function when its answer is over. */
+  pollInProgress(generationId: string): () => void {
+    const now = (this.inProgress.get(generationId) ?? 0) + 1;
+    this.inProgress.set(generationId, now);
+    this.state.maxConcurrentPollsById[generationId] = Math.max(this.state.maxConcurrentPollsById[generationId] ?? 0, now);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.inProgress.get(generationId) ?? 1) - 1;
+      if (left > 0) this.inProgress.set(generationId, left);
+      else this.inProgress.delete(generationId);
+    };
   }
 
   snapshot(): SimulatorCounts {
@@ -66,7 +87,13 @@ export class RequestCounter {
 
 function emptyCounts(): SimulatorCounts {
   // Null-prototype maps: ids and model names are client data and could be "__proto__".
-  return { create: 0, poll: 0, pollsById: Object.create(null), createsByModel: Object.create(null) };
+  return {
+    create: 0,
+    poll: 0,
+    pollsById: Object.create(null),
+    createsByModel: Object.create(null),
+    maxConcurrentPollsById: Object.create(null),
+  };
 }
 
 function bump(map: Record<string, number>, key: string): void {

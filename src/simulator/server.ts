@@ -196,6 +196,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         // Ids are global: either path polls any job, whichever path created it.
         const generationId = url.searchParams.get('generation_id');
         counter.poll(generationId);
+        if (generationId) res.once('close', counter.pollInProgress(generationId));
         if (!authorized(req)) return sendError(res, 401, standardMessage(401), path);
         const model = generationId ? store.get(generationId)?.model : undefined;
         const action = faults.take({ endpoint: 'poll', model, generationId: generationId ?? undefined });

@@ -59,7 +59,7 @@ describe('control over HTTP', () => {
     const id = await createId(sim, CREATE_REQUESTS.veo2);
     await poll(sim, id);
     const counts = await (await control('GET', '/counts')).json();
-    expect(counts).toEqual({ create: 1, poll: 1, pollsById: { [id]: 1 }, createsByModel: { veo2: 1 } });
+    expect(counts).toEqual({ create: 1, poll: 1, pollsById: { [id]: 1 }, createsByModel: { veo2: 1 }, maxConcurrentPollsById: { [id]: 1 } });
 
     const { jobs } = (await (await control('GET', '/jobs')).json()) as { jobs: { id: string; model: string; status: string }[] };
     expect(jobs).toContainEqual({ id, model: 'veo2', status: expect.stringMatching(/^(queued|generating)$/) });

@@ -164,8 +164,9 @@ describe('counts', () => {
       poll: 3,
       pollsById: { [id]: 2, unknown: 1 },
       createsByModel: { veo2: 2, 'google/veo3': 1 },
+      maxConcurrentPollsById: { [id]: 1, unknown: 1 },
     });
     sim.control.resetCounts();
-    expect(sim.control.counts()).toEqual({ create: 0, poll: 0, pollsById: {}, createsByModel: {} });
+    expect(sim.control.counts()).toEqual({ create: 0, poll: 0, pollsById: {}, createsByModel: {}, maxConcurrentPollsById: {} });
   });
 });
