@@ -2,7 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GenerationStatus, type Generation } from '../../../src/generations/types';
+import pg from 'pg';
+import { createPgStore } from '../../../src/store/pg-store';
 import { createPgliteStore } from '../../../src/store/pglite-store';
+import { missingServices, startPostgres, type PostgresServer } from '../../helpers/services';
 import type { NewGeneration, Store } from '../../../src/store/store';
 
 const T0 = new Date('2025-01-01T00:00:00.000Z');
@@ -31,12 +34,39 @@ async function insertDue(store: Store, dueAt: Date, overrides: Partial<NewGenera
   return updated!;
 }
 
-describe('SqlStore on PGlite', () => {
+/**
+ * The same tests on both drivers prove the same SQL works embedded and on a real PostgreSQL 15
+ * (started here when it is installed; CI has it).
+ */
+const missing = missingServices();
+if (missing) console.warn(`\n!!! SqlStore tests run on PGlite only: ${missing} not installed.\n`);
+const drivers = missing ? ['PGlite'] : ['PGlite', 'PostgreSQL'];
+
+describe.each(drivers)('SqlStore on %s', (driver) => {
   let store: Store;
+  let server: PostgresServer | null = null;
+
+  beforeAll(async () => {
+    if (driver === 'PostgreSQL') server = await startPostgres();
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.destroy();
+  });
 
   beforeEach(async () => {
-    store = createPgliteStore({});
-    await store.start();
+    if (server) {
+      store = createPgStore({ connectionString: server.url });
+      await store.start();
+      // Each test starts from empty tables, as it does on a fresh in-memory PGlite.
+      const admin = new pg.Client({ connectionString: server.url });
+      await admin.connect();
+      await admin.query('TRUNCATE generations, api_keys');
+      await admin.end();
+    } else {
+      store = createPgliteStore({});
+      await store.start();
+    }
   });
 
   afterEach(async () => {
