@@ -19,12 +19,13 @@ function isUnavailableSqlState(code: string): boolean {
 /** pg's own messages for a connection that ended or never came (they carry no code). */
 const PG_CONNECTION_MESSAGE = /Connection terminated|connection timeout|Client has encountered a connection error|Client was closed|timeout exceeded when trying to connect/i;
 
+// Duck-typed rather than `instanceof Error`: socket errors come from Node's core, which may be another realm.
 export function isDatabaseUnavailable(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const code = (err as { code?: unknown }).code;
+  if (typeof err !== 'object' || err === null) return false;
+  const { code, message, errors } = err as { code?: unknown; message?: unknown; errors?: unknown };
   if (typeof code === 'string' && (SOCKET_CODES.has(code) || isUnavailableSqlState(code))) return true;
-  if (err instanceof AggregateError) return err.errors.some(isDatabaseUnavailable);
-  return PG_CONNECTION_MESSAGE.test(err.message);
+  if (Array.isArray(errors) && errors.some(isDatabaseUnavailable)) return true; // AggregateError (IPv4 and IPv6 refused)
+  return typeof message === 'string' && PG_CONNECTION_MESSAGE.test(message);
 }
 
 export function databaseUnavailable(): GatewayError {
