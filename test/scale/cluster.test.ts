@@ -1,0 +1,316 @@
+/**
+ * Several gateway processes (`node dist/main.js`) behaving as one: a real PostgreSQL 15 and Redis,
+ * one shared time-scaled simulator in this process, and real HTTP and graphql-ws clients.
+ * Skips loudly where PostgreSQL or Redis is not installed (CI installs both).
+ */
+import { createClient, type Client } from 'graphql-ws';
+import pg from 'pg';
+import WebSocket from 'ws';
+import { createApiKey } from '../../src/auth/api-keys';
+import { PollSchedule } from '../../src/generations/timing';
+import { startSimulator, type Simulator } from '../../src/simulator';
+import { createPgStore } from '../../src/store/pg-store';
+import { findModel } from '../../src/upstream/models';
+import { CREATE, GET, SIMULATOR_KEY, WATCH, WATCH_ALL, collect, sleep, waitFor, within, type Collected } from '../helpers/gateway';
+import {
+  describeWithServices,
+  startGatewayProcess,
+  startPostgres,
+  startRedis,
+  type GatewayProcess,
+  type PostgresServer,
+  type RedisServer,
+} from '../helpers/services';
+
+/** veo2 (45 s) takes about 0.9 s, veo3 (2 min) about 2.4 s. */
+const TIME_SCALE = 0.02;
+const LEASE_MS = 1_000;
+const POLL_MIN_INTERVAL_MS = 2_000;
+const POLL_MAX_INTERVAL_MS = 30_000;
+/** The longest gap between two polls of one generation, in real ms. */
+const MAX_POLL_GAP_MS = POLL_MAX_INTERVAL_MS * TIME_SCALE;
+
+interface Created {
+  id: string;
+  upstreamId: string;
+  version: number;
+  status: string;
+}
+
+describeWithServices('several gateway instances', () => {
+  let postgres: PostgresServer;
+  let redis: RedisServer;
+  let simulator: Simulator;
+  let db: pg.Pool;
+  let key: string;
+  const gateways: GatewayProcess[] = [];
+  const clients: Client[] = [];
+  const subs: Collected<any>[] = [];
+  let started = 0;
+
+  async function startInstance(): Promise<GatewayProcess> {
+    started += 1;
+    const gateway = await startGatewayProcess(`gw-${started}`, {
+      DATABASE_URL: postgres.url,
+      REDIS_URL: redis.url,
+      AIMLAPI_API_KEY: SIMULATOR_KEY,
+      AIMLAPI_BASE_URL: simulator.url,
+      UPSTREAM_TIME_SCALE: String(TIME_SCALE),
+      POLL_LEASE_MS: String(LEASE_MS),
+      POLL_MIN_INTERVAL_MS: String(POLL_MIN_INTERVAL_MS),
+      POLL_MAX_INTERVAL_MS: String(POLL_MAX_INTERVAL_MS),
+    });
+    gateways.push(gateway);
+    return gateway;
+  }
+
+  const alive = () => gateways.filter((g) => g.alive);
+
+  /** A graphql-ws client; with `reconnect`, it retries on any close and picks a live instance each time. */
+  function client(first: GatewayProcess, reconnect = false): Client {
+    let next: GatewayProcess | null = first;
+    const c = createClient({
+      url: () => {
+        const target = next?.alive ? next : alive()[0]!;
+        next = null;
+        return target.wsUrl;
+      },
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${key}` },
+      lazy: true,
+      retryAttempts: reconnect ? 20 : 0,
+      retryWait: (retries) => sleep(Math.min(500, 50 * 2 ** retries)),
+      shouldRetry: () => reconnect,
+    });
+    clients.push(c);
+    return c;
+  }
+
+  function subscribe(c: Client, query: string, variables?: Record<string, unknown>): Collected<any> {
+    const sub = collect(c, query, variables);
+    subs.push(sub);
+    return sub;
+  }
+
+  async function post(gateway: GatewayProcess, query: string, variables?: Record<string, unknown>) {
+    const res = await fetch(gateway.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ query, variables }),
+    });
+    return { status: res.status, body: (await res.json()) as { data?: any; errors?: Array<{ extensions?: any }> } };
+  }
+
+  async function create(gateway: GatewayProcess, input: Record<string, unknown>): Promise<Created> {
+    const { body } = await post(gateway, CREATE, { input });
+    if (!body.data?.createVideoGeneration) throw new Error(`create failed: ${JSON.stringify(body)}`);
+    return body.data.createVideoGeneration;
+  }
+
+  async function readyz(gateway: GatewayProcess) {
+    const res = await fetch(gateway.url.replace(/\/graphql$/, '/readyz'));
+    return { status: res.status, body: (await res.json()) as { checks: Record<string, string> } };
+  }
+
+  async function row(id: string) {
+    const { rows } = await db.query('SELECT status, version, poll_count, lease_owner, upstream_id, model FROM generations WHERE id = $1', [id]);
+    return rows[0] as { status: string; version: number; poll_count: number; lease_owner: string | null; upstream_id: string; model: string };
+  }
+
+  /** A watcher's values: each one newer than the one before, ending in a terminal status. */
+  function expectWholeHistory(values: Array<{ videoGenerationUpdated: { version: number; status: string } }>) {
+    const versions = values.map((v) => v.videoGenerationUpdated.version);
+    expect(versions).toEqual([...versions].sort((a, b) => a - b));
+    expect(new Set(versions).size).toBe(versions.length);
+    expect(['COMPLETED', 'FAILED']).toContain(values.at(-1)?.videoGenerationUpdated.status);
+  }
+
+  beforeAll(async () => {
+    [postgres, redis, simulator] = await Promise.all([
+      startPostgres(),
+      startRedis(),
+      startSimulator({ apiKey: SIMULATOR_KEY, port: 0, timeScale: TIME_SCALE, seed: 4 }),
+    ]);
+    const store = createPgStore({ connectionString: postgres.url });
+    await store.start(); // migrations, so the key can be written before any gateway runs
+    key = (await createApiKey(store, 'alice')).key;
+    await store.stop();
+    db = new pg.Pool({ connectionString: postgres.url, max: 2 });
+    db.on('error', () => undefined); // the PostgreSQL restart test drops these connections too
+    // Three instances starting at once also race on the migrations (already applied here: a no-op each).
+    await Promise.all([startInstance(), startInstance(), startInstance()]);
+  }, 90_000);
+
+  afterEach(() => {
+    for (const sub of subs.splice(0)) sub.unsubscribe();
+  });
+
+  afterAll(async () => {
+    await Promise.allSettled(clients.map((c) => c.dispose()));
+    await Promise.allSettled(gateways.map((g) => g.stop()));
+    await db?.end().catch(() => undefined);
+    await simulator?.close();
+    await Promise.allSettled([postgres?.destroy(), redis?.destroy()]);
+  }, 60_000);
+
+  it('30 generations over three instances: every watcher sees every change, one create each, no extra polls', async () => {
+    simulator.control.resetCounts();
+    // Polls take a little while, so two instances polling one job at once would overlap and show.
+    simulator.control.injectFault({ endpoint: 'poll', times: Infinity, action: { kind: 'delay', ms: 30 } });
+    const [a, b, c] = gateways;
+    // One owner-wide stream on each instance, open before anything is created.
+    const streams = [a!, b!, c!].map((g) => subscribe(client(g), WATCH_ALL));
+    await sleep(300);
+
+    const created = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => create(gateways[i % 3]!, { model: i % 2 ? 'VEO2' : 'VEO3', prompt: `cluster ${i}` })),
+    );
+    // Each generation is watched on an instance other than the one that created it.
+    const watchers = created.map((g, i) => subscribe(client(gateways[(i + 1) % 3]!), WATCH, { id: g.id }));
+    await within('every watcher to see its generation end', Promise.all(watchers.map((w) => w.done)), 30_000);
+    simulator.control.clearFaults();
+
+    const schedule = new PollSchedule({ timeScale: TIME_SCALE, minIntervalMs: POLL_MIN_INTERVAL_MS, maxIntervalMs: POLL_MAX_INTERVAL_MS });
+    const counts = simulator.control.counts();
+    expect(counts.create).toBe(30);
+    let polls = 0;
+    for (const [i, g] of created.entries()) {
+      const w = watchers[i]!;
+      expect(w.errors).toEqual([]);
+      expectWholeHistory(w.values);
+      const final = (await post(a!, GET, { id: g.id })).body.data.videoGeneration;
+      expect(w.values.at(-1).videoGenerationUpdated).toEqual(final);
+      // Every version after the insert was published once and reached all three instances in order.
+      for (const stream of streams) {
+        const seen = stream.values.map((v) => v.videoGenerationsUpdated).filter((u) => u.id === g.id).map((u) => u.version);
+        expect(seen).toEqual(Array.from({ length: final.version - 1 }, (_, k) => k + 2));
+      }
+      // Each poll the simulator answered is one the store recorded: nobody polled it twice.
+      const stored = await row(g.id);
+      expect(counts.pollsById[g.upstreamId]).toBe(stored.poll_count);
+      expect(counts.maxConcurrentPollsById[g.upstreamId]).toBe(1);
+      // No more than a single instance's schedule would make up to the moment it ended.
+      const model = findModel(stored.model)!;
+      const createdAt = new Date(final.createdAt);
+      const end = new Date(final.completedAt).getTime();
+      let scheduled = 0;
+      for (let t = schedule.nextPollAt(model, createdAt, createdAt); t.getTime() <= end; t = schedule.nextPollAt(model, createdAt, t)) scheduled++;
+      expect(stored.poll_count).toBeLessThanOrEqual(scheduled + 1);
+      polls += stored.poll_count;
+    }
+    console.log(`scale: 30 generations over 3 instances: ${counts.create} creates, ${polls} polls (${(polls / 30).toFixed(1)} per generation)`);
+  }, 60_000);
+
+  it('two creates with one idempotency key on two instances at once: one upstream create, one generation', async () => {
+    simulator.control.resetCounts();
+    const input = { model: 'VEO2', prompt: 'raced', idempotencyKey: 'race-key-1' };
+    const [x, y] = await Promise.all([create(gateways[0]!, input), create(gateways[1]!, input)]);
+    expect(x.id).toBe(y.id);
+    expect(simulator.control.counts().create).toBe(1);
+  });
+
+  it('a poll slower than the lease keeps its lease: no second instance polls the job meanwhile', async () => {
+    const g = await create(gateways[0]!, { model: 'VEO2', prompt: 'slow upstream' });
+    simulator.control.forceOutcome(g.upstreamId, 'pending');
+    simulator.control.injectFault({ endpoint: 'poll', match: { generationId: g.upstreamId }, times: 1, action: { kind: 'delay', ms: 3 * LEASE_MS } });
+    const holder = await waitFor('a lease on the slow poll', async () => (await row(g.id)).lease_owner, 10_000);
+    await sleep(2 * LEASE_MS); // twice the lease: without renewal another instance would take over here
+    expect((await row(g.id)).lease_owner).toBe(holder);
+    simulator.control.forceOutcome(g.upstreamId, 'completed');
+    await waitFor('completion', async () => (await row(g.id)).status === 'COMPLETED', 10_000);
+    expect(simulator.control.counts().maxConcurrentPollsById[g.upstreamId]).toBe(1);
+  }, 30_000);
+
+  it('kill -9 of the lease holder mid-poll: another instance finishes the generation and its watchers reconnect', async () => {
+    const g = await create(gateways[0]!, { model: 'VEO2', prompt: 'survives a crash' });
+    simulator.control.forceOutcome(g.upstreamId, 'pending');
+    // The next poll hangs, so whoever claims it is caught holding the lease.
+    simulator.control.injectFault({ endpoint: 'poll', match: { generationId: g.upstreamId }, times: 1, action: { kind: 'delay', ms: 20_000 } });
+    const holderName = await waitFor('a lease on the hanging poll', async () => (await row(g.id)).lease_owner, 10_000);
+    const holder = alive().find((x) => x.name === holderName)!;
+    const other = alive().find((x) => x !== holder)!;
+    const onHolder = subscribe(client(holder, true), WATCH, { id: g.id });
+    const onOther = subscribe(client(other, true), WATCH, { id: g.id });
+    await waitFor('both watchers to get the snapshot', () => onHolder.values.length > 0 && onOther.values.length > 0, 10_000);
+
+    await holder.kill();
+    const killedAt = Date.now();
+    simulator.control.forceOutcome(g.upstreamId, 'completed');
+    await waitFor('another instance to complete it', async () => (await row(g.id)).status === 'COMPLETED', 15_000, 10);
+    const takeoverMs = Date.now() - killedAt;
+    console.log(`scale: takeover after kill -9 took ${takeoverMs} ms (lease ${LEASE_MS} ms, longest poll gap ${MAX_POLL_GAP_MS} ms)`);
+    // Lease expiry, then at most one poll gap (plus the store round trips of a loaded CI machine).
+    expect(takeoverMs).toBeLessThan(LEASE_MS + MAX_POLL_GAP_MS + 1_500);
+
+    await within('both watchers to see the end', Promise.all([onHolder.done, onOther.done]), 15_000);
+    for (const w of [onHolder, onOther]) {
+      expect(w.errors).toEqual([]);
+      expect(w.values.at(-1).videoGenerationUpdated.status).toBe('COMPLETED');
+    }
+    // The dead instance's hanging poll ended with its socket; the takeover poll did not overlap it.
+    expect(simulator.control.counts().maxConcurrentPollsById[g.upstreamId]).toBe(1);
+    await startInstance(); // back to three for the next tests
+  }, 60_000);
+
+  it('Redis restarted mid-run: nothing is lost and watchers catch up', async () => {
+    const [a, b, c] = alive();
+    const created = await Promise.all(Array.from({ length: 6 }, (_, i) => create([a!, b!, c!][i % 3]!, { model: 'VEO3', prompt: `redis ${i}` })));
+    const watchers = created.map((g, i) => subscribe(client([a!, b!, c!][(i + 1) % 3]!), WATCH, { id: g.id }));
+    await waitFor('every snapshot', () => watchers.every((w) => w.values.length > 0), 10_000);
+
+    await redis.stop();
+    await waitFor('readiness to report Redis down', async () => (await readyz(a!)).body.checks.redis === 'unavailable', 10_000, 100);
+    expect((await readyz(a!)).status).toBe(503);
+    // Creating still works: the store is the source of truth, events wait for Redis.
+    const during = await create(b!, { model: 'VEO2', prompt: 'created while Redis is down' });
+    await sleep(1_000);
+    await redis.start();
+
+    await within('every watcher to see its generation end', Promise.all(watchers.map((w) => w.done)), 30_000);
+    for (const [i, g] of created.entries()) {
+      expectWholeHistory(watchers[i]!.values);
+      expect(watchers[i]!.values.at(-1).videoGenerationUpdated.version).toBe((await row(g.id)).version);
+    }
+    await waitFor('the one created during the outage to end', async () => ['COMPLETED', 'FAILED'].includes((await row(during.id)).status), 15_000);
+    await waitFor('readiness to recover', async () => (await readyz(a!)).status === 200, 10_000, 100);
+  }, 60_000);
+
+  it('PostgreSQL restarted mid-run: requests fail with DATABASE_UNAVAILABLE, then everything resumes', async () => {
+    const [a, b, c] = alive();
+    const created = await Promise.all(Array.from({ length: 4 }, (_, i) => create([a!, b!, c!][i % 3]!, { model: 'VEO3', prompt: `postgres ${i}` })));
+    const watchers = created.map((g, i) => subscribe(client([a!, b!, c!][(i + 1) % 3]!), WATCH, { id: g.id }));
+    await waitFor('every snapshot', () => watchers.every((w) => w.values.length > 0), 10_000);
+
+    await postgres.stop();
+    const query = await post(b!, GET, { id: created[0]!.id });
+    expect(query.status).toBe(503);
+    expect(query.body.errors?.[0]?.extensions?.code).toBe('DATABASE_UNAVAILABLE');
+    const mutation = await post(c!, CREATE, { input: { model: 'VEO2', prompt: 'while the database is down' } });
+    expect(mutation.body.errors?.[0]?.extensions?.code).toBe('DATABASE_UNAVAILABLE');
+    const ready = await readyz(a!);
+    expect(ready.status).toBe(503);
+    expect(ready.body.checks.store).toBe('unavailable');
+    await sleep(500);
+    await postgres.start();
+
+    await within('every watcher to see its generation end', Promise.all(watchers.map((w) => w.done)), 30_000);
+    for (const w of watchers) expectWholeHistory(w.values);
+    const after = await post(b!, GET, { id: created[0]!.id });
+    expect(after.body.data.videoGeneration.status).toBe(watchers[0]!.values.at(-1).videoGenerationUpdated.status);
+    for (const g of alive()) expect((await readyz(g)).status).toBe(200);
+    // No instance died of it.
+    expect(alive()).toHaveLength(3);
+  }, 60_000);
+
+  it('a 429 seen by one instance pauses creates on all of them', async () => {
+    const [a, b] = alive();
+    simulator.control.injectFault({ endpoint: 'create', times: 1, action: { kind: 'status', status: 429, retryAfter: '2' } });
+    const first = await post(a!, CREATE, { input: { model: 'VEO2', prompt: 'rate limited' } });
+    expect(first.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+    await waitFor('the other instance to learn of the pause', async () => /backing off/.test((await readyz(b!)).body.checks.upstream ?? ''), 5_000, 50);
+    simulator.control.resetCounts();
+    const second = await post(b!, CREATE, { input: { model: 'VEO2', prompt: 'refused without asking the upstream' } });
+    expect(second.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+    expect(simulator.control.counts().create).toBe(0);
+  }, 30_000);
+});
