@@ -8,6 +8,7 @@ import { getOperationAST, GraphQLError, type GraphQLFormattedError, type GraphQL
 import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
+import { ErrorCode, GatewayError } from '../errors';
 import type { GraphQLContext } from '../graphql/context';
 import { checkWebSocketDocument } from '../graphql/document-limits';
 import type { Metrics } from './metrics';
@@ -56,7 +57,14 @@ export function attachWebSocketServer(o: WebSocketOptions): { dispose: () => Pro
   const cleanup = useServer<Record<string, unknown>, ConnectionExtra>(
     {
       onConnect: async (ctx) => {
-        const owner = await o.authenticate(ctx.connectionParams);
+        const owner = await o.authenticate(ctx.connectionParams).catch((err: unknown) => {
+          // graphql-ws clients never retry 4500, which a throw here would send; 1013 (try again later) they do.
+          if (err instanceof GatewayError && err.code === ErrorCode.DATABASE_UNAVAILABLE) {
+            ctx.extra.socket.close(1013, 'Database unavailable; try again later');
+            return null;
+          }
+          throw err;
+        });
         if (!owner) return false;
         ctx.extra.owner = owner;
         ctx.extra.connectionId = `ws-${++connectionSeq}`;

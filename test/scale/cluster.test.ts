@@ -66,7 +66,10 @@ describeWithServices('several gateway instances', () => {
 
   const alive = () => gateways.filter((g) => g.alive);
 
-  /** A graphql-ws client; with `reconnect`, it retries on any close and picks a live instance each time. */
+  /**
+   * A graphql-ws client; with `reconnect`, it retries as graphql-ws does by default (any close code it
+   * does not consider fatal) and picks a live instance each time.
+   */
   function client(first: GatewayProcess, reconnect = false): Client {
     let next: GatewayProcess | null = first;
     const c = createClient({
@@ -80,7 +83,6 @@ describeWithServices('several gateway instances', () => {
       lazy: true,
       retryAttempts: reconnect ? 20 : 0,
       retryWait: (retries) => sleep(Math.min(500, 50 * 2 ** retries)),
-      shouldRetry: () => reconnect,
     });
     clients.push(c);
     return c;
@@ -290,11 +292,14 @@ describeWithServices('several gateway instances', () => {
     const ready = await readyz(a!);
     expect(ready.status).toBe(503);
     expect(ready.body.checks.store).toBe('unavailable');
+    // A client connecting now is told to try again later (1013), which graphql-ws clients do.
+    const late = subscribe(client(a!, true), WATCH, { id: created[1]!.id });
     await sleep(500);
     await postgres.start();
 
-    await within('every watcher to see its generation end', Promise.all(watchers.map((w) => w.done)), 30_000);
-    for (const w of watchers) expectWholeHistory(w.values);
+    await within('every watcher to see its generation end', Promise.all([...watchers, late].map((w) => w.done)), 30_000);
+    for (const w of [...watchers, late]) expectWholeHistory(w.values);
+    expect(late.errors).toEqual([]);
     const after = await post(b!, GET, { id: created[0]!.id });
     expect(after.body.data.videoGeneration.status).toBe(watchers[0]!.values.at(-1).videoGenerationUpdated.status);
     for (const g of alive()) expect((await readyz(g)).status).toBe(200);
