@@ -72,6 +72,9 @@ const schema = z.object({
   INSTANCE_ID: z.string().min(1).max(200).optional(),
 });
 
+/** One per process: the random part tells apart two processes that reuse a pid (containers). */
+const DEFAULT_INSTANCE_ID = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+
 export interface Config {
   production: boolean;
   port: number;
@@ -144,6 +147,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.DATABASE_URL ?? null,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     redisUrl: e.REDIS_URL ?? null,
-    instanceId: e.INSTANCE_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+    instanceId: e.INSTANCE_ID ?? DEFAULT_INSTANCE_ID,
   };
 }

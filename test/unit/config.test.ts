@@ -30,7 +30,33 @@ describe('loadConfig', () => {
       devApiKey: true,
       logLevel: 'info',
       shutdownGraceMs: 10_000,
+      databaseUrl: null,
+      databasePoolSize: 10,
+      redisUrl: null,
+      instanceId: expect.stringMatching(new RegExp(`^.+-${process.pid}-[0-9a-f]{6}$`)),
     });
+  });
+
+  it('takes PostgreSQL, Redis and the instance name for running several instances', () => {
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://gateway:secret@db:5432/gateway',
+      DATABASE_POOL_SIZE: '4',
+      REDIS_URL: 'redis://redis:6379',
+      INSTANCE_ID: 'gw-a',
+    });
+    expect(config).toMatchObject({
+      databaseUrl: 'postgres://gateway:secret@db:5432/gateway',
+      databasePoolSize: 4,
+      redisUrl: 'redis://redis:6379',
+      instanceId: 'gw-a',
+    });
+    expect(loadConfig({ DATABASE_URL: 'postgresql://db/gateway', REDIS_URL: 'rediss://redis:6380' }).redisUrl).toBe('rediss://redis:6380');
+  });
+
+  it('names a DATABASE_URL or REDIS_URL of the wrong kind', () => {
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://db/gateway' })).toThrow(/DATABASE_URL/);
+    expect(() => loadConfig({ REDIS_URL: 'http://redis:6379' })).toThrow(/REDIS_URL/);
+    expect(() => loadConfig({ DATABASE_POOL_SIZE: '0' })).toThrow(/DATABASE_POOL_SIZE/);
   });
 
   it('does not read process.env when given an environment', () => {

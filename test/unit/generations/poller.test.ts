@@ -474,4 +474,32 @@ describe('Poller', () => {
     await sleep(60);
     expect(h.upstream.calls).toHaveLength(1);
   });
+
+  it('renews its lease while a poll outlasts it, so no other instance may claim the generation', async () => {
+    h = await harness({ leaseMs: 150, instanceId: 'slow-instance' });
+    const g = await h.insert();
+    const called = deferred<void>();
+    const answer = deferred<UpstreamJob>();
+    h.upstream.script(g.upstreamId!, () => {
+      called.resolve();
+      return answer.promise;
+    });
+    h.poller.start();
+    await called.promise;
+    const claimed = (await get(g.id)).leaseUntil!.getTime();
+
+    await sleep(400); // well past the first lease
+    const during = await get(g.id);
+    expect(during.leaseOwner).toBe('slow-instance');
+    expect(during.leaseUntil!.getTime()).toBeGreaterThan(claimed + 150);
+    expect(during.leaseUntil!.getTime()).toBeGreaterThan(Date.now());
+    expect(await h.store.claimDueGenerations('other-instance', new Date(), 150, 10)).toEqual([]);
+
+    answer.resolve(job('generating'));
+    const released = await waitFor(async () => {
+      const now = await get(g.id);
+      return now.leaseOwner === null ? now : null;
+    }, 'the lease to be released');
+    expect(released.status).toBe(GenerationStatus.GENERATING);
+  });
 });
