@@ -28,8 +28,8 @@ export class RedisFanout {
     this.publisher = createRedisClient(url, 'publisher', log);
     this.subscriber = createRedisClient(url, 'subscriber', log);
     this.eventTarget = createRedisEventTarget({
-      publishClient: this.publisher,
-      subscribeClient: this.subscriber,
+      publishClient: this.guarded(this.publisher),
+      subscribeClient: this.guarded(this.subscriber),
       serializer: generationCodec,
     }) as unknown as EventTarget;
     this.backoff = new SharedUpstreamBackoff(this.commands, this.subscriber, log);
@@ -55,6 +55,26 @@ export class RedisFanout {
       this.log.info('event subscription restored; live subscriptions re-read their generations');
       events.resync();
     });
+  }
+
+  /**
+   * The event target fires publish/subscribe/unsubscribe without awaiting them, so a command rejected
+   * while Redis is away (e.g. the queue flushed at shutdown) would be an unhandled rejection and end
+   * the process. This hands it the only methods it calls (pinned @graphql-yoga/redis-event-target 3.0.4),
+   * with the failure logged instead.
+   */
+  private guarded(client: Redis): Redis {
+    const warn = (err: unknown) => this.log.warn({ err }, 'redis event command failed');
+    const guarded = {
+      on: (event: string, listener: (...args: any[]) => void) => {
+        client.on(event, listener);
+        return guarded;
+      },
+      publish: (channel: string, message: string) => client.publish(channel, message).catch(warn),
+      subscribe: (channel: string) => client.subscribe(channel).catch(warn),
+      unsubscribe: (channel: string) => client.unsubscribe(channel).catch(warn),
+    };
+    return guarded as unknown as Redis;
   }
 
   /** Resolves when Redis answers a PING. */

@@ -212,6 +212,8 @@ export interface GatewayProcess {
   /** SIGTERM: a graceful stop. */
   stop(): Promise<void>;
   readonly alive: boolean;
+  /** The exit code once it exited (null while running, or when a signal ended it). */
+  readonly exitCode: number | null;
 }
 
 /**
@@ -265,6 +267,9 @@ export async function startGatewayProcess(name: string, env: Record<string, stri
     stop: () => terminate(child, 'SIGTERM'),
     get alive() {
       return child.exitCode === null && child.signalCode === null;
+    },
+    get exitCode() {
+      return child.exitCode;
     },
   };
 }

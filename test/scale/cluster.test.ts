@@ -318,4 +318,16 @@ describeWithServices('several gateway instances', () => {
     expect(second.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
     expect(simulator.control.counts().create).toBe(0);
   }, 30_000);
+
+  it('an instance stops promptly and cleanly (exit code 0) even while Redis is away', async () => {
+    const [a] = alive();
+    const watcher = subscribe(client(a!), WATCH_ALL);
+    await sleep(200);
+    await redis.stop();
+    await sleep(300);
+    watcher.unsubscribe(); // an unsubscribe that cannot reach Redis
+    await a!.stop();
+    expect(a!.exitCode).toBe(0);
+    await redis.start();
+  }, 30_000);
 });
