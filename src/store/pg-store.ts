@@ -37,6 +37,12 @@ function pgDriver(options: PgStoreOptions): SqlDriver {
         throw toStoreError(err);
       });
       let broken: unknown;
+      // A connection lost between two statements of the transaction is reported as an 'error' event
+      // on the checked-out client (the pool only listens while it is idle): without a listener, a crash.
+      const onLost = (err: Error) => {
+        broken = err;
+      };
+      client.on('error', onLost);
       try {
         await client.query('BEGIN');
         const result = await fn(session(client));
@@ -48,8 +54,9 @@ function pgDriver(options: PgStoreOptions): SqlDriver {
         });
         throw toStoreError(err);
       } finally {
-        // A connection that could not even roll back is destroyed rather than handed to someone else.
-        client.release(broken instanceof Error ? broken : undefined);
+        client.off('error', onLost);
+        // A lost connection, or one that could not even roll back, is destroyed rather than reused.
+        client.release(broken !== undefined);
       }
     },
     close: () => pool.end(),
