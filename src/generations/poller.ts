@@ -29,7 +29,7 @@ export interface PollerOptions {
   log: Logger;
   /** Polls in flight at once. */
   concurrency: number;
-  /** How long a claim is held, in ms; renewed by every write of this instance. */
+  /** How long a claim is held, in ms; renewed every third of it while the poll runs. */
   leaseMs: number;
   /** Longest sleep between two looks at the store, in ms (other instances may add work). */
   idleMs: number;
