@@ -10,6 +10,9 @@ import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
 import type { GraphQLContext } from '../graphql/context';
 import { checkWebSocketDocument } from '../graphql/document-limits';
+import { GatewayError } from '../errors';
+import { toGraphQLError } from '../graphql/errors';
+import { closeWhenExpired } from './credential-expiry';
 import type { Metrics } from './metrics';
 
 /** Largest WebSocket frame accepted, in bytes; a larger one closes the socket with 1009. */
@@ -20,8 +23,15 @@ export interface WebSocketOptions {
   schema: GraphQLSchema;
   /** Same path as HTTP GraphQL; ws only takes upgrade requests. */
   path: string;
-  /** The owner of the key in `connectionParams`, or null to refuse the connection. */
-  authenticate: (connectionParams: Readonly<Record<string, unknown>> | undefined) => Promise<string | null>;
+  /**
+   * The owner of the credential in `connectionParams`, or null to refuse the connection. With an
+   * `expiresAt`, the socket is closed with 4403 when it passes.
+   */
+  authenticate: (
+    connectionParams: Readonly<Record<string, unknown>> | undefined,
+  ) => Promise<string | { owner: string; expiresAt: Date | null } | null>;
+  /** Checked before each subscribe (per-owner rate limits); a thrown GatewayError refuses it. Default: none. */
+  beforeOperation?: (owner: string) => Promise<void>;
   context: (owner: string, requestId: string, log: Logger) => GraphQLContext;
   introspection: boolean;
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
@@ -56,13 +66,23 @@ export function attachWebSocketServer(o: WebSocketOptions): { dispose: () => Pro
   const cleanup = useServer<Record<string, unknown>, ConnectionExtra>(
     {
       onConnect: async (ctx) => {
-        const owner = await o.authenticate(ctx.connectionParams);
-        if (!owner) return false;
+        const principal = await o.authenticate(ctx.connectionParams);
+        if (!principal) return false;
+        const owner = typeof principal === 'string' ? principal : principal.owner;
+        if (typeof principal !== 'string' && principal.expiresAt) closeWhenExpired(ctx.extra.socket, principal.expiresAt);
         ctx.extra.owner = owner;
         ctx.extra.connectionId = `ws-${++connectionSeq}`;
         return true;
       },
       onSubscribe: async (ctx, id, payload) => {
+        if (o.beforeOperation) {
+          try {
+            await o.beforeOperation(ctx.extra.owner!);
+          } catch (error) {
+            if (error instanceof GatewayError) return [toGraphQLError(error)];
+            throw error;
+          }
+        }
         const checked = checkWebSocketDocument(o.schema, payload.query, o.introspection);
         if ('errors' in checked) return checked.errors;
         const operation = getOperationAST(checked.document, payload.operationName);

@@ -30,6 +30,9 @@ describe('loadConfig', () => {
       devApiKey: true,
       logLevel: 'info',
       shutdownGraceMs: 10_000,
+      breaker: { failureThreshold: 5, halfOpenAfterMs: 30_000 },
+      quotas: { createsPerMinute: 10, maxInFlight: 10, requestsPerSecond: 20 },
+      jwt: null,
     });
   });
 
