@@ -15,7 +15,8 @@ const AUDIENCE = 'veo-gateway';
 const INPUT = { model: 'VEO3_FAST', prompt: 'a paper boat' };
 const LIST = '{ videoGenerations { nodes { id } } }';
 
-type Jose = typeof import('jose');
+type Jose = typeof import('jose', { with: { 'resolution-mode': 'import' } });
+type SigningKey = Awaited<ReturnType<Jose['generateKeyPair']>>['privateKey'];
 let jose: Jose;
 beforeAll(async () => {
   jose = await import('jose');
@@ -120,7 +121,7 @@ describe('JWT with a JWKS URL', () => {
   let gw: TestGateway;
   let jwks: Server;
   let jwksRequests = 0;
-  let signingKey: CryptoKey;
+  let signingKey: SigningKey;
 
   beforeAll(async () => {
     const pair = await jose.generateKeyPair('ES256');
@@ -142,7 +143,7 @@ describe('JWT with a JWKS URL', () => {
     await new Promise((r) => jwks?.close(r));
   });
 
-  const esToken = (claims: Record<string, unknown>, key: CryptoKey = signingKey, kid = 'key-1') =>
+  const esToken = (claims: Record<string, unknown>, key: SigningKey = signingKey, kid = 'key-1') =>
     new jose.SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid }).setAudience(AUDIENCE).setExpirationTime('5m').sign(key);
 
   it('accepts tokens signed by a key of the set, with the owner from the configured claim', async () => {
