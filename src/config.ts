@@ -129,6 +129,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.JWT_SECRET && e.JWT_JWKS_URL) {
     throw new ConfigError('Invalid configuration:\n  JWT_SECRET: set either JWT_SECRET or JWT_JWKS_URL, not both');
   }
+  if ((e.JWT_ISSUER || e.JWT_AUDIENCE) && !e.JWT_SECRET && !e.JWT_JWKS_URL) {
+    throw new ConfigError('Invalid configuration:\n  JWT_SECRET: JWT_ISSUER and JWT_AUDIENCE need JWT_SECRET or JWT_JWKS_URL');
+  }
   const production = e.NODE_ENV === 'production';
   const upstream = e.AIMLAPI_API_KEY
     ? { apiKey: e.AIMLAPI_API_KEY, baseUrl: e.AIMLAPI_BASE_URL.replace(/\/+$/, ''), legacyPaths: e.AIMLAPI_LEGACY_PATHS }

@@ -163,6 +163,27 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATA_DIR: 'some/where' }).dataDir).toBe(path.resolve('some/where'));
   });
 
+  it('reads the breaker, quota and JWT settings, and names a bad one', () => {
+    const c = loadConfig({
+      UPSTREAM_BREAKER_FAILURES: '0',
+      UPSTREAM_BREAKER_HALF_OPEN_MS: '1500',
+      QUOTA_CREATES_PER_MINUTE: '0',
+      QUOTA_MAX_IN_FLIGHT: '3',
+      QUOTA_REQUESTS_PER_SECOND: '7',
+      JWT_JWKS_URL: 'https://id.example.test/jwks.json',
+      JWT_AUDIENCE: 'gw',
+      JWT_OWNER_CLAIM: 'email',
+    });
+    expect(c.breaker).toEqual({ failureThreshold: 0, halfOpenAfterMs: 1500 });
+    expect(c.quotas).toEqual({ createsPerMinute: 0, maxInFlight: 3, requestsPerSecond: 7 });
+    expect(c.jwt).toEqual({ secret: null, jwksUrl: 'https://id.example.test/jwks.json', issuer: null, audience: 'gw', ownerClaim: 'email' });
+    expect(configError({ QUOTA_MAX_IN_FLIGHT: '-1' }).message).toContain('QUOTA_MAX_IN_FLIGHT');
+    expect(configError({ JWT_SECRET: 'short' }).message).toContain('JWT_SECRET');
+    expect(configError({ JWT_SECRET: 'x'.repeat(32), JWT_JWKS_URL: 'https://id.example.test/jwks.json' }).message).toContain('not both');
+    expect(configError({ JWT_ISSUER: 'https://id.example.test' }).message).toContain('JWT_ISSUER');
+    expect(configError({ JWT_SECRET: 'short-secret-value' }).message).not.toContain('short-secret-value');
+  });
+
   it('never puts the API key in the error message', () => {
     const e = configError({ AIMLAPI_API_KEY: 'sk-secret-value', PORT: 'abc' });
     expect(e.message).not.toContain('sk-secret-value');
