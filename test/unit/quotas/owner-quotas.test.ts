@@ -3,10 +3,10 @@
  * port): with Redis, two gateway instances share one budget per owner; in memory, each has its own.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { OwnerQuotas } from '../../../src/quotas/owner-quotas';
 import { GatewayError } from '../../../src/errors';
+import { freePort } from '../../helpers/free-port';
 
 const LIMITS = { createsPerMinute: 3, maxInFlight: 0, requestsPerSecond: 0 };
 const noStore = { countInFlight: async () => 0 };
@@ -59,17 +59,6 @@ if (!redisBinary) {
   console.warn('SKIPPED: the Redis quota tests need `redis-server` on PATH (CI installs it with apt-get).');
 }
 const describeRedis = redisBinary ? describe : describe.skip;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describeRedis('OwnerQuotas with Redis', () => {
   let redisProcess: ChildProcess;
