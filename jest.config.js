@@ -17,7 +17,11 @@ module.exports = {
         module: { type: 'commonjs' },
       },
     ],
+    '/node_modules/jose/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }],
   },
+  // jose 6 ships only ES modules; Jest's CommonJS runtime cannot load them (Node itself can), so
+  // swc compiles jose's files to CommonJS for the tests.
+  transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   testTimeout: 30_000,
   // Each e2e file starts its own servers on port 0; two workers match the machine's two cores.
   maxWorkers: 2,

@@ -10,7 +10,9 @@ import path from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import type { DestinationStream, Logger } from 'pino';
-import { bearerToken, ensureDevelopmentKey, ownerOfKey } from './auth/api-keys';
+import { bearerToken, ensureDevelopmentKey } from './auth/api-keys';
+import { JwtVerifier } from './auth/jwt';
+import { createCredentialCheck } from './auth/principal';
 import type { Config } from './config';
 import { GenerationEvents } from './generations/events';
 import { Poller } from './generations/poller';
@@ -28,6 +30,8 @@ import { attachWebSocketServer } from './server/websocket';
 import { startSimulator, type Simulator } from './simulator/server';
 import { createStore } from './store/create-store';
 import type { Store } from './store/store';
+import { OwnerQuotas } from './quotas/owner-quotas';
+import { UpstreamCircuit } from './upstream/circuit-breaker';
 import { createUpstreamClient } from './upstream/client';
 import type { Redis } from 'ioredis';
 import { RedisFanout } from './scale/redis-fanout';
@@ -96,6 +100,19 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     observer: metrics.upstreamCall,
   });
 
+  const circuit = new UpstreamCircuit({
+    ...config.breaker,
+    onStateChange: (state) => log.warn({ component: 'upstream', circuit: state }, `upstream circuit ${state}`),
+  });
+  const guardedUpstream = circuit.wrap(upstream);
+  const quotas = new OwnerQuotas(config.quotas, store, redis?.commands);
+  const jwt = config.jwt ? new JwtVerifier(config.jwt) : null;
+  const checkCredential = createCredentialCheck({
+    store,
+    jwt,
+    onJwtRejected: (reason) => log.info({ component: 'auth', reason }, 'JWT refused'),
+  });
+
   const events = new GenerationEvents(redis?.eventTarget);
   redis?.resyncAfterReconnects(events);
   const schedule = new PollSchedule({
@@ -106,7 +123,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const backoff = redis?.backoff ?? new UpstreamBackoff();
   const poller = new Poller({
     store,
-    upstream,
+    upstream: guardedUpstream,
+    pause: circuit,
     events,
     schedule,
     backoff,
@@ -120,7 +138,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   });
   const service = new GenerationService({
     store,
-    upstream,
+    upstream: guardedUpstream,
+    quota: quotas,
     events,
     schedule,
     backoff,
@@ -142,8 +161,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     path: config.http.graphqlPath,
     authenticate: async (params) => {
       const key = bearerToken(params?.authorization ?? params?.Authorization) ?? (typeof params?.apiKey === 'string' ? params.apiKey : null);
-      return key ? ownerOfKey(store, key) : null;
+      return key ? checkCredential(key) : null;
     },
+    beforeOperation: (owner) => quotas.request(owner),
     context: (owner, requestId, requestLog) => context(owner, requestId, requestLog, false),
     introspection: config.introspection,
     formatError,
@@ -180,8 +200,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       authenticate: async (authorization) => {
         if (authorization === undefined) return null;
         const key = bearerToken(authorization);
-        return (key && (await ownerOfKey(store, key))) || 'invalid';
+        return (key && (await checkCredential(key))?.owner) || 'invalid';
       },
+      beforeOperation: (owner) => quotas.request(owner),
       context: (owner, requestId, requestLog) => context(owner, requestId, requestLog, true),
       readiness: async () => {
         const checks: Record<string, string> = {};
@@ -202,6 +223,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         checks.poller = poller.running ? 'ok' : 'stopped';
         const pause = backoff.remainingMs();
         checks.upstream = pause > 0 ? `backing off ${Math.ceil(pause / 1000)}s` : 'ok';
+        // Reported, but the gateway stays ready: every instance shares the upstream, so pulling them
+        // from the load balancer would only add failed reads (which the store still serves) to it.
+        if (circuit.state !== 'closed') checks.upstream = `circuit ${circuit.state}`;
         return { ready: checks.store === 'ok' && checks.poller === 'ok' && checks.redis !== 'unavailable', checks };
       },
       metrics,

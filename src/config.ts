@@ -70,6 +70,26 @@ const schema = z.object({
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
   /** Names this instance in leases and logs. Default: hostname-pid-random. */
   INSTANCE_ID: z.string().min(1).max(200).optional(),
+  /** Consecutive failed upstream calls (5xx, timeouts, connection errors) that open the circuit breaker. 0 = off. */
+  UPSTREAM_BREAKER_FAILURES: int(0, 10_000).default(5),
+  /** How long an open circuit stays open before one probe call is let through, in ms. */
+  UPSTREAM_BREAKER_HALF_OPEN_MS: int(100, 3_600_000).default(30_000),
+  /** Creations per owner per minute. 0 = unlimited. */
+  QUOTA_CREATES_PER_MINUTE: int(0, 1_000_000).default(10),
+  /** Generations per owner not yet ended (QUEUED or GENERATING), across all instances. 0 = unlimited. */
+  QUOTA_MAX_IN_FLIGHT: int(0, 1_000_000).default(10),
+  /** GraphQL operations per owner per second (HTTP requests and WebSocket subscribes). 0 = unlimited. */
+  QUOTA_REQUESTS_PER_SECOND: int(0, 1_000_000).default(20),
+  /** HS256 secret for JWT bearer tokens (at least 32 characters). Unset = no shared-secret JWTs. */
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** JWKS URL whose keys verify JWT bearer tokens (RS256, ES256, EdDSA…). Unset = no JWKS. */
+  JWT_JWKS_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Required `iss` of JWTs. Unset = not checked. */
+  JWT_ISSUER: z.string().min(1).optional(),
+  /** Required `aud` of JWTs. Unset = not checked. */
+  JWT_AUDIENCE: z.string().min(1).optional(),
+  /** The JWT claim that names the owner. */
+  JWT_OWNER_CLAIM: z.string().min(1).default('sub'),
 });
 
 /** One per process: the random part tells apart two processes that reuse a pid (containers). */
@@ -99,6 +119,12 @@ export interface Config {
   /** Null means: in-process events and back-off. */
   redisUrl: string | null;
   instanceId: string;
+  /** Circuit breaker around upstream calls; `failureThreshold` 0 = off. */
+  breaker: { failureThreshold: number; halfOpenAfterMs: number };
+  /** Per-owner limits; 0 = unlimited. */
+  quotas: { createsPerMinute: number; maxInFlight: number; requestsPerSecond: number };
+  /** JWT bearer tokens; null when neither JWT_SECRET nor JWT_JWKS_URL is set. */
+  jwt: { secret: string | null; jwksUrl: string | null; issuer: string | null; audience: string | null; ownerClaim: string } | null;
 }
 
 export class ConfigError extends Error {
@@ -118,6 +144,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const e = parsed.data;
   if (e.POLL_MIN_INTERVAL_MS > e.POLL_MAX_INTERVAL_MS) {
     throw new ConfigError('Invalid configuration:\n  POLL_MIN_INTERVAL_MS: must not exceed POLL_MAX_INTERVAL_MS');
+  }
+  if (e.JWT_SECRET && e.JWT_JWKS_URL) {
+    throw new ConfigError('Invalid configuration:\n  JWT_SECRET: set either JWT_SECRET or JWT_JWKS_URL, not both');
+  }
+  if ((e.JWT_ISSUER || e.JWT_AUDIENCE) && !e.JWT_SECRET && !e.JWT_JWKS_URL) {
+    throw new ConfigError('Invalid configuration:\n  JWT_SECRET: JWT_ISSUER and JWT_AUDIENCE need JWT_SECRET or JWT_JWKS_URL');
   }
   const production = e.NODE_ENV === 'production';
   const upstream = e.AIMLAPI_API_KEY
@@ -148,5 +180,21 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databasePoolSize: e.DATABASE_POOL_SIZE,
     redisUrl: e.REDIS_URL ?? null,
     instanceId: e.INSTANCE_ID ?? DEFAULT_INSTANCE_ID,
+    breaker: { failureThreshold: e.UPSTREAM_BREAKER_FAILURES, halfOpenAfterMs: e.UPSTREAM_BREAKER_HALF_OPEN_MS },
+    quotas: {
+      createsPerMinute: e.QUOTA_CREATES_PER_MINUTE,
+      maxInFlight: e.QUOTA_MAX_IN_FLIGHT,
+      requestsPerSecond: e.QUOTA_REQUESTS_PER_SECOND,
+    },
+    jwt:
+      e.JWT_SECRET || e.JWT_JWKS_URL
+        ? {
+            secret: e.JWT_SECRET ?? null,
+            jwksUrl: e.JWT_JWKS_URL ?? null,
+            issuer: e.JWT_ISSUER ?? null,
+            audience: e.JWT_AUDIENCE ?? null,
+            ownerClaim: e.JWT_OWNER_CLAIM,
+          }
+        : null,
   };
 }

@@ -26,6 +26,8 @@ export interface PollerOptions {
   events: GenerationEvents;
   schedule: PollSchedule;
   backoff: UpstreamBackoff;
+  /** While this reports time left (an open circuit breaker), the poller sends nothing. Default: none. */
+  pause?: { remainingMs(): number };
   log: Logger;
   /** Polls in flight at once. */
   concurrency: number;
@@ -92,7 +94,7 @@ export class Poller {
     await this.failStaleSubmissions();
     let lastStaleSweep = Date.now();
     while (this.phase === 'running') {
-      const pause = this.o.backoff.remainingMs();
+      const pause = Math.max(this.o.backoff.remainingMs(), this.o.pause?.remainingMs() ?? 0);
       if (pause > 0) {
         await this.sleep(pause);
         continue;

@@ -20,7 +20,18 @@ import {
   type GenerationState,
 } from './types';
 import type { UpstreamBackoff } from './upstream-backoff';
+import { summarizeUsage, type UsageSummary } from './usage';
 import { checkIdempotencyKey, validateInput } from './validation';
+
+/** Per-owner limits on creations, checked before anything is sent upstream. */
+export interface CreateQuota {
+  /** Throws RATE_LIMITED when the owner may not create now (creations per minute). */
+  admitCreate(owner: string): Promise<void>;
+  /** Throws RATE_LIMITED when the owner has too many unfinished generations, the new one included. */
+  checkInFlight(owner: string): Promise<void>;
+  /** Gives back what `admitCreate` took, for a create refused afterwards. */
+  refundCreate(owner: string): Promise<void>;
+}
 
 export interface GenerationServiceDeps {
   store: Store;
@@ -33,6 +44,8 @@ export interface GenerationServiceDeps {
   deadlineMs: number;
   /** Called after a create is accepted upstream, so the poller can plan its first poll. */
   onScheduled?: () => void;
+  /** Per-owner creation limits. Default: none. */
+  quota?: CreateQuota;
   now?: () => Date;
 }
 
@@ -71,6 +84,7 @@ export class GenerationService {
       if (existing) return this.replay(existing, inputHash);
     }
     this.refuseDuringBackoff();
+    await this.deps.quota?.admitCreate(owner);
 
     const createdAt = this.now();
     const { inserted, generation } = await this.deps.store.insertGeneration({
@@ -84,6 +98,15 @@ export class GenerationService {
       deadlineAt: new Date(createdAt.getTime() + this.deps.deadlineMs),
     });
     if (!inserted) return this.replay(generation, inputHash);
+    if (this.deps.quota) {
+      try {
+        await this.deps.quota.checkInFlight(owner);
+      } catch (error) {
+        await this.deps.store.deleteGeneration(generation.id);
+        await this.deps.quota.refundCreate(owner);
+        throw error;
+      }
+    }
     return this.submit(generation);
   }
 
@@ -173,7 +196,12 @@ export class GenerationService {
           retryAfterSeconds: Math.max(1, Math.ceil(this.deps.backoff.remainingMs() / 1000)),
         });
       default:
-        return new GatewayError(ErrorCode.UPSTREAM_UNAVAILABLE, `The upstream is unavailable: ${error.message}`);
+        return new GatewayError(
+          ErrorCode.UPSTREAM_UNAVAILABLE,
+          `The upstream is unavailable: ${error.message}`,
+          // Set when the circuit breaker refused the call without sending it.
+          error.retryAfterMs !== null ? { retryAfterSeconds: Math.ceil(error.retryAfterMs / 1000) } : {},
+        );
     }
   }
 
@@ -224,6 +252,11 @@ export class GenerationService {
       models: options.models,
     });
     return { generations: rows.slice(0, first), hasNextPage: rows.length > first };
+  }
+
+  /** The owner's usage over generations created at or after `since` (all when null). */
+  async usage(owner: string, since: Date | null): Promise<UsageSummary> {
+    return summarizeUsage(await this.deps.store.usageGroups(owner, since), since);
   }
 
   /** Expected create-to-completion time of a model, in ms (scaled like the poll schedule). */

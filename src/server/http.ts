@@ -20,6 +20,8 @@ export interface HttpHandlerOptions {
   /** Resolves the request's owner from its `Authorization` header: an owner, null (anonymous) or 'invalid'. */
   authenticate: (authorization: string | undefined) => Promise<string | null | 'invalid'>;
   context: (owner: string | null, requestId: string, log: Logger) => GraphQLContext;
+  /** Checked before each GraphQL request of an owner (per-owner rate limits); a thrown GatewayError refuses it. Default: none. */
+  beforeOperation?: (owner: string) => Promise<void>;
   readiness: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
   metrics: Metrics;
   log: Logger;
@@ -83,6 +85,20 @@ async function handle(o: HttpHandlerOptions, req: IncomingMessage, res: ServerRe
     return sendJson(res, 401, {
       errors: [{ message: 'Invalid or revoked API key', extensions: { code: 'UNAUTHENTICATED' } }],
     });
+  }
+
+  if (owner && o.beforeOperation) {
+    try {
+      await o.beforeOperation(owner);
+    } catch (error) {
+      if (!(error instanceof GatewayError)) throw error;
+      const retryAfter = error.details.retryAfterSeconds;
+      if (typeof retryAfter === 'number') res.setHeader('retry-after', String(retryAfter));
+      req.resume();
+      return sendJson(res, error.code === ErrorCode.RATE_LIMITED ? 429 : 403, {
+        errors: [{ message: error.message, extensions: { code: error.code, ...error.details } }],
+      });
+    }
   }
 
   const body = req.method === 'POST' ? await readBody(req, o.maxBodyBytes) : undefined;

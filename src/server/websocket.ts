@@ -11,6 +11,8 @@ import { WebSocketServer } from 'ws';
 import { ErrorCode, GatewayError } from '../errors';
 import type { GraphQLContext } from '../graphql/context';
 import { checkWebSocketDocument } from '../graphql/document-limits';
+import { toGraphQLError } from '../graphql/errors';
+import { closeWhenExpired } from './credential-expiry';
 import type { Metrics } from './metrics';
 
 /** Largest WebSocket frame accepted, in bytes; a larger one closes the socket with 1009. */
@@ -21,8 +23,15 @@ export interface WebSocketOptions {
   schema: GraphQLSchema;
   /** Same path as HTTP GraphQL; ws only takes upgrade requests. */
   path: string;
-  /** The owner of the key in `connectionParams`, or null to refuse the connection. */
-  authenticate: (connectionParams: Readonly<Record<string, unknown>> | undefined) => Promise<string | null>;
+  /**
+   * The owner of the credential in `connectionParams`, or null to refuse the connection. With an
+   * `expiresAt`, the socket is closed with 4403 when it passes.
+   */
+  authenticate: (
+    connectionParams: Readonly<Record<string, unknown>> | undefined,
+  ) => Promise<string | { owner: string; expiresAt: Date | null } | null>;
+  /** Checked before each subscribe (per-owner rate limits); a thrown GatewayError refuses it. Default: none. */
+  beforeOperation?: (owner: string) => Promise<void>;
   context: (owner: string, requestId: string, log: Logger) => GraphQLContext;
   introspection: boolean;
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
@@ -57,7 +66,7 @@ export function attachWebSocketServer(o: WebSocketOptions): { dispose: () => Pro
   const cleanup = useServer<Record<string, unknown>, ConnectionExtra>(
     {
       onConnect: async (ctx) => {
-        const owner = await o.authenticate(ctx.connectionParams).catch((err: unknown) => {
+        const principal = await o.authenticate(ctx.connectionParams).catch((err: unknown) => {
           // graphql-ws clients never retry 4500, which a throw here would send; 1013 (try again later) they do.
           if (err instanceof GatewayError && err.code === ErrorCode.DATABASE_UNAVAILABLE) {
             ctx.extra.socket.close(1013, 'Database unavailable; try again later');
@@ -65,12 +74,22 @@ export function attachWebSocketServer(o: WebSocketOptions): { dispose: () => Pro
           }
           throw err;
         });
-        if (!owner) return false;
+        if (!principal) return false;
+        const owner = typeof principal === 'string' ? principal : principal.owner;
+        if (typeof principal !== 'string' && principal.expiresAt) closeWhenExpired(ctx.extra.socket, principal.expiresAt);
         ctx.extra.owner = owner;
         ctx.extra.connectionId = `ws-${++connectionSeq}`;
         return true;
       },
       onSubscribe: async (ctx, id, payload) => {
+        if (o.beforeOperation) {
+          try {
+            await o.beforeOperation(ctx.extra.owner!);
+          } catch (error) {
+            if (error instanceof GatewayError) return [toGraphQLError(error)];
+            throw error;
+          }
+        }
         const checked = checkWebSocketDocument(o.schema, payload.query, o.introspection);
         if ('errors' in checked) return checked.errors;
         const operation = getOperationAST(checked.document, payload.operationName);

@@ -20,6 +20,16 @@ export type FaultAction =
   | { kind: 'malformed'; status?: number }
   /** Destroy the socket without answering. */
   | { kind: 'drop' }
+  /**
+   * Serve the request for real, then send a 200 whose JSON body is padded to `bytes` (default
+   * 4 MiB), chunked, without a Content-Length: only a client that caps what it reads stays small.
+   */
+  | { kind: 'oversized'; bytes?: number }
+  /**
+   * Serve the request for real, send the headers and half the body, then reset the connection
+   * (TCP RST): the answer was produced and lost mid-flight.
+   */
+  | { kind: 'reset' }
   /** Create only: really create the job, then destroy the socket (the "outcome unknown" case). */
   | { kind: 'dropAfterCreate' };
 
@@ -44,7 +54,7 @@ interface ActiveFault {
   remaining: number;
 }
 
-const KINDS = new Set(['status', 'delay', 'stall', 'html', 'malformed', 'drop', 'dropAfterCreate']);
+const KINDS = new Set(['status', 'delay', 'stall', 'html', 'malformed', 'drop', 'dropAfterCreate', 'oversized', 'reset']);
 
 export class FaultRegistry {
   private faults: ActiveFault[] = [];
@@ -115,6 +125,9 @@ export function faultProblem(value: unknown): string | null {
   }
   if (a.kind === 'delay' && !(typeof a.ms === 'number' && Number.isFinite(a.ms) && a.ms >= 0)) {
     return 'action.ms must be a non-negative number of milliseconds';
+  }
+  if (a.kind === 'oversized' && a.bytes !== undefined && !(Number.isInteger(a.bytes) && (a.bytes as number) > 0 && (a.bytes as number) <= 256 * 1024 * 1024)) {
+    return 'action.bytes must be a positive integer up to 256 MiB';
   }
   if (a.kind === 'dropAfterCreate' && f.endpoint !== 'create') return 'dropAfterCreate needs endpoint "create"';
   return null;

@@ -165,6 +165,28 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         serve();
         req.socket.destroy();
         return;
+      case 'oversized': {
+        const answer = serve();
+        const json = JSON.stringify(answer.body);
+        const target = action.bytes ?? 4 * 1024 * 1024;
+        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+        // A client that stops reading closes the socket; the writes then fail, which is the point.
+        res.on('error', () => undefined);
+        res.write(`{"padding":"`);
+        const chunk = 'x'.repeat(64 * 1024);
+        for (let sent = 0; sent < target && !res.destroyed; sent += chunk.length) {
+          if (!res.write(chunk)) await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+        }
+        if (!res.destroyed) res.end(`","answer":${json}}`);
+        return;
+      }
+      case 'reset': {
+        const answer = serve();
+        const json = JSON.stringify(isEnvelopeStub(answer.body) ? envelope(answer.status, answer.body.message, path) : answer.body);
+        res.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json) });
+        res.write(json.slice(0, Math.max(1, Math.floor(json.length / 2))), () => req.socket.resetAndDestroy());
+        return;
+      }
       case 'drop':
         req.socket.destroy();
         return;

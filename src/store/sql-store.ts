@@ -9,7 +9,7 @@ import {
   type Usage,
 } from '../generations/types';
 import { migrations as defaultMigrations, type Migration } from './migrations';
-import type { ApiKeyRecord, ListQuery, NewGeneration, PollBookkeeping, Store } from './store';
+import type { ApiKeyRecord, ListQuery, NewGeneration, PollBookkeeping, Store, UsageGroup } from './store';
 
 /** One connection's worth of SQL: PostgreSQL text with $1 parameters. */
 export interface SqlSession {
@@ -247,6 +247,34 @@ export class SqlStore implements Store {
     for (const status of Object.values(GenerationStatus)) counts[status] = 0;
     for (const row of rows) counts[row.status] = Number(row.n);
     return counts;
+  }
+
+  async countInFlight(owner: string): Promise<number> {
+    const rows = await this.db().query<{ n: unknown }>(
+      `SELECT count(*)::int AS n FROM generations WHERE owner = $1 AND status IN ${IN_FLIGHT}`,
+      [owner],
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  async usageGroups(owner: string, since: Date | null): Promise<UsageGroup[]> {
+    const rows = await this.db().query<Row>(
+      `SELECT status, model, (input->>'durationSeconds')::int AS duration, count(*)::int AS n,
+              sum((usage->>'credits')::float8) AS credits, sum((usage->>'usd')::float8) AS usd
+         FROM generations
+        WHERE owner = $1 AND ($2::timestamptz IS NULL OR created_at >= $2::timestamptz)
+        GROUP BY status, model, duration`,
+      [owner, since],
+    );
+    const numberOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+    return rows.map((r) => ({
+      status: r.status as GenerationStatus,
+      model: String(r.model),
+      durationSeconds: numberOrNull(r.duration),
+      count: Number(r.n),
+      credits: numberOrNull(r.credits),
+      usd: numberOrNull(r.usd),
+    }));
   }
 
   async insertApiKey(key: ApiKeyRecord): Promise<void> {

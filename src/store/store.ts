@@ -31,6 +31,19 @@ export interface ListQuery {
   models?: readonly string[];
 }
 
+/** One group of an owner's generations, for usage reports. */
+export interface UsageGroup {
+  status: GenerationStatus;
+  /** Upstream model id. */
+  model: string;
+  /** The requested duration, null when the model's default applied. */
+  durationSeconds: number | null;
+  count: number;
+  /** Sums of the upstream's `meta.usage`; null when none of the group reported any. */
+  credits: number | null;
+  usd: number | null;
+}
+
 export interface ApiKeyRecord {
   id: string;
   owner: string;
@@ -98,6 +111,10 @@ export interface Store {
   deleteGeneration(id: string): Promise<void>;
   /** Per-status counts across all owners (for metrics). */
   countByStatus(): Promise<Record<string, number>>;
+  /** How many of the owner's generations are not yet ended (QUEUED or GENERATING). */
+  countInFlight(owner: string): Promise<number>;
+  /** The owner's generations created at or after `since` (all when null), grouped for usage reports. */
+  usageGroups(owner: string, since: Date | null): Promise<UsageGroup[]>;
 
   insertApiKey(key: ApiKeyRecord): Promise<void>;
   findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null>;

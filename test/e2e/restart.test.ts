@@ -4,12 +4,12 @@
  * re-subscribe) see the end.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startSimulator, type Simulator } from '../../src/simulator';
+import { freePort } from '../helpers/free-port';
 import {
   CREATE,
   GET,
@@ -25,17 +25,6 @@ import {
   within,
 } from '../helpers/gateway';
 
-/** A port that was free a moment ago (listen on 0, read it, close). */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 
 interface ConnectionLog {

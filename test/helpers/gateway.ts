@@ -52,6 +52,12 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
     POLL_MIN_INTERVAL_MS: '2000',
     DEV_API_KEY: 'false',
     SHUTDOWN_GRACE_MS: '500',
+    // Per-owner quotas and the circuit breaker are off unless a test turns them on (their own tests do):
+    // other suites make bursts of requests and inject runs of upstream failures on purpose.
+    QUOTA_CREATES_PER_MINUTE: '0',
+    QUOTA_MAX_IN_FLIGHT: '0',
+    QUOTA_REQUESTS_PER_SECOND: '0',
+    UPSTREAM_BREAKER_FAILURES: '0',
     ...(options.dataDir ? { DATA_DIR: options.dataDir } : { DATA_IN_MEMORY: 'true' }),
     ...options.env,
   });

@@ -234,6 +234,11 @@ export async function startGatewayProcess(name: string, env: Record<string, stri
         LOG_LEVEL: 'info',
         SHUTDOWN_GRACE_MS: '500',
         INSTANCE_ID: name,
+        // Per-owner quotas and the circuit breaker are off unless a test turns them on, as in gateway.ts.
+        QUOTA_CREATES_PER_MINUTE: '0',
+        QUOTA_MAX_IN_FLIGHT: '0',
+        QUOTA_REQUESTS_PER_SECOND: '0',
+        UPSTREAM_BREAKER_FAILURES: '0',
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

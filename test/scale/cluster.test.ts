@@ -48,7 +48,7 @@ describeWithServices('several gateway instances', () => {
   const subs: Collected<any>[] = [];
   let started = 0;
 
-  async function startInstance(): Promise<GatewayProcess> {
+  async function startInstance(env: Record<string, string> = {}): Promise<GatewayProcess> {
     started += 1;
     const gateway = await startGatewayProcess(`gw-${started}`, {
       DATABASE_URL: postgres.url,
@@ -59,6 +59,7 @@ describeWithServices('several gateway instances', () => {
       POLL_LEASE_MS: String(LEASE_MS),
       POLL_MIN_INTERVAL_MS: String(POLL_MIN_INTERVAL_MS),
       POLL_MAX_INTERVAL_MS: String(POLL_MAX_INTERVAL_MS),
+      ...env,
     });
     gateways.push(gateway);
     return gateway;
@@ -318,6 +319,23 @@ describeWithServices('several gateway instances', () => {
     expect(second.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
     expect(simulator.control.counts().create).toBe(0);
   }, 30_000);
+
+  it('per-owner quotas are shared: creations counted on one instance count on the others', async () => {
+    const quota = { QUOTA_CREATES_PER_MINUTE: '3', QUOTA_REQUESTS_PER_SECOND: '50' };
+    const [c, d] = await Promise.all([startInstance(quota), startInstance(quota)]);
+    for (const g of [c!, d!]) {
+      await waitFor('no shared back-off left from the 429 test', async () => (await readyz(g)).body.checks.upstream === 'ok', 10_000, 50);
+    }
+    simulator.control.resetCounts();
+    const answers = [];
+    for (const g of [c, d, c, d]) answers.push(await post(g!, CREATE, { input: { model: 'VEO2', prompt: 'quota' } }));
+    expect(answers.slice(0, 3).map((a) => a.body.data?.createVideoGeneration?.status)).toEqual(['QUEUED', 'QUEUED', 'QUEUED']);
+    const refused = answers[3]!.body.errors?.[0];
+    expect(refused?.extensions?.code).toBe('RATE_LIMITED');
+    expect(refused?.extensions?.retryAfterSeconds).toBeGreaterThan(0);
+    expect(simulator.control.counts().create).toBe(3);
+    await Promise.all([c!.stop(), d!.stop()]);
+  }, 60_000);
 
   it('an instance stops promptly and cleanly (exit code 0) even while Redis is away', async () => {
     const [a] = alive();

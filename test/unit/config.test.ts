@@ -34,6 +34,9 @@ describe('loadConfig', () => {
       databasePoolSize: 10,
       redisUrl: null,
       instanceId: expect.stringMatching(new RegExp(`^.+-${process.pid}-[0-9a-f]{6}$`)),
+      breaker: { failureThreshold: 5, halfOpenAfterMs: 30_000 },
+      quotas: { createsPerMinute: 10, maxInFlight: 10, requestsPerSecond: 20 },
+      jwt: null,
     });
   });
 
@@ -184,6 +187,27 @@ describe('loadConfig', () => {
 
   it('resolves DATA_DIR to an absolute path', () => {
     expect(loadConfig({ DATA_DIR: 'some/where' }).dataDir).toBe(path.resolve('some/where'));
+  });
+
+  it('reads the breaker, quota and JWT settings, and names a bad one', () => {
+    const c = loadConfig({
+      UPSTREAM_BREAKER_FAILURES: '0',
+      UPSTREAM_BREAKER_HALF_OPEN_MS: '1500',
+      QUOTA_CREATES_PER_MINUTE: '0',
+      QUOTA_MAX_IN_FLIGHT: '3',
+      QUOTA_REQUESTS_PER_SECOND: '7',
+      JWT_JWKS_URL: 'https://id.example.test/jwks.json',
+      JWT_AUDIENCE: 'gw',
+      JWT_OWNER_CLAIM: 'email',
+    });
+    expect(c.breaker).toEqual({ failureThreshold: 0, halfOpenAfterMs: 1500 });
+    expect(c.quotas).toEqual({ createsPerMinute: 0, maxInFlight: 3, requestsPerSecond: 7 });
+    expect(c.jwt).toEqual({ secret: null, jwksUrl: 'https://id.example.test/jwks.json', issuer: null, audience: 'gw', ownerClaim: 'email' });
+    expect(configError({ QUOTA_MAX_IN_FLIGHT: '-1' }).message).toContain('QUOTA_MAX_IN_FLIGHT');
+    expect(configError({ JWT_SECRET: 'short' }).message).toContain('JWT_SECRET');
+    expect(configError({ JWT_SECRET: 'x'.repeat(32), JWT_JWKS_URL: 'https://id.example.test/jwks.json' }).message).toContain('not both');
+    expect(configError({ JWT_ISSUER: 'https://id.example.test' }).message).toContain('JWT_ISSUER');
+    expect(configError({ JWT_SECRET: 'short-secret-value' }).message).not.toContain('short-secret-value');
   });
 
   it('never puts the API key in the error message', () => {

@@ -1,0 +1,27 @@
+/**
+ * A WebSocket authenticated with an expiring credential (a JWT) is closed with 4403 the moment
+ * the credential expires, as graphql-ws closes a connection whose credentials are refused, so a
+ * token cannot keep a subscription open past its lifetime.
+ */
+import type { WebSocket } from 'ws';
+
+/** The close code graphql-ws uses for "Forbidden". */
+export const CREDENTIAL_EXPIRED_CLOSE_CODE = 4403;
+
+/** setTimeout's longest delay (about 24.8 days); longer waits are re-armed in steps. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+export function closeWhenExpired(socket: WebSocket, expiresAt: Date, now: () => number = Date.now): void {
+  let timer: NodeJS.Timeout;
+  const arm = (): void => {
+    const left = expiresAt.getTime() - now();
+    if (left <= 0) {
+      socket.close(CREDENTIAL_EXPIRED_CLOSE_CODE, 'Forbidden: credential expired');
+      return;
+    }
+    timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
+    timer.unref();
+  };
+  arm();
+  socket.once('close', () => clearTimeout(timer));
+}
