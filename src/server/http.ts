@@ -9,6 +9,7 @@ import { HeaderMap, type ApolloServer } from '@apollo/server';
 import type { Logger } from 'pino';
 import type { GraphQLContext } from '../graphql/context';
 import type { Metrics } from './metrics';
+import type { StaticAssets } from './static-assets';
 
 export interface HttpHandlerOptions {
   apollo: ApolloServer<GraphQLContext>;
@@ -22,6 +23,8 @@ export interface HttpHandlerOptions {
   readiness: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
   metrics: Metrics;
   log: Logger;
+  /** The progress page and the playground; absent: none served. */
+  staticAssets?: StaticAssets;
 }
 
 class HttpError extends Error {
@@ -56,6 +59,7 @@ async function handle(o: HttpHandlerOptions, req: IncomingMessage, res: ServerRe
   const q = target.indexOf('?');
   const pathname = q === -1 ? target : target.slice(0, q);
   const search = q === -1 ? '' : target.slice(q);
+  if (o.staticAssets?.handle(req, res, pathname, search)) return;
 
   if (pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
   if (pathname === '/readyz') {

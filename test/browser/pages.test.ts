@@ -1,0 +1,117 @@
+/**
+ * The playground and the progress page in a real browser (Debian's Chromium), against a real
+ * gateway and simulator on 127.0.0.1.
+ */
+import { gqlData, startGateway, waitFor, type TestGateway } from '../helpers/gateway';
+import { CreateVideoGenerationDocument } from '../../src/web/generated/graphql';
+import { CHROMIUM, hasChromium, openBrowser, withScreenshotOnFailure, type BrowserSession } from './browser';
+
+if (!hasChromium) console.warn(`!! SKIPPING browser tests: ${CHROMIUM} is missing (apt-get install chromium)`);
+const describeWithChromium = hasChromium ? describe : describe.skip;
+
+jest.setTimeout(45_000);
+
+describeWithChromium('browser pages', () => {
+  let gw: TestGateway;
+  let browser: BrowserSession;
+  let key: string;
+
+  beforeAll(async () => {
+    // Slow enough that a page can show a generation in progress before it completes (~2.5 s).
+    gw = await startGateway({ timeScale: 0.05 });
+    key = await gw.keyFor('browser-user');
+    browser = await openBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await gw?.stop();
+  });
+
+  it('the playground runs a subscription and streams its results into the response pane', async () => {
+    const { page } = browser;
+    await withScreenshotOnFailure(page, 'playground', async () => {
+      const response = await page.goto(gw.app.url);
+      expect(response!.headers()['content-type']).toMatch(/^text\/html/);
+      expect(response!.headers()['content-security-policy']).toContain("default-src 'self'");
+
+      await page.fill('#api-key', key);
+      await page.press('#api-key', 'Tab');
+      await page.getByRole('tab', { name: /Mine/ }).click();
+      await page.locator('.graphiql-execute-button').click();
+      await sleepUntilSubscribed(gw);
+
+      const { createVideoGeneration } = await gqlData(gw, key, CreateVideoGenerationDocument, {
+        input: { model: 'VEO3_FAST', prompt: 'a lighthouse seen from the playground' },
+      });
+      const seen = new Set<string>();
+      await waitFor(
+        'the response pane to show the generation COMPLETED',
+        async () => {
+          // Monaco renders spaces as no-break spaces.
+          const text = (await page.locator('.graphiql-response').innerText()).replace(/\s+/g, ' ');
+          for (const status of text.match(/"status": "[A-Z_]+"/g) ?? []) seen.add(status);
+          return text.includes(createVideoGeneration.id) && text.includes('"status": "COMPLETED"');
+        },
+        20_000,
+        50,
+      );
+      // More than one payload arrived: the pane changed while the generation ran.
+      expect(seen.size).toBeGreaterThan(1);
+      // The editor's language services run in workers served by the gateway.
+      expect(browser.requests.filter((url) => url.includes('/playground/workers/'))).toEqual(expect.arrayContaining([expect.stringContaining('graphql.worker.js')]));
+      expect(browser.offsite).toEqual([]);
+      expect(browser.problems).toEqual([]);
+    });
+  });
+
+  it('the progress page creates a generation, shows its progress and plays the video', async () => {
+    const { page } = browser;
+    await withScreenshotOnFailure(page, 'progress', async () => {
+      await page.goto(gw.app.url.replace(/\/graphql$/, '/'));
+      await page.fill('#api-key', key);
+      await page.press('#api-key', 'Tab');
+      await page.locator('#create').waitFor({ state: 'visible' });
+
+      await page.selectOption('select[name=model]', 'VEO3_FAST');
+      // Only the options this model allows are offered.
+      expect(await page.locator('select[name=durationSeconds] option').allInnerTexts()).toEqual(['4', '6', '8']);
+      await page.selectOption('select[name=durationSeconds]', '4');
+      await page.fill('textarea[name=prompt]', 'a paper boat on a rainy street');
+      await page.click('button[type=submit]');
+
+      const item = page.locator('li.generation', { hasText: 'a paper boat on a rainy street' });
+      await item.locator('progress').waitFor({ state: 'visible' });
+      await item.locator('video').waitFor({ state: 'attached', timeout: 20_000 });
+      await expect(item.locator('.status').innerText()).resolves.toBe('COMPLETED');
+
+      const video = item.locator('video');
+      const first = await waitFor('the video to have decoded frames', () => video.evaluate((v: VideoElement) => (v.readyState >= 2 ? v.currentTime : null)), 10_000);
+      const later = await waitFor('the video to advance', () => video.evaluate((v: VideoElement, t: number) => (v.currentTime > t + 0.2 ? v.currentTime : null), first), 10_000);
+      expect(later).toBeGreaterThan(first);
+      expect(await video.evaluate((v: VideoElement) => ({ paused: v.paused, error: v.error?.code ?? null, width: v.videoWidth }))).toEqual({
+        paused: false,
+        error: null,
+        width: expect.any(Number),
+      });
+      expect(browser.offsite).toEqual([]);
+      expect(browser.problems).toEqual([]);
+    });
+  });
+});
+
+/** Waits until the playground's subscription is registered on the gateway. */
+async function sleepUntilSubscribed(gw: TestGateway): Promise<void> {
+  await waitFor('the playground subscription', async () => {
+    const metrics = await gw.app.metrics.registry.getSingleMetricAsString('gateway_subscriptions');
+    return /gateway_subscriptions(\{[^}]*\})? [1-9]/.test(metrics);
+  });
+}
+
+/** The parts of HTMLVideoElement read here (the test code has no DOM types). */
+interface VideoElement {
+  readyState: number;
+  currentTime: number;
+  paused: boolean;
+  videoWidth: number;
+  error: { code: number } | null;
+}
