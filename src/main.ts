@@ -17,7 +17,9 @@ async function main(): Promise<void> {
     `    GraphQL (WebSocket): ${app.wsUrl}`,
     `    Health:              ${app.url.replace(/\/graphql$/, '/healthz')}  ·  metrics: /metrics`,
     `    Store:               ${config.dataDir ? `embedded, in ${config.dataDir}` : 'embedded, in memory'}`,
+    `    Progress page:       ${app.url.replace(/\/graphql$/, '/')}`,
   ];
+  if (config.playground) lines.push(`    Playground:          ${app.url}  (open it in a browser)`);
   if (app.simulator) {
     lines.push(
       '',
