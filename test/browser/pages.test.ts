@@ -17,8 +17,8 @@ describeWithChromium('browser pages', () => {
   let key: string;
 
   beforeAll(async () => {
-    // Slow enough that a page can show a generation in progress before it completes (~2.5 s).
-    gw = await startGateway({ timeScale: 0.05 });
+    // Slow enough that a page shows a generation in progress before it completes (Veo 3 Fast: ~5 s).
+    gw = await startGateway({ timeScale: 0.1 });
     key = await gw.keyFor('browser-user');
     browser = await openBrowser();
   });
@@ -80,7 +80,12 @@ describeWithChromium('browser pages', () => {
       await page.click('button[type=submit]');
 
       const item = page.locator('li.generation', { hasText: 'a paper boat on a rainy street' });
-      await item.locator('progress').waitFor({ state: 'visible' });
+      // In progress: status from the subscription, and a bar that moves between events.
+      const generating = page.locator('li.generation.status-GENERATING progress');
+      await generating.waitFor({ state: 'visible', timeout: 10_000 });
+      const early = await generating.evaluate((p: { value: number }) => p.value);
+      expect(early).toBeLessThan(1);
+      await waitFor('the bar to move while GENERATING', async () => (await generating.evaluate((p: { value: number }) => p.value)) > early, 5_000, 100);
       await item.locator('video').waitFor({ state: 'attached', timeout: 20_000 });
       await expect(item.locator('.status').innerText()).resolves.toBe('COMPLETED');
 
