@@ -102,6 +102,27 @@ describeWithChromium('browser pages', () => {
       expect(browser.problems).toEqual([]);
     });
   });
+
+  it('the progress page shows a generation made elsewhere, live, and the error when it fails', async () => {
+    const { page } = browser;
+    await withScreenshotOnFailure(page, 'progress-failure', async () => {
+      // The key is still in localStorage from the previous test: the page connects by itself.
+      await page.goto(gw.app.url.replace(/\/graphql$/, '/'));
+      await page.locator('#create').waitFor({ state: 'visible' });
+      await expect(page.locator('#api-key').inputValue()).resolves.toBe(key);
+
+      const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, {
+        input: { model: 'VEO2', prompt: 'a generation that will fail' },
+      });
+      gw.simulator.control.forceOutcome(g.upstreamId!, 'error');
+      const item = page.locator('li.generation', { hasText: 'a generation that will fail' });
+      await item.locator('.status', { hasText: 'FAILED' }).waitFor({ timeout: 15_000 });
+      await expect(item.locator('.error').innerText()).resolves.toMatch(/^UPSTREAM_FAILED: .+/);
+      expect(await item.locator('video').count()).toBe(0);
+      expect(browser.offsite).toEqual([]);
+      expect(browser.problems).toEqual([]);
+    });
+  });
 });
 
 /** Waits until the playground's subscription is registered on the gateway. */
