@@ -93,11 +93,10 @@ describeWithChromium('browser pages', () => {
       const first = await waitFor('the video to have decoded frames', () => video.evaluate((v: VideoElement) => (v.readyState >= 2 ? v.currentTime : null)), 10_000);
       const later = await waitFor('the video to advance', () => video.evaluate((v: VideoElement, t: number) => (v.currentTime > t + 0.2 ? v.currentTime : null), first), 10_000);
       expect(later).toBeGreaterThan(first);
-      expect(await video.evaluate((v: VideoElement) => ({ paused: v.paused, error: v.error?.code ?? null, width: v.videoWidth }))).toEqual({
-        paused: false,
-        error: null,
-        width: expect.any(Number),
-      });
+      // Debian's Chromium decodes the simulator's H.264 MP4: frames of a real size, no media error.
+      const state = await video.evaluate((v: VideoElement) => ({ paused: v.paused, error: v.error?.code ?? null, width: v.videoWidth }));
+      expect(state).toEqual({ paused: false, error: null, width: expect.any(Number) });
+      expect(state.width).toBeGreaterThan(0);
       expect(browser.offsite).toEqual([]);
       expect(browser.problems).toEqual([]);
     });
