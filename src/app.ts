@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { DestinationStream, Logger } from 'pino';
 import { bearerToken, ensureDevelopmentKey } from './auth/api-keys';
 import { JwtVerifier } from './auth/jwt';
@@ -26,6 +27,7 @@ import { buildGatewaySchema } from './graphql/schema';
 import { createLogger } from './logger';
 import { createHttpHandler } from './server/http';
 import { Metrics } from './server/metrics';
+import { createStaticAssets } from './server/static-assets';
 import { attachWebSocketServer } from './server/websocket';
 import { startSimulator, type Simulator } from './simulator/server';
 import { createStore } from './store/create-store';
@@ -187,9 +189,19 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       ...protection.plugins,
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceMs }),
       { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
+      // Apollo's default landing page loads from a CDN; the playground is our own (static-assets.ts).
+      ApolloServerPluginLandingPageDisabled(),
     ],
   });
   await apollo.start();
+
+  const staticAssets = createStaticAssets({
+    graphqlPath: config.http.graphqlPath,
+    playground: config.playground,
+    // Completed videos play from the upstream's file host: the simulator's origin, or an https CDN.
+    mediaOrigins: [new URL(upstreamTarget.baseUrl).origin, 'https:'],
+  });
+  if (staticAssets.size === 0) log.warn({ dir: staticAssets.root }, 'the browser pages were not built (npm run build): / and the playground answer 404');
 
   httpServer.on(
     'request',
@@ -230,6 +242,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       },
       metrics,
       log,
+      staticAssets,
     }),
   );
 

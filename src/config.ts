@@ -57,6 +57,8 @@ const schema = z.object({
   HTTP_MAX_BODY_BYTES: int(1_024, 64 * 1024 * 1024).default(1024 * 1024),
   /** Answer introspection queries. Defaults to on outside production. */
   INTROSPECTION: bool.optional(),
+  /** Serve the GraphiQL playground to browsers at the GraphQL path. Defaults to on outside production. */
+  PLAYGROUND: bool.optional(),
   /** Create a development API key when the key store is empty (never in production). */
   DEV_API_KEY: bool.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -110,6 +112,7 @@ export interface Config {
   upstreamTimeouts: { createMs: number; pollMs: number };
   http: { maxBodyBytes: number; graphqlPath: string };
   introspection: boolean;
+  playground: boolean;
   devApiKey: boolean;
   logLevel: string;
   shutdownGraceMs: number;
@@ -173,6 +176,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     upstreamTimeouts: { createMs: e.UPSTREAM_CREATE_TIMEOUT_MS, pollMs: e.UPSTREAM_POLL_TIMEOUT_MS },
     http: { maxBodyBytes: e.HTTP_MAX_BODY_BYTES, graphqlPath: '/graphql' },
     introspection: e.INTROSPECTION ?? !production,
+    playground: e.PLAYGROUND ?? !production,
     devApiKey: !production && (e.DEV_API_KEY ?? true),
     logLevel: e.LOG_LEVEL,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,

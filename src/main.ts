@@ -18,7 +18,9 @@ async function main(): Promise<void> {
     `    Health:              ${app.url.replace(/\/graphql$/, '/healthz')}  ·  metrics: /metrics`,
     `    Store:               ${config.databaseUrl ? `PostgreSQL at ${redactUrl(config.databaseUrl)}` : config.dataDir ? `embedded, in ${config.dataDir}` : 'embedded, in memory'}`,
     `    Events:              ${config.redisUrl ? `Redis at ${redactUrl(config.redisUrl)}` : 'in process'}  ·  instance ${config.instanceId}`,
+    `    Progress page:       ${app.url.replace(/\/graphql$/, '/')}`,
   ];
+  if (config.playground) lines.push(`    Playground:          ${app.url}  (open it in a browser)`);
   if (app.simulator) {
     lines.push(
       '',

@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { ErrorCode, GatewayError } from '../errors';
 import type { GraphQLContext } from '../graphql/context';
 import type { Metrics } from './metrics';
+import type { StaticAssets } from './static-assets';
 
 export interface HttpHandlerOptions {
   apollo: ApolloServer<GraphQLContext>;
@@ -25,6 +26,8 @@ export interface HttpHandlerOptions {
   readiness: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
   metrics: Metrics;
   log: Logger;
+  /** The progress page and the playground; absent: none served. */
+  staticAssets?: StaticAssets;
 }
 
 class HttpError extends Error {
@@ -63,6 +66,7 @@ async function handle(o: HttpHandlerOptions, req: IncomingMessage, res: ServerRe
   const q = target.indexOf('?');
   const pathname = q === -1 ? target : target.slice(0, q);
   const search = q === -1 ? '' : target.slice(q);
+  if (o.staticAssets?.handle(req, res, pathname, search)) return;
 
   if (pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
   if (pathname === '/readyz') {

@@ -8,10 +8,11 @@ import { DEFAULT_ERROR_BODY } from '../../src/simulator';
 import { MODELS } from '../../src/upstream/models';
 import { CREATE_REQUESTS } from '../fixtures/upstream-requests';
 import {
-  CREATE,
+  CancelVideoGenerationDocument,
+  CreateVideoGenerationDocument,
   GENERATION_FIELDS,
-  GET,
-  WATCH,
+  VideoGenerationDocument,
+  VideoGenerationUpdatedDocument,
   collect,
   gql,
   gqlData,
@@ -22,8 +23,8 @@ import {
   type TestGateway,
   within,
 } from '../helpers/gateway';
+import type { CreateVideoGenerationInput } from '../../src/web/generated/graphql';
 
-const CANCEL = `mutation Cancel($id: ID!) { cancelVideoGeneration(id: $id) { ${GENERATION_FIELDS} } }`;
 const LIST = `query List($first: Int, $after: String, $filter: VideoGenerationFilter) {
   videoGenerations(first: $first, after: $after, filter: $filter) {
     nodes { id model status createdAt }
@@ -103,7 +104,7 @@ function graphqlInput(graphqlName: string, body: Record<string, unknown>): Recor
 async function follow(gw: TestGateway, key: string, id: string, clients: Client[], timeoutMs = 10_000) {
   const client = wsClient(gw, key);
   clients.push(client);
-  const sub = collect(client, WATCH, { id });
+  const sub = collect(client, VideoGenerationUpdatedDocument, { id });
   try {
     await within(`the subscription to ${id} to complete`, sub.done, timeoutMs);
   } finally {
@@ -159,7 +160,7 @@ describe('generation lifecycle', () => {
         // Creates one after another, so each count difference belongs to exactly one mutation.
         const created = previousCreate.then(async () => {
           const before = gw.simulator.control.counts();
-          const { createVideoGeneration } = await gqlData(gw, key, CREATE, { input });
+          const { createVideoGeneration } = await gqlData(gw, key, CreateVideoGenerationDocument, { input: input as CreateVideoGenerationInput });
           const after = gw.simulator.control.counts();
           return {
             input,
@@ -174,7 +175,7 @@ describe('generation lifecycle', () => {
         const run = created.then(async (c) => {
           const client = wsClient(gw, key);
           runClients.push(client);
-          const sub = collect(client, WATCH, { id: c.created.id });
+          const sub = collect(client, VideoGenerationUpdatedDocument, { id: c.created.id });
           try {
             await within(`the subscription to ${model.graphqlName} to complete`, sub.done, 20_000);
           } finally {
@@ -240,7 +241,7 @@ describe('generation lifecycle', () => {
         if (last.video.sizeBytes != null) expect(bytes.length).toBe(last.video.sizeBytes);
 
         // The query agrees with the subscription, and following it sent no second create.
-        const { videoGeneration } = await gqlData(gw, key, GET, { id: created.id });
+        const { videoGeneration } = await gqlData(gw, key, VideoGenerationDocument, { id: created.id });
         expect(videoGeneration).toEqual(last);
         expect(gw.simulator.control.counts().createsByModel[model.id]).toBe(counts.modelCreatesAfter);
       },
@@ -251,7 +252,7 @@ describe('generation lifecycle', () => {
     const before = gw.simulator.control.counts().create;
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        gqlData(gw, key, CREATE, { input: { model: 'VEO3_1_TEXT_TO_VIDEO_FAST', prompt: `burst ${i}`, durationSeconds: 4 } }),
+        gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'VEO3_1_TEXT_TO_VIDEO_FAST', prompt: `burst ${i}`, durationSeconds: 4 } }),
       ),
     );
     const ids = results.map((r) => r.createVideoGeneration.id);
@@ -260,8 +261,8 @@ describe('generation lifecycle', () => {
     await waitFor(
       'the burst to complete',
       async () => {
-        const all = await Promise.all(ids.map((id) => gqlData(gw, key, GET, { id })));
-        return all.every((r) => r.videoGeneration.status === 'COMPLETED');
+        const all = await Promise.all(ids.map((id) => gqlData(gw, key, VideoGenerationDocument, { id })));
+        return all.every((r) => r.videoGeneration?.status === 'COMPLETED');
       },
       10_000,
       50,
@@ -270,8 +271,8 @@ describe('generation lifecycle', () => {
   });
 
   it('should end FAILED with UPSTREAM_FAILED and the upstream message when the upstream reports an error', async () => {
-    const { createVideoGeneration: g } = await gqlData(gw, key, CREATE, { input: { model: 'VEO3', prompt: 'a rejected prompt' } });
-    gw.simulator.control.forceOutcome(g.upstreamId, 'error');
+    const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'VEO3', prompt: 'a rejected prompt' } });
+    gw.simulator.control.forceOutcome(g.upstreamId!, 'error');
     const updates = await follow(gw, key, g.id, clients);
     const last = updates.at(-1)!;
     expect(last.status).toBe('FAILED');
@@ -283,42 +284,42 @@ describe('generation lifecycle', () => {
   });
 
   it('should carry a custom upstream error body through to the client', async () => {
-    const { createVideoGeneration: g } = await gqlData(gw, key, CREATE, { input: { model: 'VEO2', prompt: 'quota' } });
+    const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'VEO2', prompt: 'quota' } });
     const errorBody = { message: 'Insufficient credits for this generation', code: 'billing' };
-    gw.simulator.control.forceOutcome(g.upstreamId, 'error', errorBody);
+    gw.simulator.control.forceOutcome(g.upstreamId!, 'error', errorBody);
     const last = (await follow(gw, key, g.id, clients)).at(-1)!;
     expect(last.status).toBe('FAILED');
     expect(last.error).toEqual({ code: 'UPSTREAM_FAILED', message: errorBody.message, upstream: errorBody });
   });
 
   it('should end FAILED with NO_VIDEO when the upstream completes without a video URL', async () => {
-    const { createVideoGeneration: g } = await gqlData(gw, key, CREATE, { input: { model: 'VEO3_FAST', prompt: 'nothing to see' } });
-    gw.simulator.control.forceOutcome(g.upstreamId, 'completed_without_url');
+    const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'VEO3_FAST', prompt: 'nothing to see' } });
+    gw.simulator.control.forceOutcome(g.upstreamId!, 'completed_without_url');
     const last = (await follow(gw, key, g.id, clients)).at(-1)!;
     expect(last.status).toBe('FAILED');
     expect(last.video).toBeNull();
-    expect(last.error.code).toBe('NO_VIDEO');
-    expect(last.error.message).toEqual(expect.any(String));
+    expect(last.error!.code).toBe('NO_VIDEO');
+    expect(last.error!.message).toEqual(expect.any(String));
     expect(last.upstreamStatus).toBe('completed');
   });
 
   describe('cancel', () => {
     it('should end CANCELLED, stop polling upstream, and return it unchanged when cancelled again', async () => {
-      const { createVideoGeneration: g } = await gqlData(gw, key, CREATE, { input: { model: 'VEO3', prompt: 'never mind' } });
-      gw.simulator.control.forceOutcome(g.upstreamId, 'pending');
+      const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'VEO3', prompt: 'never mind' } });
+      gw.simulator.control.forceOutcome(g.upstreamId!, 'pending');
       // Let the poller look at it at least once, so "stops" is meaningful.
-      await waitFor('a first poll', () => (gw.simulator.control.counts().pollsById[g.upstreamId] ?? 0) >= 1, 5_000);
+      await waitFor('a first poll', () => (gw.simulator.control.counts().pollsById[g.upstreamId!] ?? 0) >= 1, 5_000);
 
       const client = wsClient(gw, key);
       clients.push(client);
-      const sub = collect(client, WATCH, { id: g.id });
+      const sub = collect(client, VideoGenerationUpdatedDocument, { id: g.id });
       await waitFor('the snapshot', () => sub.values.length >= 1);
 
-      const { cancelVideoGeneration: cancelled } = await gqlData(gw, key, CANCEL, { id: g.id });
+      const { cancelVideoGeneration: cancelled } = await gqlData(gw, key, CancelVideoGenerationDocument, { id: g.id });
       expect(cancelled.status).toBe('CANCELLED');
-      expect(cancelled.error.code).toBe('CANCELLED_BY_OWNER');
+      expect(cancelled.error!.code).toBe('CANCELLED_BY_OWNER');
       expect(cancelled.completedAt).toEqual(expect.any(String));
-      expect(cancelled.transitions.at(-1).status).toBe('CANCELLED');
+      expect(cancelled.transitions.at(-1)!.status).toBe('CANCELLED');
       expectIncreasingTimes(cancelled.transitions);
 
       // The watcher sees the cancel and its subscription completes.
@@ -328,32 +329,32 @@ describe('generation lifecycle', () => {
 
       // A poll already in flight may land; after that, nothing more.
       await sleep(100);
-      const pollsAfterCancel = gw.simulator.control.counts().pollsById[g.upstreamId] ?? 0;
+      const pollsAfterCancel = gw.simulator.control.counts().pollsById[g.upstreamId!] ?? 0;
       await sleep(800); // many poll intervals at this time scale (the poll gap is 20–300 ms)
-      expect(gw.simulator.control.counts().pollsById[g.upstreamId] ?? 0).toBe(pollsAfterCancel);
+      expect(gw.simulator.control.counts().pollsById[g.upstreamId!] ?? 0).toBe(pollsAfterCancel);
 
-      const { cancelVideoGeneration: again } = await gqlData(gw, key, CANCEL, { id: g.id });
+      const { cancelVideoGeneration: again } = await gqlData(gw, key, CancelVideoGenerationDocument, { id: g.id });
       expect(again).toEqual(cancelled);
-      const { videoGeneration } = await gqlData(gw, key, GET, { id: g.id });
+      const { videoGeneration } = await gqlData(gw, key, VideoGenerationDocument, { id: g.id });
       expect(videoGeneration).toEqual(cancelled);
     });
 
     it('should return a completed generation unchanged when it is cancelled', async () => {
-      const { createVideoGeneration: g } = await gqlData(gw, key, CREATE, { input: { model: 'VEO3_1_LITE', prompt: 'done already' } });
-      gw.simulator.control.forceOutcome(g.upstreamId, 'completed');
+      const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'VEO3_1_LITE', prompt: 'done already' } });
+      gw.simulator.control.forceOutcome(g.upstreamId!, 'completed');
       const last = (await follow(gw, key, g.id, clients)).at(-1)!;
       expect(last.status).toBe('COMPLETED');
-      const { cancelVideoGeneration: after } = await gqlData(gw, key, CANCEL, { id: g.id });
+      const { cancelVideoGeneration: after } = await gqlData(gw, key, CancelVideoGenerationDocument, { id: g.id });
       expect(after).toEqual({ ...last, progress: 1, etaSeconds: 0 });
     });
 
     it("should answer NOT_FOUND when cancelling another owner's generation", async () => {
-      const { createVideoGeneration: g } = await gqlData(gw, key, CREATE, { input: { model: 'VEO2', prompt: 'mine' } });
+      const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'VEO2', prompt: 'mine' } });
       const mallory = await gw.keyFor('mallory');
-      const res = await gql(gw, mallory, CANCEL, { id: g.id });
+      const res = await gql(gw, mallory, CancelVideoGenerationDocument, { id: g.id });
       expect(res.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
-      const { videoGeneration } = await gqlData(gw, key, GET, { id: g.id });
-      expect(videoGeneration.status).not.toBe('CANCELLED');
+      const { videoGeneration } = await gqlData(gw, key, VideoGenerationDocument, { id: g.id });
+      expect(videoGeneration!.status).not.toBe('CANCELLED');
     });
   });
 
@@ -372,15 +373,15 @@ describe('generation lifecycle', () => {
         { model: 'VEO2', end: 'pending' },
       ] as const;
       for (const [i, step] of plan.entries()) {
-        const { createVideoGeneration: g } = await gqlData(gw, listKey, CREATE, { input: { model: step.model, prompt: `list ${i}` } });
-        if (step.end === 'cancel') await gqlData(gw, listKey, CANCEL, { id: g.id });
-        else gw.simulator.control.forceOutcome(g.upstreamId, step.end);
+        const { createVideoGeneration: g } = await gqlData(gw, listKey, CreateVideoGenerationDocument, { input: { model: step.model, prompt: `list ${i}` } });
+        if (step.end === 'cancel') await gqlData(gw, listKey, CancelVideoGenerationDocument, { id: g.id });
+        else gw.simulator.control.forceOutcome(g.upstreamId!, step.end);
         created.push({ id: g.id, model: step.model, status: step.end === 'error' ? 'FAILED' : step.end === 'cancel' ? 'CANCELLED' : 'GENERATING' });
         await sleep(5); // distinct creation times
       }
       await waitFor('the list fixtures to settle', async () => {
-        const all = await Promise.all(created.map(({ id }) => gqlData(gw, listKey, GET, { id })));
-        return all.every((r, i) => r.videoGeneration.status === created[i]!.status);
+        const all = await Promise.all(created.map(({ id }) => gqlData(gw, listKey, VideoGenerationDocument, { id })));
+        return all.every((r, i) => r.videoGeneration?.status === created[i]!.status);
       });
     });
 
@@ -469,32 +470,32 @@ describe('generation lifecycle with an unknown upstream status', () => {
 
   it('should record the raw status, keep the gateway status, and end TIMED_OUT at the deadline', async () => {
     const key = await gw.keyFor('alice');
-    const { createVideoGeneration: g } = await gqlData(gw, key, CREATE, { input: { model: 'VEO3', prompt: 'what is this' } });
-    gw.simulator.control.forceOutcome(g.upstreamId, { status: 'mystery' });
+    const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'VEO3', prompt: 'what is this' } });
+    gw.simulator.control.forceOutcome(g.upstreamId!, { status: 'mystery' });
     const deadline = Date.parse(g.deadlineAt);
     expect(deadline - Date.parse(g.createdAt)).toBe(600);
 
     const updates = await follow(gw, key, g.id, clients, 8_000);
     const mystery = updates.find((u) => u.upstreamStatus === 'mystery' && u.status !== 'TIMED_OUT');
     expect(mystery).toBeDefined();
-    expect(mystery.status).toBe('QUEUED');
-    expect(mystery.transitions.map((t: { status: string }) => t.status)).toEqual(['QUEUED']);
+    expect(mystery!.status).toBe('QUEUED');
+    expect(mystery!.transitions.map((t: { status: string }) => t.status)).toEqual(['QUEUED']);
 
     const last = updates.at(-1)!;
     expect(last.status).toBe('TIMED_OUT');
     expect(last.upstreamStatus).toBe('mystery');
-    expect(last.error.code).toBe('DEADLINE_EXCEEDED');
+    expect(last.error!.code).toBe('DEADLINE_EXCEEDED');
     expect(last.video).toBeNull();
     expect(last.progress).toBeNull();
-    expect(Date.parse(last.completedAt)).toBeGreaterThanOrEqual(deadline);
+    expect(Date.parse(last.completedAt!)).toBeGreaterThanOrEqual(deadline);
     expect(last.transitions.map((t: { status: string }) => t.status)).toEqual(['QUEUED', 'TIMED_OUT']);
 
     // Logged once, however many polls saw it; and no more polls after the end.
     const warnings = gw.logs.filter((l) => l.includes('unknown upstream status') && l.includes(g.id));
     expect(warnings).toHaveLength(1);
-    const polls = gw.simulator.control.counts().pollsById[g.upstreamId] ?? 0;
+    const polls = gw.simulator.control.counts().pollsById[g.upstreamId!] ?? 0;
     expect(polls).toBeGreaterThanOrEqual(1);
     await sleep(400);
-    expect(gw.simulator.control.counts().pollsById[g.upstreamId] ?? 0).toBe(polls);
+    expect(gw.simulator.control.counts().pollsById[g.upstreamId!] ?? 0).toBe(polls);
   });
 });

@@ -1,4 +1,4 @@
-import { CREATE, WATCH, collect, gqlData, startGateway, wsClient, type TestGateway } from '../helpers/gateway';
+import { CreateVideoGenerationDocument, VideoGenerationUpdatedDocument, collect, gqlData, startGateway, wsClient, type TestGateway } from '../helpers/gateway';
 
 describe('gateway smoke', () => {
   let gw: TestGateway;
@@ -9,17 +9,17 @@ describe('gateway smoke', () => {
 
   it('should create a generation over HTTP and see it complete over WebSocket', async () => {
     const key = await gw.keyFor('alice');
-    const { createVideoGeneration: g } = await gqlData(gw, key, CREATE, {
+    const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, {
       input: { model: 'VEO3_FAST', prompt: 'a lighthouse at dusk' },
     });
     expect(g.status).toBe('QUEUED');
     const client = wsClient(gw, key);
-    const sub = collect(client, WATCH, { id: g.id });
+    const sub = collect(client, VideoGenerationUpdatedDocument, { id: g.id });
     await sub.done;
     await client.dispose();
     expect(sub.errors).toEqual([]);
     const last = sub.values.at(-1)!.videoGenerationUpdated;
     expect(last.status).toBe('COMPLETED');
-    expect(last.video.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/files\/.+\.mp4$/);
+    expect(last.video!.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/files\/.+\.mp4$/);
   });
 });

@@ -8,10 +8,10 @@ import type { Client } from 'graphql-ws';
 import { GenerationEvents } from '../../src/generations/events';
 import { GenerationStatus, type Generation } from '../../src/generations/types';
 import {
-  CREATE,
-  GET,
-  WATCH,
-  WATCH_ALL,
+  CreateVideoGenerationDocument,
+  VideoGenerationDocument,
+  VideoGenerationUpdatedDocument,
+  VideoGenerationsUpdatedDocument,
   collect,
   gqlData,
   sleep,
@@ -22,6 +22,7 @@ import {
   type TestGateway,
   within,
 } from '../helpers/gateway';
+import type { CreateVideoGenerationInput, GenerationStatus as Status, VideoModelId } from '../../src/web/generated/graphql';
 
 
 /** graphql-ws hands subscribe-time errors to the sink as an array of GraphQL errors. */
@@ -153,13 +154,13 @@ describe('generation subscriptions over graphql-ws', () => {
   }
 
   function watch(id: string, c: Client = client()): Collected<any> {
-    const sub = collect(c, WATCH, { id });
+    const sub = collect(c, VideoGenerationUpdatedDocument, { id });
     subs.push(sub);
     return sub;
   }
 
-  async function create(input: Record<string, unknown>, k = key) {
-    return (await gqlData(gw, k, CREATE, { input })).createVideoGeneration;
+  async function create(input: CreateVideoGenerationInput, k = key) {
+    return (await gqlData(gw, k, CreateVideoGenerationDocument, { input })).createVideoGeneration;
   }
 
   /** The poller's own record, to know that a poll's answer has been stored. */
@@ -195,7 +196,7 @@ describe('generation subscriptions over graphql-ws', () => {
   }
 
   it('should deliver every version in order, none missed and none doubled, for natural runs', async () => {
-    const models = ['VEO2', 'VEO3_FAST', 'VEO3_1_LITE', 'VEO3_1_IMAGE_TO_VIDEO_FAST', 'VEO3'];
+    const models: VideoModelId[] = ['VEO2', 'VEO3_FAST', 'VEO3_1_LITE', 'VEO3_1_IMAGE_TO_VIDEO_FAST', 'VEO3'];
     const gens = await Promise.all(
       models.map((model) =>
         create(model === 'VEO3_1_IMAGE_TO_VIDEO_FAST' ? { model, prompt: 'p', imageUrl: 'https://example.com/a.jpg' } : { model, prompt: 'p' }),
@@ -211,14 +212,14 @@ describe('generation subscriptions over graphql-ws', () => {
       expect(updates.at(-1).status).toBe('COMPLETED');
       expect(updates[0].version).toBeGreaterThanOrEqual(gens[Math.floor(i / 2)].version);
       expectWholeHistory(updates);
-      const { videoGeneration } = await gqlData(gw, key, GET, { id: updates[0].id });
-      expect(videoGeneration.version).toBe(updates.at(-1).version);
+      const { videoGeneration } = await gqlData(gw, key, VideoGenerationDocument, { id: updates[0].id });
+      expect(videoGeneration!.version).toBe(updates.at(-1).version);
     }
   });
 
   it('should deliver every visible change, raw upstream status changes included, step by step', async () => {
     const g = await create({ model: 'VEO3', prompt: 'step by step' });
-    const u = g.upstreamId as string;
+    const u = g.upstreamId! as string;
     gw.simulator.control.forceOutcome(u, 'pending');
     const sub = watch(g.id);
     const latest = () => sub.values.at(-1)?.videoGenerationUpdated;
@@ -246,8 +247,8 @@ describe('generation subscriptions over graphql-ws', () => {
 
   it('should give a late subscriber the current state once, then complete, for an ended generation', async () => {
     const g = await create({ model: 'VEO2', prompt: 'already done' });
-    gw.simulator.control.forceOutcome(g.upstreamId, 'completed');
-    await waitFor('completion', async () => (await gqlData(gw, key, GET, { id: g.id })).videoGeneration.status === 'COMPLETED');
+    gw.simulator.control.forceOutcome(g.upstreamId!, 'completed');
+    await waitFor('completion', async () => (await gqlData(gw, key, VideoGenerationDocument, { id: g.id })).videoGeneration?.status === 'COMPLETED');
     const sub = watch(g.id);
     await within('the watcher to complete', sub.done, 5_000);
     expect(sub.errors).toEqual([]);
@@ -270,15 +271,15 @@ describe('generation subscriptions over graphql-ws', () => {
       const gens: Array<{ id: string; upstreamId: string }> = [];
       for (const { watchers, k } of scenarios) {
         const g = await create({ model: 'VEO3', prompt: `fan-out ${watchers}` }, k);
-        gw.simulator.control.forceOutcome(g.upstreamId, 'pending');
-        gens.push(g);
+        gw.simulator.control.forceOutcome(g.upstreamId!, 'pending');
+        gens.push({ id: g.id, upstreamId: g.upstreamId! });
       }
       const polls = (i: number): number => gw.simulator.control.counts().pollsById[gens[i].upstreamId] ?? 0;
       const watching = scenarios.map(({ watchers, k }, i) => Array.from({ length: watchers }, () => watch(gens[i].id, client(k))));
       await waitFor('every snapshot', () => watching.flat().every((s) => s.values.length >= 1), 15_000);
       const attached = gens.map((_, i) => polls(i));
       await waitFor('two polls with every watcher attached', () => gens.every((_, i) => polls(i) >= attached[i]! + 2), 15_000, 1);
-      for (const g of gens) gw.simulator.control.forceOutcome(g.upstreamId, 'completed');
+      for (const g of gens) gw.simulator.control.forceOutcome(g.upstreamId!, 'completed');
 
       await within('every watcher to complete', Promise.all(watching.flat().map((s) => s.done)), 15_000);
       await waitFor(
@@ -331,10 +332,10 @@ describe('generation subscriptions over graphql-ws', () => {
      * Subscribes, then makes sure the server has set the feed up before the test goes on: a watch
      * sent after it on the same connection has completed (and a moment more for good measure).
      */
-    async function feed(k: string, status?: string[]) {
+    async function feed(k: string, status?: Status[]) {
       const barrier = await barrierFor(k);
       const c = client(k);
-      const sub = collect(c, WATCH_ALL, status ? { status } : {});
+      const sub = collect(c, VideoGenerationsUpdatedDocument, status ? { status } : {});
       subs.push(sub);
       const b = watch(barrier, c);
       await within('the barrier watch', b.done, 5_000);
@@ -354,7 +355,7 @@ describe('generation subscriptions over graphql-ws', () => {
       const ok = await create({ model: 'VEO3_1_LITE', prompt: 'carol ok' }, carolKey);
       const bad = await create({ model: 'VEO3_1_LITE', prompt: 'carol bad' }, carolKey);
       const bob = await create({ model: 'VEO3_1_LITE', prompt: 'bob' }, bobKey);
-      gw.simulator.control.forceOutcome(bad.upstreamId, 'error');
+      gw.simulator.control.forceOutcome(bad.upstreamId!, 'error');
       await waitFor(
         'all three to end',
         async () => {

@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       upstreamTimeouts: { createMs: 60_000, pollMs: 15_000 },
       http: { maxBodyBytes: 1024 * 1024, graphqlPath: '/graphql' },
       introspection: true,
+      playground: true,
       devApiKey: true,
       logLevel: 'info',
       shutdownGraceMs: 10_000,
@@ -118,6 +119,7 @@ describe('loadConfig', () => {
     expect(c.production).toBe(true);
     expect(c.introspection).toBe(false);
     expect(c.devApiKey).toBe(false);
+    expect(c.playground).toBe(false);
   });
 
   it('production may turn introspection on, but never the development key', () => {

@@ -1,0 +1,43 @@
+# syntax=docker/dockerfile:1
+# The gateway's container image. Build: `docker build -t veo-gateway .`
+# Run:   `docker run -p 4000:4000 -v veo-data:/data -e AIMLAPI_API_KEY=… veo-gateway`
+# Every setting comes from the environment (see the README's configuration table).
+
+# The Node version we test on (CI runs the suite on Node 24).
+ARG NODE_VERSION=24
+
+# ---- build: dev dependencies, TypeScript, the bundled pages ----------------------------------------
+FROM node:${NODE_VERSION}-slim AS build
+WORKDIR /app
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
+# `npm install`, not `npm ci`: the lockfile cannot list swc binaries for platforms the registry lacks.
+COPY package.json package-lock.json ./
+RUN npm install
+COPY tsconfig.json tsconfig.build.json ./
+COPY scripts ./scripts
+COPY src ./src
+RUN npm run build
+
+# ---- runtime: production dependencies only, non-root ----------------------------------------------
+FROM node:${NODE_VERSION}-slim AS runtime
+WORKDIR /app
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=4000 \
+    DATA_DIR=/data \
+    NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
+COPY package.json package-lock.json ./
+RUN npm install --omit=dev && npm cache clean --force
+COPY --from=build /app/dist ./dist
+# The simulator's sample video (used only when AIMLAPI_API_KEY is unset).
+COPY assets ./assets
+# The image's own `node` user (uid 1000) owns only the data folder.
+RUN mkdir -p /data && chown node:node /data
+USER node
+VOLUME ["/data"]
+EXPOSE 4000
+# slim has no curl: ask /healthz with node itself. The first start creates the embedded database (~15 s).
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||4000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# node directly (not npm start, which would rebuild): it gets SIGTERM and drains gracefully.
+CMD ["node", "dist/main.js"]
