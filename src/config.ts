@@ -60,6 +60,10 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** How long in-flight HTTP requests and WebSockets get to finish on shutdown, in ms. */
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
+  /** How long a new WebSocket may wait before sending `connection_init`, in ms; then it is closed with 4408. */
+  WS_CONNECTION_INIT_TIMEOUT_MS: int(100, 600_000).default(3_000),
+  /** WebSocket ping interval, in ms; a client that has not answered a ping by the next one is dropped. */
+  WS_KEEPALIVE_MS: int(100, 600_000).default(12_000),
 });
 
 export interface Config {
@@ -80,6 +84,8 @@ export interface Config {
   devApiKey: boolean;
   logLevel: string;
   shutdownGraceMs: number;
+  /** graphql-ws timings, in ms. */
+  websocket: { connectionInitTimeoutMs: number; keepAliveMs: number };
 }
 
 export class ConfigError extends Error {
@@ -125,5 +131,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     devApiKey: !production && (e.DEV_API_KEY ?? true),
     logLevel: e.LOG_LEVEL,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    websocket: { connectionInitTimeoutMs: e.WS_CONNECTION_INIT_TIMEOUT_MS, keepAliveMs: e.WS_KEEPALIVE_MS },
   };
 }

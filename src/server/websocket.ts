@@ -29,6 +29,8 @@ export interface WebSocketOptions {
   log: Logger;
   /** Ping interval; a client that misses a pong for this long is dropped, in ms. Default 12 000. */
   keepAliveMs?: number;
+  /** How long a socket may stay without `connection_init` before it is closed with 4408, in ms. Default 3 000. */
+  connectionInitTimeoutMs?: number;
 }
 
 interface ConnectionExtra extends Record<PropertyKey, unknown> {
@@ -55,6 +57,9 @@ export function attachWebSocketServer(o: WebSocketOptions): { dispose: () => Pro
 
   const cleanup = useServer<Record<string, unknown>, ConnectionExtra>(
     {
+      connectionInitWaitTimeout: o.connectionInitTimeoutMs ?? 3_000,
+      // Close reasons never carry an internal error's message, whatever NODE_ENV says.
+      isProd: true,
       onConnect: async (ctx) => {
         const owner = await o.authenticate(ctx.connectionParams);
         if (!owner) return false;

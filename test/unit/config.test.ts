@@ -30,6 +30,7 @@ describe('loadConfig', () => {
       devApiKey: true,
       logLevel: 'info',
       shutdownGraceMs: 10_000,
+      websocket: { connectionInitTimeoutMs: 3_000, keepAliveMs: 12_000 },
     });
   });
 
