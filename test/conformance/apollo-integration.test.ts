@@ -8,9 +8,9 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer, type BaseContext } from '@apollo/server';
+import { ApolloServer, type ApolloServerOptions, type BaseContext } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { defineIntegrationTestSuite } from '@apollo/server-integration-testsuite';
+import { defineIntegrationTestSuite, type CreateServerForIntegrationTestsResult } from '@apollo/server-integration-testsuite';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { createHttpHandler } from '../../src/server/http';
@@ -55,7 +55,10 @@ eventHandlers.push((event, state) => {
 const log = pino({ level: 'silent' });
 
 defineIntegrationTestSuite(
-  async (serverOptions, testOptions) => {
+  async (suiteOptions, testOptions) => {
+    // The suite brings its own copy of @apollo/server (5.5.0) for its types and plugins; the server
+    // under test is ours (5.5.1), so the option and server types are bridged here.
+    const serverOptions = suiteOptions as unknown as ApolloServerOptions<BaseContext>;
     const httpServer = createServer();
     const server = new ApolloServer<BaseContext>({
       ...serverOptions,
@@ -77,7 +80,7 @@ defineIntegrationTestSuite(
     await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
     const { port } = httpServer.address() as AddressInfo;
     // No trailing slash: the suite appends paths such as '/' (supertest) and our handler serves '/' only.
-    return { server, url: `http://127.0.0.1:${port}` };
+    return { server: server as unknown as CreateServerForIntegrationTestsResult['server'], url: `http://127.0.0.1:${port}` };
   },
   { serverIsStartedInBackground: false },
 );
