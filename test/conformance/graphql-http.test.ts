@@ -57,7 +57,7 @@ describe('graphql-http server audits', () => {
   // Every audit is sent as an authenticated client would send it.
   const audits = serverAudits({
     url: () => gw.app.url,
-    fetchFn: (input: RequestInfo | URL, init?: RequestInit) => {
+    fetchFn: (input: string | URL | Request, init?: RequestInit) => {
       const headers = new Headers(init?.headers);
       headers.set('authorization', `Bearer ${key}`);
       return fetch(input, { ...init, headers });
