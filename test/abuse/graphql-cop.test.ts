@@ -81,7 +81,7 @@ describe.each([
 
   // Flags when a GET mutation returns data.
   it('get_based_mutation: a mutation over GET returns no data, preflight header or not', async () => {
-    for (const headers of [{}, { 'apollo-require-preflight': 'true' }]) {
+    for (const headers of [{}, { 'apollo-require-preflight': 'true' }] as Array<Record<string, string>>) {
       const res = await get('mutation cop {__typename}', headers);
       expectJson4xx(res, [400, 405]);
       expect(res.json.data).toBeUndefined();
