@@ -5,6 +5,7 @@
  */
 import type { Server } from 'node:http';
 import { getOperationAST, GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
@@ -61,13 +62,21 @@ export function attachWebSocketServer(o: WebSocketOptions): { dispose: () => Pro
       // Close reasons never carry an internal error's message, whatever NODE_ENV says.
       isProd: true,
       onConnect: async (ctx) => {
-        const owner = await o.authenticate(ctx.connectionParams);
+        let owner: string | null;
+        try {
+          owner = await o.authenticate(ctx.connectionParams);
+        } catch (err) {
+          // Logged once, here, and masked; left to graphql-ws it would go to the console unredacted.
+          o.log.error({ err }, 'unexpected error while authenticating a WebSocket connection');
+          ctx.extra.socket.close(CloseCode.InternalServerError, 'Internal server error');
+          return false;
+        }
         if (!owner) return false;
         ctx.extra.owner = owner;
         ctx.extra.connectionId = `ws-${++connectionSeq}`;
         return true;
       },
-      onSubscribe: async (ctx, id, payload) => {
+      onSubscribe: maskUnexpected(o.log, async (ctx, id, payload) => {
         const checked = checkWebSocketDocument(o.schema, payload.query, o.introspection);
         if ('errors' in checked) return checked.errors;
         const operation = getOperationAST(checked.document, payload.operationName);
@@ -86,7 +95,7 @@ export function attachWebSocketServer(o: WebSocketOptions): { dispose: () => Pro
           variableValues: payload.variables,
           contextValue: o.context(ctx.extra.owner!, requestId, o.log.child({ requestId })),
         };
-      },
+      }),
       onOperation: (ctx) => {
         active.set(ctx.extra.connectionId!, (active.get(ctx.extra.connectionId!) ?? 0) + 1);
         o.metrics.subscriptions.inc();
@@ -116,5 +125,24 @@ export function attachWebSocketServer(o: WebSocketOptions): { dispose: () => Pro
     dispose: async () => {
       await cleanup.dispose();
     },
+  };
+}
+
+/**
+ * Wraps `onSubscribe` so an unexpected error is logged once (redacted, by our logger) and answered
+ * as a masked INTERNAL_SERVER_ERROR for that operation, instead of graphql-ws printing it to the
+ * console and closing the whole socket with 4500.
+ */
+function maskUnexpected<A extends unknown[], R>(
+  log: Logger,
+  hook: (...args: A) => Promise<R>,
+): (...args: A) => Promise<R | GraphQLError[]> {
+  return async (...args) => {
+    try {
+      return await hook(...args);
+    } catch (err) {
+      log.error({ err }, 'unexpected error while starting a WebSocket operation');
+      return [new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })];
+    }
   };
 }
