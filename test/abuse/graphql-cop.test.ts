@@ -6,7 +6,7 @@
  * depend on production settings also run against a development one.
  */
 import { startGateway, type TestGateway } from '../helpers/gateway';
-import { expectCanaryAbsent, expectHealthy, expectJson4xx, overWs, postJson, send, type Raw } from './probes';
+import { expectCanaryAbsent, expectHealthy, expectJson4xx, overWs, postJson, send, type Raw } from '../helpers/probes';
 
 const FIELD_SUGGESTIONS = 'query cop { __schema { directive } }';
 const INTROSPECTION = 'query cop { __schema { types { name fields { name } } } }';

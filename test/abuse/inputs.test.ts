@@ -15,7 +15,7 @@ import {
   overWs,
   postJson,
   recordSeen,
-} from './probes';
+} from '../helpers/probes';
 
 const circularFragments = `subscription { videoGenerationsUpdated { ...A } } fragment A on VideoGeneration { id ...B } fragment B on VideoGeneration { status ...A }`;
 

@@ -22,7 +22,7 @@ import {
 } from 'graphql';
 import type { Client } from 'graphql-ws';
 import { CREATE, GET, WATCH, WATCH_ALL, collect, gql, gqlData, sleep, startGateway, waitFor, wsClient, type TestGateway } from '../helpers/gateway';
-import { expectCanaryAbsent, expectHealthy, recordSeen } from './probes';
+import { expectCanaryAbsent, expectHealthy, recordSeen } from '../helpers/probes';
 
 const GENERATION_TYPE = 'VideoGeneration';
 

@@ -16,7 +16,7 @@ import {
   overWs,
   postJson,
   send,
-} from './probes';
+} from '../helpers/probes';
 
 const depthQuery = `{ __type(name: "Query") { fields { type { fields { type { fields { type { ofType { ofType { ofType { name } } } } } } } } } } }`;
 const depthViaFragments = `

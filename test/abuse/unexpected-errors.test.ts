@@ -4,7 +4,7 @@
  * is injected into the live gateway's store for the length of one request, then removed.
  */
 import { GET, SIMULATOR_KEY, WATCH, collect, gql, startGateway, waitFor, wsClient, type TestGateway } from '../helpers/gateway';
-import { expectHealthy, recordSeen, expectCanaryAbsent } from './probes';
+import { expectHealthy, recordSeen, expectCanaryAbsent } from '../helpers/probes';
 import WebSocket from 'ws';
 import type { Store } from '../../src/store/store';
 

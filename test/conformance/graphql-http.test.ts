@@ -1,10 +1,12 @@
 /**
  * The GraphQL-over-HTTP spec audits from graphql-http (`serverAudits`), run against the live
  * gateway. Every audit must not be an error; the warnings and notices we accept are listed below
- * with the reason, so a new one (or one that goes away) fails this file.
+ * with the reason, so a new one (or one that goes away) fails this file. Afterwards the gateway is
+ * healthy and the canary upstream key is in no answer, log line or metric.
  */
 import { serverAudits, type AuditResult } from 'graphql-http';
 import { startGateway, type TestGateway } from '../helpers/gateway';
+import { expectCanaryAbsent, expectHealthy, recordSeen } from '../helpers/probes';
 
 /**
  * Accepted non-ok results, by audit id. All come from Apollo Server's own choices, which we keep on
@@ -51,16 +53,20 @@ describe('graphql-http server audits', () => {
     for (const r of results) counts[r.status]++;
     // The figures the README quotes.
     console.log(`graphql-http audits: ${results.length} run, ${JSON.stringify(counts)}`);
+    await expectHealthy(gw);
+    await expectCanaryAbsent(gw);
     await gw?.stop();
   });
 
   // Every audit is sent as an authenticated client would send it.
   const audits = serverAudits({
     url: () => gw.app.url,
-    fetchFn: (input: string | URL | Request, init?: RequestInit) => {
+    fetchFn: async (input: string | URL | Request, init?: RequestInit) => {
       const headers = new Headers(init?.headers);
       headers.set('authorization', `Bearer ${key}`);
-      return fetch(input, { ...init, headers });
+      const res = await fetch(input, { ...init, headers });
+      recordSeen(await res.clone().text());
+      return res;
     },
   });
 

@@ -6,6 +6,7 @@
 import { CloseCode } from 'graphql-ws';
 import WebSocket from 'ws';
 import { WATCH_ALL, startGateway, within, type TestGateway } from '../helpers/gateway';
+import { expectCanaryAbsent, expectHealthy, recordSeen } from '../helpers/probes';
 
 const INIT_TIMEOUT_MS = 300;
 const KEEPALIVE_MS = 250;
@@ -22,11 +23,15 @@ class RawSocket {
     this.socket = new WebSocket(url, options.protocols ?? ['graphql-transport-ws'], { autoPong: options.autoPong ?? true });
     this.socket.on('error', () => {});
     this.socket.on('message', (data) => {
+      recordSeen(String(data));
       this.messages.push(JSON.parse(String(data)));
       this.waiters.splice(0).forEach((w) => w());
     });
     this.closed = new Promise((resolve) =>
-      this.socket.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+      this.socket.once('close', (code, reason) => {
+        recordSeen(reason.toString());
+        resolve({ code, reason: reason.toString() });
+      }),
     );
   }
 
@@ -75,7 +80,6 @@ describe('graphql-ws protocol', () => {
     await s.next('connection_ack');
     return s;
   };
-  const healthy = async () => expect((await fetch(new URL('/healthz', gw.app.url))).status).toBe(200);
 
   beforeAll(async () => {
     gw = await startGateway({
@@ -85,9 +89,12 @@ describe('graphql-ws protocol', () => {
   });
   afterEach(async () => {
     for (const s of sockets.splice(0)) s.socket.terminate();
-    await healthy();
+    await expectHealthy(gw);
   });
-  afterAll(() => gw?.stop());
+  afterAll(async () => {
+    await expectCanaryAbsent(gw);
+    await gw?.stop();
+  });
 
   it('should acknowledge a valid connection_init', async () => {
     const s = await acknowledged();

@@ -5,7 +5,7 @@
  * (`SIMULATOR_KEY`) nowhere in what clients saw, in the logs or in the metrics.
  */
 import type { Client } from 'graphql-ws';
-import { SIMULATOR_KEY, collect, wsClient, type TestGateway } from '../helpers/gateway';
+import { SIMULATOR_KEY, collect, wsClient, type TestGateway } from './gateway';
 
 export interface Raw {
   status: number;
