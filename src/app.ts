@@ -171,6 +171,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     formatError,
     metrics,
     log: log.child({ component: 'websocket' }),
+    keepAliveMs: config.websocket.keepAliveMs,
+    connectionInitTimeoutMs: config.websocket.connectionInitTimeoutMs,
   });
 
   const apollo = new ApolloServer<GraphQLContext>({

@@ -92,6 +92,10 @@ const schema = z.object({
   JWT_AUDIENCE: z.string().min(1).optional(),
   /** The JWT claim that names the owner. */
   JWT_OWNER_CLAIM: z.string().min(1).default('sub'),
+  /** How long a new WebSocket may wait before sending `connection_init`, in ms; then it is closed with 4408. */
+  WS_CONNECTION_INIT_TIMEOUT_MS: int(100, 600_000).default(3_000),
+  /** WebSocket ping interval, in ms; a client that has not answered a ping by the next one is dropped. */
+  WS_KEEPALIVE_MS: int(100, 600_000).default(12_000),
 });
 
 /** One per process: the random part tells apart two processes that reuse a pid (containers). */
@@ -128,6 +132,8 @@ export interface Config {
   quotas: { createsPerMinute: number; maxInFlight: number; requestsPerSecond: number };
   /** JWT bearer tokens; null when neither JWT_SECRET nor JWT_JWKS_URL is set. */
   jwt: { secret: string | null; jwksUrl: string | null; issuer: string | null; audience: string | null; ownerClaim: string } | null;
+  /** graphql-ws timings, in ms. */
+  websocket: { connectionInitTimeoutMs: number; keepAliveMs: number };
 }
 
 export class ConfigError extends Error {
@@ -200,5 +206,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             ownerClaim: e.JWT_OWNER_CLAIM,
           }
         : null,
+    websocket: { connectionInitTimeoutMs: e.WS_CONNECTION_INIT_TIMEOUT_MS, keepAliveMs: e.WS_KEEPALIVE_MS },
   };
 }

@@ -16,6 +16,7 @@ import {
   validate,
   type DocumentNode,
   type GraphQLSchema,
+  type ValidationContext,
   type ValidationRule,
 } from 'graphql';
 
@@ -53,14 +54,23 @@ export function apolloDocumentProtection() {
   return { plugins, validationRules, parseOptions: { maxTokens: DOCUMENT_LIMITS.maxTokens } };
 }
 
+/**
+ * Armor's rules throw on rejection unless told otherwise (a throw escapes `validate`); here they
+ * report like graphql-js rules. Fresh objects, because ApolloArmor rewrites the configs it is given.
+ */
+const reportToContext = () => ({
+  propagateOnRejection: false,
+  onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(error)],
+});
+
 function webSocketRules(introspection: boolean): ValidationRule[] {
   return [
     ...specifiedRules,
     ...(introspection ? [] : [NoSchemaIntrospectionCustomRule]),
-    maxDepthRule(armorConfig.maxDepth),
-    maxAliasesRule(armorConfig.maxAliases),
-    maxDirectivesRule(armorConfig.maxDirectives),
-    costLimitRule(armorConfig.costLimit),
+    maxDepthRule({ ...armorConfig.maxDepth, ...reportToContext() }),
+    maxAliasesRule({ ...armorConfig.maxAliases, ...reportToContext() }),
+    maxDirectivesRule({ ...armorConfig.maxDirectives, ...reportToContext() }),
+    costLimitRule({ ...armorConfig.costLimit, ...reportToContext() }),
   ];
 }
 

@@ -5,26 +5,30 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HeaderMap, type ApolloServer } from '@apollo/server';
+import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import type { Logger } from 'pino';
 import { ErrorCode, GatewayError } from '../errors';
 import type { GraphQLContext } from '../graphql/context';
 import type { Metrics } from './metrics';
 import type { StaticAssets } from './static-assets';
 
-export interface HttpHandlerOptions {
-  apollo: ApolloServer<GraphQLContext>;
+/** Generic in the context so any ApolloServer can be hosted (the Apollo integration suite does). */
+export interface HttpHandlerOptions<TContext extends BaseContext = GraphQLContext> {
+  apollo: ApolloServer<TContext>;
   /** Default `/graphql`. */
   graphqlPath: string;
   /** Largest request body, in bytes. */
   maxBodyBytes: number;
-  /** Resolves the request's owner from its `Authorization` header: an owner, null (anonymous) or 'invalid'. */
-  authenticate: (authorization: string | undefined) => Promise<string | null | 'invalid'>;
-  context: (owner: string | null, requestId: string, log: Logger) => GraphQLContext;
+  /**
+   * Resolves the request's owner from its `Authorization` header: an owner, null (anonymous) or 'invalid'.
+   * Without it every request is anonymous.
+   */
+  authenticate?: (authorization: string | undefined) => Promise<string | null | 'invalid'>;
+  context: (owner: string | null, requestId: string, log: Logger) => TContext | Promise<TContext>;
   /** Checked before each GraphQL request of an owner (per-owner rate limits); a thrown GatewayError refuses it. Default: none. */
   beforeOperation?: (owner: string) => Promise<void>;
   readiness: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
-  metrics: Metrics;
+  metrics: Pick<Metrics, 'registry'>;
   log: Logger;
   /** The progress page and the playground; absent: none served. */
   staticAssets?: StaticAssets;
@@ -42,7 +46,7 @@ class HttpError extends Error {
 
 const REQUEST_ID = /^[\w.:-]{1,64}$/;
 
-export function createHttpHandler(o: HttpHandlerOptions) {
+export function createHttpHandler<TContext extends BaseContext = GraphQLContext>(o: HttpHandlerOptions<TContext>) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const header = req.headers['x-request-id'];
     const requestId = typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
@@ -60,7 +64,7 @@ export function createHttpHandler(o: HttpHandlerOptions) {
   };
 }
 
-async function handle(o: HttpHandlerOptions, req: IncomingMessage, res: ServerResponse, requestId: string, log: Logger) {
+async function handle<TContext extends BaseContext>(o: HttpHandlerOptions<TContext>, req: IncomingMessage, res: ServerResponse, requestId: string, log: Logger) {
   // Split the raw target by hand: `new URL()` throws on targets such as `//?query=`.
   const target = req.url ?? '/';
   const q = target.indexOf('?');
@@ -83,11 +87,11 @@ async function handle(o: HttpHandlerOptions, req: IncomingMessage, res: ServerRe
     return sendJson(res, 405, { errors: [{ message: 'Method not allowed', extensions: { code: 'METHOD_NOT_ALLOWED' } }] });
   }
 
-  const owner = await o.authenticate(req.headers.authorization);
+  const owner = o.authenticate ? await o.authenticate(req.headers.authorization) : null;
   if (owner === 'invalid') {
     res.setHeader('www-authenticate', 'Bearer');
     return sendJson(res, 401, {
-      errors: [{ message: 'Invalid or revoked API key', extensions: { code: 'UNAUTHENTICATED' } }],
+      errors: [{ message: 'Invalid, expired or revoked credentials (API key or token)', extensions: { code: 'UNAUTHENTICATED' } }],
     });
   }
 

@@ -5,6 +5,7 @@
  */
 import type { Server } from 'node:http';
 import { getOperationAST, GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
 import { WebSocketServer } from 'ws';
@@ -39,6 +40,8 @@ export interface WebSocketOptions {
   log: Logger;
   /** Ping interval; a client that misses a pong for this long is dropped, in ms. Default 12 000. */
   keepAliveMs?: number;
+  /** How long a socket may stay without `connection_init` before it is closed with 4408, in ms. Default 3 000. */
+  connectionInitTimeoutMs?: number;
 }
 
 interface ConnectionExtra extends Record<PropertyKey, unknown> {
@@ -65,15 +68,24 @@ export function attachWebSocketServer(o: WebSocketOptions): { dispose: () => Pro
 
   const cleanup = useServer<Record<string, unknown>, ConnectionExtra>(
     {
+      connectionInitWaitTimeout: o.connectionInitTimeoutMs ?? 3_000,
+      // Close reasons never carry an internal error's message, whatever NODE_ENV says.
+      isProd: true,
       onConnect: async (ctx) => {
-        const principal = await o.authenticate(ctx.connectionParams).catch((err: unknown) => {
-          // graphql-ws clients never retry 4500, which a throw here would send; 1013 (try again later) they do.
+        let principal: Awaited<ReturnType<typeof o.authenticate>>;
+        try {
+          principal = await o.authenticate(ctx.connectionParams);
+        } catch (err) {
+          // graphql-ws clients never retry 4500; 1013 (try again later) they do.
           if (err instanceof GatewayError && err.code === ErrorCode.DATABASE_UNAVAILABLE) {
             ctx.extra.socket.close(1013, 'Database unavailable; try again later');
-            return null;
+            return false;
           }
-          throw err;
-        });
+          // Logged once, here, and masked; left to graphql-ws it would go to the console unredacted.
+          o.log.error({ err }, 'unexpected error while authenticating a WebSocket connection');
+          ctx.extra.socket.close(CloseCode.InternalServerError, 'Internal server error');
+          return false;
+        }
         if (!principal) return false;
         const owner = typeof principal === 'string' ? principal : principal.owner;
         if (typeof principal !== 'string' && principal.expiresAt) closeWhenExpired(ctx.extra.socket, principal.expiresAt);
@@ -81,7 +93,7 @@ export function attachWebSocketServer(o: WebSocketOptions): { dispose: () => Pro
         ctx.extra.connectionId = `ws-${++connectionSeq}`;
         return true;
       },
-      onSubscribe: async (ctx, id, payload) => {
+      onSubscribe: maskUnexpected(o.log, async (ctx, id, payload) => {
         if (o.beforeOperation) {
           try {
             await o.beforeOperation(ctx.extra.owner!);
@@ -108,7 +120,7 @@ export function attachWebSocketServer(o: WebSocketOptions): { dispose: () => Pro
           variableValues: payload.variables,
           contextValue: o.context(ctx.extra.owner!, requestId, o.log.child({ requestId })),
         };
-      },
+      }),
       onOperation: (ctx) => {
         active.set(ctx.extra.connectionId!, (active.get(ctx.extra.connectionId!) ?? 0) + 1);
         o.metrics.subscriptions.inc();
@@ -138,5 +150,24 @@ export function attachWebSocketServer(o: WebSocketOptions): { dispose: () => Pro
     dispose: async () => {
       await cleanup.dispose();
     },
+  };
+}
+
+/**
+ * Wraps `onSubscribe` so an unexpected error is logged once (redacted, by our logger) and answered
+ * as a masked INTERNAL_SERVER_ERROR for that operation, instead of graphql-ws printing it to the
+ * console and closing the whole socket with 4500.
+ */
+function maskUnexpected<A extends unknown[], R>(
+  log: Logger,
+  hook: (...args: A) => Promise<R>,
+): (...args: A) => Promise<R | GraphQLError[]> {
+  return async (...args) => {
+    try {
+      return await hook(...args);
+    } catch (err) {
+      log.error({ err }, 'unexpected error while starting a WebSocket operation');
+      return [new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })];
+    }
   };
 }

@@ -38,6 +38,7 @@ describe('loadConfig', () => {
       breaker: { failureThreshold: 5, halfOpenAfterMs: 30_000 },
       quotas: { createsPerMinute: 10, maxInFlight: 10, requestsPerSecond: 20 },
       jwt: null,
+      websocket: { connectionInitTimeoutMs: 3_000, keepAliveMs: 12_000 },
     });
   });
 

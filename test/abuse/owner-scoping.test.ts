@@ -1,0 +1,218 @@
+/**
+ * Cross-owner access (reliability-security.md §4.6, T1–T7), driven by the schema: a walk of the
+ * committed schema finds every operation that takes an id and every path that reaches a
+ * VideoGeneration, and each must have an owner-scoping probe below. A new query, mutation,
+ * subscription or nested field of that kind fails the first test until someone writes its probe.
+ *
+ * Each probe is bob trying to reach alice's generation; he must get NOT_FOUND or see nothing.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  buildSchema,
+  getNamedType,
+  isInputObjectType,
+  isInterfaceType,
+  isObjectType,
+  isUnionType,
+  type GraphQLArgument,
+  type GraphQLInputType,
+  type GraphQLNamedType,
+  type GraphQLSchema,
+} from 'graphql';
+import type { Client } from 'graphql-ws';
+import { CREATE, GET, WATCH, WATCH_ALL, collect, gql, gqlData, sleep, startGateway, waitFor, wsClient, type TestGateway } from '../helpers/gateway';
+import { expectCanaryAbsent, expectHealthy, recordSeen } from '../helpers/probes';
+
+const GENERATION_TYPE = 'VideoGeneration';
+
+/** True when an input type is, or contains (through input objects and lists), an `ID`. */
+function carriesId(type: GraphQLInputType, seen = new Set<string>()): boolean {
+  const named = getNamedType(type);
+  if (named.name === 'ID') return true;
+  if (!isInputObjectType(named) || seen.has(named.name)) return false;
+  seen.add(named.name);
+  return Object.values(named.getFields()).some((f) => carriesId(f.type, seen));
+}
+
+/**
+ * Every field coordinate a client can use to reach a generation: root fields that take an id or
+ * whose result reaches `VideoGeneration`, and fields anywhere below them that take an id.
+ */
+function ownerSensitivePaths(schema: GraphQLSchema): string[] {
+  const found = new Set<string>();
+  const takesId = (args: readonly GraphQLArgument[]) => args.some((a) => carriesId(a.type));
+
+  /** Walks the output types below `type`; returns whether it reaches a generation. */
+  const walk = (type: GraphQLNamedType, visiting: Set<string>): boolean => {
+    if (type.name === GENERATION_TYPE) return true;
+    if (visiting.has(type.name)) return false;
+    visiting.add(type.name);
+    let reaches = false;
+    const members = isUnionType(type) ? type.getTypes() : isInterfaceType(type) ? schema.getPossibleTypes(type) : [];
+    for (const member of members) reaches = walk(member, visiting) || reaches;
+    if (isObjectType(type) || isInterfaceType(type)) {
+      for (const field of Object.values(type.getFields())) {
+        if (takesId(field.args)) found.add(`${type.name}.${field.name}`);
+        reaches = walk(getNamedType(field.type), visiting) || reaches;
+      }
+    }
+    visiting.delete(type.name);
+    return reaches;
+  };
+
+  for (const root of [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]) {
+    if (!root) continue;
+    for (const field of Object.values(root.getFields())) {
+      const reaches = walk(getNamedType(field.type), new Set([root.name]));
+      if (reaches || takesId(field.args)) found.add(`${root.name}.${field.name}`);
+    }
+  }
+  // Fields inside the generation type itself (reached from every root above).
+  const generation = schema.getType(GENERATION_TYPE);
+  if (generation && isObjectType(generation)) {
+    for (const field of Object.values(generation.getFields())) {
+      if (takesId(field.args)) found.add(`${GENERATION_TYPE}.${field.name}`);
+    }
+  }
+  return [...found].sort();
+}
+
+const CANCEL = `mutation Cancel($id: ID!) { cancelVideoGeneration(id: $id) { id status } }`;
+const LIST = `query List($after: String) {
+  videoGenerations(first: 100, after: $after) { nodes { id } edges { cursor node { id } } pageInfo { endCursor } }
+}`;
+
+interface Owners {
+  gw: TestGateway;
+  alice: string;
+  bob: string;
+  /** Alice's generation, still in flight. */
+  aliceGen: { id: string };
+  clients: Client[];
+}
+
+const expectNotFound = (res: Awaited<ReturnType<typeof gql>>) => {
+  recordSeen(res.text);
+  expect(res.status).toBe(200);
+  expect(res.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  expect(res.text).not.toContain('alice');
+};
+
+/** One probe per owner-sensitive path: bob against alice's generation. */
+const PROBES: Record<string, (o: Owners) => Promise<void>> = {
+  'Query.videoGeneration': async ({ gw, bob, aliceGen }) => {
+    const res = await gql(gw, bob, GET, { id: aliceGen.id });
+    expectNotFound(res);
+    expect(res.body.data?.videoGeneration ?? null).toBeNull();
+  },
+
+  'Query.videoGenerations': async ({ gw, alice, bob, aliceGen }) => {
+    const own = await gqlData(gw, bob, LIST, {});
+    const ids = (d: any) => [...d.videoGenerations.nodes, ...d.videoGenerations.edges.map((e: any) => e.node)].map((n: any) => n.id);
+    expect(ids(own)).not.toContain(aliceGen.id);
+    // Paging with one of alice's cursors shows bob nothing of hers.
+    const aliceCursor = (await gqlData(gw, alice, LIST, {})).videoGenerations.edges[0].cursor as string;
+    const paged = await gql(gw, bob, LIST, { after: aliceCursor });
+    recordSeen(paged.text);
+    expect(paged.status).toBeLessThan(500);
+    if (paged.body.data) expect(ids(paged.body.data)).not.toContain(aliceGen.id);
+  },
+
+  'Mutation.cancelVideoGeneration': async ({ gw, alice, bob, aliceGen }) => {
+    const res = await gql(gw, bob, CANCEL, { id: aliceGen.id });
+    expectNotFound(res);
+    const after = (await gqlData(gw, alice, GET, { id: aliceGen.id })).videoGeneration;
+    expect(['QUEUED', 'GENERATING']).toContain(after.status);
+  },
+
+  'Mutation.createVideoGeneration': async ({ gw, alice, bob }) => {
+    // The only way a create could reach an existing generation is its idempotency key: scoped per owner.
+    const input = { model: 'VEO3_FAST', prompt: 'same key, two owners', idempotencyKey: 'shared-key-1' };
+    const hers = (await gqlData(gw, alice, CREATE, { input })).createVideoGeneration;
+    const his = (await gqlData(gw, bob, CREATE, { input })).createVideoGeneration;
+    expect(his.id).not.toBe(hers.id);
+    expect((await gql(gw, bob, GET, { id: hers.id })).body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  },
+
+  'Subscription.videoGenerationUpdated': async ({ gw, bob, aliceGen, clients }) => {
+    const frames: string[] = [];
+    const client = wsClient(gw, bob, { frames });
+    clients.push(client);
+    const sub = collect(client, WATCH, { id: aliceGen.id });
+    await sub.done;
+    recordSeen(...frames);
+    expect(sub.values).toEqual([]);
+    expect((sub.errors[0] as { extensions?: { code?: string } }).extensions?.code).toBe('NOT_FOUND');
+    expect(frames.join('\n')).not.toContain('alice');
+  },
+
+  'Subscription.videoGenerationsUpdated': async ({ gw, alice, bob, clients }) => {
+    const bobFrames: string[] = [];
+    const bobClient = wsClient(gw, bob, { frames: bobFrames });
+    const aliceClient = wsClient(gw, alice);
+    clients.push(bobClient, aliceClient);
+    const active = async () => (await gw.app.metrics.subscriptions.get()).values[0]?.value ?? 0;
+    const base = await active();
+    const bobAll = collect(bobClient, WATCH_ALL);
+    const aliceAll = collect(aliceClient, WATCH_ALL);
+    await waitFor('both subscriptions', async () => (await active()) >= base + 2);
+    const created = (await gqlData(gw, alice, CREATE, { input: { model: 'VEO3_FAST', prompt: 'alice watched clip' } }))
+      .createVideoGeneration;
+    await gqlData(gw, alice, CANCEL, { id: created.id });
+    await waitFor('alice to see her cancellation', () =>
+      aliceAll.values.some((v) => v.videoGenerationsUpdated.id === created.id && v.videoGenerationsUpdated.status === 'CANCELLED'),
+    );
+    await sleep(100); // room for a wrongly routed event to arrive
+    recordSeen(...bobFrames);
+    expect(bobAll.values).toEqual([]);
+    expect(bobAll.errors).toEqual([]);
+    bobAll.unsubscribe();
+    aliceAll.unsubscribe();
+  },
+};
+
+describe('owner scoping of every path to a generation', () => {
+  const schema = buildSchema(readFileSync(path.join(__dirname, '../../schema/schema.graphql'), 'utf8'));
+  const owners = {} as Owners;
+
+  beforeAll(async () => {
+    // Real-world time scale: alice's generation stays in flight for the whole file.
+    owners.gw = await startGateway({ timeScale: 1 });
+    owners.alice = await owners.gw.keyFor('alice');
+    owners.bob = await owners.gw.keyFor('bob');
+    owners.clients = [];
+    owners.aliceGen = (
+      await gqlData(owners.gw, owners.alice, CREATE, { input: { model: 'VEO3_FAST', prompt: 'alice private clip' } })
+    ).createVideoGeneration;
+  });
+  afterEach(async () => {
+    await Promise.all(owners.clients.splice(0).map((c) => c.dispose()));
+    await expectHealthy(owners.gw);
+  });
+  afterAll(async () => {
+    await expectCanaryAbsent(owners.gw);
+    await owners.gw?.stop();
+  });
+
+  it('should have an owner-scoping probe for every path that takes an id or reaches a generation', () => {
+    const paths = ownerSensitivePaths(schema);
+    // The walk itself finds what we know is there.
+    expect(paths).toEqual(expect.arrayContaining(['Query.videoGeneration', 'Subscription.videoGenerationUpdated']));
+    expect(paths).toEqual(Object.keys(PROBES).sort());
+  });
+
+  it('should notice a new path: a root field returning a generation, or a nested field taking an id', () => {
+    const extended = buildSchema(`${readFileSync(path.join(__dirname, '../../schema/schema.graphql'), 'utf8')}
+      input Lookup { generationId: ID }
+      extend type Query { latestGeneration: VideoGenerationEdge  lookup(where: Lookup): Boolean }
+      extend type VideoModel { exampleGeneration(id: ID!): String }`);
+    expect(ownerSensitivePaths(extended)).toEqual(
+      [...Object.keys(PROBES), 'Query.latestGeneration', 'Query.lookup', 'VideoModel.exampleGeneration'].sort(),
+    );
+  });
+
+  it.each(Object.keys(PROBES))('should keep %s to its owner', async (coordinate) => {
+    await PROBES[coordinate]!(owners);
+  });
+});

@@ -1,0 +1,100 @@
+/**
+ * Unexpected errors (a store that fails mid-request, with a secret in its message) are logged once,
+ * by the gateway's own redacting logger, and masked for the client on both transports. The failure
+ * is injected into the live gateway's store for the length of one request, then removed.
+ */
+import { GET, SIMULATOR_KEY, WATCH, collect, gql, startGateway, waitFor, wsClient, type TestGateway } from '../helpers/gateway';
+import { expectHealthy, recordSeen, expectCanaryAbsent } from '../helpers/probes';
+import WebSocket from 'ws';
+import type { Store } from '../../src/store/store';
+
+/** Makes `method` of the gateway's store throw an error that carries the canary key, until restored. */
+function breakStore(gw: TestGateway, method: keyof Store & ('findApiKeyByHash' | 'getGenerations')): () => void {
+  const store = gw.app.store as unknown as Record<string, unknown>;
+  store[method] = async () => {
+    throw new Error(`connection to the database lost (upstream key ${SIMULATOR_KEY})`);
+  };
+  return () => delete store[method];
+}
+
+const logLines = (gw: TestGateway, text: string) => gw.logs.filter((l) => l.includes(text));
+
+describe('unexpected errors', () => {
+  let gw: TestGateway;
+  let key: string;
+  let consoleError: jest.SpyInstance;
+
+  beforeAll(async () => {
+    gw = await startGateway();
+    key = await gw.keyFor('alice');
+  });
+  beforeEach(() => {
+    consoleError = jest.spyOn(console, 'error');
+  });
+  afterEach(async () => {
+    // Nothing reached the console behind the logger's back.
+    expect(consoleError).not.toHaveBeenCalled();
+    consoleError.mockRestore();
+    await expectHealthy(gw);
+  });
+  afterAll(async () => {
+    await expectCanaryAbsent(gw);
+    await gw?.stop();
+  });
+
+  it('should answer HTTP with a masked 500 and log the error once', async () => {
+    const restore = breakStore(gw, 'findApiKeyByHash');
+    try {
+      const res = await gql(gw, key, '{ videoGenerations { nodes { id } } }');
+      recordSeen(res.text);
+      expect(res.status).toBe(500);
+      expect(res.body.errors).toEqual([{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+    } finally {
+      restore();
+    }
+    expect(logLines(gw, 'unexpected error while handling an HTTP request')).toHaveLength(1);
+  });
+
+  it('should close a WebSocket whose authentication fails unexpectedly with 4500 and log it once', async () => {
+    const restore = breakStore(gw, 'findApiKeyByHash');
+    try {
+      const socket = new WebSocket(gw.app.wsUrl, 'graphql-transport-ws');
+      socket.on('error', () => {});
+      socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${key}` } })));
+      const [code, reason] = await new Promise<[number, string]>((resolve) =>
+        socket.once('close', (c, r) => resolve([c, r.toString()])),
+      );
+      recordSeen(reason);
+      expect(code).toBe(4500);
+      expect(reason).toBe('Internal server error');
+    } finally {
+      restore();
+    }
+    expect(logLines(gw, 'unexpected error while authenticating a WebSocket connection')).toHaveLength(1);
+  });
+
+  it('should send a masked error for a subscription whose resolver fails, and log it once', async () => {
+    const before = logLines(gw, 'unexpected error while resolving').length;
+    const restore = breakStore(gw, 'getGenerations');
+    const frames: string[] = [];
+    const client = wsClient(gw, key, { frames });
+    try {
+      const sub = collect(client, WATCH, { id: 'any-id' });
+      await sub.done;
+      recordSeen(...frames);
+      expect(sub.values).toEqual([]);
+      expect(sub.errors.flat()).toEqual([expect.objectContaining({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } })]);
+      // Over HTTP as well.
+      const res = await gql(gw, key, GET, { id: 'any-id' });
+      recordSeen(res.text);
+      expect(res.body.errors?.[0]).toEqual(expect.objectContaining({ message: 'Internal server error' }));
+    } finally {
+      restore();
+      await client.dispose();
+    }
+    await waitFor('the log lines', () => logLines(gw, 'unexpected error while resolving').length >= before + 2);
+    expect(logLines(gw, 'unexpected error while resolving')).toHaveLength(before + 2);
+    // The log line has the error, with the key cut out.
+    expect(logLines(gw, 'unexpected error while resolving').join('')).toContain('connection to the database lost');
+  });
+});

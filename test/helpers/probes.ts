@@ -1,0 +1,123 @@
+/**
+ * What the abuse tests share: sending a probe over HTTP or graphql-ws while recording everything a
+ * client saw (bodies, headers, frames, close reasons), and the checks every probe ends with —
+ * refused with JSON 4xx or a GraphQL error, the process still healthy, and the canary upstream key
+ * (`SIMULATOR_KEY`) nowhere in what clients saw, in the logs or in the metrics.
+ */
+import type { Client } from 'graphql-ws';
+import { SIMULATOR_KEY, collect, wsClient, type TestGateway } from './gateway';
+
+export interface Raw {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: any;
+}
+
+export interface WsOutcome {
+  values: unknown[];
+  errors: Array<{ message?: string; extensions?: Record<string, unknown>; code?: number }>;
+  frames: string[];
+}
+
+/** Everything clients were sent during a test file, for the canary check. */
+const seen: string[] = [];
+
+/** Sends a raw HTTP request and records the answer. */
+export async function send(url: string, init: RequestInit): Promise<Raw> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  seen.push(`${res.status} ${JSON.stringify([...res.headers.entries()])}\n${text}`);
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+export const postJson = (gw: TestGateway, body: unknown, headers: Record<string, string> = {}): Promise<Raw> =>
+  send(gw.app.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+
+/** Sends one operation over graphql-ws and waits for its end (or 3 s). */
+export async function overWs(gw: TestGateway, key: string, query: string, variables?: Record<string, unknown>): Promise<WsOutcome> {
+  const frames: string[] = [];
+  const client: Client = wsClient(gw, key, { frames });
+  try {
+    const sub = collect(client, query, variables);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([sub.done, new Promise((r) => (timer = setTimeout(r, 3_000)))]);
+    clearTimeout(timer);
+    sub.unsubscribe();
+    // graphql-ws hands an `error` message's payload (an array of GraphQL errors) to the sink as one value.
+    return { values: sub.values, errors: sub.errors.flat() as WsOutcome['errors'], frames };
+  } finally {
+    await client.dispose();
+    seen.push(...frames);
+  }
+}
+
+/** Records what a raw socket or any other client saw, for the canary check. */
+export function recordSeen(...texts: string[]): void {
+  seen.push(...texts);
+}
+
+/** A refused request: a 4xx with a JSON body carrying GraphQL-style errors. */
+export function expectJson4xx(res: Raw, status?: number | number[]): void {
+  expect(res.status).toBeGreaterThanOrEqual(400);
+  expect(res.status).toBeLessThan(500);
+  if (status !== undefined) expect([status].flat()).toContain(res.status);
+  expect(res.headers.get('content-type')).toMatch(/json/);
+  expect(res.json).toBeDefined();
+  expect(Array.isArray(res.json.errors)).toBe(true);
+  expect(res.json.errors.length).toBeGreaterThan(0);
+  expect(res.text).not.toMatch(/<html|<!DOCTYPE|\bat \w+ \(|stacktrace/i);
+}
+
+/** A GraphQL document refused before execution: HTTP 400, errors, no data. */
+export function expectRefusedDocument(res: Raw, message?: RegExp): void {
+  expectJson4xx(res, 400);
+  expect(res.json.data).toBeUndefined();
+  if (message) expect(res.json.errors.map((e: { message: string }) => e.message).join('\n')).toMatch(message);
+}
+
+/** An operation refused over graphql-ws with GraphQL errors (not a dropped socket), nothing executed. */
+export function expectWsRefused(out: WsOutcome, message?: RegExp): void {
+  expect(out.values).toEqual([]);
+  expect(out.errors.length).toBeGreaterThan(0);
+  expect(out.errors[0]!.message).toEqual(expect.any(String));
+  if (message) expect(out.errors.map((e) => e.message).join('\n')).toMatch(message);
+}
+
+/** The process still answers `/healthz` and `/readyz`, and serves a plain query. */
+export async function expectHealthy(gw: TestGateway): Promise<void> {
+  const origin = new URL(gw.app.url).origin;
+  expect((await fetch(`${origin}/healthz`)).status).toBe(200);
+  expect((await fetch(`${origin}/readyz`)).status).toBe(200);
+  const res = await fetch(gw.app.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query: '{ videoModels { id } }' }),
+  });
+  expect(res.status).toBe(200);
+}
+
+/**
+ * The canary upstream key appears in nothing a client was sent during this file, in no log line and
+ * in no metric. Call it in `afterAll`, before stopping the gateways.
+ */
+export async function expectCanaryAbsent(...gateways: TestGateway[]): Promise<void> {
+  expect(seen.length).toBeGreaterThan(0);
+  expect(seen.join('\n')).not.toContain(SIMULATOR_KEY);
+  for (const gw of gateways) {
+    expect(gw.logs.join('')).not.toContain(SIMULATOR_KEY);
+    const metrics = await fetch(`${new URL(gw.app.url).origin}/metrics`).then((r) => r.text());
+    expect(metrics).toContain('gateway_');
+    expect(metrics).not.toContain(SIMULATOR_KEY);
+  }
+}
