@@ -173,10 +173,19 @@ describe('generation lifecycle', () => {
         });
         previousCreate = created.catch(() => undefined);
         const run = created.then(async (c) => {
+          // Hold the job in `generating` until the gateway has reported it: on a loaded machine a
+          // time-scaled job can otherwise pass through that state between two polls.
+          gw.simulator.control.forceOutcome(c.created.upstreamId!, 'pending');
           const client = wsClient(gw, key);
           runClients.push(client);
           const sub = collect(client, VideoGenerationUpdatedDocument, { id: c.created.id });
           try {
+            await waitFor(
+              `${model.graphqlName} to be reported GENERATING`,
+              () => sub.values.some((v) => v.videoGenerationUpdated.status === 'GENERATING'),
+              20_000,
+            );
+            gw.simulator.control.forceOutcome(c.created.upstreamId!, 'completed');
             await within(`the subscription to ${model.graphqlName} to complete`, sub.done, 20_000);
           } finally {
             sub.unsubscribe();
