@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Store } from '../store/store';
+import type { Lease, PollBookkeeping, Store } from '../store/store';
 import { findModel } from '../upstream/models';
 import { UpstreamError, UpstreamFailure, type UpstreamClient } from '../upstream/types';
 import type { GenerationEvents } from './events';
@@ -18,7 +18,8 @@ import type { PollSchedule } from './timing';
 import { GenerationErrorCode, GenerationStatus, isTerminal, type Generation, type GenerationState } from './types';
 import type { UpstreamBackoff } from './upstream-backoff';
 
-export type PollOutcome = 'changed' | 'unchanged' | 'failed' | 'rate_limited' | 'timed_out' | 'lost';
+/** `lease_lost`: another claim took the generation over mid-poll, so this poll's result was dropped. */
+export type PollOutcome = 'changed' | 'unchanged' | 'failed' | 'rate_limited' | 'timed_out' | 'lost' | 'lease_lost';
 
 export interface PollerOptions {
   store: Store;
@@ -46,6 +47,17 @@ export interface PollerOptions {
 }
 
 type Phase = 'stopped' | 'running' | 'stopping';
+
+/** This instance's claim on a generation while it polls it. */
+interface HeldLease extends Lease {
+  /** Set when a renewal finds the lease taken over: from then on the poll writes nothing. */
+  lost: boolean;
+  /** Set when the poll is over, so a renewal answering late does not mistake the release for a takeover. */
+  finished: boolean;
+}
+
+/** What became of a write a poll produced. */
+type WriteResult = 'stored' | 'superseded' | 'lease_lost';
 
 export class Poller {
   readonly instanceId: string;
@@ -156,29 +168,36 @@ export class Poller {
   }
 
   private async pollOne(g: Generation): Promise<void> {
-    const renewal = this.renewLeaseWhile(g.id);
+    const lease: HeldLease = { owner: this.instanceId, epoch: g.leaseEpoch, lost: false, finished: false };
+    const renewal = this.renewLeaseWhile(g.id, lease);
     try {
-      const outcome = await this.pollAndStore(g);
+      const outcome = await this.pollAndStore(g, lease);
       this.o.onPoll?.(outcome);
     } catch (err) {
       // A bug or a store failure: the lease expires and the generation is polled again later.
       this.o.log.error({ err, generationId: g.id }, 'poll failed unexpectedly');
       this.o.onPoll?.('failed');
     } finally {
+      lease.finished = true;
       clearInterval(renewal);
     }
   }
 
   /**
    * Keeps the lease alive while a poll is slow (a long upstream timeout), so no other instance takes
-   * the generation over mid-poll. Renewal only extends a lease this instance still holds.
+   * the generation over mid-poll. Renewal only extends a lease still held; once it finds the lease
+   * taken over (this instance stalled past it), it stops and marks the lease lost.
    */
-  private renewLeaseWhile(id: string): NodeJS.Timeout {
+  private renewLeaseWhile(id: string, lease: HeldLease): NodeJS.Timeout {
     const timer = setInterval(() => {
+      if (lease.lost) return;
       const leaseUntil = new Date(this.now().getTime() + this.o.leaseMs);
-      this.o.store.updateBookkeeping(id, this.instanceId, { leaseUntil }).then(
+      this.o.store.updateBookkeeping(id, lease, { leaseUntil }).then(
         (held) => {
-          if (!held) this.o.log.debug({ generationId: id }, 'lease no longer held; the versioned write decides');
+          if (held || lease.lost || lease.finished) return;
+          lease.lost = true;
+          clearInterval(timer);
+          this.o.log.info({ generationId: id, leaseEpoch: lease.epoch }, 'lease taken over by another claim; this poll will write nothing');
         },
         (err: unknown) => this.o.log.warn({ err, generationId: id }, 'could not renew a lease'),
       );
@@ -187,15 +206,15 @@ export class Poller {
     return timer;
   }
 
-  private async pollAndStore(g: Generation): Promise<PollOutcome> {
+  private async pollAndStore(g: Generation, lease: HeldLease): Promise<PollOutcome> {
     const now = this.now();
     if (now >= g.deadlineAt) {
-      await this.apply(g, {
+      const written = await this.apply(g, lease, {
         status: GenerationStatus.TIMED_OUT,
         completedAt: now,
         error: { code: GenerationErrorCode.DEADLINE_EXCEEDED, message: 'Still pending upstream when the deadline passed' },
       });
-      return 'timed_out';
+      return written === 'lease_lost' ? this.dropped(g, lease) : 'timed_out';
     }
     const model = findModel(g.input.model)!;
     try {
@@ -212,34 +231,28 @@ export class Poller {
       }
       if (job.usage && JSON.stringify(job.usage) !== JSON.stringify(g.usage)) change.usage = job.usage;
       const nextPollAt = this.o.schedule.nextPollAt(model, g.createdAt, after);
+      const bookkeeping = { nextPollAt, pollCount: g.pollCount + 1, pollFailures: 0 };
       if (Object.keys(change).length === 0) {
-        await this.o.store.updateBookkeeping(g.id, this.instanceId, {
-          nextPollAt,
-          pollCount: g.pollCount + 1,
-          pollFailures: 0,
-          leaseOwner: null,
-          leaseUntil: null,
-        });
-        return 'unchanged';
+        return (await this.release(g, lease, bookkeeping)) ? 'unchanged' : this.dropped(g, lease);
       }
-      await this.apply(g, change, { nextPollAt, pollCount: g.pollCount + 1, pollFailures: 0 });
-      return 'changed';
+      const written = await this.apply(g, lease, change, bookkeeping);
+      return written === 'lease_lost' ? this.dropped(g, lease) : 'changed';
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error;
-      return this.onPollFailure(g, error);
+      return this.onPollFailure(g, lease, error);
     }
   }
 
-  private async onPollFailure(g: Generation, error: UpstreamError): Promise<PollOutcome> {
+  private async onPollFailure(g: Generation, lease: HeldLease, error: UpstreamError): Promise<PollOutcome> {
     const failures = g.pollFailures + 1;
     const now = this.now();
     if (error.failure === UpstreamFailure.NOT_FOUND && failures >= (this.o.notFoundLimit ?? 3)) {
-      await this.apply(g, {
+      const written = await this.apply(g, lease, {
         status: GenerationStatus.FAILED,
         completedAt: now,
         error: { code: GenerationErrorCode.UPSTREAM_LOST, message: 'The upstream no longer knows this generation' },
       });
-      return 'lost';
+      return written === 'lease_lost' ? this.dropped(g, lease) : 'lost';
     }
     let nextPollAt = this.o.schedule.retryAt(failures, now);
     if (error.failure === UpstreamFailure.RATE_LIMITED) {
@@ -247,22 +260,28 @@ export class Poller {
       nextPollAt = new Date(Math.max(nextPollAt.getTime(), now.getTime() + this.o.backoff.remainingMs()));
     }
     this.o.log.warn({ generationId: g.id, failure: error.failure, failures, reason: error.message }, 'poll failed; will retry');
-    await this.o.store.updateBookkeeping(g.id, this.instanceId, {
-      nextPollAt,
-      pollCount: g.pollCount + 1,
-      pollFailures: failures,
-      leaseOwner: null,
-      leaseUntil: null,
-    });
+    const rescheduled = await this.release(g, lease, { nextPollAt, pollCount: g.pollCount + 1, pollFailures: failures });
+    if (!rescheduled) return this.dropped(g, lease);
     return error.failure === UpstreamFailure.RATE_LIMITED ? 'rate_limited' : 'failed';
   }
 
-  /** Stores a visible change, releases the lease, and publishes. A lost race (e.g. a cancel) wins. */
+  /** Writes bookkeeping and releases the lease, if the lease is still held. False when it is not. */
+  private async release(g: Generation, lease: HeldLease, bookkeeping: PollBookkeeping = {}): Promise<boolean> {
+    if (lease.lost) return false;
+    return this.o.store.updateBookkeeping(g.id, lease, { ...bookkeeping, leaseOwner: null, leaseUntil: null });
+  }
+
+  /**
+   * Stores a visible change, releases the lease, and publishes, all only while the lease is held.
+   * A lost version race (a cancel) wins: the change is dropped and the lease released.
+   */
   private async apply(
     g: Generation,
+    lease: HeldLease,
     change: Partial<GenerationState>,
     bookkeeping: { nextPollAt?: Date | null; pollCount?: number; pollFailures?: number } = {},
-  ): Promise<void> {
+  ): Promise<WriteResult> {
+    if (lease.lost) return 'lease_lost';
     const terminal = change.status !== undefined && isTerminal(change.status);
     const updated = await this.o.store.updateGeneration(
       g.id,
@@ -270,29 +289,45 @@ export class Poller {
       change,
       { ...bookkeeping, nextPollAt: terminal ? null : bookkeeping.nextPollAt, leaseOwner: null, leaseUntil: null },
       this.now(),
+      lease,
     );
     if (updated) {
       this.o.events.publish(updated);
-      return;
+      return 'stored';
     }
-    // Someone else changed it first (a cancel). Release the lease if it is still ours; a terminal
-    // generation is no longer due, a pending one is polled again at its next time.
-    await this.o.store.updateBookkeeping(g.id, this.instanceId, { leaseOwner: null, leaseUntil: null });
+    // Either someone changed it first (a cancel) or the lease was taken over; releasing tells which.
+    // A terminal generation is no longer due, a pending one is polled again at its next time.
+    return (await this.release(g, lease)) ? 'superseded' : 'lease_lost';
+  }
+
+  /** A poll whose lease was taken over: its result is dropped, and the new holder polls again. */
+  private dropped(g: Generation, lease: Lease): PollOutcome {
+    this.o.log.info({ generationId: g.id, leaseEpoch: lease.epoch }, 'lease taken over mid-poll; result dropped');
+    return 'lease_lost';
   }
 
   /** Generations whose create call never returned (the process died mid-create) are failed, not re-sent. */
   private async failStaleSubmissions(): Promise<void> {
     try {
       const stale = await this.o.store.findStaleSubmissions(new Date(this.now().getTime() - this.o.staleSubmissionMs));
+      // Never scheduled (no upstream id, so no next poll), these rows were never claimed: the write is
+      // versioned only and leaves the lease columns alone. Another instance sweeping too loses the race.
       for (const g of stale) {
-        await this.apply(g, {
-          status: GenerationStatus.FAILED,
-          completedAt: this.now(),
-          error: {
-            code: GenerationErrorCode.CREATE_OUTCOME_UNKNOWN,
-            message: 'The gateway stopped while creating this generation; it was not re-sent, to avoid paying twice',
+        const updated = await this.o.store.updateGeneration(
+          g.id,
+          g.version,
+          {
+            status: GenerationStatus.FAILED,
+            completedAt: this.now(),
+            error: {
+              code: GenerationErrorCode.CREATE_OUTCOME_UNKNOWN,
+              message: 'The gateway stopped while creating this generation; it was not re-sent, to avoid paying twice',
+            },
           },
-        });
+          { nextPollAt: null },
+          this.now(),
+        );
+        if (updated) this.o.events.publish(updated);
       }
     } catch (err) {
       this.o.log.error({ err }, 'poller could not sweep stale submissions');

@@ -126,4 +126,6 @@ export interface Generation extends GenerationState {
   pollFailures: number;
   leaseOwner: string | null;
   leaseUntil: Date | null;
+  /** How many times the row was claimed; identifies the current claim (see `Lease`). */
+  leaseEpoch: number;
 }

@@ -68,4 +68,10 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX api_keys_prefix ON api_keys (prefix);
     `,
   },
+  {
+    // A fencing token: every claim bumps it, so a poller whose lease was taken over (even by its own
+    // instance) can tell that its claim is no longer the current one.
+    id: '0003_lease_epoch',
+    sql: `ALTER TABLE generations ADD COLUMN lease_epoch int NOT NULL DEFAULT 0;`,
+  },
 ];

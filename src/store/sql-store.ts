@@ -9,7 +9,7 @@ import {
   type Usage,
 } from '../generations/types';
 import { migrations as defaultMigrations, type Migration } from './migrations';
-import type { ApiKeyRecord, ListQuery, NewGeneration, PollBookkeeping, Store, UsageGroup } from './store';
+import type { ApiKeyRecord, Lease, ListQuery, NewGeneration, PollBookkeeping, Store, UsageGroup } from './store';
 
 /** One connection's worth of SQL: PostgreSQL text with $1 parameters. */
 export interface SqlSession {
@@ -152,6 +152,7 @@ export class SqlStore implements Store {
     change: Partial<GenerationState>,
     bookkeeping: PollBookkeeping = {},
     at: Date = new Date(),
+    lease?: Lease,
   ): Promise<Generation | null> {
     const params = new Params();
     const sets = [...stateSets(change, params), ...bookkeepingSets(bookkeeping, params)];
@@ -173,23 +174,20 @@ export class SqlStore implements Store {
     const rows = await this.db().query(
       `UPDATE generations SET ${sets.join(', ')}
        WHERE id = ${params.add(id)} AND version = ${params.add(expectedVersion)}::int
+         ${lease ? `AND ${leaseHeld(lease, params)}` : ''}
        RETURNING *`,
       params.values,
     );
     return rows[0] ? toGeneration(rows[0]) : null;
   }
 
-  /**
-   * The lease belongs to whoever `lease_owner` names. An expired lease nobody has taken over is still
-   * the holder's: only a new claim (which rewrites `lease_owner`) ends it.
-   */
-  async updateBookkeeping(id: string, leaseOwner: string, bookkeeping: PollBookkeeping): Promise<boolean> {
+  async updateBookkeeping(id: string, lease: Lease, bookkeeping: PollBookkeeping): Promise<boolean> {
     const params = new Params();
     const sets = bookkeepingSets(bookkeeping, params);
     if (sets.length === 0) sets.push('lease_owner = lease_owner');
     const rows = await this.db().query(
       `UPDATE generations SET ${sets.join(', ')}
-       WHERE id = ${params.add(id)} AND lease_owner = ${params.add(leaseOwner)}
+       WHERE id = ${params.add(id)} AND ${leaseHeld(lease, params)}
        RETURNING id`,
       params.values,
     );
@@ -199,7 +197,7 @@ export class SqlStore implements Store {
   async claimDueGenerations(leaseOwner: string, now: Date, leaseMs: number, limit: number): Promise<Generation[]> {
     if (limit <= 0) return [];
     const rows = await this.db().query(
-      `UPDATE generations SET lease_owner = $1, lease_until = $2
+      `UPDATE generations SET lease_owner = $1, lease_until = $2, lease_epoch = lease_epoch + 1
        WHERE id IN (
          SELECT id FROM generations
          WHERE status IN ${IN_FLIGHT}
@@ -362,6 +360,15 @@ function stateSets(change: Partial<GenerationState>, params: Params): string[] {
   return sets;
 }
 
+/**
+ * The lease is held while the row still carries its claim: the owner alone is not enough, since the
+ * same instance may have claimed the row again after its lease expired (a stalled poll). A release
+ * sets the owner to null, which ends the lease too.
+ */
+function leaseHeld(lease: Lease, params: Params): string {
+  return `lease_owner = ${params.add(lease.owner)}::text AND lease_epoch = ${params.add(lease.epoch)}::int`;
+}
+
 function bookkeepingSets(b: PollBookkeeping, params: Params): string[] {
   const sets: string[] = [];
   if (b.nextPollAt !== undefined) sets.push(`next_poll_at = ${params.add(b.nextPollAt)}::timestamptz`);
@@ -408,6 +415,7 @@ function toGeneration(row: Row): Generation {
     pollFailures: Number(row.poll_failures),
     leaseOwner: (row.lease_owner as string | null) ?? null,
     leaseUntil: toDateOrNull(row.lease_until),
+    leaseEpoch: Number(row.lease_epoch),
   };
 }
 

@@ -21,6 +21,17 @@ export interface PollBookkeeping {
   leaseUntil?: Date | null;
 }
 
+/**
+ * One claim on a generation's polling, as `claimDueGenerations` handed it out: the claimer and the
+ * row's `leaseEpoch` after the claim. It is held until it is released or another claim (a takeover
+ * once it expired, by any instance) bumps the epoch. An expired lease nobody has claimed since is
+ * still held.
+ */
+export interface Lease {
+  owner: string;
+  epoch: number;
+}
+
 export interface ListQuery {
   owner: string;
   /** Page size; the store returns at most this many rows. */
@@ -83,7 +94,11 @@ export interface Store {
   /**
    * Applies a visible change if the row is still at `expectedVersion`: bumps version, sets updatedAt,
    * and appends a transition when `status` changes. Bookkeeping fields may be set in the same write.
-   * Returns the updated row, or null when the version did not match (someone else changed it first).
+   * With `lease` (the poller's writes), the write also requires that lease to be still held, so a
+   * poller whose lease was taken over changes nothing. Without it (the service's create and cancel)
+   * only the version counts, which is how a cancel wins over a poll in flight.
+   * Returns the updated row, or null when the version did not match (someone else changed it first)
+   * or the lease is no longer held.
    */
   updateGeneration(
     id: string,
@@ -91,13 +106,15 @@ export interface Store {
     change: Partial<GenerationState>,
     bookkeeping?: PollBookkeeping,
     at?: Date,
+    lease?: Lease,
   ): Promise<Generation | null>;
-  /** Updates bookkeeping only while `leaseOwner` holds the lease. False when it does not. */
-  updateBookkeeping(id: string, leaseOwner: string, bookkeeping: PollBookkeeping): Promise<boolean>;
+  /** Updates bookkeeping only while `lease` is held. False when it is not. */
+  updateBookkeeping(id: string, lease: Lease, bookkeeping: PollBookkeeping): Promise<boolean>;
   /**
    * Claims up to `limit` in-flight generations that are due (`nextPollAt <= now`) and not leased by
    * someone else (no lease, or an expired one), setting their lease to `leaseOwner` until
-   * `now + leaseMs`. Uses FOR UPDATE SKIP LOCKED so concurrent claimers never get the same row.
+   * `now + leaseMs` and bumping `leaseEpoch`. Uses FOR UPDATE SKIP LOCKED so concurrent claimers
+   * never get the same row.
    */
   claimDueGenerations(leaseOwner: string, now: Date, leaseMs: number, limit: number): Promise<Generation[]>;
   /**

@@ -211,6 +211,9 @@ export interface GatewayProcess {
   kill(): Promise<void>;
   /** SIGTERM: a graceful stop. */
   stop(): Promise<void>;
+  /** SIGSTOP: frozen mid-whatever, as in a long GC pause or a partition; `resume()` (SIGCONT) thaws it. */
+  pause(): void;
+  resume(): void;
   readonly alive: boolean;
   /** The exit code once it exited (null while running, or when a signal ended it). */
   readonly exitCode: number | null;
@@ -270,6 +273,8 @@ export async function startGatewayProcess(name: string, env: Record<string, stri
     output: () => output,
     kill: () => terminate(child, 'SIGKILL'),
     stop: () => terminate(child, 'SIGTERM'),
+    pause: () => void child.kill('SIGSTOP'),
+    resume: () => void child.kill('SIGCONT'),
     get alive() {
       return child.exitCode === null && child.signalCode === null;
     },

@@ -224,6 +224,52 @@ describeWithServices('several gateway instances', () => {
     expect(simulator.control.counts().maxConcurrentPollsById[g.upstreamId]).toBe(1);
   }, 30_000);
 
+  it('an instance frozen past its lease (SIGSTOP) writes nothing when it thaws: the new holder keeps its lease and finishes', async () => {
+    const g = await create(gateways[0]!, { model: 'VEO2', prompt: 'frozen instance' });
+    simulator.control.forceOutcome(g.upstreamId, 'pending'); // `generating` until told otherwise
+    await waitFor('GENERATING', async () => (await row(g.id)).status === 'GENERATING', 10_000);
+    const polls = () => simulator.control.counts().pollsById[g.upstreamId] ?? 0;
+    const pollsBefore = polls();
+    // The next poll is answered 3 leases after it arrives, then the takeover poll 5 leases after.
+    simulator.control.injectFault({ endpoint: 'poll', match: { generationId: g.upstreamId }, times: 1, action: { kind: 'delay', ms: 3 * LEASE_MS } });
+    await waitFor('the slow poll to reach the simulator', () => polls() > pollsBefore, 10_000, 5);
+    const slowArrivedAt = Date.now();
+    const lateName = await waitFor('its lease', async () => (await row(g.id)).lease_owner, 5_000, 5);
+    const late = alive().find((x) => x.name === lateName)!;
+    late.pause();
+    try {
+      simulator.control.injectFault({ endpoint: 'poll', match: { generationId: g.upstreamId }, times: 1, action: { kind: 'delay', ms: 5 * LEASE_MS } });
+      const before = await row(g.id);
+      const newOwner = await waitFor('another instance to take over', async () => {
+        const r = await row(g.id);
+        return r.lease_owner && r.lease_owner !== lateName ? r.lease_owner : null;
+      }, 10_000, 10);
+      await waitFor('the takeover poll to reach the simulator', () => polls() > pollsBefore + 1, 5_000, 5);
+      // From now on the upstream says `completed`: the frozen instance's answer will carry a change.
+      simulator.control.forceOutcome(g.upstreamId, 'completed');
+      await sleep(Math.max(0, slowArrivedAt + 3 * LEASE_MS + 300 - Date.now())); // its answer is on its socket
+      late.resume();
+      const dropped = () => late.output().includes('result dropped') && late.output().includes(g.id);
+      await waitFor('the thawed instance to finish its poll', async () => dropped() || (await row(g.id)).version !== before.version, 10_000, 20);
+
+      // Its answer changed nothing, and the new holder's lease is intact.
+      expect(await row(g.id)).toMatchObject({ status: 'GENERATING', version: before.version, lease_owner: newOwner });
+      expect(dropped()).toBe(true);
+      const metrics = await (await fetch(late.url.replace(/\/graphql$/, '/metrics'))).text();
+      expect(metrics).toMatch(/^gateway_polls_total\{result="lease_lost"\} 1$/m);
+
+      // The new holder's own (slower) answer completes it: one more version, one COMPLETED transition.
+      await waitFor('the new holder to complete it', async () => (await row(g.id)).status === 'COMPLETED', 15_000, 20);
+      const { rows } = await db.query('SELECT version, transitions, lease_owner FROM generations WHERE id = $1', [g.id]);
+      expect(rows[0].version).toBe(before.version + 1);
+      expect(rows[0].lease_owner).toBeNull();
+      expect((rows[0].transitions as Array<{ status: string }>).map((t) => t.status)).toEqual(['QUEUED', 'GENERATING', 'COMPLETED']);
+      expect(polls()).toBe(pollsBefore + 2);
+    } finally {
+      late.resume();
+    }
+  }, 60_000);
+
   it('kill -9 of the lease holder mid-poll: another instance finishes the generation and its watchers reconnect', async () => {
     const g = await create(gateways[0]!, { model: 'VEO2', prompt: 'survives a crash' });
     simulator.control.forceOutcome(g.upstreamId, 'pending');

@@ -7,7 +7,7 @@ function generation(version: number, status = GenerationStatus.GENERATING): Gene
     id: 'g1', owner: 'alice', input: { model: 'veo2', prompt: 'p' }, inputHash: 'h', idempotencyKey: null,
     status, upstreamId: 'up', upstreamStatus: null, video: null, error: null, usage: null, completedAt: null,
     createdAt: at, updatedAt: at, deadlineAt: at, version, transitions: [], nextPollAt: null, pollCount: 0,
-    pollFailures: 0, leaseOwner: null, leaseUntil: null,
+    pollFailures: 0, leaseOwner: null, leaseUntil: null, leaseEpoch: 0,
   };
 }
 

@@ -502,4 +502,96 @@ describe('Poller', () => {
     }, 'the lease to be released');
     expect(released.status).toBe(GenerationStatus.GENERATING);
   });
+
+  it('a poll that outlives its lease while another instance takes over writes nothing and stops renewing', async () => {
+    h = await harness({ leaseMs: 150, instanceId: 'stalled-instance' });
+    const g = await h.insert();
+    const called = deferred<void>();
+    const answer = deferred<UpstreamJob>();
+    h.upstream.script(g.upstreamId!, () => {
+      called.resolve();
+      return answer.promise;
+    });
+    h.poller.start();
+    await called.promise;
+
+    // Another instance whose clock says the lease ran out (this one stalled) takes the generation over.
+    const [takenOver] = await h.store.claimDueGenerations('new-owner', new Date(Date.now() + 60_000), 30_000, 10);
+    expect(takenOver).toMatchObject({ id: g.id, leaseOwner: 'new-owner' });
+    // The next renewal (every 50 ms) finds the lease gone and gives up on it.
+    await waitFor(async () => h.logs.some((l) => l.generationId === g.id && /lease taken over by another claim/.test(String(l.msg))), 'the renewal to notice the takeover');
+    await sleep(120); // two more renewal periods: none may touch the row
+    expect(await get(g.id)).toEqual(takenOver);
+
+    answer.resolve(job('completed', { video: VIDEO, usage: { credits: 10, usd: 0.5 } }));
+    await waitFor(async () => h.outcomes.includes('lease_lost'), 'the late poll to finish');
+    expect(h.outcomes).toEqual(['lease_lost']);
+    expect(await get(g.id)).toEqual(takenOver);
+    expect(h.published).toEqual([]);
+    expect(h.logs.some((l) => l.generationId === g.id && /result dropped/.test(String(l.msg)))).toBe(true);
+
+    // The new owner proceeds with its own lease.
+    const mine = { owner: 'new-owner', epoch: takenOver!.leaseEpoch };
+    const done = await h.store.updateGeneration(g.id, g.version, { status: GenerationStatus.GENERATING }, { leaseOwner: null, leaseUntil: null }, new Date(), mine);
+    expect(done).toMatchObject({ version: g.version + 1, status: GenerationStatus.GENERATING, leaseOwner: null });
+  });
+
+  // The write is already on its way to the store when the takeover happens: only the store's lease
+  // condition can stop it (the poller has no chance to notice first).
+  const notFound = () => new UpstreamError(UpstreamFailure.NOT_FOUND, 'no such generation', 404);
+  it.each([
+    ['a status change', { answer: job('generating') }],
+    ['an unchanged poll (reschedule and release)', { answer: job('queued') }],
+    ['a reschedule after an upstream error', { answer: new UpstreamError(UpstreamFailure.UNAVAILABLE, 'bad gateway', 502) }],
+    ['the end of a generation lost upstream', { answer: notFound(), options: { notFoundLimit: 1 } }],
+    ['a deadline passing (TIMED_OUT)', { answer: job('generating'), pastDeadline: true }],
+  ] as Array<[string, { answer: Step; options?: Partial<PollerOptions>; pastDeadline?: boolean }]>)(
+    'a late writer of %s changes nothing once its lease was taken over',
+    async (_name, { answer, options, pastDeadline }) => {
+      const arrived = deferred<void>();
+      const gate = deferred<void>();
+      h = await harness({ ...options, store: gatedStore(arrived, gate.promise), instanceId: 'late-instance' });
+      const g = await h.insert(pastDeadline ? { createdAt: new Date(Date.now() - 1_000_000), deadlineAt: new Date(Date.now() - 1) } : {});
+      h.upstream.script(g.upstreamId!, answer);
+      h.poller.start();
+      await arrived.promise;
+
+      const [takenOver] = await h.store.claimDueGenerations('new-owner', new Date(Date.now() + 60_000), 30_000, 10);
+      expect(takenOver).toMatchObject({ id: g.id, leaseOwner: 'new-owner', leaseEpoch: g.leaseEpoch + 2 });
+      gate.resolve();
+      await waitFor(async () => h.outcomes.length > 0, 'the late poll to finish');
+
+      expect(h.outcomes).toEqual(['lease_lost']);
+      expect(await get(g.id)).toEqual(takenOver);
+      expect(h.published).toEqual([]);
+      expect(h.upstream.calls).toHaveLength(pastDeadline ? 0 : 1);
+    },
+  );
 });
+
+/**
+ * The shared store, except that the poller's result writes (everything but a lease renewal) wait for
+ * `gate`; `arrived` resolves when the first one is held there.
+ */
+function gatedStore(arrived: Deferred<void>, gate: Promise<void>): Store {
+  const held = async <T>(write: () => Promise<T>): Promise<T> => {
+    arrived.resolve();
+    await gate;
+    return write();
+  };
+  return new Proxy(sharedStore, {
+    get(target, prop) {
+      if (prop === 'updateGeneration') {
+        return (...args: Parameters<Store['updateGeneration']>) => held(() => target.updateGeneration(...args));
+      }
+      if (prop === 'updateBookkeeping') {
+        return (...args: Parameters<Store['updateBookkeeping']>) => {
+          const renewal = Object.keys(args[2]).join() === 'leaseUntil';
+          return renewal ? target.updateBookkeeping(...args) : held(() => target.updateBookkeeping(...args));
+        };
+      }
+      const value = Reflect.get(target, prop) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}

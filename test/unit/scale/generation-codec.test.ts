@@ -30,6 +30,7 @@ describe('generationCodec', () => {
       pollFailures: 0,
       leaseOwner: null,
       leaseUntil: at(10),
+      leaseEpoch: 3,
     };
     const back = generationCodec.parse(generationCodec.stringify(g)) as Generation;
     expect(back).toEqual(g);

@@ -223,16 +223,18 @@ describe.each(drivers)('SqlStore on %s', (driver) => {
     const g = await insertDue(store, at(0));
     const [claimed] = await store.claimDueGenerations('poller-a', at(1), 30_000, 10);
     expect(claimed!.id).toBe(g.id);
+    expect(claimed!.leaseEpoch).toBe(g.leaseEpoch + 1);
+    const lease = { owner: 'poller-a', epoch: claimed!.leaseEpoch };
 
-    expect(await store.updateBookkeeping(g.id, 'poller-b', { nextPollAt: at(99) })).toBe(false);
-    expect(await store.updateBookkeeping(g.id, 'poller-a', { nextPollAt: at(20), pollFailures: 2 })).toBe(true);
+    expect(await store.updateBookkeeping(g.id, { owner: 'poller-b', epoch: lease.epoch }, { nextPollAt: at(99) })).toBe(false);
+    expect(await store.updateBookkeeping(g.id, lease, { nextPollAt: at(20), pollFailures: 2 })).toBe(true);
     const after = (await store.getGeneration(g.id))!;
     expect(after).toMatchObject({ nextPollAt: at(20), pollFailures: 2, version: g.version, leaseOwner: 'poller-a' });
 
     // Releasing the lease ends it.
-    expect(await store.updateBookkeeping(g.id, 'poller-a', { leaseOwner: null, leaseUntil: null })).toBe(true);
-    expect(await store.updateBookkeeping(g.id, 'poller-a', { pollCount: 5 })).toBe(false);
-    expect(await store.updateBookkeeping('missing', 'poller-a', {})).toBe(false);
+    expect(await store.updateBookkeeping(g.id, lease, { leaseOwner: null, leaseUntil: null })).toBe(true);
+    expect(await store.updateBookkeeping(g.id, lease, { pollCount: 5 })).toBe(false);
+    expect(await store.updateBookkeeping('missing', lease, {})).toBe(false);
   });
 
   it('claims only due, in-flight, unleased rows, and never the same row twice', async () => {
@@ -264,8 +266,77 @@ describe.each(drivers)('SqlStore on %s', (driver) => {
     expect(takenOver.map((g) => g.id).sort()).toEqual([due1.id, due2.id, due3.id].sort());
     expect(takenOver.every((g) => g.leaseOwner === 'poller-c')).toBe(true);
     // The old holder has lost it.
-    expect(await store.updateBookkeeping(due1.id, 'poller-a', { pollCount: 9 })).toBe(false);
+    const old = [...a!, ...b!].find((g) => g.id === due1.id)!;
+    expect(await store.updateBookkeeping(due1.id, { owner: old.leaseOwner!, epoch: old.leaseEpoch }, { pollCount: 9 })).toBe(false);
     expect(await store.claimDueGenerations('poller-d', at(41), 30_000, 0)).toEqual([]);
+  });
+
+  it("drops every write of a poller whose lease was taken over, leaving the new owner's lease intact", async () => {
+    const g = await insertDue(store, at(0));
+    const [first] = await store.claimDueGenerations('poller-a', at(1), 30_000, 10);
+    const stale = { owner: 'poller-a', epoch: first!.leaseEpoch };
+    // poller-a stalls past its lease; poller-b takes the generation over.
+    const [takenOver] = await store.claimDueGenerations('poller-b', at(40), 30_000, 10);
+    expect(takenOver).toMatchObject({ id: g.id, leaseOwner: 'poller-b', leaseUntil: at(70), leaseEpoch: stale.epoch + 1 });
+    const current = { owner: 'poller-b', epoch: takenOver!.leaseEpoch };
+    const release = { leaseOwner: null, leaseUntil: null };
+
+    // The late poller's result, its reschedule, its release and its renewal all change nothing,
+    // although the version still matches (poller-b has not written yet).
+    expect(
+      await store.updateGeneration(g.id, g.version, { status: GenerationStatus.GENERATING, upstreamStatus: 'generating' }, { nextPollAt: at(50), pollCount: 1, ...release }, at(45), stale),
+    ).toBeNull();
+    expect(
+      await store.updateGeneration(g.id, g.version, { status: GenerationStatus.TIMED_OUT, completedAt: at(45) }, { nextPollAt: null, ...release }, at(45), stale),
+    ).toBeNull();
+    expect(await store.updateBookkeeping(g.id, stale, { nextPollAt: at(50), pollFailures: 1, ...release })).toBe(false);
+    expect(await store.updateBookkeeping(g.id, stale, release)).toBe(false);
+    expect(await store.updateBookkeeping(g.id, stale, { leaseUntil: at(99) })).toBe(false);
+    expect(await store.getGeneration(g.id)).toEqual(takenOver);
+
+    // The new owner proceeds as if nothing happened.
+    expect(await store.updateBookkeeping(g.id, current, { leaseUntil: at(80) })).toBe(true);
+    const done = await store.updateGeneration(g.id, g.version, { status: GenerationStatus.GENERATING, upstreamStatus: 'generating' }, { nextPollAt: at(50), pollCount: 1, ...release }, at(46), current);
+    expect(done).toMatchObject({ version: g.version + 1, status: GenerationStatus.GENERATING, pollCount: 1, leaseOwner: null, leaseUntil: null });
+    expect(done!.transitions.map((t) => t.status)).toEqual([GenerationStatus.QUEUED, GenerationStatus.GENERATING]);
+    // Once released, neither lease holds any more.
+    expect(await store.updateBookkeeping(g.id, current, { pollCount: 7 })).toBe(false);
+  });
+
+  it('fences an earlier claim of the same instance, and keeps an expired lease nobody took over', async () => {
+    const g = await insertDue(store, at(0));
+    const [first] = await store.claimDueGenerations('poller-a', at(1), 30_000, 10);
+    const earlier = { owner: 'poller-a', epoch: first!.leaseEpoch };
+    // Long past its expiry, nobody has claimed it: it is still poller-a's.
+    expect(await store.updateBookkeeping(g.id, earlier, { pollCount: 1 })).toBe(true);
+
+    // poller-a itself claims it again (its own earlier poll stalled): the earlier claim is fenced off.
+    const [second] = await store.claimDueGenerations('poller-a', at(100), 30_000, 10);
+    expect(second!.leaseEpoch).toBe(earlier.epoch + 1);
+    expect(await store.updateGeneration(g.id, g.version, { status: GenerationStatus.GENERATING }, {}, at(101), earlier)).toBeNull();
+    expect(await store.updateBookkeeping(g.id, earlier, { leaseOwner: null, leaseUntil: null })).toBe(false);
+    expect(await store.getGeneration(g.id)).toEqual(second);
+    const later = { owner: 'poller-a', epoch: second!.leaseEpoch };
+    expect(await store.updateGeneration(g.id, g.version, { status: GenerationStatus.GENERATING }, {}, at(101), later)).toMatchObject({
+      version: g.version + 1,
+      leaseOwner: 'poller-a',
+    });
+  });
+
+  it('lets a write without a lease (a cancel) win over a leased poll, which can still release its lease', async () => {
+    const g = await insertDue(store, at(0));
+    const [claimed] = await store.claimDueGenerations('poller-a', at(1), 30_000, 10);
+    const lease = { owner: 'poller-a', epoch: claimed!.leaseEpoch };
+
+    const cancelled = await store.updateGeneration(g.id, g.version, { status: GenerationStatus.CANCELLED, completedAt: at(2) }, { nextPollAt: null }, at(2));
+    expect(cancelled).toMatchObject({ version: g.version + 1, status: GenerationStatus.CANCELLED, leaseOwner: 'poller-a' });
+
+    // The poll in flight loses the version race, then releases the lease it still holds.
+    expect(
+      await store.updateGeneration(g.id, g.version, { status: GenerationStatus.COMPLETED }, { leaseOwner: null, leaseUntil: null }, at(3), lease),
+    ).toBeNull();
+    expect(await store.updateBookkeeping(g.id, lease, { leaseOwner: null, leaseUntil: null })).toBe(true);
+    expect(await store.getGeneration(g.id)).toMatchObject({ status: GenerationStatus.CANCELLED, version: cancelled!.version, leaseOwner: null });
   });
 
   it('reports the next due time among in-flight rows', async () => {
