@@ -35,10 +35,11 @@ export const CORS_MAX_AGE_SECONDS = 600;
  */
 export function parseOrigin(value: string): string {
   const text = value.trim();
-  const shape = /^([a-z][a-z0-9+.-]*):\/\/([^/?#@]+)(.*)$/i.exec(text);
+  const shape = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]+)(.*)$/i.exec(text);
   if (!shape) throw new Error(`"${text}" is not an origin (scheme://host[:port])`);
   if (shape[3] !== '') throw new Error(`"${text}" has a path, query or fragment: an origin is only scheme://host[:port]`);
   if (shape[1]!.toLowerCase() !== 'http' && shape[1]!.toLowerCase() !== 'https') throw new Error(`"${text}" must be http or https`);
+  if (shape[2]!.includes('@')) throw new Error(`"${text}" has a user name: an origin is only scheme://host[:port]`);
   if (shape[2]!.includes('*')) throw new Error(`"${text}": wildcards are not supported; list each origin`);
   let url: URL;
   try {
