@@ -25,6 +25,7 @@ import { apolloDocumentProtection } from './graphql/document-limits';
 import { createErrorFormatter } from './graphql/errors';
 import { buildGatewaySchema } from './graphql/schema';
 import { createLogger } from './logger';
+import { createCors } from './server/cors';
 import { createHttpHandler } from './server/http';
 import { Metrics } from './server/metrics';
 import { createStaticAssets } from './server/static-assets';
@@ -107,7 +108,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     onStateChange: (state) => log.warn({ component: 'upstream', circuit: state }, `upstream circuit ${state}`),
   });
   const guardedUpstream = circuit.wrap(upstream);
-  const quotas = new OwnerQuotas(config.quotas, store, redis?.commands);
+  metrics.watchCircuit(circuit);
+  const quotas = new OwnerQuotas(config.quotas, store, redis?.commands, metrics.quotaRefused);
   const jwt = config.jwt ? new JwtVerifier(config.jwt) : null;
   const checkCredential = createCredentialCheck({
     store,
@@ -245,6 +247,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       metrics,
       log,
       staticAssets,
+      cors: createCors(config.cors.origins),
     }),
   );
 

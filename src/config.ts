@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { parseCorsOrigins, type CorsOrigins } from './server/cors';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -96,6 +97,18 @@ const schema = z.object({
   WS_CONNECTION_INIT_TIMEOUT_MS: int(100, 600_000).default(3_000),
   /** WebSocket ping interval, in ms; a client that has not answered a ping by the next one is dropped. */
   WS_KEEPALIVE_MS: int(100, 600_000).default(12_000),
+  /** Origins (comma-separated `scheme://host[:port]`, or `*` alone) whose pages may call GraphQL over HTTP. Unset = none. */
+  CORS_ORIGINS: z
+    .string()
+    .transform((value, ctx) => {
+      try {
+        return parseCorsOrigins(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    })
+    .optional(),
 });
 
 /** One per process: the random part tells apart two processes that reuse a pid (containers). */
@@ -134,6 +147,8 @@ export interface Config {
   jwt: { secret: string | null; jwksUrl: string | null; issuer: string | null; audience: string | null; ownerClaim: string } | null;
   /** graphql-ws timings, in ms. */
   websocket: { connectionInitTimeoutMs: number; keepAliveMs: number };
+  /** Origins allowed to call the GraphQL path over HTTP from a browser; empty = same-origin only. */
+  cors: { origins: CorsOrigins };
 }
 
 export class ConfigError extends Error {
@@ -207,5 +222,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
           }
         : null,
     websocket: { connectionInitTimeoutMs: e.WS_CONNECTION_INIT_TIMEOUT_MS, keepAliveMs: e.WS_KEEPALIVE_MS },
+    cors: { origins: e.CORS_ORIGINS ?? [] },
   };
 }

@@ -19,6 +19,10 @@ export interface OwnerQuotaLimits {
   requestsPerSecond: number;
 }
 
+/** The three limits, as named in metrics. */
+export const QUOTA_KINDS = ['creates_per_minute', 'in_flight', 'requests_per_second'] as const;
+export type QuotaKind = (typeof QUOTA_KINDS)[number];
+
 export class OwnerQuotas implements CreateQuota {
   private readonly creates: RateLimiterAbstract | null;
   private readonly requests: RateLimiterAbstract | null;
@@ -28,6 +32,8 @@ export class OwnerQuotas implements CreateQuota {
     private readonly store: Pick<Store, 'countInFlight'>,
     /** Shares the counters between instances. Default: memory of this process. */
     redis?: Redis,
+    /** Called for every refusal, with the limit that refused (for metrics). Default: none. */
+    private readonly onRefused?: (kind: QuotaKind) => void,
   ) {
     this.creates =
       limits.createsPerMinute > 0
@@ -41,11 +47,11 @@ export class OwnerQuotas implements CreateQuota {
 
   /** One GraphQL operation (an HTTP request or a WebSocket subscribe); throws RATE_LIMITED over the limit. */
   async request(owner: string): Promise<void> {
-    if (this.requests) await consumeOrRefuse(this.requests, owner, `at most ${this.limits.requestsPerSecond} operations per second`);
+    if (this.requests) await this.counted('requests_per_second', consumeOrRefuse(this.requests, owner, `at most ${this.limits.requestsPerSecond} operations per second`));
   }
 
   async admitCreate(owner: string): Promise<void> {
-    if (this.creates) await consumeOrRefuse(this.creates, owner, `at most ${this.limits.createsPerMinute} generations per minute`);
+    if (this.creates) await this.counted('creates_per_minute', consumeOrRefuse(this.creates, owner, `at most ${this.limits.createsPerMinute} generations per minute`));
   }
 
   /** Gives back the point of a create that was refused after admission (too many in flight). */
@@ -62,12 +68,22 @@ export class OwnerQuotas implements CreateQuota {
     if (this.limits.maxInFlight <= 0) return;
     const inFlight = await this.store.countInFlight(owner);
     if (inFlight > this.limits.maxInFlight) {
+      this.onRefused?.('in_flight');
       throw new GatewayError(
         ErrorCode.RATE_LIMITED,
         `Too many generations in progress: at most ${this.limits.maxInFlight} at once; wait for one to end`,
         // No window to wait out: a slot frees when a generation ends, typically within minutes.
         { retryAfterSeconds: 10, limit: this.limits.maxInFlight },
       );
+    }
+  }
+
+  private async counted(kind: QuotaKind, check: Promise<void>): Promise<void> {
+    try {
+      await check;
+    } catch (error) {
+      if (error instanceof GatewayError && error.code === ErrorCode.RATE_LIMITED) this.onRefused?.(kind);
+      throw error;
     }
   }
 }

@@ -32,6 +32,8 @@ export interface HttpHandlerOptions<TContext extends BaseContext = GraphQLContex
   log: Logger;
   /** The progress page and the playground; absent: none served. */
   staticAssets?: StaticAssets;
+  /** Adds CORS headers on the GraphQL path and answers preflights (true: answered). Absent: no CORS. */
+  cors?: (req: IncomingMessage, res: ServerResponse) => boolean;
 }
 
 class HttpError extends Error {
@@ -71,6 +73,7 @@ async function handle<TContext extends BaseContext>(o: HttpHandlerOptions<TConte
   const pathname = q === -1 ? target : target.slice(0, q);
   const search = q === -1 ? '' : target.slice(q);
   if (o.staticAssets?.handle(req, res, pathname, search)) return;
+  if (pathname === o.graphqlPath && o.cors?.(req, res)) return;
 
   if (pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
   if (pathname === '/readyz') {

@@ -4,8 +4,12 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { PollOutcome } from '../generations/poller';
+import { QUOTA_KINDS, type QuotaKind } from '../quotas/owner-quotas';
 import type { Store } from '../store/store';
+import type { UpstreamCircuitState } from '../upstream/circuit-breaker';
 import type { UpstreamEndpoint } from '../upstream/types';
+
+const CIRCUIT_STATES: readonly UpstreamCircuitState[] = ['closed', 'open', 'half-open'];
 
 export class Metrics {
   readonly registry = new Registry();
@@ -39,6 +43,12 @@ export class Metrics {
     help: 'Active GraphQL subscriptions.',
     registers: [this.registry],
   });
+  private readonly quotaRefusals = new Counter({
+    name: 'gateway_quota_refusals_total',
+    help: 'Operations refused for a per-owner quota, by quota (creates_per_minute, in_flight, requests_per_second).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
 
   constructor(store: Store) {
     collectDefaultMetrics({ register: this.registry });
@@ -52,7 +62,27 @@ export class Metrics {
         for (const [status, count] of Object.entries(await store.countByStatus())) this.set({ status }, count);
       },
     });
+    // Every kind from the start, so a rate() over it has a zero to begin from.
+    for (const kind of QUOTA_KINDS) this.quotaRefusals.inc({ kind }, 0);
   }
+
+  /** Reports the breaker's state at each scrape: 1 for the current state, 0 for the others. */
+  watchCircuit(circuit: { readonly state: UpstreamCircuitState }): void {
+    new Gauge({
+      name: 'gateway_upstream_circuit_state',
+      help: 'State of the circuit breaker around upstream calls: 1 for the current state (closed, open, half-open), 0 for the others.',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        const current = circuit.state;
+        for (const state of CIRCUIT_STATES) this.set({ state }, state === current ? 1 : 0);
+      },
+    });
+  }
+
+  quotaRefused = (kind: QuotaKind): void => {
+    this.quotaRefusals.inc({ kind });
+  };
 
   upstreamCall = (endpoint: UpstreamEndpoint, outcome: string, seconds: number): void => {
     this.upstreamCalls.inc({ endpoint, outcome });

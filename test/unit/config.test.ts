@@ -39,6 +39,7 @@ describe('loadConfig', () => {
       quotas: { createsPerMinute: 10, maxInFlight: 10, requestsPerSecond: 20 },
       jwt: null,
       websocket: { connectionInitTimeoutMs: 3_000, keepAliveMs: 12_000 },
+      cors: { origins: [] },
     });
   });
 
@@ -211,6 +212,17 @@ describe('loadConfig', () => {
     expect(configError({ JWT_SECRET: 'x'.repeat(32), JWT_JWKS_URL: 'https://id.example.test/jwks.json' }).message).toContain('not both');
     expect(configError({ JWT_ISSUER: 'https://id.example.test' }).message).toContain('JWT_ISSUER');
     expect(configError({ JWT_SECRET: 'short-secret-value' }).message).not.toContain('short-secret-value');
+  });
+
+  it('takes CORS origins, normalised, and names CORS_ORIGINS when one is not an origin', () => {
+    expect(loadConfig({ CORS_ORIGINS: 'https://App.Example.com:443, http://localhost:5173' }).cors).toEqual({
+      origins: ['https://app.example.com', 'http://localhost:5173'],
+    });
+    expect(loadConfig({ CORS_ORIGINS: '*' }).cors).toEqual({ origins: '*' });
+    expect(loadConfig({ CORS_ORIGINS: ' ' }).cors).toEqual({ origins: [] });
+    const bad = configError({ CORS_ORIGINS: 'https://app.example.com/app' });
+    expect(bad.message).toContain('CORS_ORIGINS');
+    expect(bad.message).toContain('path');
   });
 
   it('never puts the API key in the error message', () => {
