@@ -1,0 +1,178 @@
+/**
+ * Benchmark 1, upstream efficiency: the gateway's adaptive poller against the vendor's fixed 10 s
+ * loop, on the same simulated jobs (two simulators with the same seed draw the same durations for
+ * the same sequence of creates). Figures are in unscaled (real-upstream) seconds.
+ */
+import { createClient, type Client } from 'graphql-ws';
+import WebSocket from 'ws';
+import { startSimulator, type Simulator } from '../src/simulator';
+import { pollWithFixedLoop } from './fixed-loop-poller';
+import { graphql, startBenchGateway } from './gateway';
+import { graphqlInput, modelMix, wireBody } from './inputs';
+import { mean, preciseNow, quantile } from './stats';
+
+export interface UpstreamEfficiencyOptions {
+  /** Generations of each model per round. */
+  perModel: number;
+  /** Simulator and poller time scale (0.05: a 100 s job takes 5 s). */
+  timeScale: number;
+  /** Subscriber counts, one round each, on the same generations. */
+  subscriberCounts: readonly number[];
+}
+
+export interface PollerFigures {
+  pollsPerGeneration: number;
+  /** Completion to notice (ours: to a subscriber's receipt), unscaled seconds. */
+  delayP50: number;
+  delayP95: number;
+}
+
+export interface UpstreamEfficiencyResult {
+  generations: number;
+  ours: PollerFigures;
+  fixedLoop: PollerFigures;
+  /** Upstream polls per generation in each round. */
+  pollsBySubscribers: { subscribers: number; pollsPerGeneration: number }[];
+}
+
+const KEY = 'bench-upstream-key';
+const SEED = 'bench-upstream';
+const CREATE = 'mutation Create($input: CreateVideoGenerationInput!) { createVideoGeneration(input: $input) { id } }';
+const WATCH = 'subscription Watch($id: ID!) { videoGenerationUpdated(id: $id) { id status version } }';
+
+export async function runUpstreamEfficiency(o: UpstreamEfficiencyOptions): Promise<UpstreamEfficiencyResult> {
+  // The baseline runs first, alone: sharing the event loop with a gateway would delay its timers.
+  const fixedLoop = await fixedLoopRound(o);
+  const rounds: { subscribers: number; pollsPerGeneration: number; delays: number[] }[] = [];
+  for (const subscribers of o.subscriberCounts) rounds.push({ subscribers, ...(await gatewayRound(o, subscribers)) });
+  // The round with the most subscribers watches every generation; its first receipts are the delays.
+  const watched = rounds.reduce((a, b) => (b.subscribers > a.subscribers ? b : a));
+  const allPolls = rounds.map((r) => r.pollsPerGeneration);
+  return {
+    generations: modelMix(o.perModel).length,
+    ours: {
+      pollsPerGeneration: mean(allPolls),
+      delayP50: quantile(watched.delays, 0.5),
+      delayP95: quantile(watched.delays, 0.95),
+    },
+    fixedLoop,
+    pollsBySubscribers: rounds.map(({ subscribers, pollsPerGeneration }) => ({ subscribers, pollsPerGeneration })),
+  };
+}
+
+/** Longest wait for a round, in wall ms: twice the slowest model's range end, plus set-up slack. */
+function roundBudgetMs(o: UpstreamEfficiencyOptions): number {
+  return 2 * 150_000 * o.timeScale + 30_000;
+}
+
+async function gatewayRound(
+  o: UpstreamEfficiencyOptions,
+  subscribers: number,
+): Promise<{ pollsPerGeneration: number; delays: number[] }> {
+  const sim = await startSimulator({ apiKey: KEY, port: 0, timeScale: o.timeScale, seed: SEED });
+  const gw = await startBenchGateway({ upstreamUrl: sim.url, upstreamKey: KEY, timeScale: o.timeScale });
+  const clients: Client[] = [];
+  try {
+    const ids: string[] = [];
+    for (const model of modelMix(o.perModel)) {
+      const data = await graphql<{ createVideoGeneration: { id: string } }>(gw.app.url, gw.key, CREATE, {
+        input: graphqlInput(model),
+      });
+      ids.push(data.createVideoGeneration.id);
+    }
+    const firstReceipt = new Map<string, number>();
+    const finished: Promise<void>[] = [];
+    for (let s = 0; s < subscribers; s++) {
+      const id = ids[s % ids.length]!;
+      const client = createClient({
+        url: gw.app.wsUrl,
+        webSocketImpl: WebSocket,
+        connectionParams: { authorization: `Bearer ${gw.key}` },
+        retryAttempts: 0,
+      });
+      clients.push(client);
+      finished.push(
+        new Promise<void>((resolve, reject) => {
+          client.subscribe<{ videoGenerationUpdated: { status: string } }>(
+            { query: WATCH, variables: { id } },
+            {
+              next: (result) => {
+                const status = result.data?.videoGenerationUpdated.status;
+                if (status === 'COMPLETED' && !firstReceipt.has(id)) firstReceipt.set(id, preciseNow());
+              },
+              error: reject,
+              complete: resolve,
+            },
+          );
+        }),
+      );
+    }
+    await withTimeout(Promise.all(finished), roundBudgetMs(o), `${subscribers} subscribers to see every generation end`);
+    // Everything not watched in this round must end too before polls are counted.
+    const deadline = Date.now() + roundBudgetMs(o);
+    for (const id of ids) {
+      while ((await gw.app.store.getGeneration(id))?.completedAt == null) {
+        if (Date.now() > deadline) throw new Error(`generation ${id} did not end`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+    const counts = sim.control.counts().pollsById;
+    const polls: number[] = [];
+    const delays: number[] = [];
+    for (const id of ids) {
+      const g = (await gw.app.store.getGeneration(id))!;
+      polls.push(counts[g.upstreamId!] ?? 0);
+      const receipt = firstReceipt.get(id);
+      const completesAt = sim.control.completesAt(g.upstreamId!);
+      if (receipt !== undefined && completesAt) delays.push((receipt - completesAt.getTime()) / o.timeScale / 1000);
+    }
+    return { pollsPerGeneration: mean(polls), delays };
+  } finally {
+    await Promise.all(clients.map((c) => c.dispose()));
+    await gw.app.stop();
+    await sim.close();
+  }
+}
+
+async function fixedLoopRound(o: UpstreamEfficiencyOptions): Promise<PollerFigures> {
+  const sim: Simulator = await startSimulator({ apiKey: KEY, port: 0, timeScale: o.timeScale, seed: SEED });
+  try {
+    const giveUpAt = Date.now() + roundBudgetMs(o);
+    const runs: Promise<{ polls: number; delay: number }>[] = [];
+    for (const model of modelMix(o.perModel)) {
+      const res = await fetch(`${sim.url}/v2/video/generations`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify(wireBody(model)),
+      });
+      const createdAt = Date.now();
+      const { id } = (await res.json()) as { id: string };
+      const completesAt = sim.control.completesAt(id)!.getTime();
+      runs.push(
+        pollWithFixedLoop({ baseUrl: sim.url, apiKey: KEY, id, createdAt, timeScale: o.timeScale, giveUpAt }).then((r) => ({
+          polls: r.polls,
+          delay: (r.noticedAt - completesAt) / o.timeScale / 1000,
+        })),
+      );
+    }
+    const results = await Promise.all(runs);
+    const delays = results.map((r) => r.delay);
+    return {
+      pollsPerGeneration: mean(results.map((r) => r.polls)),
+      delayP50: quantile(delays, 0.5),
+      delayP95: quantile(delays, 0.95),
+    };
+  } finally {
+    await sim.close();
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
