@@ -70,7 +70,9 @@ export class HostProcess {
   /** Forks `name` with `args`; resolves with the process and its first message. */
   static async start<T>(name: string, args: string[], execArgv: string[] = []): Promise<{ host: HostProcess; first: T; startedAt: number }> {
     const startedAt = Date.now();
-    const child = fork(entryFor(name), args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // BENCH_NODE_ARGS adds node flags to every forked process, e.g. `--cpu-prof --cpu-prof-dir=prof`.
+    const extra = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+    const child = fork(entryFor(name), args, { execArgv: [...execArgv, ...extra], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const first = await new Promise<T>((resolve, reject) => {
       child.once('message', (m) => resolve(m as T));
       child.once('exit', (code) => reject(new Error(`${name} exited (${code}) before it was ready`)));

@@ -7,6 +7,7 @@ import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { loadConfig } from '../src/config';
 import { startApp, type App } from '../src/app';
+import { startSimulator } from '../src/simulator';
 import { createApiKey } from '../src/auth/api-keys';
 import { GenerationStatus, type Generation } from '../src/generations/types';
 import { BareData, GENERATION_FIELDS, startBareApollo, startBareWebSocket, type PlainGeneration } from './bare-servers';
@@ -35,7 +36,12 @@ export interface HostReady {
   wsUrl: string;
   /** API key for the gateway ('' for the baselines). */
   key: string;
+  /** The gateway's upstream (a simulator in the same process); '' for the baselines. */
+  simulatorUrl: string;
+  simulatorKey: string;
 }
+
+const SIMULATOR_KEY = 'bench-simulator-key';
 
 const kind = process.argv[2] as HostKind;
 
@@ -44,32 +50,40 @@ async function main(): Promise<void> {
   let key = '';
   let data = new BareData([]);
   let stopBare: (() => Promise<void>) | null = null;
+  let stopApollo: (() => Promise<void>) | null = null;
   let ready: HostReady;
+  let simulatorUrl = '';
   const pending: Generation[] = [];
   const pendingPlain: PlainGeneration[] = [];
 
   if (kind === 'gateway') {
+    // A simulator in this process with a known key, so the create benchmark can call it directly too.
+    const simulator = await startSimulator({ apiKey: SIMULATOR_KEY, port: 0, timeScale: 0.001 });
+    stopBare = () => simulator.close();
+    simulatorUrl = simulator.url;
     app = await startApp(
       loadConfig({
         NODE_ENV: 'test',
         PORT: '0',
         HOST: '127.0.0.1',
         LOG_LEVEL: 'error',
-        SIMULATOR_PORT: '0',
-        SIMULATOR_TIME_SCALE: '0.001',
+        AIMLAPI_API_KEY: SIMULATOR_KEY,
+        AIMLAPI_BASE_URL: simulator.url,
+        UPSTREAM_TIME_SCALE: '0.001',
         DATA_IN_MEMORY: 'true',
         DEV_API_KEY: 'false',
         SHUTDOWN_GRACE_MS: '200',
+        UPSTREAM_CREATE_TIMEOUT_MS: '600000',
       }),
     );
     key = (await createApiKey(app.store, 'bench')).key;
-    ready = { type: 'ready', url: app.url, wsUrl: app.wsUrl, key };
+    ready = { type: 'ready', url: app.url, wsUrl: app.wsUrl, key, simulatorUrl, simulatorKey: SIMULATOR_KEY };
   } else if (kind === 'bare-apollo') {
-    ready = { type: 'ready', url: '', wsUrl: '', key };
+    ready = { type: 'ready', url: '', wsUrl: '', key, simulatorUrl, simulatorKey: '' };
   } else {
     const bare = await startBareWebSocket(data);
     stopBare = bare.stop;
-    ready = { type: 'ready', url: '', wsUrl: bare.wsUrl, key };
+    ready = { type: 'ready', url: '', wsUrl: bare.wsUrl, key, simulatorUrl, simulatorKey: '' };
   }
 
   async function handle(req: HostRequest): Promise<unknown> {
@@ -85,7 +99,7 @@ async function main(): Promise<void> {
           const list = await graphql<{ videoGenerations: { nodes: PlainGeneration[] } }>(
             gw.url,
             key,
-            `{ videoGenerations(first: 100) { nodes { ${GENERATION_FIELDS} } } }`,
+            `{ videoGenerations(first: ${req.count}) { nodes { ${GENERATION_FIELDS} } } }`,
           );
           const nodes = list.videoGenerations.nodes;
           if (nodes.every((g) => g.status === 'COMPLETED')) return { generations: nodes };
@@ -96,7 +110,7 @@ async function main(): Promise<void> {
       case 'load': {
         data = new BareData(req.generations);
         const bare = await startBareApollo(data);
-        stopBare = bare.stop;
+        stopApollo = bare.stop;
         return { url: bare.url };
       }
       case 'seedPending': {
@@ -114,10 +128,9 @@ async function main(): Promise<void> {
               createdAt: new Date(),
               deadlineAt: new Date(Date.now() + 3_600_000),
             });
-            // An upstream id keeps the stale-submission sweep away; no nextPollAt keeps the poller away.
-            const g = await app.store.updateGeneration(generation.id, generation.version, { upstreamId: `bench-${generation.id}` }, { nextPollAt: null });
-            pending.push(g!);
-            ids.push(g!.id);
+            // No nextPollAt keeps the poller away; the long create timeout keeps the stale-submission sweep away.
+            pending.push(generation);
+            ids.push(generation.id);
           } else {
             const g: PlainGeneration = {
               id: randomUUID(), model: model.graphqlName, prompt: 'fan-out', status: 'GENERATING', upstreamStatus: 'generating',
@@ -161,6 +174,7 @@ async function main(): Promise<void> {
       case 'stop': {
         await app?.stop();
         await stopBare?.();
+        await stopApollo?.();
         setImmediate(() => process.exit(0));
         return {};
       }
