@@ -11,7 +11,7 @@ import { startSimulator } from '../src/simulator';
 import { createApiKey } from '../src/auth/api-keys';
 import { GenerationStatus, type Generation } from '../src/generations/types';
 import { BareData, GENERATION_FIELDS, startBareApollo, startBareWebSocket, type PlainGeneration } from './bare-servers';
-import { graphql } from './gateway';
+import { graphql } from './graphql-client';
 import { graphqlInput, modelMix } from './inputs';
 import { preciseNow } from './stats';
 
@@ -44,6 +44,9 @@ export interface HostReady {
 const SIMULATOR_KEY = 'bench-simulator-key';
 
 const kind = process.argv[2] as HostKind;
+/** The gateway's simulator: time scale (default 0.001) and seed (default: none), from argv[3] and argv[4]. */
+const timeScale = process.argv[3] ?? '0.001';
+const seed = process.argv[4];
 
 async function main(): Promise<void> {
   let app: App | null = null;
@@ -58,7 +61,7 @@ async function main(): Promise<void> {
 
   if (kind === 'gateway') {
     // A simulator in this process with a known key, so the create benchmark can call it directly too.
-    const simulator = await startSimulator({ apiKey: SIMULATOR_KEY, port: 0, timeScale: 0.001 });
+    const simulator = await startSimulator({ apiKey: SIMULATOR_KEY, port: 0, timeScale: Number(timeScale), ...(seed ? { seed } : {}) });
     stopBare = () => simulator.close();
     simulatorUrl = simulator.url;
     app = await startApp(
@@ -69,7 +72,7 @@ async function main(): Promise<void> {
         LOG_LEVEL: 'error',
         AIMLAPI_API_KEY: SIMULATOR_KEY,
         AIMLAPI_BASE_URL: simulator.url,
-        UPSTREAM_TIME_SCALE: '0.001',
+        UPSTREAM_TIME_SCALE: timeScale,
         DATA_IN_MEMORY: 'true',
         DEV_API_KEY: 'false',
         SHUTDOWN_GRACE_MS: '200',

@@ -16,7 +16,7 @@ export interface BenchPlan {
 }
 
 export const FULL_PLAN: BenchPlan = {
-  upstream: { perModel: 6, timeScale: 0.05, subscriberCounts: [1, 100, 1000] },
+  upstream: { perModel: 3, timeScale: 0.1, subscriberCounts: [1, 100, 1000] },
   fanout: [1_000, 5_000, 10_000, 20_000],
   http: { durationSeconds: 10, connections: 50, generations: 40 },
   creates: 300,
@@ -24,7 +24,7 @@ export const FULL_PLAN: BenchPlan = {
 };
 
 export const QUICK_PLAN: BenchPlan = {
-  upstream: { perModel: 1, timeScale: 0.02, subscriberCounts: [1, 100, 1000] },
+  upstream: { perModel: 1, timeScale: 0.05, subscriberCounts: [1, 1000] },
   fanout: [1_000],
   http: { durationSeconds: 2, connections: 50, generations: 20 },
   creates: 40,

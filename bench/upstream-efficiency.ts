@@ -7,7 +7,9 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { startSimulator, type Simulator } from '../src/simulator';
 import { pollWithFixedLoop } from './fixed-loop-poller';
-import { graphql, startBenchGateway } from './gateway';
+import { graphql } from './graphql-client';
+import { HostProcess } from './processes';
+import type { HostReady } from './server-host';
 import { graphqlInput, modelMix, wireBody } from './inputs';
 import { mean, preciseNow, quantile } from './stats';
 
@@ -37,7 +39,8 @@ export interface UpstreamEfficiencyResult {
 
 const KEY = 'bench-upstream-key';
 const SEED = 'bench-upstream';
-const CREATE = 'mutation Create($input: CreateVideoGenerationInput!) { createVideoGeneration(input: $input) { id } }';
+const CREATE = 'mutation Create($input: CreateVideoGenerationInput!) { createVideoGeneration(input: $input) { id upstreamId } }';
+const GET = 'query Get($id: ID!) { videoGeneration(id: $id) { completedAt } }';
 const WATCH = 'subscription Watch($id: ID!) { videoGenerationUpdated(id: $id) { id status version } }';
 
 export async function runUpstreamEfficiency(o: UpstreamEfficiencyOptions): Promise<UpstreamEfficiencyResult> {
@@ -69,23 +72,19 @@ async function gatewayRound(
   o: UpstreamEfficiencyOptions,
   subscribers: number,
 ): Promise<{ pollsPerGeneration: number; delays: number[] }> {
-  const sim = await startSimulator({ apiKey: KEY, port: 0, timeScale: o.timeScale, seed: SEED });
-  const gw = await startBenchGateway({ upstreamUrl: sim.url, upstreamKey: KEY, timeScale: o.timeScale });
+  // The gateway (with its simulator) runs in its own process, so these subscribers do not slow it.
+  const { host, first: gw } = await HostProcess.start<HostReady>('server-host', ['gateway', String(o.timeScale), SEED]);
+  const control = (route: string) =>
+    fetch(`${gw.simulatorUrl}/__control/${route}`, { headers: { authorization: `Bearer ${gw.simulatorKey}` } }).then((r) => r.json());
   const clients: Client[] = [];
   try {
-    const ids: string[] = [];
-    for (const model of modelMix(o.perModel)) {
-      const data = await graphql<{ createVideoGeneration: { id: string } }>(gw.app.url, gw.key, CREATE, {
-        input: graphqlInput(model),
-      });
-      ids.push(data.createVideoGeneration.id);
-    }
+    const created: { id: string; upstreamId: string }[] = [];
     const firstReceipt = new Map<string, number>();
     const finished: Promise<void>[] = [];
-    for (let s = 0; s < subscribers; s++) {
-      const id = ids[s % ids.length]!;
+    const models = modelMix(o.perModel);
+    const watch = (id: string) => {
       const client = createClient({
-        url: gw.app.wsUrl,
+        url: gw.wsUrl,
         webSocketImpl: WebSocket,
         connectionParams: { authorization: `Bearer ${gw.key}` },
         retryAttempts: 0,
@@ -106,31 +105,40 @@ async function gatewayRound(
           );
         }),
       );
+    };
+    // Subscriber s watches generation s mod N; each generation's watchers subscribe right after its
+    // create, so their set-up is spread over the run instead of landing while the poller is busy.
+    for (let i = 0; i < models.length; i++) {
+      const data = await graphql<{ createVideoGeneration: { id: string; upstreamId: string } }>(gw.url, gw.key, CREATE, {
+        input: graphqlInput(models[i]!),
+      });
+      created.push(data.createVideoGeneration);
+      for (let s = i; s < subscribers; s += models.length) watch(data.createVideoGeneration.id);
     }
     await withTimeout(Promise.all(finished), roundBudgetMs(o), `${subscribers} subscribers to see every generation end`);
     // Everything not watched in this round must end too before polls are counted.
     const deadline = Date.now() + roundBudgetMs(o);
-    for (const id of ids) {
-      while ((await gw.app.store.getGeneration(id))?.completedAt == null) {
+    for (const { id } of created) {
+      for (;;) {
+        const { videoGeneration } = await graphql<{ videoGeneration: { completedAt: string | null } }>(gw.url, gw.key, GET, { id });
+        if (videoGeneration.completedAt) break;
         if (Date.now() > deadline) throw new Error(`generation ${id} did not end`);
         await new Promise((r) => setTimeout(r, 50));
       }
     }
-    const counts = sim.control.counts().pollsById;
+    const counts = (await control('counts')) as { pollsById: Record<string, number> };
     const polls: number[] = [];
     const delays: number[] = [];
-    for (const id of ids) {
-      const g = (await gw.app.store.getGeneration(id))!;
-      polls.push(counts[g.upstreamId!] ?? 0);
+    for (const { id, upstreamId } of created) {
+      polls.push(counts.pollsById[upstreamId] ?? 0);
       const receipt = firstReceipt.get(id);
-      const completesAt = sim.control.completesAt(g.upstreamId!);
-      if (receipt !== undefined && completesAt) delays.push((receipt - completesAt.getTime()) / o.timeScale / 1000);
+      const { completesAt } = (await control(`jobs/${encodeURIComponent(upstreamId)}/completes-at`)) as { completesAt: string | null };
+      if (receipt !== undefined && completesAt) delays.push((receipt - Date.parse(completesAt)) / o.timeScale / 1000);
     }
     return { pollsPerGeneration: mean(polls), delays };
   } finally {
     await Promise.all(clients.map((c) => c.dispose()));
-    await gw.app.stop();
-    await sim.close();
+    await host.stop();
   }
 }
 
