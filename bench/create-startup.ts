@@ -4,6 +4,7 @@
  * spawning the real entry point (`main.js`) to a 200 on /readyz, with its idle RSS after that.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { graphqlInput, modelMix, wireBody } from './inputs';
 import { HostProcess } from './processes';
@@ -66,8 +67,14 @@ export async function runCreatePath(creates: number): Promise<CreatePathResult> 
   }
 }
 
-/** Starts `src/main.ts`'s compiled form next to this file's build and times it to ready. */
-export async function runStartup(mainJs = path.resolve(__dirname, '../src/main.js')): Promise<StartupResult> {
+/** The compiled entry point: next to this build (dist-bench), else the app build (dist/). */
+function compiledMain(): string {
+  const besideBench = path.resolve(__dirname, '../src/main.js');
+  return existsSync(besideBench) ? besideBench : path.resolve(__dirname, '../dist/main.js');
+}
+
+/** Spawns the real entry point and times it to ready. */
+export async function runStartup(mainJs = compiledMain()): Promise<StartupResult> {
   const started = preciseNow();
   const child = spawn(process.execPath, [mainJs], {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_IN_MEMORY: 'true', SIMULATOR_PORT: '0', LOG_LEVEL: 'warn', NODE_ENV: 'development' },

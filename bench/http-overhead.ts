@@ -1,3 +1,4 @@
+/// <reference path="./autocannon.d.ts" />
 /**
  * Benchmark 3, HTTP overhead: autocannon on two read queries against the gateway and against a
  * bare Apollo Server 5 with plain graphql-js resolvers over the same generations (copied from the
@@ -20,8 +21,10 @@ export interface HttpOverheadResult {
 }
 
 export interface HttpOverheadOptions {
-  /** Seconds of measured load per query and server (after a 1 s warm-up). */
+  /** Seconds of measured load per query and server. */
   durationSeconds: number;
+  /** Seconds of unmeasured load before it, so JIT and caches settle. */
+  warmupSeconds: number;
   connections: number;
   /** Generations both servers hold. */
   generations: number;
@@ -59,8 +62,7 @@ async function load(url: string, key: string, body: unknown, o: HttpOverheadOpti
     body: JSON.stringify(body),
     connections: o.connections,
   };
-  // A short warm-up so JIT and caches settle before the measured run.
-  await autocannon({ ...request, duration: 1 });
+  if (o.warmupSeconds > 0) await autocannon({ ...request, duration: o.warmupSeconds });
   const result = await autocannon({ ...request, duration: o.durationSeconds });
   return {
     requestsPerSecond: result.requests.average,

@@ -10,7 +10,7 @@ import path from 'node:path';
 let bundleDir: string | null = null;
 
 /** The runnable `.js` for a sibling module `name` (e.g. 'server-host'). */
-function entryFor(name: string): string {
+async function entryFor(name: string): Promise<string> {
   const compiled = path.join(__dirname, `${name}.js`);
   if (existsSync(compiled)) return compiled;
   // Running from TypeScript sources (jest): bundle the bench entry with esbuild, but take the gateway
@@ -23,7 +23,7 @@ function entryFor(name: string): string {
   if (!existsSync(out)) {
     const esbuild = require('esbuild') as typeof import('esbuild');
     const root = path.resolve(__dirname, '..');
-    esbuild.buildSync({
+    await esbuild.build({
       entryPoints: [path.join(__dirname, `${name}.ts`)],
       outfile: out,
       bundle: true,
@@ -72,7 +72,7 @@ export class HostProcess {
     const startedAt = Date.now();
     // BENCH_NODE_ARGS adds node flags to every forked process, e.g. `--cpu-prof --cpu-prof-dir=prof`.
     const extra = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-    const child = fork(entryFor(name), args, { execArgv: [...execArgv, ...extra], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(await entryFor(name), args, { execArgv: [...execArgv, ...extra], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const first = await new Promise<T>((resolve, reject) => {
       child.once('message', (m) => resolve(m as T));
       child.once('exit', (code) => reject(new Error(`${name} exited (${code}) before it was ready`)));

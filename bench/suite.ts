@@ -3,30 +3,31 @@ import { runCreatePath, runStartup } from './create-startup';
 import { runFanout, type FanoutFigures } from './fanout';
 import { runHttpOverhead } from './http-overhead';
 import type { Row } from './results';
-import { runUpstreamEfficiency } from './upstream-efficiency';
+import { runUpstreamEfficiency, type UpstreamEfficiencyResult } from './upstream-efficiency';
 
+/** What to run; a part left out is skipped. */
 export interface BenchPlan {
-  upstream: { perModel: number; timeScale: number; subscriberCounts: number[] };
+  upstream?: { perModel: number; timeScale: number; subscriberCounts: number[] };
   /** Connection counts; the target applies at 10 000. */
-  fanout: number[];
-  http: { durationSeconds: number; connections: number; generations: number };
-  creates: number;
-  /** Skip the start-up figure (it needs the compiled entry point). */
-  startup: boolean;
+  fanout?: number[];
+  http?: { durationSeconds: number; warmupSeconds: number; connections: number; generations: number };
+  /** Sequential creates through the gateway and directly. */
+  creates?: number;
+  startup?: boolean;
 }
 
 export const FULL_PLAN: BenchPlan = {
   upstream: { perModel: 3, timeScale: 0.1, subscriberCounts: [1, 100, 1000] },
   fanout: [1_000, 5_000, 10_000, 20_000],
-  http: { durationSeconds: 10, connections: 50, generations: 40 },
+  http: { durationSeconds: 10, warmupSeconds: 2, connections: 50, generations: 40 },
   creates: 300,
   startup: true,
 };
 
 export const QUICK_PLAN: BenchPlan = {
-  upstream: { perModel: 1, timeScale: 0.05, subscriberCounts: [1, 1000] },
+  upstream: { perModel: 1, timeScale: 0.1, subscriberCounts: [1, 1000] },
   fanout: [1_000],
-  http: { durationSeconds: 2, connections: 50, generations: 20 },
+  http: { durationSeconds: 2, warmupSeconds: 1, connections: 50, generations: 20 },
   creates: 40,
   startup: true,
 };
@@ -43,7 +44,45 @@ export async function runBenchmarks(plan: BenchPlan, log: (line: string) => void
     return result;
   };
 
-  const up = await step('upstream efficiency', () => runUpstreamEfficiency(plan.upstream));
+  if (plan.upstream) rows.push(...upstreamRows(await step('upstream efficiency', () => runUpstreamEfficiency(plan.upstream!))));
+  for (const n of plan.fanout ?? []) {
+    const base = await step(`fan-out ${n}, bare graphql-ws`, () => runFanout('bare-ws', n));
+    const ours = await step(`fan-out ${n}, gateway`, () => runFanout('gateway', n));
+    rows.push(...fanoutRows(ours, base, n));
+  }
+  if (plan.http) {
+    const http = await step('HTTP overhead', () => runHttpOverhead(plan.http!));
+    for (const q of http.queries) {
+      const ok = q.gateway.failures === 0 && q.baseline.failures === 0;
+      const H = `HTTP ${q.name}`;
+      rows.push(
+        { bench: H, metric: `req/s vs bare Apollo 5${ok ? '' : ' (FAILURES)'}`, ours: q.gateway.requestsPerSecond, baseline: q.baseline.requestsPerSecond, unit: '', target: '≥ 0.9×', met: ok && q.gateway.requestsPerSecond >= 0.9 * q.baseline.requestsPerSecond },
+        // p99 "at least 0.9× of the baseline" read as: no more than 1/0.9 of its latency.
+        { bench: H, metric: 'p99 latency', ours: q.gateway.p99Ms, baseline: q.baseline.p99Ms, unit: 'ms', target: '≤ 1.11×', met: q.gateway.p99Ms <= q.baseline.p99Ms / 0.9 },
+      );
+    }
+  }
+  if (plan.creates) {
+    const create = await step('create path', () => runCreatePath(plan.creates!));
+    const C = `Create (${create.creates} sequential)`;
+    rows.push(
+      { bench: C, metric: 'p50: gateway vs direct upstream call', ours: create.gatewayP50Ms, baseline: create.directP50Ms, unit: 'ms', target: '–' },
+      { bench: C, metric: 'p99: gateway vs direct upstream call', ours: create.gatewayP99Ms, baseline: create.directP99Ms, unit: 'ms', target: '–' },
+      { bench: C, metric: 'added by the gateway, p50', ours: create.gatewayP50Ms - create.directP50Ms, unit: 'ms', target: '–' },
+    );
+  }
+  if (plan.startup) {
+    const s = await step('start-up', () => runStartup());
+    rows.push(
+      { bench: 'Start-up', metric: 'spawn → /readyz 200', ours: s.readyMs, unit: 'ms', target: '–' },
+      { bench: 'Start-up', metric: 'idle RSS', ours: s.idleRssMB, unit: 'MB', target: '–' },
+    );
+  }
+  return rows;
+}
+
+function upstreamRows(up: UpstreamEfficiencyResult): Row[] {
+  const rows: Row[] = [];
   const U = `Upstream (${up.generations} generations)`;
   const pollRatio = up.ours.pollsPerGeneration / up.fixedLoop.pollsPerGeneration;
   const delayRatio = up.ours.delayP95 / up.fixedLoop.delayP95;
@@ -60,41 +99,12 @@ export async function runBenchmarks(plan: BenchPlan, log: (line: string) => void
       ours: r.pollsPerGeneration,
       baseline: first.pollsPerGeneration,
       unit: '',
-      target: '= (1.00×)',
-      met: r.pollsPerGeneration === first.pollsPerGeneration,
+      // Not exactly equal: a poll that runs late (a busy event loop) can save the next one.
+      target: '1.00× ± 5%',
+      met: Math.abs(r.pollsPerGeneration / first.pollsPerGeneration - 1) <= 0.05,
     });
   }
 
-  for (const n of plan.fanout) {
-    const base = await step(`fan-out ${n}, bare graphql-ws`, () => runFanout('bare-ws', n));
-    const ours = await step(`fan-out ${n}, gateway`, () => runFanout('gateway', n));
-    rows.push(...fanoutRows(ours, base, n));
-  }
-
-  const http = await step('HTTP overhead', () => runHttpOverhead(plan.http));
-  for (const q of http.queries) {
-    const ok = q.gateway.failures === 0 && q.baseline.failures === 0;
-    const H = `HTTP ${q.name}`;
-    rows.push(
-      { bench: H, metric: `req/s vs bare Apollo 5${ok ? '' : ' (FAILURES)'}`, ours: q.gateway.requestsPerSecond, baseline: q.baseline.requestsPerSecond, unit: '', target: '≥ 0.9×', met: ok && q.gateway.requestsPerSecond >= 0.9 * q.baseline.requestsPerSecond },
-      // p99 "at least 0.9× of the baseline" read as: no more than 1/0.9 of its latency.
-      { bench: H, metric: 'p99 latency', ours: q.gateway.p99Ms, baseline: q.baseline.p99Ms, unit: 'ms', target: '≤ 1.11×', met: q.gateway.p99Ms <= q.baseline.p99Ms / 0.9 },
-    );
-  }
-
-  const create = await step('create path', () => runCreatePath(plan.creates));
-  rows.push(
-    { bench: `Create (${create.creates} sequential)`, metric: 'p50: gateway vs direct upstream call', ours: create.gatewayP50Ms, baseline: create.directP50Ms, unit: 'ms', target: '–' },
-    { bench: `Create (${create.creates} sequential)`, metric: 'p99: gateway vs direct upstream call', ours: create.gatewayP99Ms, baseline: create.directP99Ms, unit: 'ms', target: '–' },
-    { bench: `Create (${create.creates} sequential)`, metric: 'added by the gateway, p50', ours: create.gatewayP50Ms - create.directP50Ms, unit: 'ms', target: '–' },
-  );
-  if (plan.startup) {
-    const s = await step('start-up', () => runStartup());
-    rows.push(
-      { bench: 'Start-up', metric: 'spawn → /readyz 200', ours: s.readyMs, unit: 'ms', target: '–' },
-      { bench: 'Start-up', metric: 'idle RSS', ours: s.idleRssMB, unit: 'MB', target: '–' },
-    );
-  }
   return rows;
 }
 
