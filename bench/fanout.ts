@@ -55,6 +55,9 @@ export async function runFanout(kind: 'gateway' | 'bare-ws', requested: number):
     phase('subscribed');
     const subscribed = subscribedReplies.reduce((n, r) => n + r.subscribed, 0);
     const after = await host.request<{ heapUsed: number; rss: number }>({ type: 'memory' });
+    // BENCH_HEAP_SNAPSHOT_DIR: keep a heap snapshot of the server with every connection subscribed.
+    const snapshots = process.env.BENCH_HEAP_SNAPSHOT_DIR;
+    if (snapshots) await host.request({ type: 'heapSnapshot', path: `${snapshots}/${kind}-${connections}.heapsnapshot` });
     const collecting = drivers.map((driver) => driver.request<{ receipts: number[] }>({ type: 'collect', timeoutMs: 60_000 }));
     const { at } = await host.request<{ at: number }>({ type: 'completeAll' });
     phase('published');

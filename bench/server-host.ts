@@ -5,6 +5,7 @@
  */
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
+import { writeHeapSnapshot } from 'node:v8';
 import { loadConfig } from '../src/config';
 import { startApp, type App } from '../src/app';
 import { startSimulator } from '../src/simulator';
@@ -28,6 +29,8 @@ export type HostRequest =
   | { type: 'completeAll' }
   /** Garbage-collect, then report heap and RSS in bytes. */
   | { type: 'memory' }
+  /** Write a heap snapshot to `path` (for profiling; see BENCHMARKS.md). */
+  | { type: 'heapSnapshot'; path: string }
   | { type: 'stop' };
 
 export interface HostReady {
@@ -174,6 +177,9 @@ async function main(): Promise<void> {
         const m = process.memoryUsage();
         return { heapUsed: m.heapUsed, rss: m.rss };
       }
+      case 'heapSnapshot':
+        global.gc?.();
+        return { path: writeHeapSnapshot(req.path) };
       case 'stop': {
         await app?.stop();
         await stopBare?.();

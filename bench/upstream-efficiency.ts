@@ -44,23 +44,25 @@ const GET = 'query Get($id: ID!) { videoGeneration(id: $id) { completedAt } }';
 const WATCH = 'subscription Watch($id: ID!) { videoGenerationUpdated(id: $id) { id status version } }';
 
 export async function runUpstreamEfficiency(o: UpstreamEfficiencyOptions): Promise<UpstreamEfficiencyResult> {
-  // The baseline runs beside the first round: the gateway is in another process, and this one only
-  // holds that round's few watchers, so neither delays the other's timers.
-  const [fixedLoop, firstRound] = await Promise.all([fixedLoopRound(o), gatewayRound(o, o.subscriberCounts[0]!)]);
-  const rounds = [{ subscribers: o.subscriberCounts[0]!, ...firstRound }];
-  for (const subscribers of o.subscriberCounts.slice(1)) rounds.push({ subscribers, ...(await gatewayRound(o, subscribers)) });
-  // The round with the most subscribers watches every generation; its first receipts are the delays.
-  const watched = rounds.reduce((a, b) => (b.subscribers > a.subscribers ? b : a));
-  const allPolls = rounds.map((r) => r.pollsPerGeneration);
+  const generations = modelMix(o.perModel).length;
+  // The comparison: one watcher per generation, beside the baseline (the gateway is in another
+  // process and this one only holds a few watchers, so neither delays the other's timers).
+  const [fixedLoop, compared] = await Promise.all([fixedLoopRound(o), gatewayRound(o, generations)]);
+  // Then the same seeded generations with more and more subscribers: only the polls matter there.
+  const rounds: { subscribers: number; pollsPerGeneration: number }[] = [];
+  for (const subscribers of o.subscriberCounts) {
+    const { pollsPerGeneration } = await gatewayRound(o, subscribers);
+    rounds.push({ subscribers, pollsPerGeneration });
+  }
   return {
-    generations: modelMix(o.perModel).length,
+    generations,
     ours: {
-      pollsPerGeneration: mean(allPolls),
-      delayP50: quantile(watched.delays, 0.5),
-      delayP95: quantile(watched.delays, 0.95),
+      pollsPerGeneration: compared.pollsPerGeneration,
+      delayP50: quantile(compared.delays, 0.5),
+      delayP95: quantile(compared.delays, 0.95),
     },
     fixedLoop,
-    pollsBySubscribers: rounds.map(({ subscribers, pollsPerGeneration }) => ({ subscribers, pollsPerGeneration })),
+    pollsBySubscribers: rounds,
   };
 }
 
