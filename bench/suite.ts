@@ -19,8 +19,8 @@ export interface BenchPlan {
 export const FULL_PLAN: BenchPlan = {
   upstream: { perModel: 3, timeScale: 0.1, subscriberCounts: [1, 100, 1000] },
   fanout: [1_000, 5_000, 10_000, 20_000],
-  http: { durationSeconds: 10, warmupSeconds: 2, connections: 50, generations: 40 },
-  creates: 300,
+  http: { durationSeconds: 8, warmupSeconds: 2, connections: 50, generations: 40 },
+  creates: 200,
   startup: true,
 };
 
