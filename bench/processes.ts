@@ -4,48 +4,52 @@
  * entry is bundled with esbuild first.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 
-let bundleDir: string | null = null;
+/** Bundles already built (or being built) by this process, by module name. */
+const bundles = new Map<string, Promise<string>>();
 
 /** The runnable `.js` for a sibling module `name` (e.g. 'server-host'). */
-async function entryFor(name: string): Promise<string> {
+function entryFor(name: string): Promise<string> {
   const compiled = path.join(__dirname, `${name}.js`);
-  if (existsSync(compiled)) return compiled;
-  // Running from TypeScript sources (jest): bundle the bench entry with esbuild, but take the gateway
-  // from the tsc build in dist/ (type-graphql needs decorator metadata, which esbuild does not emit).
-  // Inside the repository, so the bundle's bare imports resolve to its node_modules.
-  const cache = path.resolve(__dirname, '../node_modules/.cache');
-  mkdirSync(cache, { recursive: true });
-  bundleDir ??= mkdtempSync(path.join(cache, 'veo-bench-'));
-  const out = path.join(bundleDir, `${name}.js`);
-  if (!existsSync(out)) {
-    const esbuild = require('esbuild') as typeof import('esbuild');
-    const root = path.resolve(__dirname, '..');
-    await esbuild.build({
-      entryPoints: [path.join(__dirname, `${name}.ts`)],
-      outfile: out,
-      bundle: true,
-      platform: 'node',
-      target: 'node20',
-      packages: 'external',
-      logLevel: 'error',
-      plugins: [
-        {
-          name: 'gateway-from-dist',
-          setup(build) {
-            build.onResolve({ filter: /\/src\// }, (args) => {
-              const resolved = path.resolve(args.resolveDir, args.path);
-              const relative = path.relative(path.join(root, 'src'), resolved);
-              const file = path.join(root, 'dist', relative);
-              return { path: existsSync(`${file}.js`) ? `${file}.js` : path.join(file, 'index.js'), external: true };
-            });
-          },
+  if (existsSync(compiled)) return Promise.resolve(compiled);
+  let bundle = bundles.get(name);
+  if (!bundle) bundles.set(name, (bundle = bundleFromSources(name)));
+  return bundle;
+}
+
+/**
+ * Running from TypeScript sources (jest): bundles the bench entry with esbuild, but takes the
+ * gateway from the tsc build in dist/ (type-graphql needs decorator metadata, which esbuild does not
+ * emit). The bundle goes inside the repository so its bare imports resolve to its node_modules.
+ */
+async function bundleFromSources(name: string): Promise<string> {
+  const root = path.resolve(__dirname, '..');
+  const out = path.join(root, 'node_modules/.cache/veo-bench', `${name}.js`);
+  mkdirSync(path.dirname(out), { recursive: true });
+  const esbuild = require('esbuild') as typeof import('esbuild');
+  await esbuild.build({
+    entryPoints: [path.join(__dirname, `${name}.ts`)],
+    outfile: out,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'error',
+    plugins: [
+      {
+        name: 'gateway-from-dist',
+        setup(build) {
+          build.onResolve({ filter: /\/src\// }, (args) => {
+            const relative = path.relative(path.join(root, 'src'), path.resolve(args.resolveDir, args.path));
+            const file = path.join(root, 'dist', relative);
+            return { path: existsSync(`${file}.js`) ? `${file}.js` : path.join(file, 'index.js'), external: true };
+          });
         },
-      ],
-    });
-  }
+      },
+    ],
+  });
   return out;
 }
 
