@@ -188,7 +188,7 @@ export class Poller {
         }
       }
       if (job.usage && JSON.stringify(job.usage) !== JSON.stringify(g.usage)) change.usage = job.usage;
-      const nextPollAt = this.o.schedule.nextPollAt(model, g.createdAt, after);
+      const nextPollAt = this.o.schedule.nextPollAt(model, g.createdAt, after, g.deadlineAt);
       if (Object.keys(change).length === 0) {
         await this.o.store.updateBookkeeping(g.id, this.instanceId, {
           nextPollAt,

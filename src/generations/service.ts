@@ -155,7 +155,7 @@ export class GenerationService {
     const model = findModel(generation.input.model)!;
     const terminal = change.status !== undefined && isTerminal(change.status);
     const updated = await this.change(generation, change, {
-      nextPollAt: terminal ? null : this.deps.schedule.nextPollAt(model, generation.createdAt, now),
+      nextPollAt: terminal ? null : this.deps.schedule.nextPollAt(model, generation.createdAt, now, generation.deadlineAt),
     });
     this.deps.onScheduled?.();
     return updated;

@@ -24,8 +24,8 @@ export const IN_RANGE_INTERVAL_MS = 4_500;
 /**
  * Adaptive poll schedule. The vendor polls every 10–15 s from the start; most of those polls only
  * learn "still generating". A model's completions fall inside its typical range, so we poll once
- * at the range's low end (sooner only if the maximum interval says so), densely inside the range,
- * then back off if it runs long. The number of polls then grows with the range's width, not with
+ * just before the range opens (sooner only if the maximum interval says so), densely inside the
+ * range, then back off if it runs long. The number of polls then grows with the range's width, not with
  * the model's whole duration.
  */
 export class PollSchedule {
@@ -36,23 +36,32 @@ export class PollSchedule {
     return model.typicalSeconds * 1000 * this.options.timeScale;
   }
 
-  /** When to poll next, given when the generation was created. */
-  nextPollAt(model: ModelSpec, createdAt: Date, now: Date): Date {
+  /**
+   * When to poll next, given when the generation was created. With a `deadline` that comes before
+   * that time, the poll moves to the deadline's eve (one minimum gap before it), once: a sparse
+   * schedule must not let a generation time out without a look.
+   */
+  nextPollAt(model: ModelSpec, createdAt: Date, now: Date, deadline?: Date): Date {
     const scale = this.options.timeScale;
     const [low, high] = model.typicalRangeSeconds.map((s) => s * 1000 * scale) as [number, number];
     const dense = IN_RANGE_INTERVAL_MS * scale;
     const elapsed = now.getTime() - createdAt.getTime();
+    // The dense grid starts half an interval before the range opens, so the first look there still
+    // finds the job running (clients see GENERATING) even when the poll runs a little late.
+    const denseFrom = Math.max(0, low - dense / 2);
     let gap: number;
-    if (elapsed < low) {
+    if (elapsed < denseFrom) {
       // Nothing is expected before the range: sleep until it opens (the maximum interval caps this).
-      gap = low - elapsed;
+      gap = denseFrom - elapsed;
     } else if (elapsed < high) {
       gap = dense;
     } else {
       // Overdue: the longer it runs, the less likely the next second matters.
       gap = dense + 0.1 * (elapsed - high);
     }
-    return new Date(now.getTime() + this.clamp(gap));
+    const next = now.getTime() + this.clamp(gap);
+    const eve = deadline ? deadline.getTime() - this.options.minIntervalMs * scale : Infinity;
+    return new Date(next > eve && now.getTime() < eve ? eve : next);
   }
 
   /** When to retry after `failures` consecutive failed polls: exponential with full jitter. */
