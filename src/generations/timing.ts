@@ -23,9 +23,9 @@ export const IN_RANGE_INTERVAL_MS = 4_500;
 
 /**
  * Adaptive poll schedule. The vendor polls every 10–15 s from the start; most of those polls only
- * learn "still generating". A model's completions fall inside its typical range, so we poll once
- * just before the range opens (sooner only if the maximum interval says so), densely inside the
- * range, then back off if it runs long. The number of polls then grows with the range's width, not with
+ * learn "still generating". A model's completions fall inside its typical range, so we look once
+ * halfway to the range, then densely inside it (the maximum interval caps the gaps before it),
+ * then back off if it runs long. The number of polls then grows with the range's width, not with
  * the model's whole duration.
  */
 export class PollSchedule {
@@ -46,13 +46,15 @@ export class PollSchedule {
     const [low, high] = model.typicalRangeSeconds.map((s) => s * 1000 * scale) as [number, number];
     const dense = IN_RANGE_INTERVAL_MS * scale;
     const elapsed = now.getTime() - createdAt.getTime();
-    // The dense grid starts half an interval before the range opens, so the first look there still
-    // finds the job running (clients see GENERATING) even when the poll runs a little late.
-    const denseFrom = Math.max(0, low - dense / 2);
+    // One early look, halfway to the range, shows clients the job left the queue (GENERATING) however
+    // late a poll runs; it costs no more than a look at the range's edge, which never finds it done.
+    const firstLook = low / 2;
     let gap: number;
-    if (elapsed < denseFrom) {
-      // Nothing is expected before the range: sleep until it opens (the maximum interval caps this).
-      gap = denseFrom - elapsed;
+    if (elapsed < firstLook) {
+      gap = firstLook - elapsed;
+    } else if (elapsed < low) {
+      // Nothing is expected before the range: sleep until half an interval into it.
+      gap = low + dense / 2 - elapsed;
     } else if (elapsed < high) {
       gap = dense;
     } else {

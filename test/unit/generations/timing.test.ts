@@ -32,19 +32,21 @@ describe('PollSchedule.nextPollAt', () => {
     expect(new PollSchedule({ ...DEFAULTS, timeScale: 0.01 }).expectedMs(veo3)).toBeCloseTo(1_200);
   });
 
-  it('sleeps until half an interval before the typical range opens (veo3: 100 s → 97.75 s), capped by the maximum interval', () => {
-    expect(gapAt(schedule, veo3, 0)).toBe(30_000); // 97.75 s wanted, capped
-    expect(gapAt(schedule, veo3, 90_000)).toBeCloseTo(7_750, 3); // lands at 97.75 s
+  it('looks once halfway to the typical range (veo3: 100 s → 50 s), then sleeps until half an interval into it', () => {
+    expect(gapAt(schedule, veo3, 0)).toBe(30_000); // 50 s wanted, capped
+    expect(gapAt(schedule, veo3, 30_000)).toBeCloseTo(20_000, 3); // lands at 50 s
+    expect(gapAt(schedule, veo3, 50_000)).toBe(30_000); // 102.25 s wanted, capped
     const loose = new PollSchedule({ ...DEFAULTS, maxIntervalMs: 120_000 });
-    expect(gapAt(loose, veo3, 0)).toBe(97_750);
-    for (let e = 0; e < 97_750; e += 1_000) {
-      expect(gapAt(schedule, veo3, e)).toBeGreaterThanOrEqual(Math.min(30_000, 97_750 - e) - 1e-6);
+    expect(gapAt(loose, veo3, 0)).toBe(50_000);
+    expect(gapAt(loose, veo3, 50_000)).toBe(52_250);
+    for (let e = 50_000; e < 100_000; e += 1_000) {
+      expect(gapAt(schedule, veo3, e)).toBeGreaterThanOrEqual(Math.min(30_000, 102_250 - e) - 1e-6);
     }
   });
 
   it('is dense inside the typical range (veo3: 100–150 s): every IN_RANGE_INTERVAL_MS', () => {
     expect(IN_RANGE_INTERVAL_MS).toBe(4_500);
-    for (let e = 97_750; e < 150_000; e += 3_000) expect(gapAt(schedule, veo3, e)).toBeCloseTo(4_500, 3);
+    for (let e = 100_000; e < 150_000; e += 3_000) expect(gapAt(schedule, veo3, e)).toBeCloseTo(4_500, 3);
   });
 
   it('looks once on the eve of a deadline that comes before the next poll, then follows the schedule', () => {
@@ -52,10 +54,12 @@ describe('PollSchedule.nextPollAt', () => {
     const first = schedule.nextPollAt(veo3, T0, at(0), deadline).getTime() - T0.getTime();
     expect(first).toBe(30_000); // the schedule's own time is before the eve
     const eve = schedule.nextPollAt(veo3, T0, at(30_000), deadline).getTime() - T0.getTime();
-    expect(eve).toBe(58_000); // 60 s deadline − 2 s minimum gap, instead of 60 s
+    expect(eve).toBe(50_000); // the schedule's own look (50 s) is before the eve: kept
+    const late = schedule.nextPollAt(veo3, T0, at(50_000), deadline).getTime() - T0.getTime();
+    expect(late).toBe(58_000); // 60 s deadline − 2 s minimum gap, instead of 80 s
     const after = schedule.nextPollAt(veo3, T0, at(58_000), deadline).getTime() - T0.getTime();
     expect(after).toBe(88_000); // on or past the eve: the schedule again (the poller then times it out)
-    expect(schedule.nextPollAt(veo3, T0, at(90_000), at(900_000)).getTime() - T0.getTime()).toBe(97_750);
+    expect(schedule.nextPollAt(veo3, T0, at(90_000), at(900_000)).getTime() - T0.getTime()).toBe(102_250);
   });
 
   it('backs off after the range, growing with the overrun, up to the maximum', () => {
