@@ -54,6 +54,8 @@ export interface App {
   readonly store: Store;
   readonly service: GenerationService;
   readonly poller: Poller;
+  /** Where generation changes are published (benchmarks drive subscriptions through it). */
+  readonly events: GenerationEvents;
   readonly metrics: Metrics;
   /** The in-process simulator, when no upstream key is configured. */
   readonly simulator: Simulator | null;
@@ -283,6 +285,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     store,
     service,
     poller,
+    events,
     metrics,
     simulator,
     redis: redis?.commands ?? null,

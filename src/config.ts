@@ -43,7 +43,7 @@ const schema = z.object({
   UPSTREAM_TIME_SCALE: positive.default(1),
   /** Shortest and longest gap between two polls of one generation, in ms (at time scale 1). */
   POLL_MIN_INTERVAL_MS: int(10, 600_000).default(2_000),
-  POLL_MAX_INTERVAL_MS: int(10, 3_600_000).default(30_000),
+  POLL_MAX_INTERVAL_MS: int(10, 3_600_000).default(60_000),
   /** Upstream status polls in flight at once, across all generations. */
   POLL_CONCURRENCY: int(1, 1_000).default(8),
   /** How long a claimed generation stays leased to this instance, in ms. */

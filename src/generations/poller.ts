@@ -230,7 +230,7 @@ export class Poller {
         }
       }
       if (job.usage && JSON.stringify(job.usage) !== JSON.stringify(g.usage)) change.usage = job.usage;
-      const nextPollAt = this.o.schedule.nextPollAt(model, g.createdAt, after);
+      const nextPollAt = this.o.schedule.nextPollAt(model, g.createdAt, after, g.deadlineAt);
       const bookkeeping = { nextPollAt, pollCount: g.pollCount + 1, pollFailures: 0 };
       if (Object.keys(change).length === 0) {
         return (await this.release(g, lease, bookkeeping)) ? 'unchanged' : this.dropped(g, lease);

@@ -80,11 +80,38 @@ function withoutSuggestions(error: GraphQLError): GraphQLError {
   return message === error.message ? error : new GraphQLError(message, { nodes: error.nodes, extensions: error.extensions });
 }
 
+/** Distinct valid documents remembered per schema; clients send the same few subscriptions. */
+const DOCUMENT_CACHE_SIZE = 500;
+const validDocuments = new WeakMap<GraphQLSchema, Map<string, DocumentNode>>();
+
 /**
  * Parses and validates a document for the WebSocket path with the same limits as HTTP.
  * Returns the document, or the errors to send back.
+ *
+ * A valid document is remembered by its text, so ten thousand clients subscribing with the same
+ * query share one parsed document instead of holding one each (graphql-js never mutates it) and
+ * skip parsing and validation (the fan-out benchmark's heap per connection). Invalid ones are not.
  */
 export function checkWebSocketDocument(
+  schema: GraphQLSchema,
+  query: string,
+  introspection: boolean,
+): { document: DocumentNode } | { errors: GraphQLError[] } {
+  let cache = validDocuments.get(schema);
+  if (!cache) validDocuments.set(schema, (cache = new Map()));
+  const key = `${introspection ? 'i' : 'n'}${query}`;
+  const known = cache.get(key);
+  if (known) return { document: known };
+  const checked = parseAndValidate(schema, query, introspection);
+  if ('document' in checked) {
+    // Oldest first out: a Map iterates in insertion order.
+    if (cache.size >= DOCUMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    cache.set(key, checked.document);
+  }
+  return checked;
+}
+
+function parseAndValidate(
   schema: GraphQLSchema,
   query: string,
   introspection: boolean,

@@ -43,6 +43,12 @@ export interface SimulatorControl {
   counts(): SimulatorCounts;
   resetCounts(): void;
   jobs(): SimulatedJob[];
+  /**
+   * The wall-clock time at which this job's timeline reaches `completed` at the current time scale
+   * (in the past when it already has); null when a forced outcome overrides the timeline. Benchmarks
+   * use it to measure how late a completion is noticed. Throws when the id is unknown.
+   */
+  completesAt(generationId: string): Date | null;
   /** Speeds up or slows down every job from now on, running ones included. Must be > 0. */
   setTimeScale(timeScale: number): void;
 }
@@ -120,6 +126,7 @@ export const OUTCOME_NAMES = ['completed', 'error', 'completed_without_url', 'pe
  * GET    /__control/counts          → 200 SimulatorCounts
  * DELETE /__control/counts          → 204
  * GET    /__control/jobs            → 200 {jobs: SimulatedJob[]}
+ * GET    /__control/jobs/:id/completes-at → 200 {completesAt: ISO string | null}, or 404
  * PUT    /__control/time-scale      body: {timeScale} → 200 {timeScale}
  */
 export function handleControl(control: SimulatorControl, method: string, path: string, body: unknown): ControlReply {
@@ -127,6 +134,14 @@ export function handleControl(control: SimulatorControl, method: string, path: s
   const faultId = /^DELETE \/__control\/faults\/([^/]+)$/.exec(route)?.[1];
   if (faultId !== undefined) {
     return control.removeFault(decodeURIComponent(faultId)) ? { status: 204 } : notFound('Fault not found');
+  }
+  const jobId = /^GET \/__control\/jobs\/([^/]+)\/completes-at$/.exec(route)?.[1];
+  if (jobId !== undefined) {
+    try {
+      return { status: 200, body: { completesAt: control.completesAt(decodeURIComponent(jobId))?.toISOString() ?? null } };
+    } catch {
+      return notFound('Generation not found');
+    }
   }
   switch (route) {
     case 'POST /__control/faults': {

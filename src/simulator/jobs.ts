@@ -87,6 +87,11 @@ export class VirtualClock {
     return this.baseVirtual + (Date.now() - this.baseWall) / this.scale;
   }
 
+  /** The wall-clock ms at which the virtual clock reads `virtual`, at the current scale. */
+  wallTimeAt(virtual: number): number {
+    return this.baseWall + (virtual - this.baseVirtual) * this.scale;
+  }
+
   get timeScale(): number {
     return this.scale;
   }

@@ -81,6 +81,11 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     counts: () => counter.snapshot(),
     resetCounts: () => counter.reset(),
     jobs: () => store.all().map((job) => ({ id: job.id, model: job.model, status: store.status(job) })),
+    completesAt(generationId) {
+      const job = store.get(generationId);
+      if (!job) throw new Error(`Unknown generation id: ${generationId}`);
+      return job.forced ? null : new Date(store.clock.wallTimeAt(job.createdAt + job.totalMs));
+    },
     setTimeScale(timeScale) {
       if (!isTimeScale(timeScale)) throw new RangeError('timeScale must be a finite number > 0');
       store.setTimeScale(timeScale);

@@ -25,3 +25,43 @@ describe('checkWebSocketDocument', () => {
     expect('document' in checkWebSocketDocument(schema, 'subscription { videoGenerationsUpdated { id status } }', true)).toBe(true);
   });
 });
+
+const ticksSchema = buildSchema(`
+  type Query { hello: String }
+  type Subscription { ticks(id: ID!): Int }
+`);
+const TICKS = 'subscription T($id: ID!) { ticks(id: $id) }';
+
+describe('checkWebSocketDocument cache', () => {
+  it('gives every client of one query the same parsed document', () => {
+    const a = checkWebSocketDocument(ticksSchema, TICKS, false);
+    const b = checkWebSocketDocument(ticksSchema, TICKS, false);
+    expect('document' in a && 'document' in b).toBe(true);
+    if ('document' in a && 'document' in b) expect(b.document).toBe(a.document);
+  });
+
+  it('checks again whenever the introspection setting or the schema differs', () => {
+    const query = '{ __schema { queryType { name } } }';
+    expect(checkWebSocketDocument(ticksSchema, query, true)).toHaveProperty('document');
+    expect(checkWebSocketDocument(ticksSchema, query, false)).toHaveProperty('errors');
+    const other = buildSchema('type Query { bye: String }');
+    expect(checkWebSocketDocument(ticksSchema, '{ hello }', false)).toHaveProperty('document');
+    expect(checkWebSocketDocument(other, '{ hello }', false)).toHaveProperty('errors');
+  });
+
+  it('rejects an invalid document every time, with the same typed error', () => {
+    for (let i = 0; i < 2; i++) {
+      const r = checkWebSocketDocument(ticksSchema, 'subscription { nope }', false);
+      expect('errors' in r && r.errors.map((e) => e.extensions.code)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+      const p = checkWebSocketDocument(ticksSchema, 'subscription {', false);
+      expect('errors' in p && p.errors.map((e) => e.extensions.code)).toEqual(['GRAPHQL_PARSE_FAILED']);
+    }
+  });
+
+  it('remembers a bounded number of documents', () => {
+    const first = checkWebSocketDocument(ticksSchema, '{ hello }', false);
+    for (let i = 0; i < 600; i++) checkWebSocketDocument(ticksSchema, `{ a${i}: hello }`, false);
+    const again = checkWebSocketDocument(ticksSchema, '{ hello }', false);
+    expect('document' in first && 'document' in again && again.document !== first.document).toBe(true);
+  });
+});

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { DEFAULT_ERROR_BODY, SAMPLE_VIDEO_PATH, type Simulator } from '../../../src/simulator';
 import { CREATE_REQUESTS } from '../../fixtures/upstream-requests';
-import { createId, pollJson, sleep, start, waitForStatus } from './helpers';
+import { auth, createId, pollJson, sleep, start, waitForStatus } from './helpers';
 
 const SAMPLE_SIZE = statSync(SAMPLE_VIDEO_PATH).size;
 
@@ -64,6 +64,28 @@ describe('timeline', () => {
       expect(slow.control.jobs()).toEqual([{ id, model: 'veo2', status: 'completed' }]);
     } finally {
       await slow.close();
+    }
+  });
+
+  it('tells when a job completes: inside the model range, generating just before, completed from then on', async () => {
+    const paced = await start({ timeScale: 0.005, seed: 5 }); // veo2: 200-250 ms
+    try {
+      const before = Date.now();
+      const id = await createId(paced, CREATE_REQUESTS.veo2);
+      const at = paced.control.completesAt(id)!.getTime();
+      expect(at - before).toBeGreaterThanOrEqual(195);
+      expect(at - before).toBeLessThanOrEqual(260);
+      await sleep(Math.max(0, at - Date.now() - 30));
+      expect((await pollJson(paced, id)).status).toBe('generating');
+      await sleep(Math.max(0, at - Date.now() + 1));
+      expect((await pollJson(paced, id)).status).toBe('completed');
+      const reply = await fetch(`${paced.url}/__control/jobs/${encodeURIComponent(id)}/completes-at`, { headers: auth() });
+      expect(await reply.json()).toEqual({ completesAt: new Date(at).toISOString() });
+      paced.control.forceOutcome(id, 'error');
+      expect(paced.control.completesAt(id)).toBeNull();
+      expect(() => paced.control.completesAt('nope')).toThrow('Unknown generation id');
+    } finally {
+      await paced.close();
     }
   });
 

@@ -1,0 +1,80 @@
+/**
+ * Benchmark 2, subscription fan-out: N WebSocket connections with one subscription each, held by
+ * driver processes separate from the server; every watched generation completes at once, and
+ * each connection's receipt is timed from the first publish. The baseline is a bare graphql-ws +
+ * graphql-js server with an equivalent subscription, driven by the same drivers.
+ */
+import { execSync } from 'node:child_process';
+import type { HostKind, HostReady } from './server-host';
+import { HostProcess } from './processes';
+import { quantile } from './stats';
+
+export interface FanoutFigures {
+  server: HostKind;
+  connections: number;
+  subscribed: number;
+  received: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  heapPerConnectionKB: number;
+  rssPerConnectionKB: number;
+}
+
+/** Connections one driver process holds at most. */
+const PER_DRIVER = 5_000;
+
+/** The open-file limit caps connections per process (one fd each, plus the server's own). */
+export function connectionCap(): number {
+  try {
+    const hard = Number(execSync('ulimit -n', { shell: '/bin/sh' }).toString().trim());
+    return Number.isFinite(hard) ? hard - 512 : Infinity;
+  } catch {
+    return Infinity;
+  }
+}
+
+export async function runFanout(kind: 'gateway' | 'bare-ws', requested: number): Promise<FanoutFigures> {
+  const t0 = Date.now();
+  const phase = (name: string) => process.env.BENCH_DEBUG && console.error(`[fanout ${kind} ${requested}] ${name} +${Date.now() - t0} ms`);
+  const connections = Math.min(requested, connectionCap());
+  const { host, first } = await HostProcess.start<HostReady>('server-host', [kind], ['--expose-gc']);
+  const drivers: HostProcess[] = [];
+  try {
+    phase('host ready');
+    const { ids } = await host.request<{ ids: string[] }>({ type: 'seedPending', count: connections });
+    phase('seeded');
+    const before = await host.request<{ heapUsed: number; rss: number }>({ type: 'memory' });
+    const driverCount = Math.ceil(connections / PER_DRIVER);
+    for (let d = 0; d < driverCount; d++) drivers.push((await HostProcess.start('fanout-driver', [])).host);
+    const shares = drivers.map((_, d) => ids.filter((_, i) => i % driverCount === d));
+    const subscribedReplies = await Promise.all(
+      drivers.map((driver, d) =>
+        driver.request<{ subscribed: number }>({ type: 'subscribe', wsUrl: first.wsUrl, key: first.key, ids: shares[d] }),
+      ),
+    );
+    phase('subscribed');
+    const subscribed = subscribedReplies.reduce((n, r) => n + r.subscribed, 0);
+    const after = await host.request<{ heapUsed: number; rss: number }>({ type: 'memory' });
+    // BENCH_HEAP_SNAPSHOT_DIR: keep a heap snapshot of the server with every connection subscribed.
+    const snapshots = process.env.BENCH_HEAP_SNAPSHOT_DIR;
+    if (snapshots) await host.request({ type: 'heapSnapshot', path: `${snapshots}/${kind}-${connections}.heapsnapshot` });
+    const collecting = drivers.map((driver) => driver.request<{ receipts: number[] }>({ type: 'collect', timeoutMs: 60_000 }));
+    const { at } = await host.request<{ at: number }>({ type: 'completeAll' });
+    phase('published');
+    const latencies = (await Promise.all(collecting)).flatMap((r) => r.receipts.map((t) => t - at));
+    phase('collected');
+    return {
+      server: kind,
+      connections,
+      subscribed,
+      received: latencies.length,
+      latencyP50Ms: quantile(latencies, 0.5),
+      latencyP99Ms: quantile(latencies, 0.99),
+      heapPerConnectionKB: (after.heapUsed - before.heapUsed) / subscribed / 1024,
+      rssPerConnectionKB: (after.rss - before.rss) / subscribed / 1024,
+    };
+  } finally {
+    await Promise.all(drivers.map((d) => d.stop()));
+    await host.stop();
+  }
+}

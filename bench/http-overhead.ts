@@ -1,0 +1,72 @@
+/// <reference path="./autocannon.d.ts" />
+/**
+ * Benchmark 3, HTTP overhead: autocannon on two read queries against the gateway and against a
+ * bare Apollo Server 5 with plain graphql-js resolvers over the same generations (copied from the
+ * gateway's own answer). Both servers run in their own process; autocannon runs in this one.
+ */
+import autocannon from 'autocannon';
+import { GENERATION_FIELDS, type PlainGeneration } from './bare-servers';
+import { HostProcess } from './processes';
+import type { HostReady } from './server-host';
+
+export interface HttpFigures {
+  requestsPerSecond: number;
+  p99Ms: number;
+  /** Non-2xx answers and transport errors (must be 0 for the figures to count). */
+  failures: number;
+}
+
+export interface HttpOverheadResult {
+  queries: { name: string; gateway: HttpFigures; baseline: HttpFigures }[];
+}
+
+export interface HttpOverheadOptions {
+  /** Seconds of measured load per query and server. */
+  durationSeconds: number;
+  /** Seconds of unmeasured load before it, so JIT and caches settle. */
+  warmupSeconds: number;
+  connections: number;
+  /** Generations both servers hold. */
+  generations: number;
+}
+
+export async function runHttpOverhead(o: HttpOverheadOptions): Promise<HttpOverheadResult> {
+  const gateway = await HostProcess.start<HostReady>('server-host', ['gateway']);
+  const baseline = await HostProcess.start<HostReady>('server-host', ['bare-apollo']);
+  try {
+    const { generations } = await gateway.host.request<{ generations: PlainGeneration[] }>({ type: 'seedCompleted', count: o.generations });
+    const { url: baselineUrl } = await baseline.host.request<{ url: string }>({ type: 'load', generations });
+    const id = generations[0]!.id;
+    const queries = [
+      { name: 'videoGeneration(id)', body: { query: `query G($id: ID!) { videoGeneration(id: $id) { ${GENERATION_FIELDS} } }`, variables: { id } } },
+      { name: 'videoGenerations(first: 20)', body: { query: `{ videoGenerations(first: 20) { nodes { ${GENERATION_FIELDS} } pageInfo { hasNextPage endCursor } } }` } },
+    ];
+    const out: HttpOverheadResult['queries'] = [];
+    for (const q of queries) {
+      const gw = await load(gateway.first.url, gateway.first.key, q.body, o);
+      const base = await load(baselineUrl, '', q.body, o);
+      out.push({ name: q.name, gateway: gw, baseline: base });
+    }
+    return { queries: out };
+  } finally {
+    await gateway.host.stop();
+    await baseline.host.stop();
+  }
+}
+
+async function load(url: string, key: string, body: unknown, o: HttpOverheadOptions): Promise<HttpFigures> {
+  const request = {
+    url,
+    method: 'POST' as const,
+    headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    body: JSON.stringify(body),
+    connections: o.connections,
+  };
+  if (o.warmupSeconds > 0) await autocannon({ ...request, duration: o.warmupSeconds });
+  const result = await autocannon({ ...request, duration: o.durationSeconds });
+  return {
+    requestsPerSecond: result.requests.average,
+    p99Ms: result.latency.p99,
+    failures: result.non2xx + result.errors + result.timeouts,
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * `npm run bench [-- --quick]`: runs every benchmark, prints one table, and writes it into
+ * BENCHMARKS.md between the `bench:table` markers (the prose around it is kept).
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { runBenchmarks, type BenchPlan, FULL_PLAN, QUICK_PLAN } from './suite';
+import { markdownTable } from './results';
+
+const START = '<!-- bench:table:start -->';
+const END = '<!-- bench:table:end -->';
+
+async function main(): Promise<void> {
+  const quick = process.argv.includes('--quick');
+  const plan: BenchPlan = quick ? QUICK_PLAN : FULL_PLAN;
+  const started = Date.now();
+  const rows = await runBenchmarks(plan, (line) => console.error(line));
+  const seconds = ((Date.now() - started) / 1000).toFixed(0);
+  const cpus = os.cpus();
+  const machine = `${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GB RAM, ${os.type()} ${os.release()}, Node ${process.version}`;
+  const table = markdownTable(rows);
+  const section = [
+    START,
+    `Run: \`npm run bench${quick ? ' -- --quick' : ''}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${seconds} s. Machine: ${machine}.`,
+    '',
+    table,
+    END,
+  ].join('\n');
+  console.log(`\n${table}\n`);
+  const file = path.resolve(__dirname, '../../BENCHMARKS.md');
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : `# Benchmarks\n\n${START}\n${END}\n`;
+  const a = current.indexOf(START);
+  const b = current.indexOf(END);
+  const next = a >= 0 && b > a ? current.slice(0, a) + section + current.slice(b + END.length) : `${current}\n${section}\n`;
+  writeFileSync(file, next);
+  console.error(`Wrote ${path.relative(process.cwd(), file)} (${seconds} s).`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
