@@ -3,6 +3,7 @@
  * by the gateway's own redacting logger, and masked for the client on both transports. The failure
  * is injected into the live gateway's store for the length of one request, then removed.
  */
+import { randomUUID } from 'node:crypto';
 import { GET, SIMULATOR_KEY, WATCH, collect, gql, startGateway, waitFor, wsClient, type TestGateway } from '../helpers/gateway';
 import { expectHealthy, recordSeen, expectCanaryAbsent } from '../helpers/probes';
 import WebSocket from 'ws';
@@ -79,13 +80,13 @@ describe('unexpected errors', () => {
     const frames: string[] = [];
     const client = wsClient(gw, key, { frames });
     try {
-      const sub = collect(client, WATCH, { id: 'any-id' });
+      const sub = collect(client, WATCH, { id: randomUUID() });
       await sub.done;
       recordSeen(...frames);
       expect(sub.values).toEqual([]);
       expect(sub.errors.flat()).toEqual([expect.objectContaining({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } })]);
       // Over HTTP as well.
-      const res = await gql(gw, key, GET, { id: 'any-id' });
+      const res = await gql(gw, key, GET, { id: randomUUID() });
       recordSeen(res.text);
       expect(res.body.errors?.[0]).toEqual(expect.objectContaining({ message: 'Internal server error' }));
     } finally {
