@@ -18,7 +18,7 @@ export interface UpstreamEfficiencyOptions {
   perModel: number;
   /** Simulator and poller time scale (0.05: a 100 s job takes 5 s). */
   timeScale: number;
-  /** Subscriber counts, one round each, on the same generations. */
+  /** Subscriber counts (in total), one round each, on the same generations; the delay round has one per generation. */
   subscriberCounts: readonly number[];
 }
 
