@@ -7,7 +7,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { graphqlInput, modelMix, wireBody } from './inputs';
-import { HostProcess } from './processes';
+import { HostProcess, type Started } from './processes';
 import type { HostReady } from './server-host';
 import { preciseNow, quantile, sleep } from './stats';
 
@@ -28,8 +28,12 @@ export interface StartupResult {
 
 const CREATE = 'mutation C($input: CreateVideoGenerationInput!) { createVideoGeneration(input: $input) { id status } }';
 
-export async function runCreatePath(creates: number): Promise<CreatePathResult> {
-  const { host, first } = await HostProcess.start<HostReady>('server-host', ['gateway']);
+/** `started`: a gateway host started ahead (e.g. beside the HTTP benchmark's servers); else started here. */
+export async function runCreatePath(
+  creates: number,
+  started: Promise<Started<HostReady>> = HostProcess.start<HostReady>('server-host', ['gateway']),
+): Promise<CreatePathResult> {
+  const { host, first } = await started;
   try {
     const models = modelMix(Math.ceil(creates / 17)).slice(0, creates);
     const viaGateway: number[] = [];

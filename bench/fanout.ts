@@ -6,7 +6,7 @@
  */
 import { execSync } from 'node:child_process';
 import type { HostKind, HostReady } from './server-host';
-import { HostProcess } from './processes';
+import { HostProcess, type Started } from './processes';
 import { quantile } from './stats';
 
 export interface FanoutFigures {
@@ -33,11 +33,17 @@ export function connectionCap(): number {
   }
 }
 
-export async function runFanout(kind: 'gateway' | 'bare-ws', requested: number): Promise<FanoutFigures> {
+/** The server a fan-out run measures, started with the flags the run needs. */
+export function startFanoutServer(kind: 'gateway' | 'bare-ws'): Promise<Started<HostReady>> {
+  return HostProcess.start<HostReady>('server-host', [kind], ['--expose-gc']);
+}
+
+/** `started`: the server, when started ahead (its start is not timed); else started here. */
+export async function runFanout(kind: 'gateway' | 'bare-ws', requested: number, started = startFanoutServer(kind)): Promise<FanoutFigures> {
   const t0 = Date.now();
   const phase = (name: string) => process.env.BENCH_DEBUG && console.error(`[fanout ${kind} ${requested}] ${name} +${Date.now() - t0} ms`);
   const connections = Math.min(requested, connectionCap());
-  const { host, first } = await HostProcess.start<HostReady>('server-host', [kind], ['--expose-gc']);
+  const { host, first } = await started;
   const drivers: HostProcess[] = [];
   try {
     phase('host ready');

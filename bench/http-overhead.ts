@@ -6,7 +6,7 @@
  */
 import autocannon from 'autocannon';
 import { GENERATION_FIELDS, type PlainGeneration } from './bare-servers';
-import { HostProcess } from './processes';
+import { HostProcess, stopAll, type Started } from './processes';
 import type { HostReady } from './server-host';
 
 export interface HttpFigures {
@@ -30,10 +30,15 @@ export interface HttpOverheadOptions {
   generations: number;
 }
 
-export async function runHttpOverhead(o: HttpOverheadOptions): Promise<HttpOverheadResult> {
-  const gateway = await HostProcess.start<HostReady>('server-host', ['gateway']);
-  const baseline = await HostProcess.start<HostReady>('server-host', ['bare-apollo']);
+/** The gateway and the bare Apollo server, started side by side. */
+export function startHttpServers(): [Promise<Started<HostReady>>, Promise<Started<HostReady>>] {
+  return [HostProcess.start<HostReady>('server-host', ['gateway']), HostProcess.start<HostReady>('server-host', ['bare-apollo'])];
+}
+
+/** `started`: the servers, when started ahead (`startHttpServers`); else started here. */
+export async function runHttpOverhead(o: HttpOverheadOptions, started = startHttpServers()): Promise<HttpOverheadResult> {
   try {
+    const [gateway, baseline] = await Promise.all(started);
     const { generations } = await gateway.host.request<{ generations: PlainGeneration[] }>({ type: 'seedCompleted', count: o.generations });
     const { url: baselineUrl } = await baseline.host.request<{ url: string }>({ type: 'load', generations });
     const id = generations[0]!.id;
@@ -49,8 +54,7 @@ export async function runHttpOverhead(o: HttpOverheadOptions): Promise<HttpOverh
     }
     return { queries: out };
   } finally {
-    await gateway.host.stop();
-    await baseline.host.stop();
+    await stopAll(started);
   }
 }
 

@@ -35,6 +35,10 @@ async function main(): Promise<void> {
   const next = a >= 0 && b > a ? current.slice(0, a) + section + current.slice(b + END.length) : `${current}\n${section}\n`;
   writeFileSync(file, next);
   console.error(`Wrote ${path.relative(process.cwd(), file)} (${seconds} s).`);
+  // `npm run bench` sets BENCH_STARTED_AT (epoch ms) before compiling, so the total includes it.
+  const startedAt = Number(process.env.BENCH_STARTED_AT);
+  const compiled = Number.isFinite(startedAt) && startedAt > 0 ? ` (${((started - startedAt) / 1000).toFixed(0)} s compiling and starting, ${seconds} s benchmarks)` : '';
+  console.error(`Total: ${((Date.now() - (compiled ? startedAt : started)) / 1000).toFixed(0)} s${compiled}.`);
 }
 
 main().then(

@@ -53,6 +53,17 @@ async function bundleFromSources(name: string): Promise<string> {
   return out;
 }
 
+/** A forked process and its first message (what `HostProcess.start` resolves with). */
+export type Started<T> = { host: HostProcess; first: T; startedAt: number };
+
+/**
+ * Stops processes started ahead of their use, whether or not they were used (stopping an exited
+ * one does nothing), so an error in between leaves none behind.
+ */
+export async function stopAll(started: readonly Promise<Started<unknown>>[]): Promise<void> {
+  await Promise.all(started.map((p) => p.then((s) => s.host.stop(), () => {})));
+}
+
 export class HostProcess {
   private seq = 0;
   private readonly waiting = new Map<number, { resolve: (v: any) => void; reject: (e: Error) => void }>();
@@ -94,7 +105,7 @@ export class HostProcess {
 
   /** Asks it to stop, and kills it if it has not exited within `ms`. */
   async stop(ms = 5_000): Promise<void> {
-    if (this.child.exitCode !== null) return;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
     this.request({ type: 'stop' }).catch(() => {});
     const timer = setTimeout(() => this.child.kill('SIGKILL'), ms);

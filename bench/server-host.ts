@@ -86,6 +86,8 @@ async function main(): Promise<void> {
         QUOTA_MAX_IN_FLIGHT: '0',
         QUOTA_REQUESTS_PER_SECOND: '0',
         UPSTREAM_BREAKER_FAILURES: '0',
+        // Passed through so the key cache's effect can be measured: `API_KEY_CACHE_MS=0 npm run bench`.
+        ...(process.env.API_KEY_CACHE_MS ? { API_KEY_CACHE_MS: process.env.API_KEY_CACHE_MS } : {}),
       }),
     );
     key = (await createApiKey(app.store, 'bench')).key;

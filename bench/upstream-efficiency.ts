@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 import { startSimulator, type Simulator } from '../src/simulator';
 import { pollWithFixedLoop } from './fixed-loop-poller';
 import { graphql } from './graphql-client';
-import { HostProcess } from './processes';
+import { HostProcess, stopAll, type Started } from './processes';
 import type { HostReady } from './server-host';
 import { graphqlInput, modelMix, wireBody } from './inputs';
 import { mean, preciseNow, quantile } from './stats';
@@ -18,7 +18,7 @@ export interface UpstreamEfficiencyOptions {
   perModel: number;
   /** Simulator and poller time scale (0.05: a 100 s job takes 5 s). */
   timeScale: number;
-  /** Subscriber counts, one round each, on the same generations. */
+  /** Subscriber counts (in total), one round each, on the same generations; the delay round has one per generation. */
   subscriberCounts: readonly number[];
 }
 
@@ -43,17 +43,34 @@ const CREATE = 'mutation Create($input: CreateVideoGenerationInput!) { createVid
 const GET = 'query Get($id: ID!) { videoGeneration(id: $id) { completedAt } }';
 const WATCH = 'subscription Watch($id: ID!) { videoGenerationUpdated(id: $id) { id status version } }';
 
-export async function runUpstreamEfficiency(o: UpstreamEfficiencyOptions): Promise<UpstreamEfficiencyResult> {
+/**
+ * Every round's gateway, started side by side before anything is timed: the later ones idle (nothing
+ * to poll) until their round, so no round waits for a start.
+ */
+export function startUpstreamGateways(o: UpstreamEfficiencyOptions): Promise<Started<HostReady>>[] {
+  return [0, ...o.subscriberCounts].map(() => HostProcess.start<HostReady>('server-host', ['gateway', String(o.timeScale), SEED]));
+}
+
+/** `gateways`: from `startUpstreamGateways` when started ahead; else started here. */
+export async function runUpstreamEfficiency(o: UpstreamEfficiencyOptions, gateways = startUpstreamGateways(o)): Promise<UpstreamEfficiencyResult> {
   const generations = modelMix(o.perModel).length;
-  // The comparison: one watcher per generation, beside the baseline (the gateway is in another
-  // process and this one only holds a few watchers, so neither delays the other's timers).
-  const [fixedLoop, compared] = await Promise.all([fixedLoopRound(o), gatewayRound(o, generations)]);
-  // Then the same seeded generations with more and more subscribers: only the polls matter there.
   const rounds: { subscribers: number; pollsPerGeneration: number }[] = [];
-  for (const subscribers of o.subscriberCounts) {
-    const { pollsPerGeneration } = await gatewayRound(o, subscribers);
-    rounds.push({ subscribers, pollsPerGeneration });
+  let fixedLoop: PollerFigures | undefined;
+  let compared: { pollsPerGeneration: number; delays: number[] } | undefined;
+  try {
+    await Promise.all(gateways);
+    // The comparison: one watcher per generation, beside the baseline (the gateway is in another
+    // process and this one only holds a few watchers, so neither delays the other's timers).
+    [fixedLoop, compared] = await Promise.all([fixedLoopRound(o), gatewayRound(o, generations, gateways[0]!)]);
+    // Then the same seeded generations with more and more subscribers: only the polls matter there.
+    for (const [i, subscribers] of o.subscriberCounts.entries()) {
+      const { pollsPerGeneration } = await gatewayRound(o, subscribers, gateways[i + 1]!);
+      rounds.push({ subscribers, pollsPerGeneration });
+    }
+  } finally {
+    await stopAll(gateways);
   }
+  if (!fixedLoop || !compared) throw new Error('the delay round did not run');
   return {
     generations,
     ours: {
@@ -74,9 +91,10 @@ function roundBudgetMs(o: UpstreamEfficiencyOptions): number {
 async function gatewayRound(
   o: UpstreamEfficiencyOptions,
   subscribers: number,
+  started: Promise<Started<HostReady>>,
 ): Promise<{ pollsPerGeneration: number; delays: number[] }> {
   // The gateway (with its simulator) runs in its own process, so these subscribers do not slow it.
-  const { host, first: gw } = await HostProcess.start<HostReady>('server-host', ['gateway', String(o.timeScale), SEED]);
+  const { host, first: gw } = await started;
   const control = (route: string) =>
     fetch(`${gw.simulatorUrl}/__control/${route}`, { headers: { authorization: `Bearer ${gw.simulatorKey}` } }).then((r) => r.json());
   const clients: Client[] = [];

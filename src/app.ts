@@ -14,6 +14,7 @@ import type { DestinationStream, Logger } from 'pino';
 import { bearerToken, ensureDevelopmentKey } from './auth/api-keys';
 import { JwtVerifier } from './auth/jwt';
 import { createCredentialCheck } from './auth/principal';
+import { ApiKeyCache, clearOnRevoke } from './auth/api-key-cache';
 import type { Config } from './config';
 import { GenerationEvents } from './generations/events';
 import { Poller } from './generations/poller';
@@ -113,10 +114,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   metrics.watchCircuit(circuit);
   const quotas = new OwnerQuotas(config.quotas, store, redis?.commands, metrics.quotaRefused);
   const jwt = config.jwt ? new JwtVerifier(config.jwt) : null;
+  const apiKeyCache = new ApiKeyCache({ ttlMs: config.apiKeyCacheMs });
+  clearOnRevoke(store, apiKeyCache);
   const checkCredential = createCredentialCheck({
     store,
     jwt,
     onJwtRejected: (reason) => log.info({ component: 'auth', reason }, 'JWT refused'),
+    apiKeyCache,
   });
 
   const events = new GenerationEvents(redis?.eventTarget);

@@ -93,6 +93,11 @@ const schema = z.object({
   JWT_AUDIENCE: z.string().min(1).optional(),
   /** The JWT claim that names the owner. */
   JWT_OWNER_CLAIM: z.string().min(1).default('sub'),
+  /**
+   * How long a successful API-key lookup is reused by this process, in ms. 0 = ask the store on every
+   * request. A revocation through another process (key CLI, another instance) is seen within it.
+   */
+  API_KEY_CACHE_MS: int(0, 600_000).default(5_000),
   /** How long a new WebSocket may wait before sending `connection_init`, in ms; then it is closed with 4408. */
   WS_CONNECTION_INIT_TIMEOUT_MS: int(100, 600_000).default(3_000),
   /** WebSocket ping interval, in ms; a client that has not answered a ping by the next one is dropped. */
@@ -149,6 +154,8 @@ export interface Config {
   websocket: { connectionInitTimeoutMs: number; keepAliveMs: number };
   /** Origins allowed to call the GraphQL path over HTTP from a browser; empty = same-origin only. */
   cors: { origins: CorsOrigins };
+  /** How long a successful API-key lookup is reused, in ms (0 = never). */
+  apiKeyCacheMs: number;
 }
 
 export class ConfigError extends Error {
@@ -223,5 +230,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         : null,
     websocket: { connectionInitTimeoutMs: e.WS_CONNECTION_INIT_TIMEOUT_MS, keepAliveMs: e.WS_KEEPALIVE_MS },
     cors: { origins: e.CORS_ORIGINS ?? [] },
+    apiKeyCacheMs: e.API_KEY_CACHE_MS,
   };
 }

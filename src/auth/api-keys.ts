@@ -7,6 +7,7 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { ApiKeyRecord, Store } from '../store/store';
+import type { ApiKeyCache } from './api-key-cache';
 
 const KEY_PREFIX = 'vgw_';
 /** Characters of the key kept in clear for listings (the `vgw_` prefix plus 8). */
@@ -45,11 +46,20 @@ export async function createApiKey(
   return { key, record };
 }
 
-/** The owner of a presented key, or null when it is unknown or revoked. */
-export async function ownerOfKey(store: Store, key: string): Promise<string | null> {
+/**
+ * The owner of a presented key, or null when it is unknown or revoked. With a `cache`, a key found
+ * recently is answered from it (see api-key-cache.ts for how soon a revocation is seen).
+ */
+export async function ownerOfKey(store: Store, key: string, cache?: ApiKeyCache): Promise<string | null> {
   if (!key.startsWith(KEY_PREFIX) || key.length > 200) return null;
-  const record = await store.findApiKeyByHash(hashApiKey(key));
-  return record && !record.revokedAt ? record.owner : null;
+  const hash = hashApiKey(key);
+  const cached = cache?.get(hash);
+  if (cached !== undefined) return cached;
+  const epoch = cache?.epoch() ?? 0;
+  const record = await store.findApiKeyByHash(hash);
+  if (!record || record.revokedAt) return null;
+  cache?.set(hash, record.owner, epoch);
+  return record.owner;
 }
 
 /**

@@ -3,6 +3,7 @@
  * WebSocket alike. Servers send an API key (`vgw_…`); browser apps send a JWT.
  */
 import type { Store } from '../store/store';
+import type { ApiKeyCache } from './api-key-cache';
 import { ownerOfKey } from './api-keys';
 import { JwtRejected, looksLikeJwt, type JwtVerifier } from './jwt';
 
@@ -18,6 +19,8 @@ export interface CredentialCheckOptions {
   jwt: JwtVerifier | null;
   /** Told why a JWT was refused (expired, bad signature…), for logs. */
   onJwtRejected?: (reason: string) => void;
+  /** Recent successful API-key lookups; none = the store is asked every time. */
+  apiKeyCache?: ApiKeyCache;
 }
 
 /** Resolves a bearer credential to its principal, or null when it is unknown, revoked or invalid. */
@@ -32,7 +35,7 @@ export function createCredentialCheck(o: CredentialCheckOptions): (credential: s
         return null;
       }
     }
-    const owner = await ownerOfKey(o.store, credential);
+    const owner = await ownerOfKey(o.store, credential, o.apiKeyCache);
     return owner ? { owner, expiresAt: null } : null;
   };
 }

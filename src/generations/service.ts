@@ -10,6 +10,7 @@ import type { Store } from '../store/store';
 import { findModel, type ModelSpec } from '../upstream/models';
 import { UpstreamError, UpstreamFailure, type UpstreamClient, type UpstreamJob } from '../upstream/types';
 import type { GenerationEvents } from './events';
+import { FinishedGenerations } from './finished-generations';
 import { stateFromJob } from './status-mapping';
 import type { PollSchedule } from './timing';
 import {
@@ -73,10 +74,11 @@ export class GenerationService {
   /**
    * Reads by id that arrive in the same tick share one store query per owner. A thousand clients
    * subscribing at once would otherwise queue two thousand single-row reads in front of the poller
-   * (the benchmark's fan-out and upstream figures showed it). Nothing is cached: every read sees
-   * the store as it is at that moment.
+   * (the benchmark's fan-out and upstream figures showed it). Only ended generations, which never
+   * change again, are answered from memory (`finished`); every other read sees the store as it is.
    */
   private readonly reads: DataLoader<{ owner: string; id: string }, Generation | null>;
+  private readonly finished = new FinishedGenerations();
 
   constructor(private readonly deps: GenerationServiceDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -253,16 +255,24 @@ export class GenerationService {
 
   private async readBatch(keys: readonly { owner: string; id: string }[]): Promise<(Generation | null)[]> {
     const idsByOwner = new Map<string, Set<string>>();
+    const found = new Map<string, Generation>();
     for (const { owner, id } of keys) {
       if (!isUuid(id)) continue;
+      const ended = this.finished.get(owner, id);
+      if (ended) {
+        found.set(`${owner}\n${id}`, ended);
+        continue;
+      }
       const ids = idsByOwner.get(owner) ?? new Set<string>();
       ids.add(id);
       idsByOwner.set(owner, ids);
     }
-    const found = new Map<string, Generation>();
     await Promise.all(
       [...idsByOwner].map(async ([owner, ids]) => {
-        for (const g of await this.deps.store.getGenerations(owner, [...ids])) found.set(`${owner}\n${g.id}`, g);
+        for (const g of await this.deps.store.getGenerations(owner, [...ids])) {
+          found.set(`${owner}\n${g.id}`, g);
+          this.finished.remember(g);
+        }
       }),
     );
     return keys.map(({ owner, id }) => found.get(`${owner}\n${id}`) ?? null);

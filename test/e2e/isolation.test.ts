@@ -181,6 +181,9 @@ describe('authentication', () => {
   it('should answer a revoked key with HTTP 401 UNAUTHENTICATED', async () => {
     const key = await gw.keyFor('carol');
     expect((await gql(gw, key, LIST)).status).toBe(200);
+    // The key's lookup is now cached (API_KEY_CACHE_MS); a revocation through this process's store
+    // clears that cache, so it takes effect at once. One made by another process would take up to
+    // the TTL (see src/auth/api-key-cache.ts).
     expect(await gw.app.store.revokeApiKey(key.slice(0, 12), new Date())).toBe(1);
     for (const query of [LIST, '{ videoModels { id } }']) {
       const res = await gql(gw, key, query);

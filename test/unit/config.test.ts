@@ -40,6 +40,7 @@ describe('loadConfig', () => {
       jwt: null,
       websocket: { connectionInitTimeoutMs: 3_000, keepAliveMs: 12_000 },
       cors: { origins: [] },
+      apiKeyCacheMs: 5_000,
     });
   });
 
@@ -187,6 +188,12 @@ describe('loadConfig', () => {
     expect(c.poll.leaseMs).toBe(5000);
     expect(c.deadlineMs).toBe(60_000);
     expect(c.logLevel).toBe('silent');
+  });
+
+  it('reads API_KEY_CACHE_MS (0 turns the cache off) and names a bad one', () => {
+    expect(loadConfig({ API_KEY_CACHE_MS: '0' }).apiKeyCacheMs).toBe(0);
+    expect(loadConfig({ API_KEY_CACHE_MS: '250' }).apiKeyCacheMs).toBe(250);
+    expect(() => loadConfig({ API_KEY_CACHE_MS: '-1' })).toThrow(/API_KEY_CACHE_MS/);
   });
 
   it('resolves DATA_DIR to an absolute path', () => {

@@ -71,12 +71,25 @@ describe('GenerationService reads', () => {
     expect(queries.map((q) => q[0]).sort()).toEqual(['alice', 'bob']);
   });
 
-  it('caches nothing: a later read sees a change', async () => {
+  it('keeps nothing in flight: a later read sees a change', async () => {
     const id = await insert('carol');
     const [before] = await service.getMany('carol', [id]);
     await store.updateGeneration(id, before!.version, { status: GenerationStatus.CANCELLED });
     const [after] = await service.getMany('carol', [id]);
     expect(after!.status).toBe(GenerationStatus.CANCELLED);
+    expect(queries).toHaveLength(2);
+  });
+
+  it('answers an ended generation from memory after one read, for its owner only', async () => {
+    const id = await insert('dora');
+    const [running] = await service.getMany('dora', [id]);
+    await store.updateGeneration(id, running!.version, { status: GenerationStatus.COMPLETED });
+    queries = [];
+    const [first] = await service.getMany('dora', [id]);
+    const [second] = await service.getMany('dora', [id]);
+    expect([first!.status, second!.status]).toEqual([GenerationStatus.COMPLETED, GenerationStatus.COMPLETED]);
+    expect(queries).toEqual([['dora', id]]);
+    expect((await service.getMany('eve', [id]))[0]).toBeNull(); // another owner still asks the store, and gets nothing
     expect(queries).toHaveLength(2);
   });
 });
