@@ -137,8 +137,14 @@ export function attachWebSocketServer(o: WebSocketOptions): { dispose: () => Pro
         active.delete(ctx.extra.connectionId ?? '');
         o.metrics.subscriptions.dec(n);
       },
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors ? { ...result, errors: format(result.errors) } : undefined,
+      onNext: (ctx, _id, _payload, _args, result) => {
+        if (!result.errors) return undefined;
+        // A subscription that cannot read its generation while the database is away (its key was
+        // cached, so the connect succeeded): close with 1013 as on connect, so graphql-ws clients
+        // reconnect and resubscribe instead of seeing the subscription end in an error.
+        if (result.errors.some(isDatabaseUnavailable)) ctx.extra.socket.close(1013, 'Database unavailable; try again later');
+        return { ...result, errors: format(result.errors) };
+      },
       onError: (_ctx, _id, _payload, errors) => format(errors),
     },
     wss,
@@ -151,6 +157,11 @@ export function attachWebSocketServer(o: WebSocketOptions): { dispose: () => Pro
       await cleanup.dispose();
     },
   };
+}
+
+function isDatabaseUnavailable(error: GraphQLError): boolean {
+  const cause = error.originalError;
+  return cause instanceof GatewayError && cause.code === ErrorCode.DATABASE_UNAVAILABLE;
 }
 
 /**

@@ -37,6 +37,15 @@ describeWithChromium('browser pages', () => {
       await page.fill('#api-key', key);
       await page.press('#api-key', 'Tab');
       await page.getByRole('tab', { name: /Mine/ }).click();
+      // GraphiQL takes the operation name from the editor's parsed text, which it updates a moment
+      // after a tab switch; run too early and it sends the new text under the old tab's name.
+      await waitFor(
+        'the Mine tab in the editor',
+        async () => /subscription Mine/.test((await page.locator('.graphiql-query-editor').innerText()).replace(/\s+/g, ' ')),
+        10_000,
+        50,
+      );
+      await page.waitForTimeout(500);
       await page.locator('.graphiql-execute-button').click();
       await sleepUntilSubscribed(gw);
 
