@@ -154,6 +154,19 @@ const settle = (id: string) =>
     return isTerminal(g.status) ? g : null;
   }, `generation ${id} to end`);
 
+/** Starts the poller with `g`'s poll held open upstream; resolves once it is in flight, with the answer to give. */
+async function pollHeldOpen(g: Generation): Promise<Deferred<UpstreamJob>> {
+  const called = deferred<void>();
+  const answer = deferred<UpstreamJob>();
+  h.upstream.script(g.upstreamId!, () => {
+    called.resolve();
+    return answer.promise;
+  });
+  h.poller.start();
+  await called.promise;
+  return answer;
+}
+
 afterEach(async () => {
   await h?.poller.stop();
   for (const g of await sharedStore.listGenerations({ owner: 'alice', limit: 1_000 })) await sharedStore.deleteGeneration(g.id);
@@ -363,12 +376,6 @@ describe('Poller', () => {
   it('a cancel racing a poll wins: CANCELLED stays, the late answer is dropped', async () => {
     h = await harness();
     const g = await h.insert();
-    const called = deferred<void>();
-    const answer = deferred<UpstreamJob>();
-    h.upstream.script(g.upstreamId!, () => {
-      called.resolve();
-      return answer.promise;
-    });
     const service = new GenerationService({
       store: h.store,
       upstream: h.upstream,
@@ -378,8 +385,7 @@ describe('Poller', () => {
       log: pino({ level: 'silent' }),
       deadlineMs: 600_000,
     });
-    h.poller.start();
-    await called.promise;
+    const answer = await pollHeldOpen(g);
     const cancelled = await service.cancel('alice', g.id);
     expect(cancelled.status).toBe(GenerationStatus.CANCELLED);
     answer.resolve(job('completed', { video: VIDEO }));
@@ -451,14 +457,7 @@ describe('Poller', () => {
   it('stop() waits for polls in flight, and claims nothing more', async () => {
     h = await harness();
     const g = await h.insert();
-    const called = deferred<void>();
-    const answer = deferred<UpstreamJob>();
-    h.upstream.script(g.upstreamId!, () => {
-      called.resolve();
-      return answer.promise;
-    });
-    h.poller.start();
-    await called.promise;
+    const answer = await pollHeldOpen(g);
 
     let stopped = false;
     const stopping = h.poller.stop().then(() => (stopped = true));
@@ -478,14 +477,7 @@ describe('Poller', () => {
   it('renews its lease while a poll outlasts it, so no other instance may claim the generation', async () => {
     h = await harness({ leaseMs: 150, instanceId: 'slow-instance' });
     const g = await h.insert();
-    const called = deferred<void>();
-    const answer = deferred<UpstreamJob>();
-    h.upstream.script(g.upstreamId!, () => {
-      called.resolve();
-      return answer.promise;
-    });
-    h.poller.start();
-    await called.promise;
+    const answer = await pollHeldOpen(g);
     const claimed = (await get(g.id)).leaseUntil!.getTime();
 
     await sleep(400); // well past the first lease
@@ -506,14 +498,7 @@ describe('Poller', () => {
   it('a poll that outlives its lease while another instance takes over writes nothing and stops renewing', async () => {
     h = await harness({ leaseMs: 150, instanceId: 'stalled-instance' });
     const g = await h.insert();
-    const called = deferred<void>();
-    const answer = deferred<UpstreamJob>();
-    h.upstream.script(g.upstreamId!, () => {
-      called.resolve();
-      return answer.promise;
-    });
-    h.poller.start();
-    await called.promise;
+    const answer = await pollHeldOpen(g);
 
     // Another instance whose clock says the lease ran out (this one stalled) takes the generation over.
     const [takenOver] = await h.store.claimDueGenerations('new-owner', new Date(Date.now() + 60_000), 30_000, 10);
