@@ -8,7 +8,7 @@ import { getOperationAST, GraphQLError, type GraphQLFormattedError, type GraphQL
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { ErrorCode, GatewayError } from '../errors';
 import type { GraphQLContext } from '../graphql/context';
 import { checkWebSocketDocument } from '../graphql/document-limits';
@@ -77,8 +77,8 @@ export function attachWebSocketServer(o: WebSocketOptions): { dispose: () => Pro
           principal = await o.authenticate(ctx.connectionParams);
         } catch (err) {
           // graphql-ws clients never retry 4500; 1013 (try again later) they do.
-          if (err instanceof GatewayError && err.code === ErrorCode.DATABASE_UNAVAILABLE) {
-            ctx.extra.socket.close(1013, 'Database unavailable; try again later');
+          if (isDatabaseOutage(err)) {
+            closeTryAgainLater(ctx.extra.socket);
             return false;
           }
           // Logged once, here, and masked; left to graphql-ws it would go to the console unredacted.
@@ -142,7 +142,7 @@ export function attachWebSocketServer(o: WebSocketOptions): { dispose: () => Pro
         // A subscription that cannot read its generation while the database is away (its key was
         // cached, so the connect succeeded): close with 1013 as on connect, so graphql-ws clients
         // reconnect and resubscribe instead of seeing the subscription end in an error.
-        if (result.errors.some(isDatabaseUnavailable)) ctx.extra.socket.close(1013, 'Database unavailable; try again later');
+        if (result.errors.some(isDatabaseOutage)) closeTryAgainLater(ctx.extra.socket);
         return { ...result, errors: format(result.errors) };
       },
       onError: (_ctx, _id, _payload, errors) => format(errors),
@@ -159,9 +159,15 @@ export function attachWebSocketServer(o: WebSocketOptions): { dispose: () => Pro
   };
 }
 
-function isDatabaseUnavailable(error: GraphQLError): boolean {
-  const cause = error.originalError;
+/** A DATABASE_UNAVAILABLE from the store, thrown as is or wrapped in a resolver's GraphQLError. */
+function isDatabaseOutage(error: unknown): boolean {
+  const cause = error instanceof GraphQLError ? error.originalError : error;
   return cause instanceof GatewayError && cause.code === ErrorCode.DATABASE_UNAVAILABLE;
+}
+
+/** 1013 (try again later): graphql-ws clients reconnect and resubscribe, unlike after 4500. */
+function closeTryAgainLater(socket: WebSocket): void {
+  socket.close(1013, 'Database unavailable; try again later');
 }
 
 /**
