@@ -4,6 +4,7 @@
  */
 import { gqlData, startGateway, waitFor, type TestGateway } from '../helpers/gateway';
 import { CreateVideoGenerationDocument } from '../../src/web/generated/graphql';
+import type { Page } from 'playwright-core';
 import { CHROMIUM, hasChromium, openBrowser, withScreenshotOnFailure, type BrowserSession } from './browser';
 
 if (!hasChromium) console.warn(`!! SKIPPING browser tests: ${CHROMIUM} is missing (apt-get install chromium)`);
@@ -36,16 +37,13 @@ describeWithChromium('browser pages', () => {
 
       await page.fill('#api-key', key);
       await page.press('#api-key', 'Tab');
+      // A tab switched before the editor exists is lost (the editor opens on the first tab), so
+      // wait for the editor first, as a person does by seeing it.
+      await waitForEditorText(page, /query Models/, 'the editor to open on the first tab');
       await page.getByRole('tab', { name: /Mine/ }).click();
-      // GraphiQL takes the operation name from the editor's parsed text, which it updates a moment
-      // after a tab switch; run too early and it sends the new text under the old tab's name.
-      await waitFor(
-        'the Mine tab in the editor',
-        async () => /subscription Mine/.test((await page.locator('.graphiql-query-editor').innerText()).replace(/\s+/g, ' ')),
-        10_000,
-        50,
-      );
-      await page.waitForTimeout(500);
+      await waitForEditorText(page, /subscription Mine/, 'the Mine tab in the editor');
+      // No settle time: the playground sends the operation in the editor's text even while
+      // GraphiQL's own idea of the operation name still lags the tab switch.
       await page.locator('.graphiql-execute-button').click();
       await sleepUntilSubscribed(gw);
 
@@ -139,6 +137,11 @@ async function sleepUntilSubscribed(gw: TestGateway): Promise<void> {
     const metrics = await gw.app.metrics.registry.getSingleMetricAsString('gateway_subscriptions');
     return /gateway_subscriptions(\{[^}]*\})? [1-9]/.test(metrics);
   });
+}
+
+/** Waits until the playground's query editor shows `text` (Monaco renders spaces as no-break spaces). */
+async function waitForEditorText(page: Page, text: RegExp, what: string): Promise<void> {
+  await waitFor(what, async () => text.test((await page.locator('.graphiql-query-editor').innerText()).replace(/\s+/g, ' ')), 15_000, 50);
 }
 
 /** The parts of HTMLVideoElement read here (the test code has no DOM types). */

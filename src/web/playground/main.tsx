@@ -10,6 +10,7 @@ import 'graphiql/style.css';
 import { createRoot } from 'react-dom/client';
 import { loadApiKey, saveApiKey } from '../api-key';
 import { EXAMPLE_TABS } from './examples';
+import { sentOperation } from './sent-operation';
 import './monaco-workers';
 
 const graphqlUrl = new URL(location.pathname, location.href);
@@ -30,7 +31,10 @@ const gatewayFetcher = createGraphiQLFetcher({
 const fetcher: Fetcher = (params, options) => {
   const key = keyInput.value.trim();
   const headers = { ...(key ? { Authorization: `Bearer ${key}` } : {}), ...options?.headers };
-  return gatewayFetcher(params, { ...options, headers });
+  // The operation goes out as the text being sent names it, not as GraphiQL last parsed it.
+  const sent = sentOperation(params.query, params.operationName);
+  if (!sent) return gatewayFetcher(params, { ...options, headers });
+  return gatewayFetcher({ ...params, operationName: sent.operationName }, { ...options, headers, documentAST: sent.documentAST });
 };
 
 createRoot(document.querySelector('#graphiql')!).render(
