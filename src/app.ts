@@ -11,10 +11,10 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { DestinationStream, Logger } from 'pino';
-import { bearerToken, ensureDevelopmentKey } from './auth/api-keys';
+import { bearerToken, ensureDevelopmentKey, revokeApiKey } from './auth/api-keys';
 import { JwtVerifier } from './auth/jwt';
 import { createCredentialCheck } from './auth/principal';
-import { ApiKeyCache, clearOnRevoke } from './auth/api-key-cache';
+import { ApiKeyCache } from './auth/api-key-cache';
 import type { Config } from './config';
 import { GenerationEvents } from './generations/events';
 import { Poller } from './generations/poller';
@@ -67,6 +67,11 @@ export interface App {
   readonly redis: Redis | null;
   /** A development key created at this start (empty key store, not production), else null. */
   readonly devApiKey: string | null;
+  /**
+   * Revokes an API key by id or shown prefix; returns how many were revoked. This instance refuses
+   * the key at once; other instances within their API_KEY_CACHE_MS (the key CLI does the same).
+   */
+  revokeApiKey(idOrPrefix: string): Promise<number>;
   /** Drains HTTP, closes WebSockets with 1001, stops the poller and closes the store. */
   stop(): Promise<void>;
 }
@@ -115,7 +120,6 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const quotas = new OwnerQuotas(config.quotas, store, redis?.commands, metrics.quotaRefused);
   const jwt = config.jwt ? new JwtVerifier(config.jwt) : null;
   const apiKeyCache = new ApiKeyCache({ ttlMs: config.apiKeyCacheMs });
-  clearOnRevoke(store, apiKeyCache);
   const checkCredential = createCredentialCheck({
     store,
     jwt,
@@ -294,6 +298,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     simulator,
     redis: redis?.commands ?? null,
     devApiKey,
+    revokeApiKey: (idOrPrefix) => revokeApiKey(store, idOrPrefix, apiKeyCache),
     stop,
   };
 }

@@ -3,11 +3,10 @@
  * query the store for its key every time (the lookup was most of a small read's cost).
  *
  * Only keys that were found and not revoked are kept, by their SHA-256 hash (never the key).
- * A revocation through this process's store (`clearOnRevoke`) clears the cache at once; one made
- * elsewhere (the key CLI, another instance on the same PostgreSQL) takes effect here within the TTL.
+ * A revocation through this process (`revokeApiKey` with this cache) clears the cache at once; one
+ * made elsewhere (the key CLI, another instance on the same PostgreSQL) takes effect here within
+ * the TTL.
  */
-import type { Store } from '../store/store';
-
 export interface ApiKeyCacheOptions {
   /** How long a successful lookup is trusted, in ms. 0 turns the cache off. */
   ttlMs: number;
@@ -69,20 +68,4 @@ export class ApiKeyCache {
   get size(): number {
     return this.entries.size;
   }
-}
-
-/**
- * Makes `store.revokeApiKey` clear `cache` once the revocation is stored, so this process refuses
- * the key from then on. The whole cache goes: a revocation names a key by id or prefix, not by
- * hash, and revocations are rare.
- */
-export function clearOnRevoke(store: Store, cache: ApiKeyCache): void {
-  const revoke = store.revokeApiKey.bind(store);
-  store.revokeApiKey = async (idOrPrefix, at) => {
-    try {
-      return await revoke(idOrPrefix, at);
-    } finally {
-      cache.clear();
-    }
-  };
 }

@@ -63,6 +63,19 @@ export async function ownerOfKey(store: Store, key: string, cache?: ApiKeyCache)
 }
 
 /**
+ * Revokes the key with this id or shown prefix, and returns how many were revoked (0 when none is
+ * active). With a `cache`, this process refuses the key at once: the whole cache goes, since a
+ * revocation names a key by id or prefix, not by hash, and revocations are rare.
+ */
+export async function revokeApiKey(store: Store, idOrPrefix: string, cache?: ApiKeyCache): Promise<number> {
+  try {
+    return await store.revokeApiKey(idOrPrefix, new Date());
+  } finally {
+    cache?.clear();
+  }
+}
+
+/**
  * The key carried by an `Authorization: Bearer …` value (HTTP header, or the WebSocket
  * `connectionParams.authorization`), or null when there is none.
  */

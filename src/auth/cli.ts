@@ -5,7 +5,7 @@
  */
 import { loadConfig } from '../config';
 import { createStore } from '../store/create-store';
-import { createApiKey } from './api-keys';
+import { createApiKey, revokeApiKey } from './api-keys';
 
 const USAGE = `Usage:
   npm run keys -- create --owner <owner> [--label <text>]
@@ -49,7 +49,7 @@ async function main(argv: string[]): Promise<number> {
         console.error(USAGE);
         return 2;
       }
-      const count = await store.revokeApiKey(target, new Date());
+      const count = await revokeApiKey(store, target);
       console.log(count ? `Revoked ${count} key(s).` : `No active key matches "${target}".`);
       return count ? 0 : 1;
     }

@@ -181,10 +181,10 @@ describe('authentication', () => {
   it('should answer a revoked key with HTTP 401 UNAUTHENTICATED', async () => {
     const key = await gw.keyFor('carol');
     expect((await gql(gw, key, LIST)).status).toBe(200);
-    // The key's lookup is now cached (API_KEY_CACHE_MS); a revocation through this process's store
+    // The key's lookup is now cached (API_KEY_CACHE_MS); a revocation through this process (app.revokeApiKey)
     // clears that cache, so it takes effect at once. One made by another process would take up to
     // the TTL (see src/auth/api-key-cache.ts).
-    expect(await gw.app.store.revokeApiKey(key.slice(0, 12), new Date())).toBe(1);
+    expect(await gw.app.revokeApiKey(key.slice(0, 12))).toBe(1);
     for (const query of [LIST, '{ videoModels { id } }']) {
       const res = await gql(gw, key, query);
       expect(res.status).toBe(401);
@@ -195,7 +195,7 @@ describe('authentication', () => {
 
   it('should answer an unknown key exactly like a revoked one', async () => {
     const revoked = await gw.keyFor('dave');
-    await gw.app.store.revokeApiKey(revoked.slice(0, 12), new Date());
+    await gw.app.revokeApiKey(revoked.slice(0, 12));
     const unknown = `vgw_${'A'.repeat(32)}`;
     const [a, b] = await Promise.all([gql(gw, revoked, LIST), gql(gw, unknown, LIST)]);
     expect(a.status).toBe(401);
@@ -226,7 +226,7 @@ describe('authentication', () => {
 
   it('should close a WebSocket without a key, or with a bad or revoked key, with 4403', async () => {
     const revoked = await gw.keyFor('erin');
-    await gw.app.store.revokeApiKey(revoked.slice(0, 12), new Date());
+    await gw.app.revokeApiKey(revoked.slice(0, 12));
     const cases: Array<Record<string, unknown> | undefined> = [
       undefined,
       {},

@@ -102,7 +102,7 @@ describe.each(['info', 'debug', 'trace'])('secrets with LOG_LEVEL=%s', (level) =
     const alice = await gw.keyFor('alice');
     const bob = await gw.keyFor('bob');
     const revoked = await gw.keyFor('mallory');
-    await gw.app.store.revokeApiKey(revoked.slice(0, 12), new Date());
+    await gw.app.revokeApiKey(revoked.slice(0, 12));
     gatewayKeys.push(alice, bob, revoked);
     const control = gw.simulator.control;
     const input = (prompt: string) => ({ input: { model: 'VEO3_FAST', prompt } });

@@ -1,5 +1,5 @@
-import { ApiKeyCache, clearOnRevoke } from '../../../src/auth/api-key-cache';
-import { createApiKey, hashApiKey, ownerOfKey } from '../../../src/auth/api-keys';
+import { ApiKeyCache } from '../../../src/auth/api-key-cache';
+import { createApiKey, hashApiKey, ownerOfKey, revokeApiKey } from '../../../src/auth/api-keys';
 import { createPgliteStore } from '../../../src/store/pglite-store';
 import type { Store } from '../../../src/store/store';
 
@@ -89,7 +89,7 @@ describe('ownerOfKey with a cache, on a real store', () => {
     expect(cache.size).toBe(0);
   });
 
-  it('sees a revocation made elsewhere (no clearOnRevoke: the CLI, another instance) once the TTL has passed', async () => {
+  it('sees a revocation made elsewhere (the CLI, another instance) once the TTL has passed', async () => {
     const cache = new ApiKeyCache({ ttlMs: 5_000, now: clock });
     const { key, record } = await createApiKey(store, 'carol');
     expect(await ownerOfKey(store, key, cache)).toBe('carol');
@@ -99,14 +99,13 @@ describe('ownerOfKey with a cache, on a real store', () => {
     expect(await ownerOfKey(store, key, cache)).toBeNull();
   });
 
-  describe('revoked through this process (clearOnRevoke)', () => {
+  describe('revoked through this process (revokeApiKey with its cache)', () => {
     let own: Store;
     let cache: ApiKeyCache;
     beforeAll(async () => {
       own = createPgliteStore();
       await own.start();
       cache = new ApiKeyCache({ ttlMs: 60_000, now: clock });
-      clearOnRevoke(own, cache);
     });
     afterAll(async () => {
       await own.stop();
@@ -117,10 +116,10 @@ describe('ownerOfKey with a cache, on a real store', () => {
       const other = await createApiKey(own, 'erin');
       expect(await ownerOfKey(own, key, cache)).toBe('dave');
       expect(await ownerOfKey(own, other.key, cache)).toBe('erin');
-      expect(await own.revokeApiKey(key.slice(0, 12), new Date())).toBe(1);
+      expect(await revokeApiKey(own, key.slice(0, 12), cache)).toBe(1);
       expect(await ownerOfKey(own, key, cache)).toBeNull();
       expect(await ownerOfKey(own, other.key, cache)).toBe('erin');
-      expect(await own.revokeApiKey(key.slice(0, 12), new Date())).toBe(0);
+      expect(await revokeApiKey(own, key.slice(0, 12), cache)).toBe(0);
     });
 
     it('does not keep a lookup that read the key before it was revoked and finished after', async () => {
@@ -134,7 +133,7 @@ describe('ownerOfKey with a cache, on a real store', () => {
         return record;
       });
       const inFlight = ownerOfKey(own, key, cache);
-      await own.revokeApiKey(key.slice(0, 12), new Date());
+      await revokeApiKey(own, key.slice(0, 12), cache);
       release();
       expect(await inFlight).toBe('frank'); // it read the key before the revocation
       slow.mockRestore();

@@ -9,6 +9,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
+
+// Each step starts a node process that opens the embedded store: seconds on a busy machine.
+jest.setTimeout(90_000);
 const ROOT = path.resolve(__dirname, '../../..');
 
 let outDir: string;
