@@ -185,6 +185,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     log: log.child({ component: 'websocket' }),
     keepAliveMs: config.websocket.keepAliveMs,
     connectionInitTimeoutMs: config.websocket.connectionInitTimeoutMs,
+    credentialRecheckMs: config.websocket.credentialRecheckMs,
   });
 
   const apollo = new ApolloServer<GraphQLContext>({

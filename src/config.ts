@@ -102,6 +102,11 @@ const schema = z.object({
   WS_CONNECTION_INIT_TIMEOUT_MS: int(100, 600_000).default(3_000),
   /** WebSocket ping interval, in ms; a client that has not answered a ping by the next one is dropped. */
   WS_KEEPALIVE_MS: int(100, 600_000).default(12_000),
+  /**
+   * How often an open WebSocket's credential is checked again, in ms; a revoked key's sockets then
+   * close with 4403. 0 = only when the socket connects.
+   */
+  WS_CREDENTIAL_RECHECK_MS: int(0, 86_400_000).default(30_000),
   /** Origins (comma-separated `scheme://host[:port]`, or `*` alone) whose pages may call GraphQL over HTTP. Unset = none. */
   CORS_ORIGINS: z
     .string()
@@ -151,7 +156,7 @@ export interface Config {
   /** JWT bearer tokens; null when neither JWT_SECRET nor JWT_JWKS_URL is set. */
   jwt: { secret: string | null; jwksUrl: string | null; issuer: string | null; audience: string | null; ownerClaim: string } | null;
   /** graphql-ws timings, in ms. */
-  websocket: { connectionInitTimeoutMs: number; keepAliveMs: number };
+  websocket: { connectionInitTimeoutMs: number; keepAliveMs: number; credentialRecheckMs: number };
   /** Origins allowed to call the GraphQL path over HTTP from a browser; empty = same-origin only. */
   cors: { origins: CorsOrigins };
   /** How long a successful API-key lookup is reused, in ms (0 = never). */
@@ -228,7 +233,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             ownerClaim: e.JWT_OWNER_CLAIM,
           }
         : null,
-    websocket: { connectionInitTimeoutMs: e.WS_CONNECTION_INIT_TIMEOUT_MS, keepAliveMs: e.WS_KEEPALIVE_MS },
+    websocket: {
+      connectionInitTimeoutMs: e.WS_CONNECTION_INIT_TIMEOUT_MS,
+      keepAliveMs: e.WS_KEEPALIVE_MS,
+      credentialRecheckMs: e.WS_CREDENTIAL_RECHECK_MS,
+    },
     cors: { origins: e.CORS_ORIGINS ?? [] },
     apiKeyCacheMs: e.API_KEY_CACHE_MS,
   };

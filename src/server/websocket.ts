@@ -14,6 +14,7 @@ import type { GraphQLContext } from '../graphql/context';
 import { checkWebSocketDocument } from '../graphql/document-limits';
 import { toGraphQLError } from '../graphql/errors';
 import { closeWhenExpired } from './credential-expiry';
+import { closeWhenRevoked } from './credential-recheck';
 import type { Metrics } from './metrics';
 
 /** Largest WebSocket frame accepted, in bytes; a larger one closes the socket with 1009. */
@@ -42,6 +43,11 @@ export interface WebSocketOptions {
   keepAliveMs?: number;
   /** How long a socket may stay without `connection_init` before it is closed with 4408, in ms. Default 3 000. */
   connectionInitTimeoutMs?: number;
+  /**
+   * How often an open socket's credential is checked again, so a revoked key's sockets close with
+   * 4403, in ms. Default 30 000; 0 never checks again.
+   */
+  credentialRecheckMs?: number;
 }
 
 interface ConnectionExtra extends Record<PropertyKey, unknown> {
@@ -89,6 +95,21 @@ export function attachWebSocketServer(o: WebSocketOptions): { dispose: () => Pro
         if (!principal) return false;
         const owner = typeof principal === 'string' ? principal : principal.owner;
         if (typeof principal !== 'string' && principal.expiresAt) closeWhenExpired(ctx.extra.socket, principal.expiresAt);
+        const recheckMs = o.credentialRecheckMs ?? 30_000;
+        if (recheckMs > 0) {
+          const params = ctx.connectionParams;
+          closeWhenRevoked(ctx.extra.socket, {
+            owner,
+            everyMs: recheckMs,
+            ownerNow: async () => {
+              const now = await o.authenticate(params);
+              return now === null || typeof now === 'string' ? now : now.owner;
+            },
+            onCheckFailed: (err) => {
+              if (!isDatabaseOutage(err)) o.log.error({ err }, 'unexpected error while checking an open WebSocket credential again');
+            },
+          });
+        }
         ctx.extra.owner = owner;
         ctx.extra.connectionId = `ws-${++connectionSeq}`;
         return true;

@@ -16,6 +16,7 @@ import {
   sleep,
   startGateway,
   waitFor,
+  within,
   wsClient,
   type TestGateway,
 } from '../helpers/gateway';
@@ -256,5 +257,32 @@ describe('authentication', () => {
     const code = await new Promise<number>((r) => socket.once('close', (c) => r(c)));
     expect(code).toBe(4403);
     expect(frames).toEqual([]);
+  });
+});
+
+describe('revoking a key with sockets open', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    // Rechecked every 200 ms; the key cache is off, so a revocation made straight in the store (as
+    // the key CLI or another instance makes it) is what the recheck sees.
+    gw = await startGateway({ env: { WS_CREDENTIAL_RECHECK_MS: '200', API_KEY_CACHE_MS: '0' } });
+  });
+  afterAll(() => gw?.stop());
+
+  it('should close the revoked key’s sockets with 4403 and keep the others open', async () => {
+    const [revoked, kept] = [await gw.keyFor('gina'), await gw.keyFor('hank')];
+    const a = rawParamsClient(gw, { authorization: `Bearer ${revoked}` });
+    const b = rawParamsClient(gw, { authorization: `Bearer ${kept}` });
+    const [subA, subB] = [collect(a.client, WATCH_ALL), collect(b.client, WATCH_ALL)];
+    await waitFor('both subscriptions', async () => (await activeSubscriptions(gw)) === 2);
+
+    expect(await gw.app.store.revokeApiKey(revoked.slice(0, 12), new Date())).toBe(1);
+    expect(await within('the revoked key’s socket to close', a.closed, 5_000)).toBe(4403);
+    await subA.done;
+
+    // The other owner's socket still streams: a generation it creates reaches it.
+    const { createVideoGeneration } = await gqlData(gw, kept, CREATE, { input: { model: 'VEO3_FAST', prompt: 'still here' } });
+    await waitFor('the kept socket to see its generation', () => subB.values.some((v) => v.videoGenerationsUpdated?.id === createVideoGeneration.id));
+    await b.client.dispose();
   });
 });

@@ -38,7 +38,7 @@ describe('loadConfig', () => {
       breaker: { failureThreshold: 5, halfOpenAfterMs: 30_000 },
       quotas: { createsPerMinute: 10, maxInFlight: 10, requestsPerSecond: 20 },
       jwt: null,
-      websocket: { connectionInitTimeoutMs: 3_000, keepAliveMs: 12_000 },
+      websocket: { connectionInitTimeoutMs: 3_000, keepAliveMs: 12_000, credentialRecheckMs: 30_000 },
       cors: { origins: [] },
       apiKeyCacheMs: 5_000,
     });
