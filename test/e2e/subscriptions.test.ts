@@ -294,11 +294,12 @@ describe('generation subscriptions over graphql-ws', () => {
       for (const [i, { owner }] of scenarios.entries()) {
         expect(polls(i)).toBe((await stored(owner, gens[i].id)).pollCount);
       }
-      // ...and watchers change nothing: the counts match the unwatched one's. A tolerance of one
-      // poll covers the few milliseconds between the three creations (a poll of one may land just
-      // before the outcome changed and the other's just after); a poll per watcher would add 50.
-      expect(Math.abs(one! - none!)).toBeLessThanOrEqual(1);
-      expect(Math.abs(fifty! - none!)).toBeLessThanOrEqual(1);
+      // ...and watchers change nothing: the counts match the unwatched one's. A tolerance of two
+      // polls covers the moments between the three creations and the outcome changes (on a busy
+      // machine a poll of one may land just before its outcome changed and another's just after);
+      // a poll per watcher would add 50.
+      expect(Math.abs(one! - none!)).toBeLessThanOrEqual(2);
+      expect(Math.abs(fifty! - none!)).toBeLessThanOrEqual(2);
       expect(none).toBeGreaterThanOrEqual(3);
 
       for (const s of watching.flat()) {
