@@ -25,6 +25,9 @@ import {
   within,
 } from '../helpers/gateway';
 
+// Each test starts the gateway twice on a data folder (about 10 s); room for a busy machine.
+jest.setTimeout(60_000);
+
 
 
 interface ConnectionLog {
