@@ -13,7 +13,8 @@ const END = '<!-- bench:table:end -->';
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
-  const plan: BenchPlan = quick ? QUICK_PLAN : FULL_PLAN;
+  const fanoutOnly = fanoutSizes(process.argv);
+  const plan: BenchPlan = fanoutOnly ? { fanout: fanoutOnly } : quick ? QUICK_PLAN : FULL_PLAN;
   const started = Date.now();
   const rows = await runBenchmarks(plan, (line) => console.error(line));
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
@@ -28,6 +29,8 @@ async function main(): Promise<void> {
     END,
   ].join('\n');
   console.log(`\n${table}\n`);
+  // A partial run (profiling, before/after comparisons) prints its table but leaves BENCHMARKS.md alone.
+  if (fanoutOnly) return;
   const file = path.resolve(__dirname, '../../BENCHMARKS.md');
   const current = existsSync(file) ? readFileSync(file, 'utf8') : `# Benchmarks\n\n${START}\n${END}\n`;
   const a = current.indexOf(START);
@@ -39,6 +42,17 @@ async function main(): Promise<void> {
   const startedAt = Number(process.env.BENCH_STARTED_AT);
   const compiled = Number.isFinite(startedAt) && startedAt > 0 ? ` (${((started - startedAt) / 1000).toFixed(0)} s compiling and starting, ${seconds} s benchmarks)` : '';
   console.error(`Total: ${((Date.now() - (compiled ? startedAt : started)) / 1000).toFixed(0)} s${compiled}.`);
+}
+
+/** `--fanout 1000,10000`: only the fan-out benchmark, at these connection counts; null without the flag. */
+function fanoutSizes(argv: readonly string[]): number[] | null {
+  const i = argv.indexOf('--fanout');
+  if (i < 0) return null;
+  const sizes = (argv[i + 1] ?? '').split(',').map(Number);
+  if (!sizes.length || sizes.some((n) => !Number.isInteger(n) || n <= 0)) {
+    throw new Error('--fanout takes connection counts separated by commas, e.g. --fanout 1000,10000');
+  }
+  return sizes;
 }
 
 main().then(

@@ -25,8 +25,13 @@ export type HostRequest =
   | { type: 'load'; generations: PlainGeneration[] }
   /** Insert `count` generations that stay GENERATING (no upstream polls) and return their ids. */
   | { type: 'seedPending'; count: number }
-  /** Make every pending generation COMPLETED at once; replies with the wall-clock ms of the first publish. */
+  /**
+   * Make every pending generation COMPLETED at once; replies with the wall-clock ms of the first
+   * publish and the process's CPU time (user + system, µs) at that moment.
+   */
   | { type: 'completeAll' }
+  /** The process's CPU time so far (user + system, µs). */
+  | { type: 'cpu' }
   /** Garbage-collect, then report heap and RSS in bytes. */
   | { type: 'memory' }
   /** Write a heap snapshot to `path` (for profiling; see BENCHMARKS.md). */
@@ -167,19 +172,23 @@ async function main(): Promise<void> {
             const u = await app.store.updateGeneration(g.id, g.version, { status: GenerationStatus.COMPLETED, completedAt: now, video, upstreamStatus: 'completed' }, {}, now);
             updated.push(u!);
           }
+          const cpuAt = cpuMicros();
           const at = preciseNow();
           for (const g of updated) app.events.publish(g);
-          return { at };
+          return { at, cpuAt };
         }
         const now = new Date().toISOString();
         const updated = pendingPlain.splice(0).map((g) => ({
           ...g, status: 'COMPLETED', upstreamStatus: 'completed', version: g.version + 1, progress: 1, etaSeconds: 0,
           updatedAt: now, completedAt: now, video, transitions: [...(g.transitions as unknown[]), { status: 'COMPLETED', at: now }],
         }));
+        const cpuAt = cpuMicros();
         const at = preciseNow();
         for (const g of updated) data.publish(g);
-        return { at };
+        return { at, cpuAt };
       }
+      case 'cpu':
+        return { micros: cpuMicros() };
       case 'memory': {
         for (let i = 0; i < 3; i++) global.gc?.();
         const m = process.memoryUsage();
@@ -205,6 +214,11 @@ async function main(): Promise<void> {
     );
   });
   process.send!(ready);
+}
+
+function cpuMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
 }
 
 main().catch((err: unknown) => {

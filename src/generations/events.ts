@@ -7,7 +7,8 @@
  * `watchGeneration`, not by trusting delivery.
  */
 import { setMaxListeners } from 'node:events';
-import { createPubSub, Repeater, SlidingBuffer } from '@graphql-yoga/subscription';
+import { createPubSub } from '@graphql-yoga/subscription';
+import { EventStream } from './event-stream';
 import { isTerminal, type Generation, type GenerationStatus } from './types';
 
 export const Topic = {
@@ -22,24 +23,25 @@ type Channels = {
 
 /**
  * Events a slow subscriber may have unread before the oldest are dropped. Dropping is safe: each
- * event carries the whole generation, so the newest one supersedes what was lost. The default
- * repeater buffer would throw past 1024 and kill the process.
+ * event carries the whole generation, so the newest one supersedes what was lost. An unbounded
+ * queue would let one stalled reader hold memory without limit.
  */
 const SUBSCRIBER_BUFFER = 64;
-
-/** Local only: the event stream may have had a gap (a Redis reconnect), so live watchers re-read. */
-const RESYNC = 'RESYNC';
 
 export class GenerationEvents {
   readonly target: EventTarget;
   readonly pubSub;
-  private readonly local = new EventTarget();
+  /**
+   * Local only: each live `watchGeneration`'s re-read, run when the event stream may have had a gap
+   * (a Redis reconnect). A Set, not listeners on one EventTarget type: Node's EventTarget finds a
+   * listener to remove by walking every listener of the type, which made ending N watchers O(N²).
+   */
+  private readonly resyncs = new Set<() => void>();
 
   constructor(target: EventTarget = new EventTarget()) {
     this.target = target;
     // Many clients may watch one generation; the default cap of 10 listeners would only warn.
     if (target instanceof EventTarget) setMaxListeners(0, target); // a Redis-backed target has no such limit
-    setMaxListeners(0, this.local);
     this.pubSub = createPubSub<Channels>({ eventTarget: target });
   }
 
@@ -48,7 +50,7 @@ export class GenerationEvents {
    * each re-reads its generation and emits it if it is newer than what it last sent.
    */
   resync(): void {
-    this.local.dispatchEvent(new Event(RESYNC));
+    for (const reload of [...this.resyncs]) reload();
   }
 
   publish(generation: Generation): void {
@@ -64,14 +66,15 @@ export class GenerationEvents {
   watchGeneration(owner: string, id: string, load: () => Promise<Generation | null>): AsyncIterableIterator<Generation> {
     const topic = `${Topic.generation}:${id}`;
     const target = this.target;
-    return new Repeater<Generation>(async (push, stop) => {
+    const resyncs = this.resyncs;
+    return new EventStream<Generation>(SUBSCRIBER_BUFFER, (stream) => {
       let lastVersion = 0;
       let early: Generation[] | null = [];
       const emit = (g: Generation) => {
         if (g.owner !== owner || g.version <= lastVersion) return;
         lastVersion = g.version;
-        void push(g);
-        if (isTerminal(g.status)) stop();
+        stream.push(g);
+        if (isTerminal(g.status)) stream.end();
       };
       const listener = (event: Event) => {
         const g = (event as CustomEvent<Generation>).detail;
@@ -88,34 +91,36 @@ export class GenerationEvents {
           () => undefined, // still unreachable: the next resync or event tries again
         );
       };
-      this.local.addEventListener(RESYNC, reload);
-      void stop.then(() => {
-        target.removeEventListener(topic, listener);
-        this.local.removeEventListener(RESYNC, reload);
-      });
+      resyncs.add(reload);
 
-      const snapshot = await load();
-      if (snapshot) emit(snapshot);
-      const queued = early.sort((a, b) => a.version - b.version);
-      early = null;
-      queued.forEach(emit);
-      if (!snapshot) stop();
-      await stop;
-    }, new SlidingBuffer(SUBSCRIBER_BUFFER));
+      load().then(
+        (snapshot) => {
+          if (snapshot) emit(snapshot);
+          const queued = early!.sort((a, b) => a.version - b.version);
+          early = null;
+          queued.forEach(emit);
+          if (!snapshot) stream.end();
+        },
+        (error: unknown) => stream.fail(error),
+      );
+      return () => {
+        target.removeEventListener(topic, listener);
+        resyncs.delete(reload);
+      };
+    });
   }
 
   /** Every change to the owner's generations from now on, optionally only those with given statuses. */
   watchOwner(owner: string, statuses?: readonly GenerationStatus[]): AsyncIterableIterator<Generation> {
     const topic = `${Topic.owner}:${owner}`;
     const target = this.target;
-    return new Repeater<Generation>(async (push, stop) => {
+    return new EventStream<Generation>(SUBSCRIBER_BUFFER, (stream) => {
       const listener = (event: Event) => {
         const g = (event as CustomEvent<Generation>).detail;
-        if (g.owner === owner && (!statuses?.length || statuses.includes(g.status))) void push(g);
+        if (g.owner === owner && (!statuses?.length || statuses.includes(g.status))) stream.push(g);
       };
       target.addEventListener(topic, listener);
-      await stop;
-      target.removeEventListener(topic, listener);
-    }, new SlidingBuffer(SUBSCRIBER_BUFFER));
+      return () => target.removeEventListener(topic, listener);
+    });
   }
 }

@@ -3,7 +3,11 @@ import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { GenerationErrorCode, GenerationStatus } from '../../generations/types';
 import { AspectRatio, PersonGeneration, Resolution, UpstreamProvider, VideoModelId } from '../enums';
 
-@ObjectType({ description: 'The generated video.' })
+// simpleResolvers: the plain fields of what a subscription emits resolve with graphql-js's default
+// resolver (`root[field]`), not type-graphql's per-field wrapper that runs middlewares — the gateway
+// registers none — and allocates on every field of every event (BENCHMARKS.md, "Profiles").
+// Methods under @FieldResolver keep their resolvers.
+@ObjectType({ description: 'The generated video.', simpleResolvers: true })
 export class Video {
   @Field({ description: 'Where to download or play the video (served by the upstream; it may expire).' })
   url!: string;
@@ -18,7 +22,7 @@ export class Video {
   sizeBytes!: number | null;
 }
 
-@ObjectType({ description: 'Why a generation ended without a video.' })
+@ObjectType({ description: 'Why a generation ended without a video.', simpleResolvers: true })
 export class GenerationFailure {
   @Field(() => GenerationErrorCode)
   code!: GenerationErrorCode;
@@ -30,7 +34,7 @@ export class GenerationFailure {
   upstream?: unknown;
 }
 
-@ObjectType({ description: 'What the upstream charged, from its `meta.usage`.' })
+@ObjectType({ description: 'What the upstream charged, from its `meta.usage`.', simpleResolvers: true })
 export class Usage {
   @Field(() => Float, { nullable: true })
   credits!: number | null;
@@ -39,7 +43,7 @@ export class Usage {
   usd!: number | null;
 }
 
-@ObjectType({ description: 'One status change, in order.' })
+@ObjectType({ description: 'One status change, in order.', simpleResolvers: true })
 export class StatusTransition {
   @Field(() => GenerationStatus)
   status!: GenerationStatus;
@@ -51,7 +55,7 @@ export class StatusTransition {
   at!: Date;
 }
 
-@ObjectType({ description: 'The options a generation was created with (only those the client set).' })
+@ObjectType({ description: 'The options a generation was created with (only those the client set).', simpleResolvers: true })
 export class GenerationSettings {
   @Field(() => Int, { nullable: true })
   durationSeconds?: number;
@@ -96,7 +100,7 @@ export class GenerationSettings {
   videoUrl?: string;
 }
 
-@ObjectType({ description: 'A video generation, owned by the API key owner that created it.' })
+@ObjectType({ description: 'A video generation, owned by the API key owner that created it.', simpleResolvers: true })
 export class VideoGeneration {
   @Field(() => ID)
   id!: string;

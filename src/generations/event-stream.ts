@@ -1,0 +1,112 @@
+/**
+ * The async iterator one subscription reads its events from: a bounded queue that drops the oldest
+ * unread value when a reader falls behind, ends after the values it holds, and unhooks its producer
+ * when it ends or the reader leaves.
+ *
+ * It replaces `Repeater` on the publish path. A Repeater push allocates about ten promises and
+ * closures; with every watched generation changing at once, that was a fifth of the fan-out's
+ * publish loop and much of its garbage (BENCHMARKS.md, "Profiles"). Here a push is an array append,
+ * or one resolve when the reader is already waiting.
+ */
+
+/** Sets the stream up on the first `next()`; returns what undoes it (remove listeners). */
+export type StreamStart<T> = (stream: EventStream<T>) => () => void;
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
+
+export class EventStream<T> implements AsyncIterableIterator<T> {
+  private readonly queue: T[] = [];
+  /** Readers waiting for a value (graphql-ws reads one at a time; more are allowed). */
+  private readonly waiting: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void }[] = [];
+  private started = false;
+  private ended = false;
+  /** Thrown to the reader once the queued values are read. */
+  private failure: { error: unknown } | null = null;
+  private undo: (() => void) | null = null;
+
+  /**
+   * `limit`: unread values kept at most; past it the oldest is dropped (safe when each value
+   * supersedes the ones before it). `start` runs on the first `next()`, as a Repeater's executor did,
+   * so a stream nobody reads holds no listener.
+   */
+  constructor(
+    private readonly limit: number,
+    private readonly start: StreamStart<T>,
+  ) {}
+
+  /** Hands a value to the reader, or queues it. Ignored once ended. */
+  push(value: T): void {
+    if (this.ended) return;
+    const reader = this.waiting.shift();
+    if (reader) {
+      reader.resolve({ value, done: false });
+      return;
+    }
+    this.queue.push(value);
+    if (this.queue.length > this.limit) this.queue.shift();
+  }
+
+  /** No more values: the reader gets what is queued, then `done`. */
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.unhook();
+    for (const reader of this.waiting.splice(0)) this.settleEnded(reader);
+  }
+
+  /** Ends with an error, thrown to the reader after the values already queued. */
+  fail(error: unknown): void {
+    if (this.ended) return;
+    this.failure = { error };
+    this.end();
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (!this.started && !this.ended) {
+      this.started = true;
+      const undo = this.start(this);
+      // `start` may already have ended the stream (a synchronous end()); undo at once then.
+      if (this.ended) undo();
+      else this.undo = undo;
+    }
+    if (this.queue.length) return Promise.resolve({ value: this.queue.shift() as T, done: false });
+    if (this.ended) {
+      return new Promise((resolve, reject) => this.settleEnded({ resolve, reject }));
+    }
+    return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
+  }
+
+  /** The reader leaves (client completed, socket closed): drop what is queued and unhook. */
+  return(): Promise<IteratorResult<T>> {
+    this.queue.length = 0;
+    this.failure = null;
+    this.end();
+    return Promise.resolve(DONE);
+  }
+
+  throw(error: unknown): Promise<IteratorResult<T>> {
+    void this.return();
+    return Promise.reject(error);
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  private settleEnded(reader: { resolve: (r: IteratorResult<T>) => void; reject: (e: unknown) => void }): void {
+    if (this.failure) {
+      const { error } = this.failure;
+      this.failure = null; // thrown once; later reads are simply done
+      reader.reject(error);
+    } else {
+      reader.resolve(DONE);
+    }
+  }
+
+  private unhook(): void {
+    const undo = this.undo;
+    this.undo = null;
+    // After the current dispatch: the listener being removed may be the one running right now.
+    if (undo) queueMicrotask(undo);
+  }
+}
