@@ -28,6 +28,12 @@ type Channels = {
  */
 const SUBSCRIBER_BUFFER = 64;
 
+/** Generations an owner-wide watcher remembers the last version of; the least recently changed go first. */
+const OWNER_WATCH_TRACKED = 10_000;
+
+/** How far before a gap an owner-wide catch-up reads, for clocks that differ between instances, in ms. */
+const CLOCK_SKEW_MARGIN_MS = 5_000;
+
 export class GenerationEvents {
   readonly target: EventTarget;
   readonly pubSub;
@@ -36,7 +42,7 @@ export class GenerationEvents {
    * (a Redis reconnect). A Set, not listeners on one EventTarget type: Node's EventTarget finds a
    * listener to remove by walking every listener of the type, which made ending N watchers O(N²).
    */
-  private readonly resyncs = new Set<() => void>();
+  private readonly resyncs = new Set<(gapStartedAt: Date) => void>();
 
   constructor(target: EventTarget = new EventTarget()) {
     this.target = target;
@@ -46,11 +52,13 @@ export class GenerationEvents {
   }
 
   /**
-   * Tells every live `watchGeneration` that events may have been missed (the transport reconnected):
-   * each re-reads its generation and emits it if it is newer than what it last sent.
+   * Tells every live watcher that events may have been missed since `gapStartedAt` (the transport
+   * reconnected): a generation watcher re-reads its generation, an owner watcher the owner's
+   * generations changed since the gap began, and each emits only what is newer than what it sent.
+   * Default: the gap's start is unknown, so owner watchers read back to when they started.
    */
-  resync(): void {
-    for (const reload of [...this.resyncs]) reload();
+  resync(gapStartedAt: Date = new Date(0)): void {
+    for (const reload of [...this.resyncs]) reload(gapStartedAt);
   }
 
   publish(generation: Generation): void {
@@ -110,17 +118,45 @@ export class GenerationEvents {
     });
   }
 
-  /** Every change to the owner's generations from now on, optionally only those with given statuses. */
-  watchOwner(owner: string, statuses?: readonly GenerationStatus[]): AsyncIterableIterator<Generation> {
+  /**
+   * Every change to the owner's generations from now on, optionally only those with given statuses.
+   * Each generation's versions come in order, none twice. With `changedSince`, a resync catches up
+   * with what changed during the gap, read from the store.
+   */
+  watchOwner(
+    owner: string,
+    statuses?: readonly GenerationStatus[],
+    changedSince?: (since: Date) => Promise<Generation[]>,
+  ): AsyncIterableIterator<Generation> {
     const topic = `${Topic.owner}:${owner}`;
     const target = this.target;
+    const resyncs = this.resyncs;
     return new EventStream<Generation>(SUBSCRIBER_BUFFER, (stream) => {
-      const listener = (event: Event) => {
-        const g = (event as CustomEvent<Generation>).detail;
-        if (g.owner === owner && (!statuses?.length || statuses.includes(g.status))) stream.push(g);
+      const startedAt = Date.now();
+      // The newest version seen per generation, so a catch-up never repeats what an event brought.
+      const versions = new Map<string, number>();
+      const offer = (g: Generation) => {
+        if (g.owner !== owner || g.version <= (versions.get(g.id) ?? 0)) return;
+        versions.delete(g.id); // re-inserted last: the map's order is least recently changed first
+        versions.set(g.id, g.version);
+        if (versions.size > OWNER_WATCH_TRACKED) versions.delete(versions.keys().next().value!);
+        if (!statuses?.length || statuses.includes(g.status)) stream.push(g);
       };
+      const listener = (event: Event) => offer((event as CustomEvent<Generation>).detail);
       target.addEventListener(topic, listener);
-      return () => target.removeEventListener(topic, listener);
+      const reload = (gapStartedAt: Date) => {
+        // Other instances stamp updatedAt with their own clocks: read a little further back.
+        const since = new Date(Math.max(startedAt, gapStartedAt.getTime()) - CLOCK_SKEW_MARGIN_MS);
+        changedSince!(since).then(
+          (changed) => changed.forEach(offer),
+          () => undefined, // still unreachable: the next resync tries again
+        );
+      };
+      if (changedSince) resyncs.add(reload);
+      return () => {
+        target.removeEventListener(topic, listener);
+        resyncs.delete(reload);
+      };
     });
   }
 }

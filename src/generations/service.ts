@@ -69,6 +69,9 @@ export const MAX_PAGE_SIZE = 100;
 /** Most generations read by one store query (keeps the query's parameter list bounded). */
 const MAX_READ_BATCH = 500;
 
+/** Most changes an owner-wide subscription catches up with after an event gap (the newest ones). */
+const CATCH_UP_LIMIT = 1_000;
+
 export class GenerationService {
   private readonly now: () => Date;
   /**
@@ -306,7 +309,7 @@ export class GenerationService {
   }
 
   watchOwner(owner: string, statuses?: readonly GenerationStatus[]) {
-    return this.deps.events.watchOwner(owner, statuses);
+    return this.deps.events.watchOwner(owner, statuses, (since) => this.deps.store.changedSince(owner, since, CATCH_UP_LIMIT));
   }
 }
 

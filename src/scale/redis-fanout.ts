@@ -21,7 +21,8 @@ export class RedisFanout {
   readonly backoff: SharedUpstreamBackoff;
   private readonly publisher: Redis;
   private readonly subscriber: Redis;
-  private subscriberLost = false;
+  /** When the event subscription was lost, until it is restored; null while it is up. */
+  private subscriberLostAt: Date | null = null;
 
   constructor(url: string, private readonly log: Logger) {
     this.commands = createRedisClient(url, 'command', log);
@@ -43,17 +44,19 @@ export class RedisFanout {
 
   /**
    * After the subscriber reconnects (ioredis resubscribes by itself), events published meanwhile are
-   * gone: every live watcher re-reads its generation from the store.
+   * gone: every live watcher catches up from the store (its generation, or its owner's generations
+   * changed since the connection was lost).
    */
   resyncAfterReconnects(events: GenerationEvents): void {
     this.subscriber.on('close', () => {
-      this.subscriberLost = true;
+      this.subscriberLostAt ??= new Date(); // the first close of a run of failed reconnects
     });
     this.subscriber.on('ready', () => {
-      if (!this.subscriberLost) return;
-      this.subscriberLost = false;
+      const lostAt = this.subscriberLostAt;
+      if (!lostAt) return;
+      this.subscriberLostAt = null;
       this.log.info('event subscription restored; live subscriptions re-read their generations');
-      events.resync();
+      events.resync(lostAt);
     });
   }
 

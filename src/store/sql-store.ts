@@ -146,6 +146,16 @@ export class SqlStore implements Store {
     return rows.map(toGeneration);
   }
 
+  async changedSince(owner: string, since: Date, limit: number): Promise<Generation[]> {
+    const rows = await this.db().query(
+      `SELECT * FROM (
+         SELECT * FROM generations WHERE owner = $1 AND updated_at >= $2::timestamptz ORDER BY updated_at DESC LIMIT $3
+       ) AS recent ORDER BY updated_at, id`,
+      [owner, since, Math.max(0, limit)],
+    );
+    return rows.map(toGeneration);
+  }
+
   async updateGeneration(
     id: string,
     expectedVersion: number,

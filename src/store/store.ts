@@ -92,6 +92,11 @@ export interface Store {
   /** Newest first (createdAt desc, id desc). */
   listGenerations(query: ListQuery): Promise<Generation[]>;
   /**
+   * The owner's generations last changed at or after `since` (updatedAt), oldest change first: the
+   * `limit` most recent ones when more changed. Owner-wide watchers catch up with it after a gap.
+   */
+  changedSince(owner: string, since: Date, limit: number): Promise<Generation[]>;
+  /**
    * Applies a visible change if the row is still at `expectedVersion`: bumps version, sets updatedAt,
    * and appends a transition when `status` changes. Bookkeeping fields may be set in the same write.
    * With `lease` (the poller's writes), the write also requires that lease to be still held, so a

@@ -1,10 +1,10 @@
 import { GenerationEvents } from '../../../src/generations/events';
 import { GenerationStatus, type Generation } from '../../../src/generations/types';
 
-function generation(version: number, status = GenerationStatus.GENERATING): Generation {
+function generation(version: number, status = GenerationStatus.GENERATING, id = 'g1'): Generation {
   const at = new Date('2025-01-01T00:00:00Z');
   return {
-    id: 'g1', owner: 'alice', input: { model: 'veo2', prompt: 'p' }, inputHash: 'h', idempotencyKey: null,
+    id, owner: 'alice', input: { model: 'veo2', prompt: 'p' }, inputHash: 'h', idempotencyKey: null,
     status, upstreamId: 'up', upstreamStatus: null, video: null, error: null, usage: null, completedAt: null,
     createdAt: at, updatedAt: at, deadlineAt: at, version, transitions: [], nextPollAt: null, pollCount: 0,
     pollFailures: 0, leaseOwner: null, leaseUntil: null, leaseEpoch: 0,
@@ -62,5 +62,81 @@ describe('GenerationEvents resync', () => {
     events.resync();
     await done;
     expect(seen).toEqual([1, 2]);
+  });
+});
+
+describe('GenerationEvents owner-wide catch-up', () => {
+  /** Reads the stream in the background; `seen` lists `id@version` in arrival order. */
+  function read(watch: AsyncIterableIterator<Generation>) {
+    const seen: string[] = [];
+    void (async () => {
+      for await (const g of watch) seen.push(`${g.id}@${g.version}`);
+    })();
+    return seen;
+  }
+
+  it('emits what changed during a gap, newer versions only, and skips late duplicates', async () => {
+    const events = new GenerationEvents();
+    let changed: Generation[] = [];
+    const asked: Date[] = [];
+    const seen = read(
+      events.watchOwner('alice', undefined, async (since) => {
+        asked.push(since);
+        return changed;
+      }),
+    );
+    await tick();
+    events.publish(generation(2, GenerationStatus.GENERATING, 'g1'));
+    await tick();
+
+    // During the gap g1 reached v3 and g2 was created (v1) and moved (v2); g1@2 is already known.
+    changed = [generation(2, GenerationStatus.GENERATING, 'g1'), generation(3, GenerationStatus.COMPLETED, 'g1'), generation(2, GenerationStatus.GENERATING, 'g2')];
+    const gapStartedAt = new Date(Date.now() + 60_000);
+    events.resync(gapStartedAt);
+    await tick();
+    // The store is asked from a little before the gap began (other instances' clocks may differ).
+    expect(asked[0]!.getTime()).toBeLessThan(gapStartedAt.getTime());
+    expect(asked[0]!.getTime()).toBeGreaterThanOrEqual(gapStartedAt.getTime() - 10_000);
+
+    events.publish(generation(3, GenerationStatus.COMPLETED, 'g1')); // the late event of a caught-up change
+    events.publish(generation(3, GenerationStatus.GENERATING, 'g2'));
+    await tick();
+    expect(seen).toEqual(['g1@2', 'g1@3', 'g2@2', 'g2@3']);
+  });
+
+  it('reads no further back than its own start, keeps the status filter, and ignores other owners', async () => {
+    const events = new GenerationEvents();
+    const startedAt = Date.now();
+    const asked: Date[] = [];
+    const seen = read(
+      events.watchOwner('alice', [GenerationStatus.COMPLETED], async (since) => {
+        asked.push(since);
+        return [generation(2, GenerationStatus.GENERATING, 'g1'), generation(3, GenerationStatus.COMPLETED, 'g2'), { ...generation(4, GenerationStatus.COMPLETED, 'g3'), owner: 'bob' }];
+      }),
+    );
+    await tick();
+    events.resync(); // gap start unknown
+    await tick();
+    expect(asked[0]!.getTime()).toBeGreaterThanOrEqual(startedAt - 10_000);
+    expect(seen).toEqual(['g2@3']);
+  });
+
+  it('survives a catch-up whose read fails, and catches up on the next resync', async () => {
+    const events = new GenerationEvents();
+    let fail = true;
+    const seen = read(
+      events.watchOwner('alice', undefined, async () => {
+        if (fail) throw new Error('database unavailable');
+        return [generation(2, GenerationStatus.GENERATING, 'g1')];
+      }),
+    );
+    await tick();
+    events.resync();
+    await tick();
+    expect(seen).toEqual([]);
+    fail = false;
+    events.resync();
+    await tick();
+    expect(seen).toEqual(['g1@2']);
   });
 });

@@ -163,6 +163,20 @@ describe.each(drivers)('SqlStore on %s', (driver) => {
     expect(queuedVeo2.map((g) => g.id)).toEqual([twin.id, created[3]!.id]);
   });
 
+  it('finds an owner\'s generations changed since a moment, oldest change first, the most recent when limited', async () => {
+    const a = (await store.insertGeneration(newGeneration({ createdAt: at(1) }))).generation;
+    const b = (await store.insertGeneration(newGeneration({ createdAt: at(2) }))).generation;
+    const bobs = (await store.insertGeneration(newGeneration({ owner: 'bob', createdAt: at(3) }))).generation;
+    await store.updateGeneration(a.id, 1, { status: GenerationStatus.GENERATING }, {}, at(100));
+    await store.updateGeneration(b.id, 1, { status: GenerationStatus.GENERATING }, {}, at(50));
+    await store.updateGeneration(bobs.id, 1, { status: GenerationStatus.GENERATING }, {}, at(60));
+
+    const changed = await store.changedSince('alice', at(40), 10);
+    expect(changed.map((g) => [g.id, g.version])).toEqual([[b.id, 2], [a.id, 2]]);
+    expect((await store.changedSince('alice', at(40), 1)).map((g) => g.id)).toEqual([a.id]);
+    expect(await store.changedSince('alice', at(101), 10)).toEqual([]);
+  });
+
   it('updates only at the expected version, bumping it by one and recording status transitions', async () => {
     const { generation } = await store.insertGeneration(newGeneration());
 
