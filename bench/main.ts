@@ -1,6 +1,8 @@
 /**
- * `npm run bench [-- --quick]`: runs every benchmark, prints one table, and writes it into
- * BENCHMARKS.md between the `bench:table` markers (the prose around it is kept).
+ * `npm run bench [-- --quick] [-- --only PART[,PART]]`: runs every benchmark, prints one table, and
+ * writes it into BENCHMARKS.md between the `bench:table` markers (the prose around it is kept).
+ * `--only` (parts: upstream, fanout, http, creates, startup) runs just those parts of the plan and
+ * prints their rows without touching BENCHMARKS.md, whose table must hold a whole run.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -13,7 +15,8 @@ const END = '<!-- bench:table:end -->';
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
-  const plan: BenchPlan = quick ? QUICK_PLAN : FULL_PLAN;
+  const only = onlyParts();
+  const plan: BenchPlan = only ? pick(quick ? QUICK_PLAN : FULL_PLAN, only) : quick ? QUICK_PLAN : FULL_PLAN;
   const started = Date.now();
   const rows = await runBenchmarks(plan, (line) => console.error(line));
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
@@ -28,6 +31,10 @@ async function main(): Promise<void> {
     END,
   ].join('\n');
   console.log(`\n${table}\n`);
+  if (only) {
+    console.error(`--only ${only.join(',')}: BENCHMARKS.md left as it is (${seconds} s).`);
+    return;
+  }
   const file = path.resolve(__dirname, '../../BENCHMARKS.md');
   const current = existsSync(file) ? readFileSync(file, 'utf8') : `# Benchmarks\n\n${START}\n${END}\n`;
   const a = current.indexOf(START);
@@ -39,6 +46,29 @@ async function main(): Promise<void> {
   const startedAt = Number(process.env.BENCH_STARTED_AT);
   const compiled = Number.isFinite(startedAt) && startedAt > 0 ? ` (${((started - startedAt) / 1000).toFixed(0)} s compiling and starting, ${seconds} s benchmarks)` : '';
   console.error(`Total: ${((Date.now() - (compiled ? startedAt : started)) / 1000).toFixed(0)} s${compiled}.`);
+}
+
+const PARTS = ['upstream', 'fanout', 'http', 'creates', 'startup'] as const;
+type Part = (typeof PARTS)[number];
+
+/** The parts named by `--only a,b` (or `--only=a,b`); null when absent. */
+function onlyParts(): Part[] | null {
+  const args = process.argv;
+  const i = args.findIndex((a) => a === '--only' || a.startsWith('--only='));
+  if (i < 0) return null;
+  const value = args[i]!.startsWith('--only=') ? args[i]!.slice('--only='.length) : (args[i + 1] ?? '');
+  const parts = value.split(',').filter(Boolean);
+  const unknown = parts.filter((p) => !(PARTS as readonly string[]).includes(p));
+  if (parts.length === 0 || unknown.length > 0) {
+    throw new Error(`--only takes a comma-separated list of ${PARTS.join(', ')}; got "${value}"`);
+  }
+  return parts as Part[];
+}
+
+function pick(plan: BenchPlan, parts: readonly Part[]): BenchPlan {
+  const out: BenchPlan = {};
+  for (const part of parts) (out as Record<Part, unknown>)[part] = plan[part];
+  return out;
 }
 
 main().then(

@@ -9,7 +9,7 @@ import {
   type Usage,
 } from '../generations/types';
 import { migrations as defaultMigrations, type Migration } from './migrations';
-import type { ApiKeyRecord, Lease, ListQuery, NewGeneration, PollBookkeeping, Store, UsageGroup } from './store';
+import type { ApiKeyRecord, GenerationKey, Lease, ListQuery, NewGeneration, PollBookkeeping, Store, UsageGroup } from './store';
 
 /** One connection's worth of SQL: PostgreSQL text with $1 parameters. */
 export interface SqlSession {
@@ -125,6 +125,16 @@ export class SqlStore implements Store {
 
   /** An empty `statuses` or `models` list means no filter, like an absent one. */
   async listGenerations(query: ListQuery): Promise<Generation[]> {
+    return (await this.listRows('*', query)).map(toGeneration);
+  }
+
+  async listGenerationKeys(query: ListQuery): Promise<GenerationKey[]> {
+    const rows = await this.listRows('id, version', query);
+    return rows.map((r) => ({ id: String(r.id), version: Number(r.version) }));
+  }
+
+  /** One page of the owner's rows, newest first, with only the `columns` asked for. */
+  private async listRows(columns: string, query: ListQuery): Promise<Row[]> {
     const params = new Params();
     const where = [`owner = ${params.add(query.owner)}`];
     if (query.before) {
@@ -138,12 +148,11 @@ export class SqlStore implements Store {
     if (query.models && query.models.length > 0) {
       where.push(`model = ANY(${params.add([...query.models])}::text[])`);
     }
-    const rows = await this.db().query(
-      `SELECT * FROM generations WHERE ${where.join(' AND ')}
+    return this.db().query(
+      `SELECT ${columns} FROM generations WHERE ${where.join(' AND ')}
        ORDER BY created_at DESC, id DESC LIMIT ${params.add(Math.max(0, query.limit))}`,
       params.values,
     );
-    return rows.map(toGeneration);
   }
 
   async updateGeneration(
