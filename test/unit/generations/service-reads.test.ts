@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { GenerationEvents } from '../../../src/generations/events';
-import { GenerationService } from '../../../src/generations/service';
+import { GenerationService, encodeCursor } from '../../../src/generations/service';
 import { PollSchedule } from '../../../src/generations/timing';
 import { GenerationStatus } from '../../../src/generations/types';
 import { UpstreamBackoff } from '../../../src/generations/upstream-backoff';
@@ -144,7 +144,6 @@ describe('GenerationService reads', () => {
       const first = await service.list('hana', { first: 2 });
       expect(first.generations.map((g) => g.id)).toEqual([mine[2], mine[1]]);
       expect(first.hasNextPage).toBe(true);
-      const { encodeCursor } = await import('../../../src/generations/service');
       const second = await service.list('hana', { first: 2, after: encodeCursor(first.generations[1]!) });
       expect(second.generations.map((g) => g.id)).toEqual([mine[0]]);
       expect(second.hasNextPage).toBe(false);
