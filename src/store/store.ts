@@ -101,7 +101,7 @@ export interface Store {
    * The same page as `listGenerations`, but only each row's id and version: a list of ended
    * generations can then be answered from memory without reading (and decoding) their JSON columns.
    */
-  listGenerationKeys(query: ListQuery): Promise<GenerationKey[]>;
+  listGenerationKeys(query: ListQuery): Promise<readonly GenerationKey[]>;
   /**
    * Applies a visible change if the row is still at `expectedVersion`: bumps version, sets updatedAt,
    * and appends a transition when `status` changes. Bookkeeping fields may be set in the same write.
