@@ -250,6 +250,9 @@ export class GenerationService {
 
   /** The owner's generations with these ids (for the per-request DataLoader). */
   async getMany(owner: string, ids: readonly string[]): Promise<(Generation | null)[]> {
+    // Every one ended and kept: no batch to wait for (the common read of a finished result).
+    const ended = ids.map((id) => this.finished.get(owner, id) ?? null);
+    if (ended.every((g) => g !== null)) return ended;
     return Promise.all(ids.map((id) => this.reads.load({ owner, id })));
   }
 
