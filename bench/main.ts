@@ -1,6 +1,8 @@
 /**
- * `npm run bench [-- --quick]`: runs every benchmark, prints one table, and writes it into
- * BENCHMARKS.md between the `bench:table` markers (the prose around it is kept).
+ * `npm run bench [-- --quick] [-- --only PART[,PART]]`: runs every benchmark, prints one table, and
+ * writes it into BENCHMARKS.md between the `bench:table` markers (the prose around it is kept).
+ * `--only` (parts: upstream, fanout, http, creates, startup) runs just those parts of the plan and
+ * prints their rows without touching BENCHMARKS.md, whose table must hold a whole run.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -13,8 +15,11 @@ const END = '<!-- bench:table:end -->';
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
+  const only = onlyParts();
   const fanoutOnly = fanoutSizes(process.argv);
-  const plan: BenchPlan = fanoutOnly ? { fanout: fanoutOnly } : quick ? QUICK_PLAN : FULL_PLAN;
+  const base = quick ? QUICK_PLAN : FULL_PLAN;
+  // `--fanout N,M` sets the fan-out sizes, alone or beside the parts `--only` names.
+  const plan: BenchPlan = fanoutOnly ? { ...(only ? pick(base, only) : {}), fanout: fanoutOnly } : only ? pick(base, only) : base;
   const started = Date.now();
   const rows = await runBenchmarks(plan, (line) => console.error(line));
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
@@ -30,7 +35,10 @@ async function main(): Promise<void> {
   ].join('\n');
   console.log(`\n${table}\n`);
   // A partial run (profiling, before/after comparisons) prints its table but leaves BENCHMARKS.md alone.
-  if (fanoutOnly) return;
+  if (only || fanoutOnly) {
+    console.error(`partial run: BENCHMARKS.md left as it is (${seconds} s).`);
+    return;
+  }
   const file = path.resolve(__dirname, '../../BENCHMARKS.md');
   const current = existsSync(file) ? readFileSync(file, 'utf8') : `# Benchmarks\n\n${START}\n${END}\n`;
   const a = current.indexOf(START);
@@ -53,6 +61,29 @@ function fanoutSizes(argv: readonly string[]): number[] | null {
     throw new Error('--fanout takes connection counts separated by commas, e.g. --fanout 1000,10000');
   }
   return sizes;
+}
+
+const PARTS = ['upstream', 'fanout', 'http', 'creates', 'startup'] as const;
+type Part = (typeof PARTS)[number];
+
+/** The parts named by `--only a,b` (or `--only=a,b`); null when absent. */
+function onlyParts(): Part[] | null {
+  const args = process.argv;
+  const i = args.findIndex((a) => a === '--only' || a.startsWith('--only='));
+  if (i < 0) return null;
+  const value = args[i]!.startsWith('--only=') ? args[i]!.slice('--only='.length) : (args[i + 1] ?? '');
+  const parts = value.split(',').filter(Boolean);
+  const unknown = parts.filter((p) => !(PARTS as readonly string[]).includes(p));
+  if (parts.length === 0 || unknown.length > 0) {
+    throw new Error(`--only takes a comma-separated list of ${PARTS.join(', ')}; got "${value}"`);
+  }
+  return parts as Part[];
+}
+
+function pick(plan: BenchPlan, parts: readonly Part[]): BenchPlan {
+  const out: BenchPlan = {};
+  for (const part of parts) (out as Record<Part, unknown>)[part] = plan[part];
+  return out;
 }
 
 main().then(

@@ -40,6 +40,9 @@ import { createUpstreamClient } from './upstream/client';
 import type { Redis } from 'ioredis';
 import { RedisFanout } from './scale/redis-fanout';
 
+/** Longest idle sleep of the poller over the embedded store, in ms (see `idleMs` below). */
+const EMBEDDED_POLLER_IDLE_MS = 10_000;
+
 export interface AppOptions {
   /** Where log lines go. Default: stdout. */
   logDestination?: DestinationStream;
@@ -145,7 +148,11 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     log: log.child({ component: 'poller' }),
     concurrency: config.poll.concurrency,
     leaseMs: config.poll.leaseMs,
-    idleMs: Math.min(1_000, Math.max(20, config.poll.minIntervalMs * config.timeScale)),
+    idleMs: config.databaseUrl
+      ? Math.min(1_000, Math.max(20, config.poll.minIntervalMs * config.timeScale))
+      : // The embedded store has no other instance adding work, and this one's creates wake the poller:
+        // an idle look is only a safety net (at time scale 0.001 it was 50 queries a second).
+        EMBEDDED_POLLER_IDLE_MS,
     staleSubmissionMs: config.upstreamTimeouts.createMs * 2,
     onPoll: metrics.poll,
     instanceId: config.instanceId,

@@ -105,11 +105,29 @@ export class Poller {
   private async run(): Promise<void> {
     await this.failStaleSubmissions();
     let lastStaleSweep = Date.now();
+    /**
+     * The last sleep ran its full course with nothing due before it ended: look at the schedule (a
+     * read) before claiming (a write). An idle gateway then makes one light query per idle period
+     * instead of two, and other instances' work is still noticed within `idleMs`.
+     */
+    let idleLook = false;
     while (this.phase === 'running') {
       const pause = Math.max(this.o.backoff.remainingMs(), this.o.pause?.remainingMs() ?? 0);
       if (pause > 0) {
         await this.sleep(pause);
         continue;
+      }
+      if (Date.now() - lastStaleSweep > this.o.staleSubmissionMs) {
+        lastStaleSweep = Date.now();
+        await this.failStaleSubmissions();
+      }
+      if (idleLook) {
+        idleLook = false;
+        const wait = await this.untilNextDue();
+        if (wait > 0) {
+          idleLook = (await this.sleep(wait)) && wait >= this.o.idleMs;
+          continue;
+        }
       }
       const free = this.o.concurrency - this.inFlight.size;
       let claimed: Generation[] = [];
@@ -121,12 +139,9 @@ export class Poller {
         }
       }
       for (const g of claimed) this.track(this.pollOne(g));
-      if (Date.now() - lastStaleSweep > this.o.staleSubmissionMs) {
-        lastStaleSweep = Date.now();
-        await this.failStaleSubmissions();
-      }
       if (claimed.length === free && free > 0) continue; // more may be due right now
-      await this.sleep(await this.untilNextDue());
+      const wait = await this.untilNextDue();
+      idleLook = (await this.sleep(wait)) && wait >= this.o.idleMs;
     }
   }
 
@@ -149,21 +164,22 @@ export class Poller {
     }
   }
 
-  private sleep(ms: number): Promise<void> {
+  /** Resolves true when the full `ms` passed, false when woken (or not sleeping at all). */
+  private sleep(ms: number): Promise<boolean> {
     if (this.phase !== 'running' || this.wakePending) {
       this.wakePending = false;
-      return Promise.resolve();
+      return Promise.resolve(false);
     }
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
+      // Either way the wake-up is cleared, so a wake() arriving while the loop is busy is kept
+      // as pending rather than spent on a sleep that is already over.
+      const finish = (fullCourse: boolean) => {
         clearTimeout(timer);
-        resolve();
-      }
-      this.wakeUp = () => {
         this.wakeUp = null;
-        done();
+        resolve(fullCourse);
       };
+      const timer = setTimeout(() => finish(true), ms);
+      this.wakeUp = () => finish(false);
     });
   }
 

@@ -253,6 +253,9 @@ export class GenerationService {
 
   /** The owner's generations with these ids (for the per-request DataLoader). */
   async getMany(owner: string, ids: readonly string[]): Promise<(Generation | null)[]> {
+    // Every one ended and kept: no batch to wait for (the common read of a finished result).
+    const ended = ids.map((id) => this.finished.get(owner, id) ?? null);
+    if (ended.every((g) => g !== null)) return ended;
     return Promise.all(ids.map((id) => this.reads.load({ owner, id })));
   }
 
@@ -281,17 +284,37 @@ export class GenerationService {
     return keys.map(({ owner, id }) => found.get(`${owner}\n${id}`) ?? null);
   }
 
+  /**
+   * A page in two steps: the store picks the page (ids and versions only, so no JSON columns are read
+   * or decoded), then each generation comes from memory if it has ended (`finished`, checked against
+   * the version just listed) or from one store read for the rest. The second read can only be newer
+   * than the first: a generation that changed in between shows its newer state, one deleted in
+   * between (a refused create) is left out.
+   */
   async list(owner: string, options: ListOptions): Promise<GenerationPage> {
     const first = Math.min(Math.max(options.first, 0), MAX_PAGE_SIZE);
     const before = options.after ? decodeCursor(options.after) : undefined;
-    const rows = await this.deps.store.listGenerations({
+    const keys = await this.deps.store.listGenerationKeys({
       owner,
       limit: first + 1,
       before,
       statuses: options.statuses,
       models: options.models,
     });
-    return { generations: rows.slice(0, first), hasNextPage: rows.length > first };
+    const page = keys.slice(0, first);
+    const generations: (Generation | null)[] = page.map(({ id, version }) => {
+      const ended = this.finished.get(owner, id);
+      return ended?.version === version ? ended : null;
+    });
+    const missing = page.filter((_, i) => generations[i] === null).map((k) => k.id);
+    if (missing.length > 0) {
+      const read = new Map<string, Generation>();
+      for (const g of await this.getMany(owner, missing)) if (g) read.set(g.id, g);
+      page.forEach(({ id }, i) => {
+        generations[i] ??= read.get(id) ?? null;
+      });
+    }
+    return { generations: generations.filter((g): g is Generation => g !== null), hasNextPage: keys.length > first };
   }
 
   /** The owner's usage over generations created at or after `since` (all when null). */

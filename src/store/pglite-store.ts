@@ -10,7 +10,8 @@ export interface PgliteStoreOptions {
 
 /** The embedded store: PostgreSQL compiled to WASM, in this process, with the same SQL as PostgreSQL. */
 export function createPgliteStore(options: PgliteStoreOptions = {}): Store {
-  return new SqlStore(() => openPglite(options.dataDir));
+  // This process alone writes to its PGlite database, so list pages can be kept until they change.
+  return new SqlStore(() => openPglite(options.dataDir), undefined, { cacheListPages: true });
 }
 
 async function openPglite(dataDir: string | undefined): Promise<SqlDriver> {

@@ -8,8 +8,9 @@ import {
   type Transition,
   type Usage,
 } from '../generations/types';
+import { ListPageCache } from './list-page-cache';
 import { migrations as defaultMigrations, type Migration } from './migrations';
-import type { ApiKeyRecord, Lease, ListQuery, NewGeneration, PollBookkeeping, Store, UsageGroup } from './store';
+import type { ApiKeyRecord, GenerationKey, Lease, ListQuery, NewGeneration, PollBookkeeping, Store, UsageGroup } from './store';
 
 /** One connection's worth of SQL: PostgreSQL text with $1 parameters. */
 export interface SqlSession {
@@ -40,12 +41,20 @@ const IN_FLIGHT = `('${GenerationStatus.QUEUED}', '${GenerationStatus.GENERATING
  */
 export class SqlStore implements Store {
   private driver: SqlDriver | null = null;
+  private readonly listPages: ListPageCache | null;
 
-  /** `open` is called by `start()`, so a stopped store can be started again. */
+  /**
+   * `open` is called by `start()`, so a stopped store can be started again. `options.cacheListPages`
+   * (default false) keeps list pages in memory until the owner's generations change: only for a
+   * database this process alone writes to (see ListPageCache).
+   */
   constructor(
     private readonly open: () => Promise<SqlDriver>,
     private readonly migrations: readonly Migration[] = defaultMigrations,
-  ) {}
+    options: { cacheListPages?: boolean } = {},
+  ) {
+    this.listPages = options.cacheListPages ? new ListPageCache() : null;
+  }
 
   async start(): Promise<void> {
     if (this.driver) return;
@@ -70,6 +79,14 @@ export class SqlStore implements Store {
   }
 
   async insertGeneration(g: NewGeneration): Promise<{ inserted: boolean; generation: Generation }> {
+    try {
+      return await this.insertGenerationRow(g);
+    } finally {
+      this.listPages?.changed(g.owner);
+    }
+  }
+
+  private async insertGenerationRow(g: NewGeneration): Promise<{ inserted: boolean; generation: Generation }> {
     const transitions: Transition[] = [{ status: g.status, upstreamStatus: null, at: g.createdAt }];
     // A concurrent insert with the same key may also be a concurrent delete of it (a rejected create),
     // so the existing row can vanish between the two statements: try again a few times.
@@ -125,6 +142,16 @@ export class SqlStore implements Store {
 
   /** An empty `statuses` or `models` list means no filter, like an absent one. */
   async listGenerations(query: ListQuery): Promise<Generation[]> {
+    return (await this.listRows('*', query)).map(toGeneration);
+  }
+
+  async listGenerationKeys(query: ListQuery): Promise<readonly GenerationKey[]> {
+    const read = async () => (await this.listRows('id, version', query)).map((r) => ({ id: String(r.id), version: Number(r.version) }));
+    return this.listPages ? this.listPages.page(query, read) : read();
+  }
+
+  /** One page of the owner's rows, newest first, with only the `columns` asked for. */
+  private async listRows(columns: string, query: ListQuery): Promise<Row[]> {
     const params = new Params();
     const where = [`owner = ${params.add(query.owner)}`];
     if (query.before) {
@@ -138,12 +165,11 @@ export class SqlStore implements Store {
     if (query.models && query.models.length > 0) {
       where.push(`model = ANY(${params.add([...query.models])}::text[])`);
     }
-    const rows = await this.db().query(
-      `SELECT * FROM generations WHERE ${where.join(' AND ')}
+    return this.db().query(
+      `SELECT ${columns} FROM generations WHERE ${where.join(' AND ')}
        ORDER BY created_at DESC, id DESC LIMIT ${params.add(Math.max(0, query.limit))}`,
       params.values,
     );
-    return rows.map(toGeneration);
   }
 
   async changedSince(owner: string, since: Date, limit: number): Promise<Generation[]> {
@@ -163,6 +189,26 @@ export class SqlStore implements Store {
     bookkeeping: PollBookkeeping = {},
     at: Date = new Date(),
     lease?: Lease,
+  ): Promise<Generation | null> {
+    let updated: Generation | null;
+    try {
+      updated = await this.updateGenerationRow(id, expectedVersion, change, bookkeeping, at, lease);
+    } catch (err) {
+      this.listPages?.changed(null);
+      throw err;
+    }
+    // No row: the version did not match, nothing changed.
+    if (updated) this.listPages?.changed(updated.owner);
+    return updated;
+  }
+
+  private async updateGenerationRow(
+    id: string,
+    expectedVersion: number,
+    change: Partial<GenerationState>,
+    bookkeeping: PollBookkeeping,
+    at: Date,
+    lease: Lease | undefined,
   ): Promise<Generation | null> {
     const params = new Params();
     const sets = [...stateSets(change, params), ...bookkeepingSets(bookkeeping, params)];
@@ -243,7 +289,11 @@ export class SqlStore implements Store {
   }
 
   async deleteGeneration(id: string): Promise<void> {
-    await this.db().query('DELETE FROM generations WHERE id = $1', [id]);
+    try {
+      await this.db().query('DELETE FROM generations WHERE id = $1', [id]);
+    } finally {
+      this.listPages?.changed(null);
+    }
   }
 
   /** Every known status is present (0 when none), so a metrics gauge drops back to zero. */

@@ -32,6 +32,12 @@ export interface Lease {
   epoch: number;
 }
 
+/** Which row, at which version. */
+export interface GenerationKey {
+  id: string;
+  version: number;
+}
+
 export interface ListQuery {
   owner: string;
   /** Page size; the store returns at most this many rows. */
@@ -96,6 +102,11 @@ export interface Store {
    * `limit` most recent ones when more changed. Owner-wide watchers catch up with it after a gap.
    */
   changedSince(owner: string, since: Date, limit: number): Promise<Generation[]>;
+  /**
+   * The same page as `listGenerations`, but only each row's id and version: a list of ended
+   * generations can then be answered from memory without reading (and decoding) their JSON columns.
+   */
+  listGenerationKeys(query: ListQuery): Promise<readonly GenerationKey[]>;
   /**
    * Applies a visible change if the row is still at `expectedVersion`: bumps version, sets updatedAt,
    * and appends a transition when `status` changes. Bookkeeping fields may be set in the same write.

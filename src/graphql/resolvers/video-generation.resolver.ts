@@ -57,11 +57,14 @@ export class VideoGenerationResolver {
       statuses: filter?.status,
       models: filter?.model,
     });
-    const edges = page.generations.map((node) => ({ node, cursor: encodeCursor(node) }));
+    const last = page.generations.at(-1);
     return {
-      edges,
+      // A getter: cursors are encoded only when a client selects `edges` (most ask for `nodes`).
+      get edges() {
+        return page.generations.map((node) => ({ node, cursor: encodeCursor(node) }));
+      },
       nodes: page.generations,
-      pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
+      pageInfo: { hasNextPage: page.hasNextPage, endCursor: last ? encodeCursor(last) : null },
     };
   }
 

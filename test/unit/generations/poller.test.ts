@@ -454,6 +454,24 @@ describe('Poller', () => {
     expect((await settle(b.id)).status).toBe(GenerationStatus.COMPLETED);
   });
 
+  it('while idle it reads the schedule once per idle period and claims only when something is due, even work added without a wake', async () => {
+    const counts = { claims: 0, looks: 0 };
+    const counting: Store = Object.create(sharedStore);
+    counting.claimDueGenerations = (...args) => (counts.claims++, sharedStore.claimDueGenerations(...args));
+    counting.nextDueAt = () => (counts.looks++, sharedStore.nextDueAt());
+    h = await harness({ store: counting, idleMs: 20 });
+    h.poller.start();
+    await new Promise((r) => setTimeout(r, 300));
+    // About 15 idle periods of 20 ms: one look each, and only the first pass claims.
+    expect(counts.looks).toBeGreaterThanOrEqual(3);
+    expect(counts.claims).toBe(1);
+    // Another instance's generation, due now, with no wake() here: noticed by a look, then claimed.
+    const g = await h.insert();
+    h.upstream.script(g.upstreamId!, job('completed', { video: VIDEO }));
+    expect((await settle(g.id)).status).toBe(GenerationStatus.COMPLETED);
+    expect(counts.claims).toBeGreaterThan(1);
+  });
+
   it('stop() waits for polls in flight, and claims nothing more', async () => {
     h = await harness();
     const g = await h.insert();

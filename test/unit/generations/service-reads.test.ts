@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { GenerationEvents } from '../../../src/generations/events';
-import { GenerationService } from '../../../src/generations/service';
+import { GenerationService, encodeCursor } from '../../../src/generations/service';
 import { PollSchedule } from '../../../src/generations/timing';
 import { GenerationStatus } from '../../../src/generations/types';
 import { UpstreamBackoff } from '../../../src/generations/upstream-backoff';
@@ -13,15 +13,8 @@ let store: Store;
 let queries: string[][];
 let service: GenerationService;
 
-beforeAll(async () => {
-  store = createPgliteStore();
-  await store.start();
-  const getGenerations = store.getGenerations.bind(store);
-  store.getGenerations = (owner, ids) => {
-    queries.push([owner, ...ids]);
-    return getGenerations(owner, ids);
-  };
-  service = new GenerationService({
+function newService(): GenerationService {
+  return new GenerationService({
     store,
     upstream: {} as UpstreamClient,
     events: new GenerationEvents(),
@@ -30,6 +23,17 @@ beforeAll(async () => {
     log: pino({ level: 'silent' }),
     deadlineMs: 60_000,
   });
+}
+
+beforeAll(async () => {
+  store = createPgliteStore();
+  await store.start();
+  const getGenerations = store.getGenerations.bind(store);
+  store.getGenerations = (owner, ids) => {
+    queries.push([owner, ...ids]);
+    return getGenerations(owner, ids);
+  };
+  service = newService();
 });
 afterAll(() => store.stop());
 beforeEach(() => (queries = []));
@@ -91,5 +95,73 @@ describe('GenerationService reads', () => {
     expect(queries).toEqual([['dora', id]]);
     expect((await service.getMany('eve', [id]))[0]).toBeNull(); // another owner still asks the store, and gets nothing
     expect(queries).toHaveLength(2);
+  });
+
+  describe('lists', () => {
+    const statuses = (page: { generations: { status: string }[] }) => page.generations.map((g) => g.status);
+
+    it('show a status change at once, and answer ended generations from memory', async () => {
+      const ids = [await insert('fred'), await insert('fred'), await insert('fred')];
+      expect(statuses(await service.list('fred', { first: 10 }))).toEqual(['GENERATING', 'GENERATING', 'GENERATING']);
+      const [newest] = await store.getGenerations('fred', [ids[2]!]);
+      await store.updateGeneration(ids[2]!, newest!.version, { status: GenerationStatus.COMPLETED });
+      queries = [];
+      const page = await service.list('fred', { first: 10 });
+      expect(page.generations.map((g) => g.id)).toEqual([...ids].reverse());
+      expect(statuses(page)).toEqual(['COMPLETED', 'GENERATING', 'GENERATING']);
+      expect(queries.map((q) => [q[0], ...q.slice(1).sort()])).toEqual([['fred', ...[...ids].sort()]]);
+      queries = [];
+      // Now ended: the next list reads only the in-flight ones.
+      expect(statuses(await service.list('fred', { first: 10 }))).toEqual(['COMPLETED', 'GENERATING', 'GENERATING']);
+      expect(queries.map((q) => [q[0], ...q.slice(1).sort()])).toEqual([['fred', ...[ids[0]!, ids[1]!].sort()]]);
+    });
+
+    it('see changes made through another instance (same store, separate memory)', async () => {
+      const other = newService();
+      const id = await insert('gina');
+      expect(statuses(await service.list('gina', { first: 5 }))).toEqual(['GENERATING']);
+      const [g] = await store.getGenerations('gina', [id]);
+      await store.updateGeneration(id, g!.version, { status: GenerationStatus.CANCELLED });
+      expect(statuses(await other.list('gina', { first: 5 }))).toEqual(['CANCELLED']);
+      expect(statuses(await service.list('gina', { first: 5 }))).toEqual(['CANCELLED']);
+      // A generation another instance ends is read once, then kept: it never changes again.
+      await store.insertGeneration({
+        id: randomUUID(), owner: 'gina', input: { model: 'veo2', prompt: 'q' }, inputHash: 'h', idempotencyKey: null,
+        status: GenerationStatus.QUEUED, createdAt: new Date(), deadlineAt: new Date(Date.now() + 60_000),
+      });
+      expect(statuses(await service.list('gina', { first: 5, statuses: [GenerationStatus.QUEUED] }))).toEqual(['QUEUED']);
+      expect(statuses(await service.list('gina', { first: 5 }))).toEqual(['QUEUED', 'CANCELLED']);
+    });
+
+    it("keep owners apart, page by cursor, and leave out a generation deleted in between", async () => {
+      const mine = [await insert('hana'), await insert('hana'), await insert('hana')];
+      const theirs = await insert('ivan');
+      for (const id of [...mine, theirs]) {
+        const owner = id === theirs ? 'ivan' : 'hana';
+        const [g] = await store.getGenerations(owner, [id]);
+        await store.updateGeneration(id, g!.version, { status: GenerationStatus.COMPLETED });
+      }
+      const first = await service.list('hana', { first: 2 });
+      expect(first.generations.map((g) => g.id)).toEqual([mine[2], mine[1]]);
+      expect(first.hasNextPage).toBe(true);
+      const second = await service.list('hana', { first: 2, after: encodeCursor(first.generations[1]!) });
+      expect(second.generations.map((g) => g.id)).toEqual([mine[0]]);
+      expect(second.hasNextPage).toBe(false);
+      expect((await service.list('ivan', { first: 10 })).generations.map((g) => g.id)).toEqual([theirs]);
+
+      // The page's ids are read first; a row gone before its generation is read is left out.
+      const listKeys = store.listGenerationKeys.bind(store);
+      store.listGenerationKeys = async (query) => {
+        const keys = await listKeys(query);
+        await store.deleteGeneration(mine[1]!);
+        return keys;
+      };
+      const fresh = newService();
+      try {
+        expect((await fresh.list('hana', { first: 10 })).generations.map((g) => g.id)).toEqual([mine[2], mine[0]]);
+      } finally {
+        store.listGenerationKeys = listKeys;
+      }
+    });
   });
 });

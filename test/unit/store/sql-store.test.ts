@@ -161,6 +161,16 @@ describe.each(drivers)('SqlStore on %s', (driver) => {
       models: ['veo2'],
     });
     expect(queuedVeo2.map((g) => g.id)).toEqual([twin.id, created[3]!.id]);
+
+    // The keys-only page is the same page, with each row's current version.
+    const keys = await store.listGenerationKeys({ owner: 'alice', limit: 10, models: ['veo2'] });
+    expect(keys).toEqual([
+      { id: twin.id, version: 1 },
+      { id: created[3]!.id, version: 1 },
+      { id: created[1]!.id, version: 2 },
+    ]);
+    const keys2 = await store.listGenerationKeys({ owner: 'alice', limit: 4, before: { createdAt: last.createdAt, id: last.id } });
+    expect(keys2.map((k) => k.id)).toEqual(newestFirst.slice(4));
   });
 
   it('finds an owner\'s generations changed since a moment, oldest change first, the most recent when limited', async () => {
