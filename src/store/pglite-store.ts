@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { createInMemoryPglite } from './pglite-template';
 import { SqlStore, type Row, type SqlDriver, type SqlSession } from './sql-store';
 import type { Store } from './store';
 
@@ -16,7 +17,7 @@ export function createPgliteStore(options: PgliteStoreOptions = {}): Store {
 
 async function openPglite(dataDir: string | undefined): Promise<SqlDriver> {
   if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
-  const db = await PGlite.create(dataDir === undefined ? {} : { dataDir });
+  const db = dataDir === undefined ? await createInMemoryPglite() : await PGlite.create({ dataDir });
   return pgliteDriver(db);
 }
 
