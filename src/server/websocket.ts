@@ -31,7 +31,7 @@ export interface WebSocketOptions {
    */
   authenticate: (
     connectionParams: Readonly<Record<string, unknown>> | undefined,
-  ) => Promise<string | { owner: string; expiresAt: Date | null } | null>;
+  ) => Promise<{ owner: string; expiresAt: Date | null } | null>;
   /** Checked before each subscribe (per-owner rate limits); a thrown GatewayError refuses it. Default: none. */
   beforeOperation?: (owner: string) => Promise<void>;
   context: (owner: string, requestId: string, log: Logger) => GraphQLContext;
@@ -93,18 +93,15 @@ export function attachWebSocketServer(o: WebSocketOptions): { dispose: () => Pro
           return false;
         }
         if (!principal) return false;
-        const owner = typeof principal === 'string' ? principal : principal.owner;
-        if (typeof principal !== 'string' && principal.expiresAt) closeWhenExpired(ctx.extra.socket, principal.expiresAt);
+        const { owner } = principal;
+        if (principal.expiresAt) closeWhenExpired(ctx.extra.socket, principal.expiresAt);
         const recheckMs = o.credentialRecheckMs ?? 30_000;
         if (recheckMs > 0) {
           const params = ctx.connectionParams;
           closeWhenRevoked(ctx.extra.socket, {
             owner,
             everyMs: recheckMs,
-            ownerNow: async () => {
-              const now = await o.authenticate(params);
-              return now === null || typeof now === 'string' ? now : now.owner;
-            },
+            ownerNow: async () => (await o.authenticate(params))?.owner ?? null,
             onCheckFailed: (err) => {
               if (!isDatabaseOutage(err)) o.log.error({ err }, 'unexpected error while checking an open WebSocket credential again');
             },
