@@ -6,7 +6,7 @@
  * depend on production settings also run against a development one.
  */
 import { startGateway, type TestGateway } from '../helpers/gateway';
-import { expectCanaryAbsent, expectHealthy, expectJson4xx, overWs, postJson, send, type Raw } from '../helpers/probes';
+import { checkAfterProbes, expectJson4xx, overWs, postJson, send, type Raw } from '../helpers/probes';
 
 const FIELD_SUGGESTIONS = 'query cop { __schema { directive } }';
 const INTROSPECTION = 'query cop { __schema { types { name fields { name } } } }';
@@ -33,11 +33,7 @@ describe.each([
     gw = await startGateway({ env });
     key = await gw.keyFor('cop');
   });
-  afterEach(() => expectHealthy(gw));
-  afterAll(async () => {
-    await expectCanaryAbsent(gw);
-    await gw?.stop();
-  });
+  checkAfterProbes(() => gw);
 
   const onlyInProduction = production ? it : it.skip;
 

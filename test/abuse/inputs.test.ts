@@ -7,8 +7,7 @@ import { request } from 'node:http';
 import WebSocket from 'ws';
 import { startGateway, within, type TestGateway } from '../helpers/gateway';
 import {
-  expectCanaryAbsent,
-  expectHealthy,
+  checkAfterProbes,
   expectJson4xx,
   expectRefusedDocument,
   expectWsRefused,
@@ -62,11 +61,7 @@ describe('hostile inputs', () => {
     gw = await startGateway();
     key = await gw.keyFor('alice');
   });
-  afterEach(() => expectHealthy(gw));
-  afterAll(async () => {
-    await expectCanaryAbsent(gw);
-    await gw?.stop();
-  });
+  checkAfterProbes(() => gw);
 
   const auth = () => ({ authorization: `Bearer ${key}` });
 

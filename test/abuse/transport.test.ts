@@ -8,6 +8,7 @@ import { request } from 'node:http';
 import WebSocket from 'ws';
 import { CREATE, WATCH_ALL, collect, sleep, startGateway, waitFor, wsClient, type TestGateway } from '../helpers/gateway';
 import {
+  checkAfterProbes,
   expectCanaryAbsent,
   expectHealthy,
   expectJson4xx,
@@ -230,11 +231,7 @@ describe('WebSocket transport', () => {
     gw = await startGateway();
     key = await gw.keyFor('alice');
   });
-  afterEach(() => expectHealthy(gw));
-  afterAll(async () => {
-    await expectCanaryAbsent(gw);
-    await gw?.stop();
-  });
+  checkAfterProbes(() => gw);
 
   it('should refuse queries and mutations over WebSocket without executing them', async () => {
     const query = await overWs(gw, key, '{ videoModels { id } }');
@@ -295,11 +292,7 @@ describe.each([
     gw = await startGateway({ env });
     key = await gw.keyFor('alice');
   });
-  afterEach(() => expectHealthy(gw));
-  afterAll(async () => {
-    await expectCanaryAbsent(gw);
-    await gw?.stop();
-  });
+  checkAfterProbes(() => gw);
 
   const introspection = [
     '{ __schema { types { name } } }',

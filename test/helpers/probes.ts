@@ -94,6 +94,18 @@ export function expectWsRefused(out: WsOutcome, message?: RegExp): void {
   if (message) expect(out.errors.map((e) => e.message).join('\n')).toMatch(message);
 }
 
+/**
+ * The checks every file of probes makes: after each probe the gateway is still healthy, and before
+ * it stops nothing carried the canary key. `gateway` reads the suite's gateway (set in its beforeAll).
+ */
+export function checkAfterProbes(gateway: () => TestGateway): void {
+  afterEach(() => expectHealthy(gateway()));
+  afterAll(async () => {
+    await expectCanaryAbsent(gateway());
+    await gateway()?.stop();
+  });
+}
+
 /** The process still answers `/healthz` and `/readyz`, and serves a plain query. */
 export async function expectHealthy(gw: TestGateway): Promise<void> {
   const origin = new URL(gw.app.url).origin;
