@@ -255,8 +255,12 @@ function render(path: readonly string[]): string {
   return path.reduce((out, segment) => (/^\d+$/.test(segment) ? `${out}[${segment}]` : out === '' ? segment : `${out}.${segment}`), '');
 }
 
+/** Received strings longer than this are cut in messages: a 50 MB data URI in an enum field is not echoed back. */
+const MAX_ECHOED_CHARS = 100;
+
 function enumMessage(allowed: readonly unknown[], received: unknown): string {
-  return `Invalid enum value. Expected ${allowed.map(literal).join(' | ')}, received ${literal(received)}`;
+  const shown = typeof received === 'string' && received.length > MAX_ECHOED_CHARS ? `${received.slice(0, MAX_ECHOED_CHARS)}…` : received;
+  return `Invalid enum value. Expected ${allowed.map(literal).join(' | ')}, received ${literal(shown)}`;
 }
 
 /** zod quotes string literals with single quotes and prints numbers bare. */

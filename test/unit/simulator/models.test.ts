@@ -196,6 +196,13 @@ describe('refusals', () => {
     expect(missing).toBe('Body validation error!\nRequired at "model"');
   });
 
+  it('cuts a long received value instead of echoing it whole', async () => {
+    const long = 'x'.repeat(100_000);
+    const message = await expectEnvelope(await create(sim, { ...minimalBody('google/veo3'), aspect_ratio: long }), 400, CREATE);
+    expect(message).toContain(`received '${'x'.repeat(100)}…' at "aspect_ratio"`);
+    expect(message.length).toBeLessThan(500);
+  });
+
   it('accepts unknown keys and media as http(s) URLs or data URIs of the right type', async () => {
     const body = minimalBody('klingai/v2.1-master-image-to-video');
     expect((await create(sim, { ...body, no_such_key: 1 })).status).toBe(201);
