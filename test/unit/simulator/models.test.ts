@@ -295,12 +295,13 @@ describe('timelines', () => {
   });
 
   it('follow the stated time of the model', async () => {
+    // The upper bounds leave 5 s for the create's own round trip on a loaded machine.
     const kling = await secondsToComplete({ ...minimalBody('klingai/v2-master-text-to-video'), duration: 5 });
-    expect(kling).toBeGreaterThanOrEqual(299);
-    expect(kling).toBeLessThanOrEqual(361);
+    expect(kling).toBeGreaterThanOrEqual(299.9);
+    expect(kling).toBeLessThanOrEqual(365);
     const veo2 = await secondsToComplete({ ...minimalBody('veo2'), duration: 5 });
-    expect(veo2).toBeGreaterThanOrEqual(39);
-    expect(veo2).toBeLessThanOrEqual(51);
+    expect(veo2).toBeGreaterThanOrEqual(39.9);
+    expect(veo2).toBeLessThanOrEqual(55);
   });
 
   it('grow with the resolution', () => {
