@@ -9,6 +9,7 @@
  */
 import { renameSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { defaultErrorBody } from './poll-quirks';
 import type { Usage } from './prices';
 import { nanoid, uuidV4, type RandomSource } from './random';
 
@@ -25,11 +26,6 @@ export type ForcedOutcome =
   | 'pending'
   /** Reports this raw status string and nothing else (e.g. `processing`, `mystery`). */
   | { status: string };
-
-export const DEFAULT_ERROR_BODY = {
-  name: 'GenerationError',
-  message: "The prompt was rejected by the provider's safety filter. Rephrase the prompt and try again.",
-} as const;
 
 export interface JobRecord {
   id: string;
@@ -204,7 +200,7 @@ export class JobStore {
     const status = this.status(job);
     const forced = job.forced?.outcome;
     if (status === 'error' && forced === 'error') {
-      return { id: job.id, status, video: null, error: job.forced?.errorBody ?? DEFAULT_ERROR_BODY };
+      return { id: job.id, status, video: null, error: job.forced?.errorBody ?? defaultErrorBody(job.model) };
     }
     if (status === 'completed' && typeof forced !== 'object') {
       return {

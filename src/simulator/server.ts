@@ -12,7 +12,7 @@ import { FaultRegistry, type FaultAction } from './faults';
 import { JobStore, type JobRecord } from './jobs';
 import { usageFor } from './prices';
 import { createRandom } from './random';
-import { generatingStatus } from './status-spelling';
+import { generatingStatus } from './poll-quirks';
 import { timelineSeconds } from './timelines';
 import { validateCreateBody } from './validation';
 import { CREATE_PATH, LEGACY_PATHS } from './vendor-specs';

@@ -3,7 +3,7 @@
  * model's raw schema (not from the gateway's catalogue, nor from the simulator's validator), is
  * accepted; each kind of violation is refused with the vendor's error envelope.
  */
-import { LEGACY_PATHS, VENDOR_MODEL_IDS, usdPerSecond, type Simulator } from '../../../src/simulator';
+import { DEFAULT_ERROR_BODY, LEGACY_PATHS, PASS_THROUGH_ERROR_BODY, VENDOR_MODEL_IDS, usdPerSecond, type Simulator } from '../../../src/simulator';
 import { timelineSeconds } from '../../../src/simulator/timelines';
 import { vendorModel, type JsonSchema } from '../../../src/simulator/vendor-specs';
 import { CREATE, create, createId, defaultDuration, expectEnvelope, pollJson, sleep, start } from './helpers';
@@ -266,6 +266,17 @@ describe('status spelling', () => {
     } finally {
       await paced.close();
     }
+  });
+});
+
+describe('error shapes', () => {
+  it('fail Kling generations with the pass-through provider payload, others with {name, message}', async () => {
+    const kling = await createId(sim, minimalBody('klingai/kling-video-v1.6-pro-effects'));
+    const veo = await createId(sim, minimalBody('google/veo-3.1-t2v'));
+    sim.control.forceOutcome(kling, 'error');
+    sim.control.forceOutcome(veo, 'error');
+    expect(await pollJson(sim, kling)).toEqual({ id: kling, status: 'error', video: null, error: PASS_THROUGH_ERROR_BODY });
+    expect(await pollJson(sim, veo)).toEqual({ id: veo, status: 'error', video: null, error: DEFAULT_ERROR_BODY });
   });
 });
 
