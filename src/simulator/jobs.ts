@@ -9,7 +9,7 @@
  */
 import { renameSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { defaultErrorBody } from './poll-quirks';
+import { defaultErrorBody, generatingStatus } from './poll-quirks';
 import type { Usage } from './prices';
 import { nanoid, uuidV4, type RandomSource } from './random';
 
@@ -33,8 +33,6 @@ export interface JobRecord {
   /** Seconds of video requested (or defaulted). */
   duration: number;
   usage: Usage;
-  /** What polls say while it is in progress (`dreaming` for the old Luma models). Absent in older state files. */
-  generatingAs?: string;
   /** Virtual milliseconds at creation. */
   createdAt: number;
   /** Virtual milliseconds spent `queued`, then until `completed`, both from creation. */
@@ -73,7 +71,6 @@ export interface NewJob {
   usage: Usage;
   /** (min, max) seconds from create to completion at time scale 1; the job draws its own from it. */
   rangeSeconds: readonly [number, number];
-  generatingAs: string;
 }
 
 export class VirtualClock {
@@ -149,7 +146,6 @@ export class JobStore {
       createdAt: this.clock.now(),
       queuedMs,
       totalMs,
-      ...(spec.generatingAs !== 'generating' ? { generatingAs: spec.generatingAs } : {}),
     };
     this.jobs.set(job.id, job);
     this.changed();
@@ -181,7 +177,7 @@ export class JobStore {
   status(job: JobRecord): string {
     const forced = job.forced?.outcome;
     if (typeof forced === 'object') return forced.status;
-    const generating = job.generatingAs ?? 'generating';
+    const generating = generatingStatus(job.model);
     if (forced === 'pending') return generating;
     if (forced === 'error') return 'error';
     if (forced !== undefined) return 'completed';

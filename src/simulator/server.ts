@@ -12,7 +12,6 @@ import { FaultRegistry, type FaultAction } from './faults';
 import { JobStore, type JobRecord } from './jobs';
 import { usageFor } from './prices';
 import { createRandom } from './random';
-import { generatingStatus } from './poll-quirks';
 import { timelineSeconds } from './timelines';
 import { validateCreateBody } from './validation';
 import { CREATE_PATH, LEGACY_PATHS } from './vendor-specs';
@@ -119,7 +118,6 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         ...(result.resolution !== undefined ? { resolution: result.resolution } : {}),
         ...(result.defaultResolution !== undefined ? { defaultResolution: result.defaultResolution } : {}),
       }),
-      generatingAs: generatingStatus(model),
     });
     return { status: opts.createStatus, body: { id: job.id, status: 'queued', meta: { usage: { ...job.usage } } } };
   }
