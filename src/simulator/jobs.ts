@@ -9,17 +9,12 @@
  */
 import { renameSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { ModelSpec } from '../upstream/models';
-import { CREDITS_PER_USD } from '../upstream/wire';
+import { defaultErrorBody, generatingStatus } from './poll-quirks';
+import type { Usage } from './prices';
 import { nanoid, uuidV4, type RandomSource } from './random';
 
 /** The queued phase never lasts longer than this many (virtual) seconds (contract §8). */
 const MAX_QUEUED_SECONDS = 15;
-
-export interface Usage {
-  credits_used: number;
-  usd_spent: number;
-}
 
 /** What polls report for a job from now on, overriding its timeline. */
 export type ForcedOutcome =
@@ -31,11 +26,6 @@ export type ForcedOutcome =
   | 'pending'
   /** Reports this raw status string and nothing else (e.g. `processing`, `mystery`). */
   | { status: string };
-
-export const DEFAULT_ERROR_BODY = {
-  name: 'GenerationError',
-  message: "The prompt was rejected by the provider's safety filter. Rephrase the prompt and try again.",
-} as const;
 
 export interface JobRecord {
   id: string;
@@ -67,8 +57,20 @@ const ID_SUFFIX: Readonly<Record<string, string>> = {
 };
 
 /** The newer pages (Lite, Extend) show bare 21-character nanoids instead of `<uuid>:<model>`. */
-function usesNanoid(model: ModelSpec): boolean {
-  return model.family === 'veo3.1-lite' || model.kind === 'EXTEND_VIDEO';
+const NANOID_MODELS: ReadonlySet<string> = new Set([
+  'google/veo-3-1-lite-generate-preview',
+  'veo-3.1-lite-generate-001',
+  'google/veo3-1-extend-video',
+  'google/veo3-1-fast-extend-video',
+]);
+
+/** What a new job needs besides what the store mints (id, times of its phases). */
+export interface NewJob {
+  model: string;
+  duration: number;
+  usage: Usage;
+  /** (min, max) seconds from create to completion at time scale 1; the job draws its own from it. */
+  rangeSeconds: readonly [number, number];
 }
 
 export class VirtualClock {
@@ -131,17 +133,16 @@ export class JobStore {
     this.clock = new VirtualClock(timeScale, startVirtual);
   }
 
-  create(model: ModelSpec, duration: number): JobRecord {
-    const rangeMs = model.typicalRangeSeconds.map((s) => s * 1000) as [number, number];
-    const totalMs = rangeMs[0] + (rangeMs[1] - rangeMs[0]) * this.random.next();
+  create(spec: NewJob): JobRecord {
+    const [low, high] = spec.rangeSeconds.map((s) => s * 1000) as [number, number];
+    const totalMs = low + (high - low) * this.random.next();
     // Mean ≈ 10% of the run, capped: `queued` is usually seen once or not at all (contract §8).
     const queuedMs = Math.min(MAX_QUEUED_SECONDS * 1000, totalMs * 0.2 * this.random.next());
-    const usd = round(model.simulatedUsdPerSecond * duration, 6);
     const job: JobRecord = {
-      id: this.mintId(model),
-      model: model.id,
-      duration,
-      usage: { credits_used: Math.round(usd * CREDITS_PER_USD), usd_spent: usd },
+      id: this.mintId(spec.model),
+      model: spec.model,
+      duration: spec.duration,
+      usage: { ...spec.usage },
       createdAt: this.clock.now(),
       queuedMs,
       totalMs,
@@ -176,12 +177,13 @@ export class JobStore {
   status(job: JobRecord): string {
     const forced = job.forced?.outcome;
     if (typeof forced === 'object') return forced.status;
-    if (forced === 'pending') return 'generating';
+    const generating = generatingStatus(job.model);
+    if (forced === 'pending') return generating;
     if (forced === 'error') return 'error';
     if (forced !== undefined) return 'completed';
     const elapsed = this.clock.now() - job.createdAt;
     if (elapsed < job.queuedMs) return 'queued';
-    return elapsed < job.totalMs ? 'generating' : 'completed';
+    return elapsed < job.totalMs ? generating : 'completed';
   }
 
   /** Whether the job has a downloadable video now. */
@@ -194,7 +196,7 @@ export class JobStore {
     const status = this.status(job);
     const forced = job.forced?.outcome;
     if (status === 'error' && forced === 'error') {
-      return { id: job.id, status, video: null, error: job.forced?.errorBody ?? DEFAULT_ERROR_BODY };
+      return { id: job.id, status, video: null, error: job.forced?.errorBody ?? defaultErrorBody(job.model) };
     }
     if (status === 'completed' && typeof forced !== 'object') {
       return {
@@ -229,11 +231,9 @@ export class JobStore {
     this.flushScheduled ??= setImmediate(() => this.flush());
   }
 
-  private mintId(model: ModelSpec): string {
+  private mintId(model: string): string {
     for (;;) {
-      const id = usesNanoid(model)
-        ? nanoid(this.random)
-        : `${uuidV4(this.random)}:${ID_SUFFIX[model.id] ?? model.id}`;
+      const id = NANOID_MODELS.has(model) ? nanoid(this.random) : `${uuidV4(this.random)}:${ID_SUFFIX[model] ?? model}`;
       // A seeded source replays the same ids after a restart with a state file; skip those.
       if (!this.jobs.has(id)) return id;
     }
@@ -253,9 +253,4 @@ function readState(file: string): StateFile | null {
     throw new Error(`Simulator state file ${file} is not a version 1 state file`);
   }
   return state;
-}
-
-function round(value: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
 }

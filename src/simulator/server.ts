@@ -1,8 +1,8 @@
 /**
- * A local stand-in for the AI/ML API's Google Veo endpoints (contract:
- * `shared/upstream/aimlapi-video-contract.md`), used when no upstream key is configured, in tests
- * and in benchmarks. It is a real HTTP server so the gateway's HTTP client, timeouts and retries
- * are exercised exactly as in production.
+ * A local stand-in for the AI/ML API's video endpoints (contract:
+ * `shared/upstream/aimlapi-video-contract.md`), serving every model of the vendor's specs, used
+ * when no upstream key is configured, in tests and in benchmarks. It is a real HTTP server so the
+ * gateway's HTTP client, timeouts and retries are exercised exactly as in production.
  */
 import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,8 +10,11 @@ import { RequestCounter, handleControl, isTimeScale, type SimulatorControl } fro
 import { envelope, sendError, sendJson, standardMessage } from './envelope';
 import { FaultRegistry, type FaultAction } from './faults';
 import { JobStore, type JobRecord } from './jobs';
+import { usageFor } from './prices';
 import { createRandom } from './random';
+import { timelineSeconds } from './timelines';
 import { validateCreateBody } from './validation';
+import { CREATE_PATH, LEGACY_PATHS } from './vendor-specs';
 import { FILES_PREFIX, generationIdFromFilePath, sampleVideo, sendVideo, videoPath } from './video';
 
 export interface SimulatorOptions {
@@ -50,7 +53,8 @@ export interface Simulator {
   close(): Promise<void>;
 }
 
-export const CREATE_PATH = '/v2/video/generations';
+export { CREATE_PATH };
+/** The Google legacy path; the others the vendor's specs list are served too (`LEGACY_PATHS`). */
 export const LEGACY_PATH = '/v2/generate/video/google/generation';
 const CONTROL_PREFIX = '/__control/';
 /** Room for a few base64 data-URI images; the upstream's real limit is undocumented. */
@@ -100,10 +104,21 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       file_size: video.length,
     }));
 
-  function serveCreate(body: unknown, legacy: boolean): Answer {
-    const result = validateCreateBody(body, { legacyPath: legacy });
+  function serveCreate(body: unknown, path: string): Answer {
+    const result = validateCreateBody(body, path);
     if (!result.ok) return errorAnswer(400, ['Body validation error!', ...result.issues].join('\n'));
-    const job = store.create(result.model, result.duration);
+    const model = result.model.id;
+    const job = store.create({
+      model,
+      duration: result.duration,
+      usage: usageFor(model, result.duration),
+      rangeSeconds: timelineSeconds({
+        modelId: model,
+        duration: result.duration,
+        ...(result.resolution !== undefined ? { resolution: result.resolution } : {}),
+        ...(result.defaultResolution !== undefined ? { defaultResolution: result.defaultResolution } : {}),
+      }),
+    });
     return { status: opts.createStatus, body: { id: job.id, status: 'queued', meta: { usage: { ...job.usage } } } };
   }
 
@@ -205,8 +220,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
 
     if (path.startsWith(FILES_PREFIX)) return serveFile(req, res, path);
 
-    const legacy = path === LEGACY_PATH;
-    if (path === CREATE_PATH || legacy) {
+    if (path === CREATE_PATH || LEGACY_PATHS.has(path)) {
       if (method === 'POST') {
         const text = await readBody(req);
         const body = text === null ? undefined : parseJson(text);
@@ -216,7 +230,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         if (body === INVALID_JSON) return sendError(res, 400, 'Body validation error!\nMalformed JSON body', path);
         const model = isObject(body) && typeof body.model === 'string' ? body.model : undefined;
         const action = faults.take({ endpoint: 'create', model });
-        return deliver(req, res, path, action, () => serveCreate(body ?? {}, legacy));
+        return deliver(req, res, path, action, () => serveCreate(body ?? {}, path));
       }
       if (method === 'GET') {
         // URLSearchParams percent-decodes, so ids with ':' and '/' arrive intact when clients encode them.

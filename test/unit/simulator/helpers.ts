@@ -1,4 +1,5 @@
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../../src/simulator';
+import { vendorModel } from '../../../src/simulator/vendor-specs';
 
 export const KEY = 'test-key';
 export const CREATE = '/v2/video/generations';
@@ -57,4 +58,11 @@ export async function expectEnvelope(res: Response, status: number, path: string
   expect(body.requestId).toMatch(UUID);
   expect(body.timestamp).toMatch(ISO_MS);
   return body.message as string;
+}
+
+/** The vendor schema's default `duration` of a model (written as a string in most files), or its only value. */
+export function defaultDuration(model: string): number | undefined {
+  const duration = (vendorModel(model)?.request.properties as Record<string, { default?: unknown; enum?: unknown[] }> | undefined)?.duration;
+  const value = duration?.default ?? (duration?.enum?.length === 1 ? duration.enum[0] : undefined);
+  return value === undefined ? undefined : Number(value);
 }
