@@ -5,6 +5,7 @@
 import { gqlData, startGateway, waitFor, type TestGateway } from '../helpers/gateway';
 import { CreateVideoGenerationDocument } from '../../src/web/generated/graphql';
 import type { Page } from 'playwright-core';
+import { lowContrastText, unnamedControls } from './accessibility';
 import { CHROMIUM, hasChromium, openBrowser, saveScreenshot, withScreenshotOnFailure, type BrowserSession } from './browser';
 
 if (!hasChromium) console.warn(`!! SKIPPING browser tests: ${CHROMIUM} is missing (apt-get install chromium)`);
@@ -104,6 +105,8 @@ describeWithChromium('browser pages', () => {
       await page.locator('#create').waitFor({ state: 'visible' });
       await expect(page.locator('#empty').innerText()).resolves.toMatch(/No videos yet/);
       await saveScreenshot(page, 'progress-empty');
+      expect(await lowContrastText(page)).toEqual([]);
+      expect(await unnamedControls(page)).toEqual([]);
 
       // Models by name, grouped by vendor; no enum codes or field names as labels anywhere.
       await expect(page.locator('#model optgroup').first().getAttribute('label')).resolves.toBe('Google');
@@ -132,6 +135,8 @@ describeWithChromium('browser pages', () => {
       // The prompt's message went away as soon as it was filled in.
       await expect(page.locator('#prompt-error').innerText()).resolves.toBe('');
       await saveScreenshot(page, 'progress-invalid');
+      expect(await lowContrastText(page)).toEqual([]);
+      expect(await unnamedControls(page)).toEqual([]);
       expect(created()).toBe(before);
       expect(await page.locator('li.card').count()).toBe(0);
       expect(browser.offsite).toEqual([]);
@@ -183,6 +188,8 @@ describeWithChromium('browser pages', () => {
       expect(state).toEqual({ paused: false, error: null, width: expect.any(Number) });
       expect(state.width).toBeGreaterThan(0);
       await saveScreenshot(page, 'progress-completed');
+      expect(await lowContrastText(page)).toEqual([]);
+      expect(await unnamedControls(page)).toEqual([]);
       expect(browser.offsite).toEqual([]);
       expect(browser.problems).toEqual([]);
     });
@@ -207,6 +214,8 @@ describeWithChromium('browser pages', () => {
       expect(await item.locator('video').count()).toBe(0);
       expect(await item.locator('progress').count()).toBe(0);
       await saveScreenshot(page, 'progress-failed');
+      expect(await lowContrastText(page)).toEqual([]);
+      expect(await unnamedControls(page)).toEqual([]);
       expect(browser.offsite).toEqual([]);
       expect(browser.problems).toEqual([]);
     });
@@ -219,7 +228,9 @@ describeWithChromium('browser pages', () => {
       await page.locator('#create').waitFor({ state: 'visible' });
       // Videos that were already done when the page opened do not start by themselves.
       await page.locator('li.card video').first().waitFor({ state: 'attached' });
-      expect(await page.locator('li.card video').evaluateAll((videos) => videos.map((v) => (v as unknown as VideoElement).paused))).toEqual([true]);
+      const paused = await page.locator('li.card video').evaluateAll((videos) => videos.map((v) => (v as unknown as VideoElement).paused));
+      expect(paused.length).toBeGreaterThan(0);
+      expect(paused.every(Boolean)).toBe(true);
 
       const { createVideoGeneration: slow } = await gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'VEO3', prompt: 'a slow sunrise over the harbour' } });
       const slowCard = page.locator(`li.card[data-id="${slow.id}"]`);
@@ -250,6 +261,8 @@ describeWithChromium('browser pages', () => {
         const button = (await page.getByRole('button', { name: 'Generate video' }).boundingBox())!;
         expect(button.x + button.width).toBeLessThanOrEqual(390);
         await saveScreenshot(page, 'progress-phone');
+        expect(await lowContrastText(page)).toEqual([]);
+        expect(await unnamedControls(page)).toEqual([]);
       } finally {
         await page.setViewportSize({ width: 1280, height: 900 });
       }

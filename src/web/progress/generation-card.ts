@@ -87,7 +87,8 @@ export function renderCard(g: Generation, options: CardOptions): HTMLLIElement {
   if (g.status === 'COMPLETED' && g.video) {
     item.append(
       el('video', {
-        src: g.video.url,
+        // A media fragment makes the browser show a first frame instead of a black box before play.
+        src: g.video.url.includes('#') ? g.video.url : `${g.video.url}#t=0.1`,
         controls: true,
         preload: 'metadata',
         playsInline: true,

@@ -106,6 +106,7 @@ createForm.addEventListener('submit', async (event) => {
   try {
     const { createVideoGeneration } = await client.request(CreateVideoGenerationDocument, { input });
     show(createVideoGeneration);
+    announcer.textContent = `Started: ${createVideoGeneration.prompt}`;
   } catch (err) {
     if (err instanceof GraphQLRequestError) form.showApiError(err.code === 'UNAUTHENTICATED' ? 'Your API key is no longer accepted.' : err.message, err.field);
     else form.showApiError('The gateway did not answer. Check the connection and try again.', undefined);
