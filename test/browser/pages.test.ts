@@ -252,6 +252,13 @@ describeWithChromium('browser pages', () => {
       await secondVideo.evaluate((v: { play(): Promise<void> }) => v.play());
       await waitFor('the first video to pause when the second starts', async () => (await firstVideo.evaluate((v: VideoElement) => v.paused)) && (await secondVideo.evaluate((v: VideoElement) => !v.paused)));
 
+      // Every state at once, for the README.
+      const { createVideoGeneration: running } = await gqlData(gw, key, CreateVideoGenerationDocument, {
+        input: { model: 'VEO3', prompt: 'a hot-air balloon drifting over a misty valley at dawn', durationSeconds: 8, aspectRatio: 'LANDSCAPE_16_9', resolution: 'RES_1080P' },
+      });
+      await page.locator(`li.card[data-id="${running.id}"] progress`).waitFor();
+      await saveScreenshot(page, 'progress-overview');
+
       // A phone-sized screen: nothing wider than the screen, the button within reach.
       await page.setViewportSize({ width: 390, height: 844 });
       try {

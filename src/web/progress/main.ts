@@ -186,8 +186,8 @@ async function start(): Promise<void> {
   keyInput.addEventListener('change', connectFromInput);
   keyForm.addEventListener('submit', (event) => {
     event.preventDefault();
-    // Connect again on purpose, e.g. after live updates stopped.
-    connectedKey = null;
+    // Enter on the same key reconnects only when something went wrong (e.g. live updates stopped).
+    if (connection.dataset.tone === 'error') connectedKey = null;
     connectFromInput();
   });
   await connect(keyInput.value.trim());
