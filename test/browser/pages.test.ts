@@ -264,6 +264,8 @@ describeWithChromium('browser pages', () => {
       try {
         await page.goto(progressUrl(gw));
         await page.locator('li.card').first().waitFor();
+        // Finished videos show a frame, not a black box, before anyone presses play.
+        await waitFor('every video to show a frame', () => page.locator('li.card video').evaluateAll((videos) => videos.every((v) => (v as unknown as VideoElement).readyState >= 2)), 10_000, 100);
         await expect(page.evaluate('document.documentElement.scrollWidth')).resolves.toBeLessThanOrEqual(390);
         const button = (await page.getByRole('button', { name: 'Generate video' }).boundingBox())!;
         expect(button.x + button.width).toBeLessThanOrEqual(390);
