@@ -4,12 +4,14 @@
  */
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type ExecutionResult } from 'graphql';
-import { createClient, type Client } from 'graphql-ws';
+import { CloseCode, createClient, type Client } from 'graphql-ws';
 
 export class GraphQLRequestError extends Error {
   constructor(
     message: string,
     readonly code: string | undefined,
+    /** For BAD_USER_INPUT: the input field at fault, e.g. `input.imageUrl`. */
+    readonly field?: string,
   ) {
     super(message);
   }
@@ -29,8 +31,9 @@ export class GatewayClient {
       url: wsUrl.href,
       connectionParams: { authorization: `Bearer ${apiKey}` },
       // Reconnect through gateway restarts; a re-subscription starts again from the current state.
+      // A refused key (4403) stays refused: retrying it would only repeat the refusal forever.
       retryAttempts: Infinity,
-      shouldRetry: () => true,
+      shouldRetry: (event) => !(isCloseEvent(event) && event.code === CloseCode.Forbidden),
     });
   }
 
@@ -43,7 +46,10 @@ export class GatewayClient {
     });
     const result = (await response.json()) as ExecutionResult<Result>;
     const error = result.errors?.[0];
-    if (error) throw new GraphQLRequestError(error.message, error.extensions?.code as string | undefined);
+    if (error) {
+      const field = error.extensions?.field;
+      throw new GraphQLRequestError(error.message, error.extensions?.code as string | undefined, typeof field === 'string' ? field : undefined);
+    }
     if (!result.data) throw new GraphQLRequestError(`HTTP ${response.status}`, undefined);
     return result.data;
   }
@@ -62,6 +68,14 @@ export class GatewayClient {
   }
 
   close(): void {
-    void this.ws.dispose();
+    // dispose() waits for a connection attempt in flight, and that attempt rejects when it is
+    // abandoned (a refused key's close event, or graphql-ws's 'All Subscriptions Gone' once its
+    // retry wait ends with nothing left to subscribe). Closing is what we asked for, so that
+    // rejection is expected; left alone it would surface as an unhandled rejection in the page.
+    Promise.resolve(this.ws.dispose()).catch(() => {});
   }
+}
+
+function isCloseEvent(value: unknown): value is { code: number } {
+  return typeof value === 'object' && value !== null && 'code' in value && typeof value.code === 'number';
 }

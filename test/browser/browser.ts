@@ -59,6 +59,14 @@ export async function openBrowser(): Promise<BrowserSession> {
   };
 }
 
+/** Saves a full-page screenshot as test/artifacts/<name>.png, for people to look at (the README shows some). */
+export async function saveScreenshot(page: Page, name: string): Promise<string> {
+  await mkdir(ARTIFACTS, { recursive: true });
+  const file = path.join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
 /** Runs `body`; if it throws, saves a screenshot of the page under test/artifacts/ first. */
 export async function withScreenshotOnFailure(page: Page, name: string, body: () => Promise<void>): Promise<void> {
   try {

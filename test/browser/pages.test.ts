@@ -5,7 +5,8 @@
 import { gqlData, startGateway, waitFor, type TestGateway } from '../helpers/gateway';
 import { CreateVideoGenerationDocument } from '../../src/web/generated/graphql';
 import type { Page } from 'playwright-core';
-import { CHROMIUM, hasChromium, openBrowser, withScreenshotOnFailure, type BrowserSession } from './browser';
+import { lowContrastText, unnamedControls } from './accessibility';
+import { CHROMIUM, hasChromium, openBrowser, saveScreenshot, withScreenshotOnFailure, type BrowserSession } from './browser';
 
 if (!hasChromium) console.warn(`!! SKIPPING browser tests: ${CHROMIUM} is missing (apt-get install chromium)`);
 const describeWithChromium = hasChromium ? describe : describe.skip;
@@ -16,13 +17,16 @@ describeWithChromium('browser pages', () => {
   let gw: TestGateway;
   let browser: BrowserSession;
   let key: string;
+  let newcomerKey: string;
 
   beforeAll(async () => {
     // Slow enough that a page shows a generation in progress before it completes (Veo 3 Fast: ~5 s).
     gw = await startGateway({ timeScale: 0.1 });
     key = await gw.keyFor('browser-user');
+    newcomerKey = await gw.keyFor('browser-newcomer');
     browser = await openBrowser();
-  });
+    // A gateway and a browser starting on a loaded machine can take longer than one test.
+  }, 120_000);
   afterAll(async () => {
     await browser?.close();
     await gw?.stop();
@@ -71,31 +75,110 @@ describeWithChromium('browser pages', () => {
     });
   });
 
-  it('the progress page creates a generation, shows its progress and plays the video', async () => {
+  it('the progress page takes a right key after a wrong one without an unhandled rejection', async () => {
     const { page } = browser;
-    await withScreenshotOnFailure(page, 'progress', async () => {
-      await page.goto(gw.app.url.replace(/\/graphql$/, '/'));
-      await page.fill('#api-key', key);
+    await withScreenshotOnFailure(page, 'failed-progress-wrong-key', async () => {
+      await page.goto(progressUrl(gw));
+      await page.fill('#api-key', 'vgw_not-a-real-key');
+      await page.press('#api-key', 'Tab');
+      await page.locator('#connection', { hasText: 'That API key is not valid' }).waitFor({ timeout: 10_000 });
+      await expect(page.locator('#api-key').getAttribute('aria-invalid')).resolves.toBe('true');
+      // Meanwhile the refused WebSocket was retrying; the right key closes that client.
+      await page.fill('#api-key', newcomerKey);
       await page.press('#api-key', 'Tab');
       await page.locator('#create').waitFor({ state: 'visible' });
+      // graphql-ws rejects the abandoned attempt when its retry wait ends (at most ~4 s after the refusal).
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      // Chromium logs every HTTP error response to the console; the refused key's 401 is the one expected.
+      const expected = (p: string) => /status of 401 \(Unauthorized\)/.test(p);
+      expect(browser.problems.filter((p) => !expected(p))).toEqual([]);
+      browser.problems.splice(0, browser.problems.length, ...browser.problems.filter((p) => !expected(p)));
+      expect(browser.offsite).toEqual([]);
+    });
+  });
 
-      await page.selectOption('select[name=model]', 'VEO3_FAST');
-      // Only the options this model allows are offered.
-      expect(await page.locator('select[name=durationSeconds] option').allInnerTexts()).toEqual(['4', '6', '8']);
-      await page.selectOption('select[name=durationSeconds]', '4');
-      await page.fill('textarea[name=prompt]', 'a paper boat on a rainy street');
-      await page.click('button[type=submit]');
+  it('the progress page, empty: human labels, models by name, and inline messages instead of a request', async () => {
+    const { page } = browser;
+    await withScreenshotOnFailure(page, 'failed-progress-empty', async () => {
+      // The newcomer's key is in localStorage from the previous test: the page connects by itself.
+      await page.goto(progressUrl(gw));
+      await page.locator('#create').waitFor({ state: 'visible' });
+      await expect(page.locator('#empty').innerText()).resolves.toMatch(/No videos yet/);
+      await saveScreenshot(page, 'progress-empty');
+      expect(await lowContrastText(page)).toEqual([]);
+      expect(await unnamedControls(page)).toEqual([]);
 
-      const item = page.locator('li.generation', { hasText: 'a paper boat on a rainy street' });
-      // In progress: status from the subscription, and a bar that moves between events.
-      const generating = page.locator('li.generation.status-GENERATING progress');
-      await generating.waitFor({ state: 'visible', timeout: 10_000 });
+      // Models by name, grouped by vendor; no enum codes or field names as labels anywhere.
+      await expect(page.locator('#model optgroup').first().getAttribute('label')).resolves.toBe('Google');
+      await expect(page.locator('#model option:checked').innerText()).resolves.toBe('Veo 2 (text to video)');
+      await page.getByLabel('Model').selectOption({ label: 'Veo 3 Fast (text to video, audio)' });
+      await expect(page.getByRole('group', { name: 'Length' }).getByRole('radio').count()).resolves.toBe(3);
+      await expect(page.getByRole('group', { name: 'Shape' }).locator('label').allInnerTexts()).resolves.toEqual(['Default', '16:9 wide', '9:16 tall']);
+      const text = await page.locator('#create').innerText();
+      expect(text).not.toMatch(/durationSeconds|aspectRatio|LANDSCAPE_16_9|RES_720P|VEO3_FAST/);
+
+      // Submitting without a prompt: a message next to the prompt, focus on it, nothing sent.
+      const created = () => browser.requests.length;
+      const before = created();
+      await page.getByRole('button', { name: 'Generate video' }).click();
+      await expect(page.locator('#prompt-error').innerText()).resolves.toBe('Describe the video you want.');
+      await expect(page.evaluate('document.activeElement?.id')).resolves.toBe('prompt');
+      await expect(page.locator('#prompt').getAttribute('aria-invalid')).resolves.toBe('true');
+      expect(created()).toBe(before);
+
+      // A required picture with a bad link: the message names what to give, next to that field.
+      await page.getByLabel('Model').selectOption({ label: 'Veo 3 Fast (image to video, audio)' });
+      await page.getByLabel('Prompt').fill('a kite over the dunes');
+      await page.getByLabel('First frame').fill('kite.png');
+      await page.getByRole('button', { name: 'Generate video' }).click();
+      await expect(page.locator('[data-field=imageUrl] .field-error').innerText()).resolves.toBe('Use an https:// link or a data:image/… URI.');
+      // The prompt's message went away as soon as it was filled in.
+      await expect(page.locator('#prompt-error').innerText()).resolves.toBe('');
+      await saveScreenshot(page, 'progress-invalid');
+      expect(await lowContrastText(page)).toEqual([]);
+      expect(await unnamedControls(page)).toEqual([]);
+      expect(created()).toBe(before);
+      expect(await page.locator('li.card').count()).toBe(0);
+      expect(browser.offsite).toEqual([]);
+      expect(browser.problems).toEqual([]);
+    });
+  });
+
+  it('the progress page creates a generation, shows its progress and plays the video', async () => {
+    const { page } = browser;
+    await withScreenshotOnFailure(page, 'failed-progress', async () => {
+      await page.goto(progressUrl(gw));
+      await page.fill('#api-key', key);
+      await page.press('#api-key', 'Tab');
+      await page.locator('#connection', { hasText: 'Connected' }).waitFor();
+      await page.locator('#create').waitFor({ state: 'visible' });
+
+      await page.getByLabel('Model').selectOption({ label: 'Veo 3 Fast (text to video, audio)' });
+      // Only the lengths this model allows are offered, in words.
+      expect(await page.getByRole('group', { name: 'Length' }).locator('label').allInnerTexts()).toEqual(['4 s', '6 s', '8 s']);
+      await page.getByRole('radio', { name: '4 s' }).check();
+      await page.getByLabel('Prompt').fill('a paper boat on a rainy street');
+      await page.getByRole('button', { name: 'Generate video' }).click();
+
+      const item = page.locator('li.card', { hasText: 'a paper boat on a rainy street' });
+      // The model by name and the options it was created with, in words (the shape was left to the model's default).
+      await expect(item.locator('.settings').innerText()).resolves.toBe('Veo 3 Fast (text to video, audio) · 4 s · 720p');
+      // In progress: status from the subscription, and a bar and a time left that move between events.
+      const generating = item.locator('progress');
+      await page.locator('li.card.status-GENERATING progress').waitFor({ state: 'visible', timeout: 10_000 });
+      await expect(item.locator('.status').innerText()).resolves.toBe('Generating');
       const early = await generating.evaluate((p: { value: number }) => p.value);
       expect(early).toBeLessThan(1);
+      await expect(item.locator('.eta').innerText()).resolves.toMatch(/^About \d+ s left$|longer than usual/);
+      await expect(item.getByRole('button', { name: 'Cancel' }).isVisible()).resolves.toBe(true);
+      await saveScreenshot(page, 'progress-running');
       await waitFor('the bar to move while GENERATING', async () => (await generating.evaluate((p: { value: number }) => p.value)) > early, 5_000, 100);
       await item.locator('video').waitFor({ state: 'attached', timeout: 20_000 });
-      await expect(item.locator('.status').innerText()).resolves.toBe('COMPLETED');
+      await expect(item.locator('.status').innerText()).resolves.toBe('Ready');
+      await expect(item.getByRole('link', { name: 'Download' }).getAttribute('href')).resolves.toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
+      expect(await item.getByRole('button', { name: 'Cancel' }).count()).toBe(0);
 
+      // A video that finishes while watched starts by itself.
       const video = item.locator('video');
       const first = await waitFor('the video to have decoded frames', () => video.evaluate((v: VideoElement) => (v.readyState >= 2 ? v.currentTime : null)), 10_000);
       const later = await waitFor('the video to advance', () => video.evaluate((v: VideoElement, t: number) => (v.currentTime > t + 0.2 ? v.currentTime : null), first), 10_000);
@@ -104,32 +187,101 @@ describeWithChromium('browser pages', () => {
       const state = await video.evaluate((v: VideoElement) => ({ paused: v.paused, error: v.error?.code ?? null, width: v.videoWidth }));
       expect(state).toEqual({ paused: false, error: null, width: expect.any(Number) });
       expect(state.width).toBeGreaterThan(0);
+      await saveScreenshot(page, 'progress-completed');
+      expect(await lowContrastText(page)).toEqual([]);
+      expect(await unnamedControls(page)).toEqual([]);
       expect(browser.offsite).toEqual([]);
       expect(browser.problems).toEqual([]);
     });
   });
 
-  it('the progress page shows a generation made elsewhere, live, and the error when it fails', async () => {
+  it('the progress page shows a generation made elsewhere, live, and the error in words when it fails', async () => {
     const { page } = browser;
-    await withScreenshotOnFailure(page, 'progress-failure', async () => {
+    await withScreenshotOnFailure(page, 'failed-progress-failure', async () => {
       // The key is still in localStorage from the previous test: the page connects by itself.
-      await page.goto(gw.app.url.replace(/\/graphql$/, '/'));
+      await page.goto(progressUrl(gw));
       await page.locator('#create').waitFor({ state: 'visible' });
       await expect(page.locator('#api-key').inputValue()).resolves.toBe(key);
 
       const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, {
         input: { model: 'VEO2', prompt: 'a generation that will fail' },
       });
-      gw.simulator.control.forceOutcome(g.upstreamId!, 'error');
-      const item = page.locator('li.generation', { hasText: 'a generation that will fail' });
-      await item.locator('.status', { hasText: 'FAILED' }).waitFor({ timeout: 15_000 });
-      await expect(item.locator('.error').innerText()).resolves.toMatch(/^UPSTREAM_FAILED: .+/);
+      gw.simulator.control.forceOutcome(g.upstreamId!, 'error', { message: 'The prompt was refused by the safety filter.' });
+      const item = page.locator('li.card', { hasText: 'a generation that will fail' });
+      await item.locator('.status', { hasText: 'Failed' }).waitFor({ timeout: 15_000 });
+      await expect(item.locator('.error').innerText()).resolves.toBe('The video service could not make this video.');
+      await expect(item.locator('.error-detail').innerText()).resolves.toMatch(/^Details: .+/);
       expect(await item.locator('video').count()).toBe(0);
+      expect(await item.locator('progress').count()).toBe(0);
+      await saveScreenshot(page, 'progress-failed');
+      expect(await lowContrastText(page)).toEqual([]);
+      expect(await unnamedControls(page)).toEqual([]);
+      expect(browser.offsite).toEqual([]);
+      expect(browser.problems).toEqual([]);
+    });
+  });
+
+  it('the progress page cancels from the keyboard, plays one video at a time, and fits a phone', async () => {
+    const { page } = browser;
+    await withScreenshotOnFailure(page, 'failed-progress-cancel', async () => {
+      await page.goto(progressUrl(gw));
+      await page.locator('#create').waitFor({ state: 'visible' });
+      // Videos that were already done when the page opened do not start by themselves.
+      await page.locator('li.card video').first().waitFor({ state: 'attached' });
+      const paused = await page.locator('li.card video').evaluateAll((videos) => videos.map((v) => (v as unknown as VideoElement).paused));
+      expect(paused.length).toBeGreaterThan(0);
+      expect(paused.every(Boolean)).toBe(true);
+
+      const { createVideoGeneration: slow } = await gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'VEO3', prompt: 'a slow sunrise over the harbour' } });
+      const slowCard = page.locator(`li.card[data-id="${slow.id}"]`);
+      await slowCard.getByRole('button', { name: 'Cancel' }).focus();
+      await page.keyboard.press('Enter');
+      await slowCard.locator('.status', { hasText: 'Cancelled' }).waitFor({ timeout: 10_000 });
+      await expect(slowCard.locator('.error').innerText()).resolves.toMatch(/^You cancelled it\./);
+      expect(await slowCard.getByRole('button', { name: 'Cancel' }).count()).toBe(0);
+
+      // A second finished video: starting one pauses the other.
+      const { createVideoGeneration: second } = await gqlData(gw, key, CreateVideoGenerationDocument, {
+        input: { model: 'VEO3_FAST', prompt: 'a second video to play', durationSeconds: 4 },
+      });
+      const secondVideo = page.locator(`li.card[data-id="${second.id}"] video`);
+      await secondVideo.waitFor({ state: 'attached', timeout: 20_000 });
+      const firstVideo = page.locator('li.card', { hasText: 'a paper boat on a rainy street' }).locator('video');
+      await firstVideo.evaluate((v: { play(): Promise<void> }) => v.play());
+      await waitFor('only the first video to play', async () => (await firstVideo.evaluate((v: VideoElement) => !v.paused)) && (await secondVideo.evaluate((v: VideoElement) => v.paused)));
+      await secondVideo.evaluate((v: { play(): Promise<void> }) => v.play());
+      await waitFor('the first video to pause when the second starts', async () => (await firstVideo.evaluate((v: VideoElement) => v.paused)) && (await secondVideo.evaluate((v: VideoElement) => !v.paused)));
+
+      // Every state at once, for the README.
+      const { createVideoGeneration: running } = await gqlData(gw, key, CreateVideoGenerationDocument, {
+        input: { model: 'VEO3', prompt: 'a hot-air balloon drifting over a misty valley at dawn', durationSeconds: 8, aspectRatio: 'LANDSCAPE_16_9', resolution: 'RES_1080P' },
+      });
+      await page.locator(`li.card[data-id="${running.id}"] progress`).waitFor();
+      await saveScreenshot(page, 'progress-overview');
+
+      // A phone-sized screen: nothing wider than the screen, the button within reach.
+      await page.setViewportSize({ width: 390, height: 844 });
+      try {
+        await page.goto(progressUrl(gw));
+        await page.locator('li.card').first().waitFor();
+        // Finished videos show a frame, not a black box, before anyone presses play.
+        await waitFor('every video to show a frame', () => page.locator('li.card video').evaluateAll((videos) => videos.every((v) => (v as unknown as VideoElement).readyState >= 2)), 10_000, 100);
+        await expect(page.evaluate('document.documentElement.scrollWidth')).resolves.toBeLessThanOrEqual(390);
+        const button = (await page.getByRole('button', { name: 'Generate video' }).boundingBox())!;
+        expect(button.x + button.width).toBeLessThanOrEqual(390);
+        await saveScreenshot(page, 'progress-phone');
+        expect(await lowContrastText(page)).toEqual([]);
+        expect(await unnamedControls(page)).toEqual([]);
+      } finally {
+        await page.setViewportSize({ width: 1280, height: 900 });
+      }
       expect(browser.offsite).toEqual([]);
       expect(browser.problems).toEqual([]);
     });
   });
 });
+
+const progressUrl = (gw: TestGateway) => gw.app.url.replace(/\/graphql$/, '/');
 
 /** Waits until the playground's subscription is registered on the gateway. */
 async function sleepUntilSubscribed(gw: TestGateway): Promise<void> {
