@@ -119,13 +119,16 @@ export function guardDelivery(res: ServerResponse, o: DeliveryLimits, onDropped:
   const socket = res.socket;
   if (!socket || res.writableFinished || socket.destroyed) return;
   const started = Date.now();
-  let lastWritten = socket.bytesWritten;
+  let last = progress(socket);
   const timer = setInterval(
     () => {
+      // An upper bound: a chunk handed to libuv counts whole until the kernel has taken all of it.
       const unsent = socket.writableLength + res.writableLength;
+      const now = progress(socket);
+      const stalled = now === last;
+      last = now;
       const reason: DropReason | null =
-        Date.now() - started >= o.writeTimeoutMs ? 'write_timeout' : unsent > o.maxUnsentBytes && socket.bytesWritten === lastWritten ? 'unsent_bytes' : null;
-      lastWritten = socket.bytesWritten;
+        Date.now() - started >= o.writeTimeoutMs ? 'write_timeout' : unsent > o.maxUnsentBytes && stalled ? 'unsent_bytes' : null;
       if (!reason) return;
       stop();
       socket.destroy();
@@ -139,4 +142,14 @@ export function guardDelivery(res: ServerResponse, o: DeliveryLimits, onDropped:
     res.off('finish', stop).off('close', stop);
   };
   res.once('finish', stop).once('close', stop);
+}
+
+/**
+ * Changes whenever the kernel takes bytes from this socket. Node's public counters do not move
+ * then (`bytesWritten` counts bytes once handed to libuv), so this reads libuv's own write queue,
+ * falling back to Node's buffer where the handle does not say.
+ */
+function progress(socket: Socket): string {
+  const queued = (socket as Socket & { _handle?: { writeQueueSize?: number } })._handle?.writeQueueSize;
+  return `${socket.writableLength}:${queued ?? ''}`;
 }
