@@ -103,7 +103,7 @@ describe('HTTP responses a client does not read', () => {
     const h = await host({ writeTimeoutMs: 60_000, maxUnsentBytes: 1024 * 1024 });
     hosts.push(h);
     const socket = await neverReads(h.port);
-    const after = await firstDrop(h, 8_000);
+    const after = await firstDrop(h, 20_000);
     socket.destroy();
     expect(after).not.toBeNull();
     expect(h.dropped).toEqual(['unsent_bytes']);
@@ -116,7 +116,7 @@ describe('HTTP responses a client does not read', () => {
     const h = await host({ writeTimeoutMs: 1_000, maxUnsentBytes: 1024 * 1024 * 1024 });
     hosts.push(h);
     const socket = await neverReads(h.port);
-    const after = await firstDrop(h, 8_000);
+    const after = await firstDrop(h, 20_000);
     socket.destroy();
     expect(after).not.toBeNull();
     expect(after!).toBeGreaterThanOrEqual(900);
