@@ -12,7 +12,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { ErrorCode, GatewayError } from '../errors';
 import type { GraphQLContext } from '../graphql/context';
 import { checkWebSocketDocument, type DocumentProtectionOptions } from '../graphql/document-limits';
-import { requestOutOfBounds } from '../graphql/request-limits';
+import { DEFAULT_REQUEST_LIMITS, requestOutOfBounds } from '../graphql/request-limits';
 import { toGraphQLError } from '../graphql/errors';
 import { closeWhenExpired } from './credential-expiry';
 import { closeWhenRevoked } from './credential-recheck';
@@ -139,7 +139,7 @@ export function attachWebSocketServer(o: WebSocketOptions): { dispose: () => Pro
             throw error;
           }
         }
-        const refused = o.documentProtection && requestOutOfBounds(payload.query, payload.variables, o.documentProtection.limits);
+        const refused = requestOutOfBounds(payload.query, payload.variables, o.documentProtection?.limits ?? DEFAULT_REQUEST_LIMITS);
         if (refused) return [refused];
         const checked = checkWebSocketDocument(o.schema, payload.query, o.introspection, o.documentProtection);
         if ('errors' in checked) return checked.errors;
