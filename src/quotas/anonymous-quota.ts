@@ -6,7 +6,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
-import { consumeOrRefuse, createRateLimiter, rateLimited } from './rate-limiter';
+import { consumeOrRefuse, createRateLimiter } from './rate-limiter';
 
 export class AnonymousQuota {
   private readonly limiter: RateLimiterAbstract | null;
@@ -24,14 +24,4 @@ export class AnonymousQuota {
     if (this.limiter) await consumeOrRefuse(this.limiter, address, `at most ${this.perMinute} operations per minute without a valid credential`);
   }
 
-  /**
-   * Throws RATE_LIMITED when `address` has already spent its budget, without spending any: for a
-   * WebSocket upgrade, whose credential is only known later.
-   */
-  async check(address: string): Promise<void> {
-    const used = this.limiter ? await this.limiter.get(address) : null;
-    if (used && used.consumedPoints >= this.perMinute) {
-      throw rateLimited(`at most ${this.perMinute} operations per minute without a valid credential`, used.msBeforeNext);
-    }
-  }
 }
