@@ -23,5 +23,4 @@ export class AnonymousQuota {
   async request(address: string): Promise<void> {
     if (this.limiter) await consumeOrRefuse(this.limiter, address, `at most ${this.perMinute} operations per minute without a valid credential`);
   }
-
 }
