@@ -4,7 +4,7 @@
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ApolloServer } from '@apollo/server';
@@ -16,6 +16,7 @@ import { JwtVerifier } from './auth/jwt';
 import { createCredentialCheck } from './auth/principal';
 import { ApiKeyCache } from './auth/api-key-cache';
 import type { Config } from './config';
+import { ErrorCode, GatewayError } from './errors';
 import { GenerationEvents } from './generations/events';
 import { Poller } from './generations/poller';
 import { GenerationService } from './generations/service';
@@ -27,6 +28,8 @@ import { createErrorFormatter } from './graphql/errors';
 import { buildGatewaySchema } from './graphql/schema';
 import { createLogger } from './logger';
 import { createCors } from './server/cors';
+import { clientAddress } from './server/client-address';
+import { capConnections, defaultMaxConnections, serverOptions } from './server/connection-limits';
 import { createHttpHandler } from './server/http';
 import { Metrics } from './server/metrics';
 import { createStaticAssets } from './server/static-assets';
@@ -34,6 +37,7 @@ import { attachWebSocketServer } from './server/websocket';
 import { startSimulator, type Simulator } from './simulator/server';
 import { createStore } from './store/create-store';
 import type { Store } from './store/store';
+import { AnonymousQuota } from './quotas/anonymous-quota';
 import { OwnerQuotas } from './quotas/owner-quotas';
 import { UpstreamCircuit } from './upstream/circuit-breaker';
 import { createUpstreamClient } from './upstream/client';
@@ -68,6 +72,8 @@ export interface App {
    * null. It fails commands fast while Redis is away; the app closes it on stop.
    */
   readonly redis: Redis | null;
+  /** Apollo's cache of parsed HTTP documents (null when GRAPHQL_DOCUMENT_CACHE_BYTES is 0); `bytes` is what it holds. */
+  readonly documentCache: { readonly bytes: number; readonly size: number } | null;
   /** A development key created at this start (empty key store, not production), else null. */
   readonly devApiKey: string | null;
   /**
@@ -171,8 +177,23 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
 
   const schema = await buildGatewaySchema(events);
   const formatError = createErrorFormatter(log);
-  const httpServer: Server = createServer();
-  const protection = apolloDocumentProtection();
+  const httpServer: Server = createServer(serverOptions(config.http));
+  const connectionCap = capConnections(httpServer, {
+    maxConnections: config.http.maxConnections ?? defaultMaxConnections(),
+    log: log.child({ component: 'http' }),
+    onShed: () => metrics.connectionsDropped.inc({ reason: 'over_capacity' }),
+  });
+  const documentProtection = { documentCacheBytes: config.graphql.documentCacheBytes, limits: config.graphql };
+  const protection = apolloDocumentProtection(documentProtection);
+  const anonymousQuota = new AnonymousQuota(config.anonymousRequestsPerMinute, redis?.commands);
+  const anonymousOperation = async (req: IncomingMessage) => {
+    try {
+      await anonymousQuota.request(clientAddress(req, config.http.trustProxyHops));
+    } catch (error) {
+      if (error instanceof GatewayError && error.code === ErrorCode.RATE_LIMITED) metrics.anonymousRefusals.inc();
+      throw error;
+    }
+  };
   const context = (owner: string | null, requestId: string, requestLog: Logger, withLoader: boolean): GraphQLContext =>
     createContext(service, owner, requestId, requestLog, withLoader);
 
@@ -193,6 +214,9 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     keepAliveMs: config.websocket.keepAliveMs,
     connectionInitTimeoutMs: config.websocket.connectionInitTimeoutMs,
     credentialRecheckMs: config.websocket.credentialRecheckMs,
+    documentProtection,
+    admitUpgrade: (req) => !connectionCap.isShed(req.socket),
+    onUnauthenticated: anonymousOperation,
   });
 
   const apollo = new ApolloServer<GraphQLContext>({
@@ -207,6 +231,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     logger: log.child({ component: 'apollo' }),
     validationRules: protection.validationRules,
     parseOptions: protection.parseOptions,
+    documentStore: protection.documentStore,
     plugins: [
       ...protection.plugins,
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceMs }),
@@ -266,6 +291,14 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       log,
       staticAssets,
       cors: createCors(config.cors.origins),
+      requestLimits: config.graphql,
+      anonymousOperation,
+      connectionCap,
+      delivery: {
+        writeTimeoutMs: config.http.writeTimeoutMs,
+        maxUnsentBytes: config.http.maxUnsentBytes,
+        onDropped: (reason) => metrics.connectionsDropped.inc({ reason }),
+      },
     }),
   );
 
@@ -305,6 +338,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     metrics,
     simulator,
     redis: redis?.commands ?? null,
+    documentCache: protection.documentStore,
     devApiKey,
     revokeApiKey: (idOrPrefix) => revokeApiKey(store, idOrPrefix, apiKeyCache),
     stop,

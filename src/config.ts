@@ -56,6 +56,49 @@ const schema = z.object({
   UPSTREAM_POLL_TIMEOUT_MS: int(100, 600_000).default(15_000),
   /** Largest accepted HTTP request body, in bytes. */
   HTTP_MAX_BODY_BYTES: int(1_024, 64 * 1024 * 1024).default(1024 * 1024),
+  /**
+   * Largest GraphQL document (query text), in UTF-8 bytes, comments and whitespace included; checked
+   * before parsing, on HTTP (POST and GET) and WebSocket. Default 32 768.
+   */
+  GRAPHQL_MAX_DOCUMENT_BYTES: int(256, 16 * 1024 * 1024).default(32 * 1024),
+  /**
+   * Bytes each cache of parsed documents may hold (Apollo's document store for HTTP, and the
+   * WebSocket path's), counting source text and an AST estimate. Default 16 MiB; 0 = no caching.
+   */
+  GRAPHQL_DOCUMENT_CACHE_BYTES: int(0, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
+  /** Deepest nesting of `variables` (the object itself is level 1), and of an HTTP JSON body (one more). Default 16 levels. */
+  GRAPHQL_MAX_VARIABLES_DEPTH: int(2, 1_000).default(16),
+  /** Most items in one list, or fields in one object, in variables and in document literals. Default 200. */
+  GRAPHQL_MAX_LIST_ITEMS: int(1, 1_000_000).default(200),
+  /**
+   * GraphQL operations per client address per minute without a valid credential (anonymous HTTP
+   * requests, refused credentials, and WebSocket connections that fail to authenticate). Default 120; 0 = unlimited.
+   */
+  ANONYMOUS_REQUESTS_PER_MINUTE: int(0, 1_000_000).default(120),
+  /**
+   * Reverse proxies in front of the gateway that append to `X-Forwarded-For`; the client address is
+   * the entry that many places from its right end. Default 0: the socket's peer address, the header is ignored.
+   */
+  TRUST_PROXY_HOPS: int(0, 32).default(0),
+  /** How long a client may take to send a request's headers, in ms. Default 10 000 (Node's: 60 000). */
+  HTTP_HEADERS_TIMEOUT_MS: int(1_000, 600_000).default(10_000),
+  /** How long a client may take to send a whole request (headers and body), in ms. Default 30 000 (Node's: 300 000). */
+  HTTP_REQUEST_TIMEOUT_MS: int(1_000, 3_600_000).default(30_000),
+  /** How long an idle keep-alive connection stays open, in ms. Default 5 000; set above a load balancer's idle timeout. */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: int(100, 600_000).default(5_000),
+  /**
+   * Open connections served at once, HTTP and WebSocket together; above it new connections get a
+   * 503 and are closed. Default: the process's open-file limit minus room for the store, Redis,
+   * the upstream and the shed connections (10 000 where the limit cannot be read).
+   */
+  MAX_CONNECTIONS: int(1, 10_000_000).optional(),
+  /** How long one HTTP response may take to reach the client, in ms; then the connection is destroyed. Default 30 000. */
+  HTTP_WRITE_TIMEOUT_MS: int(100, 3_600_000).default(30_000),
+  /**
+   * Response bytes one HTTP connection may hold unsent while its client takes none; above it the
+   * connection is destroyed at once, without waiting for HTTP_WRITE_TIMEOUT_MS. Default 8 MiB.
+   */
+  HTTP_MAX_UNSENT_BYTES: int(1_024, 1024 * 1024 * 1024).default(8 * 1024 * 1024),
   /** Answer introspection queries. Defaults to on outside production. */
   INTROSPECTION: bool.optional(),
   /** Serve the GraphiQL playground to browsers at the GraphQL path. Defaults to on outside production. */
@@ -137,7 +180,24 @@ export interface Config {
   poll: { minIntervalMs: number; maxIntervalMs: number; concurrency: number; leaseMs: number };
   deadlineMs: number;
   upstreamTimeouts: { createMs: number; pollMs: number };
-  http: { maxBodyBytes: number; graphqlPath: string };
+  http: {
+    maxBodyBytes: number;
+    graphqlPath: string;
+    /** Node's server timeouts, in ms. */
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    /** Null: derived from the open-file limit (server/connection-limits.ts). */
+    maxConnections: number | null;
+    writeTimeoutMs: number;
+    maxUnsentBytes: number;
+    /** Proxies whose `X-Forwarded-For` entries are believed; 0 = the socket's address. */
+    trustProxyHops: number;
+  };
+  /** Size and shape limits of GraphQL requests, on both transports. */
+  graphql: { maxDocumentBytes: number; documentCacheBytes: number; maxVariablesDepth: number; maxListItems: number };
+  /** Operations per client address per minute without a valid credential; 0 = unlimited. */
+  anonymousRequestsPerMinute: number;
   introspection: boolean;
   playground: boolean;
   devApiKey: boolean;
@@ -207,7 +267,25 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     deadlineMs: e.GENERATION_DEADLINE_SECONDS * 1000,
     upstreamTimeouts: { createMs: e.UPSTREAM_CREATE_TIMEOUT_MS, pollMs: e.UPSTREAM_POLL_TIMEOUT_MS },
-    http: { maxBodyBytes: e.HTTP_MAX_BODY_BYTES, graphqlPath: '/graphql' },
+    http: {
+      maxBodyBytes: e.HTTP_MAX_BODY_BYTES,
+      graphqlPath: '/graphql',
+      headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+      // Node refuses a headers timeout above the request timeout.
+      requestTimeoutMs: Math.max(e.HTTP_REQUEST_TIMEOUT_MS, e.HTTP_HEADERS_TIMEOUT_MS),
+      keepAliveTimeoutMs: e.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnections: e.MAX_CONNECTIONS ?? null,
+      writeTimeoutMs: e.HTTP_WRITE_TIMEOUT_MS,
+      maxUnsentBytes: e.HTTP_MAX_UNSENT_BYTES,
+      trustProxyHops: e.TRUST_PROXY_HOPS,
+    },
+    graphql: {
+      maxDocumentBytes: e.GRAPHQL_MAX_DOCUMENT_BYTES,
+      documentCacheBytes: e.GRAPHQL_DOCUMENT_CACHE_BYTES,
+      maxVariablesDepth: e.GRAPHQL_MAX_VARIABLES_DEPTH,
+      maxListItems: e.GRAPHQL_MAX_LIST_ITEMS,
+    },
+    anonymousRequestsPerMinute: e.ANONYMOUS_REQUESTS_PER_MINUTE,
     introspection: e.INTROSPECTION ?? !production,
     playground: e.PLAYGROUND ?? !production,
     devApiKey: !production && (e.DEV_API_KEY ?? true),

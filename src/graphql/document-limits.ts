@@ -19,6 +19,8 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
+import { DocumentCache, documentKey } from './document-cache';
+import { DEFAULT_REQUEST_LIMITS, maxListItemsRule, type RequestLimits } from './request-limits';
 
 export const DOCUMENT_LIMITS = {
   /** Deepest selection, counting through fragments. */
@@ -42,16 +44,31 @@ const armorConfig = {
   blockFieldSuggestion: { enabled: true },
 };
 
+/** Where the document caches come from: their byte budget, and the request limits rules need. */
+export interface DocumentProtectionOptions {
+  /** Bytes each parsed-document cache may hold (source plus AST estimate); 0 = no cache. */
+  documentCacheBytes: number;
+  limits: RequestLimits;
+}
+
+const DEFAULT_PROTECTION: DocumentProtectionOptions = { documentCacheBytes: 16 * 1024 * 1024, limits: DEFAULT_REQUEST_LIMITS };
+
 /**
- * Apollo options (plugins, validation rules, parse options) for the HTTP side.
+ * Apollo options (plugins, validation rules, parse options, document store) for the HTTP side.
  *
  * The token limit goes through Apollo's own `parseOptions` rather than armor's max-tokens
  * plugin: that plugin throws from `parsingDidStart`, which Apollo answers with a 500, while a
- * parse error is a 400 GRAPHQL_PARSE_FAILED.
+ * parse error is a 400 GRAPHQL_PARSE_FAILED. The document store replaces Apollo's default, which
+ * does not count the source text its documents keep (document-cache.ts).
  */
-export function apolloDocumentProtection() {
+export function apolloDocumentProtection(o: DocumentProtectionOptions = DEFAULT_PROTECTION) {
   const { plugins, validationRules } = new ApolloArmor({ ...armorConfig, maxTokens: { enabled: false } }).protect();
-  return { plugins, validationRules, parseOptions: { maxTokens: DOCUMENT_LIMITS.maxTokens } };
+  return {
+    plugins,
+    validationRules: [...validationRules, maxListItemsRule(o.limits.maxListItems)],
+    parseOptions: { maxTokens: DOCUMENT_LIMITS.maxTokens },
+    documentStore: o.documentCacheBytes > 0 ? new DocumentCache(o.documentCacheBytes) : null,
+  };
 }
 
 /**
@@ -63,7 +80,7 @@ const reportToContext = () => ({
   onReject: [(context: ValidationContext | null, error: GraphQLError) => context?.reportError(error)],
 });
 
-function webSocketRules(introspection: boolean): ValidationRule[] {
+function webSocketRules(introspection: boolean, limits: RequestLimits): ValidationRule[] {
   return [
     ...specifiedRules,
     ...(introspection ? [] : [NoSchemaIntrospectionCustomRule]),
@@ -71,6 +88,7 @@ function webSocketRules(introspection: boolean): ValidationRule[] {
     maxAliasesRule({ ...armorConfig.maxAliases, ...reportToContext() }),
     maxDirectivesRule({ ...armorConfig.maxDirectives, ...reportToContext() }),
     costLimitRule({ ...armorConfig.costLimit, ...reportToContext() }),
+    maxListItemsRule(limits.maxListItems),
   ];
 }
 
@@ -80,41 +98,45 @@ function withoutSuggestions(error: GraphQLError): GraphQLError {
   return message === error.message ? error : new GraphQLError(message, { nodes: error.nodes, extensions: error.extensions });
 }
 
-/** Distinct valid documents remembered per schema; clients send the same few subscriptions. */
-const DOCUMENT_CACHE_SIZE = 500;
-const validDocuments = new WeakMap<GraphQLSchema, Map<string, DocumentNode>>();
+/** Valid documents remembered per schema, within a byte budget (the first caller's). */
+const validDocuments = new WeakMap<GraphQLSchema, DocumentCache>();
 
 /**
  * Parses and validates a document for the WebSocket path with the same limits as HTTP.
- * Returns the document, or the errors to send back.
+ * Returns the document, or the errors to send back. Check the document's bytes first
+ * (`requestOutOfBounds`): this parses whatever it is given.
  *
- * A valid document is remembered by its text, so ten thousand clients subscribing with the same
- * query share one parsed document instead of holding one each (graphql-js never mutates it) and
- * skip parsing and validation (the fan-out benchmark's heap per connection). Invalid ones are not.
+ * A valid document is remembered by a hash of its text, so ten thousand clients subscribing with
+ * the same query share one parsed document instead of holding one each (graphql-js never mutates
+ * it) and skip parsing and validation (the fan-out benchmark's heap per connection). Invalid ones
+ * are not.
  */
 export function checkWebSocketDocument(
   schema: GraphQLSchema,
   query: string,
   introspection: boolean,
+  o: DocumentProtectionOptions = DEFAULT_PROTECTION,
 ): { document: DocumentNode } | { errors: GraphQLError[] } {
   let cache = validDocuments.get(schema);
-  if (!cache) validDocuments.set(schema, (cache = new Map()));
-  const key = `${introspection ? 'i' : 'n'}${query}`;
-  const known = cache.get(key);
+  if (!cache) validDocuments.set(schema, (cache = new DocumentCache(o.documentCacheBytes)));
+  const key = `${introspection ? 'i' : 'n'}${documentKey(query)}`;
+  const known = cache.peek(key);
   if (known) return { document: known };
-  const checked = parseAndValidate(schema, query, introspection);
-  if ('document' in checked) {
-    // Oldest first out: a Map iterates in insertion order.
-    if (cache.size >= DOCUMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
-    cache.set(key, checked.document);
-  }
+  const checked = parseAndValidate(schema, query, introspection, o.limits);
+  if ('document' in checked) cache.put(key, checked.document);
   return checked;
+}
+
+/** The WebSocket path's document cache for `schema` (tests read its byte size). */
+export function webSocketDocumentCache(schema: GraphQLSchema): DocumentCache | undefined {
+  return validDocuments.get(schema);
 }
 
 function parseAndValidate(
   schema: GraphQLSchema,
   query: string,
   introspection: boolean,
+  limits: RequestLimits,
 ): { document: DocumentNode } | { errors: GraphQLError[] } {
   let document: DocumentNode;
   try {
@@ -123,7 +145,7 @@ function parseAndValidate(
     const e = error instanceof GraphQLError ? error : new GraphQLError('Invalid document');
     return { errors: [new GraphQLError(e.message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })] };
   }
-  const errors = validate(schema, document, webSocketRules(introspection));
+  const errors = validate(schema, document, webSocketRules(introspection, limits));
   if (errors.length > 0) {
     return {
       errors: errors.map((e) =>

@@ -5,6 +5,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
 import { ErrorCode, GatewayError } from '../errors';
+import { DOCUMENT_TOO_LARGE } from './request-limits';
 
 /** HTTP status for errors that decide the whole response (Apollo reads `extensions.http`). */
 const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
@@ -17,6 +18,7 @@ const PASS_THROUGH = new Set<string>([
   'GRAPHQL_VALIDATION_FAILED',
   'BAD_USER_INPUT',
   'BAD_REQUEST',
+  DOCUMENT_TOO_LARGE,
   'PERSISTED_QUERY_NOT_FOUND',
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'OPERATION_RESOLUTION_FAILURE',

@@ -9,6 +9,8 @@ import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import type { Logger } from 'pino';
 import { ErrorCode, GatewayError } from '../errors';
 import type { GraphQLContext } from '../graphql/context';
+import { jsonDeeperThan, requestOutOfBounds, type RequestLimits } from '../graphql/request-limits';
+import { guardDelivery, type ConnectionCap, type DeliveryLimits, type DropReason } from './connection-limits';
 import type { Metrics } from './metrics';
 import type { StaticAssets } from './static-assets';
 
@@ -34,6 +36,17 @@ export interface HttpHandlerOptions<TContext extends BaseContext = GraphQLContex
   staticAssets?: StaticAssets;
   /** Adds CORS headers on the GraphQL path and answers preflights (true: answered). Absent: no CORS. */
   cors?: (req: IncomingMessage, res: ServerResponse) => boolean;
+  /** Document bytes, variables depth and list sizes, checked before parsing. Absent: not checked. */
+  requestLimits?: RequestLimits;
+  /**
+   * Spends one operation of the client's budget for requests without a valid credential (by client
+   * address); a thrown RATE_LIMITED GatewayError refuses it with 429. Absent: unlimited.
+   */
+  anonymousOperation?: (req: IncomingMessage) => Promise<void>;
+  /** Connections above the cap are answered 503 (health checks excepted) and closed. Absent: no cap. */
+  connectionCap?: Pick<ConnectionCap, 'isShed'>;
+  /** A response that cannot be delivered within these limits drops its connection. Absent: waits forever. */
+  delivery?: DeliveryLimits & { onDropped?: (reason: DropReason) => void };
 }
 
 class HttpError extends Error {
@@ -41,6 +54,7 @@ class HttpError extends Error {
     readonly status: number,
     message: string,
     readonly code: string,
+    readonly extensions: Record<string, unknown> = {},
   ) {
     super(message);
   }
@@ -54,17 +68,30 @@ export function createHttpHandler<TContext extends BaseContext = GraphQLContext>
     const requestId = typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
     res.setHeader('x-request-id', requestId);
     const log = o.log.child({ requestId });
-    handle(o, req, res, requestId, log).catch((err: unknown) => {
-      if (err instanceof HttpError) return sendJson(res, err.status, { errors: [{ message: err.message, extensions: { code: err.code } }] });
-      // Authentication reads the key store: with the database down, say so (and that a retry helps).
-      if (err instanceof GatewayError && err.code === ErrorCode.DATABASE_UNAVAILABLE) {
-        return sendJson(res, 503, { errors: [{ message: err.message, extensions: { code: err.code } }] });
-      }
-      log.error({ err }, 'unexpected error while handling an HTTP request');
-      sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
-    });
+    // Started once the response is handed to Node, not before: a create may wait long for the upstream.
+    const guard = () => {
+      if (!o.delivery) return;
+      const { onDropped, ...limits } = o.delivery;
+      guardDelivery(res, limits, (reason, unsentBytes) => {
+        log.warn({ reason, unsentBytes }, 'dropped a connection whose client did not take its response');
+        onDropped?.(reason);
+      });
+    };
+    handle(o, req, res, requestId, log)
+      .catch((err: unknown) => {
+        if (err instanceof HttpError) return sendJson(res, err.status, { errors: [{ message: err.message, extensions: { code: err.code, ...err.extensions } }] });
+        // Authentication reads the key store: with the database down, say so (and that a retry helps).
+        if (err instanceof GatewayError && err.code === ErrorCode.DATABASE_UNAVAILABLE) {
+          return sendJson(res, 503, { errors: [{ message: err.message, extensions: { code: err.code } }] });
+        }
+        log.error({ err }, 'unexpected error while handling an HTTP request');
+        sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      })
+      .finally(guard);
   };
 }
+
+const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
 
 async function handle<TContext extends BaseContext>(o: HttpHandlerOptions<TContext>, req: IncomingMessage, res: ServerResponse, requestId: string, log: Logger) {
   // Split the raw target by hand: `new URL()` throws on targets such as `//?query=`.
@@ -72,6 +99,13 @@ async function handle<TContext extends BaseContext>(o: HttpHandlerOptions<TConte
   const q = target.indexOf('?');
   const pathname = q === -1 ? target : target.slice(0, q);
   const search = q === -1 ? '' : target.slice(q);
+  // Over the connection cap: a fast, clear answer instead of a hang, but health checks still answered.
+  if (o.connectionCap?.isShed(req.socket) && !HEALTH_PATHS.has(pathname)) {
+    req.resume();
+    res.setHeader('retry-after', '1');
+    res.setHeader('connection', 'close');
+    return sendJson(res, 503, { errors: [{ message: 'Server busy: too many open connections; retry shortly', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
+  }
   if (o.staticAssets?.handle(req, res, pathname, search)) return;
   if (pathname === o.graphqlPath && o.cors?.(req, res)) return;
 
@@ -91,6 +125,9 @@ async function handle<TContext extends BaseContext>(o: HttpHandlerOptions<TConte
   }
 
   const owner = o.authenticate ? await o.authenticate(req.headers.authorization) : null;
+  if (owner === null || owner === 'invalid') {
+    if (o.anonymousOperation && !(await admitted(() => o.anonymousOperation!(req), req, res))) return;
+  }
   if (owner === 'invalid') {
     res.setHeader('www-authenticate', 'Bearer');
     return sendJson(res, 401, {
@@ -98,21 +135,11 @@ async function handle<TContext extends BaseContext>(o: HttpHandlerOptions<TConte
     });
   }
 
-  if (owner && o.beforeOperation) {
-    try {
-      await o.beforeOperation(owner);
-    } catch (error) {
-      if (!(error instanceof GatewayError)) throw error;
-      const retryAfter = error.details.retryAfterSeconds;
-      if (typeof retryAfter === 'number') res.setHeader('retry-after', String(retryAfter));
-      req.resume();
-      return sendJson(res, error.code === ErrorCode.RATE_LIMITED ? 429 : 403, {
-        errors: [{ message: error.message, extensions: { code: error.code, ...error.details } }],
-      });
-    }
-  }
+  if (owner && o.beforeOperation && !(await admitted(() => o.beforeOperation!(owner), req, res))) return;
 
-  const body = req.method === 'POST' ? await readBody(req, o.maxBodyBytes) : undefined;
+  const maxJsonDepth = o.requestLimits ? o.requestLimits.maxVariablesDepth + 1 : Infinity;
+  const body = req.method === 'POST' ? await readBody(req, o.maxBodyBytes, maxJsonDepth) : undefined;
+  if (o.requestLimits) checkShape(req.method === 'POST' ? body : getParams(search, maxJsonDepth), o.requestLimits);
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
@@ -128,8 +155,60 @@ async function handle<TContext extends BaseContext>(o: HttpHandlerOptions<TConte
   res.end();
 }
 
-/** Reads a JSON body within `limit` bytes; anything not JSON is passed on as text for Apollo to refuse. */
-async function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
+/**
+ * Runs a quota check; a GatewayError it throws is answered here (429 with Retry-After for
+ * RATE_LIMITED, else 403) and false returned.
+ */
+async function admitted(check: () => Promise<void>, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  try {
+    await check();
+    return true;
+  } catch (error) {
+    if (!(error instanceof GatewayError)) throw error;
+    const retryAfter = error.details.retryAfterSeconds;
+    if (typeof retryAfter === 'number') res.setHeader('retry-after', String(retryAfter));
+    req.resume();
+    sendJson(res, error.code === ErrorCode.RATE_LIMITED ? 429 : 403, {
+      errors: [{ message: error.message, extensions: { code: error.code, ...error.details } }],
+    });
+    return false;
+  }
+}
+
+/** A GET's `query` and `variables` parameters (variables parsed when they are JSON within the depth limit). */
+function getParams(search: string, maxJsonDepth: number): { query: unknown; variables: unknown } {
+  const params = new URLSearchParams(search);
+  const text = params.get('variables');
+  let variables: unknown;
+  if (text !== null) {
+    if (jsonDeeperThan(text, maxJsonDepth - 1)) throw tooDeep(maxJsonDepth - 1);
+    try {
+      variables = JSON.parse(text);
+    } catch {
+      // Apollo answers malformed variables itself.
+    }
+  }
+  return { query: params.get('query'), variables };
+}
+
+/** Refuses an oversized document (413) or out-of-bounds variables (400) before Apollo parses them. */
+function checkShape(body: unknown, limits: RequestLimits): void {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return;
+  const { query, variables } = body as { query?: unknown; variables?: unknown };
+  const refused = requestOutOfBounds(query, variables, limits);
+  if (refused) {
+    const { code, ...extensions } = refused.extensions as { code: string };
+    throw new HttpError(code === 'BAD_USER_INPUT' ? 400 : 413, refused.message, code, extensions);
+  }
+}
+
+const tooDeep = (levels: number) => new HttpError(400, `JSON nested deeper than ${levels} levels`, 'BAD_REQUEST', { limit: levels });
+
+/**
+ * Reads a JSON body within `limit` bytes and `maxDepth` levels of nesting (checked before
+ * JSON.parse, whose cost grows with nesting); anything not JSON is passed on as text for Apollo to refuse.
+ */
+async function readBody(req: IncomingMessage, limit: number, maxDepth: number): Promise<unknown> {
   const declared = Number(req.headers['content-length']);
   if (declared > limit) throw new HttpError(413, `Request body larger than ${limit} bytes`, 'PAYLOAD_TOO_LARGE');
   const contentType = req.headers['content-type'] ?? '';
@@ -140,6 +219,7 @@ async function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
   const text = await readText(req, limit);
   if (!/^application\/(graphql-response\+)?json/i.test(contentType.trim())) return text;
   if (text.trim() === '') return {};
+  if (maxDepth !== Infinity && jsonDeeperThan(text, maxDepth)) throw tooDeep(maxDepth);
   try {
     return JSON.parse(text);
   } catch {

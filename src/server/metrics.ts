@@ -49,6 +49,19 @@ export class Metrics {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
+  /** Connections the gateway closed itself: `over_capacity` (shed above MAX_CONNECTIONS), `write_timeout`, `unsent_bytes`. */
+  readonly connectionsDropped = new Counter({
+    name: 'gateway_connections_dropped_total',
+    help: 'Connections closed by the gateway to protect itself, by reason (over_capacity, write_timeout, unsent_bytes).',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  /** Operations refused for the per-address budget of clients without a valid credential. */
+  readonly anonymousRefusals = new Counter({
+    name: 'gateway_anonymous_refusals_total',
+    help: 'Operations without a valid credential refused for the per-address rate limit (ANONYMOUS_REQUESTS_PER_MINUTE).',
+    registers: [this.registry],
+  });
 
   constructor(store: Store) {
     collectDefaultMetrics({ register: this.registry });

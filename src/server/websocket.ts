@@ -3,7 +3,7 @@
  * authentication in `onConnect` (a bad key closes with 4403), the same document limits as HTTP,
  * subscriptions only, and the same error masking.
  */
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { getOperationAST, GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -11,7 +11,8 @@ import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ErrorCode, GatewayError } from '../errors';
 import type { GraphQLContext } from '../graphql/context';
-import { checkWebSocketDocument } from '../graphql/document-limits';
+import { checkWebSocketDocument, type DocumentProtectionOptions } from '../graphql/document-limits';
+import { DEFAULT_REQUEST_LIMITS, requestOutOfBounds } from '../graphql/request-limits';
 import { toGraphQLError } from '../graphql/errors';
 import { closeWhenExpired } from './credential-expiry';
 import { closeWhenRevoked } from './credential-recheck';
@@ -48,6 +49,12 @@ export interface WebSocketOptions {
    * 4403, in ms. Default 30 000; 0 never checks again.
    */
   credentialRecheckMs?: number;
+  /** The same request limits and document cache budget as HTTP. Default: their safe defaults. */
+  documentProtection?: DocumentProtectionOptions;
+  /** False refuses the upgrade with 503 (a connection over the cap). Default: all admitted. */
+  admitUpgrade?: (request: IncomingMessage) => boolean;
+  /** Spends the address's budget for a failed authentication; a thrown GatewayError closes with 4429. */
+  onUnauthenticated?: (request: IncomingMessage) => Promise<void>;
 }
 
 interface ConnectionExtra extends Record<PropertyKey, unknown> {
@@ -64,6 +71,10 @@ export function attachWebSocketServer(o: WebSocketOptions): { dispose: () => Pro
     maxPayload: WS_MAX_PAYLOAD_BYTES,
     // Compression lets small frames inflate into huge messages, and costs memory per socket.
     perMessageDeflate: false,
+    ...(o.admitUpgrade && {
+      verifyClient: (info: { req: IncomingMessage }, done: (ok: boolean, status?: number, message?: string, headers?: Record<string, string>) => void) =>
+        o.admitUpgrade!(info.req) ? done(true) : done(false, 503, 'Server busy: too many open connections; retry shortly', { 'retry-after': '1' }),
+    }),
   });
   wss.on('connection', (socket) => {
     o.metrics.wsConnections.inc();
@@ -92,7 +103,15 @@ export function attachWebSocketServer(o: WebSocketOptions): { dispose: () => Pro
           ctx.extra.socket.close(CloseCode.InternalServerError, 'Internal server error');
           return false;
         }
-        if (!principal) return false;
+        if (!principal) {
+          try {
+            await o.onUnauthenticated?.(ctx.extra.request);
+          } catch (err) {
+            if (err instanceof GatewayError) ctx.extra.socket.close(4429, err.message.slice(0, 120));
+            else o.log.error({ err }, 'unexpected error while counting an unauthenticated WebSocket connection');
+          }
+          return false;
+        }
         const { owner } = principal;
         if (principal.expiresAt) closeWhenExpired(ctx.extra.socket, principal.expiresAt);
         const recheckMs = o.credentialRecheckMs ?? 30_000;
@@ -120,7 +139,9 @@ export function attachWebSocketServer(o: WebSocketOptions): { dispose: () => Pro
             throw error;
           }
         }
-        const checked = checkWebSocketDocument(o.schema, payload.query, o.introspection);
+        const refused = requestOutOfBounds(payload.query, payload.variables, o.documentProtection?.limits ?? DEFAULT_REQUEST_LIMITS);
+        if (refused) return [refused];
+        const checked = checkWebSocketDocument(o.schema, payload.query, o.introspection, o.documentProtection);
         if ('errors' in checked) return checked.errors;
         const operation = getOperationAST(checked.document, payload.operationName);
         if (operation && operation.operation !== 'subscription') {

@@ -230,6 +230,7 @@ export async function startGatewayProcess(name: string, env: Record<string, stri
         QUOTA_CREATES_PER_MINUTE: '0',
         QUOTA_MAX_IN_FLIGHT: '0',
         QUOTA_REQUESTS_PER_SECOND: '0',
+        ANONYMOUS_REQUESTS_PER_MINUTE: '0',
         UPSTREAM_BREAKER_FAILURES: '0',
         ...env,
       },

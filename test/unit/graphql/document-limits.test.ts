@@ -2,7 +2,8 @@ import 'reflect-metadata';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildSchema } from 'graphql';
-import { DOCUMENT_LIMITS, checkWebSocketDocument } from '../../../src/graphql/document-limits';
+import { DOCUMENT_LIMITS, checkWebSocketDocument, webSocketDocumentCache } from '../../../src/graphql/document-limits';
+import { DEFAULT_REQUEST_LIMITS } from '../../../src/graphql/request-limits';
 
 const schema = buildSchema(readFileSync(path.join(__dirname, '../../../schema/schema.graphql'), 'utf8'));
 
@@ -58,10 +59,20 @@ describe('checkWebSocketDocument cache', () => {
     }
   });
 
-  it('remembers a bounded number of documents', () => {
-    const first = checkWebSocketDocument(ticksSchema, '{ hello }', false);
-    for (let i = 0; i < 600; i++) checkWebSocketDocument(ticksSchema, `{ a${i}: hello }`, false);
-    const again = checkWebSocketDocument(ticksSchema, '{ hello }', false);
+  it('remembers documents within a byte budget that counts their source text', () => {
+    // A schema of its own, so this cache is created here, with a 64 KiB budget.
+    const fresh = buildSchema('type Query { hello: String }');
+    const budget = 64 * 1024;
+    const options = { documentCacheBytes: budget, limits: DEFAULT_REQUEST_LIMITS };
+    const first = checkWebSocketDocument(fresh, '{ hello }', false, options);
+    // Tiny queries behind a 4 KiB comment: under the token limit, but each keeps its comment alive.
+    for (let i = 0; i < 100; i++) checkWebSocketDocument(fresh, `{ a${i}: hello } # ${'x'.repeat(4_096)}`, false, options);
+    const cache = webSocketDocumentCache(fresh)!;
+    expect(cache.bytes).toBeLessThanOrEqual(budget);
+    // Charged at least for the comments they hold (8 KiB of UTF-16 each), not for their few tokens.
+    expect(cache.bytes).toBeGreaterThanOrEqual(cache.size * 8 * 1024);
+    expect(cache.size).toBeLessThan(10);
+    const again = checkWebSocketDocument(fresh, '{ hello }', false, options);
     expect('document' in first && 'document' in again && again.document !== first.document).toBe(true);
   });
 });
