@@ -40,6 +40,9 @@ export class DataFolderLockedError extends Error {
   }
 }
 
+/** Lock files this process holds: its own pid in one of them still means "held" (see isAlive). */
+const heldHere = new Set<string>();
+
 export interface DataFolderLock {
   /** Removes the lock file if it is still ours. */
   release(): Promise<void>;
@@ -50,12 +53,18 @@ export async function lockDataFolder(dataDir: string, role: string): Promise<Dat
   const file = path.join(dataDir, LOCK_FILE_NAME);
   const mine: LockHolder = { pid: process.pid, hostname: hostname(), role, since: new Date().toISOString() };
   const content = JSON.stringify(mine);
+  if (heldHere.has(file)) {
+    const holder = parseHolder((await readFile(file, 'utf8').catch(() => '')) || content) ?? mine;
+    throw new DataFolderLockedError(dataDir, holder);
+  }
   // Bounded: each turn either takes the lock, throws, or removes one stale lock file.
   for (let attempt = 0; attempt < 5; attempt++) {
     try {
       await writeFile(file, content, { flag: 'wx', mode: 0o600 });
+      heldHere.add(file);
       return {
         release: async () => {
+          if (!heldHere.delete(file)) return;
           const now = await readFile(file, 'utf8').catch(() => null);
           if (now === content) await unlink(file).catch(() => undefined);
         },
@@ -85,8 +94,8 @@ function parseHolder(text: string): LockHolder | null {
 }
 
 /**
- * Whether the holder still runs. Our own pid is never a live holder: a container restarted on the
- * same volume gets the same small pid as the process that crashed. A holder on another host (a
+ * Whether the holder still runs. Our own pid in a lock this process does not hold (heldHere) is a
+ * dead holder's: a container restarted on the same volume gets the same small pid as the one that crashed. A holder on another host (a
  * folder shared over the network) cannot be checked from here and counts as alive.
  */
 function isAlive(holder: LockHolder): boolean {
