@@ -37,7 +37,6 @@ const WATCH_LARGE = 'subscription W($id: ID!) { videoGenerationUpdated(id: $id) 
 const BY_STATUS = 'query S($s: [GenerationStatus!]) { videoGenerations(first: 1, filter: { status: $s }) { nodes { id } } }';
 
 async function run(req: Extract<AttackRequest, { type: 'run' }>): Promise<AttackReport> {
-  const deadline = Date.now() + req.durationMs;
   const report: AttackReport = {};
   const note = (attack: string, answer: string) => {
     const r = (report[attack] ??= { sent: 0, answers: {} });
@@ -62,8 +61,10 @@ async function run(req: Extract<AttackRequest, { type: 'run' }>): Promise<Attack
   };
   const loop = async (attack: string, body: (i: number) => string, key: string | null) => {
     let i = 0;
+    // At least one request each, however late a busy machine starts it.
     const worker = async () => {
-      while (Date.now() < deadline) await post(attack, body(i++), key);
+      do await post(attack, body(i++), key);
+      while (Date.now() < deadline);
     };
     await Promise.all(Array.from({ length: sizes.concurrency }, worker));
   };
@@ -72,14 +73,17 @@ async function run(req: Extract<AttackRequest, { type: 'run' }>): Promise<Attack
   const nested = '['.repeat(sizes.nestingDepth) + ']'.repeat(sizes.nestingDepth);
   const statuses = JSON.stringify({ query: BY_STATUS, variables: { s: Array.from({ length: sizes.statusValues }, () => 'QUEUED') } });
   const sockets: Socket[] = [];
-  const unreadWs = unreadWebSocket(req, sizes.unreadSubscriptions, deadline, () => sent('2 WebSocket, never read'));
+  let deadline = Number.POSITIVE_INFINITY;
+  // The WebSocket is connected before the clock starts, so that every run has it (bounded: 5 s).
+  const unreadWs = await unreadWebSocket(req, sizes.unreadSubscriptions, () => deadline, () => sent('2 WebSocket, never read'));
+  deadline = Date.now() + req.durationMs;
   try {
     await Promise.all([
       // 1: each document distinct (a parse cache keyed by the text must miss).
       loop('1 anonymous 900 KB comment', (i) => JSON.stringify({ query: `${comment} ${i}\n{ __typename }` }), null),
       // 2: requests written in full, their answers never read; opened one after another, then held.
       (async () => {
-        for (let i = 0; i < sizes.unreadRequests && Date.now() < deadline; i++) {
+        for (let i = 0; i < sizes.unreadRequests && (i === 0 || Date.now() < deadline); i++) {
           sockets.push(unreadRequest(req.url, req.attackerKey, LIST_LARGE));
           sent('2 list, never read');
           await new Promise((r) => setTimeout(r, 20));
@@ -114,35 +118,49 @@ function unreadRequest(url: string, key: string, query: string): Socket {
 
 /**
  * A graphql-ws connection that subscribes to the large generations, then stops reading (its socket
- * paused) and keeps sending pongs nobody asked for, until the deadline.
+ * paused) and keeps sending pongs nobody asked for, until the deadline. Resolves once it is
+ * acknowledged and subscribed, or failed, or after 5 s.
  */
-function unreadWebSocket(req: Extract<AttackRequest, { type: 'run' }>, subscriptions: number, deadline: number, onSent: () => void): { close(): void } {
+async function unreadWebSocket(
+  req: Extract<AttackRequest, { type: 'run' }>,
+  subscriptions: number,
+  deadline: () => number,
+  onSent: () => void,
+): Promise<{ close(): void }> {
   const ws = new WebSocket(req.wsUrl, 'graphql-transport-ws');
   let timer: NodeJS.Timeout | undefined;
-  ws.on('error', () => undefined);
-  ws.on('open', () => {
-    ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${req.attackerKey}` } }));
-    ws.once('message', () => {
-      // connection_ack: from here on nothing is read.
-      (ws as unknown as { _socket: Socket })._socket.pause();
-      for (let i = 0; i < subscriptions; i++) {
-        const id = req.generationIds[i % Math.max(1, req.generationIds.length)];
-        ws.send(JSON.stringify({ id: String(i), type: 'subscribe', payload: { query: WATCH_LARGE, variables: { id } } }));
-        onSent();
-      }
-      timer = setInterval(() => {
-        if (Date.now() >= deadline || ws.readyState !== WebSocket.OPEN) return;
-        ws.pong();
-        ws.send(JSON.stringify({ type: 'pong' }));
-      }, 50);
+  const close = () => {
+    clearInterval(timer);
+    ws.terminate();
+  };
+  await new Promise<void>((resolve) => {
+    const giveUp = setTimeout(resolve, 5_000);
+    const done = () => {
+      clearTimeout(giveUp);
+      resolve();
+    };
+    ws.on('error', done);
+    ws.on('close', done);
+    ws.on('open', () => {
+      ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${req.attackerKey}` } }));
+      ws.once('message', () => {
+        // connection_ack: from here on nothing is read.
+        (ws as unknown as { _socket: Socket })._socket.pause();
+        for (let i = 0; i < subscriptions; i++) {
+          const id = req.generationIds[i % Math.max(1, req.generationIds.length)];
+          ws.send(JSON.stringify({ id: String(i), type: 'subscribe', payload: { query: WATCH_LARGE, variables: { id } } }));
+          onSent();
+        }
+        timer = setInterval(() => {
+          if (Date.now() >= deadline() || ws.readyState !== WebSocket.OPEN) return;
+          ws.pong();
+          ws.send(JSON.stringify({ type: 'pong' }));
+        }, 50);
+        done();
+      });
     });
   });
-  return {
-    close: () => {
-      clearInterval(timer);
-      ws.terminate();
-    },
-  };
+  return { close };
 }
 
 process.on('message', (msg: { seq: number; req: AttackRequest }) => {

@@ -25,7 +25,7 @@ export interface PhaseFigures {
   legitP50Ms: number;
   legitP99Ms: number;
   legitRequests: number;
-  /** Legitimate requests that failed (not HTTP 200 with data, or no answer within 10 s). */
+  /** Legitimate requests that failed (not HTTP 200 with data, or no answer within 10 s); their wait counts in p50/p99. */
   legitFailures: number;
   peakRssMB: number;
   peakHeapMB: number;
@@ -34,7 +34,7 @@ export interface PhaseFigures {
 export interface AttackFigures {
   quiet: PhaseFigures;
   attacked: PhaseFigures;
-  /** The gateway process still runs and answers /readyz 200 after the attack. */
+  /** The gateway process still runs and answers /readyz 200 within 30 s after the attack (memory sampled meanwhile). */
   alive: boolean;
   report: AttackReport;
 }
@@ -64,6 +64,8 @@ export async function runAttacks(
     await legitimateClient(first, Date.now() + Math.min(1_000, phaseMs));
     const quiet = await phase(host, first, phaseMs, async () => undefined);
     let report: AttackReport = {};
+    let alive = false;
+    const recovered = async () => void (alive = await isAlive(host, first));
     const attacked = await phase(host, first, phaseMs, async () => {
       report = await driver.request<AttackReport>({
         type: 'run',
@@ -74,31 +76,47 @@ export async function runAttacks(
         durationMs: phaseMs,
         sizes: plan.sizes,
       } satisfies AttackRequest);
-    });
-    // What the attacker sent and got, for the reader of the run (not a table figure).
-    console.error(`  attack traffic: ${JSON.stringify(report)}`);
-    return { quiet, attacked, alive: await isAlive(host, first), report };
+    }, recovered);
+    // What the attacker sent and got, and how the gateway ended, for the reader of the run (not table figures).
+    const child = host.child;
+    const state = child.exitCode !== null || child.signalCode !== null ? `exited (${child.exitCode ?? child.signalCode})` : alive ? 'running and ready' : 'running, but /readyz did not answer 200 within 30 s';
+    console.error(`  attack traffic: ${JSON.stringify(report)}\n  gateway after the attack: ${state}`);
+    return { quiet, attacked, alive, report };
   } finally {
     await driver.stop();
   }
 }
 
 /** Runs the legitimate client and the memory sampler for `ms`, beside `alongside` (the attack, or nothing). */
-async function phase(host: HostProcess, server: HostReady, ms: number, alongside: () => Promise<void>): Promise<PhaseFigures> {
+async function phase(
+  host: HostProcess,
+  server: HostReady,
+  ms: number,
+  alongside: () => Promise<void>,
+  /** Runs after the phase with memory still sampled (the attack's aftermath counts in its peaks). */
+  after: () => Promise<void> = async () => undefined,
+): Promise<PhaseFigures> {
   const deadline = Date.now() + ms;
-  const sampler = sampleMemory(host, deadline);
-  const [legit] = await Promise.all([legitimateClient(server, deadline), alongside().catch(() => undefined), sampler.done]);
+  let over = false;
+  const sampler = sampleMemory(host, () => over);
+  const [legit] = await Promise.all([legitimateClient(server, deadline), alongside().catch(() => undefined)]);
+  await after();
+  over = true;
+  await sampler.done;
   return {
     legitP50Ms: quantile(legit.latencies, 0.5),
     legitP99Ms: quantile(legit.latencies, 0.99),
-    legitRequests: legit.latencies.length + legit.failures,
+    legitRequests: legit.latencies.length,
     legitFailures: legit.failures,
     peakRssMB: sampler.peakRss / MB,
     peakHeapMB: sampler.peakHeap / MB,
   };
 }
 
-/** One request at a time until the deadline; a failure counts, and its time is not a latency. */
+/**
+ * One request at a time until the deadline. A failure counts, and its time (up to the 10 s timeout)
+ * is a latency too: a client that waited 10 s for nothing did not see a fast gateway.
+ */
 async function legitimateClient(server: HostReady, deadline: number): Promise<{ latencies: number[]; failures: number }> {
   const latencies: number[] = [];
   let failures = 0;
@@ -112,26 +130,29 @@ async function legitimateClient(server: HostReady, deadline: number): Promise<{ 
         signal: AbortSignal.timeout(LEGIT_TIMEOUT_MS),
       });
       const body = (await res.json()) as { data?: unknown; errors?: unknown[] };
-      if (res.status === 200 && body.data && !body.errors) latencies.push(preciseNow() - t);
-      else failures++;
+      if (!(res.status === 200 && body.data && !body.errors)) failures++;
     } catch {
       failures++;
+      latencies.push(preciseNow() - t);
+      // A refused connection fails at once: do not spin on a gateway that is gone.
       await sleep(50);
+      continue;
     }
+    latencies.push(preciseNow() - t);
   }
   return { latencies, failures };
 }
 
 /**
  * Peak RSS from /proc (read here, so a gateway too busy to answer is still measured) and peak heap
- * by IPC (skipped while an answer is pending), every SAMPLE_EVERY_MS until the deadline.
+ * by IPC (skipped while an answer is pending), every SAMPLE_EVERY_MS until `until()`.
  */
-function sampleMemory(host: HostProcess, deadline: number): { done: Promise<void>; peakRss: number; peakHeap: number } {
+function sampleMemory(host: HostProcess, until: () => boolean): { done: Promise<void>; peakRss: number; peakHeap: number } {
   const state = { done: Promise.resolve(), peakRss: 0, peakHeap: 0 };
   const pid = host.child.pid!;
   let heapPending = false;
   state.done = (async () => {
-    while (Date.now() < deadline && host.child.exitCode === null && host.child.signalCode === null) {
+    while (!until() && host.child.exitCode === null && host.child.signalCode === null) {
       state.peakRss = Math.max(state.peakRss, rssOf(pid));
       if (!heapPending) {
         heapPending = true;

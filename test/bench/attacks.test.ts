@@ -13,7 +13,7 @@ describe('attack benchmark smoke run', () => {
   let figures: AttackFigures;
   beforeAll(async () => {
     figures = await runAttacks({
-      phaseSeconds: 1,
+      phaseSeconds: 2,
       largeGenerations: 2,
       imageBytes: 10_000,
       sizes: { commentBytes: 10_000, unreadRequests: 3, unreadSubscriptions: 2, nestingDepth: 1_000, statusValues: 100, concurrency: 1 },
@@ -44,7 +44,7 @@ describe('attack benchmark smoke run', () => {
   });
 
   it('makes six rows with the issue’s targets', () => {
-    const rows = attackRows(figures, 1);
+    const rows = attackRows(figures, 2);
     expect(rows.map((r) => r.metric)).toEqual([
       'peak RSS',
       'peak heap',
