@@ -73,7 +73,11 @@ function serve(socket: Socket, admin: KeyAdmin, log: Logger): void {
     buffered += chunk.toString('utf8');
     const end = buffered.indexOf('\n');
     if (end < 0) {
-      if (buffered.length > MAX_REQUEST_BYTES) reply(socket, { ok: false, error: `request longer than ${MAX_REQUEST_BYTES} bytes` });
+      if (buffered.length > MAX_REQUEST_BYTES) {
+        socket.off('data', onData);
+        buffered = '';
+        reply(socket, { ok: false, error: `request longer than ${MAX_REQUEST_BYTES} bytes` });
+      }
       return;
     }
     socket.off('data', onData);
