@@ -37,7 +37,12 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig();
-  const socketPath = !config.databaseUrl && config.dataDir ? path.join(config.dataDir, ADMIN_SOCKET_NAME) : null;
+  if (!config.databaseUrl && !config.dataDir) {
+    // It would create keys in a database of its own that vanishes when it exits.
+    console.error('DATA_IN_MEMORY is set: the keys live in the running gateway\'s memory, out of this command\'s reach. Unset it (DATA_DIR) or use DATABASE_URL.');
+    return 1;
+  }
+  const socketPath = config.databaseUrl ? null : path.join(config.dataDir!, ADMIN_SOCKET_NAME);
   const remote = socketPath ? await connectAdminSocket(socketPath) : null;
   if (remote) {
     console.error(`(through the running gateway, on ${socketPath})`);
