@@ -14,6 +14,7 @@ import { GenerationStatus, type Generation } from '../src/generations/types';
 import { BareData, GENERATION_FIELDS, startBareApollo, startBareWebSocket, type PlainGeneration } from './bare-servers';
 import { graphql } from './graphql-client';
 import { graphqlInput, modelMix } from './inputs';
+import { MODELS } from '../src/upstream/models';
 import { preciseNow } from './stats';
 
 export type HostKind = 'gateway' | 'bare-apollo' | 'bare-ws';
@@ -34,6 +35,12 @@ export type HostRequest =
   | { type: 'cpu' }
   /** Garbage-collect, then report heap and RSS in bytes. */
   | { type: 'memory' }
+  /** Heap and RSS in bytes as they are now, without collecting (sampled during the attack bench). */
+  | { type: 'memoryNow' }
+  /** Gateway only: an API key for another owner (the attack bench's attacker). */
+  | { type: 'createKey'; owner: string }
+  /** Gateway only: `count` generations of `owner`, each with an `imageBytes`-long data URI as imageUrl (echoed in `settings`). */
+  | { type: 'seedLarge'; owner: string; count: number; imageBytes: number }
   /** Write a heap snapshot to `path` (for profiling; see BENCHMARKS.md). */
   | { type: 'heapSnapshot'; path: string }
   | { type: 'stop' };
@@ -193,6 +200,31 @@ async function main(): Promise<void> {
         for (let i = 0; i < 3; i++) global.gc?.();
         const m = process.memoryUsage();
         return { heapUsed: m.heapUsed, rss: m.rss };
+      }
+      case 'memoryNow': {
+        const m = process.memoryUsage();
+        return { heapUsed: m.heapUsed, rss: m.rss };
+      }
+      case 'createKey':
+        return { key: (await createApiKey(app!.store, req.owner)).key };
+      case 'seedLarge': {
+        const model = MODELS.find((m) => m.required.includes('image_url'))!;
+        const imageUrl = `data:image/png;base64,${'A'.repeat(req.imageBytes)}`;
+        const ids: string[] = [];
+        for (let i = 0; i < req.count; i++) {
+          const { generation } = await app!.store.insertGeneration({
+            id: randomUUID(),
+            owner: req.owner,
+            input: { model: model.id, prompt: 'large settings', imageUrl },
+            inputHash: `large-${i}`,
+            idempotencyKey: null,
+            status: GenerationStatus.GENERATING,
+            createdAt: new Date(),
+            deadlineAt: new Date(Date.now() + 3_600_000),
+          });
+          ids.push(generation.id);
+        }
+        return { ids };
       }
       case 'heapSnapshot':
         global.gc?.();

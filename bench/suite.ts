@@ -1,4 +1,5 @@
 /** Every benchmark in order, and how its figures become table rows with their targets. */
+import { runAttacks, type AttackFigures, type AttackPlan } from './attacks';
 import { runCreatePath, runStartup } from './create-startup';
 import { runFanout, startFanoutServer, type FanoutFigures } from './fanout';
 import { runHttpOverhead, startHttpServers } from './http-overhead';
@@ -16,14 +17,27 @@ export interface BenchPlan {
   http?: { durationSeconds: number; warmupSeconds: number; connections: number; generations: number };
   /** Sequential creates through the gateway and directly. */
   creates?: number;
+  /** Issue 10's attacks 1–3 against one gateway, each phase (no attack, attack) this long. */
+  attacks?: AttackPlan;
   startup?: boolean;
 }
+
+/** The attacks at the issue's sizes. */
+const ATTACK_SIZES = {
+  commentBytes: 900_000,
+  unreadRequests: 200,
+  unreadSubscriptions: 30,
+  nestingDepth: 500_000,
+  statusValues: 90_000,
+  concurrency: 4,
+};
 
 export const FULL_PLAN: BenchPlan = {
   upstream: { perModel: 3, timeScale: 0.1, subscriberCounts: [100, 1000] },
   fanout: [1_000, 5_000, 10_000, 20_000],
   http: { durationSeconds: 8, warmupSeconds: 2, connections: 50, generations: 40 },
   creates: 200,
+  attacks: { phaseSeconds: 15, largeGenerations: 30, imageBytes: 1024 * 1024, sizes: ATTACK_SIZES },
   startup: true,
 };
 
@@ -37,6 +51,7 @@ export const QUICK_PLAN: BenchPlan = {
   fanout: [1_000],
   http: { durationSeconds: 1, warmupSeconds: 0.5, connections: 50, generations: 20 },
   creates: 20,
+  attacks: { phaseSeconds: 3, largeGenerations: 30, imageBytes: 1024 * 1024, sizes: ATTACK_SIZES },
   startup: true,
 };
 
@@ -50,6 +65,7 @@ interface Prestarted {
   firstFanout: readonly [Promise<Started<HostReady>>, Promise<Started<HostReady>>] | null;
   http: [Promise<Started<HostReady>>, Promise<Started<HostReady>>] | null;
   create: Promise<Started<HostReady>> | null;
+  attacks: Promise<Started<HostReady>> | null;
 }
 
 export async function runBenchmarks(plan: BenchPlan, log: (line: string) => void = () => {}): Promise<Row[]> {
@@ -68,8 +84,15 @@ export async function runBenchmarks(plan: BenchPlan, log: (line: string) => void
     firstFanout: plan.fanout?.length ? [startFanoutServer('bare-ws'), startFanoutServer('gateway')] : null,
     http: plan.http ? startHttpServers() : null,
     create: plan.creates ? HostProcess.start<HostReady>('server-host', ['gateway']) : null,
+    attacks: plan.attacks ? HostProcess.start<HostReady>('server-host', ['gateway']) : null,
   };
-  const all = [...servers.upstream, ...(servers.firstFanout ?? []), ...(servers.http ?? []), ...(servers.create ? [servers.create] : [])];
+  const all = [
+    ...servers.upstream,
+    ...(servers.firstFanout ?? []),
+    ...(servers.http ?? []),
+    ...(servers.create ? [servers.create] : []),
+    ...(servers.attacks ? [servers.attacks] : []),
+  ];
   try {
     await step('starting servers', () => Promise.all(all));
     return await runInOrder(plan, servers, step);
@@ -114,6 +137,10 @@ async function runInOrder(plan: BenchPlan, servers: Prestarted, step: Step): Pro
       { bench: C, metric: 'p99: gateway vs direct upstream call', ours: create.gatewayP99Ms, baseline: create.directP99Ms, unit: 'ms', target: '–' },
       { bench: C, metric: 'added by the gateway, p50', ours: create.gatewayP50Ms - create.directP50Ms, unit: 'ms', target: '–' },
     );
+  }
+  if (plan.attacks) {
+    const figures = await step('attacks 1–3', () => runAttacks(plan.attacks!, servers.attacks!));
+    rows.push(...attackRows(figures, plan.attacks.phaseSeconds));
   }
   if (plan.startup) {
     // Last, alone: it times a start.
@@ -171,5 +198,26 @@ function fanoutRows(ours: FanoutFigures, base: FanoutFigures, requested: number)
     },
     { bench: F, metric: 'heap per connection', ours: ours.heapPerConnectionKB, baseline: base.heapPerConnectionKB, unit: 'KB', target: targeted ? '< 20 KB' : '–', met: targeted ? ours.heapPerConnectionKB < 20 : undefined },
     { bench: F, metric: 'RSS per connection', ours: ours.rssPerConnectionKB, baseline: base.rssPerConnectionKB, unit: 'KB', target: '–' },
+  ];
+}
+
+/** The attack benchmark's rows (exported for its smoke test). */
+export function attackRows(a: AttackFigures, phaseSeconds: number): Row[] {
+  const A = `Attacks 1–3 (${phaseSeconds} s, vs ${phaseSeconds} s unattacked)`;
+  return [
+    { bench: A, metric: 'peak RSS', ours: a.attacked.peakRssMB, baseline: a.quiet.peakRssMB, unit: 'MB', target: '< 1.5×', met: a.attacked.peakRssMB < 1.5 * a.quiet.peakRssMB },
+    { bench: A, metric: 'peak heap', ours: a.attacked.peakHeapMB, baseline: a.quiet.peakHeapMB, unit: 'MB', target: '–' },
+    { bench: A, metric: 'legitimate client p50', ours: a.attacked.legitP50Ms, baseline: a.quiet.legitP50Ms, unit: 'ms', target: '–' },
+    {
+      bench: A,
+      metric: 'legitimate client p99',
+      ours: a.attacked.legitP99Ms,
+      baseline: a.quiet.legitP99Ms,
+      unit: 'ms',
+      target: '< 5×',
+      met: a.attacked.legitP99Ms < 5 * a.quiet.legitP99Ms,
+    },
+    { bench: A, metric: 'legitimate requests failed', ours: a.attacked.legitFailures, baseline: a.quiet.legitFailures, unit: '', target: '–' },
+    { bench: A, metric: 'gateway alive and ready after', ours: a.alive ? 1 : 0, unit: '', target: '= 1', met: a.alive },
   ];
 }

@@ -15,6 +15,7 @@ import { bearerToken, ensureDevelopmentKey, revokeApiKey } from './auth/api-keys
 import { JwtVerifier } from './auth/jwt';
 import { createCredentialCheck } from './auth/principal';
 import { ApiKeyCache } from './auth/api-key-cache';
+import { storeKeyAdmin } from './auth/key-admin';
 import type { Config } from './config';
 import { ErrorCode, GatewayError } from './errors';
 import { GenerationEvents } from './generations/events';
@@ -28,6 +29,7 @@ import { createErrorFormatter } from './graphql/errors';
 import { buildGatewaySchema } from './graphql/schema';
 import { createLogger } from './logger';
 import { createCors } from './server/cors';
+import { ADMIN_SOCKET_NAME, startAdminSocket, type AdminSocket } from './server/admin-socket';
 import { clientAddress } from './server/client-address';
 import { capConnections, defaultMaxConnections, serverOptions } from './server/connection-limits';
 import { createHttpHandler } from './server/http';
@@ -310,6 +312,12 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     });
   });
   poller.start();
+  // Only the embedded store needs it: this process alone may open its folder (data-folder-lock.ts).
+  // PostgreSQL is shared, and the key CLI uses it directly.
+  const adminSocket: AdminSocket | null =
+    config.adminSocket && !config.databaseUrl && config.dataDir
+      ? await startAdminSocket(path.join(config.dataDir, ADMIN_SOCKET_NAME), storeKeyAdmin(store, apiKeyCache), log.child({ component: 'admin' }))
+      : null;
 
   const { port } = httpServer.address() as AddressInfo;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
@@ -318,6 +326,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   let stopping: Promise<void> | null = null;
   const stop = () =>
     (stopping ??= (async () => {
+      await adminSocket?.close();
       await apollo.stop(); // drains HTTP and closes WebSockets with 1001
       await poller.stop();
       await upstream.close();

@@ -24,6 +24,11 @@ const schema = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   /** Keep the embedded store in memory only (tests, throwaway runs). */
   DATA_IN_MEMORY: bool.default(false),
+  /**
+   * With the embedded store in DATA_DIR, listen on the Unix socket DATA_DIR/admin.sock (mode 0600,
+   * never on the network) so that `npm run keys` works while the gateway runs. Default true.
+   */
+  ADMIN_SOCKET: bool.default(true),
   /** The AI/ML API key. When unset, an in-process simulator stands in for the upstream. */
   AIMLAPI_API_KEY: z.string().min(1).optional(),
   AIMLAPI_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://api.aimlapi.com'),
@@ -172,6 +177,8 @@ export interface Config {
   port: number;
   host: string;
   dataDir: string | undefined;
+  /** Listen on DATA_DIR/admin.sock for key management (embedded store in a folder only). */
+  adminSocket: boolean;
   /** Null means: run the in-process simulator. */
   upstream: { apiKey: string; baseUrl: string; legacyPaths: boolean } | null;
   simulator: { port: number; timeScale: number };
@@ -256,6 +263,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     host: e.HOST,
     dataDir: e.DATA_IN_MEMORY ? undefined : path.resolve(e.DATA_DIR),
+    adminSocket: e.ADMIN_SOCKET,
     upstream,
     simulator: { port: e.SIMULATOR_PORT, timeScale: e.SIMULATOR_TIME_SCALE },
     timeScale: upstream ? e.UPSTREAM_TIME_SCALE : e.SIMULATOR_TIME_SCALE,

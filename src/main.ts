@@ -5,6 +5,7 @@
 import 'reflect-metadata';
 import { startApp } from './app';
 import { ConfigError, loadConfig } from './config';
+import { DataFolderLockedError } from './store/data-folder-lock';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
     '',
     '  Authenticate with an API key: HTTP header `Authorization: Bearer <key>`,',
     '  or WebSocket connectionParams `{ "authorization": "Bearer <key>" }`.',
-    '  Manage keys with `npm run keys -- create --owner <name>` (stop the gateway first).',
+    '  Manage keys with `npm run keys -- create --owner <name>` (also while the gateway runs).',
   );
   if (app.devApiKey) {
     lines.push('', `  Development key (shown once, owner "dev"): ${app.devApiKey}`);
@@ -66,6 +67,6 @@ function redactUrl(url: string): string {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof ConfigError ? err.message : err);
+  console.error(err instanceof ConfigError || err instanceof DataFolderLockedError ? err.message : err);
   process.exit(1);
 });

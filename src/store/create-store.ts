@@ -8,9 +8,11 @@ import type { Store } from './store';
 export function createStore(
   config: Pick<Config, 'dataDir'> & Partial<Pick<Config, 'databaseUrl' | 'databasePoolSize'>>,
   log?: Logger,
+  /** Names this process in the embedded data folder's lock. Default "gateway". */
+  role?: string,
 ): Store {
   if (config.databaseUrl) {
     return createPgStore({ connectionString: config.databaseUrl, poolSize: config.databasePoolSize, log });
   }
-  return createPgliteStore({ dataDir: config.dataDir });
+  return createPgliteStore({ dataDir: config.dataDir, role });
 }

@@ -1,5 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { lockDataFolder } from './data-folder-lock';
 import { createInMemoryPglite } from './pglite-template';
 import { SqlStore, type Row, type SqlDriver, type SqlSession } from './sql-store';
 import type { Store } from './store';
@@ -7,18 +8,39 @@ import type { Store } from './store';
 export interface PgliteStoreOptions {
   /** A folder for the database files (created if missing); undefined keeps everything in memory. */
   dataDir?: string;
+  /** Names this process in the data folder's lock (see data-folder-lock.ts). Default "gateway". */
+  role?: string;
 }
 
 /** The embedded store: PostgreSQL compiled to WASM, in this process, with the same SQL as PostgreSQL. */
 export function createPgliteStore(options: PgliteStoreOptions = {}): Store {
   // This process alone writes to its PGlite database, so list pages can be kept until they change.
-  return new SqlStore(() => openPglite(options.dataDir), undefined, { cacheListPages: true });
+  return new SqlStore(() => openPglite(options.dataDir, options.role ?? 'gateway'), undefined, { cacheListPages: true });
 }
 
-async function openPglite(dataDir: string | undefined): Promise<SqlDriver> {
-  if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
-  const db = dataDir === undefined ? await createInMemoryPglite() : await PGlite.create({ dataDir });
-  return pgliteDriver(db);
+async function openPglite(dataDir: string | undefined, role: string): Promise<SqlDriver> {
+  if (dataDir === undefined) return pgliteDriver(await createInMemoryPglite());
+  await mkdir(dataDir, { recursive: true });
+  // Before PGlite reads a byte: a second process would load its own copy and overwrite the holder's.
+  const lock = await lockDataFolder(dataDir, role);
+  let db: PGlite;
+  try {
+    db = await PGlite.create({ dataDir });
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+  const driver = pgliteDriver(db);
+  return {
+    ...driver,
+    close: async () => {
+      try {
+        await driver.close();
+      } finally {
+        await lock.release();
+      }
+    },
+  };
 }
 
 /**

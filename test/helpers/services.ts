@@ -212,7 +212,13 @@ export interface GatewayProcess {
  * Starts `node dist/main.js` (built by `npm test` before jest runs) with PORT=0 and reads the address
  * it listens on from its start-up banner.
  */
-export async function startGatewayProcess(name: string, env: Record<string, string>): Promise<GatewayProcess> {
+export async function startGatewayProcess(
+  name: string,
+  env: Record<string, string>,
+  /** `startTimeoutMs` (default 20 000): an embedded data folder's first start runs initdb (tens of seconds on a loaded machine). */
+  options: { startTimeoutMs?: number } = {},
+): Promise<GatewayProcess> {
+  const startTimeoutMs = options.startTimeoutMs ?? 20_000;
   if (!existsSync(GATEWAY_MAIN)) throw new Error(`${GATEWAY_MAIN} is missing: run \`npm run build\` first (npm test does)`);
   let output = '';
   const child = track(
@@ -240,7 +246,11 @@ export async function startGatewayProcess(name: string, env: Record<string, stri
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const url = await new Promise<string>((ready, reject) => {
-    const timer = setTimeout(() => reject(new Error(`gateway ${name} did not start within 20 s:\n${output}`)), 20_000);
+    const timer = setTimeout(() => {
+      // Not left running: it could hold a port or a data folder the next test needs.
+      child.kill('SIGKILL');
+      reject(new Error(`gateway ${name} did not start within ${startTimeoutMs / 1000} s:\n${output}`));
+    }, startTimeoutMs);
     const onData = () => {
       const match = /GraphQL \(HTTP\):\s+(http:\/\/\S+)/.exec(output);
       if (match) {

@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       port: 4000,
       host: '127.0.0.1',
       dataDir: path.resolve('./data'),
+      adminSocket: true,
       upstream: null,
       simulator: { port: 4010, timeScale: 1 },
       timeScale: 1,
@@ -206,6 +207,11 @@ describe('loadConfig', () => {
     expect(loadConfig({ API_KEY_CACHE_MS: '0' }).apiKeyCacheMs).toBe(0);
     expect(loadConfig({ API_KEY_CACHE_MS: '250' }).apiKeyCacheMs).toBe(250);
     expect(() => loadConfig({ API_KEY_CACHE_MS: '-1' })).toThrow(/API_KEY_CACHE_MS/);
+  });
+
+  it('turns the admin socket off with ADMIN_SOCKET=false, and refuses a value that is not a boolean', () => {
+    expect(loadConfig({ ADMIN_SOCKET: 'false' }).adminSocket).toBe(false);
+    expect(() => loadConfig({ ADMIN_SOCKET: 'sometimes' })).toThrow(/ADMIN_SOCKET/);
   });
 
   it('resolves DATA_DIR to an absolute path', () => {

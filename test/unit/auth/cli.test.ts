@@ -24,11 +24,15 @@ interface Result {
 }
 
 async function cli(...args: string[]): Promise<Result> {
+  return cliWith({}, ...args);
+}
+
+async function cliWith(env: Record<string, string>, ...args: string[]): Promise<Result> {
   try {
     const { stdout, stderr } = await run(process.execPath, [path.join(outDir, 'auth/cli.js'), ...args], {
       cwd: ROOT,
       // A clean environment: no NODE_OPTIONS from jest, no upstream key, the embedded store in DATA_DIR.
-      env: { PATH: process.env['PATH'] ?? '', NODE_PATH: path.join(ROOT, 'node_modules'), DATA_DIR: dataDir, LOG_LEVEL: 'silent' },
+      env: { PATH: process.env['PATH'] ?? '', NODE_PATH: path.join(ROOT, 'node_modules'), DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env },
       timeout: 60_000,
     });
     return { code: 0, stdout, stderr };
@@ -103,6 +107,13 @@ describe('keys CLI', () => {
     const r = await cli(...args);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('Usage:');
+    expect(r.stdout).toBe('');
+  });
+
+  it('refuses to work on an in-memory store, which only the running gateway can see', async () => {
+    const r = await cliWith({ DATA_IN_MEMORY: 'true' }, 'create', '--owner', 'erin');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('DATA_IN_MEMORY is set');
     expect(r.stdout).toBe('');
   });
 
