@@ -27,7 +27,7 @@ const schema = z.object({
   /** The AI/ML API key. When unset, an in-process simulator stands in for the upstream. */
   AIMLAPI_API_KEY: z.string().min(1).optional(),
   AIMLAPI_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://api.aimlapi.com'),
-  /** Use the legacy `/v2/generate/video/google/generation` path instead of `/v2/video/generations`. */
+  /** Prefer the legacy `/v2/generate/video/google/generation` path for the models the catalogue lists there (`legacyPath`). Default false. */
   AIMLAPI_LEGACY_PATHS: bool.default(false),
   /** Port of the in-process simulator (fixed by default so video URLs survive a restart). */
   SIMULATOR_PORT: int(0, 65_535).default(4010),

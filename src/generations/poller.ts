@@ -234,7 +234,7 @@ export class Poller {
     }
     const model = findModel(g.input.model)!;
     try {
-      const job = await this.o.upstream.get(g.upstreamId!);
+      const job = await this.o.upstream.get(g.upstreamId!, g.input.model);
       this.o.backoff.reset();
       const after = this.now();
       const change: Partial<GenerationState> = { ...stateFromJob(job, g.status, after) };
