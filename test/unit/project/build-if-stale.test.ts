@@ -44,7 +44,7 @@ afterEach(async () => {
 });
 
 async function npm(...args: string[]): Promise<void> {
-  await run('npm', args, { cwd: dir, timeout: 30_000, env: { ...process.env, npm_config_update_notifier: 'false' } });
+  await run('npm', args, { cwd: dir, timeout: 60_000, env: { ...process.env, npm_config_update_notifier: 'false' } });
 }
 
 async function builds(): Promise<number> {
@@ -56,7 +56,7 @@ it('builds on the first start, not on a second start with the same sources', asy
   expect(await builds()).toBe(1);
   await npm('start');
   expect(await builds()).toBe(1);
-}, 60_000);
+}, 120_000);
 
 it('rebuilds when a source changes, and again when it changes back', async () => {
   await npm('start');
@@ -66,7 +66,7 @@ it('rebuilds when a source changes, and again when it changes back', async () =>
   await writeFile(path.join(dir, 'src/main.ts'), 'export const a = 1;\n');
   await npm('start');
   expect(await builds()).toBe(3);
-}, 60_000);
+}, 120_000);
 
 it('does not trust dist/ after a build started by hand', async () => {
   await npm('start');
@@ -76,4 +76,4 @@ it('does not trust dist/ after a build started by hand', async () => {
   await writeFile(path.join(dir, 'src/main.ts'), 'export const a = 1;\n');
   await npm('start');
   expect(await builds()).toBe(3);
-}, 60_000);
+}, 120_000);
