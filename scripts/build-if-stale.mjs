@@ -43,7 +43,7 @@ const wanted = await sourcesHash();
 const recorded = await readFile(RECORD, 'utf8').catch(() => '');
 if (recorded.trim() === wanted) process.exit(0);
 
-console.error(recorded ? 'Sources changed since the last build: building (about 30 s)…' : 'First start: building (about 30 s)…');
+console.error(recorded ? 'Sources changed since the last build: building (about 30 s)…' : 'No build yet: building (about 30 s)…');
 const npm = process.env.npm_execpath
   ? spawnSync(process.execPath, [process.env.npm_execpath, 'run', 'build', '--silent'], { cwd: root, stdio: 'inherit' })
   : spawnSync('npm', ['run', 'build', '--silent'], { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });
