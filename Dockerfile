@@ -1,5 +1,6 @@
 # syntax=docker/dockerfile:1
 # The gateway's container image. Build: `docker build -t veo-gateway .`
+# (podman: `podman build --format docker -t veo-gateway .`, so that the HEALTHCHECK is kept)
 # Run:   `docker run -p 4000:4000 -v veo-data:/data -e AIMLAPI_API_KEY=… veo-gateway`
 # Every setting comes from the environment (see the README's configuration table).
 
@@ -16,7 +17,8 @@ RUN npm install
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY src ./src
-RUN npm run build
+# Production dependencies are what the build stage installed, minus the dev ones: no second download.
+RUN npm run build && npm prune --omit=dev && npm cache clean --force
 
 # ---- runtime: production dependencies only, non-root ----------------------------------------------
 FROM node:${NODE_VERSION}-slim AS runtime
@@ -27,7 +29,7 @@ ENV NODE_ENV=production \
     DATA_DIR=/data \
     NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
 COPY package.json package-lock.json ./
-RUN npm install --omit=dev && npm cache clean --force
+COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 # The simulator's sample video (used only when AIMLAPI_API_KEY is unset).
 COPY assets ./assets
@@ -36,8 +38,10 @@ RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
 EXPOSE 4000
-# slim has no curl: ask /healthz with node itself. The first start creates the embedded database (~15 s).
-HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
+# slim has no curl: ask /healthz with node itself. The first start creates the embedded database
+# (~15 s, up to a minute on a busy machine). Podman keeps a HEALTHCHECK only in the docker image format
+# (`podman build --format docker`).
+HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||4000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # node directly (not npm start, which would rebuild): it gets SIGTERM and drains gracefully.
 CMD ["node", "dist/main.js"]

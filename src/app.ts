@@ -89,7 +89,7 @@ export interface App {
 
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
   const secrets = config.upstream ? [config.upstream.apiKey] : [];
-  const log = createLogger(config.logLevel, secrets, options.logDestination).child({ instance: config.instanceId });
+  const log = createLogger(config.logLevel, secrets, options.logDestination, config.logFormat).child({ instance: config.instanceId });
 
   const store = createStore(config, log.child({ component: 'store' }));
   await store.start();

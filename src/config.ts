@@ -32,7 +32,7 @@ const schema = z.object({
   /** The AI/ML API key. When unset, an in-process simulator stands in for the upstream. */
   AIMLAPI_API_KEY: z.string().min(1).optional(),
   AIMLAPI_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://api.aimlapi.com'),
-  /** Use the legacy `/v2/generate/video/google/generation` path instead of `/v2/video/generations`. */
+  /** Prefer the legacy `/v2/generate/video/google/generation` path for the models the catalogue lists there (`legacyPath`). Default false. */
   AIMLAPI_LEGACY_PATHS: bool.default(false),
   /** Port of the in-process simulator (fixed by default so video URLs survive a restart). */
   SIMULATOR_PORT: int(0, 65_535).default(4010),
@@ -111,6 +111,8 @@ const schema = z.object({
   /** Create a development API key when the key store is empty (never in production). */
   DEV_API_KEY: bool.optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** `pretty` (coloured, one readable line per event), `json` (one JSON object per line), or `auto`: pretty when stdout is a terminal, JSON otherwise. Default auto. */
+  LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
   /** How long in-flight HTTP requests and WebSockets get to finish on shutdown, in ms. */
   SHUTDOWN_GRACE_MS: int(0, 600_000).default(10_000),
   /** PostgreSQL (postgres://user:pass@host:5432/db). When set, it replaces the embedded store; needed to run several instances. */
@@ -172,6 +174,9 @@ const schema = z.object({
 /** One per process: the random part tells apart two processes that reuse a pid (containers). */
 const DEFAULT_INSTANCE_ID = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 
+/** Every environment variable the gateway reads (compose.yaml and the Dockerfile are checked against it). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(schema.shape);
+
 export interface Config {
   production: boolean;
   port: number;
@@ -209,6 +214,7 @@ export interface Config {
   playground: boolean;
   devApiKey: boolean;
   logLevel: string;
+  logFormat: 'auto' | 'pretty' | 'json';
   shutdownGraceMs: number;
   /** Null means: the embedded store. */
   databaseUrl: string | null;
@@ -298,6 +304,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     playground: e.PLAYGROUND ?? !production,
     devApiKey: !production && (e.DEV_API_KEY ?? true),
     logLevel: e.LOG_LEVEL,
+    logFormat: e.LOG_FORMAT,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     databaseUrl: e.DATABASE_URL ?? null,
     databasePoolSize: e.DATABASE_POOL_SIZE,

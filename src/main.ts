@@ -42,6 +42,16 @@ async function main(): Promise<void> {
     lines.push('', `  Development key (shown once, owner "dev"): ${app.devApiKey}`);
   }
   console.log(lines.join('\n') + '\n');
+  // The banner is for whoever started it; this line is for the log a person or collector follows later.
+  app.log.info(
+    {
+      url: app.url,
+      store: config.databaseUrl ? 'postgresql' : config.dataDir ? 'embedded' : 'in-memory',
+      events: config.redisUrl ? 'redis' : 'in-process',
+      upstream: app.simulator ? 'simulator' : config.upstream!.baseUrl,
+    },
+    `gateway ready at ${app.url}${app.simulator ? ' (simulated upstream)' : ''}`,
+  );
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -49,7 +59,10 @@ async function main(): Promise<void> {
     stopping = true;
     app.log.info({ signal }, 'shutting down');
     app.stop().then(
-      () => process.exit(0),
+      () => {
+        app.log.info('stopped');
+        process.exit(0);
+      },
       (err: unknown) => {
         app.log.error({ err }, 'shutdown failed');
         process.exit(1);

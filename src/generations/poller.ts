@@ -13,6 +13,7 @@ import type { Lease, PollBookkeeping, Store } from '../store/store';
 import { findModel } from '../upstream/models';
 import { UpstreamError, UpstreamFailure, type UpstreamClient } from '../upstream/types';
 import type { GenerationEvents } from './events';
+import { logGenerationChanged } from './generation-log';
 import { mapUpstreamStatus, stateFromJob } from './status-mapping';
 import type { PollSchedule } from './timing';
 import { GenerationErrorCode, GenerationStatus, isTerminal, type Generation, type GenerationState } from './types';
@@ -234,7 +235,7 @@ export class Poller {
     }
     const model = findModel(g.input.model)!;
     try {
-      const job = await this.o.upstream.get(g.upstreamId!);
+      const job = await this.o.upstream.get(g.upstreamId!, g.input.model);
       this.o.backoff.reset();
       const after = this.now();
       const change: Partial<GenerationState> = { ...stateFromJob(job, g.status, after) };
@@ -309,6 +310,7 @@ export class Poller {
     );
     if (updated) {
       this.o.events.publish(updated);
+      logGenerationChanged(this.o.log, updated);
       return 'stored';
     }
     // Either someone changed it first (a cancel) or the lease was taken over; releasing tells which.
@@ -343,7 +345,10 @@ export class Poller {
           { nextPollAt: null },
           this.now(),
         );
-        if (updated) this.o.events.publish(updated);
+        if (updated) {
+          this.o.events.publish(updated);
+          logGenerationChanged(this.o.log, updated);
+        }
       }
     } catch (err) {
       this.o.log.error({ err }, 'poller could not sweep stale submissions');

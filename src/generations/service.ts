@@ -24,6 +24,7 @@ import {
 import type { UpstreamBackoff } from './upstream-backoff';
 import { summarizeUsage, type UsageSummary } from './usage';
 import { checkIdempotencyKey, validateInput } from './validation';
+import { logGenerationChanged, logGenerationCreated } from './generation-log';
 
 /** Per-owner limits on creations, checked before anything is sent upstream. */
 export interface CreateQuota {
@@ -156,6 +157,7 @@ export class GenerationService {
       if (error instanceof UpstreamError && error.failure !== UpstreamFailure.OUTCOME_UNKNOWN) {
         // The upstream answered "no": nothing was created or charged, so nothing is kept.
         await store.deleteGeneration(generation.id);
+        log.info({ model: generation.input.model, failure: error.failure, upstreamStatus: error.httpStatus, reason: error.message }, 'create refused by the upstream; nothing stored');
         throw this.toGatewayError(error);
       }
       // The request may have reached the upstream. Sending it again could pay twice, so the
@@ -185,6 +187,7 @@ export class GenerationService {
     const updated = await this.change(generation, change, {
       nextPollAt: terminal ? null : this.deps.schedule.nextPollAt(model, generation.createdAt, now, generation.deadlineAt),
     });
+    logGenerationCreated(log, updated);
     this.deps.onScheduled?.();
     return updated;
   }
@@ -198,6 +201,7 @@ export class GenerationService {
     const updated = await this.deps.store.updateGeneration(generation.id, generation.version, change, bookkeeping, this.now());
     if (!updated) throw new Error(`generation ${generation.id} changed while it was being submitted`);
     this.deps.events.publish(updated);
+    logGenerationChanged(this.deps.log, updated);
     return updated;
   }
 
@@ -244,6 +248,7 @@ export class GenerationService {
       );
       if (updated) {
         this.deps.events.publish(updated);
+        logGenerationChanged(this.deps.log, updated);
         return updated;
       }
       // The poller changed it in between; look again.

@@ -66,7 +66,7 @@ export class UpstreamCircuit {
   wrap(client: UpstreamClient): UpstreamClient {
     return {
       create: (input) => this.run(() => client.create(input)),
-      get: (upstreamId) => this.run(() => client.get(upstreamId)),
+      get: (upstreamId, modelId) => this.run(() => client.get(upstreamId, modelId)),
       close: () => client.close(),
     };
   }

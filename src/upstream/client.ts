@@ -17,10 +17,9 @@ import {
   type UpstreamEndpoint,
   type UpstreamJob,
 } from './types';
+import { CURRENT_PATH, LEGACY_PATH, pathForModel } from './paths';
 import { cleanUpstreamMessage, parseJob, redactSecrets, toWireBody } from './wire';
 
-export const CURRENT_PATH = '/v2/video/generations';
-export const LEGACY_PATH = '/v2/generate/video/google/generation';
 
 export interface UpstreamClientOptions {
   /** Scheme, host and optional path prefix of the API, e.g. `https://api.aimlapi.com`. */
@@ -28,8 +27,8 @@ export interface UpstreamClientOptions {
   /** Sent as `Authorization: Bearer <apiKey>`; never appears in errors. */
   apiKey: string;
   /**
-   * Use the legacy `/v2/generate/video/google/generation` path for both create and poll instead of
-   * `/v2/video/generations`. Default: false.
+   * Use the legacy `/v2/generate/video/google/generation` path for the create and polls of the models
+   * the catalogue lists there (`legacyPath`); other models keep `/v2/video/generations`. Default: false.
    */
   legacyPaths?: boolean;
   /** Time allowed to open a TCP/TLS connection, in milliseconds. Default: 5_000. */
@@ -214,7 +213,10 @@ function backoffMs(retry: number, base: number, max: number): number {
 export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
   const base = new URL(options.baseUrl);
   const prefix = base.pathname.replace(/\/+$/, '');
-  const path = prefix + (options.legacyPaths ? LEGACY_PATH : CURRENT_PATH);
+  const preferLegacy = options.legacyPaths ?? false;
+  // A poll without its model (older callers) keeps to the preferred path, as before.
+  const pathFor = (modelId: string | undefined): string =>
+    prefix + (modelId === undefined ? (preferLegacy ? LEGACY_PATH : CURRENT_PATH) : pathForModel(modelId, preferLegacy));
   const apiKey = options.apiKey;
   const pollHeadersTimeout = options.headersTimeoutMs ?? 10_000;
   const createHeadersTimeout = options.createHeadersTimeoutMs ?? 30_000;
@@ -326,7 +328,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   async function create(input: GenerationInput): Promise<UpstreamJob> {
     const payload = JSON.stringify(toWireBody(input));
     const startedAt = performance.now();
-    const a = await attempt('POST', path, payload, createHeadersTimeout);
+    const a = await attempt('POST', pathFor(input.model), payload, createHeadersTimeout);
 
     if (a.kind === 'transport') {
       observe('create', transportOutcome(a.error), startedAt);
@@ -371,8 +373,8 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     throw httpFailure('create', a);
   }
 
-  async function get(upstreamId: string): Promise<UpstreamJob> {
-    const requestPath = `${path}?generation_id=${encodeURIComponent(upstreamId)}`;
+  async function get(upstreamId: string, modelId?: string): Promise<UpstreamJob> {
+    const requestPath = `${pathFor(modelId)}?generation_id=${encodeURIComponent(upstreamId)}`;
     let last: UpstreamError | null = null;
     for (let i = 0; i <= pollRetries; i++) {
       if (i > 0) {

@@ -48,7 +48,10 @@ export type UpstreamCallObserver = (endpoint: UpstreamEndpoint, outcome: string,
 export interface UpstreamClient {
   /** POSTs the generation once; never retried. Throws `UpstreamError`. */
   create(input: GenerationInput): Promise<UpstreamJob>;
-  /** GETs the job's status, retrying transient failures within its budget. Throws `UpstreamError`. */
-  get(upstreamId: string): Promise<UpstreamJob>;
+  /**
+   * GETs the job's status, retrying transient failures within its budget. Throws `UpstreamError`.
+   * `modelId` (the upstream model id) sends the poll to the path its create took.
+   */
+  get(upstreamId: string, modelId?: string): Promise<UpstreamJob>;
   close(): Promise<void>;
 }

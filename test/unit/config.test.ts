@@ -43,6 +43,7 @@ describe('loadConfig', () => {
       playground: true,
       devApiKey: true,
       logLevel: 'info',
+      logFormat: 'auto',
       shutdownGraceMs: 10_000,
       databaseUrl: null,
       databasePoolSize: 10,
