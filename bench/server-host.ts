@@ -152,7 +152,7 @@ async function main(): Promise<void> {
             ids.push(generation.id);
           } else {
             const g: PlainGeneration = {
-              id: randomUUID(), model: model.graphqlName, prompt: 'fan-out', status: 'GENERATING', upstreamStatus: 'generating',
+              id: randomUUID(), model: model.id, prompt: 'fan-out', status: 'GENERATING', upstreamStatus: 'generating',
               version: 2, progress: 0.1, etaSeconds: 60, createdAt, updatedAt: createdAt, completedAt: null, video: null, usage: null,
               transitions: [{ status: 'GENERATING', at: createdAt }],
             };

@@ -7,12 +7,11 @@ import DataLoader from 'dataloader';
 import type { Logger } from 'pino';
 import { ErrorCode, GatewayError, notFound } from '../errors';
 import type { Store } from '../store/store';
-import { findModel, type ModelSpec } from '../upstream/models';
 import { UpstreamError, UpstreamFailure, type UpstreamClient, type UpstreamJob } from '../upstream/types';
 import type { GenerationEvents } from './events';
 import { FinishedGenerations } from './finished-generations';
 import { stateFromJob } from './status-mapping';
-import type { PollSchedule } from './timing';
+import { typicalTimeFor, type PollSchedule } from './timing';
 import {
   GenerationErrorCode,
   GenerationStatus,
@@ -180,10 +179,10 @@ export class GenerationService {
       usage: job.usage,
       ...stateFromJob(job, generation.status, now),
     };
-    const model = findModel(generation.input.model)!;
+    const typical = typicalTimeFor(generation.input);
     const terminal = change.status !== undefined && isTerminal(change.status);
     const updated = await this.change(generation, change, {
-      nextPollAt: terminal ? null : this.deps.schedule.nextPollAt(model, generation.createdAt, now, generation.deadlineAt),
+      nextPollAt: terminal ? null : this.deps.schedule.nextPollAt(typical, generation.createdAt, now, generation.deadlineAt),
     });
     this.deps.onScheduled?.();
     return updated;
@@ -322,9 +321,9 @@ export class GenerationService {
     return summarizeUsage(await this.deps.store.usageGroups(owner, since), since);
   }
 
-  /** Expected create-to-completion time of a model, in ms (scaled like the poll schedule). */
-  expectedMs(model: ModelSpec): number {
-    return this.deps.schedule.expectedMs(model);
+  /** Expected create-to-completion time of a request, in ms (scaled like the poll schedule). */
+  expectedMs(input: GenerationInput): number {
+    return this.deps.schedule.expectedMs(typicalTimeFor(input));
   }
 
   watch(owner: string, id: string) {

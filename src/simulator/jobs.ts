@@ -58,6 +58,35 @@ export interface VideoInfo {
   file_size: number;
 }
 
+/**
+ * Simulated prices in USD per second of video (third-party ballparks for Veo; the real upstream
+ * reports its own). Other models get a middling price.
+ */
+const USD_PER_SECOND: Readonly<Record<string, number>> = {
+  veo2: 0.5,
+  'veo2/image-to-video': 0.5,
+  'google/veo3': 0.26,
+  'google/veo-3.0-fast': 0.105,
+  'google/veo-3.0-i2v': 0.455,
+  'google/veo-3.0-i2v-fast': 0.2,
+  'google/veo-3.1-t2v': 0.4,
+  'google/veo-3.1-t2v-fast': 0.13,
+  'google/veo-3.1-i2v': 0.4,
+  'google/veo-3.1-i2v-fast': 0.13,
+  'google/veo-3.1-first-last-image-to-video': 0.4,
+  'google/veo-3.1-first-last-image-to-video-fast': 0.13,
+  'google/veo-3.1-reference-to-video': 0.4,
+  'google/veo3-1-extend-video': 0.4,
+  'google/veo3-1-fast-extend-video': 0.13,
+  'google/veo-3-1-lite-generate-preview': 0.104,
+  'veo-3.1-lite-generate-001': 0.104,
+};
+const DEFAULT_USD_PER_SECOND = 0.1;
+
+export function simulatedUsdPerSecond(modelId: string): number {
+  return USD_PER_SECOND[modelId] ?? DEFAULT_USD_PER_SECOND;
+}
+
 /** The suffix after `<uuid>:`. Veo 3.0 jobs carry Google's internal model names (contract §2). */
 const ID_SUFFIX: Readonly<Record<string, string>> = {
   'google/veo3': 'veo3',
@@ -68,7 +97,7 @@ const ID_SUFFIX: Readonly<Record<string, string>> = {
 
 /** The newer pages (Lite, Extend) show bare 21-character nanoids instead of `<uuid>:<model>`. */
 function usesNanoid(model: ModelSpec): boolean {
-  return model.family === 'veo3.1-lite' || model.kind === 'EXTEND_VIDEO';
+  return model.family === 'veo3.1-lite' || model.kinds.includes('EXTEND_VIDEO');
 }
 
 export class VirtualClock {
@@ -132,11 +161,11 @@ export class JobStore {
   }
 
   create(model: ModelSpec, duration: number): JobRecord {
-    const rangeMs = model.typicalRangeSeconds.map((s) => s * 1000) as [number, number];
+    const rangeMs = model.typical.rangeSeconds.map((s) => s * 1000) as [number, number];
     const totalMs = rangeMs[0] + (rangeMs[1] - rangeMs[0]) * this.random.next();
     // Mean ≈ 10% of the run, capped: `queued` is usually seen once or not at all (contract §8).
     const queuedMs = Math.min(MAX_QUEUED_SECONDS * 1000, totalMs * 0.2 * this.random.next());
-    const usd = round(model.simulatedUsdPerSecond * duration, 6);
+    const usd = round(simulatedUsdPerSecond(model.id) * duration, 6);
     const job: JobRecord = {
       id: this.mintId(model),
       model: model.id,

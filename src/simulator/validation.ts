@@ -6,7 +6,62 @@
  * Like the upstream (contract §4, inferred), unknown keys are dropped and numeric-string
  * durations are coerced.
  */
-import { MODELS, findModel, type ModelSpec, type WireField } from '../upstream/models';
+import { MODELS, findModel, type ModelSpec } from '../upstream/models';
+import { wireEntry } from '../upstream/wire';
+
+/** One wire field of a model, as the simulator checks it (rebuilt from the gateway's catalogue and wire map). */
+interface WireField {
+  type: 'string' | 'integer' | 'boolean' | 'string[]' | 'other';
+  enum?: readonly (string | number)[];
+  default?: unknown;
+  media?: 'image' | 'video' | 'audio';
+  caseInsensitive?: boolean;
+  maxItems?: number;
+}
+
+interface WireView {
+  required: string[];
+  fields: Record<string, WireField>;
+  rules: { ifPresent: string; field: string; allowed: readonly (string | number)[]; reason: string }[];
+}
+
+const views = new Map<string, WireView>();
+
+function wireView(model: ModelSpec): WireView {
+  let view = views.get(model.id);
+  if (view) return view;
+  const wireName = (name: string) => wireEntry(model.id, name)?.wire ?? wireEntry(model.id, `options.${name}`)?.wire ?? name;
+  const fields: Record<string, WireField> = {};
+  const required: string[] = [];
+  for (const input of model.inputs) {
+    if (input.name === 'prompt') continue;
+    const entry = wireEntry(model.id, input.shared ? input.name : `options.${input.name}`)!;
+    const s = input.schema;
+    const items = s['items'] as Record<string, unknown> | undefined;
+    const type: WireField['type'] =
+      s['type'] === 'boolean' ? 'boolean'
+      : s['type'] === 'integer' && entry.as === undefined ? 'integer'
+      : s['type'] === 'string' ? 'string'
+      : s['type'] === 'array' && items?.['type'] === 'string' ? 'string[]'
+      : 'other';
+    const toWire = (v: unknown) => (typeof v === 'string' && entry.values?.[v] !== undefined ? entry.values[v] : v);
+    const field: WireField = { type };
+    if (Array.isArray(s['enum']) && type !== 'other') field.enum = (s['enum'] as (string | number)[]).map((v) => toWire(v) as string | number);
+    if (s['default'] !== undefined) field.default = toWire(s['default']);
+    if (input.media) field.media = input.media;
+    if (input.name === 'provider') {
+      field.caseInsensitive = true;
+      field.enum = [...(field.enum ?? []), 'native'];
+    }
+    if (typeof s['maxItems'] === 'number') field.maxItems = s['maxItems'];
+    fields[entry.wire] = field;
+    if (input.required) required.push(entry.wire);
+  }
+  const rules = model.rules.map((r) => ({ ...r, ifPresent: wireName(r.ifPresent), field: wireName(r.field) }));
+  view = { required, fields, rules };
+  views.set(model.id, view);
+  return view;
+}
 
 export type ValidationResult =
   | {
@@ -36,29 +91,32 @@ export function validateCreateBody(body: unknown, options: ValidateOptions): Val
   const issues: string[] = [];
   const params: Record<string, unknown> = { model: model.id };
 
-  if (body.prompt === undefined) issues.push(at('Required', 'prompt'));
-  else if (typeof body.prompt !== 'string') issues.push(at(`Expected string, received ${typeName(body.prompt)}`, 'prompt'));
+  const view = wireView(model);
+  const takesPrompt = model.inputs.find((i) => i.name === 'prompt');
+  if (body.prompt === undefined) {
+    if (takesPrompt?.required) issues.push(at('Required', 'prompt'));
+  } else if (typeof body.prompt !== 'string') issues.push(at(`Expected string, received ${typeName(body.prompt)}`, 'prompt'));
   else params.prompt = body.prompt;
 
-  for (const name of model.required) {
+  for (const name of view.required) {
     if (body[name] === undefined) issues.push(at('Required', name));
   }
-  for (const [name, field] of Object.entries(model.fields)) {
+  for (const [name, field] of Object.entries(view.fields)) {
     if (body[name] === undefined) continue;
     const checked = checkField(name, field, body[name]);
     if ('issue' in checked) issues.push(...checked.issue);
     else params[name] = checked.value;
   }
-  for (const rule of model.rules ?? []) {
+  for (const rule of view.rules) {
     if (params[rule.ifPresent] === undefined) continue;
-    const value = params[rule.field] ?? model.fields[rule.field]?.default;
+    const value = params[rule.field] ?? view.fields[rule.field]?.default;
     if (value !== undefined && !rule.allowed.includes(value as string | number)) {
       issues.push(`${at(enumMessage(rule.allowed, value), rule.field)} (${rule.reason})`);
     }
   }
   if (issues.length > 0) return { ok: false, issues };
 
-  const fallback = Number(model.fields.duration?.default ?? FALLBACK_DURATION);
+  const fallback = Number(view.fields['duration']?.default ?? FALLBACK_DURATION);
   return { ok: true, model, params, duration: typeof params.duration === 'number' ? params.duration : fallback };
 }
 
@@ -87,6 +145,8 @@ function checkField(name: string, field: WireField, raw: unknown): Checked {
       return checkString(name, field, raw);
     case 'string[]':
       return checkStringArray(name, field, raw);
+    case 'other':
+      return { value: raw };
   }
 }
 
@@ -131,7 +191,7 @@ function checkStringArray(name: string, field: WireField, raw: unknown): Checked
   return issues.length > 0 ? { issue: issues } : { value: [...raw] };
 }
 
-function mediaProblem(value: string, media: 'image' | 'video'): string | null {
+function mediaProblem(value: string, media: 'image' | 'video' | 'audio'): string | null {
   const dataUri = new RegExp(`^data:${media}/[a-z0-9.+-]+;base64,[A-Za-z0-9+/=\\s]+$`, 'i');
   if (dataUri.test(value)) return null;
   try {

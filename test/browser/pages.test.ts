@@ -48,7 +48,7 @@ describeWithChromium('browser pages', () => {
       await sleepUntilSubscribed(gw);
 
       const { createVideoGeneration } = await gqlData(gw, key, CreateVideoGenerationDocument, {
-        input: { model: 'VEO3_FAST', prompt: 'a lighthouse seen from the playground' },
+        input: { model: 'google/veo-3.0-fast', prompt: 'a lighthouse seen from the playground' },
       });
       const seen = new Set<string>();
       await waitFor(
@@ -79,7 +79,7 @@ describeWithChromium('browser pages', () => {
       await page.press('#api-key', 'Tab');
       await page.locator('#create').waitFor({ state: 'visible' });
 
-      await page.selectOption('select[name=model]', 'VEO3_FAST');
+      await page.selectOption('select[name=model]', 'google/veo-3.0-fast');
       // Only the options this model allows are offered.
       expect(await page.locator('select[name=durationSeconds] option').allInnerTexts()).toEqual(['4', '6', '8']);
       await page.selectOption('select[name=durationSeconds]', '4');
@@ -118,7 +118,7 @@ describeWithChromium('browser pages', () => {
       await expect(page.locator('#api-key').inputValue()).resolves.toBe(key);
 
       const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, {
-        input: { model: 'VEO2', prompt: 'a generation that will fail' },
+        input: { model: 'veo2', prompt: 'a generation that will fail' },
       });
       gw.simulator.control.forceOutcome(g.upstreamId!, 'error');
       const item = page.locator('li.generation', { hasText: 'a generation that will fail' });

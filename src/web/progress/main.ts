@@ -143,7 +143,7 @@ function render(g: Generation): HTMLLIElement {
       el('span', { className: 'status', textContent: g.status }),
       el('span', { className: 'eta', textContent: g.etaSeconds != null && !TERMINAL.has(g.status) ? `about ${g.etaSeconds} s left` : '' }),
     ),
-    el('p', { className: 'prompt', textContent: g.prompt }),
+    el('p', { className: 'prompt', textContent: g.prompt ?? '' }),
   );
   item.dataset.id = g.id;
   if (progress !== null) item.append(el('progress', { max: 1, value: progress }));
