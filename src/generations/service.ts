@@ -337,8 +337,18 @@ export class GenerationService {
 
 /** A stable hash of the validated input: key order does not matter. */
 export function hashInput(input: GenerationInput): string {
-  const sorted = Object.fromEntries(Object.entries(input).sort(([a], [b]) => a.localeCompare(b)));
-  return createHash('sha256').update(JSON.stringify(sorted)).digest('hex');
+  return createHash('sha256').update(JSON.stringify(sortKeys(input))).digest('hex');
+}
+
+/** Object keys sorted at every depth (model options nest objects), array order kept: it can matter. */
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => [k, sortKeys(v)]),
+  );
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
