@@ -110,7 +110,7 @@ echo "== container: a generation through the published port"
 gql() {
   curl -s -m 10 "$origin/graphql" -H "authorization: Bearer $key" -H 'content-type: application/json' -d "$1"
 }
-created=$(gql '{"query":"mutation { createVideoGeneration(input: {model: VEO3_FAST, prompt: \"A lighthouse at dusk\", durationSeconds: 4}) { id status } }"}')
+created=$(gql '{"query":"mutation { createVideoGeneration(input: {model: \"google/veo-3.0-fast\", prompt: \"A lighthouse at dusk\", durationSeconds: 4}) { id status } }"}')
 id=$(node -e 'const r = JSON.parse(process.argv[1]); process.stdout.write(r.data?.createVideoGeneration?.id ?? "")' "$created" 2>/dev/null)
 if [ -n "$id" ]; then pass "generation $id created"; else
   echo "  answer: $created"

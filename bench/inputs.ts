@@ -1,30 +1,25 @@
 /** A valid `CreateVideoGenerationInput` (GraphQL) and create body (wire) for every model. */
+import { exampleInput } from '../src/generations/example-input';
 import { MODELS, type ModelSpec } from '../src/upstream/models';
-
-const IMAGE = 'https://example.com/bench/frame.jpg';
-const VIDEO = 'https://example.com/bench/clip.mp4';
-const PROMPT = 'A lighthouse on a rocky coast at dusk, slow aerial orbit.';
+import { toWireBody } from '../src/upstream/wire';
 
 export function graphqlInput(model: ModelSpec): Record<string, unknown> {
-  const input: Record<string, unknown> = { model: model.graphqlName, prompt: PROMPT };
-  if (model.required.includes('image_url')) input.imageUrl = IMAGE;
-  if (model.required.includes('last_image_url')) input.lastImageUrl = IMAGE;
-  if (model.required.includes('image_urls')) input.imageUrls = [IMAGE];
-  if (model.required.includes('video_url')) input.videoUrl = VIDEO;
-  return input;
+  return { ...exampleInput(model) };
 }
 
 export function wireBody(model: ModelSpec): Record<string, unknown> {
-  const body: Record<string, unknown> = { model: model.id, prompt: PROMPT };
-  for (const field of model.required) {
-    body[field] = field === 'image_urls' ? [IMAGE] : field === 'video_url' ? VIDEO : IMAGE;
-  }
-  return body;
+  return toWireBody(exampleInput(model));
 }
+
+/**
+ * The Veo models the bench has always run, so its numbers stay comparable across runs (the other
+ * vendors' models share every code path and differ only in data).
+ */
+const BENCH_MODELS = MODELS.filter((m) => m.family.startsWith('veo'));
 
 /** `perModel` of each model, interleaved (veo2, veo2/i2v, …, veo2, …), so every run has the same order. */
 export function modelMix(perModel: number): ModelSpec[] {
   const out: ModelSpec[] = [];
-  for (let i = 0; i < perModel; i++) out.push(...MODELS);
+  for (let i = 0; i < perModel; i++) out.push(...BENCH_MODELS);
   return out;
 }

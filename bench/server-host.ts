@@ -159,7 +159,7 @@ async function main(): Promise<void> {
             ids.push(generation.id);
           } else {
             const g: PlainGeneration = {
-              id: randomUUID(), model: model.graphqlName, prompt: 'fan-out', status: 'GENERATING', upstreamStatus: 'generating',
+              id: randomUUID(), model: model.id, prompt: 'fan-out', status: 'GENERATING', upstreamStatus: 'generating',
               version: 2, progress: 0.1, etaSeconds: 60, createdAt, updatedAt: createdAt, completedAt: null, video: null, usage: null,
               transitions: [{ status: 'GENERATING', at: createdAt }],
             };
@@ -208,7 +208,7 @@ async function main(): Promise<void> {
       case 'createKey':
         return { key: (await createApiKey(app!.store, req.owner)).key };
       case 'seedLarge': {
-        const model = MODELS.find((m) => m.required.includes('image_url'))!;
+        const model = MODELS.find((m) => m.inputs.some((i) => i.name === 'imageUrl' && i.required))!;
         const imageUrl = `data:image/png;base64,${'A'.repeat(req.imageBytes)}`;
         const ids: string[] = [];
         for (let i = 0; i < req.count; i++) {

@@ -10,12 +10,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Lease, PollBookkeeping, Store } from '../store/store';
-import { findModel } from '../upstream/models';
 import { UpstreamError, UpstreamFailure, type UpstreamClient } from '../upstream/types';
 import type { GenerationEvents } from './events';
 import { logGenerationChanged } from './generation-log';
 import { mapUpstreamStatus, stateFromJob } from './status-mapping';
-import type { PollSchedule } from './timing';
+import { typicalTimeFor, type PollSchedule } from './timing';
 import { GenerationErrorCode, GenerationStatus, isTerminal, type Generation, type GenerationState } from './types';
 import type { UpstreamBackoff } from './upstream-backoff';
 
@@ -233,7 +232,7 @@ export class Poller {
       });
       return written === 'lease_lost' ? this.dropped(g, lease) : 'timed_out';
     }
-    const model = findModel(g.input.model)!;
+    const typical = typicalTimeFor(g.input);
     try {
       const job = await this.o.upstream.get(g.upstreamId!, g.input.model);
       this.o.backoff.reset();
@@ -247,7 +246,7 @@ export class Poller {
         }
       }
       if (job.usage && JSON.stringify(job.usage) !== JSON.stringify(g.usage)) change.usage = job.usage;
-      const nextPollAt = this.o.schedule.nextPollAt(model, g.createdAt, after, g.deadlineAt);
+      const nextPollAt = this.o.schedule.nextPollAt(typical, g.createdAt, after, g.deadlineAt);
       const bookkeeping = { nextPollAt, pollCount: g.pollCount + 1, pollFailures: 0 };
       if (Object.keys(change).length === 0) {
         return (await this.release(g, lease, bookkeeping)) ? 'unchanged' : this.dropped(g, lease);

@@ -7,12 +7,11 @@ import DataLoader from 'dataloader';
 import type { Logger } from 'pino';
 import { ErrorCode, GatewayError, notFound } from '../errors';
 import type { Store } from '../store/store';
-import { findModel, type ModelSpec } from '../upstream/models';
 import { UpstreamError, UpstreamFailure, type UpstreamClient, type UpstreamJob } from '../upstream/types';
 import type { GenerationEvents } from './events';
 import { FinishedGenerations } from './finished-generations';
 import { stateFromJob } from './status-mapping';
-import type { PollSchedule } from './timing';
+import { typicalTimeFor, type PollSchedule } from './timing';
 import {
   GenerationErrorCode,
   GenerationStatus,
@@ -182,10 +181,10 @@ export class GenerationService {
       usage: job.usage,
       ...stateFromJob(job, generation.status, now),
     };
-    const model = findModel(generation.input.model)!;
+    const typical = typicalTimeFor(generation.input);
     const terminal = change.status !== undefined && isTerminal(change.status);
     const updated = await this.change(generation, change, {
-      nextPollAt: terminal ? null : this.deps.schedule.nextPollAt(model, generation.createdAt, now, generation.deadlineAt),
+      nextPollAt: terminal ? null : this.deps.schedule.nextPollAt(typical, generation.createdAt, now, generation.deadlineAt),
     });
     logGenerationCreated(log, updated);
     this.deps.onScheduled?.();
@@ -327,9 +326,9 @@ export class GenerationService {
     return summarizeUsage(await this.deps.store.usageGroups(owner, since), since);
   }
 
-  /** Expected create-to-completion time of a model, in ms (scaled like the poll schedule). */
-  expectedMs(model: ModelSpec): number {
-    return this.deps.schedule.expectedMs(model);
+  /** Expected create-to-completion time of a request, in ms (scaled like the poll schedule). */
+  expectedMs(input: GenerationInput): number {
+    return this.deps.schedule.expectedMs(typicalTimeFor(input));
   }
 
   watch(owner: string, id: string) {
@@ -343,8 +342,18 @@ export class GenerationService {
 
 /** A stable hash of the validated input: key order does not matter. */
 export function hashInput(input: GenerationInput): string {
-  const sorted = Object.fromEntries(Object.entries(input).sort(([a], [b]) => a.localeCompare(b)));
-  return createHash('sha256').update(JSON.stringify(sorted)).digest('hex');
+  return createHash('sha256').update(JSON.stringify(sortKeys(input))).digest('hex');
+}
+
+/** Object keys sorted at every depth (model options nest objects), array order kept: it can matter. */
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([k, v]) => [k, sortKeys(v)]),
+  );
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -17,7 +17,8 @@ export type MappedStatus =
 
 export function mapUpstreamStatus(raw: string): MappedStatus {
   const s = raw.toLowerCase();
-  if (s === 'generating') return { kind: 'pending', status: GenerationStatus.GENERATING };
+  // `dreaming` is the old Luma schema's word for generating.
+  if (s === 'generating' || s === 'dreaming') return { kind: 'pending', status: GenerationStatus.GENERATING };
   if (PENDING_QUEUED.has(s)) return { kind: 'pending', status: GenerationStatus.QUEUED };
   if (SUCCESS.has(s)) return { kind: 'success' };
   if (FAILURE.has(s)) return { kind: 'failure' };

@@ -24,17 +24,23 @@ export function isTerminal(status: GenerationStatus): boolean {
   return TERMINAL_STATUSES.has(status);
 }
 
-/** Canonical (gateway) spellings; the catalogue maps them to each model's wire casing. */
-export type AspectRatio = '16:9' | '9:16' | 'auto';
-export type Resolution = '720p' | '1080p';
+/** Canonical (gateway) spellings; the upstream adapter maps them to each model's wire spelling. */
+export type AspectRatio = string;
+export type Resolution = string;
 export type PersonGeneration = 'dont_allow' | 'allow_adult';
-export type UpstreamProvider = 'auto' | 'google' | 'fal';
+/** `native` is the model's own maker (Google, Kling, ByteDance…); `fal` its fal.ai mirror; `auto` native then fal. */
+export type UpstreamProvider = 'auto' | 'native' | 'fal';
 
-/** What a client asked for, after validation. Only fields the client set are present. */
+/**
+ * What a client asked for, after validation. Only fields the client set are present. The shared
+ * fields are typed; everything else a model documents is in `options`, keyed by the catalogue's
+ * option names. The model's catalogue entry says which fields it takes.
+ */
 export interface GenerationInput {
-  /** Upstream model id (e.g. `google/veo3`). */
+  /** The vendor's model id, exactly as it spells it (e.g. `google/veo3`, `klingai/video-v3-pro-text-to-video`). */
   model: string;
-  prompt: string;
+  /** Absent only for models that take none (lip-sync, animate, effects). */
+  prompt?: string;
   durationSeconds?: number;
   aspectRatio?: AspectRatio;
   resolution?: Resolution;
@@ -49,6 +55,10 @@ export interface GenerationInput {
   lastImageUrl?: string;
   imageUrls?: string[];
   videoUrl?: string;
+  audioUrl?: string;
+  watermark?: boolean;
+  cfgScale?: number;
+  options?: Record<string, unknown>;
 }
 
 export interface Transition {

@@ -1,10 +1,13 @@
 /**
- * One generic validator for every model: it reads the catalogue, so no model has code of its own.
- * It runs before anything is stored or sent, so bad input never costs an upstream call.
+ * One generic validator for every model: it reads the catalogue (in the gateway's terms), so no
+ * model has code of its own. The catalogue's schemas, derived from the vendor's own, are checked
+ * by ajv; the gateway's own rules (prompt length, media URLs, cross-field rules) follow. It runs
+ * before anything is stored or sent, so bad input never costs an upstream call.
  */
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
 import { badInput } from '../errors';
-import { findModel, MODELS, type ModelSpec, type WireField } from '../upstream/models';
-import { wireFieldFor } from '../upstream/wire';
+import { findModel, MODELS, type CatalogueInput, type JsonSchema, type MediaKind, type ModelSpec } from '../upstream/models';
 import type { GenerationInput } from './types';
 
 /** Longest prompt (and negative prompt) accepted, in Unicode code points. */
@@ -13,18 +16,19 @@ export const PROMPT_MAX_LENGTH = 4_000;
 export const URL_MAX_LENGTH = 2_048;
 /** Longest idempotency key accepted, in characters (as Stripe and the IETF draft suggest). */
 export const IDEMPOTENCY_KEY_MAX_LENGTH = 255;
-/** The largest seed the upstream models take (a 32-bit signed integer, as GraphQL's Int). */
+/** The largest seed accepted where the model states no range (a 32-bit signed integer, as GraphQL's Int). */
 const SEED_MAX = 2_147_483_647;
 
-/** Input fields that are not options: they never map to an optional wire field. */
-const OPTION_FIELDS = [
+/** The typed fields of the create input, besides `model`; everything else goes in `options`. */
+export const SHARED_INPUT_FIELDS = [
+  'prompt',
+  'negativePrompt',
   'durationSeconds',
   'aspectRatio',
   'resolution',
-  'negativePrompt',
   'seed',
-  'enhancePrompt',
   'generateAudio',
+  'enhancePrompt',
   'autoFix',
   'personGeneration',
   'provider',
@@ -32,112 +36,156 @@ const OPTION_FIELDS = [
   'lastImageUrl',
   'imageUrls',
   'videoUrl',
+  'audioUrl',
+  'watermark',
+  'cfgScale',
 ] as const satisfies readonly (keyof GenerationInput)[];
 
-export type OptionField = (typeof OPTION_FIELDS)[number];
+export type SharedField = (typeof SHARED_INPUT_FIELDS)[number];
 
-/** The input fields this model accepts besides `prompt`, in a stable order. */
-export function supportedFields(model: ModelSpec): OptionField[] {
-  return OPTION_FIELDS.filter((f) => wireFieldFor(model, f) !== undefined);
+const TEXT_FIELDS = new Set<string>(['prompt', 'negativePrompt']);
+
+const ajv = new Ajv({ strict: false, allErrors: false });
+addFormats(ajv);
+
+/** Compiled on first use: 143 compiles at start-up would slow it for models nobody asks for. */
+const compiled = new Map<string, ValidateFunction>();
+
+function validatorFor(model: ModelSpec): ValidateFunction {
+  let validate = compiled.get(model.id);
+  if (!validate) {
+    validate = ajv.compile(requestSchema(model));
+    compiled.set(model.id, validate);
+  }
+  return validate;
 }
 
-/** The input fields this model requires besides `prompt`. */
-export function requiredFields(model: ModelSpec): OptionField[] {
-  return OPTION_FIELDS.filter((f) => {
-    const wire = wireFieldFor(model, f);
-    return wire !== undefined && model.required.includes(wire);
-  });
+/** The model's whole create input as one JSON Schema, in gateway terms. */
+export function requestSchema(model: ModelSpec): JsonSchema {
+  const shared = model.inputs.filter((i) => i.shared);
+  const options = model.inputs.filter((i) => !i.shared);
+  const properties: Record<string, JsonSchema> = Object.fromEntries(shared.map((i) => [i.name, gatewaySchema(i)]));
+  const required = shared.filter((i) => i.required).map((i) => i.name);
+  if (options.length > 0) {
+    properties['options'] = {
+      type: 'object',
+      additionalProperties: false,
+      properties: Object.fromEntries(options.map((i) => [i.name, i.schema])),
+      required: options.filter((i) => i.required).map((i) => i.name),
+    };
+    if (options.some((i) => i.required)) required.push('options');
+  }
+  return { type: 'object', additionalProperties: false, properties, required };
 }
 
-/** Allowed values of a field for a model, in canonical (gateway) spelling; undefined when free-form. */
-export function allowedValues(model: ModelSpec, field: OptionField): (string | number)[] | undefined {
-  const wire = wireFieldFor(model, field);
-  const spec = wire ? model.fields[wire] : undefined;
-  if (!spec?.enum) return undefined;
-  return spec.enum.map((v) => (field === 'resolution' || spec.caseInsensitive ? String(v).toLowerCase() : v));
+function gatewaySchema(input: CatalogueInput): JsonSchema {
+  if (input.name === 'seed' && input.schema['minimum'] === undefined && input.schema['maximum'] === undefined) {
+    return { ...input.schema, minimum: 0, maximum: SEED_MAX };
+  }
+  if (input.name === 'imageUrls' && input.schema['minItems'] === undefined) return { ...input.schema, minItems: 1 };
+  return input.schema;
 }
 
-/** The upstream default of a field for a model, in canonical spelling. */
-export function defaultValue(model: ModelSpec, field: OptionField): string | number | boolean | undefined {
-  const wire = wireFieldFor(model, field);
-  const value = wire ? model.fields[wire]?.default : undefined;
-  return field === 'resolution' && typeof value === 'string' ? value.toLowerCase() : value;
+/** The shared fields this model takes (besides `model`), in a stable order. */
+export function supportedFields(model: ModelSpec): SharedField[] {
+  return SHARED_INPUT_FIELDS.filter((f) => model.inputs.some((i) => i.shared && i.name === f));
+}
+
+/** The shared fields this model requires. */
+export function requiredFields(model: ModelSpec): SharedField[] {
+  return SHARED_INPUT_FIELDS.filter((f) => model.inputs.some((i) => i.shared && i.name === f && i.required));
+}
+
+function sharedInput(model: ModelSpec, field: string): CatalogueInput | undefined {
+  return model.inputs.find((i) => i.shared && i.name === field);
+}
+
+/** Allowed values of a shared field for a model, in canonical spelling; undefined when free-form. */
+export function allowedValues(model: ModelSpec, field: SharedField): (string | number)[] | undefined {
+  const values = sharedInput(model, field)?.schema['enum'];
+  return Array.isArray(values) ? [...(values as (string | number)[])] : undefined;
+}
+
+/** The upstream default of a shared field for a model, in canonical spelling. */
+export function defaultValue(model: ModelSpec, field: SharedField): string | number | boolean | undefined {
+  return sharedInput(model, field)?.schema['default'] as string | number | boolean | undefined;
 }
 
 const path = (field: string) => `input.${field}`;
 
 /** Validates and normalises a create request; throws `BAD_USER_INPUT` naming the field and allowed values. */
 export function validateInput(raw: GenerationInput): GenerationInput {
-  const model = findModel(raw.model);
-  if (!model) throw badInput(path('model'), `Unknown model "${raw.model}"`, MODELS.map((m) => m.graphqlName));
-
-  const prompt = checkText('prompt', raw.prompt, true) as string;
-  const input: GenerationInput = { model: model.id, prompt };
-
-  const supported = supportedFields(model);
-  for (const field of OPTION_FIELDS) {
-    const value = raw[field];
-    if (value === undefined || value === null) continue;
-    if (!supported.includes(field)) {
-      throw badInput(path(field), `${model.graphqlName} does not accept ${field}`, supported);
-    }
-    const wire = wireFieldFor(model, field)!;
-    (input as unknown as Record<string, unknown>)[field] = checkValue(model, field, model.fields[wire]!, value);
+  const model = typeof raw.model === 'string' ? findModel(raw.model) : undefined;
+  if (!model) {
+    throw badInput(path('model'), `Unknown model ${JSON.stringify(raw.model)}: \`videoModels\` lists the ${MODELS.length} models served`);
   }
 
-  for (const field of requiredFields(model)) {
-    if (input[field] === undefined) throw badInput(path(field), `${model.graphqlName} requires ${field}`);
+  const input: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(raw)) {
+    if (field === 'model' || value === undefined || value === null) continue;
+    input[field] = TEXT_FIELDS.has(field) ? checkText(field, value) : value;
+  }
+  const needsOptions = model.inputs.some((i) => !i.shared && i.required);
+  const candidate = needsOptions && input['options'] === undefined ? { ...input, options: {} } : input;
+  const validate = validatorFor(model);
+  if (!validate(candidate)) throw fromAjv(model, validate.errors?.[0], candidate);
+
+  for (const media of model.inputs) {
+    if (!media.media) continue;
+    const value = media.shared ? input[media.name] : (input['options'] as Record<string, unknown> | undefined)?.[media.name];
+    const at = media.shared ? media.name : `options.${media.name}`;
+    checkMediaValue(at, value, media.media);
+  }
+  for (const option of model.inputs) {
+    if (option.shared || option.media) continue;
+    const value = (input['options'] as Record<string, unknown> | undefined)?.[option.name];
+    if (value !== undefined) checkNestedMedia(`options.${option.name}`, value);
   }
 
-  for (const rule of model.rules ?? []) {
-    const trigger = supported.find((f) => wireFieldFor(model, f) === rule.ifPresent);
-    const target = supported.find((f) => wireFieldFor(model, f) === rule.field);
-    if (!trigger || !target || input[trigger] === undefined) continue;
-    const value = input[target] ?? defaultValue(model, target);
+  for (const rule of model.rules) {
+    if (input[rule.ifPresent] === undefined) continue;
+    const value = input[rule.field] ?? defaultValue(model, rule.field as SharedField);
     if (!rule.allowed.includes(value as string | number)) {
-      throw badInput(path(target), `${model.graphqlName}: ${rule.reason}`, rule.allowed);
+      throw badInput(path(rule.field), `${model.id}: ${rule.reason}`, rule.allowed);
     }
   }
-  return input;
+  return { ...(input as Omit<GenerationInput, 'model'>), model: model.id };
 }
 
-function checkValue(model: ModelSpec, field: OptionField, spec: WireField, value: unknown): unknown {
-  switch (field) {
-    case 'negativePrompt':
-      return checkText(field, value, false);
-    case 'seed':
-      if (!Number.isInteger(value) || (value as number) < 0 || (value as number) > SEED_MAX) {
-        throw badInput(path(field), `seed must be an integer from 0 to ${SEED_MAX}`);
-      }
-      return value;
-    case 'imageUrl':
-    case 'lastImageUrl':
-    case 'videoUrl':
-      return checkMediaUrl(field, value, spec.media ?? 'image');
-    case 'imageUrls': {
-      if (!Array.isArray(value) || value.length === 0) {
-        throw badInput(path(field), `${field} needs at least one URL`);
-      }
-      if (spec.maxItems !== undefined && value.length > spec.maxItems) {
-        throw badInput(path(field), `${model.graphqlName} takes at most ${spec.maxItems} reference images`);
-      }
-      return value.map((v, i) => checkMediaUrl(`${field}.${i}`, v, spec.media ?? 'image'));
+/** One ajv error as BAD_USER_INPUT, with the field path in GraphQL terms (`input.options.cfgScale`). */
+function fromAjv(model: ModelSpec, error: ErrorObject | undefined, value: Record<string, unknown>) {
+  if (!error) return badInput(path('model'), `${model.id}: invalid input`);
+  const at = error.instancePath.split('/').filter(Boolean);
+  const params = error.params as Record<string, unknown>;
+  const inOptions = at[0] === 'options';
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const name = String(params['additionalProperty']);
+      const accepted = inOptions || at.length === 0 ? acceptedAt(model, at.length === 0 ? 'top' : 'options') : undefined;
+      const what = at.length === 0 ? name : [...at, name].join('.');
+      return badInput(path(what), `${model.id} does not accept ${what}`, at.length <= 1 ? accepted : undefined);
     }
-    default: {
-      const allowed = allowedValues(model, field);
-      if (allowed && !allowed.includes(value as string | number)) {
-        throw badInput(path(field), `${model.graphqlName} does not allow ${field} ${JSON.stringify(value)}`, allowed);
-      }
-      return value;
+    case 'required': {
+      const what = [...at, String(params['missingProperty'])].join('.');
+      return badInput(path(what), `${model.id} requires ${what}`);
     }
+    case 'enum': {
+      const got = at.reduce<unknown>((v, k) => (v as Record<string, unknown> | undefined)?.[k], value);
+      return badInput(path(at.join('.')), `${model.id} does not allow ${at.join('.')} ${JSON.stringify(got)}`, params['allowedValues'] as unknown[]);
+    }
+    default:
+      return badInput(path(at.join('.') || 'model'), `${model.id}: ${at.join('.') || 'input'} ${error.message ?? 'is invalid'}`);
   }
 }
 
-function checkText(field: string, value: unknown, required: boolean): string | undefined {
-  if (typeof value !== 'string') {
-    if (required) throw badInput(path(field), `${field} is required`);
-    return undefined;
-  }
+function acceptedAt(model: ModelSpec, level: 'top' | 'options'): string[] {
+  if (level === 'options') return model.inputs.filter((i) => !i.shared).map((i) => i.name);
+  const shared: string[] = supportedFields(model);
+  return model.inputs.some((i) => !i.shared) ? [...shared, 'options'] : shared;
+}
+
+function checkText(field: string, value: unknown): unknown {
+  if (typeof value !== 'string') return value;
   const trimmed = value.trim();
   if (trimmed.length === 0) throw badInput(path(field), `${field} must not be empty`);
   // Count code points, not UTF-16 units, so an emoji counts once.
@@ -149,9 +197,33 @@ function checkText(field: string, value: unknown, required: boolean): string | u
   return trimmed;
 }
 
+function checkMediaValue(field: string, value: unknown, media: MediaKind): void {
+  if (value === undefined) return;
+  if (Array.isArray(value)) value.forEach((v, i) => checkMediaInput(`${field}.${i}`, v, media));
+  else checkMediaInput(field, value, media);
+}
+
+/** URLs inside a model-specific object (elements, masks, keyframes), found by their `*_url` names. */
+function checkNestedMedia(field: string, value: unknown): void {
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => checkNestedMedia(`${field}.${i}`, v));
+    return;
+  }
+  if (typeof value !== 'object' || value === null) return;
+  for (const [key, inner] of Object.entries(value)) {
+    const at = `${field}.${key}`;
+    if (/(^|_)urls?$/i.test(key) && (typeof inner === 'string' || Array.isArray(inner))) {
+      checkMediaValue(at, inner, /audio/i.test(key) ? 'audio' : /video/i.test(key) ? 'video' : 'image');
+    } else {
+      checkNestedMedia(at, inner);
+    }
+  }
+}
+
 const DATA_URI = /^data:([a-z]+)\/[a-z0-9.+-]+;base64,[A-Za-z0-9+/]+={0,2}$/i;
 
-function checkMediaUrl(field: string, value: unknown, media: 'image' | 'video'): string {
+/** One media input: an http(s) URL of bounded length, or a base64 data URI of the right kind. */
+export function checkMediaInput(field: string, value: unknown, media: MediaKind): string {
   if (typeof value !== 'string' || value.length === 0) throw badInput(path(field), `${field} must be a URL`);
   if (value.startsWith('data:')) {
     const match = DATA_URI.exec(value);

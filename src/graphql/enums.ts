@@ -1,39 +1,53 @@
 /**
  * GraphQL enums. Each maps GraphQL names to the domain's own values, so resolvers pass values
- * through untouched (VEO3 ↔ `google/veo3`, LANDSCAPE_16_9 ↔ `16:9`).
+ * through untouched (LANDSCAPE_16_9 ↔ `16:9`). Models are named by the vendor's id, a String:
+ * enum values cannot hold its `/` and `.`.
  */
 import { registerEnumType } from 'type-graphql';
 import { GenerationErrorCode, GenerationStatus } from '../generations/types';
 import { MODELS } from '../upstream/models';
 
-/** GraphQL enum name → upstream model id, built from the catalogue. */
-export const VideoModelId: Record<string, string> = Object.fromEntries(MODELS.map((m) => [m.graphqlName, m.id]));
-registerEnumType(VideoModelId, {
-  name: 'VideoModelId',
-  description: 'A Google Veo model served through the AI/ML API. `videoModels` describes what each accepts.',
-  valuesConfig: Object.fromEntries(MODELS.map((m) => [m.graphqlName, { description: `${m.displayName} — upstream id \`${m.id}\`` }])),
-});
+/** Every value a model's catalogue allows for a shared field, in a stable order. */
+function catalogueValues(field: string): string[] {
+  const values = new Set<string>();
+  for (const m of MODELS) {
+    const allowed = m.inputs.find((i) => i.shared && i.name === field)?.schema['enum'];
+    if (Array.isArray(allowed)) for (const v of allowed) values.add(String(v));
+  }
+  return [...values].sort((a, b) => parseFloat(a) - parseFloat(b) || a.localeCompare(b));
+}
 
-export const AspectRatio = { LANDSCAPE_16_9: '16:9', PORTRAIT_9_16: '9:16', AUTO: 'auto' } as const;
+const ASPECT_NAMES: Readonly<Record<string, string>> = { '16:9': 'LANDSCAPE_16_9', '9:16': 'PORTRAIT_9_16', auto: 'AUTO' };
+
+/** GraphQL name → canonical aspect ratio, for every ratio some model takes (`RATIO_4_3` ↔ `4:3`). */
+export const AspectRatio: Record<string, string> = Object.fromEntries(
+  catalogueValues('aspectRatio').map((v) => [ASPECT_NAMES[v] ?? (/^\d+:\d+$/.test(v) ? `RATIO_${v.replace(':', '_')}` : v.toUpperCase()), v]),
+);
 registerEnumType(AspectRatio, {
   name: 'AspectRatio',
-  valuesConfig: {
-    LANDSCAPE_16_9: { description: '16:9' },
-    PORTRAIT_9_16: { description: '9:16' },
-    AUTO: { description: 'Keep the aspect ratio of the source video (extend models only)' },
-  },
+  description: 'Width:height of the video. Which ones a model takes: `videoModels`.',
+  valuesConfig: Object.fromEntries(
+    Object.entries(AspectRatio).map(([name, v]) => [
+      name,
+      { description: v === 'auto' ? 'Keep the aspect ratio of the source (image or video)' : v === 'adaptive' ? 'Chosen by the model from the input' : v },
+    ]),
+  ),
 });
 
-export const Resolution = { RES_720P: '720p', RES_1080P: '1080p' } as const;
-registerEnumType(Resolution, { name: 'Resolution', description: 'Output resolution; sent in each model family\'s own letter case.' });
+/** GraphQL name → canonical resolution (`RES_720P` ↔ `720p`, `RES_4K` ↔ `4k`). */
+export const Resolution: Record<string, string> = Object.fromEntries(
+  catalogueValues('resolution').map((v) => [`RES_${v.toUpperCase()}`, v]),
+);
+registerEnumType(Resolution, { name: 'Resolution', description: "Output resolution; sent in each model's own letter case." });
 
 export const PersonGeneration = { DONT_ALLOW: 'dont_allow', ALLOW_ADULT: 'allow_adult' } as const;
 registerEnumType(PersonGeneration, { name: 'PersonGeneration', description: 'Whether people may appear (Veo 3.1 Lite only).' });
 
-export const UpstreamProvider = { AUTO: 'auto', GOOGLE: 'google', FAL: 'fal' } as const;
+export const UpstreamProvider = { AUTO: 'auto', NATIVE: 'native', FAL: 'fal' } as const;
 registerEnumType(UpstreamProvider, {
   name: 'UpstreamProvider',
-  description: 'Where the AI/ML API runs a Veo 3.1 job: Google, its fal.ai mirror, or Google with fal.ai as fallback (AUTO).',
+  description:
+    "Where the AI/ML API runs the job: the model's own maker (NATIVE: Google, Kling, ByteDance…), its fal.ai mirror (FAL), or native with fal.ai as fallback (AUTO, the default).",
 });
 
 registerEnumType(GenerationStatus, {
@@ -73,7 +87,31 @@ export enum ModelKindEnum {
   IMAGE_TO_VIDEO = 'IMAGE_TO_VIDEO',
   FIRST_LAST_FRAME_TO_VIDEO = 'FIRST_LAST_FRAME_TO_VIDEO',
   REFERENCE_TO_VIDEO = 'REFERENCE_TO_VIDEO',
+  VIDEO_TO_VIDEO = 'VIDEO_TO_VIDEO',
   EXTEND_VIDEO = 'EXTEND_VIDEO',
-  TEXT_OR_IMAGE_TO_VIDEO = 'TEXT_OR_IMAGE_TO_VIDEO',
+  AVATAR_LIP_SYNC = 'AVATAR_LIP_SYNC',
 }
-registerEnumType(ModelKindEnum, { name: 'ModelKind' });
+registerEnumType(ModelKindEnum, {
+  name: 'ModelKind',
+  description: 'What a model makes from what: a model has one or more (text to video, optionally from a first frame…).',
+});
+
+export enum MediaKindEnum {
+  IMAGE = 'image',
+  VIDEO = 'video',
+  AUDIO = 'audio',
+}
+registerEnumType(MediaKindEnum, {
+  name: 'MediaKind',
+  description: 'What a URL input must point at: an http(s) URL, or a base64 data URI of this type.',
+});
+
+export enum InputValueType {
+  STRING = 'string',
+  INTEGER = 'integer',
+  NUMBER = 'number',
+  BOOLEAN = 'boolean',
+  ARRAY = 'array',
+  OBJECT = 'object',
+}
+registerEnumType(InputValueType, { name: 'InputValueType', description: 'The JSON type of an input value.' });

@@ -1,12 +1,15 @@
 /**
  * The AI/ML API's wire format: the only module that knows its field names.
  *
- * Requests go out in the model's own spelling (taken from the catalogue in `models.ts`);
+ * Requests go out in the model's own names and spelling (the generated wire map, derived from the
+ * vendor's specs with the catalogue);
  * responses come back parsed tolerantly, because the contract documents several shapes for
  * the same thing (`video` as object or array, `error` as any JSON, `tokens_used` vs `credits_used`).
  */
 import type { GenerationInput, GenerationVideo, Usage } from '../generations/types';
-import { findModel, type ModelSpec } from './models';
+import type { WireEntry } from './catalogue-types';
+import { findModel } from './models';
+import { WIRE_MAP } from './wire-map.generated';
 import type { UpstreamJob } from './types';
 
 /** The contract's fixed ratio (§9): every documented credits/USD pair agrees on it. */
@@ -15,93 +18,43 @@ export const CREDITS_PER_USD = 2_000_000;
 /** Longest upstream message we pass on; the upstream's zod-style detail lines can run long. */
 export const MAX_MESSAGE_CHARS = 500;
 
-/**
- * Input field → candidate wire names, in preference order. A model accepts the input field
- * when its catalogue has one of the candidates.
- */
-const INPUT_TO_WIRE: Readonly<Record<string, readonly string[]>> = {
-  model: ['model'],
-  prompt: ['prompt'],
-  durationSeconds: ['duration'],
-  aspectRatio: ['aspect_ratio'],
-  resolution: ['resolution'],
-  negativePrompt: ['negative_prompt'],
-  seed: ['seed'],
-  enhancePrompt: ['enhance_prompt'],
-  generateAudio: ['generate_audio'],
-  autoFix: ['auto_fix'],
-  personGeneration: ['person_generation'],
-  provider: ['provider'],
-  imageUrl: ['image_url'],
-  // Veo 2 image-to-video names its last frame `tail_image_url`; everything later says `last_image_url`.
-  lastImageUrl: ['last_image_url', 'tail_image_url'],
-  imageUrls: ['image_urls'],
-  videoUrl: ['video_url'],
-};
-
-/** Every `GenerationInput` field this module knows how to send. */
-export const INPUT_FIELDS: readonly string[] = Object.keys(INPUT_TO_WIRE);
-
-/**
- * The wire field a model uses for an input field, or undefined when the model does not accept it
- * (or the input field is unknown). `model` and `prompt` are accepted by every model.
- */
-export function wireFieldFor(model: ModelSpec, inputField: string): string | undefined {
-  const candidates = Object.prototype.hasOwnProperty.call(INPUT_TO_WIRE, inputField)
-    ? INPUT_TO_WIRE[inputField]
-    : undefined;
-  if (!candidates) return undefined;
-  if (inputField === 'model' || inputField === 'prompt') return candidates[0];
-  return candidates.find((wire) => Object.prototype.hasOwnProperty.call(model.fields, wire));
+/** How this model names and spells a gateway input (`options.<name>` for an option), or undefined. */
+export function wireEntry(modelId: string, inputName: string): WireEntry | undefined {
+  const entries = Object.prototype.hasOwnProperty.call(WIRE_MAP, modelId) ? WIRE_MAP[modelId]! : undefined;
+  return entries && Object.prototype.hasOwnProperty.call(entries, inputName) ? entries[inputName] : undefined;
 }
 
 /**
- * A canonical resolution (`720p`) in the model's wire casing (`720P` for Veo 3.0 and Lite-001),
- * or undefined when the model has no such resolution.
- */
-export function wireResolution(model: ModelSpec, resolution: string): string | undefined {
-  const field = model.fields['resolution'];
-  if (!field) return undefined;
-  if (!field.enum) return resolution;
-  const wanted = resolution.toLowerCase();
-  const match = field.enum.find((v) => typeof v === 'string' && v.toLowerCase() === wanted);
-  return typeof match === 'string' ? match : undefined;
-}
-
-/**
- * The POST body for a validated input: `model`, `prompt` and only the fields the input has,
- * under the model's wire names.
+ * The POST body for a validated input: `model` and only the fields the input has, under the
+ * model's wire names and in its wire spelling (`720P`, `"5"`, `google`); options are spread in.
  *
- * Throws on an unknown model, a field the model does not take, a resolution outside its enum or
- * a non-integer duration: the validator should have refused those, and sending them anyway would
- * have the upstream silently drop or reject what the client asked for.
+ * Throws on an unknown model or a field the model does not take: the validator should have refused
+ * those, and sending them anyway would have the upstream silently drop what the client asked for.
  */
 export function toWireBody(input: GenerationInput): Record<string, unknown> {
   const model = findModel(input.model);
   if (!model) throw new Error(`toWireBody: unknown model ${JSON.stringify(input.model)}`);
-  const body: Record<string, unknown> = { model: model.id, prompt: input.prompt };
+  const body: Record<string, unknown> = { model: model.id };
+  const put = (name: string, value: unknown) => {
+    if (value === undefined) return;
+    const entry = wireEntry(model.id, name);
+    if (!entry) throw new Error(`toWireBody: model ${model.id} does not accept ${name}`);
+    body[entry.wire] = wireValue(entry, value);
+  };
   for (const [field, value] of Object.entries(input)) {
-    if (field === 'model' || field === 'prompt' || value === undefined) continue;
-    const wire = wireFieldFor(model, field);
-    if (!wire) throw new Error(`toWireBody: model ${model.id} does not accept ${field}`);
-    body[wire] = wireValue(model, field, value);
+    if (field === 'model' || field === 'options') continue;
+    put(field, value);
   }
+  for (const [option, value] of Object.entries(input.options ?? {})) put(`options.${option}`, value);
   return body;
 }
 
-function wireValue(model: ModelSpec, field: string, value: unknown): unknown {
-  if (field === 'durationSeconds') {
-    if (typeof value !== 'number' || !Number.isInteger(value)) {
-      throw new Error(`toWireBody: durationSeconds must be an integer, got ${String(value)}`);
-    }
-    return value;
+function wireValue(entry: WireEntry, value: unknown): unknown {
+  if (Array.isArray(value)) return [...value];
+  if (typeof value === 'string' && entry.values && Object.prototype.hasOwnProperty.call(entry.values, value)) {
+    return entry.values[value];
   }
-  if (field === 'resolution') {
-    const wire = wireResolution(model, String(value));
-    if (wire === undefined) throw new Error(`toWireBody: model ${model.id} has no resolution ${String(value)}`);
-    return wire;
-  }
-  if (field === 'imageUrls' && Array.isArray(value)) return [...value];
+  if (entry.as === 'string' && typeof value === 'number') return String(value);
   return value;
 }
 

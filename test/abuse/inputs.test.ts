@@ -104,7 +104,7 @@ describe('hostile inputs', () => {
     expect(raw.status).toBe(400);
 
     const create = 'mutation C($input: CreateVideoGenerationInput!) { createVideoGeneration(input: $input) { id } }';
-    const polluted = `{"query": ${JSON.stringify(create)}, "variables": {"input": {"model": "VEO3_FAST", "prompt": "x", "__proto__": {"admin": true}, "constructor": {"prototype": {"admin": true}}}}}`;
+    const polluted = `{"query": ${JSON.stringify(create)}, "variables": {"input": {"model": "google/veo-3.0-fast", "prompt": "x", "__proto__": {"admin": true}, "constructor": {"prototype": {"admin": true}}}}}`;
     const res = await postJson(gw, polluted, auth());
     expectJson4xx(res, 400);
     expect(({} as Record<string, unknown>).admin).toBeUndefined();

@@ -128,7 +128,7 @@ const PROBES: Record<string, (o: Owners) => Promise<void>> = {
 
   'Mutation.createVideoGeneration': async ({ gw, alice, bob }) => {
     // The only way a create could reach an existing generation is its idempotency key: scoped per owner.
-    const input = { model: 'VEO3_FAST', prompt: 'same key, two owners', idempotencyKey: 'shared-key-1' };
+    const input = { model: 'google/veo-3.0-fast', prompt: 'same key, two owners', idempotencyKey: 'shared-key-1' };
     const hers = (await gqlData(gw, alice, CREATE, { input })).createVideoGeneration;
     const his = (await gqlData(gw, bob, CREATE, { input })).createVideoGeneration;
     expect(his.id).not.toBe(hers.id);
@@ -157,7 +157,7 @@ const PROBES: Record<string, (o: Owners) => Promise<void>> = {
     const bobAll = collect(bobClient, WATCH_ALL);
     const aliceAll = collect(aliceClient, WATCH_ALL);
     await waitFor('both subscriptions', async () => (await active()) >= base + 2);
-    const created = (await gqlData(gw, alice, CREATE, { input: { model: 'VEO3_FAST', prompt: 'alice watched clip' } }))
+    const created = (await gqlData(gw, alice, CREATE, { input: { model: 'google/veo-3.0-fast', prompt: 'alice watched clip' } }))
       .createVideoGeneration;
     await gqlData(gw, alice, CANCEL, { id: created.id });
     await waitFor('alice to see her cancellation', () =>
@@ -183,7 +183,7 @@ describe('owner scoping of every path to a generation', () => {
     owners.bob = await owners.gw.keyFor('bob');
     owners.clients = [];
     owners.aliceGen = (
-      await gqlData(owners.gw, owners.alice, CREATE, { input: { model: 'VEO3_FAST', prompt: 'alice private clip' } })
+      await gqlData(owners.gw, owners.alice, CREATE, { input: { model: 'google/veo-3.0-fast', prompt: 'alice private clip' } })
     ).createVideoGeneration;
   });
   afterEach(async () => {

@@ -117,7 +117,7 @@ describe('HTTP transport', () => {
   });
 
   it('should refuse a mutation over GET and create nothing', async () => {
-    const query = encodeURIComponent('mutation { createVideoGeneration(input: { model: VEO3_FAST, prompt: "get" }) { id } }');
+    const query = encodeURIComponent('mutation { createVideoGeneration(input: { model: "google/veo-3.0-fast", prompt: "get" }) { id } }');
     const res = await send(`${gw.app.url}?query=${query}`, {
       headers: { 'apollo-require-preflight': 'true', authorization: `Bearer ${key}` },
     });
@@ -137,7 +137,7 @@ describe('HTTP transport', () => {
         method: 'POST',
         headers: { 'content-type': type, authorization: `Bearer ${key}` },
         body: JSON.stringify({
-          query: 'mutation { createVideoGeneration(input: { model: VEO3_FAST, prompt: "csrf" }) { id } }',
+          query: 'mutation { createVideoGeneration(input: { model: "google/veo-3.0-fast", prompt: "csrf" }) { id } }',
         }),
       });
       expectJson4xx(res, 400);
@@ -237,15 +237,15 @@ describe('WebSocket transport', () => {
     const query = await overWs(gw, key, '{ videoModels { id } }');
     expectWsRefused(query, /subscription/i);
 
-    const mutation = await overWs(gw, key, CREATE, { input: { model: 'VEO3_FAST', prompt: 'over ws' } });
+    const mutation = await overWs(gw, key, CREATE, { input: { model: 'google/veo-3.0-fast', prompt: 'over ws' } });
     expectWsRefused(mutation, /subscription/i);
-    const inline = await overWs(gw, key, 'mutation { createVideoGeneration(input: { model: VEO3_FAST, prompt: "ws" }) { id } }');
+    const inline = await overWs(gw, key, 'mutation { createVideoGeneration(input: { model: "google/veo-3.0-fast", prompt: "ws" }) { id } }');
     expectWsRefused(inline);
     // Picking the mutation out of a mixed document by name is refused too.
     const mixed = await overWs(
       gw,
       key,
-      'subscription S { videoGenerationsUpdated { id } } mutation M { createVideoGeneration(input: { model: VEO3_FAST, prompt: "ws" }) { id } }',
+      'subscription S { videoGenerationsUpdated { id } } mutation M { createVideoGeneration(input: { model: "google/veo-3.0-fast", prompt: "ws" }) { id } }',
     );
     expectWsRefused(mixed);
 
@@ -326,8 +326,8 @@ describe.each([
     ['{ videoGenerations(filter: { status: [QUEUD] }) { nodes { id } } }', undefined],
     ['query Q($f: VideoGenerationFiltr) { videoGenerations(filter: $f) { nodes { id } } }', undefined],
     ['query Q($s: [GenerationStatus!]) { videoGenerations(filter: { status: $s }) { nodes { id } } }', { s: ['QUEUD'] }],
-    [CREATE, { input: { modle: 'VEO3_FAST', prompt: 'x' } }],
-    [CREATE, { input: { model: 'VEO3_FASTT', prompt: 'x' } }],
+    [CREATE, { input: { modle: 'google/veo-3.0-fast', prompt: 'x' } }],
+    [CREATE, { input: { model: 'google/veo-3.0-fast', prompt: 'x', aspectRatio: 'LANDSCAPE_16_99' } }],
   ];
   const wsTypos: Array<[string, Record<string, unknown> | undefined]> = [
     ['subscription { videoGenerationUpdate(id: "x") { id } }', undefined],

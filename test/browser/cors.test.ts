@@ -90,7 +90,7 @@ describeWithChromium('a frontend on another origin', () => {
       expect(seen.withToken).toEqual({
         status: 200,
         requestId: expect.stringMatching(/^[0-9a-f-]{36}$/),
-        data: { videoGenerations: { nodes: [] }, videoModels: expect.arrayContaining([{ id: 'VEO3_FAST' }]) },
+        data: { videoGenerations: { nodes: [] }, videoModels: expect.arrayContaining([{ id: 'google/veo-3.0-fast' }]) },
         code: null,
       });
       expect(seen.withBadToken).toEqual({ status: 401, requestId: expect.any(String), data: null, code: 'UNAUTHENTICATED' });

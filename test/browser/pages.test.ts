@@ -52,7 +52,7 @@ describeWithChromium('browser pages', () => {
       await sleepUntilSubscribed(gw);
 
       const { createVideoGeneration } = await gqlData(gw, key, CreateVideoGenerationDocument, {
-        input: { model: 'VEO3_FAST', prompt: 'a lighthouse seen from the playground' },
+        input: { model: 'google/veo-3.0-fast', prompt: 'a lighthouse seen from the playground' },
       });
       const seen = new Set<string>();
       await waitFor(
@@ -204,7 +204,7 @@ describeWithChromium('browser pages', () => {
       await expect(page.locator('#api-key').inputValue()).resolves.toBe(key);
 
       const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, {
-        input: { model: 'VEO2', prompt: 'a generation that will fail' },
+        input: { model: 'veo2', prompt: 'a generation that will fail' },
       });
       gw.simulator.control.forceOutcome(g.upstreamId!, 'error', { message: 'The prompt was refused by the safety filter.' });
       const item = page.locator('li.card', { hasText: 'a generation that will fail' });
@@ -232,7 +232,7 @@ describeWithChromium('browser pages', () => {
       expect(paused.length).toBeGreaterThan(0);
       expect(paused.every(Boolean)).toBe(true);
 
-      const { createVideoGeneration: slow } = await gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'VEO3', prompt: 'a slow sunrise over the harbour' } });
+      const { createVideoGeneration: slow } = await gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'google/veo3', prompt: 'a slow sunrise over the harbour' } });
       const slowCard = page.locator(`li.card[data-id="${slow.id}"]`);
       await slowCard.getByRole('button', { name: 'Cancel' }).focus();
       await page.keyboard.press('Enter');
@@ -242,7 +242,7 @@ describeWithChromium('browser pages', () => {
 
       // A second finished video: starting one pauses the other.
       const { createVideoGeneration: second } = await gqlData(gw, key, CreateVideoGenerationDocument, {
-        input: { model: 'VEO3_FAST', prompt: 'a second video to play', durationSeconds: 4 },
+        input: { model: 'google/veo-3.0-fast', prompt: 'a second video to play', durationSeconds: 4 },
       });
       const secondVideo = page.locator(`li.card[data-id="${second.id}"] video`);
       await secondVideo.waitFor({ state: 'attached', timeout: 20_000 });
@@ -254,7 +254,7 @@ describeWithChromium('browser pages', () => {
 
       // Every state at once, for the README.
       const { createVideoGeneration: running } = await gqlData(gw, key, CreateVideoGenerationDocument, {
-        input: { model: 'VEO3', prompt: 'a hot-air balloon drifting over a misty valley at dawn', durationSeconds: 8, aspectRatio: 'LANDSCAPE_16_9', resolution: 'RES_1080P' },
+        input: { model: 'google/veo3', prompt: 'a hot-air balloon drifting over a misty valley at dawn', durationSeconds: 8, aspectRatio: 'LANDSCAPE_16_9', resolution: 'RES_1080P' },
       });
       await page.locator(`li.card[data-id="${running.id}"] progress`).waitFor();
       await saveScreenshot(page, 'progress-overview');

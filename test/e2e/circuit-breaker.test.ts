@@ -5,7 +5,7 @@
  */
 import { CREATE, GET, gql, gqlData, sleep, startGateway, waitFor, type TestGateway } from '../helpers/gateway';
 
-const INPUT = { model: 'VEO3_FAST', prompt: 'a storm over the sea' };
+const INPUT = { model: 'google/veo-3.0-fast', prompt: 'a storm over the sea' };
 const HALF_OPEN_MS = 3_000;
 
 let gw: TestGateway;

@@ -19,7 +19,7 @@ import {
 import type { FaultAction } from '../../src/simulator';
 
 const LIST = `query { videoGenerations(first: 100) { nodes { id status error { code } } } }`;
-const INPUT = { model: 'VEO3_FAST', prompt: 'a lighthouse at dusk' };
+const INPUT = { model: 'google/veo-3.0-fast', prompt: 'a lighthouse at dusk' };
 
 function harness(env: Record<string, string> = {}) {
   const h = {

@@ -25,7 +25,7 @@ describe('idempotent creates', () => {
   it('should return the same generation for the same owner, key and input, with one upstream create', async () => {
     const key = await newOwner();
     const before = creates();
-    const input = { model: 'VEO3_FAST', prompt: 'a lighthouse at dusk', durationSeconds: 6, idempotencyKey: 'same-1' };
+    const input = { model: 'google/veo-3.0-fast', prompt: 'a lighthouse at dusk', durationSeconds: 6, idempotencyKey: 'same-1' };
     const first = await create(key, input);
     const second = await create(key, input);
     const third = await create(key, input);
@@ -43,14 +43,14 @@ describe('idempotent creates', () => {
   it('should refuse the same key with a different input as IDEMPOTENCY_CONFLICT, without an upstream create', async () => {
     const key = await newOwner();
     const before = creates();
-    const first = await create(key, { model: 'VEO3_FAST', prompt: 'a red fox', idempotencyKey: 'conflict-1' });
+    const first = await create(key, { model: 'google/veo-3.0-fast', prompt: 'a red fox', idempotencyKey: 'conflict-1' });
     expect(first.body.errors).toBeUndefined();
     const id = first.body.data.createVideoGeneration.id;
 
     for (const other of [
-      { model: 'VEO3_FAST', prompt: 'a blue fox', idempotencyKey: 'conflict-1' },
-      { model: 'VEO3', prompt: 'a red fox', idempotencyKey: 'conflict-1' },
-      { model: 'VEO3_FAST', prompt: 'a red fox', durationSeconds: 4, idempotencyKey: 'conflict-1' },
+      { model: 'google/veo-3.0-fast', prompt: 'a blue fox', idempotencyKey: 'conflict-1' },
+      { model: 'google/veo3', prompt: 'a red fox', idempotencyKey: 'conflict-1' },
+      { model: 'google/veo-3.0-fast', prompt: 'a red fox', durationSeconds: 4, idempotencyKey: 'conflict-1' },
     ]) {
       const res = await create(key, other);
       expect(res.body.data ?? null).toBeNull();
@@ -65,7 +65,7 @@ describe('idempotent creates', () => {
     const alice = await newOwner();
     const bob = await newOwner();
     const before = creates();
-    const input = { model: 'VEO3_FAST', prompt: 'two owners, one key', idempotencyKey: 'shared-key' };
+    const input = { model: 'google/veo-3.0-fast', prompt: 'two owners, one key', idempotencyKey: 'shared-key' };
     const a = await create(alice, input);
     const b = await create(bob, input);
     expect(a.body.errors).toBeUndefined();
@@ -93,7 +93,7 @@ describe('idempotent creates', () => {
     const before = creates();
     // Slow the create down so that all five requests overlap with it.
     gw.simulator.control.injectFault({ endpoint: 'create', action: { kind: 'delay', ms: 300 } });
-    const input = { model: 'VEO3_FAST', prompt: 'five at once', idempotencyKey: 'burst-1' };
+    const input = { model: 'google/veo-3.0-fast', prompt: 'five at once', idempotencyKey: 'burst-1' };
     const results = await Promise.all(Array.from({ length: 5 }, () => create(key, input)));
     for (const r of results) expect(r.body.errors).toBeUndefined();
     const ids = new Set(results.map((r) => r.body.data.createVideoGeneration.id));
@@ -116,7 +116,7 @@ describe('idempotent creates', () => {
     const before = creates();
     gw.simulator.control.injectFault({ endpoint: 'create', action: { kind: 'delay', ms: 200 } });
     const results = await Promise.all(
-      ['one', 'two', 'three', 'four'].map((p) => create(key, { model: 'VEO3_FAST', prompt: p, idempotencyKey: 'race-1' })),
+      ['one', 'two', 'three', 'four'].map((p) => create(key, { model: 'google/veo-3.0-fast', prompt: p, idempotencyKey: 'race-1' })),
     );
     const won = results.filter((r) => !r.body.errors);
     const lost = results.filter((r) => r.body.errors);
@@ -130,7 +130,7 @@ describe('idempotent creates', () => {
     const key = await newOwner();
     const before = creates();
     const first = await create(key, {
-      model: 'VEO3_1_TEXT_TO_VIDEO',
+      model: 'google/veo-3.1-t2v',
       prompt: 'order does not matter',
       durationSeconds: 6,
       aspectRatio: 'PORTRAIT_9_16',
@@ -145,7 +145,7 @@ describe('idempotent creates', () => {
       aspectRatio: 'PORTRAIT_9_16',
       durationSeconds: 6,
       prompt: 'order does not matter',
-      model: 'VEO3_1_TEXT_TO_VIDEO',
+      model: 'google/veo-3.1-t2v',
       negativePrompt: null,
     });
     // And in the document, as literals rather than variables.
@@ -153,7 +153,7 @@ describe('idempotent creates', () => {
       gw,
       key,
       `mutation { createVideoGeneration(input: {
-        idempotencyKey: "order-1", seed: 42, generateAudio: false, model: VEO3_1_TEXT_TO_VIDEO,
+        idempotencyKey: "order-1", seed: 42, generateAudio: false, model: "google/veo-3.1-t2v",
         aspectRatio: PORTRAIT_9_16, prompt: "order does not matter", durationSeconds: 6
       }) { id } }`,
     );
@@ -169,7 +169,7 @@ describe('idempotent creates', () => {
   it('should return the completed generation when a key is replayed after completion', async () => {
     const key = await newOwner();
     const before = creates();
-    const input = { model: 'VEO2', prompt: 'replay me later', idempotencyKey: 'replay-1' };
+    const input = { model: 'veo2', prompt: 'replay me later', idempotencyKey: 'replay-1' };
     const first = await create(key, input);
     expect(first.body.errors).toBeUndefined();
     const id = first.body.data.createVideoGeneration.id;
@@ -195,7 +195,7 @@ describe('idempotent creates', () => {
   it('should let a key be used again after the upstream definitely refused the create', async () => {
     const key = await newOwner();
     const before = creates();
-    const input = { model: 'VEO3_FAST', prompt: 'refused then retried', idempotencyKey: 'retry-after-500' };
+    const input = { model: 'google/veo-3.0-fast', prompt: 'refused then retried', idempotencyKey: 'retry-after-500' };
     gw.simulator.control.injectFault({ endpoint: 'create', action: { kind: 'status', status: 500 } });
     const refused = await create(key, input);
     expect(refused.body.errors![0]!.extensions!.code).toBe('UPSTREAM_UNAVAILABLE');
@@ -211,7 +211,7 @@ describe('idempotent creates', () => {
   it('should not retry a create whose outcome is unknown when its key is replayed', async () => {
     const key = await newOwner();
     const before = creates();
-    const input = { model: 'VEO3_FAST', prompt: 'lost answer', idempotencyKey: 'unknown-1' };
+    const input = { model: 'google/veo-3.0-fast', prompt: 'lost answer', idempotencyKey: 'unknown-1' };
     gw.simulator.control.injectFault({ endpoint: 'create', action: { kind: 'dropAfterCreate' } });
     const first = await create(key, input);
     expect(first.body.errors).toBeUndefined();

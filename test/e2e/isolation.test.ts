@@ -59,7 +59,7 @@ describe('tenant isolation', () => {
     alice = await gw.keyFor('alice');
     bob = await gw.keyFor('bob');
     aliceGen = (
-      await gqlData(gw, alice, CREATE, { input: { model: 'VEO3_FAST', prompt: 'alice private clip' } })
+      await gqlData(gw, alice, CREATE, { input: { model: 'google/veo-3.0-fast', prompt: 'alice private clip' } })
     ).createVideoGeneration;
   });
 
@@ -106,13 +106,13 @@ describe('tenant isolation', () => {
   });
 
   it('should never list alice\'s generation for bob, with or without filters', async () => {
-    const bobOwn = (await gqlData(gw, bob, CREATE, { input: { model: 'VEO3_FAST', prompt: 'bob clip' } }))
+    const bobOwn = (await gqlData(gw, bob, CREATE, { input: { model: 'google/veo-3.0-fast', prompt: 'bob clip' } }))
       .createVideoGeneration;
     const filters = [
       undefined,
       { status: ['QUEUED', 'GENERATING'] },
-      { model: ['VEO3_FAST'] },
-      { status: ['QUEUED', 'GENERATING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT'], model: ['VEO3_FAST'] },
+      { model: ['google/veo-3.0-fast'] },
+      { status: ['QUEUED', 'GENERATING', 'COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT'], model: ['google/veo-3.0-fast'] },
     ];
     for (const filter of filters) {
       const data = await gqlData(gw, bob, LIST, { filter });
@@ -151,7 +151,7 @@ describe('tenant isolation', () => {
     const aliceAll = collect(aliceClient, WATCH_ALL);
     await waitFor('three live subscriptions', async () => (await activeSubscriptions(gw)) >= base + 3);
 
-    const created = (await gqlData(gw, alice, CREATE, { input: { model: 'VEO3_FAST', prompt: 'alice second clip' } }))
+    const created = (await gqlData(gw, alice, CREATE, { input: { model: 'google/veo-3.0-fast', prompt: 'alice second clip' } }))
       .createVideoGeneration;
     await gqlData(gw, alice, CANCEL, { id: created.id });
     await waitFor('alice to see her cancellation', () =>
@@ -208,7 +208,7 @@ describe('authentication', () => {
     for (const [query, variables] of [
       [LIST, {}],
       [GET, { id: randomUUID() }],
-      [CREATE, { input: { model: 'VEO3_FAST', prompt: 'anonymous' } }],
+      [CREATE, { input: { model: 'google/veo-3.0-fast', prompt: 'anonymous' } }],
       [CANCEL, { id: randomUUID() }],
     ] as const) {
       const res = await gql(gw, null, query, variables);
@@ -281,7 +281,7 @@ describe('revoking a key with sockets open', () => {
     await subA.done;
 
     // The other owner's socket still streams: a generation it creates reaches it.
-    const { createVideoGeneration } = await gqlData(gw, kept, CREATE, { input: { model: 'VEO3_FAST', prompt: 'still here' } });
+    const { createVideoGeneration } = await gqlData(gw, kept, CREATE, { input: { model: 'google/veo-3.0-fast', prompt: 'still here' } });
     await waitFor('the kept socket to see its generation', () => subB.values.some((v) => v.videoGenerationsUpdated?.id === createVideoGeneration.id));
     await b.client.dispose();
   });

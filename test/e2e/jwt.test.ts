@@ -12,7 +12,7 @@ import { CREATE, WATCH_ALL, collect, gql, gqlData, startGateway, within, type Te
 const SECRET = 'a-shared-secret-of-at-least-32-characters!';
 const ISSUER = 'https://id.example.test';
 const AUDIENCE = 'veo-gateway';
-const INPUT = { model: 'VEO3_FAST', prompt: 'a paper boat' };
+const INPUT = { model: 'google/veo-3.0-fast', prompt: 'a paper boat' };
 const LIST = '{ videoGenerations { nodes { id } } }';
 
 type Jose = typeof import('jose', { with: { 'resolution-mode': 'import' } });

@@ -37,8 +37,8 @@ const ASPECT: Record<string, string> = { '16:9': 'LANDSCAPE_16_9', '9:16': 'PORT
 const RESOLUTION: Record<string, string> = { '720p': 'RES_720P', '1080p': 'RES_1080P' };
 
 /** Maps an upstream create body (wire names, wire casing) to the GraphQL input a client sends. */
-function graphqlInput(graphqlName: string, body: Record<string, unknown>): Record<string, unknown> {
-  const input: Record<string, unknown> = { model: graphqlName };
+function graphqlInput(modelId: string, body: Record<string, unknown>): Record<string, unknown> {
+  const input: Record<string, unknown> = { model: modelId };
   for (const [field, value] of Object.entries(body)) {
     switch (field) {
       case 'model':
@@ -87,7 +87,7 @@ function graphqlInput(graphqlName: string, body: Record<string, unknown>): Recor
         input.personGeneration = String(value).toUpperCase();
         break;
       case 'provider':
-        input.provider = String(value).toUpperCase();
+        input.provider = String(value) === 'google' ? 'NATIVE' : String(value).toUpperCase();
         break;
       default:
         throw new Error(`no GraphQL input field for wire field ${field}`);
@@ -154,11 +154,18 @@ describe('generation lifecycle', () => {
     const runClients: Client[] = [];
 
     beforeAll(() => {
-      let previousCreate: Promise<unknown> = Promise.resolve();
+      // The Veo models send their documented fixture requests (every option they take); every other
+      // model the minimal input `videoModels` offers, built from its catalogue entry.
+      const examples = gqlData(gw, key, '{ videoModels { id exampleInput } }', {}).then(
+        (d: { videoModels: { id: string; exampleInput: Record<string, unknown> }[] }) =>
+          new Map(d.videoModels.map((m) => [m.id, m.exampleInput])),
+      );
+      let previousCreate: Promise<unknown> = examples;
       for (const model of MODELS) {
-        const input = graphqlInput(model.graphqlName, CREATE_REQUESTS[model.id]!);
         // Creates one after another, so each count difference belongs to exactly one mutation.
         const created = previousCreate.then(async () => {
+          const fixture = CREATE_REQUESTS[model.id];
+          const input = fixture ? graphqlInput(model.id, fixture) : (await examples).get(model.id)!;
           const before = gw.simulator.control.counts();
           const { createVideoGeneration } = await gqlData(gw, key, CreateVideoGenerationDocument, { input: input as CreateVideoGenerationInput });
           const after = gw.simulator.control.counts();
@@ -181,19 +188,19 @@ describe('generation lifecycle', () => {
           const sub = collect(client, VideoGenerationUpdatedDocument, { id: c.created.id });
           try {
             await waitFor(
-              `${model.graphqlName} to be reported GENERATING`,
+              `${model.id} to be reported GENERATING`,
               () => sub.values.some((v) => v.videoGenerationUpdated.status === 'GENERATING'),
               20_000,
             );
             gw.simulator.control.forceOutcome(c.created.upstreamId!, 'completed');
-            await within(`the subscription to ${model.graphqlName} to complete`, sub.done, 20_000);
+            await within(`the subscription to ${model.id} to complete`, sub.done, 20_000);
           } finally {
             sub.unsubscribe();
           }
           return { ...c, updates: sub.values.map((v) => v.videoGenerationUpdated), errors: sub.errors };
         });
         run.catch(() => undefined); // reported by the model's own test
-        runs.set(model.graphqlName, run);
+        runs.set(model.id, run);
       }
     });
 
@@ -202,15 +209,16 @@ describe('generation lifecycle', () => {
       await Promise.all(runClients.splice(0).map((c) => c.dispose()));
     });
 
-    it('should have a valid fixture request for every model', () => {
-      expect(Object.keys(CREATE_REQUESTS).sort()).toEqual(MODELS.map((m) => m.id).sort());
+    it('should serve all 143 models the vendor documents, and have a fixture request for each Veo model', () => {
+      expect(MODELS).toHaveLength(143);
+      for (const id of Object.keys(CREATE_REQUESTS)) expect(MODELS.map((m) => m.id)).toContain(id);
     });
 
-    it.each(MODELS.map((m) => [m.graphqlName, m] as const))(
+    it.each(MODELS.map((m) => [m.id, m] as const))(
       'should take %s from QUEUED through GENERATING to COMPLETED with a playable MP4',
-      async (graphqlName, model) => {
-        const { input, created, updates, errors, ...counts } = await runs.get(graphqlName)!;
-        expect(created.model).toBe(graphqlName);
+      async (id, model) => {
+        const { input, created, updates, errors, ...counts } = await runs.get(id)!;
+        expect(created.model).toBe(id);
         expect(created.status).toBe('QUEUED');
         expect(created.upstreamId).toEqual(expect.any(String));
         expect(created.video).toBeNull();
@@ -218,7 +226,7 @@ describe('generation lifecycle', () => {
         expect(counts.createsAfter).toBe(counts.createsBefore + 1);
         expect(counts.modelCreatesAfter).toBe(counts.modelCreatesBefore + 1);
         // What the client asked for is what it reads back.
-        expect(created.prompt).toBe(input.prompt);
+        expect(created.prompt).toBe(input.prompt ?? null);
         for (const [field, value] of Object.entries(input)) {
           if (field in created.settings) expect(created.settings[field]).toEqual(value);
         }
@@ -261,7 +269,7 @@ describe('generation lifecycle', () => {
     const before = gw.simulator.control.counts().create;
     const results = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
-        gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'VEO3_1_TEXT_TO_VIDEO_FAST', prompt: `burst ${i}`, durationSeconds: 4 } }),
+        gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'google/veo-3.1-t2v-fast', prompt: `burst ${i}`, durationSeconds: 4 } }),
       ),
     );
     const ids = results.map((r) => r.createVideoGeneration.id);
@@ -280,7 +288,7 @@ describe('generation lifecycle', () => {
   });
 
   it('should end FAILED with UPSTREAM_FAILED and the upstream message when the upstream reports an error', async () => {
-    const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'VEO3', prompt: 'a rejected prompt' } });
+    const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'google/veo3', prompt: 'a rejected prompt' } });
     gw.simulator.control.forceOutcome(g.upstreamId!, 'error');
     const updates = await follow(gw, key, g.id, clients);
     const last = updates.at(-1)!;
@@ -293,7 +301,7 @@ describe('generation lifecycle', () => {
   });
 
   it('should carry a custom upstream error body through to the client', async () => {
-    const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'VEO2', prompt: 'quota' } });
+    const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'veo2', prompt: 'quota' } });
     const errorBody = { message: 'Insufficient credits for this generation', code: 'billing' };
     gw.simulator.control.forceOutcome(g.upstreamId!, 'error', errorBody);
     const last = (await follow(gw, key, g.id, clients)).at(-1)!;
@@ -302,7 +310,7 @@ describe('generation lifecycle', () => {
   });
 
   it('should end FAILED with NO_VIDEO when the upstream completes without a video URL', async () => {
-    const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'VEO3_FAST', prompt: 'nothing to see' } });
+    const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'google/veo-3.0-fast', prompt: 'nothing to see' } });
     gw.simulator.control.forceOutcome(g.upstreamId!, 'completed_without_url');
     const last = (await follow(gw, key, g.id, clients)).at(-1)!;
     expect(last.status).toBe('FAILED');
@@ -314,7 +322,7 @@ describe('generation lifecycle', () => {
 
   describe('cancel', () => {
     it('should end CANCELLED, stop polling upstream, and return it unchanged when cancelled again', async () => {
-      const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'VEO3', prompt: 'never mind' } });
+      const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'google/veo3', prompt: 'never mind' } });
       gw.simulator.control.forceOutcome(g.upstreamId!, 'pending');
       // Let the poller look at it at least once, so "stops" is meaningful.
       await waitFor('a first poll', () => (gw.simulator.control.counts().pollsById[g.upstreamId!] ?? 0) >= 1, 5_000);
@@ -349,7 +357,7 @@ describe('generation lifecycle', () => {
     });
 
     it('should return a completed generation unchanged when it is cancelled', async () => {
-      const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'VEO3_1_LITE', prompt: 'done already' } });
+      const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'veo-3.1-lite-generate-001', prompt: 'done already' } });
       gw.simulator.control.forceOutcome(g.upstreamId!, 'completed');
       const last = (await follow(gw, key, g.id, clients)).at(-1)!;
       expect(last.status).toBe('COMPLETED');
@@ -358,7 +366,7 @@ describe('generation lifecycle', () => {
     });
 
     it("should answer NOT_FOUND when cancelling another owner's generation", async () => {
-      const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'VEO2', prompt: 'mine' } });
+      const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'veo2', prompt: 'mine' } });
       const mallory = await gw.keyFor('mallory');
       const res = await gql(gw, mallory, CancelVideoGenerationDocument, { id: g.id });
       expect(res.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
@@ -375,11 +383,11 @@ describe('generation lifecycle', () => {
     beforeAll(async () => {
       listKey = await gw.keyFor('lister');
       const plan = [
-        { model: 'VEO2', end: 'error' },
-        { model: 'VEO3', end: 'pending' },
-        { model: 'VEO2', end: 'cancel' },
-        { model: 'VEO3_FAST', end: 'pending' },
-        { model: 'VEO2', end: 'pending' },
+        { model: 'veo2', end: 'error' },
+        { model: 'google/veo3', end: 'pending' },
+        { model: 'veo2', end: 'cancel' },
+        { model: 'google/veo-3.0-fast', end: 'pending' },
+        { model: 'veo2', end: 'pending' },
       ] as const;
       for (const [i, step] of plan.entries()) {
         const { createVideoGeneration: g } = await gqlData(gw, listKey, CreateVideoGenerationDocument, { input: { model: step.model, prompt: `list ${i}` } });
@@ -435,22 +443,22 @@ describe('generation lifecycle', () => {
     });
 
     it('should filter by model, and by model and status together, with paging', async () => {
-      const { videoGenerations: veo2 } = await gqlData(gw, listKey, LIST, { filter: { model: ['VEO2'] } });
-      expect(veo2.nodes.map((n: { id: string }) => n.id)).toEqual(created.filter((c) => c.model === 'VEO2').map((c) => c.id).reverse());
-      expect(veo2.nodes.every((n: { model: string }) => n.model === 'VEO2')).toBe(true);
+      const { videoGenerations: veo2 } = await gqlData(gw, listKey, LIST, { filter: { model: ['veo2'] } });
+      expect(veo2.nodes.map((n: { id: string }) => n.id)).toEqual(created.filter((c) => c.model === 'veo2').map((c) => c.id).reverse());
+      expect(veo2.nodes.every((n: { model: string }) => n.model === 'veo2')).toBe(true);
 
       const { videoGenerations: both } = await gqlData(gw, listKey, LIST, {
-        filter: { model: ['VEO2', 'VEO3'], status: ['GENERATING'] },
+        filter: { model: ['veo2', 'google/veo3'], status: ['GENERATING'] },
       });
       expect(both.nodes.map((n: { id: string }) => n.id)).toEqual([created[4]!.id, created[1]!.id]);
 
-      const { videoGenerations: first } = await gqlData(gw, listKey, LIST, { first: 1, filter: { model: ['VEO2'] } });
+      const { videoGenerations: first } = await gqlData(gw, listKey, LIST, { first: 1, filter: { model: ['veo2'] } });
       expect(first.nodes.map((n: { id: string }) => n.id)).toEqual([created[4]!.id]);
       expect(first.pageInfo.hasNextPage).toBe(true);
       const { videoGenerations: rest } = await gqlData(gw, listKey, LIST, {
         first: 5,
         after: first.pageInfo.endCursor,
-        filter: { model: ['VEO2'] },
+        filter: { model: ['veo2'] },
       });
       expect(rest.nodes.map((n: { id: string }) => n.id)).toEqual([created[2]!.id, created[0]!.id]);
       expect(rest.pageInfo.hasNextPage).toBe(false);
@@ -479,7 +487,7 @@ describe('generation lifecycle with an unknown upstream status', () => {
 
   it('should record the raw status, keep the gateway status, and end TIMED_OUT at the deadline', async () => {
     const key = await gw.keyFor('alice');
-    const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'VEO3', prompt: 'what is this' } });
+    const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'google/veo3', prompt: 'what is this' } });
     gw.simulator.control.forceOutcome(g.upstreamId!, { status: 'mystery' });
     const deadline = Date.parse(g.deadlineAt);
     expect(deadline - Date.parse(g.createdAt)).toBe(600);

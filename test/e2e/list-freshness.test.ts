@@ -23,8 +23,8 @@ type Node = { id: string; status: string; version: number; video: { url: string 
 const list = async (filter?: unknown): Promise<Node[]> => (await gqlData(gw, alice, LIST, { filter })).videoGenerations.nodes;
 
 it('a list read again and again shows a cancel, a completion and a new generation as soon as they happen', async () => {
-  const done = (await gqlData(gw, alice, CREATE, { input: { model: 'VEO2', prompt: 'a completing clip' } })).createVideoGeneration;
-  const cancelled = (await gqlData(gw, alice, CREATE, { input: { model: 'VEO3', prompt: 'a cancelled clip' } })).createVideoGeneration;
+  const done = (await gqlData(gw, alice, CREATE, { input: { model: 'veo2', prompt: 'a completing clip' } })).createVideoGeneration;
+  const cancelled = (await gqlData(gw, alice, CREATE, { input: { model: 'google/veo3', prompt: 'a cancelled clip' } })).createVideoGeneration;
   expect((await list()).map((n) => n.id)).toEqual([cancelled.id, done.id]);
   await gqlData(gw, alice, CANCEL, { id: cancelled.id });
   expect((await list()).find((n) => n.id === cancelled.id)!.status).toBe('CANCELLED');
@@ -39,7 +39,7 @@ it('a list read again and again shows a cancel, a completion and a new generatio
   const [again] = (await list({ status: ['COMPLETED'] })).filter((n) => n.id === done.id);
   expect(again).toEqual(completed);
 
-  const fresh = (await gqlData(gw, alice, CREATE, { input: { model: 'VEO2', prompt: 'a third clip' } })).createVideoGeneration;
+  const fresh = (await gqlData(gw, alice, CREATE, { input: { model: 'veo2', prompt: 'a third clip' } })).createVideoGeneration;
   expect((await list()).map((n) => n.id)).toEqual([fresh.id, cancelled.id, done.id]);
   const bob = await gw.keyFor('bob');
   expect((await gqlData(gw, bob, LIST, {})).videoGenerations.nodes).toEqual([]);

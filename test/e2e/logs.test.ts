@@ -4,7 +4,7 @@
  */
 import { CREATE, GET, SIMULATOR_KEY, gql, gqlData, startGateway, waitFor, type TestGateway } from '../helpers/gateway';
 
-const INPUT = { model: 'VEO3_FAST', prompt: 'a lighthouse at dusk' };
+const INPUT = { model: 'google/veo-3.0-fast', prompt: 'a lighthouse at dusk' };
 
 let gw: TestGateway;
 beforeAll(async () => {

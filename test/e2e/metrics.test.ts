@@ -4,7 +4,7 @@
  */
 import { CREATE, gql, gqlData, startGateway, waitFor, type TestGateway } from '../helpers/gateway';
 
-const INPUT = { model: 'VEO3_FAST', prompt: 'a lantern in the fog' };
+const INPUT = { model: 'google/veo-3.0-fast', prompt: 'a lantern in the fog' };
 
 /** Every sample of one metric family, as `labels → value`. */
 async function samples(gw: TestGateway, name: string): Promise<Record<string, number>> {

@@ -79,7 +79,7 @@ describe('operations', () => {
     const before = await scrape(gw);
     const createsBefore = sample(before, 'gateway_upstream_requests_total', { endpoint: 'create' }) ?? 0;
 
-    const { createVideoGeneration: g } = await gqlData(gw, key, CREATE, { input: { model: 'VEO3_FAST', prompt: 'metrics' } });
+    const { createVideoGeneration: g } = await gqlData(gw, key, CREATE, { input: { model: 'google/veo-3.0-fast', prompt: 'metrics' } });
     const client = wsClient(gw, key);
     const sub = collect(client, WATCH, { id: g.id });
     await sub.done;
@@ -106,7 +106,7 @@ describe('operations', () => {
     // Slow the upstream so the generation (and its subscription) stays live.
     gw.simulator.control.setTimeScale(1);
     try {
-      const { createVideoGeneration: g } = await gqlData(gw, key, CREATE, { input: { model: 'VEO3_FAST', prompt: 'live' } });
+      const { createVideoGeneration: g } = await gqlData(gw, key, CREATE, { input: { model: 'google/veo-3.0-fast', prompt: 'live' } });
       const client = wsClient(gw, key);
       const one = collect(client, WATCH, { id: g.id });
       await waitFor('one subscription', async () => sample(await scrape(gw), 'gateway_subscriptions') === 1);
@@ -213,7 +213,7 @@ describe('graceful shutdown', () => {
     const key = await first.keyFor('ops');
     // The upstream runs at real speed: the generation is still in flight at shutdown.
     first.simulator.control.setTimeScale(1);
-    const { createVideoGeneration: g } = await gqlData(first, key, CREATE, { input: { model: 'VEO3_FAST', prompt: 'survive' } });
+    const { createVideoGeneration: g } = await gqlData(first, key, CREATE, { input: { model: 'google/veo-3.0-fast', prompt: 'survive' } });
 
     let closedWith: number | undefined;
     const client = createClient({

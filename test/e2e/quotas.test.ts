@@ -16,7 +16,7 @@ import {
   type TestGateway,
 } from '../helpers/gateway';
 
-const INPUT = { model: 'VEO3_FAST', prompt: 'a quiet harbour' };
+const INPUT = { model: 'google/veo-3.0-fast', prompt: 'a quiet harbour' };
 const LIST = '{ videoGenerations { nodes { id status } } }';
 
 describe('creations per minute', () => {

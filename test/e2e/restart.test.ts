@@ -106,7 +106,7 @@ describe('gateway restart', () => {
     const { dataDir, port, first, key } = await setup();
     const createsBefore = simulator.control.counts().create;
 
-    const { createVideoGeneration: g } = await gqlData(first, key, CREATE, { input: { model: 'VEO3', prompt: 'survive a restart' } });
+    const { createVideoGeneration: g } = await gqlData(first, key, CREATE, { input: { model: 'google/veo3', prompt: 'survive a restart' } });
     // Keep it generating upstream until the test says otherwise, whatever the restart takes.
     simulator.control.forceOutcome(g.upstreamId, 'pending');
     await waitFor('GENERATING', async () => (await gqlData(first, key, GET, { id: g.id })).videoGeneration.status === 'GENERATING', 10_000);
@@ -128,7 +128,7 @@ describe('gateway restart', () => {
       fetch(first.app.url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-        body: JSON.stringify({ query: CREATE, variables: { input: { model: 'VEO2', prompt: 'while down' } } }),
+        body: JSON.stringify({ query: CREATE, variables: { input: { model: 'veo2', prompt: 'while down' } } }),
       }),
     ).rejects.toThrow();
     await sleep(300);
@@ -176,12 +176,12 @@ describe('gateway restart', () => {
     const createsBefore = simulator.control.counts().create;
 
     const inFlight: Array<{ id: string; upstreamId: string }> = [];
-    for (const model of ['VEO2', 'VEO3_FAST', 'VEO3_1_LITE']) {
+    for (const model of ['veo2', 'google/veo-3.0-fast', 'veo-3.1-lite-generate-001']) {
       const { createVideoGeneration: g } = await gqlData(first, key, CREATE, { input: { model, prompt: `in flight ${model}` } });
       simulator.control.forceOutcome(g.upstreamId, 'pending');
       inFlight.push(g);
     }
-    const { createVideoGeneration: failed } = await gqlData(first, key, CREATE, { input: { model: 'VEO2', prompt: 'fails first' } });
+    const { createVideoGeneration: failed } = await gqlData(first, key, CREATE, { input: { model: 'veo2', prompt: 'fails first' } });
     simulator.control.forceOutcome(failed.upstreamId, 'error');
     await waitFor(
       'all to be seen upstream',

@@ -105,7 +105,7 @@ describe.each(['info', 'debug', 'trace'])('secrets with LOG_LEVEL=%s', (level) =
     await gw.app.revokeApiKey(revoked.slice(0, 12));
     gatewayKeys.push(alice, bob, revoked);
     const control = gw.simulator.control;
-    const input = (prompt: string) => ({ input: { model: 'VEO3_FAST', prompt } });
+    const input = (prompt: string) => ({ input: { model: 'google/veo-3.0-fast', prompt } });
 
     // A live watcher of everything alice does, over WebSocket.
     const aliceWs = seen.ws(gw, { authorization: `Bearer ${alice}` });
@@ -159,7 +159,7 @@ describe.each(['info', 'debug', 'trace'])('secrets with LOG_LEVEL=%s', (level) =
     await seen.gql(gw, alice, LIST, { filter: { status: ['FAILED'] } });
 
     // Client errors: bad input, unknown id, another owner, no key, revoked key, a key-shaped garbage key.
-    await seen.gql(gw, alice, CREATE, { input: { model: 'VEO3_FAST', prompt: '' } });
+    await seen.gql(gw, alice, CREATE, { input: { model: 'google/veo-3.0-fast', prompt: '' } });
     await seen.gql(gw, alice, GET, { id: 'nope' });
     await seen.gql(gw, bob, GET, { id: okId });
     await seen.gql(gw, null, LIST, {});

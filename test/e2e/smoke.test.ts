@@ -10,7 +10,7 @@ describe('gateway smoke', () => {
   it('should create a generation over HTTP and see it complete over WebSocket', async () => {
     const key = await gw.keyFor('alice');
     const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, {
-      input: { model: 'VEO3_FAST', prompt: 'a lighthouse at dusk' },
+      input: { model: 'google/veo-3.0-fast', prompt: 'a lighthouse at dusk' },
     });
     expect(g.status).toBe('QUEUED');
     const client = wsClient(gw, key);

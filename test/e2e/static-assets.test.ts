@@ -45,7 +45,7 @@ describe('static pages', () => {
     expect(get.headers.get('content-type')).toMatch(/^application\/(graphql-response\+)?json/);
     expect(((await get.json()) as { data: { videoModels: unknown[] } }).data.videoModels.length).toBeGreaterThan(0);
     const models = await gqlData(gw, await gw.keyFor('static'), VideoModelsDocument);
-    expect(models.videoModels.map((m) => m.id)).toContain('VEO3_FAST');
+    expect(models.videoModels.map((m) => m.id)).toContain('google/veo-3.0-fast');
   });
 
   it('serves scripts, styles, fonts and workers with their content types and cache rules', async () => {

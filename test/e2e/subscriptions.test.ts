@@ -22,7 +22,7 @@ import {
   type TestGateway,
   within,
 } from '../helpers/gateway';
-import type { CreateVideoGenerationInput, GenerationStatus as Status, VideoModelId } from '../../src/web/generated/graphql';
+import type { CreateVideoGenerationInput, GenerationStatus as Status } from '../../src/web/generated/graphql';
 
 
 /** graphql-ws hands subscribe-time errors to the sink as an array of GraphQL errors. */
@@ -196,10 +196,10 @@ describe('generation subscriptions over graphql-ws', () => {
   }
 
   it('should deliver every version in order, none missed and none doubled, for natural runs', async () => {
-    const models: VideoModelId[] = ['VEO2', 'VEO3_FAST', 'VEO3_1_LITE', 'VEO3_1_IMAGE_TO_VIDEO_FAST', 'VEO3'];
+    const models: string[] = ['veo2', 'google/veo-3.0-fast', 'veo-3.1-lite-generate-001', 'google/veo-3.1-i2v-fast', 'google/veo3'];
     const gens = await Promise.all(
       models.map((model) =>
-        create(model === 'VEO3_1_IMAGE_TO_VIDEO_FAST' ? { model, prompt: 'p', imageUrl: 'https://example.com/a.jpg' } : { model, prompt: 'p' }),
+        create(model === 'google/veo-3.1-i2v-fast' ? { model, prompt: 'p', imageUrl: 'https://example.com/a.jpg' } : { model, prompt: 'p' }),
       ),
     );
     // Two watchers each, on separate connections.
@@ -218,7 +218,7 @@ describe('generation subscriptions over graphql-ws', () => {
   });
 
   it('should deliver every visible change, raw upstream status changes included, step by step', async () => {
-    const g = await create({ model: 'VEO3', prompt: 'step by step' });
+    const g = await create({ model: 'google/veo3', prompt: 'step by step' });
     const u = g.upstreamId! as string;
     gw.simulator.control.forceOutcome(u, 'pending');
     const sub = watch(g.id);
@@ -246,7 +246,7 @@ describe('generation subscriptions over graphql-ws', () => {
   });
 
   it('should give a late subscriber the current state once, then complete, for an ended generation', async () => {
-    const g = await create({ model: 'VEO2', prompt: 'already done' });
+    const g = await create({ model: 'veo2', prompt: 'already done' });
     gw.simulator.control.forceOutcome(g.upstreamId!, 'completed');
     await waitFor('completion', async () => (await gqlData(gw, key, VideoGenerationDocument, { id: g.id })).videoGeneration?.status === 'COMPLETED');
     const sub = watch(g.id);
@@ -270,7 +270,7 @@ describe('generation subscriptions over graphql-ws', () => {
       }
       const gens: Array<{ id: string; upstreamId: string }> = [];
       for (const { watchers, k } of scenarios) {
-        const g = await create({ model: 'VEO3', prompt: `fan-out ${watchers}` }, k);
+        const g = await create({ model: 'google/veo3', prompt: `fan-out ${watchers}` }, k);
         gw.simulator.control.forceOutcome(g.upstreamId!, 'pending');
         gens.push({ id: g.id, upstreamId: g.upstreamId! });
       }
@@ -322,7 +322,7 @@ describe('generation subscriptions over graphql-ws', () => {
     async function barrierFor(k: string): Promise<string> {
       let id = barriers.get(k);
       if (!id) {
-        id = (await create({ model: 'VEO2', prompt: 'barrier' }, k)).id as string;
+        id = (await create({ model: 'veo2', prompt: 'barrier' }, k)).id as string;
         await gqlData(gw, k, 'mutation($id: ID!) { cancelVideoGeneration(id: $id) { id } }', { id });
         barriers.set(k, id);
       }
@@ -353,9 +353,9 @@ describe('generation subscriptions over graphql-ws', () => {
       const ended = await feed(carolKey, ['FAILED', 'CANCELLED']);
       const bobs = await feed(bobKey);
 
-      const ok = await create({ model: 'VEO3_1_LITE', prompt: 'carol ok' }, carolKey);
-      const bad = await create({ model: 'VEO3_1_LITE', prompt: 'carol bad' }, carolKey);
-      const bob = await create({ model: 'VEO3_1_LITE', prompt: 'bob' }, bobKey);
+      const ok = await create({ model: 'veo-3.1-lite-generate-001', prompt: 'carol ok' }, carolKey);
+      const bad = await create({ model: 'veo-3.1-lite-generate-001', prompt: 'carol bad' }, carolKey);
+      const bob = await create({ model: 'veo-3.1-lite-generate-001', prompt: 'bob' }, bobKey);
       gw.simulator.control.forceOutcome(bad.upstreamId!, 'error');
       await waitFor(
         'all three to end',
@@ -411,7 +411,7 @@ describe('generation subscriptions over graphql-ws', () => {
     });
 
     it("should answer NOT_FOUND for another owner's generation, exactly like an unknown one", async () => {
-      const g = await create({ model: 'VEO2', prompt: 'private' });
+      const g = await create({ model: 'veo2', prompt: 'private' });
       const mallory = await gw.keyFor('mallory');
       const sub = watch(g.id, client(mallory));
       await within('the error', sub.done, 5_000);

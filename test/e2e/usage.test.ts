@@ -28,13 +28,13 @@ it('sums generations, seconds of video and upstream charges for the owner only',
   const bob = await gw.keyFor('usage-bob');
   const startedAt = new Date(Date.now() - 1_000).toISOString();
 
-  const eight = (await gqlData(gw, alice, CREATE, { input: { model: 'VEO3_FAST', prompt: 'default length' } })).createVideoGeneration;
-  const four = (await gqlData(gw, alice, CREATE, { input: { model: 'VEO3_FAST', prompt: 'short', durationSeconds: 4 } }))
+  const eight = (await gqlData(gw, alice, CREATE, { input: { model: 'google/veo-3.0-fast', prompt: 'default length' } })).createVideoGeneration;
+  const four = (await gqlData(gw, alice, CREATE, { input: { model: 'google/veo-3.0-fast', prompt: 'short', durationSeconds: 4 } }))
     .createVideoGeneration;
-  const failing = (await gqlData(gw, alice, CREATE, { input: { model: 'VEO3_FAST', prompt: 'doomed', durationSeconds: 6 } }))
+  const failing = (await gqlData(gw, alice, CREATE, { input: { model: 'google/veo-3.0-fast', prompt: 'doomed', durationSeconds: 6 } }))
     .createVideoGeneration;
   gw.simulator.control.forceOutcome(failing.upstreamId, 'error');
-  await gqlData(gw, bob, CREATE, { input: { model: 'VEO3_FAST', prompt: 'bob pays for his own' } });
+  await gqlData(gw, bob, CREATE, { input: { model: 'google/veo-3.0-fast', prompt: 'bob pays for his own' } });
 
   const ended = [await finish(alice, eight.id), await finish(alice, four.id), await finish(alice, failing.id)];
   expect(ended.map((g) => g.status)).toEqual(['COMPLETED', 'COMPLETED', 'FAILED']);

@@ -13,7 +13,7 @@ import { CREATE, GET, gql, gqlData, sleep, startGateway, waitFor, type TestGatew
 const README = path.join(__dirname, '..', '..', 'README.md');
 const START = '<!-- fault-matrix:start -->';
 const END = '<!-- fault-matrix:end -->';
-const INPUT = { model: 'VEO3_FAST', prompt: 'a lighthouse in a storm' };
+const INPUT = { model: 'google/veo-3.0-fast', prompt: 'a lighthouse in a storm' };
 /** A poll makes 1 + 2 attempts (the client's retry budget); faulting all three fails the whole poll. */
 const POLL_ATTEMPTS = 3;
 const TERMINAL = new Set(['COMPLETED', 'FAILED', 'TIMED_OUT', 'CANCELLED']);

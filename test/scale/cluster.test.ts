@@ -10,7 +10,7 @@ import { createApiKey } from '../../src/auth/api-keys';
 import { PollSchedule } from '../../src/generations/timing';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { createPgStore } from '../../src/store/pg-store';
-import { findModel } from '../../src/upstream/models';
+import { typicalTimeFor } from '../../src/generations/timing';
 import { CREATE, GET, SIMULATOR_KEY, WATCH, WATCH_ALL, collect, sleep, waitFor, within, type Collected } from '../helpers/gateway';
 import {
   describeWithServices,
@@ -173,7 +173,7 @@ describeWithServices('several gateway instances', () => {
     await sleep(300);
 
     const created = await Promise.all(
-      Array.from({ length: 30 }, (_, i) => create(gateways[i % 3]!, { model: i % 2 ? 'VEO2' : 'VEO3', prompt: `cluster ${i}` })),
+      Array.from({ length: 30 }, (_, i) => create(gateways[i % 3]!, { model: i % 2 ? 'veo2' : 'google/veo3', prompt: `cluster ${i}` })),
     );
     // Each generation is watched on an instance other than the one that created it.
     const watchers = created.map((g, i) => subscribe(client(gateways[(i + 1) % 3]!), WATCH, { id: g.id }));
@@ -201,7 +201,7 @@ describeWithServices('several gateway instances', () => {
       unrecorded += counts.pollsById[g.upstreamId]! - stored.poll_count;
       expect(counts.maxConcurrentPollsById[g.upstreamId]).toBe(1);
       // No more than a single instance's schedule would make up to the moment it ended.
-      const model = findModel(stored.model)!;
+      const model = typicalTimeFor({ model: stored.model });
       const createdAt = new Date(final.createdAt);
       const end = new Date(final.completedAt).getTime();
       let scheduled = 0;
@@ -218,14 +218,14 @@ describeWithServices('several gateway instances', () => {
 
   it('two creates with one idempotency key on two instances at once: one upstream create, one generation', async () => {
     simulator.control.resetCounts();
-    const input = { model: 'VEO2', prompt: 'raced', idempotencyKey: 'race-key-1' };
+    const input = { model: 'veo2', prompt: 'raced', idempotencyKey: 'race-key-1' };
     const [x, y] = await Promise.all([create(gateways[0]!, input), create(gateways[1]!, input)]);
     expect(x.id).toBe(y.id);
     expect(simulator.control.counts().create).toBe(1);
   });
 
   it('a poll slower than the lease keeps its lease: no second instance polls the job meanwhile', async () => {
-    const g = await create(gateways[0]!, { model: 'VEO2', prompt: 'slow upstream' });
+    const g = await create(gateways[0]!, { model: 'veo2', prompt: 'slow upstream' });
     simulator.control.forceOutcome(g.upstreamId, 'pending');
     simulator.control.injectFault({ endpoint: 'poll', match: { generationId: g.upstreamId }, times: 1, action: { kind: 'delay', ms: 3 * LEASE_MS } });
     const holder = await waitFor('a lease on the slow poll', async () => (await row(g.id)).lease_owner, 10_000);
@@ -237,7 +237,7 @@ describeWithServices('several gateway instances', () => {
   }, 30_000);
 
   it('an instance frozen past its lease (SIGSTOP) writes nothing when it thaws: the new holder keeps its lease and finishes', async () => {
-    const g = await create(gateways[0]!, { model: 'VEO2', prompt: 'frozen instance' });
+    const g = await create(gateways[0]!, { model: 'veo2', prompt: 'frozen instance' });
     simulator.control.forceOutcome(g.upstreamId, 'pending'); // `generating` until told otherwise
     await waitFor('GENERATING', async () => (await row(g.id)).status === 'GENERATING', 10_000);
     const polls = () => simulator.control.counts().pollsById[g.upstreamId] ?? 0;
@@ -283,7 +283,7 @@ describeWithServices('several gateway instances', () => {
   }, 60_000);
 
   it('kill -9 of the lease holder mid-poll: another instance finishes the generation and its watchers reconnect', async () => {
-    const g = await create(gateways[0]!, { model: 'VEO2', prompt: 'survives a crash' });
+    const g = await create(gateways[0]!, { model: 'veo2', prompt: 'survives a crash' });
     simulator.control.forceOutcome(g.upstreamId, 'pending');
     // The next poll hangs, so whoever claims it is caught holding the lease.
     simulator.control.injectFault({ endpoint: 'poll', match: { generationId: g.upstreamId }, times: 1, action: { kind: 'delay', ms: 20_000 } });
@@ -315,7 +315,7 @@ describeWithServices('several gateway instances', () => {
 
   it('Redis restarted mid-run: nothing is lost and watchers catch up', async () => {
     const [a, b, c] = alive();
-    const created = await Promise.all(Array.from({ length: 6 }, (_, i) => create([a!, b!, c!][i % 3]!, { model: 'VEO3', prompt: `redis ${i}` })));
+    const created = await Promise.all(Array.from({ length: 6 }, (_, i) => create([a!, b!, c!][i % 3]!, { model: 'google/veo3', prompt: `redis ${i}` })));
     const watchers = created.map((g, i) => subscribe(client([a!, b!, c!][(i + 1) % 3]!), WATCH, { id: g.id }));
     const ownerWide = subscribe(client(c!), WATCH_ALL);
     await waitFor('every snapshot', () => watchers.every((w) => w.values.length > 0), 10_000);
@@ -324,7 +324,7 @@ describeWithServices('several gateway instances', () => {
     await waitFor('readiness to report Redis down', async () => (await readyz(a!)).body.checks.redis === 'unavailable', 10_000, 100);
     expect((await readyz(a!)).status).toBe(503);
     // Creating still works: the store is the source of truth, events wait for Redis.
-    const during = await create(b!, { model: 'VEO2', prompt: 'created while Redis is down' });
+    const during = await create(b!, { model: 'veo2', prompt: 'created while Redis is down' });
     // One ends while Redis is away: its last change reaches watchers late, from the publisher's queue
     // or a catch-up from the store (test/scale/redis-fanout.test.ts drops the event for certain).
     simulator.control.forceOutcome(created[0]!.upstreamId, 'completed');
@@ -350,7 +350,7 @@ describeWithServices('several gateway instances', () => {
 
   it('PostgreSQL restarted mid-run: requests fail with DATABASE_UNAVAILABLE, then everything resumes', async () => {
     const [a, b, c] = alive();
-    const created = await Promise.all(Array.from({ length: 4 }, (_, i) => create([a!, b!, c!][i % 3]!, { model: 'VEO3', prompt: `postgres ${i}` })));
+    const created = await Promise.all(Array.from({ length: 4 }, (_, i) => create([a!, b!, c!][i % 3]!, { model: 'google/veo3', prompt: `postgres ${i}` })));
     const watchers = created.map((g, i) => subscribe(client([a!, b!, c!][(i + 1) % 3]!), WATCH, { id: g.id }));
     await waitFor('every snapshot', () => watchers.every((w) => w.values.length > 0), 10_000);
 
@@ -360,7 +360,7 @@ describeWithServices('several gateway instances', () => {
     // GraphQL error in a 200. An uncached key would be refused at the door with a 503 and the same code.
     expect([200, 503]).toContain(query.status);
     expect(query.body.errors?.[0]?.extensions?.code).toBe('DATABASE_UNAVAILABLE');
-    const mutation = await post(c!, CREATE, { input: { model: 'VEO2', prompt: 'while the database is down' } });
+    const mutation = await post(c!, CREATE, { input: { model: 'veo2', prompt: 'while the database is down' } });
     expect(mutation.body.errors?.[0]?.extensions?.code).toBe('DATABASE_UNAVAILABLE');
     const ready = await readyz(a!);
     expect(ready.status).toBe(503);
@@ -383,11 +383,11 @@ describeWithServices('several gateway instances', () => {
   it('a 429 seen by one instance pauses creates on all of them', async () => {
     const [a, b] = alive();
     simulator.control.injectFault({ endpoint: 'create', times: 1, action: { kind: 'status', status: 429, retryAfter: '2' } });
-    const first = await post(a!, CREATE, { input: { model: 'VEO2', prompt: 'rate limited' } });
+    const first = await post(a!, CREATE, { input: { model: 'veo2', prompt: 'rate limited' } });
     expect(first.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
     await waitFor('the other instance to learn of the pause', async () => /backing off/.test((await readyz(b!)).body.checks.upstream ?? ''), 5_000, 50);
     simulator.control.resetCounts();
-    const second = await post(b!, CREATE, { input: { model: 'VEO2', prompt: 'refused without asking the upstream' } });
+    const second = await post(b!, CREATE, { input: { model: 'veo2', prompt: 'refused without asking the upstream' } });
     expect(second.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
     expect(simulator.control.counts().create).toBe(0);
   }, 30_000);
@@ -400,7 +400,7 @@ describeWithServices('several gateway instances', () => {
     }
     simulator.control.resetCounts();
     const answers = [];
-    for (const g of [c, d, c, d]) answers.push(await post(g!, CREATE, { input: { model: 'VEO2', prompt: 'quota' } }));
+    for (const g of [c, d, c, d]) answers.push(await post(g!, CREATE, { input: { model: 'veo2', prompt: 'quota' } }));
     expect(answers.slice(0, 3).map((a) => a.body.data?.createVideoGeneration?.status)).toEqual(['QUEUED', 'QUEUED', 'QUEUED']);
     const refused = answers[3]!.body.errors?.[0];
     expect(refused?.extensions?.code).toBe('RATE_LIMITED');

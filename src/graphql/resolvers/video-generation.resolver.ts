@@ -3,7 +3,6 @@ import { ErrorCode, GatewayError, notFound } from '../../errors';
 import { encodeCursor } from '../../generations/service';
 import { estimateProgress } from '../../generations/timing';
 import { GenerationStatus, type Generation, type GenerationInput } from '../../generations/types';
-import { findModel } from '../../upstream/models';
 import { requireOwner, type GraphQLContext } from '../context';
 import { AspectRatio, PersonGeneration, Resolution, UpstreamProvider } from '../enums';
 import { CreateVideoGenerationInput, VideoGenerationFilter } from '../types/inputs';
@@ -132,13 +131,15 @@ export class VideoGenerationResolver {
   }
 
   @FieldResolver()
-  prompt(@Root() g: Generation): string {
-    return g.input.prompt;
+  prompt(@Root() g: Generation): string | null {
+    return g.input.prompt ?? null;
   }
 
   @FieldResolver()
   settings(@Root() g: Generation): GenerationSettings {
     const { model: _model, prompt: _prompt, ...settings } = g.input;
+    // Rows stored before the provider became `native` for every maker say `google`.
+    if ((settings.provider as string | undefined) === 'google') return { ...settings, provider: 'native' };
     return settings;
   }
 
@@ -158,7 +159,6 @@ export class VideoGenerationResolver {
   }
 
   private estimate(g: Generation, ctx: GraphQLContext) {
-    const model = findModel(g.input.model)!;
-    return estimateProgress(g.status, g.createdAt, ctx.service.expectedMs(model), new Date());
+    return estimateProgress(g.status, g.createdAt, ctx.service.expectedMs(g.input), new Date());
   }
 }

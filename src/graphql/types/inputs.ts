@@ -1,19 +1,23 @@
-import { Field, InputType, Int } from 'type-graphql';
+import { GraphQLJSONObject } from 'graphql-scalars';
+import { Field, Float, InputType, Int } from 'type-graphql';
 import { GenerationStatus } from '../../generations/types';
-import { AspectRatio, PersonGeneration, Resolution, UpstreamProvider, VideoModelId } from '../enums';
+import { AspectRatio, PersonGeneration, Resolution, UpstreamProvider } from '../enums';
 
 @InputType({
   description:
-    "A video to generate. Which options a model takes differs: `videoModels` lists them, and anything a model does not take is rejected with BAD_USER_INPUT before any upstream call.",
+    "A video to generate. The concepts most models share are typed fields; anything else a model documents goes in `options`. `videoModels` lists what each model takes, and anything it does not take is rejected with BAD_USER_INPUT before any upstream call.",
 })
 export class CreateVideoGenerationInput {
-  @Field(() => VideoModelId)
+  @Field({ description: 'The model id, exactly as the AI/ML API spells it (e.g. `google/veo3`, `klingai/video-v3-pro-text-to-video`).' })
   model!: string;
 
-  @Field({ description: 'What to generate. Any language; 1 to 4000 characters after trimming.' })
-  prompt!: string;
+  @Field({
+    nullable: true,
+    description: 'What to generate. Any language; 1 to 4000 characters after trimming (less where the model says so). Required by most models; a few (lip-sync, animate, effects) take none.',
+  })
+  prompt?: string;
 
-  @Field(() => Int, { nullable: true, description: "Video length in seconds; the model's allowed values only." })
+  @Field(() => Int, { nullable: true, description: "Video length in seconds; the model's allowed values or range only." })
   durationSeconds?: number;
 
   @Field(() => AspectRatio, { nullable: true })
@@ -25,13 +29,13 @@ export class CreateVideoGenerationInput {
   @Field({ nullable: true, description: 'What to keep out of the video.' })
   negativePrompt?: string;
 
-  @Field(() => Int, { nullable: true, description: 'For repeatable results, 0 to 2147483647.' })
+  @Field(() => Int, { nullable: true, description: 'For repeatable results; 0 to 2147483647 unless the model states its own range.' })
   seed?: number;
 
-  @Field({ nullable: true, description: 'Let the upstream rewrite the prompt for quality (upstream default: true).' })
+  @Field({ nullable: true, description: 'Let the upstream rewrite the prompt for quality (prompt enhancement or expansion).' })
   enhancePrompt?: boolean;
 
-  @Field({ nullable: true, description: 'Generate a soundtrack (upstream default: true; may cost more).' })
+  @Field({ nullable: true, description: 'Generate a soundtrack (may cost more).' })
   generateAudio?: boolean;
 
   @Field({ nullable: true, description: 'Let the upstream rewrite prompts that fail its policy checks.' })
@@ -43,17 +47,33 @@ export class CreateVideoGenerationInput {
   @Field(() => UpstreamProvider, { nullable: true })
   provider?: string;
 
-  @Field({ nullable: true, description: 'First frame: an http(s) URL or a base64 `data:image/…` URI.' })
+  @Field({ nullable: true, description: 'First frame or source image: an http(s) URL or a base64 `data:image/…` URI.' })
   imageUrl?: string;
 
   @Field({ nullable: true, description: 'Last frame: an http(s) URL or a base64 `data:image/…` URI.' })
   lastImageUrl?: string;
 
-  @Field(() => [String], { nullable: true, description: 'Reference images (reference-to-video models).' })
+  @Field(() => [String], { nullable: true, description: 'Reference images: http(s) URLs or `data:image/…` URIs.' })
   imageUrls?: string[];
 
-  @Field({ nullable: true, description: 'The clip to extend (extend models): an http(s) URL or a `data:video/…` URI.' })
+  @Field({ nullable: true, description: 'Source video (extend, edit, lip-sync…): an http(s) URL or a `data:video/…` URI.' })
   videoUrl?: string;
+
+  @Field({ nullable: true, description: 'Audio input (lip-sync, avatars, soundtrack): an http(s) URL or a `data:audio/…` URI.' })
+  audioUrl?: string;
+
+  @Field({ nullable: true, description: 'Whether the video carries a watermark.' })
+  watermark?: boolean;
+
+  @Field(() => Float, { nullable: true, description: 'How strictly to follow the prompt (classifier-free guidance).' })
+  cfgScale?: number;
+
+  @Field(() => GraphQLJSONObject, {
+    nullable: true,
+    description:
+      "Model-specific inputs, keyed by the names `videoModels` lists as options (e.g. `{ cameraControl: …, shotType: \"customize\" }`), validated against that model's schema.",
+  })
+  options?: Record<string, unknown>;
 
   @Field({
     nullable: true,
@@ -68,6 +88,6 @@ export class VideoGenerationFilter {
   @Field(() => [GenerationStatus], { nullable: true, description: 'Any of these statuses.' })
   status?: GenerationStatus[];
 
-  @Field(() => [VideoModelId], { nullable: true, description: 'Any of these models.' })
+  @Field(() => [String], { nullable: true, description: 'Any of these model ids.' })
   model?: string[];
 }

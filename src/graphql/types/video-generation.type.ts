@@ -1,7 +1,7 @@
-import { GraphQLJSON } from 'graphql-scalars';
+import { GraphQLJSON, GraphQLJSONObject } from 'graphql-scalars';
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { GenerationErrorCode, GenerationStatus } from '../../generations/types';
-import { AspectRatio, PersonGeneration, Resolution, UpstreamProvider, VideoModelId } from '../enums';
+import { AspectRatio, PersonGeneration, Resolution, UpstreamProvider } from '../enums';
 
 // simpleResolvers: the plain fields of what a subscription emits resolve with graphql-js's default
 // resolver (`root[field]`), not type-graphql's per-field wrapper that runs middlewares — the gateway
@@ -98,6 +98,18 @@ export class GenerationSettings {
 
   @Field({ nullable: true })
   videoUrl?: string;
+
+  @Field({ nullable: true })
+  audioUrl?: string;
+
+  @Field({ nullable: true })
+  watermark?: boolean;
+
+  @Field(() => Float, { nullable: true })
+  cfgScale?: number;
+
+  @Field(() => GraphQLJSONObject, { nullable: true, description: 'The model-specific options, as given.' })
+  options?: Record<string, unknown>;
 }
 
 @ObjectType({ description: 'A video generation, owned by the API key owner that created it.', simpleResolvers: true })
@@ -105,11 +117,11 @@ export class VideoGeneration {
   @Field(() => ID)
   id!: string;
 
-  @Field(() => VideoModelId)
+  @Field({ description: 'The model id, as the AI/ML API spells it.' })
   model!: string;
 
-  @Field()
-  prompt!: string;
+  @Field(() => String, { nullable: true, description: 'Null for models that take no prompt.' })
+  prompt!: string | null;
 
   @Field(() => GenerationSettings)
   settings!: GenerationSettings;

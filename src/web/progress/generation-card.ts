@@ -62,7 +62,7 @@ export function renderCard(g: Generation, options: CardOptions): HTMLLIElement {
       el('span', { className: 'status', textContent: STATUSES[g.status] ?? g.status }),
       el('time', { className: 'started', dateTime: g.createdAt, textContent: startedAt(g.createdAt), title: new Date(g.createdAt).toLocaleString() }),
     ),
-    el('p', { className: 'prompt', id: titleId, textContent: g.prompt }),
+    el('p', { className: 'prompt', id: titleId, textContent: g.prompt ?? '' }),
   );
   if (settings.length) item.append(el('p', { className: 'settings', textContent: settings.join(' · ') }));
 

@@ -61,14 +61,6 @@ export function valueName(field: string, value: string | number): string {
   return VALUES[field]?.[String(value)] ?? String(value);
 }
 
-/** The vendor of a model, from the first segment of its upstream id (the schema has no vendor yet). */
-const VENDORS: Record<string, string> = { google: 'Google', veo2: 'Google' };
-
-export function vendorOf(upstreamId: string): string {
-  const prefix = upstreamId.split('/')[0]!;
-  return VENDORS[prefix] ?? prefix;
-}
-
 export const MODEL_KINDS: Record<string, string> = {
   TEXT_TO_VIDEO: 'Text to video',
   TEXT_OR_IMAGE_TO_VIDEO: 'Text or pictures to video',

@@ -6,7 +6,7 @@
  */
 import type { CreateVideoGenerationInput, VideoModelFieldsFragment as Model } from '../generated/graphql';
 import { el } from './element';
-import { FIELDS, GROUPS, MODEL_KINDS, valueName, vendorOf, type FieldGroup, type FieldWords } from './labels';
+import { FIELDS, GROUPS, MODEL_KINDS, valueName, type FieldGroup, type FieldWords } from './labels';
 
 /** The prompt's limit as the API documents it (1 to 4000 characters after trimming). */
 const PROMPT_MAX = 4000;
@@ -61,7 +61,7 @@ export class ModelForm {
     this.formError = form.querySelector<HTMLElement>('#create-error')!;
 
     const vendors = new Map<string, Model[]>();
-    for (const model of models) vendors.set(vendorOf(model.upstreamId), [...(vendors.get(vendorOf(model.upstreamId)) ?? []), model]);
+    for (const model of models) vendors.set(model.vendor, [...(vendors.get(model.vendor) ?? []), model]);
     this.modelSelect.replaceChildren(
       ...[...vendors].map(([vendor, list]) => el('optgroup', { label: vendor }, ...list.map((m) => el('option', { value: m.id, textContent: m.name })))),
     );

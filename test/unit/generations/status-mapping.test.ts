@@ -21,6 +21,9 @@ describe('mapUpstreamStatus (contract §6.2)', () => {
     ['waiting', { kind: 'pending', status: GenerationStatus.QUEUED }],
     ['active', { kind: 'pending', status: GenerationStatus.QUEUED }],
     ['processing', { kind: 'pending', status: GenerationStatus.QUEUED }],
+    // The old Luma schema's word for generating (vendor specs, every model's poll answer is shared).
+    ['dreaming', { kind: 'pending', status: GenerationStatus.GENERATING }],
+    ['Dreaming', { kind: 'pending', status: GenerationStatus.GENERATING }],
   ])('%s', (raw, expected) => {
     expect(mapUpstreamStatus(raw)).toEqual(expected);
   });
@@ -150,6 +153,14 @@ describe('hashInput', () => {
   it('does not depend on key order', () => {
     expect(hashInput(a)).toBe(hashInput(b));
     expect(hashInput(a)).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('does not depend on key order inside model options either', () => {
+    const kling = { model: 'klingai/video-v3-pro-text-to-video', prompt: 'p' };
+    expect(hashInput({ ...kling, options: { shotType: 'customize', cameraControl: { type: 'simple', config: { zoom: 1, pan: 0 } } } })).toBe(
+      hashInput({ ...kling, options: { cameraControl: { config: { pan: 0, zoom: 1 }, type: 'simple' }, shotType: 'customize' } }),
+    );
+    expect(hashInput({ ...kling, options: { shotType: 'customize' } })).not.toBe(hashInput({ ...kling, options: { shotType: 'intelligent' } }));
   });
 
   it('changes with any value', () => {

@@ -1,14 +1,15 @@
-import { estimateProgress, IN_RANGE_INTERVAL_MS, PollSchedule, type TimingOptions } from '../../../src/generations/timing';
+import { estimateProgress, IN_RANGE_INTERVAL_MS, PollSchedule, typicalTimeFor, type TimingOptions } from '../../../src/generations/timing';
+import { DEFAULT_TYPICAL_TIME } from '../../../src/upstream/catalogue-overlay';
 import { GenerationStatus } from '../../../src/generations/types';
-import { findModel, MODELS, type ModelSpec } from '../../../src/upstream/models';
+import { findModel, MODELS, type TypicalTime } from '../../../src/upstream/models';
 
 const DEFAULTS: TimingOptions = { timeScale: 1, minIntervalMs: 2_000, maxIntervalMs: 30_000 };
 const T0 = new Date('2025-01-01T00:00:00.000Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);
-const veo3 = findModel('google/veo3')!;
+const veo3 = findModel('google/veo3')!.typical;
 
 /** Gap in ms from `elapsed` to the next poll. */
-function gapAt(schedule: PollSchedule, model: ModelSpec, elapsedMs: number): number {
+function gapAt(schedule: PollSchedule, model: TypicalTime, elapsedMs: number): number {
   return schedule.nextPollAt(model, T0, at(elapsedMs)).getTime() - T0.getTime() - elapsedMs;
 }
 
@@ -74,7 +75,7 @@ describe('PollSchedule.nextPollAt', () => {
     const s = new PollSchedule({ ...DEFAULTS, timeScale });
     const min = DEFAULTS.minIntervalMs * timeScale;
     const max = DEFAULTS.maxIntervalMs * timeScale;
-    for (const model of MODELS) {
+    for (const { typical: model } of MODELS) {
       const expected = s.expectedMs(model);
       for (let f = -0.1; f <= 5; f += 0.01) {
         const gap = gapAt(s, model, Math.round(f * expected));
@@ -99,13 +100,13 @@ describe('PollSchedule.nextPollAt', () => {
     expect(adaptive.noticeDelayMs).toBeLessThanOrEqual(fixed.noticeDelayMs);
   });
 
-  it('over every model, with completions spread evenly across each typical range, halves the p95 notice delay of a fixed 10 s loop with fewer polls', () => {
+  it('over every model with a stated time, with completions spread evenly across each typical range, halves the p95 notice delay of a fixed 10 s loop with fewer polls', () => {
     // POLL_MAX_INTERVAL_MS's default (60 s); the benchmark measures the same through a real gateway.
     const s = new PollSchedule({ ...DEFAULTS, maxIntervalMs: 60_000 });
     const adaptive = { polls: 0, delays: [] as number[] };
     const fixed = { polls: 0, delays: [] as number[] };
-    for (const model of MODELS) {
-      const [lo, hi] = model.typicalRangeSeconds;
+    for (const { typical: model } of MODELS.filter((m) => m.typical !== DEFAULT_TYPICAL_TIME)) {
+      const [lo, hi] = model.rangeSeconds;
       for (let ms = lo * 1000; ms <= hi * 1000; ms += 250) {
         const a = simulate((t) => gapAt(s, model, t) + t, ms);
         const f = simulate((t) => t + 10_000, ms);
@@ -119,6 +120,66 @@ describe('PollSchedule.nextPollAt', () => {
     expect(p95(adaptive.delays)).toBeLessThanOrEqual(p95(fixed.delays) / 2);
     // Not half the polls: see BENCHMARKS.md for why both halves at once are out of reach for wide ranges.
     expect(adaptive.polls / fixed.polls).toBeLessThan(0.95);
+  });
+});
+
+describe('typicalTimeFor', () => {
+  it("uses the vendor's stated time at the duration it was stated for", () => {
+    expect(typicalTimeFor({ model: 'google/veo3' })).toEqual(findModel('google/veo3')!.typical);
+    expect(typicalTimeFor({ model: 'minimax/hailuo-02', durationSeconds: 6 }).seconds).toBe(270);
+  });
+
+  it('grows with duration and resolution (hailuo-02: 4–5 min for 6 s, 8–9 min for 10 s)', () => {
+    const ten = typicalTimeFor({ model: 'minimax/hailuo-02', durationSeconds: 10 });
+    expect(ten.seconds).toBeGreaterThan(270);
+    expect(ten.seconds).toBeGreaterThanOrEqual(380);
+    expect(ten.rangeSeconds[1]).toBeGreaterThan(300);
+    const hd = typicalTimeFor({ model: 'pixverse/v5/text-to-video', resolution: '1080p' });
+    expect(hd.seconds).toBeGreaterThan(typicalTimeFor({ model: 'pixverse/v5/text-to-video', resolution: '720p' }).seconds);
+    expect(typicalTimeFor({ model: 'google/veo3', durationSeconds: 4 }).seconds).toBeLessThan(120);
+  });
+
+  it('falls back to the documented default for models without a stated time, and for unknown (withdrawn) ids', () => {
+    expect(typicalTimeFor({ model: 'luma/ray-2' })).toEqual(DEFAULT_TYPICAL_TIME);
+    expect(typicalTimeFor({ model: 'vendor/withdrawn-model' })).toEqual(DEFAULT_TYPICAL_TIME);
+  });
+});
+
+describe('PollSchedule for a model 10× slower than its guess', () => {
+  it('polls a bounded number of times, never faster than the minimum nor slower than the maximum', () => {
+    const s = new PollSchedule({ ...DEFAULTS, maxIntervalMs: 60_000 });
+    for (const { typical } of MODELS) {
+      const real = typical.seconds * 10 * 1000;
+      let t = 0;
+      let polls = 0;
+      while (t < real) {
+        const gap = gapAt(s, typical, t);
+        expect(gap).toBeGreaterThanOrEqual(DEFAULTS.minIntervalMs - 1e-6);
+        expect(gap).toBeLessThanOrEqual(60_000 + 1e-6);
+        t += gap;
+        polls++;
+      }
+      // Dense only inside the range, then backing off to the 60 s cap: far fewer than a fixed 10 s loop.
+      expect(polls).toBeLessThan(real / 10_000);
+    }
+  });
+});
+
+describe('PollSchedule for a model with the default (guessed) time', () => {
+  it('notices completions anywhere in the wide default range no later than a fixed 10 s loop, with no more polls', () => {
+    const s = new PollSchedule({ ...DEFAULTS, maxIntervalMs: 60_000 });
+    const [lo, hi] = DEFAULT_TYPICAL_TIME.rangeSeconds;
+    let adaptivePolls = 0;
+    let fixedPolls = 0;
+    const delays: number[] = [];
+    for (let ms = lo * 1000; ms <= hi * 1000; ms += 500) {
+      const a = simulate((t) => gapAt(s, DEFAULT_TYPICAL_TIME, t) + t, ms);
+      adaptivePolls += a.polls;
+      delays.push(a.noticeDelayMs);
+      fixedPolls += simulate((t) => t + 10_000, ms).polls;
+    }
+    expect(Math.max(...delays)).toBeLessThanOrEqual(10_000);
+    expect(adaptivePolls).toBeLessThanOrEqual(fixedPolls);
   });
 });
 

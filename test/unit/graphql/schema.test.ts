@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildSchema as parseSdl, GraphQLEnumType, GraphQLNonNull, type GraphQLSchema } from 'graphql';
+import { buildSchema as parseSdl, GraphQLEnumType, GraphQLNonNull, type GraphQLInputObjectType, type GraphQLSchema } from 'graphql';
 import { GenerationEvents } from '../../../src/generations/events';
 import { printGatewaySchema } from '../../../src/graphql/print-schema';
+import { AspectRatio, Resolution } from '../../../src/graphql/enums';
 import { MODELS } from '../../../src/upstream/models';
 
 const SCHEMA_FILE = path.resolve(__dirname, '../../../schema/schema.graphql');
@@ -42,21 +43,31 @@ describe('GraphQL schema', () => {
     expect(query['videoGenerations']!.args.map((a) => a.name).sort()).toEqual(['after', 'filter', 'first']);
   });
 
-  it('the VideoModelId enum has exactly the catalogue graphqlNames', () => {
-    const e = schema.getType('VideoModelId');
-    expect(e).toBeInstanceOf(GraphQLEnumType);
-    expect((e as GraphQLEnumType).getValues().map((v) => v.name).sort()).toEqual(MODELS.map((m) => m.graphqlName).sort());
+  it('names models by the vendor id (a String, as enum values cannot hold `/` and `.`), and has an enum value for every aspect ratio and resolution some model takes', () => {
+    expect(schema.getType('VideoModelId')).toBeUndefined();
+    const input = schema.getType('CreateVideoGenerationInput') as GraphQLInputObjectType;
+    expect(String(input.getFields()['model']!.type)).toBe('String!');
+    const names = (name: string) => (schema.getType(name) as GraphQLEnumType).getValues().map((v) => v.name).sort();
+    expect(names('AspectRatio')).toEqual(Object.keys(AspectRatio).sort());
+    expect(names('Resolution')).toEqual(Object.keys(Resolution).sort());
+    for (const m of MODELS) {
+      for (const i of m.inputs.filter((x) => x.shared && (x.name === 'aspectRatio' || x.name === 'resolution'))) {
+        const enumObject: Record<string, string> = i.name === 'aspectRatio' ? AspectRatio : Resolution;
+        for (const v of (i.schema['enum'] as string[] | undefined) ?? []) expect(Object.values(enumObject)).toContain(v);
+      }
+    }
+    expect(AspectRatio['LANDSCAPE_16_9']).toBe('16:9');
+    expect(Resolution['RES_4K']).toBe('4k');
   });
 
-  it('has every generation status and the create input names the model and prompt as required', () => {
+  it('has every generation status and the create input names only the model as required (not every model takes a prompt)', () => {
     const status = schema.getType('GenerationStatus') as GraphQLEnumType;
     expect(status.getValues().map((v) => v.name).sort()).toEqual(['CANCELLED', 'COMPLETED', 'FAILED', 'GENERATING', 'QUEUED', 'TIMED_OUT']);
     const input = schema.getType('CreateVideoGenerationInput') as unknown as { getFields(): Record<string, { type: unknown }> };
     const fields = input.getFields();
     expect(fields['model']!.type).toBeInstanceOf(GraphQLNonNull);
-    expect(fields['prompt']!.type).toBeInstanceOf(GraphQLNonNull);
     for (const [name, field] of Object.entries(fields)) {
-      if (name !== 'model' && name !== 'prompt') expect({ name, nonNull: field.type instanceof GraphQLNonNull }).toEqual({ name, nonNull: false });
+      if (name !== 'model') expect({ name, nonNull: field.type instanceof GraphQLNonNull }).toEqual({ name, nonNull: false });
     }
   });
 

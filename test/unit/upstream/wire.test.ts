@@ -1,51 +1,29 @@
-import { findModel, MODELS, type ModelSpec } from '../../../src/upstream/models';
-import {
-  cleanUpstreamMessage,
-  parseJob,
-  toWireBody,
-  WireParseError,
-  wireFieldFor,
-  wireResolution,
-} from '../../../src/upstream/wire';
+import { WIRE_MAP } from '../../../src/upstream/wire-map.generated';
+import { MODELS } from '../../../src/upstream/models';
+import { cleanUpstreamMessage, parseJob, toWireBody, WireParseError, wireEntry } from '../../../src/upstream/wire';
 
-function model(id: string): ModelSpec {
-  const m = findModel(id);
-  if (!m) throw new Error(`no model ${id}`);
-  return m;
-}
-
-describe('wireFieldFor', () => {
-  it('maps every catalogue field back to exactly one input field', () => {
-    const inputs = [
-      'durationSeconds', 'aspectRatio', 'resolution', 'negativePrompt', 'seed', 'enhancePrompt', 'generateAudio',
-      'autoFix', 'personGeneration', 'provider', 'imageUrl', 'lastImageUrl', 'imageUrls', 'videoUrl',
-    ];
+describe('wireEntry', () => {
+  it('knows every input of every catalogue model, and nothing else', () => {
     for (const m of MODELS) {
-      const reached = inputs.map((f) => wireFieldFor(m, f)).filter((w): w is string => w !== undefined);
-      expect(new Set(reached).size).toBe(reached.length);
-      expect([...reached].sort()).toEqual(Object.keys(m.fields).sort());
+      const names = m.inputs.map((i) => (i.shared ? i.name : `options.${i.name}`)).sort();
+      expect(Object.keys(WIRE_MAP[m.id]!).sort()).toEqual(names);
+      const wires = names.map((n) => wireEntry(m.id, n)!.wire);
+      expect(new Set(wires).size).toBe(wires.length);
     }
   });
 
   it('uses tail_image_url for veo2 image-to-video and last_image_url elsewhere', () => {
-    expect(wireFieldFor(model('veo2/image-to-video'), 'lastImageUrl')).toBe('tail_image_url');
-    expect(wireFieldFor(model('google/veo-3.1-first-last-image-to-video'), 'lastImageUrl')).toBe('last_image_url');
-    expect(wireFieldFor(model('veo-3.1-lite-generate-001'), 'lastImageUrl')).toBe('last_image_url');
-    expect(wireFieldFor(model('veo2'), 'lastImageUrl')).toBeUndefined();
+    expect(wireEntry('veo2/image-to-video', 'lastImageUrl')?.wire).toBe('tail_image_url');
+    expect(wireEntry('google/veo-3.1-first-last-image-to-video', 'lastImageUrl')?.wire).toBe('last_image_url');
+    expect(wireEntry('veo2', 'lastImageUrl')).toBeUndefined();
   });
 
-  it('is undefined for fields a model does not take and for unknown fields', () => {
-    expect(wireFieldFor(model('veo2'), 'generateAudio')).toBeUndefined();
-    expect(wireFieldFor(model('veo2'), 'resolution')).toBeUndefined();
-    expect(wireFieldFor(model('google/veo-3.1-i2v'), 'seed')).toBeUndefined();
-    expect(wireFieldFor(model('google/veo-3.1-reference-to-video'), 'aspectRatio')).toBeUndefined();
-    expect(wireFieldFor(model('google/veo3'), 'provider')).toBeUndefined();
-    expect(wireFieldFor(model('veo-3.1-lite-generate-001'), 'personGeneration')).toBe('person_generation');
-    expect(wireFieldFor(model('google/veo-3-1-lite-generate-preview'), 'personGeneration')).toBeUndefined();
-    expect(wireFieldFor(model('google/veo3'), 'bogus')).toBeUndefined();
-    expect(wireFieldFor(model('google/veo3'), 'toString')).toBeUndefined();
-    expect(wireFieldFor(model('google/veo3'), 'prompt')).toBe('prompt');
-    expect(wireFieldFor(model('google/veo3'), 'model')).toBe('model');
+  it('is undefined for fields a model does not take, unknown fields and unknown models', () => {
+    expect(wireEntry('veo2', 'generateAudio')).toBeUndefined();
+    expect(wireEntry('google/veo3', 'provider')).toBeUndefined();
+    expect(wireEntry('google/veo3', 'toString')).toBeUndefined();
+    expect(wireEntry('toString', 'prompt')).toBeUndefined();
+    expect(wireEntry('veo-3.1-lite-generate-001', 'personGeneration')?.wire).toBe('person_generation');
   });
 });
 
@@ -123,18 +101,39 @@ describe('toWireBody', () => {
     expect(toWireBody({ model: 'veo2', prompt: 'p', seed: undefined })).toEqual({ model: 'veo2', prompt: 'p' });
   });
 
+  it("names the provider's native choice as each model's spec does", () => {
+    expect(toWireBody({ model: 'google/veo-3.1-t2v', prompt: 'p', provider: 'native' })).toMatchObject({ provider: 'google' });
+    expect(toWireBody({ model: 'klingai/video-v3-pro-text-to-video', prompt: 'p', provider: 'native' })).toMatchObject({ provider: 'kling' });
+    expect(toWireBody({ model: 'klingai/video-v3-pro-text-to-video', prompt: 'p', provider: 'fal' })).toMatchObject({ provider: 'fal' });
+  });
+
+  it('sends a duration as the string a spec declares, and options under their wire names', () => {
+    const stringDuration = MODELS.find((m) => wireEntry(m.id, 'durationSeconds')?.as === 'string')!;
+    expect(toWireBody({ model: stringDuration.id, durationSeconds: 5 })).toMatchObject({ duration: '5' });
+    expect(
+      toWireBody({
+        model: 'kling-video/v1.5/pro/image-to-video',
+        prompt: 'p',
+        imageUrl: 'https://x/a.png',
+        lastImageUrl: 'https://x/b.png',
+        cfgScale: 0.5,
+        options: { cameraControl: 'down_back', staticMask: 'https://x/m.png' },
+      }),
+    ).toEqual({
+      model: 'kling-video/v1.5/pro/image-to-video',
+      prompt: 'p',
+      image_url: 'https://x/a.png',
+      tail_image_url: 'https://x/b.png',
+      cfg_scale: 0.5,
+      camera_control: 'down_back',
+      static_mask: 'https://x/m.png',
+    });
+  });
+
   it('refuses what the validator should have stopped', () => {
     expect(() => toWireBody({ model: 'google/veo-9', prompt: 'p' })).toThrow(/unknown model/);
     expect(() => toWireBody({ model: 'veo2', prompt: 'p', generateAudio: true })).toThrow(/does not accept generateAudio/);
-    expect(() => toWireBody({ model: 'google/veo3-1-extend-video', prompt: 'p', videoUrl: 'v', resolution: '1080p' })).toThrow(/resolution/);
-    expect(() => toWireBody({ model: 'veo2', prompt: 'p', durationSeconds: 5.5 })).toThrow(/integer/);
-  });
-
-  it('wireResolution matches ignoring case', () => {
-    expect(wireResolution(model('google/veo-3.0-fast'), '720p')).toBe('720P');
-    expect(wireResolution(model('google/veo-3.1-i2v'), '1080P')).toBe('1080p');
-    expect(wireResolution(model('google/veo3-1-extend-video'), '1080p')).toBeUndefined();
-    expect(wireResolution(model('veo2'), '720p')).toBeUndefined();
+    expect(() => toWireBody({ model: 'veo2', prompt: 'p', options: { cfgScale: 1 } })).toThrow(/does not accept options.cfgScale/);
   });
 });
 
