@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { createRedactor } from './secret-redaction';
 
 /**
  * The process logger: JSON lines on stdout. Anything that could carry a secret is redacted by
@@ -6,6 +7,7 @@ import pino, { type Logger } from 'pino';
  */
 export function createLogger(level: string, secrets: readonly string[] = [], destination?: pino.DestinationStream): Logger {
   const scrub = secrets.filter((s) => s.length >= 8);
+  const redact = createRedactor(scrub);
   return pino(
     {
       level,
@@ -16,11 +18,8 @@ export function createLogger(level: string, secrets: readonly string[] = [], des
       },
       hooks: scrub.length
         ? {
-            streamWrite(line) {
-              let out = line;
-              for (const s of scrub) out = out.split(s).join('[redacted]');
-              return out;
-            },
+            // Encoded, re-cased and split copies too: an upstream error may echo the key in any of them.
+            streamWrite: redact,
           }
         : {},
     },
