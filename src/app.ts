@@ -154,6 +154,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         // an idle look is only a safety net (at time scale 0.001 it was 50 queries a second).
         EMBEDDED_POLLER_IDLE_MS,
     staleSubmissionMs: config.upstreamTimeouts.createMs * 2,
+    lastLookAttempts: config.deadlineLastLooks,
     onPoll: metrics.poll,
     instanceId: config.instanceId,
   });

@@ -50,6 +50,12 @@ const schema = z.object({
   POLL_LEASE_MS: int(1_000, 3_600_000).default(60_000),
   /** A generation still pending after this many seconds (at time scale 1) ends TIMED_OUT. */
   GENERATION_DEADLINE_SECONDS: int(10, 86_400).default(900),
+  /**
+   * Past its deadline a generation is polled once more before it ends TIMED_OUT (the job may have
+   * finished while the gateway was down). When that last look fails, it is retried; after this many
+   * failed polls in a row it ends TIMED_OUT without an answer. Count; default 5.
+   */
+  GENERATION_DEADLINE_LAST_LOOKS: int(1, 1_000).default(5),
   /** Timeout for the paid create call, in ms: past it the outcome is unknown and the generation FAILED. */
   UPSTREAM_CREATE_TIMEOUT_MS: int(100, 600_000).default(60_000),
   /** Timeout for one status poll attempt, in ms. */
@@ -136,6 +142,8 @@ export interface Config {
   timeScale: number;
   poll: { minIntervalMs: number; maxIntervalMs: number; concurrency: number; leaseMs: number };
   deadlineMs: number;
+  /** Failed polls in a row after which a generation past its deadline ends TIMED_OUT unseen. */
+  deadlineLastLooks: number;
   upstreamTimeouts: { createMs: number; pollMs: number };
   http: { maxBodyBytes: number; graphqlPath: string };
   introspection: boolean;
@@ -206,6 +214,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       leaseMs: e.POLL_LEASE_MS,
     },
     deadlineMs: e.GENERATION_DEADLINE_SECONDS * 1000,
+    deadlineLastLooks: e.GENERATION_DEADLINE_LAST_LOOKS,
     upstreamTimeouts: { createMs: e.UPSTREAM_CREATE_TIMEOUT_MS, pollMs: e.UPSTREAM_POLL_TIMEOUT_MS },
     http: { maxBodyBytes: e.HTTP_MAX_BODY_BYTES, graphqlPath: '/graphql' },
     introspection: e.INTROSPECTION ?? !production,
