@@ -23,7 +23,7 @@ import { PollSchedule } from './generations/timing';
 import { UpstreamBackoff } from './generations/upstream-backoff';
 import { createContext, type GraphQLContext } from './graphql/context';
 import { apolloDocumentProtection } from './graphql/document-limits';
-import { createErrorFormatter } from './graphql/errors';
+import { createErrorFormatter, internalErrorStatusPlugin } from './graphql/errors';
 import { buildGatewaySchema } from './graphql/schema';
 import { createLogger } from './logger';
 import { createCors } from './server/cors';
@@ -162,6 +162,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     store,
     upstream: guardedUpstream,
     quota: quotas,
+    mediaUrls: config.mediaUrls,
     events,
     schedule,
     backoff,
@@ -214,6 +215,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
       // Apollo's default landing page loads from a CDN; the playground is our own (static-assets.ts).
       ApolloServerPluginLandingPageDisabled(),
+      internalErrorStatusPlugin,
     ],
   });
   await apollo.start();

@@ -60,6 +60,12 @@ const schema = z.object({
   UPSTREAM_CREATE_TIMEOUT_MS: int(100, 600_000).default(60_000),
   /** Timeout for one status poll attempt, in ms. */
   UPSTREAM_POLL_TIMEOUT_MS: int(100, 600_000).default(15_000),
+  /**
+   * Accept media URLs (imageUrl, videoUrl…) that point at loopback, private, link-local or internal
+   * hosts. Default false: the upstream fetches them, and such URLs aim it at networks it must not reach.
+   * Turn on only for tests or a private deployment whose upstream fetches from a private network.
+   */
+  MEDIA_URL_ALLOW_PRIVATE: bool.default(false),
   /** Largest accepted HTTP request body, in bytes. */
   HTTP_MAX_BODY_BYTES: int(1_024, 64 * 1024 * 1024).default(1024 * 1024),
   /** Answer introspection queries. Defaults to on outside production. */
@@ -144,6 +150,8 @@ export interface Config {
   deadlineMs: number;
   /** Failed polls in a row after which a generation past its deadline ends TIMED_OUT unseen. */
   deadlineLastLooks: number;
+  /** Media URL targets accepted in create inputs. */
+  mediaUrls: { allowPrivate: boolean };
   upstreamTimeouts: { createMs: number; pollMs: number };
   http: { maxBodyBytes: number; graphqlPath: string };
   introspection: boolean;
@@ -215,6 +223,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     deadlineMs: e.GENERATION_DEADLINE_SECONDS * 1000,
     deadlineLastLooks: e.GENERATION_DEADLINE_LAST_LOOKS,
+    mediaUrls: { allowPrivate: e.MEDIA_URL_ALLOW_PRIVATE },
     upstreamTimeouts: { createMs: e.UPSTREAM_CREATE_TIMEOUT_MS, pollMs: e.UPSTREAM_POLL_TIMEOUT_MS },
     http: { maxBodyBytes: e.HTTP_MAX_BODY_BYTES, graphqlPath: '/graphql' },
     introspection: e.INTROSPECTION ?? !production,

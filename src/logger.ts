@@ -1,6 +1,9 @@
 import pino, { type Logger } from 'pino';
 import { createRedactor } from './secret-redaction';
 
+/** Longest string an error in a log line carries per field, in characters; longer ones are cut. */
+export const LOGGED_ERROR_STRING_MAX = 1_000;
+
 /**
  * The process logger: JSON lines on stdout. Anything that could carry a secret is redacted by
  * path, and the upstream key is additionally scrubbed from every line by value.
@@ -12,6 +15,7 @@ export function createLogger(level: string, secrets: readonly string[] = [], des
     {
       level,
       base: undefined,
+      serializers: { err: serializeError },
       redact: {
         paths: ['authorization', '*.authorization', 'req.headers.authorization', 'headers.authorization', 'apiKey', '*.apiKey'],
         censor: '[redacted]',
@@ -25,4 +29,41 @@ export function createLogger(level: string, secrets: readonly string[] = [], des
     },
     destination,
   );
+}
+
+/**
+ * pino's error serializer, minus what database drivers attach: PGlite's errors carry the statement's
+ * whole parameter list (`params`: prompts, data URIs of several MB), pg's can carry long values in
+ * `detail`/`where`. Parameters are replaced by their count; every other string is cut to
+ * LOGGED_ERROR_STRING_MAX, so no log line ever holds a client's payload whole.
+ */
+export function serializeError(err: unknown): unknown {
+  const out = pino.stdSerializers.err(err as Error) as unknown as Record<string, unknown>;
+  if (typeof out !== 'object' || out === null) return out;
+  return trimErrorFields(out, 0);
+}
+
+function trimErrorFields(value: Record<string, unknown>, depth: number): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) {
+    if (key === 'params' || key === 'parameters' || key === 'values') {
+      result[`${key}Count`] = Array.isArray(field) ? field.length : undefined;
+      continue;
+    }
+    if (key === 'queryOptions') continue;
+    // A stack holds code locations, never values, and is worth having whole.
+    result[key] = key === 'stack' ? field : trimValue(field, depth);
+  }
+  return result;
+}
+
+function trimValue(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') {
+    return value.length > LOGGED_ERROR_STRING_MAX
+      ? `${value.slice(0, LOGGED_ERROR_STRING_MAX)}… [${value.length - LOGGED_ERROR_STRING_MAX} more characters]`
+      : value;
+  }
+  if (depth >= 4 || typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.slice(0, 20).map((v) => trimValue(v, depth + 1));
+  return trimErrorFields(value as Record<string, unknown>, depth + 1);
 }

@@ -11,6 +11,7 @@ import { findModel, type ModelSpec } from '../upstream/models';
 import { UpstreamError, UpstreamFailure, type UpstreamClient, type UpstreamJob } from '../upstream/types';
 import type { GenerationEvents } from './events';
 import { FinishedGenerations } from './finished-generations';
+import { checkMediaUrls, type MediaUrlPolicy } from './media-url';
 import { stateFromJob } from './status-mapping';
 import type { PollSchedule } from './timing';
 import {
@@ -23,6 +24,7 @@ import {
 } from './types';
 import type { UpstreamBackoff } from './upstream-backoff';
 import { summarizeUsage, type UsageSummary } from './usage';
+import { checkStorableDate } from './storable-values';
 import { checkIdempotencyKey, validateInput } from './validation';
 
 /** Per-owner limits on creations, checked before anything is sent upstream. */
@@ -48,6 +50,8 @@ export interface GenerationServiceDeps {
   onScheduled?: () => void;
   /** Per-owner creation limits. Default: none. */
   quota?: CreateQuota;
+  /** Which media URL targets are accepted. Default: public hosts only. */
+  mediaUrls?: MediaUrlPolicy;
   now?: () => Date;
 }
 
@@ -94,6 +98,7 @@ export class GenerationService {
    */
   async create(owner: string, rawInput: GenerationInput, idempotencyKey?: string | null): Promise<Generation> {
     const input = validateInput(rawInput);
+    checkMediaUrls(input, this.deps.mediaUrls ?? { allowPrivate: false });
     const key = idempotencyKey == null ? null : checkIdempotencyKey(idempotencyKey);
     const inputHash = hashInput(input);
     if (key) {
@@ -104,17 +109,28 @@ export class GenerationService {
     await this.deps.quota?.admitCreate(owner);
 
     const createdAt = this.now();
-    const { inserted, generation } = await this.deps.store.insertGeneration({
-      id: randomUUID(),
-      owner,
-      input,
-      inputHash,
-      idempotencyKey: key,
-      status: GenerationStatus.QUEUED,
-      createdAt,
-      deadlineAt: new Date(createdAt.getTime() + this.deps.deadlineMs),
-    });
-    if (!inserted) return this.replay(generation, inputHash);
+    let recorded: { inserted: boolean; generation: Generation };
+    try {
+      recorded = await this.deps.store.insertGeneration({
+        id: randomUUID(),
+        owner,
+        input,
+        inputHash,
+        idempotencyKey: key,
+        status: GenerationStatus.QUEUED,
+        createdAt,
+        deadlineAt: new Date(createdAt.getTime() + this.deps.deadlineMs),
+      });
+    } catch (error) {
+      // Nothing was created: the owner keeps the creation it was charged for.
+      await this.deps.quota?.refundCreate(owner).catch(() => undefined);
+      throw error;
+    }
+    const { inserted, generation } = recorded;
+    if (!inserted) {
+      await this.deps.quota?.refundCreate(owner).catch(() => undefined);
+      return this.replay(generation, inputHash);
+    }
     if (this.deps.quota) {
       try {
         await this.deps.quota.checkInFlight(owner);
@@ -319,6 +335,7 @@ export class GenerationService {
 
   /** The owner's usage over generations created at or after `since` (all when null). */
   async usage(owner: string, since: Date | null): Promise<UsageSummary> {
+    if (since !== null) checkStorableDate('since', since);
     return summarizeUsage(await this.deps.store.usageGroups(owner, since), since);
   }
 
@@ -357,5 +374,7 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   if (!id || !isUuid(id) || Number.isNaN(createdAt.getTime())) {
     throw new GatewayError(ErrorCode.BAD_USER_INPUT, 'Invalid cursor', { field: 'after' });
   }
+  // A forged cursor may hold a date the database cannot compare against.
+  checkStorableDate('after', createdAt);
   return { createdAt, id };
 }

@@ -5,6 +5,7 @@
 import { badInput } from '../errors';
 import { findModel, MODELS, type ModelSpec, type WireField } from '../upstream/models';
 import { wireFieldFor } from '../upstream/wire';
+import { checkStorableText } from './storable-values';
 import type { GenerationInput } from './types';
 
 /** Longest prompt (and negative prompt) accepted, in Unicode code points. */
@@ -138,7 +139,7 @@ function checkText(field: string, value: unknown, required: boolean): string | u
     if (required) throw badInput(path(field), `${field} is required`);
     return undefined;
   }
-  const trimmed = value.trim();
+  const trimmed = checkStorableText(path(field), value).trim();
   if (trimmed.length === 0) throw badInput(path(field), `${field} must not be empty`);
   // Count code points, not UTF-16 units, so an emoji counts once.
   let length = 0;
