@@ -163,6 +163,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     upstream: guardedUpstream,
     quota: quotas,
     mediaUrls: config.mediaUrls,
+    recordRetryMs: config.createRecordRetryMs,
     events,
     schedule,
     backoff,
@@ -290,6 +291,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     (stopping ??= (async () => {
       await apollo.stop(); // drains HTTP and closes WebSockets with 1001
       await poller.stop();
+      service.stop();
       await upstream.close();
       await simulator?.close();
       await redis?.stop();

@@ -56,6 +56,11 @@ const schema = z.object({
    * failed polls in a row it ends TIMED_OUT without an answer. Count; default 5.
    */
   GENERATION_DEADLINE_LAST_LOOKS: int(1, 1_000).default(5),
+  /**
+   * When the store fails just after the upstream accepted a create, its answer is kept in memory and
+   * the write retried for this long, in seconds (default 3600); the client is never told to retry.
+   */
+  CREATE_RECORD_RETRY_SECONDS: int(1, 604_800).default(3_600),
   /** Timeout for the paid create call, in ms: past it the outcome is unknown and the generation FAILED. */
   UPSTREAM_CREATE_TIMEOUT_MS: int(100, 600_000).default(60_000),
   /** Timeout for one status poll attempt, in ms. */
@@ -152,6 +157,8 @@ export interface Config {
   deadlineLastLooks: number;
   /** Media URL targets accepted in create inputs. */
   mediaUrls: { allowPrivate: boolean };
+  /** How long the write of an accepted create is retried after a store failure, in ms. */
+  createRecordRetryMs: number;
   upstreamTimeouts: { createMs: number; pollMs: number };
   http: { maxBodyBytes: number; graphqlPath: string };
   introspection: boolean;
@@ -224,6 +231,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     deadlineMs: e.GENERATION_DEADLINE_SECONDS * 1000,
     deadlineLastLooks: e.GENERATION_DEADLINE_LAST_LOOKS,
     mediaUrls: { allowPrivate: e.MEDIA_URL_ALLOW_PRIVATE },
+    createRecordRetryMs: e.CREATE_RECORD_RETRY_SECONDS * 1000,
     upstreamTimeouts: { createMs: e.UPSTREAM_CREATE_TIMEOUT_MS, pollMs: e.UPSTREAM_POLL_TIMEOUT_MS },
     http: { maxBodyBytes: e.HTTP_MAX_BODY_BYTES, graphqlPath: '/graphql' },
     introspection: e.INTROSPECTION ?? !production,

@@ -12,6 +12,7 @@ import { UpstreamError, UpstreamFailure, type UpstreamClient, type UpstreamJob }
 import type { GenerationEvents } from './events';
 import { FinishedGenerations } from './finished-generations';
 import { checkMediaUrls, type MediaUrlPolicy } from './media-url';
+import { UnrecordedCreates } from './unrecorded-creates';
 import { stateFromJob } from './status-mapping';
 import type { PollSchedule } from './timing';
 import {
@@ -52,6 +53,11 @@ export interface GenerationServiceDeps {
   quota?: CreateQuota;
   /** Which media URL targets are accepted. Default: public hosts only. */
   mediaUrls?: MediaUrlPolicy;
+  /**
+   * How long the store write of a create the upstream accepted is retried when the store fails, in ms.
+   * Default: 3_600_000 (an hour).
+   */
+  recordRetryMs?: number;
   now?: () => Date;
 }
 
@@ -86,10 +92,25 @@ export class GenerationService {
    */
   private readonly reads: DataLoader<{ owner: string; id: string }, Generation | null>;
   private readonly finished = new FinishedGenerations();
+  /** Creates the upstream accepted whose record is waiting for the store to come back. */
+  private readonly unrecorded: UnrecordedCreates;
 
   constructor(private readonly deps: GenerationServiceDeps) {
     this.now = deps.now ?? (() => new Date());
     this.reads = new DataLoader((keys) => this.readBatch(keys), { cache: false, maxBatchSize: MAX_READ_BATCH });
+    this.unrecorded = new UnrecordedCreates({
+      store: deps.store,
+      events: deps.events,
+      log: deps.log,
+      retryForMs: deps.recordRetryMs ?? 3_600_000,
+      onRecorded: deps.onScheduled,
+      now: this.now,
+    });
+  }
+
+  /** Stops retrying unrecorded creates (each still pending is logged with its upstream id). */
+  stop(): void {
+    this.unrecorded.stop();
   }
 
   /**
@@ -143,7 +164,8 @@ export class GenerationService {
     return this.submit(generation);
   }
 
-  private replay(existing: Generation, inputHash: string): Generation {
+  private replay(stored: Generation, inputHash: string): Generation {
+    const existing = this.unrecorded.get(stored.id) ?? stored;
     if (existing.inputHash !== inputHash) {
       throw new GatewayError(
         ErrorCode.IDEMPOTENCY_CONFLICT,
@@ -178,7 +200,7 @@ export class GenerationService {
       // generation is recorded as failed with a code that says exactly that.
       if (!(error instanceof UpstreamError)) log.error({ err: error, generationId: generation.id }, 'create failed unexpectedly');
       else log.warn({ generationId: generation.id, reason: error.message }, 'create outcome unknown');
-      return this.change(generation, {
+      return this.record(generation, {
         status: GenerationStatus.FAILED,
         completedAt: this.now(),
         error: {
@@ -198,20 +220,29 @@ export class GenerationService {
     };
     const model = findModel(generation.input.model)!;
     const terminal = change.status !== undefined && isTerminal(change.status);
-    const updated = await this.change(generation, change, {
+    const updated = await this.record(generation, change, {
       nextPollAt: terminal ? null : this.deps.schedule.nextPollAt(model, generation.createdAt, now, generation.deadlineAt),
     });
     this.deps.onScheduled?.();
     return updated;
   }
 
-  /** Applies a visible change and publishes it. */
-  private async change(
+  /**
+   * Stores what the upstream answered to a create and publishes it. A store failure here must not
+   * reach the client as "try again": the upstream job exists (and may be paid for), so the answer is
+   * kept and written once the store is back, and the client gets the generation as it will be stored.
+   */
+  private async record(
     generation: Generation,
     change: Partial<GenerationState>,
-    bookkeeping?: { nextPollAt: Date | null },
+    bookkeeping: { nextPollAt: Date | null } = { nextPollAt: null },
   ): Promise<Generation> {
-    const updated = await this.deps.store.updateGeneration(generation.id, generation.version, change, bookkeeping, this.now());
+    let updated: Generation | null;
+    try {
+      updated = await this.deps.store.updateGeneration(generation.id, generation.version, change, bookkeeping, this.now());
+    } catch (error) {
+      return this.unrecorded.keep(generation, change, bookkeeping, error);
+    }
     if (!updated) throw new Error(`generation ${generation.id} changed while it was being submitted`);
     this.deps.events.publish(updated);
     return updated;
@@ -272,7 +303,9 @@ export class GenerationService {
     // Every one ended and kept: no batch to wait for (the common read of a finished result).
     const ended = ids.map((id) => this.finished.get(owner, id) ?? null);
     if (ended.every((g) => g !== null)) return ended;
-    return Promise.all(ids.map((id) => this.reads.load({ owner, id })));
+    const read = await Promise.all(ids.map((id) => this.reads.load({ owner, id })));
+    // A create whose record is still being written reads as the client was answered.
+    return this.unrecorded.size === 0 ? read : read.map((g) => (g ? (this.unrecorded.get(g.id) ?? g) : g));
   }
 
   private async readBatch(keys: readonly { owner: string; id: string }[]): Promise<(Generation | null)[]> {
