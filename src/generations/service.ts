@@ -11,6 +11,7 @@ import { findModel, type ModelSpec } from '../upstream/models';
 import { UpstreamError, UpstreamFailure, type UpstreamClient, type UpstreamJob } from '../upstream/types';
 import type { GenerationEvents } from './events';
 import { FinishedGenerations } from './finished-generations';
+import { summarizeInlineMedia } from './inline-media';
 import { checkMediaUrls, type MediaUrlPolicy } from './media-url';
 import { UnrecordedCreates } from './unrecorded-creates';
 import { stateFromJob } from './status-mapping';
@@ -135,7 +136,8 @@ export class GenerationService {
       recorded = await this.deps.store.insertGeneration({
         id: randomUUID(),
         owner,
-        input,
+        // Inline media is summarised: only the create call below needs it whole (inline-media.ts).
+        input: summarizeInlineMedia(input),
         inputHash,
         idempotencyKey: key,
         status: GenerationStatus.QUEUED,
@@ -161,7 +163,7 @@ export class GenerationService {
         throw error;
       }
     }
-    return this.submit(generation);
+    return this.submit(generation, input);
   }
 
   private replay(stored: Generation, inputHash: string): Generation {
@@ -185,11 +187,12 @@ export class GenerationService {
     }
   }
 
-  private async submit(generation: Generation): Promise<Generation> {
+  /** Sends the create with the full input (`generation.input` holds the stored, summarised one). */
+  private async submit(generation: Generation, input: GenerationInput): Promise<Generation> {
     const { store, upstream, log } = this.deps;
     let job: UpstreamJob;
     try {
-      job = await upstream.create(generation.input);
+      job = await upstream.create(input);
     } catch (error) {
       if (error instanceof UpstreamError && error.failure !== UpstreamFailure.OUTCOME_UNKNOWN) {
         // The upstream answered "no": nothing was created or charged, so nothing is kept.
