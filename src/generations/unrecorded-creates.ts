@@ -142,7 +142,7 @@ export class UnrecordedCreates {
     const sweptAsUnknown =
       current.status === GenerationStatus.FAILED && current.error?.code === GenerationErrorCode.CREATE_OUTCOME_UNKNOWN;
     const change: Partial<GenerationState> = sweptAsUnknown
-      ? { error: null, completedAt: null, ...entry.change }
+      ? { status: entry.answered.status, error: null, completedAt: null, ...entry.change }
       : { upstreamId: entry.change.upstreamId, upstreamStatus: entry.change.upstreamStatus, usage: entry.change.usage };
     return store.updateGeneration(current.id, current.version, change, sweptAsUnknown ? entry.bookkeeping : {}, this.now());
   }
