@@ -25,7 +25,7 @@ import { PollSchedule } from './generations/timing';
 import { UpstreamBackoff } from './generations/upstream-backoff';
 import { createContext, type GraphQLContext } from './graphql/context';
 import { apolloDocumentProtection } from './graphql/document-limits';
-import { createErrorFormatter } from './graphql/errors';
+import { createErrorFormatter, internalErrorStatusPlugin } from './graphql/errors';
 import { buildGatewaySchema } from './graphql/schema';
 import { createLogger } from './logger';
 import { createCors } from './server/cors';
@@ -162,6 +162,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         // an idle look is only a safety net (at time scale 0.001 it was 50 queries a second).
         EMBEDDED_POLLER_IDLE_MS,
     staleSubmissionMs: config.upstreamTimeouts.createMs * 2,
+    lastLookAttempts: config.deadlineLastLooks,
     onPoll: metrics.poll,
     instanceId: config.instanceId,
   });
@@ -169,6 +170,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     store,
     upstream: guardedUpstream,
     quota: quotas,
+    mediaUrls: config.mediaUrls,
+    recordRetryMs: config.createRecordRetryMs,
     events,
     schedule,
     backoff,
@@ -240,6 +243,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
       // Apollo's default landing page loads from a CDN; the playground is our own (static-assets.ts).
       ApolloServerPluginLandingPageDisabled(),
+      internalErrorStatusPlugin,
     ],
   });
   await apollo.start();
@@ -329,6 +333,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       await adminSocket?.close();
       await apollo.stop(); // drains HTTP and closes WebSockets with 1001
       await poller.stop();
+      service.stop();
       await upstream.close();
       await simulator?.close();
       await redis?.stop();

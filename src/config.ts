@@ -55,10 +55,27 @@ const schema = z.object({
   POLL_LEASE_MS: int(1_000, 3_600_000).default(60_000),
   /** A generation still pending after this many seconds (at time scale 1) ends TIMED_OUT. */
   GENERATION_DEADLINE_SECONDS: int(10, 86_400).default(900),
+  /**
+   * Past its deadline a generation is polled once more before it ends TIMED_OUT (the job may have
+   * finished while the gateway was down). When that last look fails, it is retried; after this many
+   * failed polls in a row it ends TIMED_OUT without an answer. Count; default 5.
+   */
+  GENERATION_DEADLINE_LAST_LOOKS: int(1, 1_000).default(5),
+  /**
+   * When the store fails just after the upstream accepted a create, its answer is kept in memory and
+   * the write retried for this long, in seconds (default 3600); the client is never told to retry.
+   */
+  CREATE_RECORD_RETRY_SECONDS: int(1, 604_800).default(3_600),
   /** Timeout for the paid create call, in ms: past it the outcome is unknown and the generation FAILED. */
   UPSTREAM_CREATE_TIMEOUT_MS: int(100, 600_000).default(60_000),
   /** Timeout for one status poll attempt, in ms. */
   UPSTREAM_POLL_TIMEOUT_MS: int(100, 600_000).default(15_000),
+  /**
+   * Accept media URLs (imageUrl, videoUrl…) that point at loopback, private, link-local or internal
+   * hosts. Default false: the upstream fetches them, and such URLs aim it at networks it must not reach.
+   * Turn on only for tests or a private deployment whose upstream fetches from a private network.
+   */
+  MEDIA_URL_ALLOW_PRIVATE: bool.default(false),
   /** Largest accepted HTTP request body, in bytes. */
   HTTP_MAX_BODY_BYTES: int(1_024, 64 * 1024 * 1024).default(1024 * 1024),
   /**
@@ -191,6 +208,12 @@ export interface Config {
   timeScale: number;
   poll: { minIntervalMs: number; maxIntervalMs: number; concurrency: number; leaseMs: number };
   deadlineMs: number;
+  /** Failed polls in a row after which a generation past its deadline ends TIMED_OUT unseen. */
+  deadlineLastLooks: number;
+  /** Media URL targets accepted in create inputs. */
+  mediaUrls: { allowPrivate: boolean };
+  /** How long the write of an accepted create is retried after a store failure, in ms. */
+  createRecordRetryMs: number;
   upstreamTimeouts: { createMs: number; pollMs: number };
   http: {
     maxBodyBytes: number;
@@ -280,6 +303,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       leaseMs: e.POLL_LEASE_MS,
     },
     deadlineMs: e.GENERATION_DEADLINE_SECONDS * 1000,
+    deadlineLastLooks: e.GENERATION_DEADLINE_LAST_LOOKS,
+    mediaUrls: { allowPrivate: e.MEDIA_URL_ALLOW_PRIVATE },
+    createRecordRetryMs: e.CREATE_RECORD_RETRY_SECONDS * 1000,
     upstreamTimeouts: { createMs: e.UPSTREAM_CREATE_TIMEOUT_MS, pollMs: e.UPSTREAM_POLL_TIMEOUT_MS },
     http: {
       maxBodyBytes: e.HTTP_MAX_BODY_BYTES,

@@ -1,8 +1,12 @@
 import pino, { type Logger } from 'pino';
 import pinoPretty from 'pino-pretty';
+import { createRedactor } from './secret-redaction';
 
 /** `auto`: pretty when no destination is given and stdout is a terminal (a person is reading), JSON otherwise. */
 export type LogFormat = 'auto' | 'pretty' | 'json';
+
+/** Longest string an error in a log line carries per field, in characters; longer ones are cut. */
+export const LOGGED_ERROR_STRING_MAX = 1_000;
 
 /**
  * The process logger: JSON lines on stdout, or one coloured readable line per event on a terminal.
@@ -17,6 +21,7 @@ export function createLogger(
   format: LogFormat = 'json',
 ): Logger {
   const scrub = secrets.filter((s) => s.length >= 8);
+  const redact = createRedactor(scrub);
   const toTerminal = !destination && process.stdout.isTTY === true;
   const pretty = format === 'pretty' || (format === 'auto' && toTerminal);
   const stream = pretty
@@ -35,20 +40,55 @@ export function createLogger(
     {
       level,
       base: undefined,
+      serializers: { err: serializeError },
       redact: {
         paths: ['authorization', '*.authorization', 'req.headers.authorization', 'headers.authorization', 'apiKey', '*.apiKey'],
         censor: '[redacted]',
       },
       hooks: scrub.length
         ? {
-            streamWrite(line) {
-              let out = line;
-              for (const s of scrub) out = out.split(s).join('[redacted]');
-              return out;
-            },
+            // Encoded, re-cased and split copies too: an upstream error may echo the key in any of them.
+            streamWrite: redact,
           }
         : {},
     },
     stream,
   );
+}
+
+/**
+ * pino's error serializer, minus what database drivers attach: PGlite's errors carry the statement's
+ * whole parameter list (`params`: prompts, data URIs of several MB), pg's can carry long values in
+ * `detail`/`where`. Parameters are replaced by their count; every other string is cut to
+ * LOGGED_ERROR_STRING_MAX, so no log line ever holds a client's payload whole.
+ */
+export function serializeError(err: unknown): unknown {
+  const out = pino.stdSerializers.err(err as Error) as unknown as Record<string, unknown>;
+  if (typeof out !== 'object' || out === null) return out;
+  return trimErrorFields(out, 0);
+}
+
+function trimErrorFields(value: Record<string, unknown>, depth: number): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) {
+    if (key === 'params' || key === 'parameters' || key === 'values') {
+      result[`${key}Count`] = Array.isArray(field) ? field.length : undefined;
+      continue;
+    }
+    if (key === 'queryOptions') continue;
+    // A stack holds code locations, never values, and is worth having whole.
+    result[key] = key === 'stack' ? field : trimValue(field, depth);
+  }
+  return result;
+}
+
+function trimValue(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') {
+    return value.length > LOGGED_ERROR_STRING_MAX
+      ? `${value.slice(0, LOGGED_ERROR_STRING_MAX)}… [${value.length - LOGGED_ERROR_STRING_MAX} more characters]`
+      : value;
+  }
+  if (depth >= 4 || typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.slice(0, 20).map((v) => trimValue(v, depth + 1));
+  return trimErrorFields(value as Record<string, unknown>, depth + 1);
 }

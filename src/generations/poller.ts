@@ -40,6 +40,11 @@ export interface PollerOptions {
   staleSubmissionMs: number;
   /** Polls answered 404 in a row before the generation is declared lost upstream. */
   notFoundLimit?: number;
+  /**
+   * Failed polls in a row after which a generation past its deadline ends TIMED_OUT without an
+   * answer (the upstream could not be asked). Default: 5.
+   */
+  lastLookAttempts?: number;
   /** Identifies this instance's leases. Default: a random UUID. */
   instanceId?: string;
   onPoll?: (outcome: PollOutcome) => void;
@@ -47,6 +52,8 @@ export interface PollerOptions {
 }
 
 type Phase = 'stopped' | 'running' | 'stopping';
+
+const DEFAULT_LAST_LOOK_ATTEMPTS = 5;
 
 /** This instance's claim on a generation while it polls it. */
 interface HeldLease extends Lease {
@@ -222,16 +229,14 @@ export class Poller {
     return timer;
   }
 
+  /**
+   * Polls once and stores what changed. Past the deadline the poll still happens: the gateway may have
+   * been down while the job finished upstream, and a paid video must never be written off unseen. Only
+   * a look that finds the job still pending (or several looks that all fail) ends it TIMED_OUT.
+   */
   private async pollAndStore(g: Generation, lease: HeldLease): Promise<PollOutcome> {
-    const now = this.now();
-    if (now >= g.deadlineAt) {
-      const written = await this.apply(g, lease, {
-        status: GenerationStatus.TIMED_OUT,
-        completedAt: now,
-        error: { code: GenerationErrorCode.DEADLINE_EXCEEDED, message: 'Still pending upstream when the deadline passed' },
-      });
-      return written === 'lease_lost' ? this.dropped(g, lease) : 'timed_out';
-    }
+    const pastDeadline = this.now() >= g.deadlineAt;
+    if (pastDeadline && g.upstreamId === null) return this.timeOut(g, lease, 'Still pending upstream when the deadline passed');
     const typical = typicalTimeFor(g.input);
     try {
       const job = await this.o.upstream.get(g.upstreamId!, g.input.model);
@@ -246,6 +251,9 @@ export class Poller {
         }
       }
       if (job.usage && JSON.stringify(job.usage) !== JSON.stringify(g.usage)) change.usage = job.usage;
+      if (pastDeadline && !(change.status !== undefined && isTerminal(change.status))) {
+        return this.timeOut(g, lease, 'Still pending upstream when the deadline passed', change);
+      }
       const nextPollAt = this.o.schedule.nextPollAt(typical, g.createdAt, after, g.deadlineAt);
       const bookkeeping = { nextPollAt, pollCount: g.pollCount + 1, pollFailures: 0 };
       if (Object.keys(change).length === 0) {
@@ -255,8 +263,28 @@ export class Poller {
       return written === 'lease_lost' ? this.dropped(g, lease) : 'changed';
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error;
+      const lastLooks = this.o.lastLookAttempts ?? DEFAULT_LAST_LOOK_ATTEMPTS;
+      if (pastDeadline && error.failure !== UpstreamFailure.NOT_FOUND && g.pollFailures + 1 >= lastLooks) {
+        return this.timeOut(g, lease, `Still pending when the deadline passed; the upstream could not be asked (${error.message})`);
+      }
       return this.onPollFailure(g, lease, error);
     }
+  }
+
+  /** Ends a generation TIMED_OUT, with whatever the last look saw (`seen`). */
+  private async timeOut(g: Generation, lease: HeldLease, message: string, seen: Partial<GenerationState> = {}): Promise<PollOutcome> {
+    const written = await this.apply(
+      g,
+      lease,
+      {
+        ...seen,
+        status: GenerationStatus.TIMED_OUT,
+        completedAt: this.now(),
+        error: { code: GenerationErrorCode.DEADLINE_EXCEEDED, message },
+      },
+      { pollCount: g.pollCount + (g.upstreamId === null ? 0 : 1) },
+    );
+    return written === 'lease_lost' ? this.dropped(g, lease) : 'timed_out';
   }
 
   private async onPollFailure(g: Generation, lease: HeldLease, error: UpstreamError): Promise<PollOutcome> {

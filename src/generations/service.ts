@@ -10,6 +10,9 @@ import type { Store } from '../store/store';
 import { UpstreamError, UpstreamFailure, type UpstreamClient, type UpstreamJob } from '../upstream/types';
 import type { GenerationEvents } from './events';
 import { FinishedGenerations } from './finished-generations';
+import { summarizeInlineMedia } from './inline-media';
+import { checkMediaUrls, type MediaUrlPolicy } from './media-url';
+import { UnrecordedCreates } from './unrecorded-creates';
 import { stateFromJob } from './status-mapping';
 import { typicalTimeFor, type PollSchedule } from './timing';
 import {
@@ -22,6 +25,7 @@ import {
 } from './types';
 import type { UpstreamBackoff } from './upstream-backoff';
 import { summarizeUsage, type UsageSummary } from './usage';
+import { checkStorableDate } from './storable-values';
 import { checkIdempotencyKey, validateInput } from './validation';
 import { logGenerationChanged, logGenerationCreated } from './generation-log';
 
@@ -48,6 +52,13 @@ export interface GenerationServiceDeps {
   onScheduled?: () => void;
   /** Per-owner creation limits. Default: none. */
   quota?: CreateQuota;
+  /** Which media URL targets are accepted. Default: public hosts only. */
+  mediaUrls?: MediaUrlPolicy;
+  /**
+   * How long the store write of a create the upstream accepted is retried when the store fails, in ms.
+   * Default: 3_600_000 (an hour).
+   */
+  recordRetryMs?: number;
   now?: () => Date;
 }
 
@@ -82,10 +93,25 @@ export class GenerationService {
    */
   private readonly reads: DataLoader<{ owner: string; id: string }, Generation | null>;
   private readonly finished = new FinishedGenerations();
+  /** Creates the upstream accepted whose record is waiting for the store to come back. */
+  private readonly unrecorded: UnrecordedCreates;
 
   constructor(private readonly deps: GenerationServiceDeps) {
     this.now = deps.now ?? (() => new Date());
     this.reads = new DataLoader((keys) => this.readBatch(keys), { cache: false, maxBatchSize: MAX_READ_BATCH });
+    this.unrecorded = new UnrecordedCreates({
+      store: deps.store,
+      events: deps.events,
+      log: deps.log,
+      retryForMs: deps.recordRetryMs ?? 3_600_000,
+      onRecorded: deps.onScheduled,
+      now: this.now,
+    });
+  }
+
+  /** Stops retrying unrecorded creates (each still pending is logged with its upstream id). */
+  stop(): void {
+    this.unrecorded.stop();
   }
 
   /**
@@ -94,6 +120,7 @@ export class GenerationService {
    */
   async create(owner: string, rawInput: GenerationInput, idempotencyKey?: string | null): Promise<Generation> {
     const input = validateInput(rawInput);
+    checkMediaUrls(input, this.deps.mediaUrls ?? { allowPrivate: false });
     const key = idempotencyKey == null ? null : checkIdempotencyKey(idempotencyKey);
     const inputHash = hashInput(input);
     if (key) {
@@ -104,17 +131,29 @@ export class GenerationService {
     await this.deps.quota?.admitCreate(owner);
 
     const createdAt = this.now();
-    const { inserted, generation } = await this.deps.store.insertGeneration({
-      id: randomUUID(),
-      owner,
-      input,
-      inputHash,
-      idempotencyKey: key,
-      status: GenerationStatus.QUEUED,
-      createdAt,
-      deadlineAt: new Date(createdAt.getTime() + this.deps.deadlineMs),
-    });
-    if (!inserted) return this.replay(generation, inputHash);
+    let recorded: { inserted: boolean; generation: Generation };
+    try {
+      recorded = await this.deps.store.insertGeneration({
+        id: randomUUID(),
+        owner,
+        // Inline media is summarised: only the create call below needs it whole (inline-media.ts).
+        input: summarizeInlineMedia(input),
+        inputHash,
+        idempotencyKey: key,
+        status: GenerationStatus.QUEUED,
+        createdAt,
+        deadlineAt: new Date(createdAt.getTime() + this.deps.deadlineMs),
+      });
+    } catch (error) {
+      // Nothing was created: the owner keeps the creation it was charged for.
+      await this.deps.quota?.refundCreate(owner).catch(() => undefined);
+      throw error;
+    }
+    const { inserted, generation } = recorded;
+    if (!inserted) {
+      await this.deps.quota?.refundCreate(owner).catch(() => undefined);
+      return this.replay(generation, inputHash);
+    }
     if (this.deps.quota) {
       try {
         await this.deps.quota.checkInFlight(owner);
@@ -124,10 +163,11 @@ export class GenerationService {
         throw error;
       }
     }
-    return this.submit(generation);
+    return this.submit(generation, input);
   }
 
-  private replay(existing: Generation, inputHash: string): Generation {
+  private replay(stored: Generation, inputHash: string): Generation {
+    const existing = this.unrecorded.get(stored.id) ?? stored;
     if (existing.inputHash !== inputHash) {
       throw new GatewayError(
         ErrorCode.IDEMPOTENCY_CONFLICT,
@@ -147,11 +187,12 @@ export class GenerationService {
     }
   }
 
-  private async submit(generation: Generation): Promise<Generation> {
+  /** Sends the create with the full input (`generation.input` holds the stored, summarised one). */
+  private async submit(generation: Generation, input: GenerationInput): Promise<Generation> {
     const { store, upstream, log } = this.deps;
     let job: UpstreamJob;
     try {
-      job = await upstream.create(generation.input);
+      job = await upstream.create(input);
     } catch (error) {
       if (error instanceof UpstreamError && error.failure !== UpstreamFailure.OUTCOME_UNKNOWN) {
         // The upstream answered "no": nothing was created or charged, so nothing is kept.
@@ -163,7 +204,7 @@ export class GenerationService {
       // generation is recorded as failed with a code that says exactly that.
       if (!(error instanceof UpstreamError)) log.error({ err: error, generationId: generation.id }, 'create failed unexpectedly');
       else log.warn({ generationId: generation.id, reason: error.message }, 'create outcome unknown');
-      return this.change(generation, {
+      return this.record(generation, {
         status: GenerationStatus.FAILED,
         completedAt: this.now(),
         error: {
@@ -183,7 +224,7 @@ export class GenerationService {
     };
     const typical = typicalTimeFor(generation.input);
     const terminal = change.status !== undefined && isTerminal(change.status);
-    const updated = await this.change(generation, change, {
+    const updated = await this.record(generation, change, {
       nextPollAt: terminal ? null : this.deps.schedule.nextPollAt(typical, generation.createdAt, now, generation.deadlineAt),
     });
     logGenerationCreated(log, updated);
@@ -191,13 +232,22 @@ export class GenerationService {
     return updated;
   }
 
-  /** Applies a visible change and publishes it. */
-  private async change(
+  /**
+   * Stores what the upstream answered to a create and publishes it. A store failure here must not
+   * reach the client as "try again": the upstream job exists (and may be paid for), so the answer is
+   * kept and written once the store is back, and the client gets the generation as it will be stored.
+   */
+  private async record(
     generation: Generation,
     change: Partial<GenerationState>,
-    bookkeeping?: { nextPollAt: Date | null },
+    bookkeeping: { nextPollAt: Date | null } = { nextPollAt: null },
   ): Promise<Generation> {
-    const updated = await this.deps.store.updateGeneration(generation.id, generation.version, change, bookkeeping, this.now());
+    let updated: Generation | null;
+    try {
+      updated = await this.deps.store.updateGeneration(generation.id, generation.version, change, bookkeeping, this.now());
+    } catch (error) {
+      return this.unrecorded.keep(generation, change, bookkeeping, error);
+    }
     if (!updated) throw new Error(`generation ${generation.id} changed while it was being submitted`);
     this.deps.events.publish(updated);
     logGenerationChanged(this.deps.log, updated);
@@ -260,7 +310,9 @@ export class GenerationService {
     // Every one ended and kept: no batch to wait for (the common read of a finished result).
     const ended = ids.map((id) => this.finished.get(owner, id) ?? null);
     if (ended.every((g) => g !== null)) return ended;
-    return Promise.all(ids.map((id) => this.reads.load({ owner, id })));
+    const read = await Promise.all(ids.map((id) => this.reads.load({ owner, id })));
+    // A create whose record is still being written reads as the client was answered.
+    return this.unrecorded.size === 0 ? read : read.map((g) => (g ? (this.unrecorded.get(g.id) ?? g) : g));
   }
 
   private async readBatch(keys: readonly { owner: string; id: string }[]): Promise<(Generation | null)[]> {
@@ -323,6 +375,7 @@ export class GenerationService {
 
   /** The owner's usage over generations created at or after `since` (all when null). */
   async usage(owner: string, since: Date | null): Promise<UsageSummary> {
+    if (since !== null) checkStorableDate('since', since);
     return summarizeUsage(await this.deps.store.usageGroups(owner, since), since);
   }
 
@@ -371,5 +424,7 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   if (!id || !isUuid(id) || Number.isNaN(createdAt.getTime())) {
     throw new GatewayError(ErrorCode.BAD_USER_INPUT, 'Invalid cursor', { field: 'after' });
   }
+  // A forged cursor may hold a date the database cannot compare against.
+  checkStorableDate('after', createdAt);
   return { createdAt, id };
 }

@@ -8,6 +8,7 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { badInput } from '../errors';
 import { findModel, MODELS, type CatalogueInput, type JsonSchema, type MediaKind, type ModelSpec } from '../upstream/models';
+import { checkStorableStrings, checkStorableText } from './storable-values';
 import type { GenerationInput } from './types';
 
 /** Longest prompt (and negative prompt) accepted, in Unicode code points. */
@@ -123,7 +124,7 @@ export function validateInput(raw: GenerationInput): GenerationInput {
   const input: Record<string, unknown> = {};
   for (const [field, value] of Object.entries(raw)) {
     if (field === 'model' || value === undefined || value === null) continue;
-    input[field] = TEXT_FIELDS.has(field) ? checkText(field, value) : value;
+    input[field] = TEXT_FIELDS.has(field) ? checkText(field, value) : checkStorableStrings(path(field), value);
   }
   const needsOptions = model.inputs.some((i) => !i.shared && i.required);
   const candidate = needsOptions && input['options'] === undefined ? { ...input, options: {} } : input;
@@ -186,7 +187,7 @@ function acceptedAt(model: ModelSpec, level: 'top' | 'options'): string[] {
 
 function checkText(field: string, value: unknown): unknown {
   if (typeof value !== 'string') return value;
-  const trimmed = value.trim();
+  const trimmed = checkStorableText(path(field), value).trim();
   if (trimmed.length === 0) throw badInput(path(field), `${field} must not be empty`);
   // Count code points, not UTF-16 units, so an emoji counts once.
   let length = 0;

@@ -1,6 +1,7 @@
 /**
  * How errors reach clients, on HTTP and WebSocket alike.
  */
+import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
@@ -75,3 +76,22 @@ export function createErrorFormatter(log: Logger) {
 export function withoutSuggestions(message: string): string {
   return message.replace(/\s*Did you mean .*$/s, '');
 }
+
+/**
+ * A response that has no data because of an unexpected error is an HTTP 500, as the README promises:
+ * a client or a load balancer then sees a server fault rather than a 200. Partial data keeps its 200
+ * (GraphQL over HTTP requires a 2xx whenever `data` is present).
+ */
+export const internalErrorStatusPlugin: ApolloServerPlugin = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        if (response.body.kind !== 'single') return;
+        const { data, errors } = response.body.singleResult;
+        if (data == null && errors?.some((e) => e.extensions?.code === ErrorCode.INTERNAL_SERVER_ERROR)) {
+          response.http.status = 500;
+        }
+      },
+    };
+  },
+};

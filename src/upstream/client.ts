@@ -80,6 +80,10 @@ const NOT_SENT_CODES: ReadonlySet<string> = new Set([
   'ENETUNREACH',
   'ENETDOWN',
   'EADDRNOTAVAIL',
+  // No socket could be created (out of file descriptors, in this process or system-wide): a load
+  // spike or a descriptor leak, not a reason to record a paid create as "maybe sent".
+  'EMFILE',
+  'ENFILE',
   'UND_ERR_INVALID_ARG',
   'UND_ERR_CLOSED',
   'UND_ERR_NOT_SUPPORTED',

@@ -10,6 +10,7 @@ import type { GenerationInput, GenerationVideo, Usage } from '../generations/typ
 import type { WireEntry } from './catalogue-types';
 import { findModel } from './models';
 import { WIRE_MAP } from './wire-map.generated';
+import { createRedactor, type Redactor } from '../secret-redaction';
 import type { UpstreamJob } from './types';
 
 /** The contract's fixed ratio (§9): every documented credits/USD pair agrees on it. */
@@ -138,8 +139,11 @@ function parseUsage(meta: unknown): Usage | null {
 const HTML_PATTERN = /<\s*(!doctype\s+html|html[\s>]|head[\s>]|body[\s>]|title[\s>])/i;
 const HTML_MESSAGE = 'upstream returned an HTML error page';
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** The client holds one key for its life: its redactor is built once. */
+let cachedRedactor: { key: string; redact: Redactor } | null = null;
+function redactorFor(apiKey: string): Redactor {
+  if (cachedRedactor?.key !== apiKey) cachedRedactor = { key: apiKey, redact: createRedactor([apiKey]) };
+  return cachedRedactor.redact;
 }
 
 /** Removes the key and any bearer token, wherever they appear. */
@@ -154,8 +158,7 @@ export function redactJson(value: unknown, apiKey: string): unknown {
 }
 
 export function redactSecrets(text: string, apiKey: string): string {
-  let out = text;
-  if (apiKey) out = out.replace(new RegExp(escapeRegExp(apiKey), 'g'), '[redacted]');
+  const out = apiKey ? redactorFor(apiKey)(text) : text;
   return out.replace(/\bBearer\s+(?!\[redacted\])[^\s"',;]+/gi, 'Bearer [redacted]');
 }
 

@@ -172,3 +172,54 @@ describe('hostile inputs', () => {
     }
   });
 });
+
+describe('values the database cannot hold', () => {
+  let gw: TestGateway;
+  let key: string;
+  const CREATES_PER_MINUTE = 2;
+
+  beforeAll(async () => {
+    gw = await startGateway({ env: { QUOTA_CREATES_PER_MINUTE: String(CREATES_PER_MINUTE) } });
+    key = await gw.keyFor('alice');
+  });
+  afterAll(async () => {
+    await gw?.stop();
+  });
+
+  const auth = () => ({ authorization: `Bearer ${key}` });
+  const create = 'mutation C($input: CreateVideoGenerationInput!) { createVideoGeneration(input: $input) { id status } }';
+  const dataUri = `data:image/png;base64,${Buffer.alloc(48 * 1024, 7).toString('base64')}`;
+
+  function expectBadInput(res: { status: number; json: any }, field: string): void {
+    expect(res.status).toBe(200);
+    expect(res.json.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
+  }
+
+  it('should refuse NUL characters, lone surrogates and out-of-range dates as BAD_USER_INPUT, spending no quota and logging no parameters', async () => {
+    const uuid = '00000000-0000-4000-8000-000000000000';
+    const cursor = (iso: string) => Buffer.from(`${iso}|${uuid}`).toString('base64url');
+    const image = (prompt: string) => ({ input: { model: 'VEO3_1_IMAGE_TO_VIDEO_FAST', prompt, imageUrl: dataUri } });
+    for (let round = 0; round < 2; round++) {
+      expectBadInput(await postJson(gw, { query: create, variables: image('a fox\u0000 in snow') }, auth()), 'input.prompt');
+      expectBadInput(await postJson(gw, { query: create, variables: image('a fox \ud800 in snow') }, auth()), 'input.prompt');
+      expectBadInput(await postJson(gw, { query: create, variables: image('a fox \udfff') }, auth()), 'input.prompt');
+    }
+    const list = 'query L($after: String) { videoGenerations(first: 5, after: $after) { nodes { id } } }';
+    for (const iso of ['0000-01-01T00:00:00.000Z', '-271821-04-20T00:00:00.000Z', '+275760-09-13T00:00:00.000Z']) {
+      expectBadInput(await postJson(gw, { query: list, variables: { after: cursor(iso) } }, auth()), 'after');
+    }
+    const usage = 'query U($since: DateTimeISO) { usage(since: $since) { generations } }';
+    expectBadInput(await postJson(gw, { query: usage, variables: { since: '0000-01-01T00:00:00Z' } }, auth()), 'since');
+    expectBadInput(await postJson(gw, { query: '{ usage(since: "0000-01-01T00:00:00Z") { generations } }' }, auth()), 'since');
+
+    // None of that spent the owner's creations: both of this minute's still work.
+    expect(gw.simulator.control.counts().create).toBe(0);
+    for (let i = 0; i < CREATES_PER_MINUTE; i++) {
+      const ok = await postJson(gw, { query: create, variables: { input: { model: 'VEO3_FAST', prompt: `fine ${i}` } } }, auth());
+      expect(ok.json.errors).toBeUndefined();
+    }
+    const logs = gw.logs.join('');
+    expect(logs).not.toContain('unexpected error');
+    expect(logs).not.toContain(dataUri.slice(0, 200));
+  });
+});

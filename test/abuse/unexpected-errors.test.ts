@@ -98,4 +98,35 @@ describe('unexpected errors', () => {
     // The log line has the error, with the key cut out.
     expect(logLines(gw, 'unexpected error while resolving').join('')).toContain('connection to the database lost');
   });
+  // Last: its successful authentication puts the key in the API-key cache, which the tests above must not find.
+  it('should answer a query whose resolver fails unexpectedly with a masked HTTP 500, and log it once without its parameters', async () => {
+    const before = logLines(gw, 'unexpected error while resolving').length;
+    const store = gw.app.store as unknown as Record<string, unknown>;
+    const bigParameter = `data:image/png;base64,${'A'.repeat(100_000)}`;
+    // A database error as PGlite raises it: with the statement's whole parameter list attached.
+    store['listGenerationKeys'] = async () => {
+      throw Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), {
+        code: '22021',
+        query: 'SELECT id, version FROM generations WHERE owner = $1 AND model = ANY($2::text[])',
+        params: ['alice', ['google/veo3'], bigParameter],
+      });
+    };
+    try {
+      // A non-null root field: the error leaves no data at all, so the answer is a 500.
+      const res = await gql(gw, key, '{ videoGenerations(first: 5) { nodes { id } } }');
+      recordSeen(res.text);
+      expect(res.status).toBe(500);
+      expect(res.body.data ?? null).toBeNull();
+      expect(res.body.errors).toEqual([
+        expect.objectContaining({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }),
+      ]);
+    } finally {
+      delete store['listGenerationKeys'];
+    }
+    const lines = logLines(gw, 'unexpected error while resolving');
+    expect(lines).toHaveLength(before + 1);
+    expect(lines.at(-1)).toContain('22021');
+    expect(lines.at(-1)).toContain('"paramsCount":3');
+    expect(lines.at(-1)).not.toContain('A'.repeat(2_000));
+  });
 });

@@ -171,6 +171,40 @@ describe('gateway restart', () => {
     expect(after).toEqual(last);
   });
 
+  it('should take one last look at a generation whose deadline passed while the gateway was down, and keep its video', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'veo-gateway-restart-'));
+    dirs.push(dataDir);
+    const port = await freePort();
+    // 300 s at the test's time scale: a 3 s deadline.
+    const env = { PORT: String(port), GENERATION_DEADLINE_SECONDS: '300' };
+    const first = await startGateway({ dataDir, simulator, env });
+    gateways.push(first);
+    const key = await first.keyFor('alice');
+    const { createVideoGeneration: g } = await gqlData(first, key, CREATE, { input: { model: 'VEO3', prompt: 'finished while we were down' } });
+    simulator.control.forceOutcome(g.upstreamId, 'pending');
+    await first.stop();
+
+    // Upstream, the job finishes while the gateway is down; then its deadline passes.
+    simulator.control.forceOutcome(g.upstreamId, 'completed');
+    await sleep(Math.max(0, new Date(g.deadlineAt).getTime() - Date.now()) + 200);
+    const pollsWhileDown = polls(g.upstreamId);
+
+    const second = await startGateway({ dataDir, simulator, env });
+    gateways.push(second);
+    const ended = await waitFor(
+      'the generation to end',
+      async () => {
+        const { videoGeneration } = await gqlData(second, key, GET, { id: g.id });
+        return ['QUEUED', 'GENERATING'].includes(videoGeneration.status) ? null : videoGeneration;
+      },
+      10_000,
+    );
+    expect(ended.status).toBe('COMPLETED');
+    expect(ended.video.url).toEqual(expect.any(String));
+    expect(ended.error).toBeNull();
+    expect(polls(g.upstreamId)).toBe(pollsWhileDown + 1);
+  }, 120_000);
+
   it('should resume every generation that was in flight, without re-creating any, and keep the ended ones as they were', async () => {
     const { dataDir, port, first, key } = await setup();
     const createsBefore = simulator.control.counts().create;

@@ -213,3 +213,59 @@ describe.each(['info', 'debug', 'trace'])('secrets with LOG_LEVEL=%s', (level) =
     }
   });
 });
+
+describe('encoded, re-cased and split copies of the upstream key', () => {
+  let gw: TestGateway;
+  beforeAll(async () => {
+    gw = await startGateway();
+  });
+  afterAll(async () => {
+    await gw?.stop();
+  });
+
+  const half = Math.floor(SIMULATOR_KEY.length / 2);
+  const copies = [
+    SIMULATOR_KEY.toUpperCase(),
+    Buffer.from(SIMULATOR_KEY).toString('base64'),
+    `Basic ${Buffer.from(`api:${SIMULATOR_KEY}`).toString('base64url')}`,
+    Buffer.from(SIMULATOR_KEY).toString('hex'),
+    [...Buffer.from(SIMULATOR_KEY)].map((b) => `%${b.toString(16)}`).join(''),
+    `${SIMULATOR_KEY.slice(0, half)} ${SIMULATOR_KEY.slice(half)}`,
+  ];
+  const echoCopies = (where: string) => ({ message: `${where}: bad key ${copies.join(' | ')}`, error: { seen: copies } });
+
+  /** Any 8-character run of the key (case-insensitive), or any whole copy. */
+  function leaks(text: string): string[] {
+    const found = copies.filter((c) => text.includes(c));
+    for (let i = 0; i + 8 <= SIMULATOR_KEY.length; i++) {
+      const run = SIMULATOR_KEY.slice(i, i + 8).toLowerCase();
+      if (text.toLowerCase().includes(run)) found.push(run);
+    }
+    return found;
+  }
+
+  it('should reach no client (UPSTREAM_REJECTED, error.upstream) and no log line', async () => {
+    const alice = await gw.keyFor('alice');
+    const seen = new Exposure();
+    const input = (prompt: string) => ({ input: { model: 'VEO3_FAST', prompt } });
+    gw.simulator.control.injectFault({ endpoint: 'create', action: { kind: 'status', status: 400, body: echoCopies('create 400') } });
+    const rejected = await seen.gql(gw, alice, CREATE, input('rejected'));
+    expect(rejected.json.errors?.[0]?.extensions?.code).toBe('UPSTREAM_REJECTED');
+    expect(rejected.json.errors[0].message).toContain('bad key');
+
+    // Slow enough that the forced outcome lands before the job would complete.
+    gw.simulator.control.setTimeScale(1);
+    const failing = await seen.gql(gw, alice, CREATE, input('fails upstream'));
+    const id = failing.json.data.createVideoGeneration.id;
+    const upstreamId = (await waitFor('an upstream id', async () => (await seen.gql(gw, alice, GET, { id })).json.data?.videoGeneration?.upstreamId)) as string;
+    gw.simulator.control.forceOutcome(upstreamId, 'error', echoCopies('job error'));
+    const failed = await waitFor('the failure', async () => {
+      const g = (await seen.gql(gw, alice, `query($id: ID!) { videoGeneration(id: $id) { status error { code message upstream } } }`, { id })).json.data?.videoGeneration;
+      return g?.status === 'FAILED' ? g : null;
+    });
+    expect(JSON.stringify(failed.error.upstream)).toContain('job error');
+
+    expect(leaks(seen.everything())).toEqual([]);
+    expect(leaks(gw.logs.join(''))).toEqual([]);
+  });
+});

@@ -25,6 +25,9 @@ describe('loadConfig', () => {
       timeScale: 1,
       poll: { minIntervalMs: 2_000, maxIntervalMs: 60_000, concurrency: 8, leaseMs: 60_000 },
       deadlineMs: 900_000,
+      deadlineLastLooks: 5,
+      mediaUrls: { allowPrivate: false },
+      createRecordRetryMs: 3_600_000,
       upstreamTimeouts: { createMs: 60_000, pollMs: 15_000 },
       http: {
         maxBodyBytes: 1024 * 1024,
@@ -56,6 +59,14 @@ describe('loadConfig', () => {
       cors: { origins: [] },
       apiKeyCacheMs: 5_000,
     });
+  });
+
+  it('reads the generation safety settings', () => {
+    expect(
+      loadConfig({ GENERATION_DEADLINE_LAST_LOOKS: '2', MEDIA_URL_ALLOW_PRIVATE: 'true', CREATE_RECORD_RETRY_SECONDS: '60' }),
+    ).toMatchObject({ deadlineLastLooks: 2, mediaUrls: { allowPrivate: true }, createRecordRetryMs: 60_000 });
+    expect(() => loadConfig({ GENERATION_DEADLINE_LAST_LOOKS: '0' })).toThrow(/GENERATION_DEADLINE_LAST_LOOKS/);
+    expect(() => loadConfig({ MEDIA_URL_ALLOW_PRIVATE: 'maybe' })).toThrow(/MEDIA_URL_ALLOW_PRIVATE/);
   });
 
   it('takes PostgreSQL, Redis and the instance name for running several instances', () => {

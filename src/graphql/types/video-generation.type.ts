@@ -55,6 +55,10 @@ export class StatusTransition {
   at!: Date;
 }
 
+/** How `settings` shows inline media (src/generations/inline-media.ts). */
+const INLINE_MEDIA_NOTE =
+  'A base64 data URI sent inline is shown as a summary, `[data URI <media type>, <decoded bytes> bytes, sha256 <hex of the decoded bytes>]`: only the upstream got it whole.';
+
 @ObjectType({ description: 'The options a generation was created with (only those the client set).', simpleResolvers: true })
 export class GenerationSettings {
   @Field(() => Int, { nullable: true })
@@ -87,16 +91,16 @@ export class GenerationSettings {
   @Field(() => UpstreamProvider, { nullable: true })
   provider?: string;
 
-  @Field({ nullable: true })
+  @Field({ nullable: true, description: INLINE_MEDIA_NOTE })
   imageUrl?: string;
 
-  @Field({ nullable: true })
+  @Field({ nullable: true, description: INLINE_MEDIA_NOTE })
   lastImageUrl?: string;
 
-  @Field(() => [String], { nullable: true })
+  @Field(() => [String], { nullable: true, description: INLINE_MEDIA_NOTE })
   imageUrls?: string[];
 
-  @Field({ nullable: true })
+  @Field({ nullable: true, description: INLINE_MEDIA_NOTE })
   videoUrl?: string;
 
   @Field({ nullable: true })

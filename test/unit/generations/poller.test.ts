@@ -278,18 +278,54 @@ describe('Poller', () => {
     expect(warnings).toEqual([]);
   });
 
-  it('past its deadline a generation ends TIMED_OUT without calling the upstream', async () => {
+  const overdue = () => ({ createdAt: new Date(Date.now() - 1_000_000), deadlineAt: new Date(Date.now() - 1) });
+
+  it('past its deadline a generation gets one last look: still pending upstream, it ends TIMED_OUT', async () => {
     h = await harness();
-    const g = await h.insert({ createdAt: new Date(Date.now() - 1_000_000), deadlineAt: new Date(Date.now() - 1) });
+    const g = await h.insert(overdue());
     h.upstream.script(g.upstreamId!, job('generating'));
     h.poller.start();
     const done = await settle(g.id);
     expect(done.status).toBe(GenerationStatus.TIMED_OUT);
     expect(done.error?.code).toBe(GenerationErrorCode.DEADLINE_EXCEEDED);
+    expect(done.upstreamStatus).toBe('generating');
     expect(done.completedAt).toBeInstanceOf(Date);
-    expect(h.upstream.calls).toEqual([]);
-    expect(h.outcomes).toContain('timed_out');
+    expect(h.upstream.calls).toEqual([g.upstreamId]);
+    expect(h.outcomes).toEqual(['timed_out']);
     expect(h.published.map((p) => p.status)).toEqual([GenerationStatus.TIMED_OUT]);
+  });
+
+  it('past its deadline, a job that completed upstream meanwhile (the gateway was down) ends COMPLETED with its video', async () => {
+    h = await harness();
+    const g = await h.insert(overdue());
+    h.upstream.script(g.upstreamId!, job('completed', { video: VIDEO, usage: { credits: 10, usd: 0.5 } }));
+    h.poller.start();
+    const done = await settle(g.id);
+    expect(done.status).toBe(GenerationStatus.COMPLETED);
+    expect(done.video?.url).toBe(VIDEO.url);
+    expect(done.usage).toEqual({ credits: 10, usd: 0.5 });
+    expect(done.error).toBeNull();
+    expect(h.upstream.calls).toEqual([g.upstreamId]);
+  });
+
+  it('past its deadline, a last look that fails is retried; after lastLookAttempts failures it ends TIMED_OUT', async () => {
+    h = await harness({ lastLookAttempts: 3 });
+    const g = await h.insert(overdue());
+    const down = new UpstreamError(UpstreamFailure.UNAVAILABLE, 'bad gateway', 502);
+    h.upstream.script(g.upstreamId!, down, down, down, job('completed', { video: VIDEO }));
+    h.poller.start();
+    const done = await settle(g.id);
+    expect(done.status).toBe(GenerationStatus.TIMED_OUT);
+    expect(done.error?.message).toContain('could not be asked');
+    expect(h.upstream.calls).toHaveLength(3);
+
+    // One failure fewer, and the fourth look finds the video.
+    await h.poller.stop();
+    h = await harness({ lastLookAttempts: 4 });
+    const g2 = await h.insert(overdue());
+    h.upstream.script(g2.upstreamId!, down, down, down, job('completed', { video: VIDEO }));
+    h.poller.start();
+    expect((await settle(g2.id)).status).toBe(GenerationStatus.COMPLETED);
   });
 
   it('a deadline passing while pending ends TIMED_OUT', async () => {
@@ -567,7 +603,7 @@ describe('Poller', () => {
       expect(h.outcomes).toEqual(['lease_lost']);
       expect(await get(g.id)).toEqual(takenOver);
       expect(h.published).toEqual([]);
-      expect(h.upstream.calls).toHaveLength(pastDeadline ? 0 : 1);
+      expect(h.upstream.calls).toHaveLength(1);
     },
   );
 });

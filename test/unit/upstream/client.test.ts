@@ -1,3 +1,4 @@
+import { closeSync, openSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createUpstreamClient, parseRetryAfter, provesNotSent, type UpstreamClientOptions } from '../../../src/upstream/client';
@@ -463,5 +464,25 @@ describe('classification helpers', () => {
     expect(provesNotSent(withCode('EPIPE'))).toBe(false);
     expect(provesNotSent(withCode('ETIMEDOUT'))).toBe(false);
     expect(provesNotSent(new Error('no code'))).toBe(false);
+  });
+
+  it('a create that could not open a socket (EMFILE) is UNAVAILABLE, not OUTCOME_UNKNOWN, and reached nobody', async () => {
+    const { srv, client } = await setup((_req, res) => json(res, 200, JOB));
+    // Exhaust this process's descriptors for real, then release them whatever happens.
+    const fds: number[] = [];
+    let err: UpstreamError;
+    try {
+      try {
+        for (let i = 0; i < 100_000; i++) fds.push(openSync('/dev/null', 'r'));
+      } catch (e) {
+        expect((e as NodeJS.ErrnoException).code).toBe('EMFILE');
+      }
+      err = await failure(client.create(INPUT));
+    } finally {
+      for (const fd of fds) closeSync(fd);
+    }
+    expect(err.message).toContain('EMFILE');
+    expect(err.failure).toBe(UpstreamFailure.UNAVAILABLE);
+    expect(srv.seen).toHaveLength(0);
   });
 });
