@@ -198,7 +198,7 @@ describe('values the database cannot hold', () => {
   it('should refuse NUL characters, lone surrogates and out-of-range dates as BAD_USER_INPUT, spending no quota and logging no parameters', async () => {
     const uuid = '00000000-0000-4000-8000-000000000000';
     const cursor = (iso: string) => Buffer.from(`${iso}|${uuid}`).toString('base64url');
-    const image = (prompt: string) => ({ input: { model: 'VEO3_1_IMAGE_TO_VIDEO_FAST', prompt, imageUrl: dataUri } });
+    const image = (prompt: string) => ({ input: { model: 'google/veo-3.1-i2v-fast', prompt, imageUrl: dataUri } });
     for (let round = 0; round < 2; round++) {
       expectBadInput(await postJson(gw, { query: create, variables: image('a fox\u0000 in snow') }, auth()), 'input.prompt');
       expectBadInput(await postJson(gw, { query: create, variables: image('a fox \ud800 in snow') }, auth()), 'input.prompt');
@@ -215,7 +215,7 @@ describe('values the database cannot hold', () => {
     // None of that spent the owner's creations: both of this minute's still work.
     expect(gw.simulator.control.counts().create).toBe(0);
     for (let i = 0; i < CREATES_PER_MINUTE; i++) {
-      const ok = await postJson(gw, { query: create, variables: { input: { model: 'VEO3_FAST', prompt: `fine ${i}` } } }, auth());
+      const ok = await postJson(gw, { query: create, variables: { input: { model: 'google/veo-3.0-fast', prompt: `fine ${i}` } } }, auth());
       expect(ok.json.errors).toBeUndefined();
     }
     const logs = gw.logs.join('');

@@ -53,7 +53,7 @@ describe('inline media', () => {
     const image = randomBytes(300 * 1024);
     const dataUri = `data:image/png;base64,${image.toString('base64')}`;
     const summary = `[data URI image/png, ${image.length} bytes, sha256 ${createHash('sha256').update(image).digest('hex')}]`;
-    const input = { model: 'VEO3_1_IMAGE_TO_VIDEO_FAST', prompt: 'animate this', imageUrl: dataUri, idempotencyKey: 'inline-1' };
+    const input = { model: 'google/veo-3.1-i2v-fast', prompt: 'animate this', imageUrl: dataUri, idempotencyKey: 'inline-1' };
     const base64Sample = image.toString('base64').slice(1_000, 1_200);
 
     const created = await gql(gw, key, CREATE, { input });

@@ -180,7 +180,7 @@ describe('gateway restart', () => {
     const first = await startGateway({ dataDir, simulator, env });
     gateways.push(first);
     const key = await first.keyFor('alice');
-    const { createVideoGeneration: g } = await gqlData(first, key, CREATE, { input: { model: 'VEO3', prompt: 'finished while we were down' } });
+    const { createVideoGeneration: g } = await gqlData(first, key, CREATE, { input: { model: 'google/veo3', prompt: 'finished while we were down' } });
     simulator.control.forceOutcome(g.upstreamId, 'pending');
     await first.stop();
 

@@ -247,7 +247,7 @@ describe('encoded, re-cased and split copies of the upstream key', () => {
   it('should reach no client (UPSTREAM_REJECTED, error.upstream) and no log line', async () => {
     const alice = await gw.keyFor('alice');
     const seen = new Exposure();
-    const input = (prompt: string) => ({ input: { model: 'VEO3_FAST', prompt } });
+    const input = (prompt: string) => ({ input: { model: 'google/veo-3.0-fast', prompt } });
     gw.simulator.control.injectFault({ endpoint: 'create', action: { kind: 'status', status: 400, body: echoCopies('create 400') } });
     const rejected = await seen.gql(gw, alice, CREATE, input('rejected'));
     expect(rejected.json.errors?.[0]?.extensions?.code).toBe('UPSTREAM_REJECTED');

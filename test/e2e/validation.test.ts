@@ -298,13 +298,13 @@ describe('create input validation', () => {
 
   describe('media URL targets', () => {
     it.each([
-      ['imageUrl', 'VEO3_1_IMAGE_TO_VIDEO', { imageUrl: 'http://169.254.169.254/latest/meta-data/iam' }, 'input.imageUrl'],
-      ['imageUrl', 'VEO3_1_IMAGE_TO_VIDEO', { imageUrl: 'http://0x7f000001:4000/graphql' }, 'input.imageUrl'],
-      ['imageUrl', 'VEO3_1_IMAGE_TO_VIDEO', { imageUrl: 'http://[::1]/a.png' }, 'input.imageUrl'],
-      ['imageUrl', 'VEO3_1_IMAGE_TO_VIDEO', { imageUrl: 'https://user:secret@example.com/a.png' }, 'input.imageUrl'],
-      ['lastImageUrl', 'VEO3_1_FIRST_LAST_FRAME', { imageUrl: IMG, lastImageUrl: 'http://localhost/a.png' }, 'input.lastImageUrl'],
-      ['imageUrls', 'VEO3_1_REFERENCE_TO_VIDEO', { imageUrls: [IMG, 'http://10.0.0.1/b.png'] }, 'input.imageUrls.1'],
-      ['videoUrl', 'VEO3_1_EXTEND_VIDEO', { videoUrl: 'http://metadata.google.internal/v.mp4' }, 'input.videoUrl'],
+      ['imageUrl', 'google/veo-3.1-i2v', { imageUrl: 'http://169.254.169.254/latest/meta-data/iam' }, 'input.imageUrl'],
+      ['imageUrl', 'google/veo-3.1-i2v', { imageUrl: 'http://0x7f000001:4000/graphql' }, 'input.imageUrl'],
+      ['imageUrl', 'google/veo-3.1-i2v', { imageUrl: 'http://[::1]/a.png' }, 'input.imageUrl'],
+      ['imageUrl', 'google/veo-3.1-i2v', { imageUrl: 'https://user:secret@example.com/a.png' }, 'input.imageUrl'],
+      ['lastImageUrl', 'google/veo-3.1-first-last-image-to-video', { imageUrl: IMG, lastImageUrl: 'http://localhost/a.png' }, 'input.lastImageUrl'],
+      ['imageUrls', 'google/veo-3.1-reference-to-video', { imageUrls: [IMG, 'http://10.0.0.1/b.png'] }, 'input.imageUrls.1'],
+      ['videoUrl', 'google/veo3-1-extend-video', { videoUrl: 'http://metadata.google.internal/v.mp4' }, 'input.videoUrl'],
     ])('should refuse a private or credentialed %s (%s) before anything is sent', async (_field, model, extra, field) => {
       await expectBadInput({ model, prompt: 'a cat', ...extra }, field);
     });

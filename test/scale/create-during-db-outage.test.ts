@@ -26,7 +26,7 @@ describeWithServices('a create whose record cannot be written (PostgreSQL stops 
 
   it('should answer with the generation, record it when the database is back, and replay it for the same idempotency key', async () => {
     const control = gw.simulator.control;
-    const input = { model: 'VEO3_FAST', prompt: 'paid for while the database was down', idempotencyKey: 'db-outage-1' };
+    const input = { model: 'google/veo-3.0-fast', prompt: 'paid for while the database was down', idempotencyKey: 'db-outage-1' };
     control.injectFault({ endpoint: 'create', action: { kind: 'delay', ms: 1_500 } });
 
     const answer = gql(gw, key, CREATE, { input });
