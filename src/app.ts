@@ -85,7 +85,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
 
   const store = createStore(config, log.child({ component: 'store' }));
   await store.start();
-  const redis = config.redisUrl ? new RedisFanout(config.redisUrl, log.child({ component: 'redis' })) : null;
+  const redis = config.redisUrl ? new RedisFanout(config.redisUrl, log.child({ component: 'redis' }), config.redisCommandTimeoutMs) : null;
   await redis?.start();
   const devApiKey = config.devApiKey ? await ensureDevelopmentKey(store) : null;
 

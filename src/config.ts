@@ -71,6 +71,11 @@ const schema = z.object({
   DATABASE_POOL_SIZE: int(1, 1_000).default(10),
   /** Redis (redis:// or rediss://). When set, events and the upstream back-off are shared by every instance through it. */
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  /**
+   * How long a Redis command for shared state (rate limits, readiness) may wait for an answer, in ms;
+   * past it the rate limits count in this process's memory. Default 500.
+   */
+  REDIS_COMMAND_TIMEOUT_MS: int(50, 60_000).default(500),
   /** Names this instance in leases and logs. Default: hostname-pid-random. */
   INSTANCE_ID: z.string().min(1).max(200).optional(),
   /** Consecutive failed upstream calls (5xx, timeouts, connection errors) that open the circuit breaker. 0 = off. */
@@ -148,6 +153,8 @@ export interface Config {
   databasePoolSize: number;
   /** Null means: in-process events and back-off. */
   redisUrl: string | null;
+  /** Longest wait for a shared-state Redis command, in ms. */
+  redisCommandTimeoutMs: number;
   instanceId: string;
   /** Circuit breaker around upstream calls; `failureThreshold` 0 = off. */
   breaker: { failureThreshold: number; halfOpenAfterMs: number };
@@ -216,6 +223,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.DATABASE_URL ?? null,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     redisUrl: e.REDIS_URL ?? null,
+    redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
     instanceId: e.INSTANCE_ID ?? DEFAULT_INSTANCE_ID,
     breaker: { failureThreshold: e.UPSTREAM_BREAKER_FAILURES, halfOpenAfterMs: e.UPSTREAM_BREAKER_HALF_OPEN_MS },
     quotas: {
