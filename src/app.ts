@@ -193,6 +193,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     keepAliveMs: config.websocket.keepAliveMs,
     connectionInitTimeoutMs: config.websocket.connectionInitTimeoutMs,
     credentialRecheckMs: config.websocket.credentialRecheckMs,
+    maxBufferedBytes: config.websocket.maxBufferedBytes,
+    writeTimeoutMs: config.websocket.writeTimeoutMs,
   });
 
   const apollo = new ApolloServer<GraphQLContext>({

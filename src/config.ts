@@ -112,6 +112,16 @@ const schema = z.object({
    * close with 4403. 0 = only when the socket connects.
    */
   WS_CREDENTIAL_RECHECK_MS: int(0, 86_400_000).default(30_000),
+  /**
+   * Most bytes one WebSocket may have waiting to be written (ws's `bufferedAmount`), in bytes; a send
+   * past it closes the socket with 1008. Default 1 MiB.
+   */
+  WS_MAX_BUFFERED_BYTES: int(64 * 1024, 1024 * 1024 * 1024).default(1024 * 1024),
+  /**
+   * Longest a WebSocket's unsent data may wait to be written out completely, in ms; then the socket
+   * is closed with 1008. Default 10 000.
+   */
+  WS_WRITE_TIMEOUT_MS: int(100, 600_000).default(10_000),
   /** Origins (comma-separated `scheme://host[:port]`, or `*` alone) whose pages may call GraphQL over HTTP. Unset = none. */
   CORS_ORIGINS: z
     .string()
@@ -163,7 +173,14 @@ export interface Config {
   /** JWT bearer tokens; null when neither JWT_SECRET nor JWT_JWKS_URL is set. */
   jwt: { secret: string | null; jwksUrl: string | null; issuer: string | null; audience: string | null; ownerClaim: string } | null;
   /** graphql-ws timings, in ms. */
-  websocket: { connectionInitTimeoutMs: number; keepAliveMs: number; credentialRecheckMs: number };
+  websocket: {
+    connectionInitTimeoutMs: number;
+    keepAliveMs: number;
+    credentialRecheckMs: number;
+    /** Most unsent bytes per socket. */
+    maxBufferedBytes: number;
+    writeTimeoutMs: number;
+  };
   /** Origins allowed to call the GraphQL path over HTTP from a browser; empty = same-origin only. */
   cors: { origins: CorsOrigins };
   /** How long a successful API-key lookup is reused, in ms (0 = never). */
@@ -245,6 +262,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       connectionInitTimeoutMs: e.WS_CONNECTION_INIT_TIMEOUT_MS,
       keepAliveMs: e.WS_KEEPALIVE_MS,
       credentialRecheckMs: e.WS_CREDENTIAL_RECHECK_MS,
+      maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
+      writeTimeoutMs: e.WS_WRITE_TIMEOUT_MS,
     },
     cors: { origins: e.CORS_ORIGINS ?? [] },
     apiKeyCacheMs: e.API_KEY_CACHE_MS,

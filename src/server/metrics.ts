@@ -3,6 +3,7 @@
  * in one process without their counters mixing.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { WebSocketServer } from 'ws';
 import type { PollOutcome } from '../generations/poller';
 import { QUOTA_KINDS, type QuotaKind } from '../quotas/owner-quotas';
 import type { Store } from '../store/store';
@@ -76,6 +77,20 @@ export class Metrics {
       collect() {
         const current = circuit.state;
         for (const state of CIRCUIT_STATES) this.set({ state }, state === current ? 1 : 0);
+      },
+    });
+  }
+
+  /** Reports, at each scrape, the bytes every open WebSocket has waiting to be written. */
+  watchWebSockets(wss: WebSocketServer): void {
+    new Gauge({
+      name: 'gateway_websocket_buffered_bytes',
+      help: 'Bytes waiting to be written to WebSocket clients, summed over open sockets (each is capped by WS_MAX_BUFFERED_BYTES).',
+      registers: [this.registry],
+      collect() {
+        let bytes = 0;
+        for (const socket of wss.clients) bytes += socket.bufferedAmount;
+        this.set(bytes);
       },
     });
   }
