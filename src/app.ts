@@ -181,7 +181,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     schema,
     path: config.http.graphqlPath,
     authenticate: async (params) => {
-      const key = bearerToken(params?.authorization ?? params?.Authorization) ?? (typeof params?.apiKey === 'string' ? params.apiKey : null);
+      const key = bearerToken(params?.authorization ?? params?.Authorization);
       return key ? checkCredential(key) : null;
     },
     beforeOperation: (owner) => quotas.request(owner),
