@@ -265,6 +265,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         return { ready: checks.store === 'ok' && checks.poller === 'ok' && checks.redis !== 'unavailable', checks };
       },
       metrics,
+      metricsAccess: config.metricsAccess,
       log,
       staticAssets,
       cors: createCors(config.cors.origins),

@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseCorsOrigins, type CorsOrigins } from './server/cors';
+import type { MetricsAccess } from './server/metrics';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -122,6 +123,11 @@ const schema = z.object({
    * is closed with 1008. Default 10 000.
    */
   WS_WRITE_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  /**
+   * Bearer token `/metrics` requires (at least 16 characters). Unset: `/metrics` is open outside
+   * production and refused (403) in production.
+   */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Origins (comma-separated `scheme://host[:port]`, or `*` alone) whose pages may call GraphQL over HTTP. Unset = none. */
   CORS_ORIGINS: z
     .string()
@@ -181,6 +187,8 @@ export interface Config {
     maxBufferedBytes: number;
     writeTimeoutMs: number;
   };
+  /** What `/metrics` asks for: a bearer token, nothing (open), or refused outright. */
+  metricsAccess: MetricsAccess;
   /** Origins allowed to call the GraphQL path over HTTP from a browser; empty = same-origin only. */
   cors: { origins: CorsOrigins };
   /** How long a successful API-key lookup is reused, in ms (0 = never). */
@@ -265,6 +273,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
       writeTimeoutMs: e.WS_WRITE_TIMEOUT_MS,
     },
+    metricsAccess: e.METRICS_TOKEN ? { token: e.METRICS_TOKEN } : production ? 'refused' : 'open',
     cors: { origins: e.CORS_ORIGINS ?? [] },
     apiKeyCacheMs: e.API_KEY_CACHE_MS,
   };
