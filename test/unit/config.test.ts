@@ -34,11 +34,13 @@ describe('loadConfig', () => {
       databaseUrl: null,
       databasePoolSize: 10,
       redisUrl: null,
+      redisCommandTimeoutMs: 500,
       instanceId: expect.stringMatching(new RegExp(`^.+-${process.pid}-[0-9a-f]{6}$`)),
       breaker: { failureThreshold: 5, halfOpenAfterMs: 30_000 },
       quotas: { createsPerMinute: 10, maxInFlight: 10, requestsPerSecond: 20 },
       jwt: null,
-      websocket: { connectionInitTimeoutMs: 3_000, keepAliveMs: 12_000, credentialRecheckMs: 30_000 },
+      websocket: { connectionInitTimeoutMs: 3_000, keepAliveMs: 12_000, credentialRecheckMs: 30_000, maxBufferedBytes: 1024 * 1024, writeTimeoutMs: 10_000 },
+      metricsAccess: 'open',
       cors: { origins: [] },
       apiKeyCacheMs: 5_000,
     });
@@ -194,6 +196,22 @@ describe('loadConfig', () => {
     expect(loadConfig({ API_KEY_CACHE_MS: '0' }).apiKeyCacheMs).toBe(0);
     expect(loadConfig({ API_KEY_CACHE_MS: '250' }).apiKeyCacheMs).toBe(250);
     expect(() => loadConfig({ API_KEY_CACHE_MS: '-1' })).toThrow(/API_KEY_CACHE_MS/);
+  });
+
+  it('reads the WebSocket write limits and the Redis command timeout, and names a bad one', () => {
+    const c = loadConfig({ WS_MAX_BUFFERED_BYTES: '262144', WS_WRITE_TIMEOUT_MS: '2500', REDIS_COMMAND_TIMEOUT_MS: '200' });
+    expect(c.websocket).toMatchObject({ maxBufferedBytes: 262_144, writeTimeoutMs: 2_500 });
+    expect(c.redisCommandTimeoutMs).toBe(200);
+    expect(() => loadConfig({ WS_MAX_BUFFERED_BYTES: '1000' })).toThrow(/WS_MAX_BUFFERED_BYTES/);
+    expect(() => loadConfig({ WS_WRITE_TIMEOUT_MS: '0' })).toThrow(/WS_WRITE_TIMEOUT_MS/);
+  });
+
+  it('guards /metrics: a METRICS_TOKEN, else open outside production and refused in production', () => {
+    expect(loadConfig({ METRICS_TOKEN: 'a-scraper-token-0123' }).metricsAccess).toEqual({ token: 'a-scraper-token-0123' });
+    expect(loadConfig({ NODE_ENV: 'production', METRICS_TOKEN: 'a-scraper-token-0123' }).metricsAccess).toEqual({ token: 'a-scraper-token-0123' });
+    expect(loadConfig({}).metricsAccess).toBe('open');
+    expect(loadConfig({ NODE_ENV: 'production' }).metricsAccess).toBe('refused');
+    expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN/);
   });
 
   it('resolves DATA_DIR to an absolute path', () => {
