@@ -115,12 +115,12 @@ const schema = z.object({
   WS_CREDENTIAL_RECHECK_MS: int(0, 86_400_000).default(30_000),
   /**
    * Most bytes one WebSocket may have waiting to be written (ws's `bufferedAmount`), in bytes; a send
-   * past it closes the socket with 1008. Default 1 MiB.
+   * past it closes the socket with 1013. Default 1 MiB.
    */
   WS_MAX_BUFFERED_BYTES: int(64 * 1024, 1024 * 1024 * 1024).default(1024 * 1024),
   /**
    * Longest a WebSocket's unsent data may wait to be written out completely, in ms; then the socket
-   * is closed with 1008. Default 10 000.
+   * is closed with 1013. Default 10 000.
    */
   WS_WRITE_TIMEOUT_MS: int(100, 600_000).default(10_000),
   /**

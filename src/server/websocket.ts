@@ -48,9 +48,9 @@ export interface WebSocketOptions {
    * 4403, in ms. Default 30 000; 0 never checks again.
    */
   credentialRecheckMs?: number;
-  /** Most bytes one socket may have waiting to be written before it is closed with 1008. Default 1 MiB. */
+  /** Most bytes one socket may have waiting to be written before it is closed with 1013. Default 1 MiB. */
   maxBufferedBytes?: number;
-  /** Longest a socket's unsent data may wait to be written out before it is closed with 1008, in ms. Default 10 000. */
+  /** Longest a socket's unsent data may wait to be written out before it is closed with 1013, in ms. Default 10 000. */
   writeTimeoutMs?: number;
 }
 

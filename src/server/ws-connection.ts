@@ -4,7 +4,7 @@
  * does not read, counts any pong (asked for or not) as the answer to its keep-alive, and reports
  * failures with `console.error`, once per subscription. Here every socket has:
  *  - a cap on unsent bytes and a write timeout: a client that does not read what it is sent is
- *    closed with 1008 (its unsent data is dropped a moment later, since a stalled reader never
+ *    closed with 1013 (its unsent data is dropped a moment later, since a stalled reader never
  *    sees the close frame);
  *  - a keep-alive ping with a random payload: only a pong echoing it counts, so unsolicited pongs
  *    cannot keep a dead or hostile reader open;
@@ -16,8 +16,11 @@ import { CloseCode, handleProtocols, type Server as ProtocolServer } from 'graph
 import type { Logger } from 'pino';
 import type { WebSocket, WebSocketServer } from 'ws';
 
-/** WebSocket "Policy Violation": graphql-ws clients reconnect after it, and resubscribe. */
-export const SLOW_CONSUMER_CLOSE_CODE = 1008;
+/**
+ * WebSocket "Try Again Later" (a temporary condition): graphql-ws clients reconnect after it and
+ * resubscribe, and each subscription's snapshot makes them whole. (They give up after 1008.)
+ */
+export const SLOW_CONSUMER_CLOSE_CODE = 1013;
 
 /** How long a socket closed for not reading keeps its unsent data before it is dropped, in ms. */
 const CLOSE_GRACE_MS = 1_000;
