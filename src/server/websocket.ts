@@ -5,7 +5,7 @@
  */
 import type { Server } from 'node:http';
 import { getOperationAST, GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
-import { CloseCode, makeServer } from 'graphql-ws';
+import { CloseCode } from 'graphql-ws';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ErrorCode, GatewayError } from '../errors';
@@ -15,7 +15,7 @@ import { toGraphQLError } from '../graphql/errors';
 import { closeWhenExpired } from './credential-expiry';
 import { closeWhenRevoked } from './credential-recheck';
 import type { Metrics } from './metrics';
-import { serveSockets, type SocketExtra } from './ws-connection';
+import { serveGraphQLWs, type SocketExtra } from './ws-connection';
 
 /** Largest WebSocket frame accepted, in bytes; a larger one closes the socket with 1009. */
 export const WS_MAX_PAYLOAD_BYTES = 64 * 1024;
@@ -79,106 +79,105 @@ export function attachWebSocketServer(o: WebSocketOptions): { dispose: () => Pro
   const active = new Map<string, number>();
   const format = (errors: readonly GraphQLError[]) => errors.map((e) => o.formatError(e.toJSON(), e));
 
-  const protocol = makeServer<Record<string, unknown>, ConnectionExtra>({
-    connectionInitWaitTimeout: o.connectionInitTimeoutMs ?? 3_000,
-    onConnect: async (ctx) => {
-      let principal: Awaited<ReturnType<typeof o.authenticate>>;
-      try {
-        principal = await o.authenticate(ctx.connectionParams);
-      } catch (err) {
-        // graphql-ws clients never retry 4500; 1013 (try again later) they do.
-        if (isDatabaseOutage(err)) {
-          closeTryAgainLater(ctx.extra.socket);
+  const cleanup = serveGraphQLWs<Record<string, unknown>, ConnectionExtra>(
+    {
+      connectionInitWaitTimeout: o.connectionInitTimeoutMs ?? 3_000,
+      onConnect: async (ctx) => {
+        let principal: Awaited<ReturnType<typeof o.authenticate>>;
+        try {
+          principal = await o.authenticate(ctx.connectionParams);
+        } catch (err) {
+          // graphql-ws clients never retry 4500; 1013 (try again later) they do.
+          if (isDatabaseOutage(err)) {
+            closeTryAgainLater(ctx.extra.socket);
+            return false;
+          }
+          // Logged once, here, and masked; left to graphql-ws it would go to the console unredacted.
+          o.log.error({ err }, 'unexpected error while authenticating a WebSocket connection');
+          ctx.extra.socket.close(CloseCode.InternalServerError, 'Internal server error');
           return false;
         }
-        // Logged once, here, and masked; left to graphql-ws it would go to the console unredacted.
-        o.log.error({ err }, 'unexpected error while authenticating a WebSocket connection');
-        ctx.extra.socket.close(CloseCode.InternalServerError, 'Internal server error');
-        return false;
-      }
-      if (!principal) return false;
-      const { owner } = principal;
-      if (principal.expiresAt) closeWhenExpired(ctx.extra.socket, principal.expiresAt);
-      const recheckMs = o.credentialRecheckMs ?? 30_000;
-      if (recheckMs > 0) {
-        const params = ctx.connectionParams;
-        closeWhenRevoked(ctx.extra.socket, {
-          owner,
-          everyMs: recheckMs,
-          ownerNow: async () => (await o.authenticate(params))?.owner ?? null,
-          onCheckFailed: (err) => {
-            if (!isDatabaseOutage(err)) o.log.error({ err }, 'unexpected error while checking an open WebSocket credential again');
-          },
-        });
-      }
-      ctx.extra.owner = owner;
-      ctx.extra.connectionId = `ws-${++connectionSeq}`;
-      return true;
-    },
-    onSubscribe: maskUnexpected(o.log, async (ctx, id, payload) => {
-      if (o.beforeOperation) {
-        try {
-          await o.beforeOperation(ctx.extra.owner!);
-        } catch (error) {
-          if (error instanceof GatewayError) return [toGraphQLError(error)];
-          throw error;
+        if (!principal) return false;
+        const { owner } = principal;
+        if (principal.expiresAt) closeWhenExpired(ctx.extra.socket, principal.expiresAt);
+        const recheckMs = o.credentialRecheckMs ?? 30_000;
+        if (recheckMs > 0) {
+          const params = ctx.connectionParams;
+          closeWhenRevoked(ctx.extra.socket, {
+            owner,
+            everyMs: recheckMs,
+            ownerNow: async () => (await o.authenticate(params))?.owner ?? null,
+            onCheckFailed: (err) => {
+              if (!isDatabaseOutage(err)) o.log.error({ err }, 'unexpected error while checking an open WebSocket credential again');
+            },
+          });
         }
-      }
-      const checked = checkWebSocketDocument(o.schema, payload.query, o.introspection);
-      if ('errors' in checked) return checked.errors;
-      const operation = getOperationAST(checked.document, payload.operationName);
-      if (operation && operation.operation !== 'subscription') {
-        return [
-          new GraphQLError('Only subscriptions are served over WebSocket; send queries and mutations over HTTP', {
-            extensions: { code: 'BAD_REQUEST' },
-          }),
-        ];
-      }
-      const requestId = `${ctx.extra.connectionId}:${id}`;
-      return {
-        schema: o.schema,
-        document: checked.document,
-        operationName: payload.operationName,
-        variableValues: payload.variables,
-        contextValue: o.context(ctx.extra.owner!, requestId, o.log.child({ requestId })),
-      };
-    }),
-    onOperation: (ctx) => {
-      active.set(ctx.extra.connectionId!, (active.get(ctx.extra.connectionId!) ?? 0) + 1);
-      o.metrics.subscriptions.inc();
+        ctx.extra.owner = owner;
+        ctx.extra.connectionId = `ws-${++connectionSeq}`;
+        return true;
+      },
+      onSubscribe: maskUnexpected(o.log, async (ctx, id, payload) => {
+        if (o.beforeOperation) {
+          try {
+            await o.beforeOperation(ctx.extra.owner!);
+          } catch (error) {
+            if (error instanceof GatewayError) return [toGraphQLError(error)];
+            throw error;
+          }
+        }
+        const checked = checkWebSocketDocument(o.schema, payload.query, o.introspection);
+        if ('errors' in checked) return checked.errors;
+        const operation = getOperationAST(checked.document, payload.operationName);
+        if (operation && operation.operation !== 'subscription') {
+          return [
+            new GraphQLError('Only subscriptions are served over WebSocket; send queries and mutations over HTTP', {
+              extensions: { code: 'BAD_REQUEST' },
+            }),
+          ];
+        }
+        const requestId = `${ctx.extra.connectionId}:${id}`;
+        return {
+          schema: o.schema,
+          document: checked.document,
+          operationName: payload.operationName,
+          variableValues: payload.variables,
+          contextValue: o.context(ctx.extra.owner!, requestId, o.log.child({ requestId })),
+        };
+      }),
+      onOperation: (ctx) => {
+        active.set(ctx.extra.connectionId!, (active.get(ctx.extra.connectionId!) ?? 0) + 1);
+        o.metrics.subscriptions.inc();
+      },
+      onComplete: (ctx) => {
+        const n = active.get(ctx.extra.connectionId!) ?? 0;
+        if (n > 0) {
+          active.set(ctx.extra.connectionId!, n - 1);
+          o.metrics.subscriptions.dec();
+        }
+      },
+      onClose: (ctx) => {
+        const n = active.get(ctx.extra.connectionId ?? '') ?? 0;
+        active.delete(ctx.extra.connectionId ?? '');
+        o.metrics.subscriptions.dec(n);
+      },
+      onNext: (ctx, _id, _payload, _args, result) => {
+        if (!result.errors) return undefined;
+        // A subscription that cannot read its generation while the database is away (its key was
+        // cached, so the connect succeeded): close with 1013 as on connect, so graphql-ws clients
+        // reconnect and resubscribe instead of seeing the subscription end in an error.
+        if (result.errors.some(isDatabaseOutage)) closeTryAgainLater(ctx.extra.socket);
+        return { ...result, errors: format(result.errors) };
+      },
+      onError: (_ctx, _id, _payload, errors) => format(errors),
     },
-    onComplete: (ctx) => {
-      const n = active.get(ctx.extra.connectionId!) ?? 0;
-      if (n > 0) {
-        active.set(ctx.extra.connectionId!, n - 1);
-        o.metrics.subscriptions.dec();
-      }
-    },
-    onClose: (ctx) => {
-      const n = active.get(ctx.extra.connectionId ?? '') ?? 0;
-      active.delete(ctx.extra.connectionId ?? '');
-      o.metrics.subscriptions.dec(n);
-    },
-    onNext: (ctx, _id, _payload, _args, result) => {
-      if (!result.errors) return undefined;
-      // A subscription that cannot read its generation while the database is away (its key was
-      // cached, so the connect succeeded): close with 1013 as on connect, so graphql-ws clients
-      // reconnect and resubscribe instead of seeing the subscription end in an error.
-      if (result.errors.some(isDatabaseOutage)) closeTryAgainLater(ctx.extra.socket);
-      return { ...result, errors: format(result.errors) };
-    },
-    onError: (_ctx, _id, _payload, errors) => format(errors),
-  });
-  const cleanup = serveSockets(wss, {
-    protocol,
-    limits: {
+    wss,
+    {
       keepAliveMs: o.keepAliveMs ?? 12_000,
       maxBufferedBytes: o.maxBufferedBytes ?? 1024 * 1024,
       writeTimeoutMs: o.writeTimeoutMs ?? 10_000,
     },
-    log: o.log,
-    extra: (socket, request) => ({ socket, request }),
-  });
+    o.log,
+  );
 
   return {
     // Closes every socket with 1001 (Going Away), which graphql-ws clients retry elsewhere.

@@ -12,7 +12,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { CloseCode, handleProtocols, type Server as ProtocolServer } from 'graphql-ws';
+import { CloseCode, handleProtocols, makeServer, type ServerOptions, type Server as ProtocolServer } from 'graphql-ws';
 import type { Logger } from 'pino';
 import type { WebSocket, WebSocketServer } from 'ws';
 
@@ -47,6 +47,16 @@ export interface SocketServing<E extends SocketExtra> {
   log: Logger;
   /** Builds the per-socket `extra` (graphql-ws's hooks add to it). */
   extra: (socket: WebSocket, request: IncomingMessage) => E;
+}
+
+/** graphql-ws's protocol with `options` on every socket `wss` accepts, as `useServer` but bounded. */
+export function serveGraphQLWs<P extends Record<PropertyKey, unknown> | undefined, E extends SocketExtra>(
+  options: ServerOptions<P, E>,
+  wss: WebSocketServer,
+  limits: SocketLimits,
+  log: Logger,
+): { dispose: () => Promise<void> } {
+  return serveSockets(wss, { protocol: makeServer<P, E>(options), limits, log, extra: (socket, request) => ({ socket, request }) as E });
 }
 
 /** Serves every socket `wss` accepts; `dispose` closes them all with 1001 (Going Away). */
