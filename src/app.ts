@@ -93,7 +93,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
 
   const store = createStore(config, log.child({ component: 'store' }));
   await store.start();
-  const redis = config.redisUrl ? new RedisFanout(config.redisUrl, log.child({ component: 'redis' })) : null;
+  const redis = config.redisUrl ? new RedisFanout(config.redisUrl, log.child({ component: 'redis' }), config.redisCommandTimeoutMs) : null;
   await redis?.start();
   const devApiKey = config.devApiKey ? await ensureDevelopmentKey(store) : null;
 
@@ -207,7 +207,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     schema,
     path: config.http.graphqlPath,
     authenticate: async (params) => {
-      const key = bearerToken(params?.authorization ?? params?.Authorization) ?? (typeof params?.apiKey === 'string' ? params.apiKey : null);
+      const key = bearerToken(params?.authorization ?? params?.Authorization);
       return key ? checkCredential(key) : null;
     },
     beforeOperation: (owner) => quotas.request(owner),
@@ -222,6 +222,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     documentProtection,
     admitUpgrade: (req) => !connectionCap.isShed(req.socket),
     onUnauthenticated: anonymousOperation,
+    maxBufferedBytes: config.websocket.maxBufferedBytes,
+    writeTimeoutMs: config.websocket.writeTimeoutMs,
   });
 
   const apollo = new ApolloServer<GraphQLContext>({
@@ -294,6 +296,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         return { ready: checks.store === 'ok' && checks.poller === 'ok' && checks.redis !== 'unavailable', checks };
       },
       metrics,
+      metricsAccess: config.metricsAccess,
       log,
       staticAssets,
       cors: createCors(config.cors.origins),

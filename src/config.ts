@@ -7,6 +7,7 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseCorsOrigins, type CorsOrigins } from './server/cors';
+import type { MetricsAccess } from './server/metrics';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -138,6 +139,11 @@ const schema = z.object({
   DATABASE_POOL_SIZE: int(1, 1_000).default(10),
   /** Redis (redis:// or rediss://). When set, events and the upstream back-off are shared by every instance through it. */
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+  /**
+   * How long a Redis command for shared state (rate limits, readiness) may wait for an answer, in ms;
+   * past it the rate limits count in this process's memory. Default 500.
+   */
+  REDIS_COMMAND_TIMEOUT_MS: int(50, 60_000).default(500),
   /** Names this instance in leases and logs. Default: hostname-pid-random. */
   INSTANCE_ID: z.string().min(1).max(200).optional(),
   /** Consecutive failed upstream calls (5xx, timeouts, connection errors) that open the circuit breaker. 0 = off. */
@@ -174,6 +180,21 @@ const schema = z.object({
    * close with 4403. 0 = only when the socket connects.
    */
   WS_CREDENTIAL_RECHECK_MS: int(0, 86_400_000).default(30_000),
+  /**
+   * Most bytes one WebSocket may have waiting to be written (ws's `bufferedAmount`), in bytes; a send
+   * past it closes the socket with 1013. Default 1 MiB.
+   */
+  WS_MAX_BUFFERED_BYTES: int(64 * 1024, 1024 * 1024 * 1024).default(1024 * 1024),
+  /**
+   * Longest a WebSocket's unsent data may wait to be written out completely, in ms; then the socket
+   * is closed with 1013. Default 10 000.
+   */
+  WS_WRITE_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  /**
+   * Bearer token `/metrics` requires (at least 16 characters). Unset: `/metrics` is open outside
+   * production and refused (403) in production.
+   */
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   /** Origins (comma-separated `scheme://host[:port]`, or `*` alone) whose pages may call GraphQL over HTTP. Unset = none. */
   CORS_ORIGINS: z
     .string()
@@ -244,6 +265,8 @@ export interface Config {
   databasePoolSize: number;
   /** Null means: in-process events and back-off. */
   redisUrl: string | null;
+  /** Longest wait for a shared-state Redis command, in ms. */
+  redisCommandTimeoutMs: number;
   instanceId: string;
   /** Circuit breaker around upstream calls; `failureThreshold` 0 = off. */
   breaker: { failureThreshold: number; halfOpenAfterMs: number };
@@ -252,7 +275,16 @@ export interface Config {
   /** JWT bearer tokens; null when neither JWT_SECRET nor JWT_JWKS_URL is set. */
   jwt: { secret: string | null; jwksUrl: string | null; issuer: string | null; audience: string | null; ownerClaim: string } | null;
   /** graphql-ws timings, in ms. */
-  websocket: { connectionInitTimeoutMs: number; keepAliveMs: number; credentialRecheckMs: number };
+  websocket: {
+    connectionInitTimeoutMs: number;
+    keepAliveMs: number;
+    credentialRecheckMs: number;
+    /** Most unsent bytes per socket. */
+    maxBufferedBytes: number;
+    writeTimeoutMs: number;
+  };
+  /** What `/metrics` asks for: a bearer token, nothing (open), or refused outright. */
+  metricsAccess: MetricsAccess;
   /** Origins allowed to call the GraphQL path over HTTP from a browser; empty = same-origin only. */
   cors: { origins: CorsOrigins };
   /** How long a successful API-key lookup is reused, in ms (0 = never). */
@@ -335,6 +367,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.DATABASE_URL ?? null,
     databasePoolSize: e.DATABASE_POOL_SIZE,
     redisUrl: e.REDIS_URL ?? null,
+    redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
     instanceId: e.INSTANCE_ID ?? DEFAULT_INSTANCE_ID,
     breaker: { failureThreshold: e.UPSTREAM_BREAKER_FAILURES, halfOpenAfterMs: e.UPSTREAM_BREAKER_HALF_OPEN_MS },
     quotas: {
@@ -356,7 +389,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       connectionInitTimeoutMs: e.WS_CONNECTION_INIT_TIMEOUT_MS,
       keepAliveMs: e.WS_KEEPALIVE_MS,
       credentialRecheckMs: e.WS_CREDENTIAL_RECHECK_MS,
+      maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
+      writeTimeoutMs: e.WS_WRITE_TIMEOUT_MS,
     },
+    metricsAccess: e.METRICS_TOKEN ? { token: e.METRICS_TOKEN } : production ? 'refused' : 'open',
     cors: { origins: e.CORS_ORIGINS ?? [] },
     apiKeyCacheMs: e.API_KEY_CACHE_MS,
   };

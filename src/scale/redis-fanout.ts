@@ -24,8 +24,13 @@ export class RedisFanout {
   /** When the event subscription was lost, until it is restored; null while it is up. */
   private subscriberLostAt: Date | null = null;
 
-  constructor(url: string, private readonly log: Logger) {
-    this.commands = createRedisClient(url, 'command', log);
+  constructor(
+    url: string,
+    private readonly log: Logger,
+    /** How long a plain command may wait for Redis, in ms (0 = no limit). Default 0. */
+    commandTimeoutMs = 0,
+  ) {
+    this.commands = createRedisClient(url, 'command', log, commandTimeoutMs);
     this.publisher = createRedisClient(url, 'publisher', log);
     this.subscriber = createRedisClient(url, 'subscriber', log);
     this.eventTarget = createRedisEventTarget({

@@ -20,14 +20,25 @@ export type RedisRole =
  * An ioredis client that retries forever with a capped delay (Redis restarts are expected) and logs
  * each lost and regained connection once.
  */
-export function createRedisClient(url: string, role: RedisRole, log: Logger): Redis {
+export function createRedisClient(
+  url: string,
+  role: RedisRole,
+  log: Logger,
+  /** How long a 'command' client's command may wait for Redis's answer, in ms; 0 = no limit. Default 0. */
+  commandTimeoutMs = 0,
+): Redis {
   const options: RedisOptions = {
     connectionName: `veo-gateway-${role}`,
     retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 10), MAX_RECONNECT_DELAY_MS),
-    // Commands of a 'command' client fail after one reconnect attempt, so a caller (readiness, the
-    // rate limiter) gets an answer; the publisher waits, so an event is late rather than lost.
+    // Commands of a 'command' client fail at once while Redis is away, so a caller (readiness, the
+    // rate limiter, which then counts in memory) answers without delay: queued, each waited for the
+    // next reconnect attempt (up to MAX_RECONNECT_DELAY_MS, once per limiter a request passes). The
+    // publisher queues and waits, so an event is late rather than lost.
     maxRetriesPerRequest: role === 'command' ? 1 : null,
-    enableOfflineQueue: true,
+    enableOfflineQueue: role !== 'command',
+    // A Redis that is frozen or cut off keeps the connection open and never answers: without a
+    // timeout, every request that passes a rate limiter would hang with it.
+    commandTimeout: role === 'command' && commandTimeoutMs > 0 ? commandTimeoutMs : undefined,
     lazyConnect: false,
   };
   const client = new Redis(url, options);

@@ -19,7 +19,9 @@ export function closeWhenExpired(socket: WebSocket, expiresAt: Date, now: () => 
       socket.close(CREDENTIAL_EXPIRED_CLOSE_CODE, 'Forbidden: credential expired');
       return;
     }
-    timer = setTimeout(arm, Math.min(left, MAX_TIMER_MS));
+    // NaN is a Date beyond JavaScript's range (a JWT `exp` such as 1e13): as good as never. Left as
+    // is, setTimeout would take it, like any delay over MAX_TIMER_MS, as 1 ms and re-arm without end.
+    timer = setTimeout(arm, Number.isNaN(left) ? MAX_TIMER_MS : Math.min(left, MAX_TIMER_MS));
     timer.unref();
   };
   arm();

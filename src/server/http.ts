@@ -11,7 +11,7 @@ import { ErrorCode, GatewayError } from '../errors';
 import type { GraphQLContext } from '../graphql/context';
 import { jsonDeeperThan, requestOutOfBounds, type RequestLimits } from '../graphql/request-limits';
 import { guardDelivery, type ConnectionCap, type DeliveryLimits, type DropReason } from './connection-limits';
-import type { Metrics } from './metrics';
+import { metricsScrapeStatus, type Metrics, type MetricsAccess } from './metrics';
 import type { StaticAssets } from './static-assets';
 
 /** Generic in the context so any ApolloServer can be hosted (the Apollo integration suite does). */
@@ -31,6 +31,8 @@ export interface HttpHandlerOptions<TContext extends BaseContext = GraphQLContex
   beforeOperation?: (owner: string) => Promise<void>;
   readiness: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
   metrics: Pick<Metrics, 'registry'>;
+  /** Who may read `/metrics`. Default: open. */
+  metricsAccess?: MetricsAccess;
   log: Logger;
   /** The progress page and the playground; absent: none served. */
   staticAssets?: StaticAssets;
@@ -115,6 +117,14 @@ async function handle<TContext extends BaseContext>(o: HttpHandlerOptions<TConte
     return sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'not ready', checks });
   }
   if (pathname === '/metrics') {
+    const access = metricsScrapeStatus(o.metricsAccess ?? 'open', req.headers.authorization);
+    if (access === 401) {
+      res.setHeader('www-authenticate', 'Bearer realm="metrics"');
+      return sendJson(res, 401, { errors: [{ message: 'Metrics need the METRICS_TOKEN bearer token', extensions: { code: 'UNAUTHENTICATED' } }] });
+    }
+    if (access === 403) {
+      return sendJson(res, 403, { errors: [{ message: 'Metrics are off: set METRICS_TOKEN to serve them', extensions: { code: 'FORBIDDEN' } }] });
+    }
     res.writeHead(200, { 'content-type': o.metrics.registry.contentType });
     return res.end(await o.metrics.registry.metrics());
   }

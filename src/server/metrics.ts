@@ -2,12 +2,31 @@
  * Prometheus metrics, served at `/metrics`. One registry per app, so tests can run several apps
  * in one process without their counters mixing.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { WebSocketServer } from 'ws';
 import type { PollOutcome } from '../generations/poller';
 import { QUOTA_KINDS, type QuotaKind } from '../quotas/owner-quotas';
 import type { Store } from '../store/store';
 import type { UpstreamCircuitState } from '../upstream/circuit-breaker';
 import type { UpstreamEndpoint } from '../upstream/types';
+
+/**
+ * Who may read `/metrics`: holders of a bearer token, anyone (outside production, without a token),
+ * or no one (production without a token: the metrics name owners' activity and the process's state).
+ */
+export type MetricsAccess = { token: string } | 'open' | 'refused';
+
+/** The answer to a scrape with this `Authorization` header: 200 (serve), 401 (wrong or no token) or 403 (refused). */
+export function metricsScrapeStatus(access: MetricsAccess, authorization: string | undefined): 200 | 401 | 403 {
+  if (access === 'open') return 200;
+  if (access === 'refused') return 403;
+  const presented = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
+  if (!presented) return 401;
+  // Compared as digests: equal lengths for timingSafeEqual, and no timing hint of the token's length.
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(presented), digest(access.token)) ? 200 : 401;
+}
 
 const CIRCUIT_STATES: readonly UpstreamCircuitState[] = ['closed', 'open', 'half-open'];
 
@@ -89,6 +108,20 @@ export class Metrics {
       collect() {
         const current = circuit.state;
         for (const state of CIRCUIT_STATES) this.set({ state }, state === current ? 1 : 0);
+      },
+    });
+  }
+
+  /** Reports, at each scrape, the bytes every open WebSocket has waiting to be written. */
+  watchWebSockets(wss: WebSocketServer): void {
+    new Gauge({
+      name: 'gateway_websocket_buffered_bytes',
+      help: 'Bytes waiting to be written to WebSocket clients, summed over open sockets (each is capped by WS_MAX_BUFFERED_BYTES).',
+      registers: [this.registry],
+      collect() {
+        let bytes = 0;
+        for (const socket of wss.clients) bytes += socket.bufferedAmount;
+        this.set(bytes);
       },
     });
   }

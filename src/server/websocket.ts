@@ -6,7 +6,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { getOperationAST, GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { CloseCode } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ErrorCode, GatewayError } from '../errors';
@@ -17,6 +16,7 @@ import { toGraphQLError } from '../graphql/errors';
 import { closeWhenExpired } from './credential-expiry';
 import { closeWhenRevoked } from './credential-recheck';
 import type { Metrics } from './metrics';
+import { serveGraphQLWs, type SocketExtra } from './ws-connection';
 
 /** Largest WebSocket frame accepted, in bytes; a larger one closes the socket with 1009. */
 export const WS_MAX_PAYLOAD_BYTES = 64 * 1024;
@@ -55,9 +55,13 @@ export interface WebSocketOptions {
   admitUpgrade?: (request: IncomingMessage) => boolean;
   /** Spends the address's budget for a failed authentication; a thrown GatewayError closes with 4429. */
   onUnauthenticated?: (request: IncomingMessage) => Promise<void>;
+  /** Most bytes one socket may have waiting to be written before it is closed with 1013. Default 1 MiB. */
+  maxBufferedBytes?: number;
+  /** Longest a socket's unsent data may wait to be written out before it is closed with 1013, in ms. Default 10 000. */
+  writeTimeoutMs?: number;
 }
 
-interface ConnectionExtra extends Record<PropertyKey, unknown> {
+interface ConnectionExtra extends SocketExtra {
   owner?: string;
   connectionId?: string;
 }
@@ -75,19 +79,20 @@ export function attachWebSocketServer(o: WebSocketOptions): { dispose: () => Pro
       verifyClient: (info: { req: IncomingMessage }, done: (ok: boolean, status?: number, message?: string, headers?: Record<string, string>) => void) =>
         o.admitUpgrade!(info.req) ? done(true) : done(false, 503, 'Server busy: too many open connections; retry shortly', { 'retry-after': '1' }),
     }),
+    // Pings are answered in ws-connection.ts, where the answers count against the socket's buffer cap.
+    autoPong: false,
   });
   wss.on('connection', (socket) => {
     o.metrics.wsConnections.inc();
     socket.once('close', () => o.metrics.wsConnections.dec());
   });
+  o.metrics.watchWebSockets(wss);
   const active = new Map<string, number>();
   const format = (errors: readonly GraphQLError[]) => errors.map((e) => o.formatError(e.toJSON(), e));
 
-  const cleanup = useServer<Record<string, unknown>, ConnectionExtra>(
+  const cleanup = serveGraphQLWs<Record<string, unknown>, ConnectionExtra>(
     {
       connectionInitWaitTimeout: o.connectionInitTimeoutMs ?? 3_000,
-      // Close reasons never carry an internal error's message, whatever NODE_ENV says.
-      isProd: true,
       onConnect: async (ctx) => {
         let principal: Awaited<ReturnType<typeof o.authenticate>>;
         try {
@@ -187,7 +192,12 @@ export function attachWebSocketServer(o: WebSocketOptions): { dispose: () => Pro
       onError: (_ctx, _id, _payload, errors) => format(errors),
     },
     wss,
-    o.keepAliveMs ?? 12_000,
+    {
+      keepAliveMs: o.keepAliveMs ?? 12_000,
+      maxBufferedBytes: o.maxBufferedBytes ?? 1024 * 1024,
+      writeTimeoutMs: o.writeTimeoutMs ?? 10_000,
+    },
+    o.log,
   );
 
   return {

@@ -196,4 +196,21 @@ describe('graphql-ws protocol', () => {
     answering.send({ type: 'ping' });
     await answering.next('pong');
   });
+
+  it('should end a client whose pongs do not echo its own keep-alive ping (unsolicited, or another payload)', async () => {
+    const s = await acknowledged({ autoPong: false });
+    s.socket.on('ping', () => s.socket.pong(Buffer.from('not the ping payload')));
+    const started = Date.now();
+    let unsolicited = 0;
+    const pongs = setInterval(() => {
+      if (s.socket.readyState === WebSocket.OPEN && unsolicited++ < 200) s.socket.pong();
+    }, 25);
+    try {
+      expect(await s.closeCode()).toBe(1006);
+    } finally {
+      clearInterval(pongs);
+    }
+    expect(unsolicited).toBeGreaterThan(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(KEEPALIVE_MS);
+  });
 });

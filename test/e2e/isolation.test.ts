@@ -258,6 +258,23 @@ describe('authentication', () => {
     expect(code).toBe(4403);
     expect(frames).toEqual([]);
   });
+
+  it('should close with 4403 a valid key sent as a raw `apiKey` param: only `authorization: Bearer …` is read', async () => {
+    const valid = await gw.keyFor('ivy');
+    for (const params of [{ apiKey: valid }, { apiKey: `Bearer ${valid}` }]) {
+      const { client, closed } = rawParamsClient(gw, params);
+      clients.push(client);
+      const sub = collect(client, WATCH_ALL);
+      expect(await closed).toBe(4403);
+      await sub.done;
+      expect(sub.values).toEqual([]);
+    }
+    // The same key in the documented place is served.
+    const { client, closed } = rawParamsClient(gw, { authorization: `Bearer ${valid}` });
+    clients.push(client);
+    collect(client, WATCH_ALL);
+    expect(await Promise.race([closed, new Promise((r) => setTimeout(() => r('open'), 500))])).toBe('open');
+  });
 });
 
 describe('revoking a key with sockets open', () => {

@@ -80,3 +80,44 @@ describe('circuit breaker state', () => {
     expect(await circuit(gw)).toEqual({ closed: 1, open: 0, 'half-open': 0 });
   });
 });
+
+describe('access to /metrics', () => {
+  const TOKEN = 'metrics-scraper-token-5b1e9c';
+  let guarded: TestGateway;
+  let production: TestGateway;
+  const scrape = (gw: TestGateway, authorization?: string) =>
+    fetch(gw.app.url.replace(/\/graphql$/, '/metrics'), { headers: authorization ? { authorization } : {} });
+
+  beforeAll(async () => {
+    [guarded, production] = await Promise.all([
+      startGateway({ env: { METRICS_TOKEN: TOKEN } }),
+      startGateway({ env: { NODE_ENV: 'production' } }),
+    ]);
+  }, 60_000);
+  afterAll(() => Promise.all([guarded?.stop(), production?.stop()]));
+
+  it('serves Prometheus text only with the METRICS_TOKEN bearer token', async () => {
+    const ok = await scrape(guarded, `Bearer ${TOKEN}`);
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain('gateway_websocket_buffered_bytes');
+
+    const apiKey = await guarded.keyFor('metrics-erin');
+    for (const authorization of [undefined, `Bearer ${TOKEN}x`, `Bearer ${TOKEN.slice(0, -1)}`, TOKEN, `Bearer ${apiKey}`]) {
+      const res = await scrape(guarded, authorization);
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      const body = (await res.json()) as { errors: Array<{ message: string; extensions: { code: string } }> };
+      expect(body.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+      expect(JSON.stringify(body)).not.toContain('gateway_');
+    }
+  });
+
+  it('refuses /metrics in production when no METRICS_TOKEN is set', async () => {
+    const res = await scrape(production);
+    expect(res.status).toBe(403);
+    const body = (await res.json()) as { errors: Array<{ message: string; extensions: { code: string } }> };
+    expect(body.errors[0]).toMatchObject({ extensions: { code: 'FORBIDDEN' }, message: expect.stringContaining('METRICS_TOKEN') });
+    // Health checks stay open.
+    expect((await fetch(production.app.url.replace(/\/graphql$/, '/healthz'))).status).toBe(200);
+  });
+});

@@ -128,7 +128,14 @@ export async function expectCanaryAbsent(...gateways: TestGateway[]): Promise<vo
   expect(seen.join('\n')).not.toContain(SIMULATOR_KEY);
   for (const gw of gateways) {
     expect(gw.logs.join('')).not.toContain(SIMULATOR_KEY);
-    const metrics = await fetch(`${new URL(gw.app.url).origin}/metrics`).then((r) => r.text());
+    const access = gw.app.config.metricsAccess;
+    // A production gateway without METRICS_TOKEN serves no metrics over HTTP: read what it would serve.
+    const metrics =
+      access === 'refused'
+        ? await gw.app.metrics.registry.metrics()
+        : await fetch(`${new URL(gw.app.url).origin}/metrics`, {
+            headers: access === 'open' ? {} : { authorization: `Bearer ${access.token}` },
+          }).then((r) => r.text());
     expect(metrics).toContain('gateway_');
     expect(metrics).not.toContain(SIMULATOR_KEY);
   }

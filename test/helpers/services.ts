@@ -148,6 +148,9 @@ export interface RedisServer {
   /** Starts it again on the same port, empty (nothing is persisted). */
   start(): Promise<void>;
   destroy(): Promise<void>;
+  /** SIGSTOP: connections stay open but nothing answers, as in a freeze or a partition; `resume()` (SIGCONT) thaws it. */
+  pause(): void;
+  resume(): void;
 }
 
 export async function startRedis(): Promise<RedisServer> {
@@ -184,7 +187,17 @@ export async function startRedis(): Promise<RedisServer> {
     child = null;
   };
   await start();
-  return { url, start, stop, destroy: stop };
+  return {
+    url,
+    start,
+    stop,
+    destroy: async () => {
+      child?.kill('SIGCONT');
+      await stop();
+    },
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
+  };
 }
 
 export interface GatewayProcess {

@@ -51,11 +51,13 @@ describe('loadConfig', () => {
       databaseUrl: null,
       databasePoolSize: 10,
       redisUrl: null,
+      redisCommandTimeoutMs: 500,
       instanceId: expect.stringMatching(new RegExp(`^.+-${process.pid}-[0-9a-f]{6}$`)),
       breaker: { failureThreshold: 5, halfOpenAfterMs: 30_000 },
       quotas: { createsPerMinute: 10, maxInFlight: 10, requestsPerSecond: 20 },
       jwt: null,
-      websocket: { connectionInitTimeoutMs: 3_000, keepAliveMs: 12_000, credentialRecheckMs: 30_000 },
+      websocket: { connectionInitTimeoutMs: 3_000, keepAliveMs: 12_000, credentialRecheckMs: 30_000, maxBufferedBytes: 1024 * 1024, writeTimeoutMs: 10_000 },
+      metricsAccess: 'open',
       cors: { origins: [] },
       apiKeyCacheMs: 5_000,
     });
@@ -224,6 +226,22 @@ describe('loadConfig', () => {
   it('turns the admin socket off with ADMIN_SOCKET=false, and refuses a value that is not a boolean', () => {
     expect(loadConfig({ ADMIN_SOCKET: 'false' }).adminSocket).toBe(false);
     expect(() => loadConfig({ ADMIN_SOCKET: 'sometimes' })).toThrow(/ADMIN_SOCKET/);
+  });
+
+  it('reads the WebSocket write limits and the Redis command timeout, and names a bad one', () => {
+    const c = loadConfig({ WS_MAX_BUFFERED_BYTES: '262144', WS_WRITE_TIMEOUT_MS: '2500', REDIS_COMMAND_TIMEOUT_MS: '200' });
+    expect(c.websocket).toMatchObject({ maxBufferedBytes: 262_144, writeTimeoutMs: 2_500 });
+    expect(c.redisCommandTimeoutMs).toBe(200);
+    expect(() => loadConfig({ WS_MAX_BUFFERED_BYTES: '1000' })).toThrow(/WS_MAX_BUFFERED_BYTES/);
+    expect(() => loadConfig({ WS_WRITE_TIMEOUT_MS: '0' })).toThrow(/WS_WRITE_TIMEOUT_MS/);
+  });
+
+  it('guards /metrics: a METRICS_TOKEN, else open outside production and refused in production', () => {
+    expect(loadConfig({ METRICS_TOKEN: 'a-scraper-token-0123' }).metricsAccess).toEqual({ token: 'a-scraper-token-0123' });
+    expect(loadConfig({ NODE_ENV: 'production', METRICS_TOKEN: 'a-scraper-token-0123' }).metricsAccess).toEqual({ token: 'a-scraper-token-0123' });
+    expect(loadConfig({}).metricsAccess).toBe('open');
+    expect(loadConfig({ NODE_ENV: 'production' }).metricsAccess).toBe('refused');
+    expect(() => loadConfig({ METRICS_TOKEN: 'short' })).toThrow(/METRICS_TOKEN/);
   });
 
   it('resolves DATA_DIR to an absolute path', () => {
