@@ -11,7 +11,7 @@ import { GenerationStatus, type Generation } from '../../src/generations/types';
 import { CREATE, WATCH_ALL, gqlData, sleep, startGateway, waitFor, within, type TestGateway } from '../helpers/gateway';
 import { expectCanaryAbsent, expectHealthy, recordSeen } from '../helpers/probes';
 
-const INPUT = { model: 'VEO3_FAST', prompt: 'a lighthouse in a storm' };
+const INPUT = { model: 'google/veo-3.0-fast', prompt: 'a lighthouse in a storm' };
 const MAX_BUFFERED = 256 * 1024;
 const WRITE_TIMEOUT_MS = 1_000;
 /** A graphql-ws ping whose pong echoes ~60 KB: a non-reading client's way to make the server write. */
