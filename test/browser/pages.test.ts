@@ -357,6 +357,8 @@ describeWithChromium('browser pages', () => {
       const effectId = (await effectCard.getAttribute('data-id'))!;
       const { videoGeneration: effect } = await gqlData(gw, key, VideoGenerationDocument, { id: effectId });
       expect(effect).toMatchObject({ model: 'klingai/kling-video-v1.6-standard-effects', prompt: null, settings: { imageUrl: 'https://example.com/samples/cat.jpg', options: { effectScene: 'pet_lion' } } });
+      // Its card is named by its model, not left blank.
+      await expect(effectCard.locator('.prompt').innerText()).resolves.toBe('Kling Kling Video V1.6 Standard Effects, without a prompt');
 
       // Both followed live to the end.
       for (const card of [foxCard, effectCard]) {
