@@ -64,11 +64,18 @@ export function valueName(field: string, code: string | number | boolean, shown?
   return humanValue(text);
 }
 
-/** A vendor's value spelling made readable: `magic_fireball` → "Magic fireball"; `16:9`, `720p`, numbers unchanged. */
+/** A vendor's value spelling made readable: `magic_fireball` → "Magic fireball", `3d_animation` → "3d animation"; `16:9`, `720p`, numbers unchanged. */
 export function humanValue(value: string | number | boolean): string {
-  if (typeof value !== 'string' || !/[a-z]/.test(value) || !/^[\w-]+$/.test(value) || /^\d/.test(value)) return String(value);
+  if (typeof value !== 'string' || !/[a-z]/.test(value) || !/^[\w'-]+$/.test(value)) return String(value);
+  // Sizes and resolutions (720p, 4k) are already words.
+  if (/^\d/.test(value) && !/[_-]/.test(value)) return value;
   const words = value.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/[_-]+/g, ' ').trim().toLowerCase();
   return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** What the form calls an input: the shared fields' own label, else its name made readable. */
+export function labelOf(input: { name: string; shared: boolean }): string {
+  return (input.shared ? FIELDS[input.name]?.label : undefined) ?? humanName(input.name);
 }
 
 /** An input's name as a label: `effectScene` → "Effect scene", `numInferenceSteps` → "Number of inference steps". */
@@ -82,7 +89,7 @@ export function humanName(name: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-const ABBREVIATIONS: Record<string, string> = { num: 'number of', fps: 'frames per second', tts: 'speech', cfg: 'CFG', id: 'ID', ids: 'IDs' };
+const ABBREVIATIONS: Record<string, string> = { num: 'number of', fps: 'frames per second', tts: 'speech', cfg: 'CFG', id: 'ID', ids: 'IDs', hdr: 'HDR', exr: 'EXR', camerafixed: 'fixed camera' };
 
 /** A vendor description cut to its first paragraph, short enough to sit under a control. */
 export function shortDescription(description: string | null | undefined, max = 220): string {

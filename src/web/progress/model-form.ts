@@ -8,7 +8,7 @@
  */
 import type { CreateVideoGenerationInput, VideoModelFieldsFragment as Model } from '../generated/graphql';
 import { el } from './element';
-import { FIELDS, GROUPS, humanName, MODEL_KINDS, shortDescription, valueName, type FieldGroup } from './labels';
+import { FIELDS, GROUPS, labelOf, MODEL_KINDS, shortDescription, valueName, type FieldGroup } from './labels';
 
 type Input = Model['inputs'][number];
 
@@ -226,7 +226,7 @@ function groupOf(input: Input): FieldGroup {
 function control(input: Input): Control {
   const key = input.shared ? input.name : `options.${input.name}`;
   const words = input.shared ? FIELDS[input.name] : undefined;
-  const label = words?.label ?? humanName(input.name);
+  const label = labelOf(input);
   const id = `field-${key.replace('.', '-')}`;
   const range = rangeOf(input);
   const hintText = [words?.hint ?? shortDescription(input.description), rangeWords(input, range)].filter(Boolean).join(' ');
