@@ -136,6 +136,21 @@ describeWithChromium('browser pages', () => {
       // The prompt's message went away as soon as it was filled in.
       await expect(page.locator('#prompt-error').innerText()).resolves.toBe('');
       await saveScreenshot(page, 'progress-invalid');
+
+      // A list of pictures: one link field to start with, more on request up to the model's maximum.
+      const { videoModels } = await gqlData(gw, key, VideoModelsDocument, {});
+      const references = videoModels.find((m) => m.name === 'Veo 3.1 (reference images to video)')!.inputs.find((i) => i.name === 'imageUrls')!;
+      await page.getByLabel('Model').selectOption({ label: 'Veo 3.1 (reference images to video)' });
+      const pictures = page.getByRole('group', { name: 'Reference pictures' });
+      await expect(pictures.getByRole('textbox').count()).resolves.toBe(1);
+      const more = pictures.getByRole('button', { name: /Add another link/ });
+      for (let i = 1; i < references.maxItems! && (await more.isVisible()); i++) await more.click();
+      await expect(pictures.getByRole('textbox').count()).resolves.toBe(references.maxItems);
+      await expect(more.isVisible()).resolves.toBe(false);
+      await pictures.getByRole('textbox').nth(0).fill('https://example.com/samples/cat.jpg');
+      await pictures.getByRole('textbox').nth(1).fill('cat.jpg');
+      await page.getByRole('button', { name: 'Generate video' }).click();
+      await expect(page.locator('[data-field=imageUrls] .field-error').innerText()).resolves.toBe('Use https:// links or data:image/… URIs.');
       expect(await lowContrastText(page)).toEqual([]);
       expect(await unnamedControls(page)).toEqual([]);
       expect(created()).toBe(before);
