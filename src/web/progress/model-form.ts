@@ -230,7 +230,8 @@ function control(input: Input): Control {
   const id = `field-${key.replace('.', '-')}`;
   const range = rangeOf(input);
   const lengthWords = input.type === 'STRING' && input.maxLength != null ? `Up to ${input.maxLength} characters.` : '';
-  const hintText = [words?.hint ?? shortDescription(input.description), rangeWords(input, range), lengthWords].filter(Boolean).join(' ');
+  const jsonWords = !input.allowedValues?.length && (input.type === 'OBJECT' || (input.type === 'ARRAY' && input.itemType !== 'STRING')) ? 'Written as JSON.' : '';
+  const hintText = [words?.hint ?? shortDescription(input.description), rangeWords(input, range), lengthWords, jsonWords].filter(Boolean).join(' ');
   const describedBy = [hintText ? `${id}-hint` : '', `${id}-error`].filter(Boolean).join(' ');
   const hint = hintText ? [el('p', { className: 'hint', id: `${id}-hint`, textContent: hintText })] : [];
   const error = el('p', { className: 'field-error', id: `${id}-error` });
