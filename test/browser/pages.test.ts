@@ -3,7 +3,7 @@
  * gateway and simulator on 127.0.0.1.
  */
 import { gqlData, startGateway, waitFor, type TestGateway } from '../helpers/gateway';
-import { CreateVideoGenerationDocument } from '../../src/web/generated/graphql';
+import { CreateVideoGenerationDocument, VideoGenerationDocument, VideoModelsDocument } from '../../src/web/generated/graphql';
 import type { Page } from 'playwright-core';
 import { lowContrastText, unnamedControls } from './accessibility';
 import { CHROMIUM, hasChromium, openBrowser, saveScreenshot, withScreenshotOnFailure, type BrowserSession } from './browser';
@@ -110,7 +110,8 @@ describeWithChromium('browser pages', () => {
 
       // Models by name, grouped by vendor; no enum codes or field names as labels anywhere.
       await expect(page.locator('#model optgroup').first().getAttribute('label')).resolves.toBe('Google');
-      await expect(page.locator('#model option:checked').innerText()).resolves.toBe('Veo 2 (text to video)');
+      // Google, the gateway's first vendor, leads; its first model is picked to begin with.
+      await expect(page.locator('#model option:checked').innerText()).resolves.toBe('Gemini Omni Flash (preview)');
       await page.getByLabel('Model').selectOption({ label: 'Veo 3 Fast (text to video, audio)' });
       await expect(page.getByRole('group', { name: 'Length' }).getByRole('radio').count()).resolves.toBe(3);
       await expect(page.getByRole('group', { name: 'Shape' }).locator('label').allInnerTexts()).resolves.toEqual(['Default', '16:9 wide', '9:16 tall']);
@@ -135,6 +136,21 @@ describeWithChromium('browser pages', () => {
       // The prompt's message went away as soon as it was filled in.
       await expect(page.locator('#prompt-error').innerText()).resolves.toBe('');
       await saveScreenshot(page, 'progress-invalid');
+
+      // A list of pictures: one link field to start with, more on request up to the model's maximum.
+      const { videoModels } = await gqlData(gw, key, VideoModelsDocument, {});
+      const references = videoModels.find((m) => m.name === 'Veo 3.1 (reference images to video)')!.inputs.find((i) => i.name === 'imageUrls')!;
+      await page.getByLabel('Model').selectOption({ label: 'Veo 3.1 (reference images to video)' });
+      const pictures = page.getByRole('group', { name: 'Reference pictures' });
+      await expect(pictures.getByRole('textbox').count()).resolves.toBe(1);
+      const more = pictures.getByRole('button', { name: /Add another link/ });
+      for (let i = 1; i < references.maxItems! && (await more.isVisible()); i++) await more.click();
+      await expect(pictures.getByRole('textbox').count()).resolves.toBe(references.maxItems);
+      await expect(more.isVisible()).resolves.toBe(false);
+      await pictures.getByRole('textbox').nth(0).fill('https://example.com/samples/cat.jpg');
+      await pictures.getByRole('textbox').nth(1).fill('cat.jpg');
+      await page.getByRole('button', { name: 'Generate video' }).click();
+      await expect(page.locator('[data-field=imageUrls] .field-error').innerText()).resolves.toBe('Use https:// links or data:image/… URIs.');
       expect(await lowContrastText(page)).toEqual([]);
       expect(await unnamedControls(page)).toEqual([]);
       expect(created()).toBe(before);
@@ -279,6 +295,98 @@ describeWithChromium('browser pages', () => {
       expect(browser.problems).toEqual([]);
     });
   });
+  it('the progress page builds its form for any model: every vendor, options, a model without a prompt, both followed to COMPLETED', async () => {
+    const { page } = browser;
+    await withScreenshotOnFailure(page, 'failed-progress-models', async () => {
+      await page.goto(progressUrl(gw));
+      await page.fill('#api-key', key);
+      await page.press('#api-key', 'Tab');
+      await page.locator('#connection', { hasText: 'Connected' }).waitFor();
+      await page.locator('#create').waitFor({ state: 'visible' });
+
+      // Every model of every vendor, by name, under its vendor.
+      const { videoModels } = await gqlData(gw, key, VideoModelsDocument, {});
+      const groups = await page.locator('#model optgroup').evaluateAll((nodes) =>
+        nodes.map((g) => ({ vendor: g.getAttribute('label'), models: [...g.querySelectorAll('option')].map((o) => ({ id: o.getAttribute('value'), name: o.textContent })) })),
+      );
+      expect(new Set(groups.map((g) => g.vendor))).toEqual(new Set(videoModels.map((m) => m.vendor)));
+      expect(groups.flatMap((g) => g.models)).toHaveLength(videoModels.length);
+      for (const group of groups) for (const option of group.models) expect(videoModels.find((m) => m.id === option.id)).toMatchObject({ vendor: group.vendor, name: option.name });
+
+      // A Kling model with options: its controls come from its inputs, in words.
+      await page.getByLabel('Model').selectOption({ label: 'Kling Video V3 Pro Text To Video' });
+      await page.locator('summary', { hasText: 'More options' }).click();
+      await expect(page.getByRole('group', { name: 'Shot type' }).locator('label').allInnerTexts()).resolves.toEqual(['Customize', 'Intelligent']);
+      await expect(page.getByRole('group', { name: 'Runs on' }).locator('label:has(input:checked)').innerText()).resolves.toBe('Automatic');
+      await expect(page.getByLabel('Multi prompt').evaluate((node) => node.tagName)).resolves.toBe('TEXTAREA');
+      expect(await page.locator('#create').innerText()).not.toMatch(/shotType|cfgScale|multiPrompt|negativePrompt|LANDSCAPE_16_9|RES_\d/);
+      await saveScreenshot(page, 'progress-kling-options');
+
+      // Checked from the same data before sending: the prompt strength's range.
+      const before = browser.requests.length;
+      await page.locator('#prompt').fill('a red fox crossing a snowy field, two shots');
+      await page.getByLabel('Prompt strength').fill('3');
+      await page.getByRole('button', { name: 'Generate video' }).click();
+      await expect(page.locator('[data-field="cfgScale"] .field-error').innerText()).resolves.toBe('Use a number from 0 to 1.');
+      expect(browser.requests.length).toBe(before);
+
+      await page.getByLabel('Prompt strength').fill('0.5');
+      await page.getByRole('radio', { name: 'Intelligent' }).check();
+      const cards = await page.locator('li.card').count();
+      await page.getByRole('button', { name: 'Generate video' }).click();
+      const foxCard = page.locator('li.card', { hasText: 'a red fox crossing a snowy field' });
+      await foxCard.waitFor();
+      const foxId = (await foxCard.getAttribute('data-id'))!;
+      const { videoGeneration: fox } = await gqlData(gw, key, VideoGenerationDocument, { id: foxId });
+      expect(fox!.model).toBe('klingai/video-v3-pro-text-to-video');
+      expect(fox!.settings).toMatchObject({ cfgScale: 0.5, options: { shotType: 'intelligent' } });
+      await expect(foxCard.locator('.settings').innerText()).resolves.toMatch(/^Kling Video V3 Pro Text To Video · 5 s · 16:9 wide$/);
+
+      // An error the API finds (here inside a JSON option) is shown next to the control it names.
+      await page.getByLabel('Model').selectOption({ label: 'Kling V1.5 Pro Text To Video' });
+      await page.locator('#prompt').fill('a lantern swinging in the wind');
+      await page.locator('summary', { hasText: 'More options' }).click();
+      await page.getByLabel('Advanced camera control').fill('{ "type": ');
+      await page.getByRole('button', { name: 'Generate video' }).click();
+      await expect(page.locator('[data-field="options.advancedCameraControl"] .field-error').innerText()).resolves.toBe('This is not valid JSON: write an object in { }.');
+      await page.getByLabel('Advanced camera control').fill('{ "movement_type": "zoom", "movement_value": 40 }');
+      await page.getByRole('button', { name: 'Generate video' }).click();
+      const apiError = page.locator('[data-field="options.advancedCameraControl"] .field-error');
+      await waitFor('the API error next to the JSON option', async () => (await apiError.innerText()).includes('movement_value'), 10_000, 100);
+      await expect(page.locator('#create-error').innerText()).resolves.toBe('');
+      await expect(page.evaluate('document.activeElement?.id')).resolves.toBe('field-options-advancedCameraControl');
+      await saveScreenshot(page, 'progress-api-error');
+
+      // A model without a prompt: the prompt field goes away, its required inputs say so.
+      await page.getByLabel('Model').selectOption({ label: 'Kling Kling Video V1.6 Standard Effects' });
+      await expect(page.locator('#prompt').isVisible()).resolves.toBe(false);
+      await page.getByRole('button', { name: 'Generate video' }).click();
+      await expect(page.locator('[data-field="imageUrl"] .field-error').innerText()).resolves.toBe('First frame is needed for this model.');
+      await expect(page.locator('[data-field="options.effectScene"] .field-error').innerText()).resolves.toBe('Effect scene is needed for this model.');
+      await page.getByLabel('First frame').fill('https://example.com/samples/cat.jpg');
+      await page.getByLabel('Effect scene').selectOption({ label: 'Pet lion' });
+      await saveScreenshot(page, 'progress-no-prompt');
+      await page.getByRole('button', { name: 'Generate video' }).click();
+      await waitFor('a card for the effect', async () => (await page.locator('li.card').count()) === cards + 2, 10_000, 100);
+      const effectCard = page.locator('li.card').first();
+      const effectId = (await effectCard.getAttribute('data-id'))!;
+      const { videoGeneration: effect } = await gqlData(gw, key, VideoGenerationDocument, { id: effectId });
+      expect(effect).toMatchObject({ model: 'klingai/kling-video-v1.6-standard-effects', prompt: null, settings: { imageUrl: 'https://example.com/samples/cat.jpg', options: { effectScene: 'pet_lion' } } });
+      // Its card is named by its model, not left blank.
+      await expect(effectCard.locator('.prompt').innerText()).resolves.toBe('Kling Kling Video V1.6 Standard Effects, without a prompt');
+
+      // Both followed live to the end.
+      for (const card of [foxCard, effectCard]) {
+        await card.locator('.status', { hasText: 'Ready' }).waitFor({ timeout: 60_000 });
+        await expect(card.getByRole('link', { name: 'Download' }).isVisible()).resolves.toBe(true);
+      }
+      await saveScreenshot(page, 'progress-models-completed');
+      expect(await lowContrastText(page)).toEqual([]);
+      expect(await unnamedControls(page)).toEqual([]);
+      expect(browser.offsite).toEqual([]);
+      expect(browser.problems).toEqual([]);
+    });
+  }, 120_000);
 });
 
 const progressUrl = (gw: TestGateway) => gw.app.url.replace(/\/graphql$/, '/');

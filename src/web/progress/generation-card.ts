@@ -35,6 +35,11 @@ export function timeLeft(g: Generation, now = Date.now()): string {
   return `About ${minutes} min ${seconds % 60 ? `${seconds % 60} s ` : ''}left`;
 }
 
+/** What a card and announcements call a generation: its prompt, or its model for the few that take none. */
+export function titleOf(g: Generation, modelName: string): string {
+  return g.prompt ?? `${modelName}, without a prompt`;
+}
+
 const relative = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
 
 function startedAt(iso: string, now = Date.now()): string {
@@ -62,7 +67,7 @@ export function renderCard(g: Generation, options: CardOptions): HTMLLIElement {
       el('span', { className: 'status', textContent: STATUSES[g.status] ?? g.status }),
       el('time', { className: 'started', dateTime: g.createdAt, textContent: startedAt(g.createdAt), title: new Date(g.createdAt).toLocaleString() }),
     ),
-    el('p', { className: 'prompt', id: titleId, textContent: g.prompt ?? '' }),
+    el('p', { className: 'prompt', id: titleId, textContent: titleOf(g, options.modelName) }),
   );
   if (settings.length) item.append(el('p', { className: 'settings', textContent: settings.join(' · ') }));
 
@@ -95,7 +100,7 @@ export function renderCard(g: Generation, options: CardOptions): HTMLLIElement {
         loop: true,
         autoplay: options.autoplay,
         muted: options.autoplay,
-        attrs: { 'aria-label': `Video: ${g.prompt}` },
+        attrs: { 'aria-label': `Video: ${titleOf(g, options.modelName)}` },
       }),
     );
   }

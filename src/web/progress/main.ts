@@ -18,7 +18,7 @@ import {
   VideoModelsDocument,
   type GenerationProgressFragment as Generation,
 } from '../generated/graphql';
-import { renderCard, TERMINAL, tickCard } from './generation-card';
+import { renderCard, TERMINAL, tickCard, titleOf } from './generation-card';
 import { STATUSES } from './labels';
 import { ModelForm } from './model-form';
 
@@ -69,7 +69,7 @@ function show(g: Generation): void {
   if (current) current.item.replaceWith(item);
   else list.prepend(item);
   generations.set(g.id, { generation: g, item });
-  if (current && current.generation.status !== g.status && TERMINAL.has(g.status)) announcer.textContent = `${STATUSES[g.status]}: ${g.prompt}`;
+  if (current && current.generation.status !== g.status && TERMINAL.has(g.status)) announcer.textContent = `${STATUSES[g.status]}: ${titleOf(g, modelNames.get(g.model) ?? g.model)}`;
   showEmpty(null);
 }
 
@@ -106,7 +106,7 @@ createForm.addEventListener('submit', async (event) => {
   try {
     const { createVideoGeneration } = await client.request(CreateVideoGenerationDocument, { input });
     show(createVideoGeneration);
-    announcer.textContent = `Started: ${createVideoGeneration.prompt}`;
+    announcer.textContent = `Started: ${titleOf(createVideoGeneration, modelNames.get(createVideoGeneration.model) ?? createVideoGeneration.model)}`;
   } catch (err) {
     if (err instanceof GraphQLRequestError) form.showApiError(err.code === 'UNAUTHENTICATED' ? 'Your API key is no longer accepted.' : err.message, err.field);
     else form.showApiError('The gateway did not answer. Check the connection and try again.', undefined);
