@@ -81,7 +81,7 @@ describeWithChromium('browser pages', () => {
       await page.goto(progressUrl(gw));
       await page.fill('#api-key', 'vgw_not-a-real-key');
       await page.press('#api-key', 'Tab');
-      await page.locator('#connection', { hasText: 'That API key is not valid' }).waitFor({ timeout: 10_000 });
+      await page.locator('#connection', { hasText: 'That API key is not valid' }).waitFor({ timeout: 30_000 });
       await expect(page.locator('#api-key').getAttribute('aria-invalid')).resolves.toBe('true');
       // Meanwhile the refused WebSocket was retrying; the right key closes that client.
       await page.fill('#api-key', newcomerKey);
