@@ -10,6 +10,7 @@ import { loadConfig } from '../src/config';
 import { startApp, type App } from '../src/app';
 import { startSimulator } from '../src/simulator';
 import { createApiKey } from '../src/auth/api-keys';
+import { summarizeInlineMedia } from '../src/generations/inline-media';
 import { GenerationStatus, type Generation } from '../src/generations/types';
 import { BareData, GENERATION_FIELDS, startBareApollo, startBareWebSocket, type PlainGeneration } from './bare-servers';
 import { graphql } from './graphql-client';
@@ -39,7 +40,10 @@ export type HostRequest =
   | { type: 'memoryNow' }
   /** Gateway only: an API key for another owner (the attack bench's attacker). */
   | { type: 'createKey'; owner: string }
-  /** Gateway only: `count` generations of `owner`, each with an `imageBytes`-long data URI as imageUrl (echoed in `settings`). */
+  /**
+   * Gateway only: `count` generations of `owner`, each created with an `imageBytes`-long data URI as
+   * imageUrl, stored as the service stores a create's input (the URI summarised, see inline-media.ts).
+   */
   | { type: 'seedLarge'; owner: string; count: number; imageBytes: number }
   /** Write a heap snapshot to `path` (for profiling; see BENCHMARKS.md). */
   | { type: 'heapSnapshot'; path: string }
@@ -215,7 +219,9 @@ async function main(): Promise<void> {
           const { generation } = await app!.store.insertGeneration({
             id: randomUUID(),
             owner: req.owner,
-            input: { model: model.id, prompt: 'large settings', imageUrl },
+            // What a create through the API leaves in the store: the data URI went upstream whole, and
+            // only its summary is kept (seeding the whole URI would measure a state the gateway no longer makes).
+            input: summarizeInlineMedia({ model: model.id, prompt: 'large settings', imageUrl }),
             inputHash: `large-${i}`,
             idempotencyKey: null,
             status: GenerationStatus.GENERATING,

@@ -37,24 +37,64 @@ export function documentTooLarge(query: unknown, limits: RequestLimits): GraphQL
   });
 }
 
+/** What a pre-parse scan of JSON text found out of bounds. */
+export type JsonShapeProblem = { kind: 'depth'; limit: number } | { kind: 'items'; path: string; limit: number };
+
 /**
- * Whether JSON `text` nests deeper than `maxDepth` (arrays and objects), found by one linear scan
- * that skips strings, before JSON.parse builds anything. Malformed JSON is left to JSON.parse.
+ * Finds JSON `text` nested deeper than `maxDepth` (arrays and objects) or holding a list or object of
+ * more than `maxItems` entries, by one linear scan that skips strings, before JSON.parse builds
+ * anything: a 1 MB body of 90,000 short strings cost milliseconds of parsing before the walk over the
+ * parsed variables could refuse it. `path` names the container from the root (`variables.f.status`),
+ * as the walk over parsed variables does. Malformed JSON is left to JSON.parse.
  */
-export function jsonDeeperThan(text: string, maxDepth: number): boolean {
-  let depth = 0;
-  let inString = false;
+export function jsonShapeProblem(text: string, maxDepth: number, maxItems: number): JsonShapeProblem | null {
+  // One frame per open container: its path, whether it is an object, its entries so far, and (in an
+  // object) the last key read, which names the next nested container.
+  const frames: { path: string; object: boolean; entries: number; key: string }[] = [];
+  let expectingKey = false;
+  // An entry starts at its first character; later ones are also counted at the comma before them.
+  const startEntry = () => {
+    const frame = frames[frames.length - 1];
+    if (frame && frame.entries === 0) frame.entries = 1;
+  };
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 0x5c /* \ */) i++;
-      else if (c === 0x22 /* " */) inString = false;
-    } else if (c === 0x22) inString = true;
-    else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
-      if (++depth > maxDepth) return true;
-    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) depth--;
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09 || c === 0x3a /* : */) continue;
+    if (c === 0x22 /* " */) {
+      startEntry();
+      const start = i + 1;
+      for (i = start; i < text.length; i++) {
+        const d = text.charCodeAt(i);
+        if (d === 0x5c /* \ */) i++;
+        else if (d === 0x22) break;
+      }
+      if (expectingKey) frames[frames.length - 1]!.key = text.slice(start, i);
+      expectingKey = false;
+    } else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      if (frames.length >= maxDepth) return { kind: 'depth', limit: maxDepth };
+      startEntry();
+      const parent = frames[frames.length - 1];
+      const name = parent === undefined ? '' : parent.object ? parent.key : String(parent.entries - 1);
+      const path = parent === undefined || parent.path === '' ? name : `${parent.path}.${name}`;
+      frames.push({ path, object: c === 0x7b, entries: 0, key: '' });
+      expectingKey = c === 0x7b;
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) {
+      frames.pop();
+      expectingKey = false;
+    } else if (c === 0x2c /* , */) {
+      const frame = frames[frames.length - 1];
+      if (frame && ++frame.entries > maxItems) return { kind: 'items', path: frame.path, limit: maxItems };
+      expectingKey = frame?.object ?? false;
+    } else {
+      startEntry();
+    }
   }
-  return false;
+  return null;
+}
+
+/** Whether JSON `text` nests deeper than `maxDepth`; see jsonShapeProblem. */
+export function jsonDeeperThan(text: string, maxDepth: number): boolean {
+  return jsonShapeProblem(text, maxDepth, Number.POSITIVE_INFINITY)?.kind === 'depth';
 }
 
 /**

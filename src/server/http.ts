@@ -9,7 +9,7 @@ import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import type { Logger } from 'pino';
 import { ErrorCode, GatewayError } from '../errors';
 import type { GraphQLContext } from '../graphql/context';
-import { jsonDeeperThan, requestOutOfBounds, type RequestLimits } from '../graphql/request-limits';
+import { jsonDeeperThan, jsonShapeProblem, requestOutOfBounds, type RequestLimits } from '../graphql/request-limits';
 import { guardDelivery, type ConnectionCap, type DeliveryLimits, type DropReason } from './connection-limits';
 import { metricsScrapeStatus, type Metrics, type MetricsAccess } from './metrics';
 import type { StaticAssets } from './static-assets';
@@ -148,7 +148,8 @@ async function handle<TContext extends BaseContext>(o: HttpHandlerOptions<TConte
   if (owner && o.beforeOperation && !(await admitted(() => o.beforeOperation!(owner), req, res))) return;
 
   const maxJsonDepth = o.requestLimits ? o.requestLimits.maxVariablesDepth + 1 : Infinity;
-  const body = req.method === 'POST' ? await readBody(req, o.maxBodyBytes, maxJsonDepth) : undefined;
+  const maxJsonItems = o.requestLimits?.maxListItems ?? Infinity;
+  const body = req.method === 'POST' ? await readBody(req, o.maxBodyBytes, maxJsonDepth, maxJsonItems) : undefined;
   if (o.requestLimits) checkShape(req.method === 'POST' ? body : getParams(search, maxJsonDepth), o.requestLimits);
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {
@@ -215,10 +216,11 @@ function checkShape(body: unknown, limits: RequestLimits): void {
 const tooDeep = (levels: number) => new HttpError(400, `JSON nested deeper than ${levels} levels`, 'BAD_REQUEST', { limit: levels });
 
 /**
- * Reads a JSON body within `limit` bytes and `maxDepth` levels of nesting (checked before
- * JSON.parse, whose cost grows with nesting); anything not JSON is passed on as text for Apollo to refuse.
+ * Reads a JSON body within `limit` bytes, `maxDepth` levels of nesting and `maxItems` entries per list
+ * or object (checked before JSON.parse, whose cost grows with both); anything not JSON is passed on as
+ * text for Apollo to refuse.
  */
-async function readBody(req: IncomingMessage, limit: number, maxDepth: number): Promise<unknown> {
+async function readBody(req: IncomingMessage, limit: number, maxDepth: number, maxItems: number): Promise<unknown> {
   const declared = Number(req.headers['content-length']);
   if (declared > limit) throw new HttpError(413, `Request body larger than ${limit} bytes`, 'PAYLOAD_TOO_LARGE');
   const contentType = req.headers['content-type'] ?? '';
@@ -229,7 +231,17 @@ async function readBody(req: IncomingMessage, limit: number, maxDepth: number): 
   const text = await readText(req, limit);
   if (!/^application\/(graphql-response\+)?json/i.test(contentType.trim())) return text;
   if (text.trim() === '') return {};
-  if (maxDepth !== Infinity && jsonDeeperThan(text, maxDepth)) throw tooDeep(maxDepth);
+  if (maxDepth !== Infinity || maxItems !== Infinity) {
+    const problem = jsonShapeProblem(text, maxDepth, maxItems);
+    if (problem?.kind === 'depth') throw tooDeep(maxDepth);
+    if (problem?.kind === 'items') {
+      // The same answer the walk over parsed variables gives, without parsing the list first.
+      throw new HttpError(400, `${problem.path || 'the request body'} has more than ${maxItems} items; at most ${maxItems} are accepted`, 'BAD_USER_INPUT', {
+        field: problem.path,
+        limit: maxItems,
+      });
+    }
+  }
   try {
     return JSON.parse(text);
   } catch {

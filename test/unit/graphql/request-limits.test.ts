@@ -5,6 +5,7 @@ import {
   DEFAULT_REQUEST_LIMITS,
   documentTooLarge,
   jsonDeeperThan,
+  jsonShapeProblem,
   maxListItemsRule,
   variablesOutOfBounds,
 } from '../../../src/graphql/request-limits';
@@ -88,5 +89,26 @@ describe('DocumentCache', () => {
 
   it('uses safe defaults', () => {
     expect(DEFAULT_REQUEST_LIMITS).toEqual({ maxDocumentBytes: 32 * 1024, maxVariablesDepth: 16, maxListItems: 200 });
+  });
+});
+
+describe('jsonShapeProblem', () => {
+  it('names the first list or object with more entries than the limit, by its path from the root', () => {
+    const body = (status: string[]) => JSON.stringify({ query: '{ a }', variables: { f: { status } } });
+    expect(jsonShapeProblem(body(['A', 'B', 'C']), 17, 3)).toBeNull();
+    expect(jsonShapeProblem(body(['A', 'B', 'C', 'D']), 17, 3)).toEqual({ kind: 'items', path: 'variables.f.status', limit: 3 });
+    expect(jsonShapeProblem('{"variables":{"v":[[1,2],[3,4,5,6]]}}', 17, 3)).toEqual({ kind: 'items', path: 'variables.v.1', limit: 3 });
+    expect(jsonShapeProblem('{"variables":{"v":[{"a":1,"b":2,"c":3,"d":4}]}}', 17, 3)).toEqual({ kind: 'items', path: 'variables.v.0', limit: 3 });
+  });
+
+  it('does not count commas, brackets or escaped quotes inside strings', () => {
+    expect(jsonShapeProblem(JSON.stringify({ a: 'x,y,z,w,[q', b: 'say \"hi\", ok', c: [] }), 17, 3)).toBeNull();
+    expect(jsonShapeProblem('{"a":"ends with a backslash \\","b":[1,2]}', 17, 2)).toBeNull();
+  });
+
+  it('stops at the first entry over the limit, so a 90,000-item list costs almost nothing', () => {
+    const huge = JSON.stringify({ query: 'q', variables: { f: { status: Array(90_000).fill('QUEUED') } } });
+    expect(jsonShapeProblem(huge, 17, 200)).toEqual({ kind: 'items', path: 'variables.f.status', limit: 200 });
+    expect(jsonShapeProblem(`{"variables":{"v":${'['.repeat(500_000)}${']'.repeat(500_000)}}}`, 17, 200)).toEqual({ kind: 'depth', limit: 17 });
   });
 });
