@@ -7,7 +7,6 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { parseCorsOrigins, type CorsOrigins } from './server/cors';
-import type { MetricsAccess } from './server/metrics';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -290,6 +289,13 @@ export interface Config {
   /** How long a successful API-key lookup is reused, in ms (0 = never). */
   apiKeyCacheMs: number;
 }
+
+/**
+ * Who may read `/metrics`: holders of a bearer token, anyone (outside production, without a token),
+ * or no one (production without a token: the metrics name owners' activity and the process's state).
+ * Defined here, with the setting that decides it, so the configuration imports nothing above it.
+ */
+export type MetricsAccess = { token: string } | 'open' | 'refused';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -10,12 +10,9 @@ import { QUOTA_KINDS, type QuotaKind } from '../quotas/owner-quotas';
 import type { Store } from '../store/store';
 import type { UpstreamCircuitState } from '../upstream/circuit-breaker';
 import type { UpstreamEndpoint } from '../upstream/types';
+import type { MetricsAccess } from '../config';
 
-/**
- * Who may read `/metrics`: holders of a bearer token, anyone (outside production, without a token),
- * or no one (production without a token: the metrics name owners' activity and the process's state).
- */
-export type MetricsAccess = { token: string } | 'open' | 'refused';
+export type { MetricsAccess };
 
 /** The answer to a scrape with this `Authorization` header: 200 (serve), 401 (wrong or no token) or 403 (refused). */
 export function metricsScrapeStatus(access: MetricsAccess, authorization: string | undefined): 200 | 401 | 403 {
