@@ -47,7 +47,8 @@ const MB = 2 ** 20;
 
 export async function runAttacks(
   plan: AttackPlan,
-  started: Promise<Started<HostReady>> = HostProcess.start<HostReady>('server-host', ['gateway'], ['--expose-gc']),
+  /** The gateway host to attack (`HostProcess.start('server-host', ['gateway'], ['--expose-gc'])`); the caller stops it. */
+  started: Promise<Started<HostReady>>,
 ): Promise<AttackFigures> {
   const { host, first } = await started;
   const { host: driver } = await HostProcess.start<{ type: 'ready' }>('attack-driver', []);

@@ -5,19 +5,27 @@
  * Needs the build in dist/ (`npm test` builds first).
  */
 import { runAttacks, type AttackFigures } from '../../bench/attacks';
+import { HostProcess, type Started } from '../../bench/processes';
+import type { HostReady } from '../../bench/server-host';
 import { attackRows } from '../../bench/suite';
 
 jest.setTimeout(180_000);
 
 describe('attack benchmark smoke run', () => {
   let figures: AttackFigures;
+  // Stopped here: a gateway left running would hold Jest's output pipes open, and Jest would never exit.
+  let started: Promise<Started<HostReady>> | undefined;
+  afterAll(async () => {
+    await (await started?.catch(() => undefined))?.host.stop();
+  });
   beforeAll(async () => {
+    started = HostProcess.start<HostReady>('server-host', ['gateway'], ['--expose-gc']);
     figures = await runAttacks({
       phaseSeconds: 2,
       largeGenerations: 2,
       imageBytes: 10_000,
       sizes: { commentBytes: 10_000, unreadRequests: 3, unreadSubscriptions: 2, nestingDepth: 1_000, statusValues: 100, concurrency: 1 },
-    });
+    }, started);
   });
 
   it('sends every attack, and each got answers', () => {
