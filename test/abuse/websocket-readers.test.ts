@@ -118,7 +118,6 @@ describe('WebSocket readers that stall or misbehave', () => {
         await sleep(10);
       }
     })();
-    const heapBefore = process.memoryUsage();
     const started = Date.now();
     // Unsolicited pongs (the old keep-alive took any pong as an answer) and pings whose answers pile up.
     const pongs = keepSending(client.socket, () => client.socket.pong(randomBytes(8)), 200, 25);
@@ -135,8 +134,6 @@ describe('WebSocket readers that stall or misbehave', () => {
     expect(closedAfterMs).toBeLessThan(WRITE_TIMEOUT_MS + 4_000);
     // One frame can be in hand when the cap is checked.
     expect(maxBuffered).toBeLessThanOrEqual(MAX_BUFFERED + 64 * 1024);
-    const heapAfter = process.memoryUsage();
-    expect(heapAfter.heapUsed + heapAfter.arrayBuffers - (heapBefore.heapUsed + heapBefore.arrayBuffers)).toBeLessThan(64 * 1024 * 1024);
     const lines = gw.logs.filter((l) => l.includes('the client does not read'));
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0]!)).toMatchObject({ level: 40, closeCode: expect.any(Number), reason: expect.stringMatching(/^Slow consumer/) });
