@@ -15,6 +15,7 @@ const int = (min: number, max: number) => z.coerce.number().int().min(min).max(m
 const positive = z.coerce.number().positive().max(1_000_000);
 
 const schema = z.object({
+  /** `production` turns introspection, the playground and the development key off (INTROSPECTION and PLAYGROUND can turn theirs back on) and refuses `/metrics` without METRICS_TOKEN. */
   NODE_ENV: z.string().default('development'),
   /** HTTP and WebSocket port. 0 picks a free port. */
   PORT: int(0, 65_535).default(4000),
@@ -31,6 +32,7 @@ const schema = z.object({
   ADMIN_SOCKET: bool.default(true),
   /** The AI/ML API key. When unset, an in-process simulator stands in for the upstream. */
   AIMLAPI_API_KEY: z.string().min(1).optional(),
+  /** Upstream base URL. */
   AIMLAPI_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://api.aimlapi.com'),
   /** Prefer the legacy `/v2/generate/video/google/generation` path for the models the catalogue lists there (`legacyPath`). Default false. */
   AIMLAPI_LEGACY_PATHS: bool.default(false),
@@ -46,8 +48,9 @@ const schema = z.object({
    * over AIMLAPI_BASE_URL (tests, benchmarks). Leave at 1 for the real upstream.
    */
   UPSTREAM_TIME_SCALE: positive.default(1),
-  /** Shortest and longest gap between two polls of one generation, in ms (at time scale 1). */
+  /** Shortest gap between two polls of one generation, in ms (at time scale 1). */
   POLL_MIN_INTERVAL_MS: int(10, 600_000).default(2_000),
+  /** Longest gap between two polls of one generation, in ms (at time scale 1). */
   POLL_MAX_INTERVAL_MS: int(10, 3_600_000).default(60_000),
   /** Upstream status polls in flight at once, across all generations. */
   POLL_CONCURRENCY: int(1, 1_000).default(8),
@@ -127,6 +130,7 @@ const schema = z.object({
   PLAYGROUND: bool.optional(),
   /** Create a development API key when the key store is empty (never in production). */
   DEV_API_KEY: bool.optional(),
+  /** Least severe log level written; `silent` writes nothing. */
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** `pretty` (coloured, one readable line per event), `json` (one JSON object per line), or `auto`: pretty when stdout is a terminal, JSON otherwise. Default auto. */
   LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),

@@ -51,7 +51,7 @@ describe('graphql-http server audits', () => {
   afterAll(async () => {
     const counts = { ok: 0, warn: 0, notice: 0, error: 0 };
     for (const r of results) counts[r.status]++;
-    // The figures the README quotes.
+    // The figures docs/architecture.md quotes.
     console.log(`graphql-http audits: ${results.length} run, ${JSON.stringify(counts)}`);
     await expectHealthy(gw);
     await expectCanaryAbsent(gw);

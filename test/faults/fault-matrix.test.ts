@@ -2,15 +2,15 @@
  * The fault matrix: every way the upstream misbehaves × {create, poll}, against the real simulator
  * behind a real gateway. For each cell it records what the client was answered, where the
  * generation ended, how many creates reached the upstream (never two for one mutation), and that
- * the process still serves. The table it computes is the README's (between the fault-matrix
- * markers): the test fails when they differ; `npm run fault-matrix` rewrites the README's copy.
+ * the process still serves. The table it computes is docs/operations.md's (between the fault-matrix
+ * markers): the test fails when they differ; `npm run fault-matrix` rewrites that copy.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FaultAction } from '../../src/simulator';
 import { CREATE, GET, gql, gqlData, sleep, startGateway, waitFor, type TestGateway } from '../helpers/gateway';
 
-const README = path.join(__dirname, '..', '..', 'README.md');
+const OPERATIONS_DOC = path.join(__dirname, '..', '..', 'docs', 'operations.md');
 const START = '<!-- fault-matrix:start -->';
 const END = '<!-- fault-matrix:end -->';
 const INPUT = { model: 'google/veo-3.0-fast', prompt: 'a lighthouse in a storm' };
@@ -167,18 +167,18 @@ describe('fault matrix', () => {
     }
   }
 
-  it('matches the table in the README (UPDATE_FAULT_MATRIX=1 or `npm run fault-matrix` rewrites it)', () => {
+  it('matches the table in docs/operations.md (UPDATE_FAULT_MATRIX=1 or `npm run fault-matrix` rewrites it)', () => {
     expect(rows).toHaveLength(FAULTS.length * 2);
-    const readme = readFileSync(README, 'utf8');
-    const start = readme.indexOf(START);
-    const end = readme.indexOf(END);
+    const doc = readFileSync(OPERATIONS_DOC, 'utf8');
+    const start = doc.indexOf(START);
+    const end = doc.indexOf(END);
     expect(start).toBeGreaterThan(-1);
     expect(end).toBeGreaterThan(start);
     const generated = `${START}\n${table(rows)}\n${END}`;
     if (process.env['UPDATE_FAULT_MATRIX'] === '1') {
-      writeFileSync(README, readme.slice(0, start) + generated + readme.slice(end + END.length));
+      writeFileSync(OPERATIONS_DOC, doc.slice(0, start) + generated + doc.slice(end + END.length));
       return;
     }
-    expect(readme.slice(start, end + END.length)).toBe(generated);
+    expect(doc.slice(start, end + END.length)).toBe(generated);
   });
 });
