@@ -15,7 +15,7 @@ import type { GenerationEvents } from './events';
 import { logGenerationChanged } from './generation-log';
 import { mapUpstreamStatus, stateFromJob } from './status-mapping';
 import { typicalTimeFor, type PollSchedule } from './timing';
-import { GenerationErrorCode, GenerationStatus, isTerminal, type Generation, type GenerationState } from './types';
+import { GenerationErrorCode, GenerationStatus, isTerminal, type Generation, type GenerationState } from '../model/generation';
 import type { UpstreamBackoff } from './upstream-backoff';
 
 /** `lease_lost`: another claim took the generation over mid-poll, so this poll's result was dropped. */

@@ -22,7 +22,7 @@ import {
   type Generation,
   type GenerationInput,
   type GenerationState,
-} from './types';
+} from '../model/generation';
 import type { UpstreamBackoff } from './upstream-backoff';
 import { summarizeUsage, type UsageSummary } from './usage';
 import { checkStorableDate } from './storable-values';

@@ -8,7 +8,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, type Dispatcher } from 'undici';
-import type { GenerationInput } from '../generations/types';
+import type { GenerationInput } from '../model/generation';
 import {
   UpstreamError,
   UpstreamFailure,

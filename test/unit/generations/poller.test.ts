@@ -4,7 +4,7 @@ import { GenerationEvents } from '../../../src/generations/events';
 import { Poller, type PollOutcome, type PollerOptions } from '../../../src/generations/poller';
 import { GenerationService } from '../../../src/generations/service';
 import { PollSchedule } from '../../../src/generations/timing';
-import { GenerationErrorCode, GenerationStatus, isTerminal, type Generation } from '../../../src/generations/types';
+import { GenerationErrorCode, GenerationStatus, isTerminal, type Generation } from '../../../src/model/generation';
 import { UpstreamBackoff } from '../../../src/generations/upstream-backoff';
 import { createPgliteStore } from '../../../src/store/pglite-store';
 import type { NewGeneration, Store } from '../../../src/store/store';

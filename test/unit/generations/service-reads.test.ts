@@ -3,7 +3,7 @@ import pino from 'pino';
 import { GenerationEvents } from '../../../src/generations/events';
 import { GenerationService, encodeCursor } from '../../../src/generations/service';
 import { PollSchedule } from '../../../src/generations/timing';
-import { GenerationStatus } from '../../../src/generations/types';
+import { GenerationStatus } from '../../../src/model/generation';
 import { UpstreamBackoff } from '../../../src/generations/upstream-backoff';
 import { createPgliteStore } from '../../../src/store/pglite-store';
 import type { Store } from '../../../src/store/store';
