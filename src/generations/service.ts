@@ -23,7 +23,7 @@ import {
   type GenerationInput,
   type GenerationState,
 } from '../model/generation';
-import type { UpstreamBackoff } from './upstream-backoff';
+import type { UpstreamBackoff } from '../upstream/health/backoff';
 import { summarizeUsage, type UsageSummary } from './usage';
 import { checkStorableDate } from './storable-values';
 import { checkIdempotencyKey, validateInput } from './validation';

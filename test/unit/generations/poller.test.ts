@@ -5,7 +5,7 @@ import { Poller, type PollOutcome, type PollerOptions } from '../../../src/gener
 import { GenerationService } from '../../../src/generations/service';
 import { PollSchedule } from '../../../src/generations/timing';
 import { GenerationErrorCode, GenerationStatus, isTerminal, type Generation } from '../../../src/model/generation';
-import { UpstreamBackoff } from '../../../src/generations/upstream-backoff';
+import { UpstreamBackoff } from '../../../src/upstream/health/backoff';
 import { createPgliteStore } from '../../../src/store/pglite-store';
 import type { NewGeneration, Store } from '../../../src/store/store';
 import { UpstreamError, UpstreamFailure, type UpstreamClient, type UpstreamJob } from '../../../src/upstream/types';

@@ -4,7 +4,7 @@ import { GenerationEvents } from '../../../src/generations/events';
 import { GenerationService, encodeCursor } from '../../../src/generations/service';
 import { PollSchedule } from '../../../src/generations/timing';
 import { GenerationStatus } from '../../../src/model/generation';
-import { UpstreamBackoff } from '../../../src/generations/upstream-backoff';
+import { UpstreamBackoff } from '../../../src/upstream/health/backoff';
 import { createPgliteStore } from '../../../src/store/pglite-store';
 import type { Store } from '../../../src/store/store';
 import type { UpstreamClient } from '../../../src/upstream/types';
