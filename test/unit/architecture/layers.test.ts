@@ -248,6 +248,10 @@ describe('the layering check itself', () => {
       edge('scale/c.ts', '../auth/a', 'auth/a'),
     ];
     expect(layeringViolations(round)).toEqual([expect.stringMatching(/^folder cycle auth -> quotas -> scale -> auth: /)]);
+    const tangle = [...round, edge('auth/a.ts', '../scale/c', 'scale/c')];
+    expect(layeringViolations(tangle)).toEqual([
+      "folder cycle auth -> scale -> auth (one of the cycles among auth, quotas, scale): src/auth/a.ts imports '../scale/c'; src/scale/c.ts imports '../auth/a'",
+    ]);
   });
 
   it('keeps the simulator and the browser code apart, and asks for a layer for a new folder', () => {
