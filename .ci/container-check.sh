@@ -74,7 +74,7 @@ if grep -q healthz <<<"$healthcheck"; then pass "HEALTHCHECK kept in the image";
 echo "== container: a key, then the gateway"
 podman volume create "$VOLUME" >/dev/null
 # The embedded store has one user at a time: the key is created before the gateway starts, as docs/operations.md says.
-if key_output=$(timeout 180 podman run --rm -v "$VOLUME:/data" "$IMAGE" node dist/auth/cli.js create --owner ci 2>&1) &&
+if key_output=$(timeout 180 podman run --rm -v "$VOLUME:/data" "$IMAGE" node dist/cli/keys.js create --owner ci 2>&1) &&
   key=$(sed -nE 's/.*Key \(shown once, store it now\): (vgw_[A-Za-z0-9_-]+).*/\1/p' <<<"$key_output") && [ -n "$key" ]; then
   pass "key created with the image's key CLI"
 else

@@ -11,7 +11,7 @@ import { startApp, type App } from '../src/app';
 import { startSimulator } from '../src/simulator';
 import { createApiKey } from '../src/auth/api-keys';
 import { summarizeInlineMedia } from '../src/generations/inline-media';
-import { GenerationStatus, type Generation } from '../src/generations/types';
+import { GenerationStatus, type Generation } from '../src/model/generation';
 import { BareData, GENERATION_FIELDS, startBareApollo, startBareWebSocket, type PlainGeneration } from './bare-servers';
 import { graphql } from './graphql-client';
 import { graphqlInput, modelMix } from './inputs';

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
-import { parseCorsOrigins, type CorsOrigins } from './server/cors';
+import { parseCorsOrigins, type CorsOrigins } from './cors-origins';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])

@@ -9,7 +9,7 @@
 import { setMaxListeners } from 'node:events';
 import { createPubSub } from '@graphql-yoga/subscription';
 import { EventStream } from './event-stream';
-import { isTerminal, type Generation, type GenerationStatus } from './types';
+import { isTerminal, type Generation, type GenerationStatus } from '../model/generation';
 
 export const Topic = {
   generation: 'GENERATION',

@@ -4,7 +4,7 @@
  * a working start; the tests and the bench create every model with it.
  */
 import type { CatalogueInput, JsonSchema, MediaKind, ModelSpec } from '../upstream/models';
-import type { GenerationInput } from './types';
+import type { GenerationInput } from '../model/generation';
 
 const SAMPLE_MEDIA: Readonly<Record<MediaKind, string>> = {
   image: 'https://example.com/samples/frame.jpg',

@@ -5,7 +5,7 @@
  * Repeated reads of finished results (clients checking a job, the playground) then cost no query.
  * Generations still in flight are never kept: their reads always see the store.
  */
-import { isTerminal, type Generation } from './types';
+import { isTerminal, type Generation } from '../model/generation';
 
 /** Most ended generations kept; the least recently read goes first. */
 export const FINISHED_GENERATIONS_KEPT = 10_000;

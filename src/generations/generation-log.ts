@@ -5,7 +5,7 @@
  * same fields, whichever path changed it.
  */
 import type { Logger } from 'pino';
-import { isTerminal, type Generation } from './types';
+import { isTerminal, type Generation } from '../model/generation';
 
 function fields(g: Generation): Record<string, unknown> {
   return {

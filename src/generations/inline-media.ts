@@ -10,7 +10,7 @@
  * which file it sent. Idempotency is unaffected: inputs are compared by a hash of the full input.
  */
 import { createHash } from 'node:crypto';
-import type { GenerationInput } from './types';
+import type { GenerationInput } from '../model/generation';
 
 const DATA_URI = /^data:([^;,]+)(?:;[^,]*)?;base64,/i;
 

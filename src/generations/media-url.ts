@@ -8,7 +8,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { badInput } from '../errors';
-import type { GenerationInput } from './types';
+import type { GenerationInput } from '../model/generation';
 
 export interface MediaUrlPolicy {
   /** Accept loopback, private and link-local targets (tests, private deployments). Default: false. */

@@ -15,8 +15,8 @@ import type { GenerationEvents } from './events';
 import { logGenerationChanged } from './generation-log';
 import { mapUpstreamStatus, stateFromJob } from './status-mapping';
 import { typicalTimeFor, type PollSchedule } from './timing';
-import { GenerationErrorCode, GenerationStatus, isTerminal, type Generation, type GenerationState } from './types';
-import type { UpstreamBackoff } from './upstream-backoff';
+import { GenerationErrorCode, GenerationStatus, isTerminal, type Generation, type GenerationState } from '../model/generation';
+import type { UpstreamBackoff } from '../upstream/health/backoff';
 
 /** `lease_lost`: another claim took the generation over mid-poll, so this poll's result was dropped. */
 export type PollOutcome = 'changed' | 'unchanged' | 'failed' | 'rate_limited' | 'timed_out' | 'lost' | 'lease_lost';

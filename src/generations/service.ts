@@ -22,8 +22,8 @@ import {
   type Generation,
   type GenerationInput,
   type GenerationState,
-} from './types';
-import type { UpstreamBackoff } from './upstream-backoff';
+} from '../model/generation';
+import type { UpstreamBackoff } from '../upstream/health/backoff';
 import { summarizeUsage, type UsageSummary } from './usage';
 import { checkStorableDate } from './storable-values';
 import { checkIdempotencyKey, validateInput } from './validation';

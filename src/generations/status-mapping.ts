@@ -2,7 +2,7 @@
  * Upstream status strings → gateway statuses (ARCHITECTURE.md §3).
  */
 import type { UpstreamJob } from '../upstream/types';
-import { GenerationErrorCode, GenerationStatus, type GenerationState } from './types';
+import { GenerationErrorCode, GenerationStatus, type GenerationState } from '../model/generation';
 
 const PENDING_QUEUED = new Set(['queued', 'waiting', 'active', 'processing']);
 const SUCCESS = new Set(['completed', 'succeeded']);

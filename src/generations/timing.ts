@@ -4,7 +4,7 @@
  */
 import { DEFAULT_TYPICAL_TIME } from '../upstream/catalogue-overlay';
 import { findModel, type TypicalTime } from '../upstream/models';
-import { GenerationStatus, type GenerationInput } from './types';
+import { GenerationStatus, type GenerationInput } from '../model/generation';
 
 /**
  * How much longer than 720p a resolution takes: the vendor's stated times grow by a third to a

@@ -11,7 +11,7 @@
 import type { Logger } from 'pino';
 import type { PollBookkeeping, Store } from '../store/store';
 import type { GenerationEvents } from './events';
-import { GenerationErrorCode, GenerationStatus, type Generation, type GenerationState } from './types';
+import { GenerationErrorCode, GenerationStatus, type Generation, type GenerationState } from '../model/generation';
 
 export interface UnrecordedCreatesOptions {
   store: Store;

@@ -4,7 +4,7 @@
  */
 import type { UsageGroup } from '../store/store';
 import { findModel } from '../upstream/models';
-import { GenerationStatus } from './types';
+import { GenerationStatus } from '../model/generation';
 import { allowedValues, defaultValue } from './validation';
 
 export interface UsageSummary {

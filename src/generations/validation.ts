@@ -9,7 +9,7 @@ import addFormats from 'ajv-formats';
 import { badInput } from '../errors';
 import { findModel, MODELS, type CatalogueInput, type JsonSchema, type MediaKind, type ModelSpec } from '../upstream/models';
 import { checkStorableStrings, checkStorableText } from './storable-values';
-import type { GenerationInput } from './types';
+import type { GenerationInput } from '../model/generation';
 
 /** Longest prompt (and negative prompt) accepted, in Unicode code points. */
 export const PROMPT_MAX_LENGTH = 4_000;

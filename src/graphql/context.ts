@@ -2,7 +2,7 @@ import DataLoader from 'dataloader';
 import type { Logger } from 'pino';
 import { ErrorCode, GatewayError } from '../errors';
 import type { GenerationService } from '../generations/service';
-import type { Generation } from '../generations/types';
+import type { Generation } from '../model/generation';
 import { toGraphQLError } from './errors';
 
 /** What every resolver gets. Built per HTTP request, and per subscription over WebSocket. */

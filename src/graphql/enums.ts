@@ -4,7 +4,7 @@
  * enum values cannot hold its `/` and `.`.
  */
 import { registerEnumType } from 'type-graphql';
-import { GenerationErrorCode, GenerationStatus } from '../generations/types';
+import { GenerationErrorCode, GenerationStatus } from '../model/generation';
 import { MODELS } from '../upstream/models';
 
 /** Every value a model's catalogue allows for a shared field, in a stable order. */

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { GenerationEvents } from '../generations/events';
 import { generationCodec } from './generation-codec';
 import { closeRedis, createRedisClient, waitUntilReady } from './redis';
-import { SharedUpstreamBackoff } from './shared-backoff';
+import { SharedUpstreamBackoff } from '../upstream/health/shared-backoff';
 
 /** How long start-up waits for Redis before failing, in ms. */
 const STARTUP_TIMEOUT_MS = 10_000;

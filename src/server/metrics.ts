@@ -8,7 +8,7 @@ import type { WebSocketServer } from 'ws';
 import type { PollOutcome } from '../generations/poller';
 import { QUOTA_KINDS, type QuotaKind } from '../quotas/owner-quotas';
 import type { Store } from '../store/store';
-import type { UpstreamCircuitState } from '../upstream/circuit-breaker';
+import type { UpstreamCircuitState } from '../upstream/health/circuit-breaker';
 import type { UpstreamEndpoint } from '../upstream/types';
 import type { MetricsAccess } from '../config';
 

@@ -7,7 +7,7 @@ import {
   type GenerationVideo,
   type Transition,
   type Usage,
-} from '../generations/types';
+} from '../model/generation';
 import { ListPageCache } from './list-page-cache';
 import { migrations as defaultMigrations, type Migration } from './migrations';
 import type { ApiKeyRecord, GenerationKey, Lease, ListQuery, NewGeneration, PollBookkeeping, Store, UsageGroup } from './store';

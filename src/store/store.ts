@@ -1,4 +1,4 @@
-import type { Generation, GenerationInput, GenerationState, GenerationStatus } from '../generations/types';
+import type { Generation, GenerationInput, GenerationState, GenerationStatus } from '../model/generation';
 
 export interface NewGeneration {
   id: string;

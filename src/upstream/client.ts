@@ -8,7 +8,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, type Dispatcher } from 'undici';
-import type { GenerationInput } from '../generations/types';
+import type { GenerationInput } from '../model/generation';
 import {
   UpstreamError,
   UpstreamFailure,
@@ -18,6 +18,7 @@ import {
   type UpstreamJob,
 } from './types';
 import { CURRENT_PATH, LEGACY_PATH, pathForModel } from './paths';
+import { parseRetryAfter, retryDelayMs } from './health/retry-delay';
 import { cleanUpstreamMessage, parseJob, redactSecrets, toWireBody } from './wire';
 
 
@@ -138,22 +139,6 @@ function describeTransport(err: unknown): string {
   return codes.length > 0 ? codes.join('/') : 'unknown error';
 }
 
-/**
- * Parses `Retry-After` (delta-seconds or HTTP-date) into milliseconds from `now`, or null.
- */
-export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | null {
-  const raw = Array.isArray(value) ? value[0] : value;
-  if (raw === undefined) return null;
-  const text = raw.trim();
-  if (text === '') return null;
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-  // Date.parse accepts bare numbers like "-3" as years; an HTTP-date always has a weekday or month name.
-  if (!/[a-z]/i.test(text)) return null;
-  const at = Date.parse(text);
-  if (Number.isNaN(at)) return null;
-  return Math.max(0, at - now);
-}
-
 /** Destroying an unfinished undici body emits an abort error; nobody else is listening for it. */
 function discard(body: Dispatcher.ResponseData['body']): void {
   body.on('error', () => undefined);
@@ -206,12 +191,6 @@ function tryParseJson(text: string): { ok: true; value: unknown } | { ok: false 
 function headerValue(headers: Dispatcher.ResponseData['headers'], name: string): string | undefined {
   const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
-}
-
-/** Equal jitter: at least half the exponential delay, so retries never collapse to zero. */
-function backoffMs(retry: number, base: number, max: number): number {
-  const ceiling = Math.min(max, base * 2 ** retry);
-  return ceiling / 2 + Math.random() * (ceiling / 2);
 }
 
 export function createUpstreamClient(options: UpstreamClientOptions): UpstreamClient {
@@ -382,7 +361,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     let last: UpstreamError | null = null;
     for (let i = 0; i <= pollRetries; i++) {
       if (i > 0) {
-        const wait = Math.max(backoffMs(i - 1, retryBase, retryMax), last?.retryAfterMs ?? 0);
+        const wait = Math.max(retryDelayMs(i - 1, retryBase, retryMax), last?.retryAfterMs ?? 0);
         await sleep(wait);
       }
       const startedAt = performance.now();

@@ -1,4 +1,4 @@
-import type { GenerationInput, GenerationVideo, Usage } from '../generations/types';
+import type { GenerationInput, GenerationVideo, Usage } from '../model/generation';
 
 /** What the upstream said about a job, parsed tolerantly from the wire. */
 export interface UpstreamJob {

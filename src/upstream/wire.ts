@@ -6,7 +6,7 @@
  * responses come back parsed tolerantly, because the contract documents several shapes for
  * the same thing (`video` as object or array, `error` as any JSON, `tokens_used` vs `credits_used`).
  */
-import type { GenerationInput, GenerationVideo, Usage } from '../generations/types';
+import type { GenerationInput, GenerationVideo, Usage } from '../model/generation';
 import type { WireEntry } from './catalogue-types';
 import { findModel } from './models';
 import { WIRE_MAP } from './wire-map.generated';

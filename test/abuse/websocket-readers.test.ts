@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
-import { GenerationStatus, type Generation } from '../../src/generations/types';
+import { GenerationStatus, type Generation } from '../../src/model/generation';
 import { CREATE, WATCH_ALL, gqlData, sleep, startGateway, waitFor, within, type TestGateway } from '../helpers/gateway';
 import { expectCanaryAbsent, expectHealthy, recordSeen } from '../helpers/probes';
 

@@ -1,6 +1,6 @@
 /**
  * Key management while gateways run, as users do it: gateway processes (`node dist/main.js`) and the
- * key CLI (`node dist/auth/cli.js`), on a temporary embedded data folder, then on a real PostgreSQL.
+ * key CLI (`node dist/cli/keys.js`), on a temporary embedded data folder, then on a real PostgreSQL.
  * Needs `npm run build` (npm test runs it first).
  */
 import { execFile } from 'node:child_process';
@@ -12,7 +12,7 @@ import { describeWithServices, startGatewayProcess, startPostgres, type GatewayP
 
 const run = promisify(execFile);
 const ROOT = path.resolve(__dirname, '../..');
-const CLI = path.join(ROOT, 'dist/auth/cli.js');
+const CLI = path.join(ROOT, 'dist/cli/keys.js');
 
 // Each step starts node processes that open an embedded database: tens of seconds on a loaded machine.
 jest.setTimeout(600_000);

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from 'graphql-ws';
 import { GenerationEvents } from '../../src/generations/events';
-import { GenerationStatus, type Generation } from '../../src/generations/types';
+import { GenerationStatus, type Generation } from '../../src/model/generation';
 import {
   CreateVideoGenerationDocument,
   VideoGenerationDocument,

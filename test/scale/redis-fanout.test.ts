@@ -6,7 +6,7 @@
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { GenerationEvents } from '../../src/generations/events';
-import { GenerationStatus, type Generation } from '../../src/generations/types';
+import { GenerationStatus, type Generation } from '../../src/model/generation';
 import { RedisFanout } from '../../src/scale/redis-fanout';
 import { waitFor } from '../helpers/gateway';
 import { describeWithServices, startRedis, type RedisServer } from '../helpers/services';

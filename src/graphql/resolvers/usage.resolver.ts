@@ -1,5 +1,5 @@
 import { Arg, Ctx, Query, Resolver } from 'type-graphql';
-import type { GenerationStatus } from '../../generations/types';
+import type { GenerationStatus } from '../../model/generation';
 import { requireOwner, type GraphQLContext } from '../context';
 import { OwnerUsage } from '../types/owner-usage.type';
 

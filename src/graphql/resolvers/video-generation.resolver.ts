@@ -2,7 +2,7 @@ import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subs
 import { ErrorCode, GatewayError, notFound } from '../../errors';
 import { encodeCursor } from '../../generations/service';
 import { estimateProgress } from '../../generations/timing';
-import { GenerationStatus, type Generation, type GenerationInput } from '../../generations/types';
+import { GenerationStatus, type Generation, type GenerationInput } from '../../model/generation';
 import { requireOwner, type GraphQLContext } from '../context';
 import { AspectRatio, PersonGeneration, Resolution, UpstreamProvider } from '../enums';
 import { CreateVideoGenerationInput, VideoGenerationFilter } from '../types/inputs';

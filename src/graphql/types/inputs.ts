@@ -1,6 +1,6 @@
 import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, Float, InputType, Int } from 'type-graphql';
-import { GenerationStatus } from '../../generations/types';
+import { GenerationStatus } from '../../model/generation';
 import { AspectRatio, PersonGeneration, Resolution, UpstreamProvider } from '../enums';
 
 @InputType({

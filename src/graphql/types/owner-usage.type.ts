@@ -1,5 +1,5 @@
 import { Field, Float, Int, ObjectType } from 'type-graphql';
-import { GenerationStatus } from '../../generations/types';
+import { GenerationStatus } from '../../model/generation';
 
 @ObjectType({ description: 'How many generations reached one status.' })
 export class StatusCount {

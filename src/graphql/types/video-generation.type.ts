@@ -1,6 +1,6 @@
 import { GraphQLJSON, GraphQLJSONObject } from 'graphql-scalars';
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
-import { GenerationErrorCode, GenerationStatus } from '../../generations/types';
+import { GenerationErrorCode, GenerationStatus } from '../../model/generation';
 import { AspectRatio, PersonGeneration, Resolution, UpstreamProvider } from '../enums';
 
 // simpleResolvers: the plain fields of what a subscription emits resolve with graphql-js's default

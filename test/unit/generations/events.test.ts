@@ -1,5 +1,5 @@
 import { GenerationEvents } from '../../../src/generations/events';
-import { GenerationStatus, type Generation } from '../../../src/generations/types';
+import { GenerationStatus, type Generation } from '../../../src/model/generation';
 
 function generation(version: number, status = GenerationStatus.GENERATING, id = 'g1'): Generation {
   const at = new Date('2025-01-01T00:00:00Z');

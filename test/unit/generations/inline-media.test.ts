@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { summarizeDataUri, summarizeInlineMedia } from '../../../src/generations/inline-media';
-import type { GenerationInput } from '../../../src/generations/types';
+import type { GenerationInput } from '../../../src/model/generation';
 
 const png = Buffer.from('not really a png, but bytes all the same');
 const uri = `data:image/png;base64,${png.toString('base64')}`;

@@ -1,6 +1,6 @@
 import { hashInput } from '../../../src/generations/service';
 import { mapUpstreamStatus, stateFromJob, upstreamErrorMessage } from '../../../src/generations/status-mapping';
-import { GenerationErrorCode, GenerationStatus, type GenerationInput } from '../../../src/generations/types';
+import { GenerationErrorCode, GenerationStatus, type GenerationInput } from '../../../src/model/generation';
 import type { UpstreamJob } from '../../../src/upstream/types';
 
 const NOW = new Date('2025-01-01T00:02:00.000Z');

@@ -1,6 +1,6 @@
 import { estimateProgress, IN_RANGE_INTERVAL_MS, PollSchedule, typicalTimeFor, type TimingOptions } from '../../../src/generations/timing';
 import { DEFAULT_TYPICAL_TIME } from '../../../src/upstream/catalogue-overlay';
-import { GenerationStatus } from '../../../src/generations/types';
+import { GenerationStatus } from '../../../src/model/generation';
 import { findModel, MODELS, type TypicalTime } from '../../../src/upstream/models';
 
 const DEFAULTS: TimingOptions = { timeScale: 1, minIntervalMs: 2_000, maxIntervalMs: 30_000 };

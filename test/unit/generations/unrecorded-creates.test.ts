@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { GenerationEvents } from '../../../src/generations/events';
-import { GenerationErrorCode, GenerationStatus, type Generation } from '../../../src/generations/types';
+import { GenerationErrorCode, GenerationStatus, type Generation } from '../../../src/model/generation';
 import { UnrecordedCreates } from '../../../src/generations/unrecorded-creates';
 import { databaseUnavailable } from '../../../src/store/database-unavailable';
 import { createPgliteStore } from '../../../src/store/pglite-store';

@@ -1,5 +1,5 @@
 import { ErrorCode, GatewayError } from '../../../src/errors';
-import type { GenerationInput } from '../../../src/generations/types';
+import type { GenerationInput } from '../../../src/model/generation';
 import {
   allowedValues,
   checkIdempotencyKey,

@@ -1,4 +1,4 @@
-import { GenerationStatus, type Generation } from '../../../src/generations/types';
+import { GenerationStatus, type Generation } from '../../../src/model/generation';
 import { generationCodec } from '../../../src/scale/generation-codec';
 
 describe('generationCodec', () => {

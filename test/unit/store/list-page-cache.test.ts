@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { GenerationStatus } from '../../../src/generations/types';
+import { GenerationStatus } from '../../../src/model/generation';
 import { ListPageCache } from '../../../src/store/list-page-cache';
 import { createPgliteStore } from '../../../src/store/pglite-store';
 import type { GenerationKey, ListQuery, Store } from '../../../src/store/store';

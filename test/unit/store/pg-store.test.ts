@@ -3,7 +3,7 @@
  * between separate connection pools, and a server that goes away and comes back.
  */
 import { ErrorCode, GatewayError } from '../../../src/errors';
-import { GenerationStatus } from '../../../src/generations/types';
+import { GenerationStatus } from '../../../src/model/generation';
 import { createPgStore } from '../../../src/store/pg-store';
 import type { NewGeneration, Store } from '../../../src/store/store';
 import { describeWithServices, startPostgres, type PostgresServer } from '../../helpers/services';

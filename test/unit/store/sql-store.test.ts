@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GenerationStatus, type Generation } from '../../../src/generations/types';
+import { GenerationStatus, type Generation } from '../../../src/model/generation';
 import pg from 'pg';
 import { createPgStore } from '../../../src/store/pg-store';
 import { createPgliteStore } from '../../../src/store/pglite-store';

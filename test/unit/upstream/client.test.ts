@@ -1,7 +1,8 @@
 import { closeSync, openSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createUpstreamClient, parseRetryAfter, provesNotSent, type UpstreamClientOptions } from '../../../src/upstream/client';
+import { createUpstreamClient, provesNotSent, type UpstreamClientOptions } from '../../../src/upstream/client';
+import { parseRetryAfter } from '../../../src/upstream/health/retry-delay';
 import { UpstreamError, UpstreamFailure, type UpstreamClient } from '../../../src/upstream/types';
 import { startSimulator } from '../../../src/simulator';
 

@@ -1,4 +1,4 @@
-import { originAllowed, parseCorsOrigins, parseOrigin } from '../../../src/server/cors';
+import { originAllowed, parseCorsOrigins, parseOrigin } from '../../src/cors-origins';
 
 describe('parseOrigin', () => {
   it('returns the origin as a browser sends it: lower-case host, no default port', () => {

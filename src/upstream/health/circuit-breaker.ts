@@ -11,7 +11,7 @@
  * the circuit, its failure opens it again. State is per process: each instance learns on its own.
  */
 import { BrokenCircuitError, CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhen, type CircuitBreakerPolicy } from 'cockatiel';
-import { UpstreamError, UpstreamFailure, type UpstreamClient } from './types';
+import { UpstreamError, UpstreamFailure, type UpstreamClient } from '../types';
 
 export interface UpstreamCircuitOptions {
   /** Consecutive failing calls that open the circuit. 0 turns the breaker off. */

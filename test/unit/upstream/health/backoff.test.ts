@@ -1,4 +1,4 @@
-import { UpstreamBackoff } from '../../../src/generations/upstream-backoff';
+import { UpstreamBackoff } from '../../../../src/upstream/health/backoff';
 
 function clock(start = 1_000_000) {
   let t = start;

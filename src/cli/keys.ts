@@ -10,7 +10,7 @@ import { loadConfig } from '../config';
 import { ADMIN_SOCKET_NAME, connectAdminSocket } from '../server/admin-socket';
 import { createStore } from '../store/create-store';
 import type { Store } from '../store/store';
-import { storeKeyAdmin, type KeyAdmin } from './key-admin';
+import { storeKeyAdmin, type KeyAdmin } from '../auth/key-admin';
 
 const USAGE = `Usage:
   npm run keys -- create --owner <owner> [--label <text>]

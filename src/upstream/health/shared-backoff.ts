@@ -6,7 +6,7 @@
  */
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { UpstreamBackoff } from '../generations/upstream-backoff';
+import { UpstreamBackoff } from './backoff';
 
 export const BACKOFF_KEY = 'veo-gateway:upstream-backoff-until';
 export const BACKOFF_CHANNEL = 'veo-gateway:upstream-backoff';

@@ -1,5 +1,5 @@
-import { UpstreamCircuit, countsAgainstUpstream } from '../../../src/upstream/circuit-breaker';
-import { UpstreamError, UpstreamFailure, type UpstreamClient, type UpstreamJob } from '../../../src/upstream/types';
+import { UpstreamCircuit, countsAgainstUpstream } from '../../../../src/upstream/health/circuit-breaker';
+import { UpstreamError, UpstreamFailure, type UpstreamClient, type UpstreamJob } from '../../../../src/upstream/types';
 
 const JOB: UpstreamJob = { upstreamId: 'job-1', status: 'queued', video: null, error: null, usage: null };
 const INPUT = { model: 'google/veo3', prompt: 'x' };

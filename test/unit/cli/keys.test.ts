@@ -29,7 +29,7 @@ async function cli(...args: string[]): Promise<Result> {
 
 async function cliWith(env: Record<string, string>, ...args: string[]): Promise<Result> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [path.join(outDir, 'auth/cli.js'), ...args], {
+    const { stdout, stderr } = await run(process.execPath, [path.join(outDir, 'cli/keys.js'), ...args], {
       cwd: ROOT,
       // A clean environment: no NODE_OPTIONS from jest, no upstream key, the embedded store in DATA_DIR.
       env: { PATH: process.env['PATH'] ?? '', NODE_PATH: path.join(ROOT, 'node_modules'), DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...env },
