@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import pg from 'pg';
 import { toStoreError } from './database-unavailable';
-import { SqlStore, type Row, type SqlDriver, type SqlSession } from './sql-store';
+import { SqlStore } from './sql-store';
+import type { Row, SqlDriver, SqlSession } from './sql/session';
 import type { Store } from './store';
 
 export interface PgStoreOptions {
