@@ -20,7 +20,7 @@ export function createPgStore(options: PgStoreOptions): Store {
   return new SqlStore(async () => pgDriver(options));
 }
 
-function pgDriver(options: PgStoreOptions): SqlDriver {
+export function pgDriver(options: PgStoreOptions): SqlDriver {
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.poolSize ?? 10,

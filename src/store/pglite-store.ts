@@ -49,7 +49,7 @@ async function openPglite(dataDir: string | undefined, role: string): Promise<Sq
  * the callback settles, so queries from elsewhere wait rather than land inside someone's transaction.
  * Inside the callback only `tx` may be used: the outer handle would wait for the transaction forever.
  */
-function pgliteDriver(db: PGlite): SqlDriver {
+export function pgliteDriver(db: PGlite): SqlDriver {
   return {
     ...session(db),
     transaction: (fn) => db.transaction((tx) => fn(session(tx))),
