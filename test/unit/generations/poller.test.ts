@@ -142,7 +142,12 @@ async function harness(options: Partial<PollerOptions> = {}): Promise<Harness> {
       ...rest,
     });
     if (upstreamId === null) return generation;
-    return (await store.updateGeneration({ id: generation.id, expectedVersion: generation.version, change: { upstreamId, upstreamStatus }, bookkeeping: { nextPollAt: new Date() } }))!;
+    return (await store.updateGeneration({
+      id: generation.id,
+      expectedVersion: generation.version,
+      change: { upstreamId, upstreamStatus },
+      bookkeeping: { nextPollAt: new Date() },
+    }))!;
   };
   return { store, upstream, events, published, logs, outcomes, backoff, poller, insert };
 }
@@ -571,7 +576,14 @@ describe('Poller', () => {
 
     // The new owner proceeds with its own lease.
     const mine = { owner: 'new-owner', epoch: takenOver!.leaseEpoch };
-    const done = await h.store.updateGeneration({ id: g.id, expectedVersion: g.version, change: { status: GenerationStatus.GENERATING }, bookkeeping: { leaseOwner: null, leaseUntil: null }, at: new Date(), lease: mine });
+    const done = await h.store.updateGeneration({
+      id: g.id,
+      expectedVersion: g.version,
+      change: { status: GenerationStatus.GENERATING },
+      bookkeeping: { leaseOwner: null, leaseUntil: null },
+      at: new Date(),
+      lease: mine,
+    });
     expect(done).toMatchObject({ version: g.version + 1, status: GenerationStatus.GENERATING, leaseOwner: null });
   });
 

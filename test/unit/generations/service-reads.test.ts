@@ -104,7 +104,11 @@ describe('GenerationService reads', () => {
       const ids = [await insert('fred'), await insert('fred'), await insert('fred')];
       expect(statuses(await service.list('fred', { first: 10 }))).toEqual(['GENERATING', 'GENERATING', 'GENERATING']);
       const [newest] = await store.getGenerations('fred', [ids[2]!]);
-      await store.updateGeneration({ id: ids[2]!, expectedVersion: newest!.version, change: { status: GenerationStatus.COMPLETED } });
+      await store.updateGeneration({
+        id: ids[2]!,
+        expectedVersion: newest!.version,
+        change: { status: GenerationStatus.COMPLETED },
+      });
       queries = [];
       const page = await service.list('fred', { first: 10 });
       expect(page.generations.map((g) => g.id)).toEqual([...ids].reverse());

@@ -63,7 +63,11 @@ describe('the embedded store keeps list pages, and every write shows in the next
     await store.updateGeneration({ id: a.id, expectedVersion: 1, change: { status: GenerationStatus.COMPLETED } });
     expect(await store.listGenerationKeys(q)).toEqual([{ id: b.id, version: 1 }, { id: a.id, version: 2 }]);
     expect(await store.listGenerationKeys({ ...q, statuses: [GenerationStatus.QUEUED] })).toEqual([{ id: b.id, version: 1 }]);
-    expect(await store.updateGeneration({ id: a.id, expectedVersion: 1, change: { status: GenerationStatus.FAILED } })).toBeNull();
+    expect(await store.updateGeneration({
+      id: a.id,
+      expectedVersion: 1,
+      change: { status: GenerationStatus.FAILED },
+    })).toBeNull();
     await store.deleteGeneration(b.id);
     expect(await store.listGenerationKeys(q)).toEqual([{ id: a.id, version: 2 }]);
     expect(await store.listGenerationKeys({ ...q, statuses: [GenerationStatus.QUEUED] })).toEqual([]);
