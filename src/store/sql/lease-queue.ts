@@ -6,7 +6,9 @@ import { Params, type Row, type SqlSession } from './session';
  * A table used as a queue of due work under leases: which rows are queued, and the columns that hold
  * each row's due time and its lease (owner, expiry, and an epoch that every claim bumps). The
  * generations' poll queue is one; durable jobs (video copies, webhook deliveries) can be others, each
- * with its own table, without copying the claim and lease SQL.
+ * with its own table, without copying the claim and lease SQL. Such a table wants a partial index on
+ * its due column under the `queued` condition (as generations_due in migrations.ts): every claim and
+ * every look at the next due time scans by it.
  */
 export interface LeaseQueueTable {
   table: string;
