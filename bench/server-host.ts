@@ -180,7 +180,12 @@ async function main(): Promise<void> {
           const now = new Date();
           const updated: Generation[] = [];
           for (const g of pending.splice(0)) {
-            const u = await app.store.updateGeneration(g.id, g.version, { status: GenerationStatus.COMPLETED, completedAt: now, video, upstreamStatus: 'completed' }, {}, now);
+            const u = await app.store.updateGeneration({
+              id: g.id,
+              expectedVersion: g.version,
+              change: { status: GenerationStatus.COMPLETED, completedAt: now, video, upstreamStatus: 'completed' },
+              at: now,
+            });
             updated.push(u!);
           }
           const cpuAt = cpuMicros();

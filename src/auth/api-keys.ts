@@ -6,7 +6,7 @@
  * human-chosen secrets, and it keeps the per-request lookup cheap.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { ApiKeyRecord, Store } from '../store/store';
+import type { ApiKeyRecord, ApiKeyRecords } from '../store/store';
 import type { ApiKeyCache } from './api-key-cache';
 
 const KEY_PREFIX = 'vgw_';
@@ -28,7 +28,7 @@ export function checkOwnerName(owner: string): string {
 
 /** Creates a key for `owner` and returns it in clear: the only time it is ever visible. */
 export async function createApiKey(
-  store: Store,
+  store: ApiKeyRecords,
   owner: string,
   label: string | null = null,
 ): Promise<{ key: string; record: ApiKeyRecord }> {
@@ -50,7 +50,7 @@ export async function createApiKey(
  * The owner of a presented key, or null when it is unknown or revoked. With a `cache`, a key found
  * recently is answered from it (see api-key-cache.ts for how soon a revocation is seen).
  */
-export async function ownerOfKey(store: Store, key: string, cache?: ApiKeyCache): Promise<string | null> {
+export async function ownerOfKey(store: ApiKeyRecords, key: string, cache?: ApiKeyCache): Promise<string | null> {
   if (!key.startsWith(KEY_PREFIX) || key.length > 200) return null;
   const hash = hashApiKey(key);
   const cached = cache?.get(hash);
@@ -67,7 +67,7 @@ export async function ownerOfKey(store: Store, key: string, cache?: ApiKeyCache)
  * active). With a `cache`, this process refuses the key at once: the whole cache goes, since a
  * revocation names a key by id or prefix, not by hash, and revocations are rare.
  */
-export async function revokeApiKey(store: Store, idOrPrefix: string, cache?: ApiKeyCache): Promise<number> {
+export async function revokeApiKey(store: ApiKeyRecords, idOrPrefix: string, cache?: ApiKeyCache): Promise<number> {
   try {
     return await store.revokeApiKey(idOrPrefix, new Date());
   } finally {
@@ -89,7 +89,7 @@ export function bearerToken(value: unknown): string | null {
  * Outside production, an empty key store gets one development key so the playground works at
  * once. Returns it in clear when it was created now, null otherwise.
  */
-export async function ensureDevelopmentKey(store: Store): Promise<string | null> {
+export async function ensureDevelopmentKey(store: ApiKeyRecords): Promise<string | null> {
   if ((await store.listApiKeys()).length > 0) return null;
   const { key } = await createApiKey(store, 'dev', 'development key (created at start-up)');
   return key;

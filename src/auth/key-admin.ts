@@ -3,7 +3,7 @@
  * embedded folder no process holds), or a running gateway through its admin socket
  * (server/admin-socket.ts), which is then the only process touching its embedded folder.
  */
-import type { ApiKeyRecord, Store } from '../store/store';
+import type { ApiKeyRecord, ApiKeyRecords } from '../store/store';
 import type { ApiKeyCache } from './api-key-cache';
 import { checkOwnerName, createApiKey, revokeApiKey } from './api-keys';
 
@@ -24,7 +24,7 @@ export class KeyAdminInputError extends Error {
 }
 
 /** Key management on `store`; with the running gateway's `cache`, a revocation is refused at once here. */
-export function storeKeyAdmin(store: Store, cache?: ApiKeyCache): KeyAdmin {
+export function storeKeyAdmin(store: ApiKeyRecords, cache?: ApiKeyCache): KeyAdmin {
   return {
     async create(owner, label) {
       try {

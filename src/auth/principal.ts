@@ -2,7 +2,7 @@
  * Who is calling: the one place that turns a presented credential into an owner, for HTTP and
  * WebSocket alike. Servers send an API key (`vgw_…`); browser apps send a JWT.
  */
-import type { Store } from '../store/store';
+import type { ApiKeyRecords } from '../store/store';
 import type { ApiKeyCache } from './api-key-cache';
 import { ownerOfKey } from './api-keys';
 import { JwtRejected, looksLikeJwt, type JwtVerifier } from './jwt';
@@ -14,7 +14,7 @@ export interface Principal {
 }
 
 export interface CredentialCheckOptions {
-  store: Store;
+  store: ApiKeyRecords;
   /** Null when JWTs are not configured: then only API keys are accepted. */
   jwt: JwtVerifier | null;
   /** Told why a JWT was refused (expired, bad signature…), for logs. */

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Lease, PollBookkeeping, Store } from '../store/store';
+import type { GenerationRecords, Lease, PollBookkeeping, PollQueue } from '../store/store';
 import { UpstreamError, UpstreamFailure, type UpstreamClient } from '../upstream/types';
 import type { GenerationEvents } from './events';
 import { logGenerationChanged } from './generation-log';
@@ -22,7 +22,7 @@ import type { UpstreamBackoff } from '../upstream/health/backoff';
 export type PollOutcome = 'changed' | 'unchanged' | 'failed' | 'rate_limited' | 'timed_out' | 'lost' | 'lease_lost';
 
 export interface PollerOptions {
-  store: Store;
+  store: PollQueue & Pick<GenerationRecords, 'updateGeneration'>;
   upstream: UpstreamClient;
   events: GenerationEvents;
   schedule: PollSchedule;
@@ -327,14 +327,14 @@ export class Poller {
   ): Promise<WriteResult> {
     if (lease.lost) return 'lease_lost';
     const terminal = change.status !== undefined && isTerminal(change.status);
-    const updated = await this.o.store.updateGeneration(
-      g.id,
-      g.version,
+    const updated = await this.o.store.updateGeneration({
+      id: g.id,
+      expectedVersion: g.version,
       change,
-      { ...bookkeeping, nextPollAt: terminal ? null : bookkeeping.nextPollAt, leaseOwner: null, leaseUntil: null },
-      this.now(),
+      bookkeeping: { ...bookkeeping, nextPollAt: terminal ? null : bookkeeping.nextPollAt, leaseOwner: null, leaseUntil: null },
+      at: this.now(),
       lease,
-    );
+    });
     if (updated) {
       this.o.events.publish(updated);
       logGenerationChanged(this.o.log, updated);
@@ -358,10 +358,10 @@ export class Poller {
       // Never scheduled (no upstream id, so no next poll), these rows were never claimed: the write is
       // versioned only and leaves the lease columns alone. Another instance sweeping too loses the race.
       for (const g of stale) {
-        const updated = await this.o.store.updateGeneration(
-          g.id,
-          g.version,
-          {
+        const updated = await this.o.store.updateGeneration({
+          id: g.id,
+          expectedVersion: g.version,
+          change: {
             status: GenerationStatus.FAILED,
             completedAt: this.now(),
             error: {
@@ -369,9 +369,9 @@ export class Poller {
               message: 'The gateway stopped while creating this generation; it was not re-sent, to avoid paying twice',
             },
           },
-          { nextPollAt: null },
-          this.now(),
-        );
+          bookkeeping: { nextPollAt: null },
+          at: this.now(),
+        });
         if (updated) {
           this.o.events.publish(updated);
           logGenerationChanged(this.o.log, updated);

@@ -6,7 +6,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import DataLoader from 'dataloader';
 import type { Logger } from 'pino';
 import { ErrorCode, GatewayError, notFound } from '../errors';
-import type { Store } from '../store/store';
+import type { GenerationRecords, GenerationStatistics } from '../store/store';
 import { UpstreamError, UpstreamFailure, type UpstreamClient, type UpstreamJob } from '../upstream/types';
 import type { GenerationEvents } from './events';
 import { FinishedGenerations } from './finished-generations';
@@ -40,7 +40,7 @@ export interface CreateQuota {
 }
 
 export interface GenerationServiceDeps {
-  store: Store;
+  store: GenerationRecords & Pick<GenerationStatistics, 'usageGroups'>;
   upstream: UpstreamClient;
   events: GenerationEvents;
   schedule: PollSchedule;
@@ -244,7 +244,13 @@ export class GenerationService {
   ): Promise<Generation> {
     let updated: Generation | null;
     try {
-      updated = await this.deps.store.updateGeneration(generation.id, generation.version, change, bookkeeping, this.now());
+      updated = await this.deps.store.updateGeneration({
+        id: generation.id,
+        expectedVersion: generation.version,
+        change,
+        bookkeeping,
+        at: this.now(),
+      });
     } catch (error) {
       return this.unrecorded.keep(generation, change, bookkeeping, error);
     }
@@ -284,17 +290,17 @@ export class GenerationService {
       const [current] = await this.deps.store.getGenerations(owner, [id]);
       if (!current) throw notFound();
       if (isTerminal(current.status)) return current;
-      const updated = await this.deps.store.updateGeneration(
+      const updated = await this.deps.store.updateGeneration({
         id,
-        current.version,
-        {
+        expectedVersion: current.version,
+        change: {
           status: GenerationStatus.CANCELLED,
           completedAt: this.now(),
           error: { code: GenerationErrorCode.CANCELLED_BY_OWNER, message: 'Cancelled by its owner; the upstream job was not stopped' },
         },
-        { nextPollAt: null },
-        this.now(),
-      );
+        bookkeeping: { nextPollAt: null },
+        at: this.now(),
+      });
       if (updated) {
         this.deps.events.publish(updated);
         logGenerationChanged(this.deps.log, updated);

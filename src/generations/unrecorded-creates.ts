@@ -9,12 +9,12 @@
  * is the truth from then on. The upstream id is logged when the write first fails, for an operator.
  */
 import type { Logger } from 'pino';
-import type { PollBookkeeping, Store } from '../store/store';
+import type { GenerationRecords, PollBookkeeping } from '../store/store';
 import type { GenerationEvents } from './events';
 import { GenerationErrorCode, GenerationStatus, type Generation, type GenerationState } from '../model/generation';
 
 export interface UnrecordedCreatesOptions {
-  store: Store;
+  store: Pick<GenerationRecords, 'updateGeneration' | 'getGeneration'>;
   events: GenerationEvents;
   log: Logger;
   /** How long a write is retried before it is given up (and logged as an error), in ms. */
@@ -133,7 +133,13 @@ export class UnrecordedCreates {
    */
   private async write(entry: Pending): Promise<Generation | null> {
     const { store } = this.o;
-    const first = await store.updateGeneration(entry.stored.id, entry.stored.version, entry.change, entry.bookkeeping, this.now());
+    const first = await store.updateGeneration({
+      id: entry.stored.id,
+      expectedVersion: entry.stored.version,
+      change: entry.change,
+      bookkeeping: entry.bookkeeping,
+      at: this.now(),
+    });
     if (first) return first;
     const current = await store.getGeneration(entry.stored.id);
     if (!current) return null;
@@ -144,7 +150,13 @@ export class UnrecordedCreates {
     const change: Partial<GenerationState> = sweptAsUnknown
       ? { status: entry.answered.status, error: null, completedAt: null, ...entry.change }
       : { upstreamId: entry.change.upstreamId, upstreamStatus: entry.change.upstreamStatus, usage: entry.change.usage };
-    return store.updateGeneration(current.id, current.version, change, sweptAsUnknown ? entry.bookkeeping : {}, this.now());
+    return store.updateGeneration({
+      id: current.id,
+      expectedVersion: current.version,
+      change,
+      bookkeeping: sweptAsUnknown ? entry.bookkeeping : {},
+      at: this.now(),
+    });
   }
 
   private giveUp(entry: Pending, why: string, err?: unknown): void {

@@ -7,7 +7,7 @@ import type { Redis } from 'ioredis';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import { ErrorCode, GatewayError } from '../errors';
 import type { CreateQuota } from '../generations/service';
-import type { Store } from '../store/store';
+import type { GenerationStatistics } from '../store/store';
 import { consumeOrRefuse, createRateLimiter } from './rate-limiter';
 
 export interface OwnerQuotaLimits {
@@ -29,7 +29,7 @@ export class OwnerQuotas implements CreateQuota {
 
   constructor(
     private readonly limits: OwnerQuotaLimits,
-    private readonly store: Pick<Store, 'countInFlight'>,
+    private readonly store: Pick<GenerationStatistics, 'countInFlight'>,
     /** Shares the counters between instances. Default: memory of this process. */
     redis?: Redis,
     /** Called for every refusal, with the limit that refused (for metrics). Default: none. */

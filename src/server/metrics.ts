@@ -7,7 +7,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { WebSocketServer } from 'ws';
 import type { PollOutcome } from '../generations/poller';
 import { QUOTA_KINDS, type QuotaKind } from '../quotas/owner-quotas';
-import type { Store } from '../store/store';
+import type { GenerationStatistics } from '../store/store';
 import type { UpstreamCircuitState } from '../upstream/health/circuit-breaker';
 import type { UpstreamEndpoint } from '../upstream/types';
 import type { MetricsAccess } from '../config';
@@ -79,7 +79,7 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(store: Store) {
+  constructor(store: Pick<GenerationStatistics, 'countByStatus'>) {
     collectDefaultMetrics({ register: this.registry });
     new Gauge({
       name: 'gateway_generations',

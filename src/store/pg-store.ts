@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import pg from 'pg';
 import { toStoreError } from './database-unavailable';
-import { SqlStore, type Row, type SqlDriver, type SqlSession } from './sql-store';
+import { SqlStore } from './sql-store';
+import type { Row, SqlDriver, SqlSession } from './sql/session';
 import type { Store } from './store';
 
 export interface PgStoreOptions {
@@ -19,7 +20,7 @@ export function createPgStore(options: PgStoreOptions): Store {
   return new SqlStore(async () => pgDriver(options));
 }
 
-function pgDriver(options: PgStoreOptions): SqlDriver {
+export function pgDriver(options: PgStoreOptions): SqlDriver {
   const pool = new pg.Pool({
     connectionString: options.connectionString,
     max: options.poolSize ?? 10,

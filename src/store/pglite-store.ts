@@ -2,7 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { lockDataFolder } from './data-folder-lock';
 import { createInMemoryPglite } from './pglite-template';
-import { SqlStore, type Row, type SqlDriver, type SqlSession } from './sql-store';
+import { SqlStore } from './sql-store';
+import type { Row, SqlDriver, SqlSession } from './sql/session';
 import type { Store } from './store';
 
 export interface PgliteStoreOptions {
@@ -48,7 +49,7 @@ async function openPglite(dataDir: string | undefined, role: string): Promise<Sq
  * the callback settles, so queries from elsewhere wait rather than land inside someone's transaction.
  * Inside the callback only `tx` may be used: the outer handle would wait for the transaction forever.
  */
-function pgliteDriver(db: PGlite): SqlDriver {
+export function pgliteDriver(db: PGlite): SqlDriver {
   return {
     ...session(db),
     transaction: (fn) => db.transaction((tx) => fn(session(tx))),
@@ -59,7 +60,7 @@ function pgliteDriver(db: PGlite): SqlDriver {
 function session(db: PGlite | Transaction): SqlSession {
   return {
     async query<T = Row>(sql: string, params?: readonly unknown[]): Promise<T[]> {
-      const result = await db.query<T>(sql, params?.map(toWire));
+      const result = await db.query<T>(sql, params?.map(toPgliteParam));
       return result.rows;
     },
     async exec(sql: string): Promise<void> {
@@ -72,6 +73,6 @@ function session(db: PGlite | Transaction): SqlSession {
  * Dates go as ISO text (the SQL casts or infers timestamptz): PGlite only recognises a Date made in its
  * own realm, and under jest the caller's Dates come from the test sandbox.
  */
-function toWire(value: unknown): unknown {
+function toPgliteParam(value: unknown): unknown {
   return value instanceof Date ? value.toISOString() : value;
 }

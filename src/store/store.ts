@@ -74,16 +74,30 @@ export interface ApiKeyRecord {
 }
 
 /**
- * Where generations and API keys live. The embedded implementation (PGlite) and the PostgreSQL one
- * run the same SQL. Every method is safe to call concurrently.
+ * One visible change to a generation, applied only if the row is still at `expectedVersion`.
+ * Bookkeeping fields may be set in the same write.
  */
-export interface Store {
-  /** Opens the database and applies pending migrations. */
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  /** Resolves when the database answers a trivial query. */
-  ping(): Promise<void>;
+export interface GenerationUpdate {
+  id: string;
+  /** The version the writer read; another writer's change in between makes the update a no-op. */
+  expectedVersion: number;
+  change: Partial<GenerationState>;
+  bookkeeping?: PollBookkeeping;
+  /** When the change happened (updatedAt, the transition's time). Default: now. */
+  at?: Date;
+  /**
+   * The poller's writes pass the lease they hold, so a poller whose lease was taken over changes
+   * nothing. Without it (the service's create and cancel) only the version counts, which is how a
+   * cancel wins over a poll in flight.
+   */
+  lease?: Lease;
+}
 
+/**
+ * The service's generations: create (idempotently), read, list, change, and forget a create the
+ * upstream definitely rejected. Every method is safe to call concurrently.
+ */
+export interface GenerationRecords {
   /**
    * Inserts a generation with version 1 and one transition (its initial status).
    * When (owner, idempotencyKey) already exists, nothing is inserted and the existing row is returned
@@ -92,47 +106,45 @@ export interface Store {
   insertGeneration(g: NewGeneration): Promise<{ inserted: boolean; generation: Generation }>;
   /** Generations with these ids that belong to `owner`, in no particular order. */
   getGenerations(owner: string, ids: readonly string[]): Promise<Generation[]>;
-  /** Any owner's generation by id (for the poller and events). */
+  /** Any owner's generation by id. */
   getGeneration(id: string): Promise<Generation | null>;
   findByIdempotencyKey(owner: string, key: string): Promise<Generation | null>;
-  /** Newest first (createdAt desc, id desc). */
-  listGenerations(query: ListQuery): Promise<Generation[]>;
+  /**
+   * One page of the owner's generations, newest first (createdAt desc, id desc), but only each row's
+   * id and version: a list of ended generations can then be answered from memory without reading
+   * (and decoding) their JSON columns. An empty `statuses` or `models` list means no filter.
+   */
+  listGenerationKeys(query: ListQuery): Promise<readonly GenerationKey[]>;
   /**
    * The owner's generations last changed at or after `since` (updatedAt), oldest change first: the
    * `limit` most recent ones when more changed. Owner-wide watchers catch up with it after a gap.
    */
   changedSince(owner: string, since: Date, limit: number): Promise<Generation[]>;
   /**
-   * The same page as `listGenerations`, but only each row's id and version: a list of ended
-   * generations can then be answered from memory without reading (and decoding) their JSON columns.
+   * Applies `update` (see GenerationUpdate): bumps version, sets updatedAt, and appends a transition
+   * when `status` changes. Returns the updated row, or null when the version did not match (someone
+   * else changed it first) or the lease is no longer held.
    */
-  listGenerationKeys(query: ListQuery): Promise<readonly GenerationKey[]>;
-  /**
-   * Applies a visible change if the row is still at `expectedVersion`: bumps version, sets updatedAt,
-   * and appends a transition when `status` changes. Bookkeeping fields may be set in the same write.
-   * With `lease` (the poller's writes), the write also requires that lease to be still held, so a
-   * poller whose lease was taken over changes nothing. Without it (the service's create and cancel)
-   * only the version counts, which is how a cancel wins over a poll in flight.
-   * Returns the updated row, or null when the version did not match (someone else changed it first)
-   * or the lease is no longer held.
-   */
-  updateGeneration(
-    id: string,
-    expectedVersion: number,
-    change: Partial<GenerationState>,
-    bookkeeping?: PollBookkeeping,
-    at?: Date,
-    lease?: Lease,
-  ): Promise<Generation | null>;
-  /** Updates bookkeeping only while `lease` is held. False when it is not. */
-  updateBookkeeping(id: string, lease: Lease, bookkeeping: PollBookkeeping): Promise<boolean>;
+  updateGeneration(update: GenerationUpdate): Promise<Generation | null>;
+  /** Deletes a generation that never reached the upstream (a definite create rejection). */
+  deleteGeneration(id: string): Promise<void>;
+}
+
+/**
+ * The poller's queue of due work: in-flight generations, each claimed under a lease (see Lease) by
+ * one poller at a time. Its writes of what it saw go through `GenerationRecords.updateGeneration`
+ * with the lease.
+ */
+export interface PollQueue {
   /**
    * Claims up to `limit` in-flight generations that are due (`nextPollAt <= now`) and not leased by
    * someone else (no lease, or an expired one), setting their lease to `leaseOwner` until
-   * `now + leaseMs` and bumping `leaseEpoch`. Uses FOR UPDATE SKIP LOCKED so concurrent claimers
-   * never get the same row.
+   * `now + leaseMs` and bumping `leaseEpoch`. Concurrent claimers never get the same row. Most
+   * overdue first.
    */
   claimDueGenerations(leaseOwner: string, now: Date, leaseMs: number, limit: number): Promise<Generation[]>;
+  /** Updates bookkeeping only while `lease` is held. False when it is not. */
+  updateBookkeeping(id: string, lease: Lease, bookkeeping: PollBookkeeping): Promise<boolean>;
   /**
    * When the next in-flight generation becomes claimable: its `nextPollAt`, or its lease expiry while
    * it is leased. Null when none is scheduled.
@@ -140,18 +152,38 @@ export interface Store {
   nextDueAt(): Promise<Date | null>;
   /** Non-terminal generations whose create never returned an upstream id and were created before `before`. */
   findStaleSubmissions(before: Date): Promise<Generation[]>;
-  /** Deletes a generation that never reached the upstream (a definite create rejection). */
-  deleteGeneration(id: string): Promise<void>;
-  /** Per-status counts across all owners (for metrics). */
-  countByStatus(): Promise<Record<string, number>>;
-  /** How many of the owner's generations are not yet ended (QUEUED or GENERATING). */
-  countInFlight(owner: string): Promise<number>;
-  /** The owner's generations created at or after `since` (all when null), grouped for usage reports. */
-  usageGroups(owner: string, since: Date | null): Promise<UsageGroup[]>;
+}
 
+/** API keys, by their hash (the keys CLI, the admin socket, request authentication). */
+export interface ApiKeyRecords {
   insertApiKey(key: ApiKeyRecord): Promise<void>;
   findApiKeyByHash(hash: string): Promise<ApiKeyRecord | null>;
   listApiKeys(): Promise<ApiKeyRecord[]>;
   /** Revokes by id or by prefix. Returns the number of keys revoked. */
   revokeApiKey(idOrPrefix: string, at: Date): Promise<number>;
 }
+
+/** Counts over generations: metrics, per-owner quotas, usage reports. */
+export interface GenerationStatistics {
+  /** Per-status counts across all owners (for metrics). */
+  countByStatus(): Promise<Record<string, number>>;
+  /** How many of the owner's generations are not yet ended (QUEUED or GENERATING). */
+  countInFlight(owner: string): Promise<number>;
+  /** The owner's generations created at or after `since` (all when null), grouped for usage reports. */
+  usageGroups(owner: string, since: Date | null): Promise<UsageGroup[]>;
+}
+
+export interface StoreLifecycle {
+  /** Opens the database and applies pending migrations. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Resolves when the database answers a trivial query. */
+  ping(): Promise<void>;
+}
+
+/**
+ * Where generations and API keys live: every consumer's interface on one database. The embedded
+ * implementation (PGlite) and the PostgreSQL one run the same SQL (src/store/sql/). Consumers take
+ * the interface they use, not this one; the composition root and the keys CLI hold the whole store.
+ */
+export interface Store extends StoreLifecycle, GenerationRecords, PollQueue, ApiKeyRecords, GenerationStatistics {}

@@ -142,7 +142,12 @@ async function harness(options: Partial<PollerOptions> = {}): Promise<Harness> {
       ...rest,
     });
     if (upstreamId === null) return generation;
-    return (await store.updateGeneration(generation.id, generation.version, { upstreamId, upstreamStatus }, { nextPollAt: new Date() }))!;
+    return (await store.updateGeneration({
+      id: generation.id,
+      expectedVersion: generation.version,
+      change: { upstreamId, upstreamStatus },
+      bookkeeping: { nextPollAt: new Date() },
+    }))!;
   };
   return { store, upstream, events, published, logs, outcomes, backoff, poller, insert };
 }
@@ -169,7 +174,7 @@ async function pollHeldOpen(g: Generation): Promise<Deferred<UpstreamJob>> {
 
 afterEach(async () => {
   await h?.poller.stop();
-  for (const g of await sharedStore.listGenerations({ owner: 'alice', limit: 1_000 })) await sharedStore.deleteGeneration(g.id);
+  for (const g of await sharedStore.listGenerationKeys({ owner: 'alice', limit: 1_000 })) await sharedStore.deleteGeneration(g.id);
 });
 
 describe('Poller', () => {
@@ -571,7 +576,14 @@ describe('Poller', () => {
 
     // The new owner proceeds with its own lease.
     const mine = { owner: 'new-owner', epoch: takenOver!.leaseEpoch };
-    const done = await h.store.updateGeneration(g.id, g.version, { status: GenerationStatus.GENERATING }, { leaseOwner: null, leaseUntil: null }, new Date(), mine);
+    const done = await h.store.updateGeneration({
+      id: g.id,
+      expectedVersion: g.version,
+      change: { status: GenerationStatus.GENERATING },
+      bookkeeping: { leaseOwner: null, leaseUntil: null },
+      at: new Date(),
+      lease: mine,
+    });
     expect(done).toMatchObject({ version: g.version + 1, status: GenerationStatus.GENERATING, leaseOwner: null });
   });
 

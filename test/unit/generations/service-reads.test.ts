@@ -78,7 +78,7 @@ describe('GenerationService reads', () => {
   it('keeps nothing in flight: a later read sees a change', async () => {
     const id = await insert('carol');
     const [before] = await service.getMany('carol', [id]);
-    await store.updateGeneration(id, before!.version, { status: GenerationStatus.CANCELLED });
+    await store.updateGeneration({ id, expectedVersion: before!.version, change: { status: GenerationStatus.CANCELLED } });
     const [after] = await service.getMany('carol', [id]);
     expect(after!.status).toBe(GenerationStatus.CANCELLED);
     expect(queries).toHaveLength(2);
@@ -87,7 +87,7 @@ describe('GenerationService reads', () => {
   it('answers an ended generation from memory after one read, for its owner only', async () => {
     const id = await insert('dora');
     const [running] = await service.getMany('dora', [id]);
-    await store.updateGeneration(id, running!.version, { status: GenerationStatus.COMPLETED });
+    await store.updateGeneration({ id, expectedVersion: running!.version, change: { status: GenerationStatus.COMPLETED } });
     queries = [];
     const [first] = await service.getMany('dora', [id]);
     const [second] = await service.getMany('dora', [id]);
@@ -104,7 +104,11 @@ describe('GenerationService reads', () => {
       const ids = [await insert('fred'), await insert('fred'), await insert('fred')];
       expect(statuses(await service.list('fred', { first: 10 }))).toEqual(['GENERATING', 'GENERATING', 'GENERATING']);
       const [newest] = await store.getGenerations('fred', [ids[2]!]);
-      await store.updateGeneration(ids[2]!, newest!.version, { status: GenerationStatus.COMPLETED });
+      await store.updateGeneration({
+        id: ids[2]!,
+        expectedVersion: newest!.version,
+        change: { status: GenerationStatus.COMPLETED },
+      });
       queries = [];
       const page = await service.list('fred', { first: 10 });
       expect(page.generations.map((g) => g.id)).toEqual([...ids].reverse());
@@ -121,7 +125,7 @@ describe('GenerationService reads', () => {
       const id = await insert('gina');
       expect(statuses(await service.list('gina', { first: 5 }))).toEqual(['GENERATING']);
       const [g] = await store.getGenerations('gina', [id]);
-      await store.updateGeneration(id, g!.version, { status: GenerationStatus.CANCELLED });
+      await store.updateGeneration({ id, expectedVersion: g!.version, change: { status: GenerationStatus.CANCELLED } });
       expect(statuses(await other.list('gina', { first: 5 }))).toEqual(['CANCELLED']);
       expect(statuses(await service.list('gina', { first: 5 }))).toEqual(['CANCELLED']);
       // A generation another instance ends is read once, then kept: it never changes again.
@@ -139,7 +143,7 @@ describe('GenerationService reads', () => {
       for (const id of [...mine, theirs]) {
         const owner = id === theirs ? 'ivan' : 'hana';
         const [g] = await store.getGenerations(owner, [id]);
-        await store.updateGeneration(id, g!.version, { status: GenerationStatus.COMPLETED });
+        await store.updateGeneration({ id, expectedVersion: g!.version, change: { status: GenerationStatus.COMPLETED } });
       }
       const first = await service.list('hana', { first: 2 });
       expect(first.generations.map((g) => g.id)).toEqual([mine[2], mine[1]]);

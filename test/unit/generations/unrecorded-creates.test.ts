@@ -90,10 +90,14 @@ describe('UnrecordedCreates', () => {
     const g = await inserted();
     pending.keep(g, { upstreamId: 'up-2', upstreamStatus: 'queued' }, { nextPollAt: new Date() }, databaseUnavailable());
     // The sweep (another instance, or this one's poller) gets there first.
-    const swept = await store.updateGeneration(g.id, g.version, {
-      status: GenerationStatus.FAILED,
-      completedAt: new Date(),
-      error: { code: GenerationErrorCode.CREATE_OUTCOME_UNKNOWN, message: 'stopped while creating' },
+    const swept = await store.updateGeneration({
+      id: g.id,
+      expectedVersion: g.version,
+      change: {
+        status: GenerationStatus.FAILED,
+        completedAt: new Date(),
+        error: { code: GenerationErrorCode.CREATE_OUTCOME_UNKNOWN, message: 'stopped while creating' },
+      },
     });
     expect(swept?.status).toBe(GenerationStatus.FAILED);
     outage.down = false;

@@ -60,10 +60,14 @@ describe('the embedded store keeps list pages, and every write shows in the next
     expect(await store.listGenerationKeys(q)).toEqual([{ id: a.id, version: 1 }]);
     const b = await insert('zoe');
     expect(await store.listGenerationKeys(q)).toEqual([{ id: b.id, version: 1 }, { id: a.id, version: 1 }]);
-    await store.updateGeneration(a.id, 1, { status: GenerationStatus.COMPLETED });
+    await store.updateGeneration({ id: a.id, expectedVersion: 1, change: { status: GenerationStatus.COMPLETED } });
     expect(await store.listGenerationKeys(q)).toEqual([{ id: b.id, version: 1 }, { id: a.id, version: 2 }]);
     expect(await store.listGenerationKeys({ ...q, statuses: [GenerationStatus.QUEUED] })).toEqual([{ id: b.id, version: 1 }]);
-    expect(await store.updateGeneration(a.id, 1, { status: GenerationStatus.FAILED })).toBeNull();
+    expect(await store.updateGeneration({
+      id: a.id,
+      expectedVersion: 1,
+      change: { status: GenerationStatus.FAILED },
+    })).toBeNull();
     await store.deleteGeneration(b.id);
     expect(await store.listGenerationKeys(q)).toEqual([{ id: a.id, version: 2 }]);
     expect(await store.listGenerationKeys({ ...q, statuses: [GenerationStatus.QUEUED] })).toEqual([]);

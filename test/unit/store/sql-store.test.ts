@@ -30,7 +30,12 @@ function newGeneration(overrides: Partial<NewGeneration> = {}): NewGeneration {
 /** An in-flight generation that the poller should look at from `dueAt`. */
 async function insertDue(store: Store, dueAt: Date, overrides: Partial<NewGeneration> = {}): Promise<Generation> {
   const { generation } = await store.insertGeneration(newGeneration(overrides));
-  const updated = await store.updateGeneration(generation.id, 1, { upstreamId: `up-${generation.id}` }, { nextPollAt: dueAt });
+  const updated = await store.updateGeneration({
+    id: generation.id,
+    expectedVersion: 1,
+    change: { upstreamId: `up-${generation.id}` },
+    bookkeeping: { nextPollAt: dueAt },
+  });
   return updated!;
 }
 
@@ -141,45 +146,50 @@ describe.each(drivers)('SqlStore on %s', (driver) => {
       await store.insertGeneration(newGeneration({ createdAt: created[4]!.createdAt, input: { model: 'veo2', prompt: 't' } }))
     ).generation;
     await store.insertGeneration(newGeneration({ owner: 'bob' }));
-    await store.updateGeneration(created[1]!.id, 1, { status: GenerationStatus.COMPLETED });
+    await store.updateGeneration({ id: created[1]!.id, expectedVersion: 1, change: { status: GenerationStatus.COMPLETED } });
 
     const newestFirst = [twin, ...created.slice().reverse()].map((g) => g.id);
-    const page1 = await store.listGenerations({ owner: 'alice', limit: 4 });
-    expect(page1.map((g) => g.id)).toEqual(newestFirst.slice(0, 4));
-    const last = page1[page1.length - 1]!;
-    const page2 = await store.listGenerations({ owner: 'alice', limit: 4, before: { createdAt: last.createdAt, id: last.id } });
-    expect(page2.map((g) => g.id)).toEqual(newestFirst.slice(4));
+    // Pages are keys (id, version); the cursor is the last row's createdAt and id, as the service keeps them.
+    const byId = new Map([twin, ...created].map((g) => [g.id, g]));
+    const ids = (page: readonly { id: string }[]) => page.map((g) => g.id);
+    const page1 = await store.listGenerationKeys({ owner: 'alice', limit: 4 });
+    expect(ids(page1)).toEqual(newestFirst.slice(0, 4));
+    const last = byId.get(page1[page1.length - 1]!.id)!;
+    const page2 = await store.listGenerationKeys({ owner: 'alice', limit: 4, before: { createdAt: last.createdAt, id: last.id } });
+    expect(ids(page2)).toEqual(newestFirst.slice(4));
 
-    const veo2 = await store.listGenerations({ owner: 'alice', limit: 10, models: ['veo2'] });
-    expect(veo2.map((g) => g.id)).toEqual([twin.id, created[3]!.id, created[1]!.id]);
-    const completed = await store.listGenerations({ owner: 'alice', limit: 10, statuses: [GenerationStatus.COMPLETED] });
-    expect(completed.map((g) => g.id)).toEqual([created[1]!.id]);
-    const queuedVeo2 = await store.listGenerations({
+    const completed = await store.listGenerationKeys({ owner: 'alice', limit: 10, statuses: [GenerationStatus.COMPLETED] });
+    expect(ids(completed)).toEqual([created[1]!.id]);
+    const queuedVeo2 = await store.listGenerationKeys({
       owner: 'alice',
       limit: 10,
       statuses: [GenerationStatus.QUEUED],
       models: ['veo2'],
     });
-    expect(queuedVeo2.map((g) => g.id)).toEqual([twin.id, created[3]!.id]);
+    expect(ids(queuedVeo2)).toEqual([twin.id, created[3]!.id]);
+    expect(await store.listGenerationKeys({ owner: 'alice', limit: 10, statuses: [], models: [] })).toHaveLength(6);
 
-    // The keys-only page is the same page, with each row's current version.
+    // Each key carries the row's current version.
     const keys = await store.listGenerationKeys({ owner: 'alice', limit: 10, models: ['veo2'] });
     expect(keys).toEqual([
       { id: twin.id, version: 1 },
       { id: created[3]!.id, version: 1 },
       { id: created[1]!.id, version: 2 },
     ]);
-    const keys2 = await store.listGenerationKeys({ owner: 'alice', limit: 4, before: { createdAt: last.createdAt, id: last.id } });
-    expect(keys2.map((k) => k.id)).toEqual(newestFirst.slice(4));
   });
 
   it('finds an owner\'s generations changed since a moment, oldest change first, the most recent when limited', async () => {
     const a = (await store.insertGeneration(newGeneration({ createdAt: at(1) }))).generation;
     const b = (await store.insertGeneration(newGeneration({ createdAt: at(2) }))).generation;
     const bobs = (await store.insertGeneration(newGeneration({ owner: 'bob', createdAt: at(3) }))).generation;
-    await store.updateGeneration(a.id, 1, { status: GenerationStatus.GENERATING }, {}, at(100));
-    await store.updateGeneration(b.id, 1, { status: GenerationStatus.GENERATING }, {}, at(50));
-    await store.updateGeneration(bobs.id, 1, { status: GenerationStatus.GENERATING }, {}, at(60));
+    await store.updateGeneration({ id: a.id, expectedVersion: 1, change: { status: GenerationStatus.GENERATING }, at: at(100) });
+    await store.updateGeneration({ id: b.id, expectedVersion: 1, change: { status: GenerationStatus.GENERATING }, at: at(50) });
+    await store.updateGeneration({
+      id: bobs.id,
+      expectedVersion: 1,
+      change: { status: GenerationStatus.GENERATING },
+      at: at(60),
+    });
 
     const changed = await store.changedSince('alice', at(40), 10);
     expect(changed.map((g) => [g.id, g.version])).toEqual([[b.id, 2], [a.id, 2]]);
@@ -190,28 +200,31 @@ describe.each(drivers)('SqlStore on %s', (driver) => {
   it('updates only at the expected version, bumping it by one and recording status transitions', async () => {
     const { generation } = await store.insertGeneration(newGeneration());
 
-    const v2 = await store.updateGeneration(
-      generation.id,
-      1,
-      { upstreamId: 'up-1', upstreamStatus: 'queued' },
-      { nextPollAt: at(100), pollCount: 1 },
-      at(50),
-    );
+    const v2 = await store.updateGeneration({
+      id: generation.id,
+      expectedVersion: 1,
+      change: { upstreamId: 'up-1', upstreamStatus: 'queued' },
+      bookkeeping: { nextPollAt: at(100), pollCount: 1 },
+      at: at(50),
+    });
     expect(v2).toMatchObject({ version: 2, upstreamId: 'up-1', upstreamStatus: 'queued', nextPollAt: at(100), pollCount: 1 });
     expect(v2!.updatedAt).toEqual(at(50));
     expect(v2!.transitions).toHaveLength(1);
 
     // Stale version: nothing changes.
-    expect(await store.updateGeneration(generation.id, 1, { status: GenerationStatus.FAILED })).toBeNull();
+    expect(await store.updateGeneration({
+      id: generation.id,
+      expectedVersion: 1,
+      change: { status: GenerationStatus.FAILED },
+    })).toBeNull();
     expect((await store.getGeneration(generation.id))!.version).toBe(2);
 
-    const v3 = await store.updateGeneration(
-      generation.id,
-      2,
-      { status: GenerationStatus.GENERATING, upstreamStatus: 'generating' },
-      undefined,
-      at(60),
-    );
+    const v3 = await store.updateGeneration({
+      id: generation.id,
+      expectedVersion: 2,
+      change: { status: GenerationStatus.GENERATING, upstreamStatus: 'generating' },
+      at: at(60),
+    });
     expect(v3!.version).toBe(3);
     expect(v3!.transitions).toEqual([
       { status: GenerationStatus.QUEUED, upstreamStatus: null, at: generation.createdAt },
@@ -219,26 +232,34 @@ describe.each(drivers)('SqlStore on %s', (driver) => {
     ]);
 
     // The same status again is a change of other fields, not a transition.
-    const v4 = await store.updateGeneration(generation.id, 3, { status: GenerationStatus.GENERATING, usage: { credits: 1, usd: null } });
+    const v4 = await store.updateGeneration({
+      id: generation.id,
+      expectedVersion: 3,
+      change: { status: GenerationStatus.GENERATING, usage: { credits: 1, usd: null } },
+    });
     expect(v4!.version).toBe(4);
     expect(v4!.transitions).toHaveLength(2);
     expect(v4!.usage).toEqual({ credits: 1, usd: null });
 
     // Without an upstream status in the change, the transition carries the current one.
     const video = { url: 'https://cdn/x.mp4', contentType: 'video/mp4', fileName: null, sizeBytes: 10 };
-    const v5 = await store.updateGeneration(
-      generation.id,
-      4,
-      { status: GenerationStatus.COMPLETED, video, completedAt: at(70), usage: undefined },
-      { nextPollAt: null, leaseOwner: null, leaseUntil: null },
-      at(70),
-    );
+    const v5 = await store.updateGeneration({
+      id: generation.id,
+      expectedVersion: 4,
+      change: { status: GenerationStatus.COMPLETED, video, completedAt: at(70), usage: undefined },
+      bookkeeping: { nextPollAt: null, leaseOwner: null, leaseUntil: null },
+      at: at(70),
+    });
     expect(v5).toMatchObject({ version: 5, status: GenerationStatus.COMPLETED, video, completedAt: at(70), nextPollAt: null });
     expect(v5!.usage).toEqual({ credits: 1, usd: null });
     expect(v5!.transitions[2]).toEqual({ status: GenerationStatus.COMPLETED, upstreamStatus: 'generating', at: at(70) });
 
     // null clears.
-    const v6 = await store.updateGeneration(generation.id, 5, { video: null, error: { code: 'NO_VIDEO' as never, message: 'm', upstream: { a: [1] } } });
+    const v6 = await store.updateGeneration({
+      id: generation.id,
+      expectedVersion: 5,
+      change: { video: null, error: { code: 'NO_VIDEO' as never, message: 'm', upstream: { a: [1] } } },
+    });
     expect(v6).toMatchObject({ version: 6, video: null, error: { code: 'NO_VIDEO', message: 'm', upstream: { a: [1] } } });
     expect(await store.getGeneration(generation.id)).toEqual(v6);
   });
@@ -268,7 +289,7 @@ describe.each(drivers)('SqlStore on %s', (driver) => {
     await insertDue(store, at(100)); // not yet due
     await store.insertGeneration(newGeneration()); // no nextPollAt: still submitting
     const done = await insertDue(store, at(0));
-    await store.updateGeneration(done.id, done.version, { status: GenerationStatus.COMPLETED });
+    await store.updateGeneration({ id: done.id, expectedVersion: done.version, change: { status: GenerationStatus.COMPLETED } });
 
     const [a, b] = await Promise.all([
       store.claimDueGenerations('poller-a', at(10), 30_000, 2),
@@ -308,10 +329,24 @@ describe.each(drivers)('SqlStore on %s', (driver) => {
     // The late poller's result, its reschedule, its release and its renewal all change nothing,
     // although the version still matches (poller-b has not written yet).
     expect(
-      await store.updateGeneration(g.id, g.version, { status: GenerationStatus.GENERATING, upstreamStatus: 'generating' }, { nextPollAt: at(50), pollCount: 1, ...release }, at(45), stale),
+      await store.updateGeneration({
+        id: g.id,
+        expectedVersion: g.version,
+        change: { status: GenerationStatus.GENERATING, upstreamStatus: 'generating' },
+        bookkeeping: { nextPollAt: at(50), pollCount: 1, ...release },
+        at: at(45),
+        lease: stale,
+      }),
     ).toBeNull();
     expect(
-      await store.updateGeneration(g.id, g.version, { status: GenerationStatus.TIMED_OUT, completedAt: at(45) }, { nextPollAt: null, ...release }, at(45), stale),
+      await store.updateGeneration({
+        id: g.id,
+        expectedVersion: g.version,
+        change: { status: GenerationStatus.TIMED_OUT, completedAt: at(45) },
+        bookkeeping: { nextPollAt: null, ...release },
+        at: at(45),
+        lease: stale,
+      }),
     ).toBeNull();
     expect(await store.updateBookkeeping(g.id, stale, { nextPollAt: at(50), pollFailures: 1, ...release })).toBe(false);
     expect(await store.updateBookkeeping(g.id, stale, release)).toBe(false);
@@ -320,7 +355,14 @@ describe.each(drivers)('SqlStore on %s', (driver) => {
 
     // The new owner proceeds as if nothing happened.
     expect(await store.updateBookkeeping(g.id, current, { leaseUntil: at(80) })).toBe(true);
-    const done = await store.updateGeneration(g.id, g.version, { status: GenerationStatus.GENERATING, upstreamStatus: 'generating' }, { nextPollAt: at(50), pollCount: 1, ...release }, at(46), current);
+    const done = await store.updateGeneration({
+      id: g.id,
+      expectedVersion: g.version,
+      change: { status: GenerationStatus.GENERATING, upstreamStatus: 'generating' },
+      bookkeeping: { nextPollAt: at(50), pollCount: 1, ...release },
+      at: at(46),
+      lease: current,
+    });
     expect(done).toMatchObject({ version: g.version + 1, status: GenerationStatus.GENERATING, pollCount: 1, leaseOwner: null, leaseUntil: null });
     expect(done!.transitions.map((t) => t.status)).toEqual([GenerationStatus.QUEUED, GenerationStatus.GENERATING]);
     // Once released, neither lease holds any more.
@@ -337,11 +379,23 @@ describe.each(drivers)('SqlStore on %s', (driver) => {
     // poller-a itself claims it again (its own earlier poll stalled): the earlier claim is fenced off.
     const [second] = await store.claimDueGenerations('poller-a', at(100), 30_000, 10);
     expect(second!.leaseEpoch).toBe(earlier.epoch + 1);
-    expect(await store.updateGeneration(g.id, g.version, { status: GenerationStatus.GENERATING }, {}, at(101), earlier)).toBeNull();
+    expect(await store.updateGeneration({
+      id: g.id,
+      expectedVersion: g.version,
+      change: { status: GenerationStatus.GENERATING },
+      at: at(101),
+      lease: earlier,
+    })).toBeNull();
     expect(await store.updateBookkeeping(g.id, earlier, { leaseOwner: null, leaseUntil: null })).toBe(false);
     expect(await store.getGeneration(g.id)).toEqual(second);
     const later = { owner: 'poller-a', epoch: second!.leaseEpoch };
-    expect(await store.updateGeneration(g.id, g.version, { status: GenerationStatus.GENERATING }, {}, at(101), later)).toMatchObject({
+    expect(await store.updateGeneration({
+      id: g.id,
+      expectedVersion: g.version,
+      change: { status: GenerationStatus.GENERATING },
+      at: at(101),
+      lease: later,
+    })).toMatchObject({
       version: g.version + 1,
       leaseOwner: 'poller-a',
     });
@@ -352,12 +406,25 @@ describe.each(drivers)('SqlStore on %s', (driver) => {
     const [claimed] = await store.claimDueGenerations('poller-a', at(1), 30_000, 10);
     const lease = { owner: 'poller-a', epoch: claimed!.leaseEpoch };
 
-    const cancelled = await store.updateGeneration(g.id, g.version, { status: GenerationStatus.CANCELLED, completedAt: at(2) }, { nextPollAt: null }, at(2));
+    const cancelled = await store.updateGeneration({
+      id: g.id,
+      expectedVersion: g.version,
+      change: { status: GenerationStatus.CANCELLED, completedAt: at(2) },
+      bookkeeping: { nextPollAt: null },
+      at: at(2),
+    });
     expect(cancelled).toMatchObject({ version: g.version + 1, status: GenerationStatus.CANCELLED, leaseOwner: 'poller-a' });
 
     // The poll in flight loses the version race, then releases the lease it still holds.
     expect(
-      await store.updateGeneration(g.id, g.version, { status: GenerationStatus.COMPLETED }, { leaseOwner: null, leaseUntil: null }, at(3), lease),
+      await store.updateGeneration({
+        id: g.id,
+        expectedVersion: g.version,
+        change: { status: GenerationStatus.COMPLETED },
+        bookkeeping: { leaseOwner: null, leaseUntil: null },
+        at: at(3),
+        lease,
+      }),
     ).toBeNull();
     expect(await store.updateBookkeeping(g.id, lease, { leaseOwner: null, leaseUntil: null })).toBe(true);
     expect(await store.getGeneration(g.id)).toMatchObject({ status: GenerationStatus.CANCELLED, version: cancelled!.version, leaseOwner: null });
@@ -368,18 +435,22 @@ describe.each(drivers)('SqlStore on %s', (driver) => {
     const early = await insertDue(store, at(30));
     await insertDue(store, at(50));
     expect(await store.nextDueAt()).toEqual(at(30));
-    await store.updateGeneration(early.id, early.version, { status: GenerationStatus.CANCELLED });
+    await store.updateGeneration({
+      id: early.id,
+      expectedVersion: early.version,
+      change: { status: GenerationStatus.CANCELLED },
+    });
     expect(await store.nextDueAt()).toEqual(at(50));
   });
 
   it('finds stale submissions and deletes generations', async () => {
     const stale = (await store.insertGeneration(newGeneration({ createdAt: at(-100) }))).generation;
     const staleGenerating = (await store.insertGeneration(newGeneration({ createdAt: at(-90) }))).generation;
-    await store.updateGeneration(staleGenerating.id, 1, { status: GenerationStatus.GENERATING });
+    await store.updateGeneration({ id: staleGenerating.id, expectedVersion: 1, change: { status: GenerationStatus.GENERATING } });
     await store.insertGeneration(newGeneration({ createdAt: at(1000) })); // too recent
     await insertDue(store, at(0), { createdAt: at(-80) }); // has an upstream id
     const failed = (await store.insertGeneration(newGeneration({ createdAt: at(-70) }))).generation;
-    await store.updateGeneration(failed.id, 1, { status: GenerationStatus.FAILED });
+    await store.updateGeneration({ id: failed.id, expectedVersion: 1, change: { status: GenerationStatus.FAILED } });
 
     const found = await store.findStaleSubmissions(at(0));
     expect(found.map((g) => g.id)).toEqual([stale.id, staleGenerating.id]);
@@ -393,7 +464,7 @@ describe.each(drivers)('SqlStore on %s', (driver) => {
     await store.insertGeneration(newGeneration());
     await store.insertGeneration(newGeneration({ owner: 'bob' }));
     const g = (await store.insertGeneration(newGeneration())).generation;
-    await store.updateGeneration(g.id, 1, { status: GenerationStatus.FAILED });
+    await store.updateGeneration({ id: g.id, expectedVersion: 1, change: { status: GenerationStatus.FAILED } });
     expect(await store.countByStatus()).toEqual({
       QUEUED: 2,
       GENERATING: 0,
