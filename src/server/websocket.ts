@@ -5,7 +5,6 @@
  */
 import type { IncomingMessage, Server } from 'node:http';
 import { getOperationAST, GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
-import { CloseCode } from 'graphql-ws';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ErrorCode, GatewayError } from '../errors';
@@ -13,6 +12,7 @@ import type { GraphQLContext } from '../graphql/context';
 import { checkWebSocketDocument, type DocumentProtectionOptions } from '../graphql/document-limits';
 import { DEFAULT_REQUEST_LIMITS, requestOutOfBounds } from '../graphql/request-limits';
 import { toGraphQLError } from '../graphql/errors';
+import { SocketCloseCode } from './close-codes';
 import { closeWhenExpired } from './credential-expiry';
 import { closeWhenRevoked } from './credential-recheck';
 import type { Metrics } from './metrics';
@@ -105,14 +105,14 @@ export function attachWebSocketServer(o: WebSocketOptions): { dispose: () => Pro
           }
           // Logged once, here, and masked; left to graphql-ws it would go to the console unredacted.
           o.log.error({ err }, 'unexpected error while authenticating a WebSocket connection');
-          ctx.extra.socket.close(CloseCode.InternalServerError, 'Internal server error');
+          ctx.extra.socket.close(SocketCloseCode.InternalServerError, 'Internal server error');
           return false;
         }
         if (!principal) {
           try {
             await o.onUnauthenticated?.(ctx.extra.request);
           } catch (err) {
-            if (err instanceof GatewayError) ctx.extra.socket.close(4429, err.message.slice(0, 120));
+            if (err instanceof GatewayError) ctx.extra.socket.close(SocketCloseCode.TooManyRequests, err.message.slice(0, 120));
             else o.log.error({ err }, 'unexpected error while counting an unauthenticated WebSocket connection');
           }
           return false;
@@ -216,7 +216,7 @@ function isDatabaseOutage(error: unknown): boolean {
 
 /** 1013 (try again later): graphql-ws clients reconnect and resubscribe, unlike after 4500. */
 function closeTryAgainLater(socket: WebSocket): void {
-  socket.close(1013, 'Database unavailable; try again later');
+  socket.close(SocketCloseCode.TryAgainLater, 'Database unavailable; try again later');
 }
 
 /**
