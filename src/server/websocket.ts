@@ -4,6 +4,7 @@
  * subscriptions only, and the same error masking.
  */
 import type { IncomingMessage, Server } from 'node:http';
+import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { getOperationAST, GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -152,7 +153,7 @@ export function attachWebSocketServer(o: WebSocketOptions): { dispose: () => Pro
         if (operation && operation.operation !== 'subscription') {
           return [
             new GraphQLError('Only subscriptions are served over WebSocket; send queries and mutations over HTTP', {
-              extensions: { code: 'BAD_REQUEST' },
+              extensions: { code: ApolloServerErrorCode.BAD_REQUEST },
             }),
           ];
         }
@@ -233,7 +234,7 @@ function maskUnexpected<A extends unknown[], R>(
       return await hook(...args);
     } catch (err) {
       log.error({ err }, 'unexpected error while starting a WebSocket operation');
-      return [new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })];
+      return [new GraphQLError('Internal server error', { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } })];
     }
   };
 }
