@@ -180,7 +180,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     onScheduled: () => poller.wake(),
   });
 
-  const schema = await buildGatewaySchema(events);
+  const schema = await buildGatewaySchema();
   const formatError = createErrorFormatter(log);
   const httpServer: Server = createServer(serverOptions(config.http));
   const connectionCap = capConnections(httpServer, {

@@ -3,7 +3,6 @@
  * and reads their GraphQL names, resolvers see the catalogue's spelling.
  */
 import { graphql, type GraphQLSchema } from 'graphql';
-import { GenerationEvents } from '../../../src/generations/events';
 import { buildGatewaySchema } from '../../../src/graphql/schema';
 import { MEDIA_KINDS, MODEL_KINDS } from '../../../src/upstream/catalogue-types';
 import { MODELS } from '../../../src/upstream/models';
@@ -11,7 +10,7 @@ import { MODELS } from '../../../src/upstream/models';
 let schema: GraphQLSchema;
 
 beforeAll(async () => {
-  schema = await buildGatewaySchema(new GenerationEvents());
+  schema = await buildGatewaySchema();
 });
 
 type Model = { id: string; kind: string; kinds: string[]; inputs: { name: string; media: string | null }[] };
