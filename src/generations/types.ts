@@ -37,9 +37,11 @@ export function isTerminal(status: GenerationStatus): boolean {
 /** Canonical (gateway) spellings; the upstream adapter maps them to each model's wire spelling. */
 export type AspectRatio = string;
 export type Resolution = string;
-export type PersonGeneration = 'dont_allow' | 'allow_adult';
+export const PERSON_GENERATIONS = ['dont_allow', 'allow_adult'] as const;
+export type PersonGeneration = (typeof PERSON_GENERATIONS)[number];
 /** `native` is the model's own maker (Google, Kling, ByteDance…); `fal` its fal.ai mirror; `auto` native then fal. */
-export type UpstreamProvider = 'auto' | 'native' | 'fal';
+export const UPSTREAM_PROVIDERS = ['auto', 'native', 'fal'] as const;
+export type UpstreamProvider = (typeof UPSTREAM_PROVIDERS)[number];
 
 /**
  * What a client asked for, after validation. Only fields the client set are present. The shared

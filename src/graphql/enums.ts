@@ -9,13 +9,20 @@ import {
   GENERATION_STATUS_MEANINGS,
   GenerationErrorCode,
   GenerationStatus,
+  PERSON_GENERATIONS,
+  UPSTREAM_PROVIDERS,
 } from '../generations/types';
-import { MEDIA_KINDS, MODEL_KINDS, type MediaKind, type ModelKind } from '../upstream/catalogue-types';
+import { MEDIA_KINDS, MODEL_KINDS, type ModelKind } from '../upstream/catalogue-types';
 import { MODELS } from '../upstream/models';
 
 /** A `valuesConfig` whose descriptions are the domain's own meanings, written once there. */
 function describedBy(meanings: Readonly<Record<string, string>>): Record<string, { description: string }> {
   return Object.fromEntries(Object.entries(meanings).map(([name, description]) => [name, { description }]));
+}
+
+/** GraphQL name → a domain value, for each value of a domain list, named in capitals (`allow_adult` ↔ `ALLOW_ADULT`). */
+function namedInCapitals<V extends string>(values: readonly V[]): { readonly [K in V as Uppercase<K>]: K } {
+  return Object.fromEntries(values.map((value) => [value.toUpperCase(), value])) as { readonly [K in V as Uppercase<K>]: K };
 }
 
 /** Every value a model's catalogue allows for a shared field, in a stable order. */
@@ -51,10 +58,10 @@ export const Resolution: Record<string, string> = Object.fromEntries(
 );
 registerEnumType(Resolution, { name: 'Resolution', description: "Output resolution; sent in each model's own letter case." });
 
-export const PersonGeneration = { DONT_ALLOW: 'dont_allow', ALLOW_ADULT: 'allow_adult' } as const;
+export const PersonGeneration = namedInCapitals(PERSON_GENERATIONS);
 registerEnumType(PersonGeneration, { name: 'PersonGeneration', description: 'Whether people may appear (Veo 3.1 Lite only).' });
 
-export const UpstreamProvider = { AUTO: 'auto', NATIVE: 'native', FAL: 'fal' } as const;
+export const UpstreamProvider = namedInCapitals(UPSTREAM_PROVIDERS);
 registerEnumType(UpstreamProvider, {
   name: 'UpstreamProvider',
   description:
@@ -80,10 +87,8 @@ registerEnumType(ModelKindEnum, {
   description: 'What a model makes from what: a model has one or more (text to video, optionally from a first frame…).',
 });
 
-/** The catalogue's media kinds, named in capitals (`IMAGE` ↔ `image`). */
-export const MediaKindEnum = Object.fromEntries(MEDIA_KINDS.map((kind) => [kind.toUpperCase(), kind])) as {
-  readonly [K in MediaKind as Uppercase<K>]: K;
-};
+/** The catalogue's media kinds (`IMAGE` ↔ `image`). */
+export const MediaKindEnum = namedInCapitals(MEDIA_KINDS);
 registerEnumType(MediaKindEnum, {
   name: 'MediaKind',
   description: 'What a URL input must point at: an http(s) URL, or a base64 data URI of this type.',
