@@ -180,7 +180,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     onScheduled: () => poller.wake(),
   });
 
-  const schema = await buildGatewaySchema(events);
+  const schema = await buildGatewaySchema();
   const formatError = createErrorFormatter(log);
   const httpServer: Server = createServer(serverOptions(config.http));
   const connectionCap = capConnections(httpServer, {
@@ -199,8 +199,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       throw error;
     }
   };
-  const context = (owner: string | null, requestId: string, requestLog: Logger, withLoader: boolean): GraphQLContext =>
-    createContext(service, owner, requestId, requestLog, withLoader);
+  const context = (owner: string | null, requestId: string, requestLog: Logger): GraphQLContext =>
+    createContext(service, owner, requestId, requestLog);
 
   const ws = attachWebSocketServer({
     httpServer,
@@ -211,7 +211,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       return key ? checkCredential(key) : null;
     },
     beforeOperation: (owner) => quotas.request(owner),
-    context: (owner, requestId, requestLog) => context(owner, requestId, requestLog, false),
+    context,
     introspection: config.introspection,
     formatError,
     metrics,
@@ -270,7 +270,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
         return (key && (await checkCredential(key))?.owner) || 'invalid';
       },
       beforeOperation: (owner) => quotas.request(owner),
-      context: (owner, requestId, requestLog) => context(owner, requestId, requestLog, true),
+      context,
       readiness: async () => {
         const checks: Record<string, string> = {};
         try {

@@ -212,6 +212,15 @@ const schema = z.object({
     .optional(),
 });
 
+/**
+ * The upstream timeouts' defaults, for an upstream client built without a Config (tests, tools,
+ * benchmarks), so that it waits as long as the gateway does.
+ */
+export const DEFAULT_UPSTREAM_TIMEOUTS: Readonly<Config['upstreamTimeouts']> = {
+  createMs: schema.shape.UPSTREAM_CREATE_TIMEOUT_MS.parse(undefined),
+  pollMs: schema.shape.UPSTREAM_POLL_TIMEOUT_MS.parse(undefined),
+};
+
 /** One per process: the random part tells apart two processes that reuse a pid (containers). */
 const DEFAULT_INSTANCE_ID = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
 

@@ -25,6 +25,24 @@ export enum ErrorCode {
   DATABASE_UNAVAILABLE = 'DATABASE_UNAVAILABLE',
 }
 
+/**
+ * Codes of refusals made before an operation runs, by the HTTP and WebSocket adapters and the
+ * request limits, beside the ones graphql-js and Apollo assign (`ApolloServerErrorCode`: BAD_REQUEST,
+ * GRAPHQL_PARSE_FAILED…). The domain never throws these.
+ */
+export enum RequestErrorCode {
+  /** The GraphQL document is over GRAPHQL_MAX_DOCUMENT_BYTES (`extensions.limit`). HTTP 413. */
+  DOCUMENT_TOO_LARGE = 'DOCUMENT_TOO_LARGE',
+  /** The request body is over HTTP_MAX_BODY_BYTES. HTTP 413. */
+  PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
+  /** A body in a charset other than UTF-8. HTTP 415. */
+  UNSUPPORTED_MEDIA_TYPE = 'UNSUPPORTED_MEDIA_TYPE',
+  /** The GraphQL path takes GET and POST only. HTTP 405. */
+  METHOD_NOT_ALLOWED = 'METHOD_NOT_ALLOWED',
+  /** Over the connection cap; retry shortly. HTTP 503. */
+  SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
+}
+
 export class GatewayError extends Error {
   constructor(
     readonly code: ErrorCode,

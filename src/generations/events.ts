@@ -1,13 +1,12 @@
 /**
  * Generation change events: one topic per generation and one per owner.
  *
- * Publishing goes through type-graphql's pubsub (`@graphql-yoga/subscription`) over an
- * EventTarget, so a Redis-backed EventTarget can replace the in-process one when scaled out.
+ * Events are dispatched on an EventTarget, so a Redis-backed EventTarget can replace the
+ * in-process one when scaled out.
  * Pub/sub may drop messages; subscribers are made whole by the snapshot-then-versions rule in
  * `watchGeneration`, not by trusting delivery.
  */
 import { setMaxListeners } from 'node:events';
-import { createPubSub } from '@graphql-yoga/subscription';
 import { EventStream } from './event-stream';
 import { isTerminal, type Generation, type GenerationStatus } from '../model/generation';
 
@@ -16,10 +15,13 @@ export const Topic = {
   owner: 'OWNER',
 } as const;
 
-type Channels = {
-  [Topic.generation]: [id: string, payload: Generation];
-  [Topic.owner]: [owner: string, payload: Generation];
-};
+/**
+ * The event type carrying one generation's (or one owner's) changes. Scaled out, it is also the
+ * Redis channel, shared by instances of different versions during a rolling deploy: keep the format.
+ */
+export function topicOf(kind: (typeof Topic)[keyof typeof Topic], key: string): string {
+  return `${kind}:${key}`;
+}
 
 /**
  * Events a slow subscriber may have unread before the oldest are dropped. Dropping is safe: each
@@ -36,7 +38,6 @@ const CLOCK_SKEW_MARGIN_MS = 5_000;
 
 export class GenerationEvents {
   readonly target: EventTarget;
-  readonly pubSub;
   /**
    * Local only: each live `watchGeneration`'s re-read, run when the event stream may have had a gap
    * (a Redis reconnect). A Set, not listeners on one EventTarget type: Node's EventTarget finds a
@@ -48,7 +49,6 @@ export class GenerationEvents {
     this.target = target;
     // Many clients may watch one generation; the default cap of 10 listeners would only warn.
     if (target instanceof EventTarget) setMaxListeners(0, target); // a Redis-backed target has no such limit
-    this.pubSub = createPubSub<Channels>({ eventTarget: target });
   }
 
   /**
@@ -62,8 +62,8 @@ export class GenerationEvents {
   }
 
   publish(generation: Generation): void {
-    this.pubSub.publish(Topic.generation, generation.id, generation);
-    this.pubSub.publish(Topic.owner, generation.owner, generation);
+    this.target.dispatchEvent(new CustomEvent(topicOf(Topic.generation, generation.id), { detail: generation }));
+    this.target.dispatchEvent(new CustomEvent(topicOf(Topic.owner, generation.owner), { detail: generation }));
   }
 
   /**
@@ -72,7 +72,7 @@ export class GenerationEvents {
    * doubled: anything at or below the last emitted version is skipped.
    */
   watchGeneration(owner: string, id: string, load: () => Promise<Generation | null>): AsyncIterableIterator<Generation> {
-    const topic = `${Topic.generation}:${id}`;
+    const topic = topicOf(Topic.generation, id);
     const target = this.target;
     const resyncs = this.resyncs;
     return new EventStream<Generation>(SUBSCRIBER_BUFFER, (stream) => {
@@ -128,7 +128,7 @@ export class GenerationEvents {
     statuses?: readonly GenerationStatus[],
     changedSince?: (since: Date) => Promise<Generation[]>,
   ): AsyncIterableIterator<Generation> {
-    const topic = `${Topic.owner}:${owner}`;
+    const topic = topicOf(Topic.owner, owner);
     const target = this.target;
     const resyncs = this.resyncs;
     return new EventStream<Generation>(SUBSCRIBER_BUFFER, (stream) => {

@@ -77,9 +77,9 @@ export class Poller {
   private readonly now: () => Date;
   private readonly loggedUnknown = new Set<string>();
 
-  constructor(private readonly o: PollerOptions) {
-    this.instanceId = o.instanceId ?? randomUUID();
-    this.now = o.now ?? (() => new Date());
+  constructor(private readonly options: PollerOptions) {
+    this.instanceId = options.instanceId ?? randomUUID();
+    this.now = options.now ?? (() => new Date());
   }
 
   get running(): boolean {
@@ -90,7 +90,7 @@ export class Poller {
   start(): void {
     if (this.phase !== 'stopped') return;
     this.phase = 'running';
-    this.loop = this.run().catch((err) => this.o.log.error({ err }, 'poller loop crashed'));
+    this.loop = this.run().catch((err) => this.options.log.error({ err }, 'poller loop crashed'));
   }
 
   /** Asks the loop to look at the store now (a new generation was scheduled). */
@@ -119,12 +119,12 @@ export class Poller {
      */
     let idleLook = false;
     while (this.phase === 'running') {
-      const pause = Math.max(this.o.backoff.remainingMs(), this.o.pause?.remainingMs() ?? 0);
+      const pause = Math.max(this.options.backoff.remainingMs(), this.options.pause?.remainingMs() ?? 0);
       if (pause > 0) {
         await this.sleep(pause);
         continue;
       }
-      if (Date.now() - lastStaleSweep > this.o.staleSubmissionMs) {
+      if (Date.now() - lastStaleSweep > this.options.staleSubmissionMs) {
         lastStaleSweep = Date.now();
         await this.failStaleSubmissions();
       }
@@ -132,23 +132,23 @@ export class Poller {
         idleLook = false;
         const wait = await this.untilNextDue();
         if (wait > 0) {
-          idleLook = (await this.sleep(wait)) && wait >= this.o.idleMs;
+          idleLook = (await this.sleep(wait)) && wait >= this.options.idleMs;
           continue;
         }
       }
-      const free = this.o.concurrency - this.inFlight.size;
+      const free = this.options.concurrency - this.inFlight.size;
       let claimed: Generation[] = [];
       if (free > 0) {
         try {
-          claimed = await this.o.store.claimDueGenerations(this.instanceId, this.now(), this.o.leaseMs, free);
+          claimed = await this.options.store.claimDueGenerations(this.instanceId, this.now(), this.options.leaseMs, free);
         } catch (err) {
-          this.o.log.error({ err }, 'poller could not claim generations');
+          this.options.log.error({ err }, 'poller could not claim generations');
         }
       }
       for (const g of claimed) this.track(this.pollOne(g));
       if (claimed.length === free && free > 0) continue; // more may be due right now
       const wait = await this.untilNextDue();
-      idleLook = (await this.sleep(wait)) && wait >= this.o.idleMs;
+      idleLook = (await this.sleep(wait)) && wait >= this.options.idleMs;
     }
   }
 
@@ -162,12 +162,12 @@ export class Poller {
 
   private async untilNextDue(): Promise<number> {
     try {
-      const next = await this.o.store.nextDueAt();
-      if (!next) return this.o.idleMs;
-      return Math.min(this.o.idleMs, Math.max(0, next.getTime() - this.now().getTime()));
+      const next = await this.options.store.nextDueAt();
+      if (!next) return this.options.idleMs;
+      return Math.min(this.options.idleMs, Math.max(0, next.getTime() - this.now().getTime()));
     } catch (err) {
-      this.o.log.error({ err }, 'poller could not read the schedule');
-      return this.o.idleMs;
+      this.options.log.error({ err }, 'poller could not read the schedule');
+      return this.options.idleMs;
     }
   }
 
@@ -195,11 +195,11 @@ export class Poller {
     const renewal = this.renewLeaseWhile(g.id, lease);
     try {
       const outcome = await this.pollAndStore(g, lease);
-      this.o.onPoll?.(outcome);
+      this.options.onPoll?.(outcome);
     } catch (err) {
       // A bug or a store failure: the lease expires and the generation is polled again later.
-      this.o.log.error({ err, generationId: g.id }, 'poll failed unexpectedly');
-      this.o.onPoll?.('failed');
+      this.options.log.error({ err, generationId: g.id }, 'poll failed unexpectedly');
+      this.options.onPoll?.('failed');
     } finally {
       lease.finished = true;
       clearInterval(renewal);
@@ -214,17 +214,17 @@ export class Poller {
   private renewLeaseWhile(id: string, lease: HeldLease): NodeJS.Timeout {
     const timer = setInterval(() => {
       if (lease.lost) return;
-      const leaseUntil = new Date(this.now().getTime() + this.o.leaseMs);
-      this.o.store.updateBookkeeping(id, lease, { leaseUntil }).then(
+      const leaseUntil = new Date(this.now().getTime() + this.options.leaseMs);
+      this.options.store.updateBookkeeping(id, lease, { leaseUntil }).then(
         (held) => {
           if (held || lease.lost || lease.finished) return;
           lease.lost = true;
           clearInterval(timer);
-          this.o.log.info({ generationId: id, leaseEpoch: lease.epoch }, 'lease taken over by another claim; this poll will write nothing');
+          this.options.log.info({ generationId: id, leaseEpoch: lease.epoch }, 'lease taken over by another claim; this poll will write nothing');
         },
-        (err: unknown) => this.o.log.warn({ err, generationId: id }, 'could not renew a lease'),
+        (err: unknown) => this.options.log.warn({ err, generationId: id }, 'could not renew a lease'),
       );
-    }, Math.max(10, Math.floor(this.o.leaseMs / 3)));
+    }, Math.max(10, Math.floor(this.options.leaseMs / 3)));
     timer.unref();
     return timer;
   }
@@ -239,22 +239,22 @@ export class Poller {
     if (pastDeadline && g.upstreamId === null) return this.timeOut(g, lease, 'Still pending upstream when the deadline passed');
     const typical = typicalTimeFor(g.input);
     try {
-      const job = await this.o.upstream.get(g.upstreamId!, g.input.model);
-      this.o.backoff.reset();
+      const job = await this.options.upstream.get(g.upstreamId!, g.input.model);
+      this.options.backoff.reset();
       const after = this.now();
       const change: Partial<GenerationState> = { ...stateFromJob(job, g.status, after) };
       if (job.status !== g.upstreamStatus) {
         change.upstreamStatus = job.status;
         if (mapUpstreamStatus(job.status).kind === 'unknown' && !this.loggedUnknown.has(`${g.id}:${job.status}`)) {
           this.loggedUnknown.add(`${g.id}:${job.status}`);
-          this.o.log.warn({ generationId: g.id, upstreamStatus: job.status }, 'unknown upstream status; keeping the current status');
+          this.options.log.warn({ generationId: g.id, upstreamStatus: job.status }, 'unknown upstream status; keeping the current status');
         }
       }
       if (job.usage && JSON.stringify(job.usage) !== JSON.stringify(g.usage)) change.usage = job.usage;
       if (pastDeadline && !(change.status !== undefined && isTerminal(change.status))) {
         return this.timeOut(g, lease, 'Still pending upstream when the deadline passed', change);
       }
-      const nextPollAt = this.o.schedule.nextPollAt(typical, g.createdAt, after, g.deadlineAt);
+      const nextPollAt = this.options.schedule.nextPollAt(typical, g.createdAt, after, g.deadlineAt);
       const bookkeeping = { nextPollAt, pollCount: g.pollCount + 1, pollFailures: 0 };
       if (Object.keys(change).length === 0) {
         return (await this.release(g, lease, bookkeeping)) ? 'unchanged' : this.dropped(g, lease);
@@ -263,7 +263,7 @@ export class Poller {
       return written === 'lease_lost' ? this.dropped(g, lease) : 'changed';
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error;
-      const lastLooks = this.o.lastLookAttempts ?? DEFAULT_LAST_LOOK_ATTEMPTS;
+      const lastLooks = this.options.lastLookAttempts ?? DEFAULT_LAST_LOOK_ATTEMPTS;
       if (pastDeadline && error.failure !== UpstreamFailure.NOT_FOUND && g.pollFailures + 1 >= lastLooks) {
         return this.timeOut(g, lease, `Still pending when the deadline passed; the upstream could not be asked (${error.message})`);
       }
@@ -290,7 +290,7 @@ export class Poller {
   private async onPollFailure(g: Generation, lease: HeldLease, error: UpstreamError): Promise<PollOutcome> {
     const failures = g.pollFailures + 1;
     const now = this.now();
-    if (error.failure === UpstreamFailure.NOT_FOUND && failures >= (this.o.notFoundLimit ?? 3)) {
+    if (error.failure === UpstreamFailure.NOT_FOUND && failures >= (this.options.notFoundLimit ?? 3)) {
       const written = await this.apply(g, lease, {
         status: GenerationStatus.FAILED,
         completedAt: now,
@@ -298,12 +298,12 @@ export class Poller {
       });
       return written === 'lease_lost' ? this.dropped(g, lease) : 'lost';
     }
-    let nextPollAt = this.o.schedule.retryAt(failures, now);
+    let nextPollAt = this.options.schedule.retryAt(failures, now);
     if (error.failure === UpstreamFailure.RATE_LIMITED) {
-      this.o.backoff.trip(error.retryAfterMs);
-      nextPollAt = new Date(Math.max(nextPollAt.getTime(), now.getTime() + this.o.backoff.remainingMs()));
+      this.options.backoff.trip(error.retryAfterMs);
+      nextPollAt = new Date(Math.max(nextPollAt.getTime(), now.getTime() + this.options.backoff.remainingMs()));
     }
-    this.o.log.warn({ generationId: g.id, failure: error.failure, failures, reason: error.message }, 'poll failed; will retry');
+    this.options.log.warn({ generationId: g.id, failure: error.failure, failures, reason: error.message }, 'poll failed; will retry');
     const rescheduled = await this.release(g, lease, { nextPollAt, pollCount: g.pollCount + 1, pollFailures: failures });
     if (!rescheduled) return this.dropped(g, lease);
     return error.failure === UpstreamFailure.RATE_LIMITED ? 'rate_limited' : 'failed';
@@ -312,7 +312,7 @@ export class Poller {
   /** Writes bookkeeping and releases the lease, if the lease is still held. False when it is not. */
   private async release(g: Generation, lease: HeldLease, bookkeeping: PollBookkeeping = {}): Promise<boolean> {
     if (lease.lost) return false;
-    return this.o.store.updateBookkeeping(g.id, lease, { ...bookkeeping, leaseOwner: null, leaseUntil: null });
+    return this.options.store.updateBookkeeping(g.id, lease, { ...bookkeeping, leaseOwner: null, leaseUntil: null });
   }
 
   /**
@@ -327,7 +327,7 @@ export class Poller {
   ): Promise<WriteResult> {
     if (lease.lost) return 'lease_lost';
     const terminal = change.status !== undefined && isTerminal(change.status);
-    const updated = await this.o.store.updateGeneration({
+    const updated = await this.options.store.updateGeneration({
       id: g.id,
       expectedVersion: g.version,
       change,
@@ -336,8 +336,8 @@ export class Poller {
       lease,
     });
     if (updated) {
-      this.o.events.publish(updated);
-      logGenerationChanged(this.o.log, updated);
+      this.options.events.publish(updated);
+      logGenerationChanged(this.options.log, updated);
       return 'stored';
     }
     // Either someone changed it first (a cancel) or the lease was taken over; releasing tells which.
@@ -347,18 +347,18 @@ export class Poller {
 
   /** A poll whose lease was taken over: its result is dropped, and the new holder polls again. */
   private dropped(g: Generation, lease: Lease): PollOutcome {
-    this.o.log.info({ generationId: g.id, leaseEpoch: lease.epoch }, 'lease taken over mid-poll; result dropped');
+    this.options.log.info({ generationId: g.id, leaseEpoch: lease.epoch }, 'lease taken over mid-poll; result dropped');
     return 'lease_lost';
   }
 
   /** Generations whose create call never returned (the process died mid-create) are failed, not re-sent. */
   private async failStaleSubmissions(): Promise<void> {
     try {
-      const stale = await this.o.store.findStaleSubmissions(new Date(this.now().getTime() - this.o.staleSubmissionMs));
+      const stale = await this.options.store.findStaleSubmissions(new Date(this.now().getTime() - this.options.staleSubmissionMs));
       // Never scheduled (no upstream id, so no next poll), these rows were never claimed: the write is
       // versioned only and leaves the lease columns alone. Another instance sweeping too loses the race.
       for (const g of stale) {
-        const updated = await this.o.store.updateGeneration({
+        const updated = await this.options.store.updateGeneration({
           id: g.id,
           expectedVersion: g.version,
           change: {
@@ -373,12 +373,12 @@ export class Poller {
           at: this.now(),
         });
         if (updated) {
-          this.o.events.publish(updated);
-          logGenerationChanged(this.o.log, updated);
+          this.options.events.publish(updated);
+          logGenerationChanged(this.options.log, updated);
         }
       }
     } catch (err) {
-      this.o.log.error({ err }, 'poller could not sweep stale submissions');
+      this.options.log.error({ err }, 'poller could not sweep stale submissions');
     }
   }
 }

@@ -311,7 +311,7 @@ export class GenerationService {
     throw new Error(`could not cancel generation ${id}: it kept changing`);
   }
 
-  /** The owner's generations with these ids (for the per-request DataLoader). */
+  /** The owner's generations with these ids, in order (null where unknown or another owner's). */
   async getMany(owner: string, ids: readonly string[]): Promise<(Generation | null)[]> {
     // Every one ended and kept: no batch to wait for (the common read of a finished result).
     const ended = ids.map((id) => this.finished.get(owner, id) ?? null);

@@ -1,17 +1,14 @@
-import DataLoader from 'dataloader';
 import type { Logger } from 'pino';
 import { ErrorCode, GatewayError } from '../errors';
 import type { GenerationService } from '../generations/service';
-import type { Generation } from '../model/generation';
 import { toGraphQLError } from './errors';
 
 /** What every resolver gets. Built per HTTP request, and per subscription over WebSocket. */
 export interface GraphQLContext {
   /** The authenticated owner, or null for an anonymous request. */
   owner: string | null;
+  /** Reads by id made in the same tick share one store query there, across requests and transports. */
   service: GenerationService;
-  /** Per-request batching of reads by id; null over WebSocket, where a context outlives many events. */
-  generationLoader: DataLoader<string, Generation | null> | null;
   requestId: string;
   log: Logger;
 }
@@ -21,15 +18,8 @@ export function createContext(
   owner: string | null,
   requestId: string,
   log: Logger,
-  withLoader: boolean,
 ): GraphQLContext {
-  return {
-    owner,
-    service,
-    generationLoader: withLoader && owner ? new DataLoader((ids) => service.getMany(owner, ids)) : null,
-    requestId,
-    log,
-  };
+  return { owner, service, requestId, log };
 }
 
 export function requireOwner(context: GraphQLContext): string {

@@ -3,6 +3,7 @@
  * graphql-ws, which Apollo's plugins do not reach). Values follow
  * `shared/reference/reliability-security.md` §0.
  */
+import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
 import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
@@ -143,13 +144,13 @@ function parseAndValidate(
     document = parse(query, { maxTokens: DOCUMENT_LIMITS.maxTokens });
   } catch (error) {
     const e = error instanceof GraphQLError ? error : new GraphQLError('Invalid document');
-    return { errors: [new GraphQLError(e.message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })] };
+    return { errors: [new GraphQLError(e.message, { extensions: { code: ApolloServerErrorCode.GRAPHQL_PARSE_FAILED } })] };
   }
   const errors = validate(schema, document, webSocketRules(introspection, limits));
   if (errors.length > 0) {
     return {
       errors: errors.map((e) =>
-        withoutSuggestions(new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })),
+        withoutSuggestions(new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED } })),
       ),
     };
   }

@@ -5,13 +5,12 @@
 import 'reflect-metadata';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { GenerationEvents } from '../generations/events';
 import { printGatewaySchema } from './print-schema';
 
 export const SCHEMA_FILE = path.resolve(__dirname, '../../schema/schema.graphql');
 
 async function main() {
-  const sdl = await printGatewaySchema(new GenerationEvents());
+  const sdl = await printGatewaySchema();
   mkdirSync(path.dirname(SCHEMA_FILE), { recursive: true });
   writeFileSync(SCHEMA_FILE, sdl);
   console.log(`Wrote ${path.relative(process.cwd(), SCHEMA_FILE)}`);

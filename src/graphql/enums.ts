@@ -4,8 +4,26 @@
  * enum values cannot hold its `/` and `.`.
  */
 import { registerEnumType } from 'type-graphql';
-import { GenerationErrorCode, GenerationStatus } from '../model/generation';
+import {
+  GENERATION_ERROR_CODE_MEANINGS,
+  GENERATION_STATUS_MEANINGS,
+  GenerationErrorCode,
+  GenerationStatus,
+  PERSON_GENERATIONS,
+  UPSTREAM_PROVIDERS,
+} from '../model/generation';
+import { MEDIA_KINDS, MODEL_KINDS, type ModelKind } from '../upstream/catalogue-types';
 import { MODELS } from '../upstream/models';
+
+/** A `valuesConfig` whose descriptions are the domain's own meanings, written once there. */
+function describedBy(meanings: Readonly<Record<string, string>>): Record<string, { description: string }> {
+  return Object.fromEntries(Object.entries(meanings).map(([name, description]) => [name, { description }]));
+}
+
+/** GraphQL name → a domain value, for each value of a domain list, named in capitals (`allow_adult` ↔ `ALLOW_ADULT`). */
+function namedInCapitals<V extends string>(values: readonly V[]): { readonly [K in V as Uppercase<K>]: K } {
+  return Object.fromEntries(values.map((value) => [value.toUpperCase(), value])) as { readonly [K in V as Uppercase<K>]: K };
+}
 
 /** Every value a model's catalogue allows for a shared field, in a stable order. */
 function catalogueValues(field: string): string[] {
@@ -40,10 +58,10 @@ export const Resolution: Record<string, string> = Object.fromEntries(
 );
 registerEnumType(Resolution, { name: 'Resolution', description: "Output resolution; sent in each model's own letter case." });
 
-export const PersonGeneration = { DONT_ALLOW: 'dont_allow', ALLOW_ADULT: 'allow_adult' } as const;
+export const PersonGeneration = namedInCapitals(PERSON_GENERATIONS);
 registerEnumType(PersonGeneration, { name: 'PersonGeneration', description: 'Whether people may appear (Veo 3.1 Lite only).' });
 
-export const UpstreamProvider = { AUTO: 'auto', NATIVE: 'native', FAL: 'fal' } as const;
+export const UpstreamProvider = namedInCapitals(UPSTREAM_PROVIDERS);
 registerEnumType(UpstreamProvider, {
   name: 'UpstreamProvider',
   description:
@@ -53,54 +71,24 @@ registerEnumType(UpstreamProvider, {
 registerEnumType(GenerationStatus, {
   name: 'GenerationStatus',
   description: 'Where a generation is. COMPLETED, FAILED, CANCELLED and TIMED_OUT are terminal.',
-  valuesConfig: {
-    QUEUED: { description: 'Accepted upstream, waiting to start (also while the create call is in flight)' },
-    GENERATING: { description: 'The upstream is generating the video' },
-    COMPLETED: { description: 'Done: `video.url` is set' },
-    FAILED: { description: 'Ended without a video: see `error`' },
-    CANCELLED: {
-      description:
-        'The owner cancelled it: the gateway stopped following it. The upstream has no cancel call, so its job is not stopped (and may still be charged).',
-    },
-    TIMED_OUT: { description: 'Still pending upstream when the gateway\'s deadline passed' },
-  },
+  valuesConfig: describedBy(GENERATION_STATUS_MEANINGS),
 });
 
 registerEnumType(GenerationErrorCode, {
   name: 'GenerationErrorCode',
   description: 'Why a generation ended without a video.',
-  valuesConfig: {
-    UPSTREAM_FAILED: { description: 'The upstream reported a failure; its payload is in `GenerationFailure.upstream`' },
-    NO_VIDEO: { description: 'The upstream reported completion without a video URL' },
-    CREATE_OUTCOME_UNKNOWN: {
-      description:
-        'The create call was sent but its answer was lost. It was not re-sent (that could pay twice); the job may exist upstream.',
-    },
-    DEADLINE_EXCEEDED: { description: "Still pending when the gateway's deadline passed" },
-    UPSTREAM_LOST: { description: 'The upstream no longer knows the job' },
-    CANCELLED_BY_OWNER: { description: 'Its owner cancelled it; the upstream job was not stopped' },
-  },
+  valuesConfig: describedBy(GENERATION_ERROR_CODE_MEANINGS),
 });
 
-export enum ModelKindEnum {
-  TEXT_TO_VIDEO = 'TEXT_TO_VIDEO',
-  IMAGE_TO_VIDEO = 'IMAGE_TO_VIDEO',
-  FIRST_LAST_FRAME_TO_VIDEO = 'FIRST_LAST_FRAME_TO_VIDEO',
-  REFERENCE_TO_VIDEO = 'REFERENCE_TO_VIDEO',
-  VIDEO_TO_VIDEO = 'VIDEO_TO_VIDEO',
-  EXTEND_VIDEO = 'EXTEND_VIDEO',
-  AVATAR_LIP_SYNC = 'AVATAR_LIP_SYNC',
-}
+/** The catalogue's model kinds, named as they are spelled. */
+export const ModelKindEnum = Object.fromEntries(MODEL_KINDS.map((kind) => [kind, kind])) as { readonly [K in ModelKind]: K };
 registerEnumType(ModelKindEnum, {
   name: 'ModelKind',
   description: 'What a model makes from what: a model has one or more (text to video, optionally from a first frame…).',
 });
 
-export enum MediaKindEnum {
-  IMAGE = 'image',
-  VIDEO = 'video',
-  AUDIO = 'audio',
-}
+/** The catalogue's media kinds (`IMAGE` ↔ `image`). */
+export const MediaKindEnum = namedInCapitals(MEDIA_KINDS);
 registerEnumType(MediaKindEnum, {
   name: 'MediaKind',
   description: 'What a URL input must point at: an http(s) URL, or a base64 data URI of this type.',

@@ -2,27 +2,20 @@
  * How errors reach clients, on HTTP and WebSocket alike.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
-import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServerErrorCode, unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
-import { ErrorCode, GatewayError } from '../errors';
-import { DOCUMENT_TOO_LARGE } from './request-limits';
+import { ErrorCode, GatewayError, RequestErrorCode } from '../errors';
 
 /** HTTP status for errors that decide the whole response (Apollo reads `extensions.http`). */
 const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   [ErrorCode.UNAUTHENTICATED]: 401,
 };
 
-/** Codes that graphql-js and Apollo assign themselves and that are safe to show. */
+/** Codes that graphql-js, Apollo and the request limits assign, and the gateway's own: safe to show. */
 const PASS_THROUGH = new Set<string>([
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'BAD_USER_INPUT',
-  'BAD_REQUEST',
-  DOCUMENT_TOO_LARGE,
-  'PERSISTED_QUERY_NOT_FOUND',
-  'PERSISTED_QUERY_NOT_SUPPORTED',
-  'OPERATION_RESOLUTION_FAILURE',
+  ...Object.values(ApolloServerErrorCode),
+  RequestErrorCode.DOCUMENT_TOO_LARGE,
   ...Object.values(ErrorCode),
 ]);
 

@@ -9,6 +9,7 @@
  * before parsing and the walk over the parsed variables.
  */
 import { GraphQLError, type ASTVisitor, type ValidationContext } from 'graphql';
+import { ErrorCode, RequestErrorCode } from '../errors';
 
 export interface RequestLimits {
   /** Largest document (query text), in UTF-8 bytes. */
@@ -22,9 +23,6 @@ export interface RequestLimits {
 /** Safe defaults (also the configuration's); tests and hosts that pass nothing get these. */
 export const DEFAULT_REQUEST_LIMITS: RequestLimits = { maxDocumentBytes: 32 * 1024, maxVariablesDepth: 16, maxListItems: 200 };
 
-/** Codes of these refusals, in `extensions.code`. */
-export const DOCUMENT_TOO_LARGE = 'DOCUMENT_TOO_LARGE';
-
 /** A document over the byte limit, or null. Counts bytes without encoding the text when it cannot be over. */
 export function documentTooLarge(query: unknown, limits: RequestLimits): GraphQLError | null {
   if (typeof query !== 'string') return null;
@@ -33,7 +31,7 @@ export function documentTooLarge(query: unknown, limits: RequestLimits): GraphQL
   const bytes = query.length > limits.maxDocumentBytes ? query.length : Buffer.byteLength(query, 'utf8');
   if (bytes <= limits.maxDocumentBytes) return null;
   return new GraphQLError(`GraphQL document larger than ${limits.maxDocumentBytes} bytes (comments and whitespace count)`, {
-    extensions: { code: DOCUMENT_TOO_LARGE, limit: limits.maxDocumentBytes },
+    extensions: { code: RequestErrorCode.DOCUMENT_TOO_LARGE, limit: limits.maxDocumentBytes },
   });
 }
 
@@ -105,7 +103,7 @@ export function jsonDeeperThan(text: string, maxDepth: number): boolean {
 export function variablesOutOfBounds(variables: unknown, limits: RequestLimits): GraphQLError | null {
   if (variables === null || typeof variables !== 'object') return null;
   const refuse = (field: string, message: string, limit: number) =>
-    new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT', field, limit } });
+    new GraphQLError(message, { extensions: { code: ErrorCode.BAD_USER_INPUT, field, limit } });
   const walk = (value: unknown, path: string, depth: number): GraphQLError | null => {
     if (value === null || typeof value !== 'object') return null;
     if (depth > limits.maxVariablesDepth) {
@@ -139,7 +137,7 @@ export function maxListItemsRule(maxListItems: number) {
         context.reportError(
           new GraphQLError(`A list literal has ${node.values.length} items; at most ${maxListItems} are accepted`, {
             nodes: node,
-            extensions: { code: 'BAD_USER_INPUT', limit: maxListItems },
+            extensions: { code: ErrorCode.BAD_USER_INPUT, limit: maxListItems },
           }),
         );
       }
@@ -149,7 +147,7 @@ export function maxListItemsRule(maxListItems: number) {
         context.reportError(
           new GraphQLError(`An object literal has ${node.fields.length} fields; at most ${maxListItems} are accepted`, {
             nodes: node,
-            extensions: { code: 'BAD_USER_INPUT', limit: maxListItems },
+            extensions: { code: ErrorCode.BAD_USER_INPUT, limit: maxListItems },
           }),
         );
       }

@@ -2,16 +2,26 @@
  * The generation as the gateway stores and serves it. Wire formats stay in `upstream/`.
  */
 
+/** What each one means: `GENERATION_STATUS_MEANINGS`. */
 export enum GenerationStatus {
   QUEUED = 'QUEUED',
   GENERATING = 'GENERATING',
   COMPLETED = 'COMPLETED',
   FAILED = 'FAILED',
-  /** The owner asked the gateway to stop following it; the upstream job itself is not stopped. */
   CANCELLED = 'CANCELLED',
-  /** Still pending upstream when the gateway's deadline passed. */
   TIMED_OUT = 'TIMED_OUT',
 }
+
+/** Each status's meaning, in the words clients read (the schema's descriptions are these). */
+export const GENERATION_STATUS_MEANINGS: Readonly<Record<GenerationStatus, string>> = {
+  [GenerationStatus.QUEUED]: 'Accepted upstream, waiting to start (also while the create call is in flight)',
+  [GenerationStatus.GENERATING]: 'The upstream is generating the video',
+  [GenerationStatus.COMPLETED]: 'Done: `video.url` is set',
+  [GenerationStatus.FAILED]: 'Ended without a video: see `error`',
+  [GenerationStatus.CANCELLED]:
+    'The owner cancelled it: the gateway stopped following it. The upstream has no cancel call, so its job is not stopped (and may still be charged).',
+  [GenerationStatus.TIMED_OUT]: "Still pending upstream when the gateway's deadline passed",
+};
 
 export const TERMINAL_STATUSES: ReadonlySet<GenerationStatus> = new Set([
   GenerationStatus.COMPLETED,
@@ -27,9 +37,11 @@ export function isTerminal(status: GenerationStatus): boolean {
 /** Canonical (gateway) spellings; the upstream adapter maps them to each model's wire spelling. */
 export type AspectRatio = string;
 export type Resolution = string;
-export type PersonGeneration = 'dont_allow' | 'allow_adult';
+export const PERSON_GENERATIONS = ['dont_allow', 'allow_adult'] as const;
+export type PersonGeneration = (typeof PERSON_GENERATIONS)[number];
 /** `native` is the model's own maker (Google, Kling, ByteDance…); `fal` its fal.ai mirror; `auto` native then fal. */
-export type UpstreamProvider = 'auto' | 'native' | 'fal';
+export const UPSTREAM_PROVIDERS = ['auto', 'native', 'fal'] as const;
+export type UpstreamProvider = (typeof UPSTREAM_PROVIDERS)[number];
 
 /**
  * What a client asked for, after validation. Only fields the client set are present. The shared
@@ -84,22 +96,28 @@ export interface GenerationError {
   upstream?: unknown;
 }
 
+/** What each one means: `GENERATION_ERROR_CODE_MEANINGS`. */
 export enum GenerationErrorCode {
-  /** The upstream reported `status: "error"`. */
   UPSTREAM_FAILED = 'UPSTREAM_FAILED',
-  /** The upstream reported completion without a video URL. */
   NO_VIDEO = 'NO_VIDEO',
-  /**
-   * The create request was sent but its answer never arrived intact (timeout, dropped connection,
-   * unreadable body). The job may exist upstream; it is never re-submitted, because that would pay twice.
-   */
   CREATE_OUTCOME_UNKNOWN = 'CREATE_OUTCOME_UNKNOWN',
-  /** Still pending when the gateway's deadline passed. */
   DEADLINE_EXCEEDED = 'DEADLINE_EXCEEDED',
-  /** The upstream no longer knows the job (404 on poll). */
   UPSTREAM_LOST = 'UPSTREAM_LOST',
   CANCELLED_BY_OWNER = 'CANCELLED_BY_OWNER',
 }
+
+/** Each code's meaning, in the words clients read (the schema's descriptions are these). */
+export const GENERATION_ERROR_CODE_MEANINGS: Readonly<Record<GenerationErrorCode, string>> = {
+  [GenerationErrorCode.UPSTREAM_FAILED]: 'The upstream reported a failure; its payload is in `GenerationFailure.upstream`',
+  [GenerationErrorCode.NO_VIDEO]: 'The upstream reported completion without a video URL',
+  // Its answer lost to a timeout, a dropped connection or an unreadable body.
+  [GenerationErrorCode.CREATE_OUTCOME_UNKNOWN]:
+    'The create call was sent but its answer was lost. It was not re-sent (that could pay twice); the job may exist upstream.',
+  [GenerationErrorCode.DEADLINE_EXCEEDED]: "Still pending when the gateway's deadline passed",
+  // Polls answered 404 several times in a row (the poller's `notFoundLimit`).
+  [GenerationErrorCode.UPSTREAM_LOST]: 'The upstream no longer knows the job',
+  [GenerationErrorCode.CANCELLED_BY_OWNER]: 'Its owner cancelled it; the upstream job was not stopped',
+};
 
 export interface Usage {
   credits: number | null;

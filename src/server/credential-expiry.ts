@@ -4,9 +4,7 @@
  * token cannot keep a subscription open past its lifetime.
  */
 import type { WebSocket } from 'ws';
-
-/** The close code graphql-ws uses for "Forbidden". */
-export const CREDENTIAL_EXPIRED_CLOSE_CODE = 4403;
+import { SocketCloseCode } from './close-codes';
 
 /** setTimeout's longest delay (about 24.8 days); longer waits are re-armed in steps. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -16,7 +14,7 @@ export function closeWhenExpired(socket: WebSocket, expiresAt: Date, now: () => 
   const arm = (): void => {
     const left = expiresAt.getTime() - now();
     if (left <= 0) {
-      socket.close(CREDENTIAL_EXPIRED_CLOSE_CODE, 'Forbidden: credential expired');
+      socket.close(SocketCloseCode.Forbidden, 'Forbidden: credential expired');
       return;
     }
     // NaN is a Date beyond JavaScript's range (a JWT `exp` such as 1e13): as good as never. Left as

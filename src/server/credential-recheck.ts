@@ -5,7 +5,7 @@
  * database is away) keeps the socket: an outage is not a revocation.
  */
 import type { WebSocket } from 'ws';
-import { CREDENTIAL_EXPIRED_CLOSE_CODE } from './credential-expiry';
+import { SocketCloseCode } from './close-codes';
 
 export interface CredentialRecheck {
   /** The owner the credential names now, or null when it is refused. */
@@ -24,7 +24,7 @@ export function closeWhenRevoked(socket: WebSocket, o: CredentialRecheck): void 
   const check = async (): Promise<void> => {
     try {
       if ((await o.ownerNow()) !== o.owner) {
-        socket.close(CREDENTIAL_EXPIRED_CLOSE_CODE, 'Forbidden: credential revoked');
+        socket.close(SocketCloseCode.Forbidden, 'Forbidden: credential revoked');
         return;
       }
     } catch (err) {

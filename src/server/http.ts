@@ -6,8 +6,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
+import { ApolloServerErrorCode } from '@apollo/server/errors';
 import type { Logger } from 'pino';
-import { ErrorCode, GatewayError } from '../errors';
+import { ErrorCode, GatewayError, RequestErrorCode } from '../errors';
 import type { GraphQLContext } from '../graphql/context';
 import { jsonDeeperThan, jsonShapeProblem, requestOutOfBounds, type RequestLimits } from '../graphql/request-limits';
 import { guardDelivery, type ConnectionCap, type DeliveryLimits, type DropReason } from './connection-limits';
@@ -55,7 +56,7 @@ class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
-    readonly code: string,
+    readonly code: ErrorCode | RequestErrorCode | ApolloServerErrorCode,
     readonly extensions: Record<string, unknown> = {},
   ) {
     super(message);
@@ -87,7 +88,7 @@ export function createHttpHandler<TContext extends BaseContext = GraphQLContext>
           return sendJson(res, 503, { errors: [{ message: err.message, extensions: { code: err.code } }] });
         }
         log.error({ err }, 'unexpected error while handling an HTTP request');
-        sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+        sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] });
       })
       .finally(guard);
   };
@@ -106,7 +107,7 @@ async function handle<TContext extends BaseContext>(o: HttpHandlerOptions<TConte
     req.resume();
     res.setHeader('retry-after', '1');
     res.setHeader('connection', 'close');
-    return sendJson(res, 503, { errors: [{ message: 'Server busy: too many open connections; retry shortly', extensions: { code: 'SERVICE_UNAVAILABLE' } }] });
+    return sendJson(res, 503, { errors: [{ message: 'Server busy: too many open connections; retry shortly', extensions: { code: RequestErrorCode.SERVICE_UNAVAILABLE } }] });
   }
   if (o.staticAssets?.handle(req, res, pathname, search)) return;
   if (pathname === o.graphqlPath && o.cors?.(req, res)) return;
@@ -120,18 +121,18 @@ async function handle<TContext extends BaseContext>(o: HttpHandlerOptions<TConte
     const access = metricsScrapeStatus(o.metricsAccess ?? 'open', req.headers.authorization);
     if (access === 401) {
       res.setHeader('www-authenticate', 'Bearer realm="metrics"');
-      return sendJson(res, 401, { errors: [{ message: 'Metrics need the METRICS_TOKEN bearer token', extensions: { code: 'UNAUTHENTICATED' } }] });
+      return sendJson(res, 401, { errors: [{ message: 'Metrics need the METRICS_TOKEN bearer token', extensions: { code: ErrorCode.UNAUTHENTICATED } }] });
     }
     if (access === 403) {
-      return sendJson(res, 403, { errors: [{ message: 'Metrics are off: set METRICS_TOKEN to serve them', extensions: { code: 'FORBIDDEN' } }] });
+      return sendJson(res, 403, { errors: [{ message: 'Metrics are off: set METRICS_TOKEN to serve them', extensions: { code: ErrorCode.FORBIDDEN } }] });
     }
     res.writeHead(200, { 'content-type': o.metrics.registry.contentType });
     return res.end(await o.metrics.registry.metrics());
   }
-  if (pathname !== o.graphqlPath) return sendJson(res, 404, { errors: [{ message: 'Not found', extensions: { code: 'NOT_FOUND' } }] });
+  if (pathname !== o.graphqlPath) return sendJson(res, 404, { errors: [{ message: 'Not found', extensions: { code: ErrorCode.NOT_FOUND } }] });
   if (req.method !== 'GET' && req.method !== 'POST' && req.method !== 'HEAD') {
     res.setHeader('allow', 'GET, POST');
-    return sendJson(res, 405, { errors: [{ message: 'Method not allowed', extensions: { code: 'METHOD_NOT_ALLOWED' } }] });
+    return sendJson(res, 405, { errors: [{ message: 'Method not allowed', extensions: { code: RequestErrorCode.METHOD_NOT_ALLOWED } }] });
   }
 
   const owner = o.authenticate ? await o.authenticate(req.headers.authorization) : null;
@@ -141,7 +142,7 @@ async function handle<TContext extends BaseContext>(o: HttpHandlerOptions<TConte
   if (owner === 'invalid') {
     res.setHeader('www-authenticate', 'Bearer');
     return sendJson(res, 401, {
-      errors: [{ message: 'Invalid, expired or revoked credentials (API key or token)', extensions: { code: 'UNAUTHENTICATED' } }],
+      errors: [{ message: 'Invalid, expired or revoked credentials (API key or token)', extensions: { code: ErrorCode.UNAUTHENTICATED } }],
     });
   }
 
@@ -208,12 +209,12 @@ function checkShape(body: unknown, limits: RequestLimits): void {
   const { query, variables } = body as { query?: unknown; variables?: unknown };
   const refused = requestOutOfBounds(query, variables, limits);
   if (refused) {
-    const { code, ...extensions } = refused.extensions as { code: string };
-    throw new HttpError(code === 'BAD_USER_INPUT' ? 400 : 413, refused.message, code, extensions);
+    const { code, ...extensions } = refused.extensions as { code: ErrorCode.BAD_USER_INPUT | RequestErrorCode.DOCUMENT_TOO_LARGE };
+    throw new HttpError(code === ErrorCode.BAD_USER_INPUT ? 400 : 413, refused.message, code, extensions);
   }
 }
 
-const tooDeep = (levels: number) => new HttpError(400, `JSON nested deeper than ${levels} levels`, 'BAD_REQUEST', { limit: levels });
+const tooDeep = (levels: number) => new HttpError(400, `JSON nested deeper than ${levels} levels`, ApolloServerErrorCode.BAD_REQUEST, { limit: levels });
 
 /**
  * Reads a JSON body within `limit` bytes, `maxDepth` levels of nesting and `maxItems` entries per list
@@ -222,11 +223,11 @@ const tooDeep = (levels: number) => new HttpError(400, `JSON nested deeper than 
  */
 async function readBody(req: IncomingMessage, limit: number, maxDepth: number, maxItems: number): Promise<unknown> {
   const declared = Number(req.headers['content-length']);
-  if (declared > limit) throw new HttpError(413, `Request body larger than ${limit} bytes`, 'PAYLOAD_TOO_LARGE');
+  if (declared > limit) throw new HttpError(413, `Request body larger than ${limit} bytes`, RequestErrorCode.PAYLOAD_TOO_LARGE);
   const contentType = req.headers['content-type'] ?? '';
   const charset = /charset=([^;]+)/i.exec(contentType)?.[1]?.trim().toLowerCase().replace(/^"|"$/g, '');
   if (charset && charset !== 'utf-8' && charset !== 'utf8') {
-    throw new HttpError(415, `Unsupported charset "${charset}": send UTF-8`, 'UNSUPPORTED_MEDIA_TYPE');
+    throw new HttpError(415, `Unsupported charset "${charset}": send UTF-8`, RequestErrorCode.UNSUPPORTED_MEDIA_TYPE);
   }
   const text = await readText(req, limit);
   if (!/^application\/(graphql-response\+)?json/i.test(contentType.trim())) return text;
@@ -236,7 +237,7 @@ async function readBody(req: IncomingMessage, limit: number, maxDepth: number, m
     if (problem?.kind === 'depth') throw tooDeep(maxDepth);
     if (problem?.kind === 'items') {
       // The same answer the walk over parsed variables gives, without parsing the list first.
-      throw new HttpError(400, `${problem.path || 'the request body'} has more than ${maxItems} items; at most ${maxItems} are accepted`, 'BAD_USER_INPUT', {
+      throw new HttpError(400, `${problem.path || 'the request body'} has more than ${maxItems} items; at most ${maxItems} are accepted`, ErrorCode.BAD_USER_INPUT, {
         field: problem.path,
         limit: maxItems,
       });
@@ -245,7 +246,7 @@ async function readBody(req: IncomingMessage, limit: number, maxDepth: number, m
   try {
     return JSON.parse(text);
   } catch {
-    throw new HttpError(400, 'Invalid JSON in request body', 'BAD_REQUEST');
+    throw new HttpError(400, 'Invalid JSON in request body', ApolloServerErrorCode.BAD_REQUEST);
   }
 }
 
@@ -262,7 +263,7 @@ function readText(req: IncomingMessage, limit: number): Promise<string> {
       if (size > limit) {
         cleanup();
         req.resume();
-        reject(new HttpError(413, `Request body larger than ${limit} bytes`, 'PAYLOAD_TOO_LARGE'));
+        reject(new HttpError(413, `Request body larger than ${limit} bytes`, RequestErrorCode.PAYLOAD_TOO_LARGE));
         return;
       }
       chunks.push(chunk);
@@ -278,7 +279,7 @@ function readText(req: IncomingMessage, limit: number): Promise<string> {
     const onClose = () => {
       // Closed before the end: the client went away; nothing to answer.
       cleanup();
-      reject(new HttpError(400, 'Request body incomplete', 'BAD_REQUEST'));
+      reject(new HttpError(400, 'Request body incomplete', ApolloServerErrorCode.BAD_REQUEST));
     };
     const cleanup = () => {
       req.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);

@@ -4,8 +4,8 @@
  * subscriptions only, and the same error masking.
  */
 import type { IncomingMessage, Server } from 'node:http';
+import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { getOperationAST, GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
-import { CloseCode } from 'graphql-ws';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ErrorCode, GatewayError } from '../errors';
@@ -13,6 +13,7 @@ import type { GraphQLContext } from '../graphql/context';
 import { checkWebSocketDocument, type DocumentProtectionOptions } from '../graphql/document-limits';
 import { DEFAULT_REQUEST_LIMITS, requestOutOfBounds } from '../graphql/request-limits';
 import { toGraphQLError } from '../graphql/errors';
+import { SocketCloseCode } from './close-codes';
 import { closeWhenExpired } from './credential-expiry';
 import { closeWhenRevoked } from './credential-recheck';
 import type { Metrics } from './metrics';
@@ -105,14 +106,14 @@ export function attachWebSocketServer(o: WebSocketOptions): { dispose: () => Pro
           }
           // Logged once, here, and masked; left to graphql-ws it would go to the console unredacted.
           o.log.error({ err }, 'unexpected error while authenticating a WebSocket connection');
-          ctx.extra.socket.close(CloseCode.InternalServerError, 'Internal server error');
+          ctx.extra.socket.close(SocketCloseCode.InternalServerError, 'Internal server error');
           return false;
         }
         if (!principal) {
           try {
             await o.onUnauthenticated?.(ctx.extra.request);
           } catch (err) {
-            if (err instanceof GatewayError) ctx.extra.socket.close(4429, err.message.slice(0, 120));
+            if (err instanceof GatewayError) ctx.extra.socket.close(SocketCloseCode.TooManyRequests, err.message.slice(0, 120));
             else o.log.error({ err }, 'unexpected error while counting an unauthenticated WebSocket connection');
           }
           return false;
@@ -152,7 +153,7 @@ export function attachWebSocketServer(o: WebSocketOptions): { dispose: () => Pro
         if (operation && operation.operation !== 'subscription') {
           return [
             new GraphQLError('Only subscriptions are served over WebSocket; send queries and mutations over HTTP', {
-              extensions: { code: 'BAD_REQUEST' },
+              extensions: { code: ApolloServerErrorCode.BAD_REQUEST },
             }),
           ];
         }
@@ -216,7 +217,7 @@ function isDatabaseOutage(error: unknown): boolean {
 
 /** 1013 (try again later): graphql-ws clients reconnect and resubscribe, unlike after 4500. */
 function closeTryAgainLater(socket: WebSocket): void {
-  socket.close(1013, 'Database unavailable; try again later');
+  socket.close(SocketCloseCode.TryAgainLater, 'Database unavailable; try again later');
 }
 
 /**
@@ -233,7 +234,7 @@ function maskUnexpected<A extends unknown[], R>(
       return await hook(...args);
     } catch (err) {
       log.error({ err }, 'unexpected error while starting a WebSocket operation');
-      return [new GraphQLError('Internal server error', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })];
+      return [new GraphQLError('Internal server error', { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } })];
     }
   };
 }

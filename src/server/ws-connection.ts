@@ -12,15 +12,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { CloseCode, handleProtocols, makeServer, type ServerOptions, type Server as ProtocolServer } from 'graphql-ws';
+import { handleProtocols, makeServer, type ServerOptions, type Server as ProtocolServer } from 'graphql-ws';
 import type { Logger } from 'pino';
 import type { WebSocket, WebSocketServer } from 'ws';
-
-/**
- * WebSocket "Try Again Later" (a temporary condition): graphql-ws clients reconnect after it and
- * resubscribe, and each subscription's snapshot makes them whole. (They give up after 1008.)
- */
-export const SLOW_CONSUMER_CLOSE_CODE = 1013;
+import { SocketCloseCode } from './close-codes';
 
 /** How long a socket closed for not reading keeps its unsent data before it is dropped, in ms. */
 const CLOSE_GRACE_MS = 1_000;
@@ -67,7 +62,7 @@ export function serveSockets<E extends SocketExtra>(wss: WebSocketServer, o: Soc
   wss.on('connection', (socket, request) => serveSocket(socket, request, o));
   return {
     dispose: async () => {
-      for (const socket of wss.clients) socket.close(1001, 'Going away');
+      for (const socket of wss.clients) socket.close(SocketCloseCode.GoingAway, 'Going away');
       await new Promise<void>((resolve, reject) => wss.close((err) => (err ? reject(err) : resolve())));
     },
   };
@@ -88,7 +83,7 @@ function serveSocket<E extends SocketExtra>(socket: WebSocket, request: Incoming
   const closeSlow = (reason: string) => {
     if (grace) return;
     note('warn', 'WebSocket closed: the client does not read what it is sent', { reason, bufferedBytes: socket.bufferedAmount });
-    socket.close(SLOW_CONSUMER_CLOSE_CODE, reason);
+    socket.close(SocketCloseCode.TryAgainLater, reason);
     grace = setTimeout(() => socket.terminate(), CLOSE_GRACE_MS);
   };
 
@@ -138,7 +133,7 @@ function serveSocket<E extends SocketExtra>(socket: WebSocket, request: Incoming
   // closes the socket itself with the matching code (1009, 1007, 1002).
   socket.on('error', (err: Error & { code?: string }) => {
     note('warn', 'WebSocket closed: protocol error from the client', { error: err.message, errorCode: err.code });
-    if (socket.readyState === socket.OPEN) socket.close(CloseCode.InternalServerError, 'Internal server error');
+    if (socket.readyState === socket.OPEN) socket.close(SocketCloseCode.InternalServerError, 'Internal server error');
   });
 
   const closed = o.protocol.opened(
@@ -156,7 +151,7 @@ function serveSocket<E extends SocketExtra>(socket: WebSocket, request: Incoming
         socket.on('message', (data) => {
           handle(String(data)).catch((err: unknown) => {
             note('error', 'unexpected error while handling a WebSocket message', { err });
-            socket.close(CloseCode.InternalServerError, 'Internal server error');
+            socket.close(SocketCloseCode.InternalServerError, 'Internal server error');
           });
         }),
     },

@@ -6,16 +6,21 @@
 /** A JSON Schema fragment (draft 7 / OpenAPI 3.0 subset), as ajv takes it. */
 export type JsonSchema = { [keyword: string]: unknown };
 
-export type MediaKind = 'image' | 'video' | 'audio';
+/** What a URL input may point at; the schema's `MediaKind` enum is built from this list. */
+export const MEDIA_KINDS = ['image', 'video', 'audio'] as const;
+export type MediaKind = (typeof MEDIA_KINDS)[number];
 
-export type ModelKind =
-  | 'TEXT_TO_VIDEO'
-  | 'IMAGE_TO_VIDEO'
-  | 'FIRST_LAST_FRAME_TO_VIDEO'
-  | 'REFERENCE_TO_VIDEO'
-  | 'VIDEO_TO_VIDEO'
-  | 'EXTEND_VIDEO'
-  | 'AVATAR_LIP_SYNC';
+/** What a model makes from what; the schema's `ModelKind` enum is built from this list. */
+export const MODEL_KINDS = [
+  'TEXT_TO_VIDEO',
+  'IMAGE_TO_VIDEO',
+  'FIRST_LAST_FRAME_TO_VIDEO',
+  'REFERENCE_TO_VIDEO',
+  'VIDEO_TO_VIDEO',
+  'EXTEND_VIDEO',
+  'AVATAR_LIP_SYNC',
+] as const;
+export type ModelKind = (typeof MODEL_KINDS)[number];
 
 /** One input a model takes. */
 export interface CatalogueInput {

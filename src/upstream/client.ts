@@ -8,6 +8,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, type Dispatcher } from 'undici';
+import { DEFAULT_UPSTREAM_TIMEOUTS } from '../config';
 import type { GenerationInput } from '../model/generation';
 import {
   UpstreamError,
@@ -35,18 +36,21 @@ export interface UpstreamClientOptions {
   /** Time allowed to open a TCP/TLS connection, in milliseconds. Default: 5_000. */
   connectTimeoutMs?: number;
   /**
-   * Time a poll waits for response headers after sending, in milliseconds. Default: 10_000.
+   * Time a poll waits for response headers after sending, in milliseconds. Default: the gateway's
+   * UPSTREAM_POLL_TIMEOUT_MS default (15 000).
    * A slow poll is simply retried, so this can be short.
    */
   headersTimeoutMs?: number;
   /**
-   * Time a create waits for response headers after sending, in milliseconds. Default: 30_000.
+   * Time a create waits for response headers after sending, in milliseconds. Default: the
+   * gateway's UPSTREAM_CREATE_TIMEOUT_MS default (60 000).
    * Longer than for polls because giving up on a create turns it into OUTCOME_UNKNOWN (the job
    * may exist but can't be followed), which is far worse than waiting.
    */
   createHeadersTimeoutMs?: number;
   /**
-   * Longest gap allowed between two chunks of a response body, in milliseconds. Default: 10_000.
+   * Longest gap allowed between two chunks of a response body, in milliseconds. Default: the
+   * gateway's UPSTREAM_POLL_TIMEOUT_MS default (15 000), as the gateway sets it.
    * undici runs header and body timeouts on a coarse (~1 s) clock, so sub-second values act like about a second.
    */
   bodyTimeoutMs?: number;
@@ -201,9 +205,9 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const pathFor = (modelId: string | undefined): string =>
     prefix + (modelId === undefined ? (preferLegacy ? LEGACY_PATH : CURRENT_PATH) : pathForModel(modelId, preferLegacy));
   const apiKey = options.apiKey;
-  const pollHeadersTimeout = options.headersTimeoutMs ?? 10_000;
-  const createHeadersTimeout = options.createHeadersTimeoutMs ?? 30_000;
-  const bodyTimeout = options.bodyTimeoutMs ?? 10_000;
+  const pollHeadersTimeout = options.headersTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUTS.pollMs;
+  const createHeadersTimeout = options.createHeadersTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUTS.createMs;
+  const bodyTimeout = options.bodyTimeoutMs ?? DEFAULT_UPSTREAM_TIMEOUTS.pollMs;
   const maxBytes = options.maxResponseBytes ?? 1_048_576;
   const pollRetries = Math.max(0, options.pollRetries ?? 2);
   const retryBase = options.retryBaseDelayMs ?? 250;

@@ -89,11 +89,9 @@ function finiteNumber(value: unknown): number | null {
  * A create or poll response body as an `UpstreamJob`. Unknown fields are ignored.
  *
  * `fallbackId` is used when the body has no id (a poll already knows which job it asked about).
+ * `apiKey`, when given, is scrubbed from the upstream's `error` payload: that payload is stored and
+ * shown to the owner, and some providers echo request headers.
  * Throws `WireParseError` when there is no usable id or status.
- */
-/**
- * Reads a create or poll answer. `apiKey`, when given, is scrubbed from the upstream's `error`
- * payload: that payload is stored and shown to the owner, and some providers echo request headers.
  */
 export function parseJob(json: unknown, options: { fallbackId?: string; apiKey?: string } = {}): UpstreamJob {
   if (!isRecord(json)) throw new WireParseError('upstream response is not a JSON object');
@@ -146,7 +144,6 @@ function redactorFor(apiKey: string): Redactor {
   return cachedRedactor.redact;
 }
 
-/** Removes the key and any bearer token, wherever they appear. */
 /** `redactSecrets` applied to every string (keys included) inside a JSON value. */
 export function redactJson(value: unknown, apiKey: string): unknown {
   if (typeof value === 'string') return redactSecrets(value, apiKey);
@@ -157,6 +154,7 @@ export function redactJson(value: unknown, apiKey: string): unknown {
   return value;
 }
 
+/** Removes the key and any bearer token, wherever they appear. */
 export function redactSecrets(text: string, apiKey: string): string {
   const out = apiKey ? redactorFor(apiKey)(text) : text;
   return out.replace(/\bBearer\s+(?!\[redacted\])[^\s"',;]+/gi, 'Bearer [redacted]');

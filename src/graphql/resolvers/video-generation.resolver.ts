@@ -35,9 +35,7 @@ export class VideoGenerationResolver {
   })
   async videoGeneration(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Generation> {
     const owner = requireOwner(ctx);
-    const generation = ctx.generationLoader
-      ? await ctx.generationLoader.load(id)
-      : ((await ctx.service.getMany(owner, [id]))[0] ?? null);
+    const [generation] = await ctx.service.getMany(owner, [id]);
     if (!generation) throw notFound();
     return generation;
   }

@@ -1,8 +1,9 @@
 import { Arg, Query, Resolver } from 'type-graphql';
 import { exampleInput } from '../../generations/example-input';
 import { allowedValues, defaultValue, supportedFields } from '../../generations/validation';
+import type { ModelKind } from '../../upstream/catalogue-types';
 import { MODELS, type CatalogueInput, type ModelSpec } from '../../upstream/models';
-import { AspectRatio, PersonGeneration, Resolution, UpstreamProvider, type InputValueType, type MediaKindEnum, ModelKindEnum } from '../enums';
+import { AspectRatio, PersonGeneration, Resolution, UpstreamProvider, type InputValueType, ModelKindEnum } from '../enums';
 import { ModelInput, VideoModel } from '../types/video-model.type';
 
 /** Shared fields typed by a GraphQL enum: what a client sends is the enum name, not the value. */
@@ -38,7 +39,7 @@ function describeInput(input: CatalogueInput): ModelInput {
     required: input.required,
     type,
     itemType: typeof items?.['type'] === 'string' ? (items['type'] as InputValueType) : null,
-    media: (input.media ?? null) as MediaKindEnum | null,
+    media: input.media ?? null,
     allowedValues: values,
     enumValues:
       enumObject && values
@@ -60,7 +61,7 @@ function describe(model: ModelSpec): VideoModel {
   const values = (field: Parameters<typeof allowedValues>[1]) => (allowedValues(model, field) ?? []).map(String);
   const fallback = (field: Parameters<typeof defaultValue>[1]) => defaultValue(model, field) ?? null;
   const inputs = [...model.inputs.filter((i) => i.shared), ...model.inputs.filter((i) => !i.shared)];
-  const kinds = model.kinds as ModelKindEnum[];
+  const kinds = model.kinds;
   return {
     id: model.id,
     upstreamId: model.id,
@@ -98,7 +99,7 @@ export class VideoModelResolver {
   videoModels(
     @Arg('vendor', () => String, { nullable: true, description: 'Only this vendor\'s models (as in `VideoModel.vendor`, any letter case).' })
     vendor?: string | null,
-    @Arg('kind', () => ModelKindEnum, { nullable: true, description: 'Only models that can do this.' }) kind?: ModelKindEnum | null,
+    @Arg('kind', () => ModelKindEnum, { nullable: true, description: 'Only models that can do this.' }) kind?: ModelKind | null,
   ): VideoModel[] {
     return DESCRIPTIONS.filter(
       (m) => (!vendor || m.vendor.toLowerCase() === vendor.toLowerCase()) && (!kind || m.kinds.includes(kind)),

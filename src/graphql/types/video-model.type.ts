@@ -1,5 +1,6 @@
 import { GraphQLJSON, GraphQLJSONObject } from 'graphql-scalars';
 import { Field, Float, Int, ObjectType } from 'type-graphql';
+import type { MediaKind, ModelKind } from '../../upstream/catalogue-types';
 import { AspectRatio, InputValueType, MediaKindEnum, ModelKindEnum, PersonGeneration, Resolution, UpstreamProvider } from '../enums';
 
 @ObjectType({ description: 'One input a model takes, so a client can build its form from data.' })
@@ -20,7 +21,7 @@ export class ModelInput {
   itemType!: InputValueType | null;
 
   @Field(() => MediaKindEnum, { nullable: true, description: 'Set on URL inputs: what they must point at.' })
-  media!: MediaKindEnum | null;
+  media!: MediaKind | null;
 
   @Field(() => [GraphQLJSON], { nullable: true, description: 'The allowed values, as the gateway spells them (`16:9`, `720p`, 5).' })
   allowedValues!: unknown[] | null;
@@ -74,10 +75,10 @@ export class VideoModel {
   family!: string;
 
   @Field(() => [ModelKindEnum], { description: 'What it makes from what; the first is its main use.' })
-  kinds!: ModelKindEnum[];
+  kinds!: ModelKind[];
 
   @Field(() => ModelKindEnum, { description: 'Its main use (the first of `kinds`).' })
-  kind!: ModelKindEnum;
+  kind!: ModelKind;
 
   @Field(() => [ModelInput], { description: 'Every input besides `model`: the shared typed fields it takes, then its options.' })
   inputs!: ModelInput[];

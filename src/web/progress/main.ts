@@ -8,6 +8,7 @@
  *
  * Between events each card's bar moves on its own from `estimatedCompletionAt`, as the schema intends.
  */
+import { CloseCode } from 'graphql-ws';
 import { loadApiKey, saveApiKey } from '../api-key';
 import { GatewayClient, GraphQLRequestError } from '../graphql-client';
 import {
@@ -123,7 +124,7 @@ function reasonOf(err: unknown): string {
   if (Array.isArray(err)) return err.map((e: { message?: string }) => e.message ?? '').join('; ');
   if (err && typeof err === 'object' && 'code' in err) {
     const { code, reason } = err as { code: number; reason?: string };
-    return code === 4403 ? 'the key was refused' : reason || `connection closed (${code})`;
+    return code === CloseCode.Forbidden ? 'the key was refused' : reason || `connection closed (${code})`;
   }
   return err instanceof Error ? err.message : 'the connection was lost';
 }

@@ -140,3 +140,18 @@ describe('GenerationEvents owner-wide catch-up', () => {
     expect(seen).toEqual(['g1@2']);
   });
 });
+
+describe('GenerationEvents topics', () => {
+  it('dispatches each change under GENERATION:<id> and OWNER:<owner>, the channels other instances listen on', () => {
+    const target = new EventTarget();
+    const seen: [string, number][] = [];
+    for (const type of ['GENERATION:g1', 'OWNER:alice']) {
+      target.addEventListener(type, (event) => seen.push([event.type, (event as CustomEvent<Generation>).detail.version]));
+    }
+    new GenerationEvents(target).publish(generation(7));
+    expect(seen).toEqual([
+      ['GENERATION:g1', 7],
+      ['OWNER:alice', 7],
+    ]);
+  });
+});

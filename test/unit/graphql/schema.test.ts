@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildSchema as parseSdl, GraphQLEnumType, GraphQLNonNull, type GraphQLInputObjectType, type GraphQLSchema } from 'graphql';
-import { GenerationEvents } from '../../../src/generations/events';
 import { printGatewaySchema } from '../../../src/graphql/print-schema';
 import { AspectRatio, Resolution } from '../../../src/graphql/enums';
 import { MODELS } from '../../../src/upstream/models';
@@ -12,7 +11,7 @@ let printed: string;
 let schema: GraphQLSchema;
 
 beforeAll(async () => {
-  printed = await printGatewaySchema(new GenerationEvents());
+  printed = await printGatewaySchema();
   schema = parseSdl(printed);
 });
 

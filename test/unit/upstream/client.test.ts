@@ -321,6 +321,18 @@ describe('get', () => {
     expect(calls.map((c) => c[1])).toEqual(['timeout', 'unreadable', '200']);
   });
 
+  it('built without timeouts, waits for a slow poll as long as the gateway does (UPSTREAM_POLL_TIMEOUT_MS default)', async () => {
+    const { client, calls } = await setup(
+      (_req, res) => {
+        setTimeout(() => json(res, 200, { id: 'x', status: 'generating' }), 11_000).unref();
+      },
+      { headersTimeoutMs: undefined, bodyTimeoutMs: undefined, pollRetries: 0 },
+    );
+    // The client's own default used to be 10 s, short of the gateway's 15 s: this poll timed out.
+    await expect(client.get('x')).resolves.toMatchObject({ upstreamId: 'x', status: 'generating' });
+    expect(calls.map((c) => c[1])).toEqual(['200']);
+  }, 20_000);
+
   it('maps 404 to NOT_FOUND without retrying', async () => {
     const { srv, client } = await setup((_req, res) => json(res, 404, { statusCode: 404, message: 'Generation not found' }));
     const err = await failure(client.get('gone'));
