@@ -88,6 +88,7 @@ export class JwtVerifier {
       throw new JwtRejected(reason);
     }
     const claim = payload[this.options.ownerClaim];
+    // eslint-disable-next-line no-control-regex -- an owner name with control characters is refused
     if (typeof claim !== 'string' || claim.length === 0 || claim.length > MAX_CLAIM_LENGTH || /[\u0000-\u001f\u007f]/.test(claim)) {
       throw new JwtRejected(`claim "${this.options.ownerClaim}" is missing or not a usable owner name`);
     }

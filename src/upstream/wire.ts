@@ -209,7 +209,7 @@ export function cleanUpstreamMessage(body: unknown, apiKey: string): string {
   if (HTML_PATTERN.test(raw)) return HTML_MESSAGE;
   // Redact before collapsing or truncating so a key can never be cut into a surviving fragment.
   let text = redactSecrets(raw, apiKey)
-    // eslint-disable-next-line no-control-regex
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what this strips
     .replace(/[\u0000-\u001f\u007f]+/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();
