@@ -11,6 +11,7 @@
 import type { JWTPayload, JWTVerifyGetKey } from 'jose' with { 'resolution-mode': 'import' };
 
 /** jose 6 is an ES module; this CommonJS build loads it with a dynamic import, once. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- typescript-eslint reads the import type's attributes as an untyped object
 let josePromise: Promise<typeof import('jose', { with: { 'resolution-mode': 'import' } })> | null = null;
 const loadJose = () => (josePromise ??= import('jose'));
 
