@@ -51,7 +51,7 @@ export function toWireBody(input: GenerationInput): Record<string, unknown> {
 }
 
 function wireValue(entry: WireEntry, value: unknown): unknown {
-  if (Array.isArray(value)) return [...value];
+  if (Array.isArray(value)) return [...(value as unknown[])];
   if (typeof value === 'string' && entry.values && Object.prototype.hasOwnProperty.call(entry.values, value)) {
     return entry.values[value];
   }
@@ -113,7 +113,7 @@ export function parseJob(json: unknown, options: { fallbackId?: string; apiKey?:
 }
 
 function parseVideo(raw: unknown): GenerationVideo | null {
-  const video = Array.isArray(raw) ? raw[0] : raw;
+  const video: unknown = Array.isArray(raw) ? raw[0] : raw;
   if (!isRecord(video)) return null;
   const url = nonEmptyString(video['url']);
   if (!url) return null;
