@@ -37,7 +37,7 @@ describe('inline media', () => {
         res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
         res.end(Buffer.from(await upstream.arrayBuffer()));
       };
-      req.on('end', () => forward().catch(() => res.destroy()));
+      req.on('end', () => void forward().catch(() => res.destroy()));
     });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
