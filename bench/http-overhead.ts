@@ -1,3 +1,4 @@
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference -- the tests compile this file through tsconfig.json, which does not include bench/ and so needs the path
 /// <reference path="./autocannon.d.ts" />
 /**
  * Benchmark 3, HTTP overhead: autocannon on two read queries against the gateway and against a

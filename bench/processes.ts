@@ -28,6 +28,7 @@ async function bundleFromSources(name: string): Promise<string> {
   const root = path.resolve(__dirname, '..');
   const out = path.join(root, 'node_modules/.cache/veo-bench', `${name}.js`);
   mkdirSync(path.dirname(out), { recursive: true });
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded only when running from the TypeScript sources
   const esbuild = require('esbuild') as typeof import('esbuild');
   await esbuild.build({
     entryPoints: [path.join(__dirname, `${name}.ts`)],

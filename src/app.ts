@@ -32,7 +32,7 @@ import { createCors } from './server/cors';
 import { ADMIN_SOCKET_NAME, startAdminSocket, type AdminSocket } from './server/admin-socket';
 import { clientAddress } from './server/client-address';
 import { capConnections, defaultMaxConnections, serverOptions } from './server/connection-limits';
-import { createHttpHandler } from './server/http';
+import { INVALID_CREDENTIALS, createHttpHandler } from './server/http';
 import { Metrics } from './server/metrics';
 import { createStaticAssets } from './server/static-assets';
 import { attachWebSocketServer } from './server/websocket';
@@ -267,7 +267,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       authenticate: async (authorization) => {
         if (authorization === undefined) return null;
         const key = bearerToken(authorization);
-        return (key && (await checkCredential(key))?.owner) || 'invalid';
+        return (key && (await checkCredential(key))?.owner) || INVALID_CREDENTIALS;
       },
       beforeOperation: (owner) => quotas.request(owner),
       context,

@@ -11,6 +11,7 @@
 import type { JWTPayload, JWTVerifyGetKey } from 'jose' with { 'resolution-mode': 'import' };
 
 /** jose 6 is an ES module; this CommonJS build loads it with a dynamic import, once. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-assignment -- typescript-eslint reads the import type's attributes as an untyped object
 let josePromise: Promise<typeof import('jose', { with: { 'resolution-mode': 'import' } })> | null = null;
 const loadJose = () => (josePromise ??= import('jose'));
 
@@ -88,6 +89,7 @@ export class JwtVerifier {
       throw new JwtRejected(reason);
     }
     const claim = payload[this.options.ownerClaim];
+    // eslint-disable-next-line no-control-regex -- an owner name with control characters is refused
     if (typeof claim !== 'string' || claim.length === 0 || claim.length > MAX_CLAIM_LENGTH || /[\u0000-\u001f\u007f]/.test(claim)) {
       throw new JwtRejected(`claim "${this.options.ownerClaim}" is missing or not a usable owner name`);
     }

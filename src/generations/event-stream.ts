@@ -86,6 +86,7 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
 
   throw(error: unknown): Promise<IteratorResult<T>> {
     void this.return();
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the iterator protocol hands back what its consumer threw
     return Promise.reject(error);
   }
 

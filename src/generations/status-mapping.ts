@@ -59,7 +59,8 @@ export function upstreamErrorMessage(error: unknown): string {
   if (error && typeof error === 'object') {
     const e = error as { message?: unknown; detail?: unknown };
     if (typeof e.message === 'string' && e.message.trim()) return e.message.trim().slice(0, 1000);
-    if (Array.isArray(e.detail) && typeof e.detail[0]?.msg === 'string') return String(e.detail[0].msg).slice(0, 1000);
+    const first: unknown = Array.isArray(e.detail) ? e.detail[0] : undefined;
+    if (first && typeof first === 'object' && 'msg' in first && typeof first.msg === 'string') return first.msg.slice(0, 1000);
   }
   if (error === null || error === undefined || typeof error === 'string') return 'The upstream reported an error without details';
   return JSON.stringify(error).slice(0, 1000);

@@ -29,7 +29,7 @@ export function checkStorableText(field: string, value: string): string {
  */
 export function checkStorableStrings<T>(field: string, value: T): T {
   if (typeof value === 'string') checkStorableText(field, value);
-  else if (Array.isArray(value)) value.forEach((item, i) => checkStorableStrings(`${field}.${i}`, item));
+  else if (Array.isArray(value)) value.forEach((item: unknown, i) => checkStorableStrings(`${field}.${i}`, item));
   else if (typeof value === 'object' && value !== null) {
     for (const [key, item] of Object.entries(value)) {
       checkStorableText(`${field}.${key}`, key);

@@ -74,6 +74,7 @@ export class RedisFanout {
   private guarded(client: Redis): Redis {
     const warn = (err: unknown) => this.log.warn({ err }, 'redis event command failed');
     const guarded = {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- ioredis types its listeners this way
       on: (event: string, listener: (...args: any[]) => void) => {
         client.on(event, listener);
         return guarded;

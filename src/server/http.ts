@@ -16,6 +16,9 @@ import { metricsScrapeStatus, type Metrics, type MetricsAccess } from './metrics
 import type { StaticAssets } from './static-assets';
 
 /** Generic in the context so any ApolloServer can be hosted (the Apollo integration suite does). */
+/** What `authenticate` returns for a credential it refuses: a symbol, so no owner name can collide with it. */
+export const INVALID_CREDENTIALS: unique symbol = Symbol('invalid credentials');
+
 export interface HttpHandlerOptions<TContext extends BaseContext = GraphQLContext> {
   apollo: ApolloServer<TContext>;
   /** Default `/graphql`. */
@@ -23,10 +26,10 @@ export interface HttpHandlerOptions<TContext extends BaseContext = GraphQLContex
   /** Largest request body, in bytes. */
   maxBodyBytes: number;
   /**
-   * Resolves the request's owner from its `Authorization` header: an owner, null (anonymous) or 'invalid'.
+   * Resolves the request's owner from its `Authorization` header: an owner, null (anonymous) or INVALID_CREDENTIALS.
    * Without it every request is anonymous.
    */
-  authenticate?: (authorization: string | undefined) => Promise<string | null | 'invalid'>;
+  authenticate?: (authorization: string | undefined) => Promise<string | null | typeof INVALID_CREDENTIALS>;
   context: (owner: string | null, requestId: string, log: Logger) => TContext | Promise<TContext>;
   /** Checked before each GraphQL request of an owner (per-owner rate limits); a thrown GatewayError refuses it. Default: none. */
   beforeOperation?: (owner: string) => Promise<void>;
@@ -136,10 +139,10 @@ async function handle<TContext extends BaseContext>(o: HttpHandlerOptions<TConte
   }
 
   const owner = o.authenticate ? await o.authenticate(req.headers.authorization) : null;
-  if (owner === null || owner === 'invalid') {
+  if (owner === null || owner === INVALID_CREDENTIALS) {
     if (o.anonymousOperation && !(await admitted(() => o.anonymousOperation!(req), req, res))) return;
   }
-  if (owner === 'invalid') {
+  if (owner === INVALID_CREDENTIALS) {
     res.setHeader('www-authenticate', 'Bearer');
     return sendJson(res, 401, {
       errors: [{ message: 'Invalid, expired or revoked credentials (API key or token)', extensions: { code: ErrorCode.UNAUTHENTICATED } }],

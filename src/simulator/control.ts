@@ -96,9 +96,9 @@ function emptyCounts(): SimulatorCounts {
   return {
     create: 0,
     poll: 0,
-    pollsById: Object.create(null),
-    createsByModel: Object.create(null),
-    maxConcurrentPollsById: Object.create(null),
+    pollsById: Object.create(null) as SimulatorCounts['pollsById'],
+    createsByModel: Object.create(null) as SimulatorCounts['createsByModel'],
+    maxConcurrentPollsById: Object.create(null) as SimulatorCounts['maxConcurrentPollsById'],
   };
 }
 

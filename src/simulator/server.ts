@@ -374,9 +374,9 @@ function checkOptions(o: SimulatorOptions): CheckedOptions {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`port must be an integer 0-65535, got ${port}`);
   if (typeof o.apiKey !== 'string' || o.apiKey.trim() === '') throw new TypeError('apiKey must be a non-empty string');
   const timeScale = o.timeScale ?? 1;
-  if (!isTimeScale(timeScale)) throw new RangeError(`timeScale must be a finite number > 0, got ${timeScale}`);
+  if (!isTimeScale(timeScale)) throw new RangeError(`timeScale must be a finite number > 0, got ${String(timeScale)}`);
   const createStatus = o.createStatus ?? 201;
-  if (createStatus !== 200 && createStatus !== 201) throw new RangeError(`createStatus must be 200 or 201, got ${createStatus}`);
+  if (createStatus !== 200 && createStatus !== 201) throw new RangeError(`createStatus must be 200 or 201, got ${String(createStatus)}`);
   if (o.publicUrl !== undefined) new URL(o.publicUrl); // throws on a malformed base
   return { ...o, port, host: o.host ?? '127.0.0.1', timeScale, createStatus };
 }

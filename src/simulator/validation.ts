@@ -170,7 +170,7 @@ function coerceDuration(body: Record<string, unknown>, schema: JsonSchema | unde
 }
 
 function durationOf(given: unknown, schema: JsonSchema | undefined): number {
-  const candidates = [given, schema?.default, ...(Array.isArray(schema?.enum) && schema.enum.length === 1 ? schema.enum : [])];
+  const candidates = [given, schema?.default, ...(Array.isArray(schema?.enum) && schema.enum.length === 1 ? (schema.enum as unknown[]) : [])];
   for (const candidate of candidates) {
     const n = toNumber(candidate);
     if (n !== undefined && n > 0) return n;

@@ -46,7 +46,7 @@ export class ListPageCache {
     let pages = this.owners.get(owner);
     if (!pages) {
       if (this.owners.size >= OWNERS_KEPT) this.owners.delete(this.owners.keys().next().value!);
-      this.owners.set(owner, (pages = new Map()));
+      this.owners.set(owner, (pages = new Map<string, readonly GenerationKey[]>()));
     }
     if (pages.size >= PAGES_PER_OWNER) pages.delete(pages.keys().next().value!);
     pages.set(key, keys);

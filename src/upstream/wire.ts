@@ -51,7 +51,7 @@ export function toWireBody(input: GenerationInput): Record<string, unknown> {
 }
 
 function wireValue(entry: WireEntry, value: unknown): unknown {
-  if (Array.isArray(value)) return [...value];
+  if (Array.isArray(value)) return [...(value as unknown[])];
   if (typeof value === 'string' && entry.values && Object.prototype.hasOwnProperty.call(entry.values, value)) {
     return entry.values[value];
   }
@@ -111,7 +111,7 @@ export function parseJob(json: unknown, options: { fallbackId?: string; apiKey?:
 }
 
 function parseVideo(raw: unknown): GenerationVideo | null {
-  const video = Array.isArray(raw) ? raw[0] : raw;
+  const video: unknown = Array.isArray(raw) ? raw[0] : raw;
   if (!isRecord(video)) return null;
   const url = nonEmptyString(video['url']);
   if (!url) return null;
@@ -207,7 +207,7 @@ export function cleanUpstreamMessage(body: unknown, apiKey: string): string {
   if (HTML_PATTERN.test(raw)) return HTML_MESSAGE;
   // Redact before collapsing or truncating so a key can never be cut into a surviving fragment.
   let text = redactSecrets(raw, apiKey)
-    // eslint-disable-next-line no-control-regex
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what this strips
     .replace(/[\u0000-\u001f\u007f]+/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();

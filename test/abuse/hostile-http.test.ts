@@ -236,7 +236,7 @@ describe('connections: timeouts, cap and load shedding', () => {
     const socket = await slowHeaders(timed);
     sockets.push(socket);
     let answer = '';
-    socket.on('data', (d) => (answer += d));
+    socket.on('data', (d) => (answer += d.toString()));
     const started = Date.now();
     await waitFor('the slow client to be closed', () => socket.destroyed || socket.readableEnded, 5_000);
     expect(Date.now() - started).toBeLessThan(4_000);

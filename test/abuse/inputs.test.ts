@@ -88,7 +88,7 @@ describe('hostile inputs', () => {
 
   it('should refuse variables of the wrong type, out of range or shaped to pollute prototypes', async () => {
     const list = 'query L($first: Int!) { videoGenerations(first: $first) { nodes { id } } }';
-    for (const first of ['5', 2 ** 31, 1e309, 1.5, { $gt: 1 }, [1]]) {
+    for (const first of ['5', 2 ** 31, Infinity, 1.5, { $gt: 1 }, [1]]) {
       const res = await postJson(gw, { query: list, variables: { first } }, auth());
       expect(res.status).toBeLessThan(500);
       expect(res.json.errors?.length ?? 0).toBeGreaterThan(0);

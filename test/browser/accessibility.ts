@@ -8,7 +8,6 @@ import type { Page } from 'playwright-core';
 /** Visible text whose contrast is below WCAG AA, as "text: ratio (colour on background)". */
 export async function lowContrastText(page: Page): Promise<string[]> {
   return page.evaluate(() => {
-    /* eslint-disable @typescript-eslint/no-explicit-any */
     const doc = (globalThis as any).document;
     const win = globalThis as any;
     const rgba = (css: string): number[] => (css.match(/[\d.]+/g) ?? ['0', '0', '0', '0']).map(Number).concat(1).slice(0, 4);

@@ -25,7 +25,8 @@ describe('inline media', () => {
     proxy = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', async () => {
+      // A failed forward drops the connection, so the gateway sees an upstream failure at once.
+      const forward = async () => {
         const body = Buffer.concat(chunks);
         if (req.method === 'POST') createBodies.push(body.toString('utf8'));
         const upstream = await fetch(`${simulator.url}${req.url}`, {
@@ -35,7 +36,8 @@ describe('inline media', () => {
         });
         res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
         res.end(Buffer.from(await upstream.arrayBuffer()));
-      });
+      };
+      req.on('end', () => void forward().catch(() => res.destroy()));
     });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;

@@ -194,6 +194,15 @@ describe('authentication', () => {
     }
   });
 
+  it('should serve an owner whose name is "invalid" like any other owner', async () => {
+    // The owner pattern allows the name; authentication's refusal must not be spelled the same way.
+    const key = await gw.keyFor('invalid');
+    const res = await gql(gw, key, LIST);
+    expect(res.status).toBe(200);
+    expect(res.body.errors).toBeUndefined();
+    expect(res.body.data.videoGenerations.nodes).toEqual([]);
+  });
+
   it('should answer an unknown key exactly like a revoked one', async () => {
     const revoked = await gw.keyFor('dave');
     await gw.app.revokeApiKey(revoked.slice(0, 12));

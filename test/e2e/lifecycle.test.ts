@@ -10,7 +10,6 @@ import { CREATE_REQUESTS } from '../fixtures/upstream-requests';
 import {
   CancelVideoGenerationDocument,
   CreateVideoGenerationDocument,
-  GENERATION_FIELDS,
   VideoGenerationDocument,
   VideoGenerationUpdatedDocument,
   collect,

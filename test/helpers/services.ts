@@ -168,7 +168,7 @@ export async function startRedis(): Promise<RedisServer> {
     await new Promise<void>((ready, reject) => {
       const timer = setTimeout(() => reject(new Error(`redis-server did not start within 10 s:\n${output}`)), 10_000);
       const onData = (d: Buffer) => {
-        output += d;
+        output += d.toString();
         if (/Ready to accept connections/.test(output)) {
           clearTimeout(timer);
           ready();

@@ -22,7 +22,7 @@ function inClientSpelling(error: unknown): unknown {
   const enumObject = ENUM_FIELDS[String(error.details.field)];
   const allowed = error.details.allowedValues;
   if (!enumObject || !Array.isArray(allowed)) return error;
-  const names = allowed.map((v) => Object.entries(enumObject).find(([, value]) => value === v)?.[0] ?? v);
+  const names = allowed.map((v: unknown) => Object.entries(enumObject).find(([, value]) => value === v)?.[0] ?? v);
   return new GatewayError(error.code, error.message, { ...error.details, allowedValues: names });
 }
 
@@ -101,8 +101,9 @@ export class VideoGenerationResolver {
       const ctx = context as GraphQLContext;
       const owner = requireOwner(ctx);
       // Fail the subscribe itself for an unknown id, rather than completing silently.
-      if (!(await ctx.service.getMany(owner, [args.id]))[0]) throw notFound();
-      return ctx.service.watch(owner, args.id);
+      const { id } = args as { id: string };
+      if (!(await ctx.service.getMany(owner, [id]))[0]) throw notFound();
+      return ctx.service.watch(owner, id);
     },
   })
   videoGenerationUpdated(@Root() generation: Generation, @Arg('id', () => ID) _id: string): Generation {
@@ -113,7 +114,7 @@ export class VideoGenerationResolver {
     description: 'Every change to any of your generations from now on, optionally only those reaching given statuses.',
     subscribe: ({ args, context }) => {
       const ctx = context as GraphQLContext;
-      return ctx.service.watchOwner(requireOwner(ctx), args.status ?? undefined);
+      return ctx.service.watchOwner(requireOwner(ctx), (args as { status?: GenerationStatus[] | null }).status ?? undefined);
     },
   })
   videoGenerationsUpdated(

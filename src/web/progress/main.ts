@@ -98,7 +98,9 @@ async function cancel(id: string): Promise<void> {
 
 // ---- Creating a generation ---------------------------------------------------------------------
 
-createForm.addEventListener('submit', async (event) => {
+createForm.addEventListener('submit', (event) => void createFromForm(event));
+
+async function createFromForm(event: SubmitEvent): Promise<void> {
   event.preventDefault();
   const input = form.read();
   if (!input || !client) return;
@@ -115,7 +117,7 @@ createForm.addEventListener('submit', async (event) => {
     submit.disabled = false;
     submit.textContent = 'Generate video';
   }
-});
+}
 
 // ---- Connecting with a key ---------------------------------------------------------------------
 

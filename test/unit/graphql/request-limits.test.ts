@@ -102,7 +102,7 @@ describe('jsonShapeProblem', () => {
   });
 
   it('does not count commas, brackets or escaped quotes inside strings', () => {
-    expect(jsonShapeProblem(JSON.stringify({ a: 'x,y,z,w,[q', b: 'say \"hi\", ok', c: [] }), 17, 3)).toBeNull();
+    expect(jsonShapeProblem(JSON.stringify({ a: 'x,y,z,w,[q', b: 'say "hi", ok', c: [] }), 17, 3)).toBeNull();
     expect(jsonShapeProblem('{"a":"ends with a backslash \\","b":[1,2]}', 17, 2)).toBeNull();
   });
 

@@ -62,7 +62,7 @@ const describeRedis = redisBinary ? describe : describe.skip;
 
 describeRedis('OwnerQuotas with Redis', () => {
   let redisProcess: ChildProcess;
-  let clients: Redis[] = [];
+  const clients: Redis[] = [];
   let port = 0;
 
   beforeAll(async () => {

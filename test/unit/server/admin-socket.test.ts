@@ -40,7 +40,7 @@ function raw(data: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const socket = connect(socketPath);
     let text = '';
-    socket.on('data', (d) => (text += d));
+    socket.on('data', (d) => (text += d.toString()));
     socket.on('end', () => resolve(text));
     socket.on('error', reject);
     socket.write(data);

@@ -1,4 +1,4 @@
-import { LEGACY_PATHS, VENDOR_MODEL_IDS, usdPerSecond, type Simulator } from '../../../src/simulator';
+import { VENDOR_MODEL_IDS, usdPerSecond, type Simulator } from '../../../src/simulator';
 import { CREATE_REQUESTS, INVALID_CREATE_REQUESTS } from '../../fixtures/upstream-requests';
 import { CREATE, LEGACY, KEY, UUID, auth, create, createId, defaultDuration, expectEnvelope, poll, pollJson, start } from './helpers';
 
