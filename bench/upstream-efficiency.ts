@@ -192,7 +192,7 @@ async function fixedLoopRound(o: UpstreamEfficiencyOptions): Promise<PollerFigur
       delayP95: quantile(delays, 0.95),
     };
   } finally {
-    await sim.close();
+    await sim.stop();
   }
 }
 

@@ -439,7 +439,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   return {
     create,
     get,
-    close() {
+    stop() {
       closed ??= pool.close();
       return closed;
     },

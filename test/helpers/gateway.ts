@@ -83,7 +83,7 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
       if (stopped) return;
       stopped = true;
       await app.stop();
-      if (!keepSimulator && !options.simulator) await simulator.close();
+      if (!keepSimulator && !options.simulator) await simulator.stop();
     },
   };
 }
