@@ -183,16 +183,7 @@ export function collect<T = any, V = Record<string, unknown>>(client: Client, qu
   return { values, errors, done, unsubscribe: () => unsubscribe() };
 }
 
-/** Rejects after `ms` so a stuck subscription fails its test instead of hanging it. */
-export function within<T>(what: string, promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
+export { within } from './within';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
