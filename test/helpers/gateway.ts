@@ -88,6 +88,37 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
   };
 }
 
+/**
+ * A gateway for the tests of the enclosing `describe` (or file): started in `beforeAll`, stopped in
+ * `afterAll`. The handle is filled once that `beforeAll` has run, so read it in tests and in hooks
+ * declared after this call. `options` may be a function, called in `beforeAll`, for values that exist
+ * only then (a database URL from an earlier hook).
+ */
+export function useGateway(options: StartOptions | (() => StartOptions) = {}, startTimeoutMs?: number): TestGateway {
+  let gateway: TestGateway | null = null;
+  const started = (): TestGateway => {
+    if (!gateway) throw new Error('the gateway of useGateway() is not started: read it in a test, or in a hook declared after useGateway()');
+    return gateway;
+  };
+  beforeAll(async () => {
+    gateway = await startGateway(typeof options === 'function' ? options() : options);
+  }, startTimeoutMs);
+  afterAll(() => gateway?.stop(), startTimeoutMs);
+  return {
+    get app() {
+      return started().app;
+    },
+    get simulator() {
+      return started().simulator;
+    },
+    get logs() {
+      return started().logs;
+    },
+    keyFor: (owner) => started().keyFor(owner),
+    stop: (stopOptions) => started().stop(stopOptions),
+  };
+}
+
 export interface GraphQLResponse<T = any> {
   status: number;
   body: { data?: T; errors?: Array<{ message: string; extensions?: Record<string, any> }> };
