@@ -94,7 +94,6 @@ export interface App {
   stop(): Promise<void>;
 }
 
-
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
   const secrets = config.upstream ? [config.upstream.apiKey] : [];
   const log = createLogger(config.logLevel, secrets, options.logDestination, config.logFormat).child({ instance: config.instanceId });
@@ -117,7 +116,7 @@ async function compose(config: Config, log: Logger, lifecycle: Lifecycle): Promi
   const { target, simulator } = await lifecycle.run('simulator', () => chooseUpstream(config, lifecycle));
   const metrics = new Metrics(store);
   const { upstream, circuit } = await lifecycle.run('upstream client', () => createUpstream(config, target, metrics, log, lifecycle));
-  const access = createAccess(config, store, redis, metrics, log);
+  const access = await lifecycle.run('access', () => createAccess(config, store, redis, metrics, log));
   const generations = await lifecycle.run('generations', () => startGenerations(config, { store, redis, upstream, circuit, quotas: access.quotas, metrics, log }, lifecycle));
   const graphql = await lifecycle.run('graphql', () =>
     startGraphQL(config, { store, redis, circuit, target, metrics, access, generations, log }, lifecycle),
