@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   if (kind === 'gateway') {
     // A simulator in this process with a known key, so the create benchmark can call it directly too.
     const simulator = await startSimulator({ apiKey: SIMULATOR_KEY, port: 0, timeScale: Number(timeScale), ...(seed ? { seed } : {}) });
-    stopBare = () => simulator.close();
+    stopBare = () => simulator.stop();
     simulatorUrl = simulator.url;
     app = await startApp(
       loadConfig({

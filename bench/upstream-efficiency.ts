@@ -12,6 +12,7 @@ import { HostProcess, stopAll, type Started } from './processes';
 import type { HostReady } from './server-host';
 import { graphqlInput, modelMix, wireBody } from './inputs';
 import { mean, preciseNow, quantile } from './stats';
+import { within } from '../test/helpers/within';
 
 export interface UpstreamEfficiencyOptions {
   /** Generations of each model per round. */
@@ -136,7 +137,7 @@ async function gatewayRound(
       created.push(data.createVideoGeneration);
       for (let s = i; s < subscribers; s += models.length) watch(data.createVideoGeneration.id);
     }
-    await withTimeout(Promise.all(finished), roundBudgetMs(o), `${subscribers} subscribers to see every generation end`);
+    await within(`${subscribers} subscribers to see every generation end`, Promise.all(finished), roundBudgetMs(o));
     // Everything not watched in this round must end too before polls are counted.
     const deadline = Date.now() + roundBudgetMs(o);
     for (const { id } of created) {
@@ -192,16 +193,6 @@ async function fixedLoopRound(o: UpstreamEfficiencyOptions): Promise<PollerFigur
       delayP95: quantile(delays, 0.95),
     };
   } finally {
-    await sim.close();
+    await sim.stop();
   }
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }

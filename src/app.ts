@@ -1,6 +1,7 @@
 /**
- * The composition root: builds every part from the configuration, starts them in order, and
- * stops them in reverse. Nothing else wires parts together.
+ * The composition root: builds every part from the configuration in small named steps. Each part
+ * records its stop as it starts (lifecycle.ts), so a failed step stops what had started and `stop()`
+ * stops everything in reverse order. Nothing else wires parts together.
  */
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
@@ -17,6 +18,7 @@ import { createCredentialCheck } from './auth/principal';
 import { ApiKeyCache } from './auth/api-key-cache';
 import { storeKeyAdmin } from './auth/key-admin';
 import type { Config } from './config';
+import { Lifecycle } from './lifecycle';
 import { ErrorCode, GatewayError } from './errors';
 import { GenerationEvents } from './generations/events';
 import { Poller } from './generations/poller';
@@ -29,14 +31,16 @@ import { createErrorFormatter, internalErrorStatusPlugin } from './graphql/error
 import { buildGatewaySchema } from './graphql/schema';
 import { createLogger } from './logger';
 import { createCors } from './server/cors';
-import { ADMIN_SOCKET_NAME, startAdminSocket, type AdminSocket } from './server/admin-socket';
+import { ADMIN_SOCKET_NAME, startAdminSocket } from './server/admin-socket';
 import { clientAddress } from './server/client-address';
 import { capConnections, defaultMaxConnections, serverOptions } from './server/connection-limits';
 import { INVALID_CREDENTIALS, createHttpHandler } from './server/http';
+import { createReadiness } from './server/readiness';
 import { Metrics } from './server/metrics';
 import { createStaticAssets } from './server/static-assets';
 import { attachWebSocketServer } from './server/websocket';
 import { startSimulator, type Simulator } from './simulator/server';
+import type { UpstreamClient } from './upstream/types';
 import { createStore } from './store/create-store';
 import type { Store } from './store/store';
 import { AnonymousQuota } from './quotas/anonymous-quota';
@@ -83,61 +87,146 @@ export interface App {
    * the key at once; other instances within their API_KEY_CACHE_MS (the key CLI does the same).
    */
   revokeApiKey(idOrPrefix: string): Promise<number>;
-  /** Drains HTTP, closes WebSockets with 1001, stops the poller and closes the store. */
+  /**
+   * Stops every part in reverse order of start: the admin socket, then HTTP drains and WebSockets close
+   * with 1001, the poller, the upstream client, the simulator, Redis and the store. Safe to call twice.
+   */
   stop(): Promise<void>;
 }
 
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
   const secrets = config.upstream ? [config.upstream.apiKey] : [];
   const log = createLogger(config.logLevel, secrets, options.logDestination, config.logFormat).child({ instance: config.instanceId });
+  const lifecycle = new Lifecycle(log);
+  try {
+    return await compose(config, log, lifecycle);
+  } catch (error) {
+    // Logged here, once, with the step that failed; callers (main.ts, tests) get the error itself.
+    const step = lifecycle.step ?? 'start';
+    log.error({ err: error, step }, `the gateway did not start (${step}): ${error instanceof Error ? error.message : String(error)}`);
+    await lifecycle.stop().catch(() => undefined); // each failed stop was logged with its part
+    throw error;
+  }
+}
 
+async function compose(config: Config, log: Logger, lifecycle: Lifecycle): Promise<App> {
+  const store = await lifecycle.run('store', () => startStore(config, log, lifecycle));
+  const redis = await lifecycle.run('redis', () => startRedis(config, log, lifecycle));
+  const devApiKey = await lifecycle.run('development key', () => (config.devApiKey ? ensureDevelopmentKey(store) : null));
+  const { target, simulator } = await lifecycle.run('simulator', () => chooseUpstream(config, lifecycle));
+  const metrics = new Metrics(store);
+  const { upstream, circuit } = await lifecycle.run('upstream client', () => createUpstream(config, target, metrics, log, lifecycle));
+  const access = await lifecycle.run('access', () => createAccess(config, store, redis, metrics, log));
+  const generations = await lifecycle.run('generations', () => startGenerations(config, { store, redis, upstream, circuit, quotas: access.quotas, metrics, log }, lifecycle));
+  const graphql = await lifecycle.run('graphql', () =>
+    startGraphQL(config, { store, redis, circuit, target, metrics, access, generations, log }, lifecycle),
+  );
+  const httpServer = graphql.httpServer;
+  await lifecycle.run('http', () => listen(httpServer, config));
+  await lifecycle.run('admin socket', () => startAdmin(config, store, access.apiKeyCache, log, lifecycle));
+
+  const { port } = httpServer.address() as AddressInfo;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const base = `${host}:${port}${config.http.graphqlPath}`;
+  return {
+    url: `http://${base}`,
+    wsUrl: `ws://${base}`,
+    config,
+    log,
+    store,
+    service: generations.service,
+    poller: generations.poller,
+    events: generations.events,
+    metrics,
+    simulator,
+    redis: redis?.commands ?? null,
+    documentCache: graphql.documentCache,
+    devApiKey,
+    revokeApiKey: (idOrPrefix) => revokeApiKey(store, idOrPrefix, access.apiKeyCache),
+    stop: () => lifecycle.stop(),
+  };
+}
+
+async function startStore(config: Config, log: Logger, lifecycle: Lifecycle): Promise<Store> {
   const store = createStore(config, log.child({ component: 'store' }));
   await store.start();
-  const redis = config.redisUrl ? new RedisFanout(config.redisUrl, log.child({ component: 'redis' }), config.redisCommandTimeoutMs) : null;
-  await redis?.start();
-  const devApiKey = config.devApiKey ? await ensureDevelopmentKey(store) : null;
+  lifecycle.started('store', () => store.stop());
+  return store;
+}
 
-  let simulator: Simulator | null = null;
-  let upstreamTarget = config.upstream;
-  if (!upstreamTarget) {
-    const apiKey = randomBytes(18).toString('base64url');
-    simulator = await startSimulator({
-      port: config.simulator.port,
-      host: '127.0.0.1',
-      apiKey,
-      timeScale: config.simulator.timeScale,
-      stateFile: config.dataDir ? path.join(config.dataDir, 'simulator-jobs.json') : undefined,
-    });
-    upstreamTarget = { apiKey, baseUrl: simulator.url, legacyPaths: false };
-  }
+async function startRedis(config: Config, log: Logger, lifecycle: Lifecycle): Promise<RedisFanout | null> {
+  if (!config.redisUrl) return null;
+  const redis = new RedisFanout(config.redisUrl, log.child({ component: 'redis' }), config.redisCommandTimeoutMs);
+  // Its clients connect (and keep retrying) from construction on: a start that fails must close them too.
+  lifecycle.started('redis', () => redis.stop());
+  await redis.start();
+  return redis;
+}
 
-  const metrics = new Metrics(store);
-  const upstream = createUpstreamClient({
-    baseUrl: upstreamTarget.baseUrl,
-    apiKey: upstreamTarget.apiKey,
-    legacyPaths: upstreamTarget.legacyPaths,
+type UpstreamTarget = NonNullable<Config['upstream']>;
+
+/** The configured upstream, or an in-process simulator when no upstream key is set. */
+async function chooseUpstream(config: Config, lifecycle: Lifecycle): Promise<{ target: UpstreamTarget; simulator: Simulator | null }> {
+  if (config.upstream) return { target: config.upstream, simulator: null };
+  const apiKey = randomBytes(18).toString('base64url');
+  const simulator = await startSimulator({
+    port: config.simulator.port,
+    host: '127.0.0.1',
+    apiKey,
+    timeScale: config.simulator.timeScale,
+    stateFile: config.dataDir ? path.join(config.dataDir, 'simulator-jobs.json') : undefined,
+  });
+  lifecycle.started('simulator', () => simulator.stop());
+  return { target: { apiKey, baseUrl: simulator.url, legacyPaths: false }, simulator };
+}
+
+/** The upstream client behind the circuit breaker: what the service and the poller call. */
+function createUpstream(config: Config, target: UpstreamTarget, metrics: Metrics, log: Logger, lifecycle: Lifecycle): { upstream: UpstreamClient; circuit: UpstreamCircuit } {
+  const client = createUpstreamClient({
+    baseUrl: target.baseUrl,
+    apiKey: target.apiKey,
+    legacyPaths: target.legacyPaths,
     createHeadersTimeoutMs: config.upstreamTimeouts.createMs,
     headersTimeoutMs: config.upstreamTimeouts.pollMs,
     bodyTimeoutMs: config.upstreamTimeouts.pollMs,
     observer: metrics.upstreamCall,
   });
-
+  lifecycle.started('upstream client', () => client.stop());
   const circuit = new UpstreamCircuit({
     ...config.breaker,
     onStateChange: (state) => log.warn({ component: 'upstream', circuit: state }, `upstream circuit ${state}`),
   });
-  const guardedUpstream = circuit.wrap(upstream);
   metrics.watchCircuit(circuit);
+  return { upstream: circuit.wrap(client), circuit };
+}
+
+/** Who a request is (API keys, JWTs) and how much it may do (per-owner quotas). */
+function createAccess(config: Config, store: Store, redis: RedisFanout | null, metrics: Metrics, log: Logger) {
   const quotas = new OwnerQuotas(config.quotas, store, redis?.commands, metrics.quotaRefused);
-  const jwt = config.jwt ? new JwtVerifier(config.jwt) : null;
   const apiKeyCache = new ApiKeyCache({ ttlMs: config.apiKeyCacheMs });
   const checkCredential = createCredentialCheck({
     store,
-    jwt,
+    jwt: config.jwt ? new JwtVerifier(config.jwt) : null,
     onJwtRejected: (reason) => log.info({ component: 'auth', reason }, 'JWT refused'),
     apiKeyCache,
   });
+  return { quotas, apiKeyCache, checkCredential };
+}
+type Access = ReturnType<typeof createAccess>;
 
+interface GenerationDeps {
+  store: Store;
+  redis: RedisFanout | null;
+  upstream: UpstreamClient;
+  circuit: UpstreamCircuit;
+  quotas: OwnerQuotas;
+  metrics: Metrics;
+  log: Logger;
+}
+
+/** The domain: events, the service, and the poller, started. */
+function startGenerations(config: Config, deps: GenerationDeps, lifecycle: Lifecycle) {
+  const { store, redis, upstream, circuit, metrics, log } = deps;
   const events = new GenerationEvents(redis?.eventTarget);
   redis?.resyncAfterReconnects(events);
   const schedule = new PollSchedule({
@@ -148,7 +237,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const backoff = redis?.backoff ?? new UpstreamBackoff();
   const poller = new Poller({
     store,
-    upstream: guardedUpstream,
+    upstream,
     pause: circuit,
     events,
     schedule,
@@ -168,8 +257,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   });
   const service = new GenerationService({
     store,
-    upstream: guardedUpstream,
-    quota: quotas,
+    upstream,
+    quota: deps.quotas,
     mediaUrls: config.mediaUrls,
     recordRetryMs: config.createRecordRetryMs,
     events,
@@ -179,7 +268,31 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     deadlineMs: config.deadlineMs * config.timeScale,
     onScheduled: () => poller.wake(),
   });
+  lifecycle.started('generation service', () => service.stop());
+  // Started before HTTP listens, so that it stops after HTTP has drained: requests finishing during
+  // the drain still see their generations polled.
+  poller.start();
+  lifecycle.started('poller', () => poller.stop());
+  return { events, backoff, poller, service };
+}
+type Generations = ReturnType<typeof startGenerations>;
 
+interface GraphQLDeps {
+  store: Store;
+  redis: RedisFanout | null;
+  circuit: UpstreamCircuit;
+  target: UpstreamTarget;
+  metrics: Metrics;
+  access: Access;
+  generations: Generations;
+  log: Logger;
+}
+
+/** The schema served over HTTP (Apollo) and WebSocket (graphql-ws), on an HTTP server not yet listening. */
+async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecycle) {
+  const { metrics, log } = deps;
+  const { quotas, checkCredential } = deps.access;
+  const { service, poller, backoff } = deps.generations;
   const schema = await buildGatewaySchema();
   const formatError = createErrorFormatter(log);
   const httpServer: Server = createServer(serverOptions(config.http));
@@ -190,7 +303,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   });
   const documentProtection = { documentCacheBytes: config.graphql.documentCacheBytes, limits: config.graphql };
   const protection = apolloDocumentProtection(documentProtection);
-  const anonymousQuota = new AnonymousQuota(config.anonymousRequestsPerMinute, redis?.commands);
+  const anonymousQuota = new AnonymousQuota(config.anonymousRequestsPerMinute, deps.redis?.commands);
   const anonymousOperation = async (req: IncomingMessage) => {
     try {
       await anonymousQuota.request(clientAddress(req, config.http.trustProxyHops));
@@ -225,6 +338,8 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     maxBufferedBytes: config.websocket.maxBufferedBytes,
     writeTimeoutMs: config.websocket.writeTimeoutMs,
   });
+  // Normally stopped by Apollo's drain below (together with HTTP); this covers a failed Apollo start.
+  lifecycle.started('websocket', () => ws.stop());
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
@@ -242,19 +357,21 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
     plugins: [
       ...protection.plugins,
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceMs }),
-      { serverWillStart: async () => ({ drainServer: () => ws.dispose() }) },
+      { serverWillStart: async () => ({ drainServer: () => ws.stop() }) },
       // Apollo's default landing page loads from a CDN; the playground is our own (static-assets.ts).
       ApolloServerPluginLandingPageDisabled(),
       internalErrorStatusPlugin,
     ],
   });
   await apollo.start();
+  // Drains the HTTP server once it listens (and closes WebSockets with 1001 alongside).
+  lifecycle.started('apollo', () => apollo.stop());
 
   const staticAssets = createStaticAssets({
     graphqlPath: config.http.graphqlPath,
     playground: config.playground,
     // Completed videos play from the upstream's file host: the simulator's origin, or an https CDN.
-    mediaOrigins: [new URL(upstreamTarget.baseUrl).origin, 'https:'],
+    mediaOrigins: [new URL(deps.target.baseUrl).origin, 'https:'],
   });
   if (staticAssets.size === 0) log.warn({ dir: staticAssets.root }, 'the browser pages were not built (npm run build): / and the playground answer 404');
 
@@ -271,30 +388,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       },
       beforeOperation: (owner) => quotas.request(owner),
       context,
-      readiness: async () => {
-        const checks: Record<string, string> = {};
-        try {
-          await store.ping();
-          checks.store = 'ok';
-        } catch {
-          checks.store = 'unavailable';
-        }
-        if (redis) {
-          try {
-            await redis.ping();
-            checks.redis = 'ok';
-          } catch {
-            checks.redis = 'unavailable';
-          }
-        }
-        checks.poller = poller.running ? 'ok' : 'stopped';
-        const pause = backoff.remainingMs();
-        checks.upstream = pause > 0 ? `backing off ${Math.ceil(pause / 1000)}s` : 'ok';
-        // Reported, but the gateway stays ready: every instance shares the upstream, so pulling them
-        // from the load balancer would only add failed reads (which the store still serves) to it.
-        if (circuit.state !== 'closed') checks.upstream = `circuit ${circuit.state}`;
-        return { ready: checks.store === 'ok' && checks.poller === 'ok' && checks.redis !== 'unavailable', checks };
-      },
+      readiness: createReadiness({ store: deps.store, redis: deps.redis, poller, backoff, circuit: deps.circuit }),
       metrics,
       metricsAccess: config.metricsAccess,
       log,
@@ -310,54 +404,31 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
       },
     }),
   );
+  return { httpServer, documentCache: protection.documentStore };
+}
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
+/** Listens on PORT/HOST; a taken port fails with the port and the setting to change. */
+function listen(httpServer: Server, config: Config): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const refuse = (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EADDRINUSE') return reject(error);
+      const taken = new Error(`port ${config.port} on ${config.host} is already in use: stop what listens there, or set PORT to a free port`, { cause: error });
+      reject(Object.assign(taken, { code: error.code }));
+    };
+    httpServer.once('error', refuse);
     httpServer.listen(config.port, config.host, () => {
-      httpServer.off('error', reject);
+      httpServer.off('error', refuse);
       resolve();
     });
   });
-  poller.start();
-  // Only the embedded store needs it: this process alone may open its folder (data-folder-lock.ts).
-  // PostgreSQL is shared, and the key CLI uses it directly.
-  const adminSocket: AdminSocket | null =
-    config.adminSocket && !config.databaseUrl && config.dataDir
-      ? await startAdminSocket(path.join(config.dataDir, ADMIN_SOCKET_NAME), storeKeyAdmin(store, apiKeyCache), log.child({ component: 'admin' }))
-      : null;
+}
 
-  const { port } = httpServer.address() as AddressInfo;
-  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-  const base = `${host}:${port}${config.http.graphqlPath}`;
-
-  let stopping: Promise<void> | null = null;
-  const stop = () =>
-    (stopping ??= (async () => {
-      await adminSocket?.close();
-      await apollo.stop(); // drains HTTP and closes WebSockets with 1001
-      await poller.stop();
-      service.stop();
-      await upstream.close();
-      await simulator?.close();
-      await redis?.stop();
-      await store.stop();
-    })());
-
-  return {
-    url: `http://${base}`,
-    wsUrl: `ws://${base}`,
-    config,
-    log,
-    store,
-    service,
-    poller,
-    events,
-    metrics,
-    simulator,
-    redis: redis?.commands ?? null,
-    documentCache: protection.documentStore,
-    devApiKey,
-    revokeApiKey: (idOrPrefix) => revokeApiKey(store, idOrPrefix, apiKeyCache),
-    stop,
-  };
+/**
+ * Key management for `npm run keys` while this process holds the embedded store's folder
+ * (data-folder-lock.ts). PostgreSQL is shared, and the key CLI uses it directly.
+ */
+async function startAdmin(config: Config, store: Store, apiKeyCache: ApiKeyCache, log: Logger, lifecycle: Lifecycle): Promise<void> {
+  if (!config.adminSocket || config.databaseUrl || !config.dataDir) return;
+  const socket = await startAdminSocket(path.join(config.dataDir, ADMIN_SOCKET_NAME), storeKeyAdmin(store, apiKeyCache), log.child({ component: 'admin' }));
+  if (socket) lifecycle.started('admin socket', () => socket.stop());
 }

@@ -5,10 +5,13 @@
 import 'reflect-metadata';
 import { startApp } from './app';
 import { ConfigError, loadConfig } from './config';
-import { DataFolderLockedError } from './store/data-folder-lock';
+
+/** Set once startApp runs: from then on its logger has reported any failure, with the step that failed. */
+let appLogsFailures = false;
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  appLogsFailures = true;
   const app = await startApp(config);
 
   const lines = [
@@ -63,8 +66,9 @@ async function main(): Promise<void> {
         app.log.info('stopped');
         process.exit(0);
       },
-      (err: unknown) => {
-        app.log.error({ err }, 'shutdown failed');
+      () => {
+        // Each part that failed to stop has been appLogsFailures with its error (lifecycle.ts).
+        app.log.error('shutdown failed');
         process.exit(1);
       },
     );
@@ -80,6 +84,6 @@ function redactUrl(url: string): string {
 }
 
 main().catch((err: unknown) => {
-  console.error(err instanceof ConfigError || err instanceof DataFolderLockedError ? err.message : err);
+  if (!appLogsFailures) console.error(err instanceof ConfigError ? err.message : err);
   process.exit(1);
 });

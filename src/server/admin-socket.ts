@@ -22,7 +22,7 @@ type Response = { ok: true; result: unknown } | { ok: false; error: string };
 
 export interface AdminSocket {
   readonly path: string;
-  close(): Promise<void>;
+  stop(): Promise<void>;
 }
 
 /**
@@ -59,7 +59,7 @@ export async function startAdminSocket(socketPath: string, admin: KeyAdmin, log:
   await chmod(socketPath, 0o600);
   return {
     path: socketPath,
-    close: async () => {
+    stop: async () => {
       for (const socket of sockets) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

@@ -69,7 +69,7 @@ interface ConnectionExtra extends SocketExtra {
 
 let connectionSeq = 0;
 
-export function attachWebSocketServer(o: WebSocketOptions): { dispose: () => Promise<void> } {
+export function attachWebSocketServer(o: WebSocketOptions): { stop: () => Promise<void> } {
   const wss = new WebSocketServer({
     server: o.httpServer,
     path: o.path,
@@ -202,10 +202,9 @@ export function attachWebSocketServer(o: WebSocketOptions): { dispose: () => Pro
   );
 
   return {
-    // Closes every socket with 1001 (Going Away), which graphql-ws clients retry elsewhere.
-    dispose: async () => {
-      await cleanup.dispose();
-    },
+    // Closes every socket with 1001 (Going Away), which graphql-ws clients retry elsewhere; once,
+    // though Apollo's drain and a failed start may both ask.
+    stop: () => cleanup.stop(),
   };
 }
 

@@ -50,21 +50,26 @@ export function serveGraphQLWs<P extends Record<PropertyKey, unknown> | undefine
   wss: WebSocketServer,
   limits: SocketLimits,
   log: Logger,
-): { dispose: () => Promise<void> } {
+): { stop: () => Promise<void> } {
   return serveSockets(wss, { protocol: makeServer<P, E>(options), limits, log, extra: (socket, request) => ({ socket, request }) as E });
 }
 
-/** Serves every socket `wss` accepts; `dispose` closes them all with 1001 (Going Away). */
-export function serveSockets<E extends SocketExtra>(wss: WebSocketServer, o: SocketServing<E>): { dispose: () => Promise<void> } {
+/** Serves every socket `wss` accepts; `stop` closes them all with 1001 (Going Away), once. */
+export function serveSockets<E extends SocketExtra>(wss: WebSocketServer, o: SocketServing<E>): { stop: () => Promise<void> } {
   wss.options.handleProtocols = handleProtocols;
-  // An error of the listening server itself, logged once instead of graphql-ws's console line.
-  wss.on('error', (err) => o.log.error({ err }, 'WebSocket server error'));
+  // An error of the listening server itself, logged once instead of graphql-ws's console line. ws
+  // re-emits the HTTP server's errors here too: a failed listen is the start's error, logged by it.
+  wss.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.syscall !== 'listen') o.log.error({ err }, 'WebSocket server error');
+  });
   wss.on('connection', (socket, request) => serveSocket(socket, request, o));
+  let stopping: Promise<void> | null = null;
   return {
-    dispose: async () => {
-      for (const socket of wss.clients) socket.close(SocketCloseCode.GoingAway, 'Going away');
-      await new Promise<void>((resolve, reject) => wss.close((err) => (err ? reject(err) : resolve())));
-    },
+    stop: () =>
+      (stopping ??= (async () => {
+        for (const socket of wss.clients) socket.close(SocketCloseCode.GoingAway, 'Going away');
+        await new Promise<void>((resolve, reject) => wss.close((err) => (err ? reject(err) : resolve())));
+      })()),
   };
 }
 

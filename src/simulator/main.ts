@@ -23,7 +23,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`${signal} received, stopping`);
-    simulator.close().then(
+    simulator.stop().then(
       () => process.exit(0),
       () => process.exit(1),
     );

@@ -50,7 +50,7 @@ export interface Simulator {
   readonly url: string;
   readonly control: SimulatorControl;
   /** Stops listening, drops open connections (stalled ones included), cancels delays, writes the state file. */
-  close(): Promise<void>;
+  stop(): Promise<void>;
 }
 
 export { CREATE_PATH };
@@ -162,7 +162,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         // The client may have given up meanwhile; the work still happens, as it would upstream.
         return write(serve());
       case 'stall':
-        // Nothing to schedule: the socket stays open until the client aborts or close() drops it.
+        // Nothing to schedule: the socket stays open until the client aborts or stop() drops it.
         return;
       case 'html': {
         const status = action.status ?? 502;
@@ -298,7 +298,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   return {
     url: listenUrl,
     control,
-    close() {
+    stop() {
       closing ??= new Promise<void>((resolve) => {
         for (const timer of delays) clearTimeout(timer);
         delays.clear();
@@ -306,7 +306,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
           store.flush();
           resolve();
         });
-        // Stalled and keep-alive sockets would otherwise hold close() open forever.
+        // Stalled and keep-alive sockets would otherwise hold stop() open forever.
         server.closeAllConnections();
       });
       return closing;

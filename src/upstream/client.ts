@@ -422,7 +422,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   return {
     create,
     get,
-    close() {
+    stop() {
       closed ??= pool.close();
       return closed;
     },

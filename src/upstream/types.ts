@@ -53,5 +53,6 @@ export interface UpstreamClient {
    * `modelId` (the upstream model id) sends the poll to the path its create took.
    */
   get(upstreamId: string, modelId?: string): Promise<UpstreamJob>;
-  close(): Promise<void>;
+  /** Closes its connection pool; calls in flight finish first. */
+  stop(): Promise<void>;
 }

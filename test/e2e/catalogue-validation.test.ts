@@ -6,7 +6,7 @@
 import { exampleInput } from '../../src/generations/example-input';
 import { AspectRatio, PersonGeneration, Resolution, UpstreamProvider } from '../../src/graphql/enums';
 import { MODELS, type CatalogueInput, type ModelSpec } from '../../src/upstream/models';
-import { CREATE, gql, startGateway, type TestGateway } from '../helpers/gateway';
+import { CREATE, gql, useGateway } from '../helpers/gateway';
 
 type Input = Record<string, unknown>;
 interface Case {
@@ -135,14 +135,12 @@ function sample(): Array<[string, string, string, Case]> {
 const CASES = sample();
 
 describe('every kind of constraint, for every vendor, refused before any upstream call', () => {
-  let gw: TestGateway;
+  const gw = useGateway();
   let key: string;
 
   beforeAll(async () => {
-    gw = await startGateway();
     key = await gw.keyFor('catalogue-validator');
   });
-  afterAll(() => gw.stop());
 
   it('samples every vendor and every kind of constraint', () => {
     expect(new Set(CASES.map(([vendor]) => vendor))).toEqual(new Set(MODELS.map((m) => m.vendor)));

@@ -3,16 +3,12 @@
  * stops (creates are refused unsent, the poller pauses), /readyz says so, and once the upstream
  * recovers a probe closes it and the pending generation completes.
  */
-import { CREATE, GET, gql, gqlData, sleep, startGateway, waitFor, type TestGateway } from '../helpers/gateway';
+import { CREATE, GET, gql, gqlData, sleep, waitFor, useGateway } from '../helpers/gateway';
 
 const INPUT = { model: 'google/veo-3.0-fast', prompt: 'a storm over the sea' };
 const HALF_OPEN_MS = 3_000;
 
-let gw: TestGateway;
-beforeAll(async () => {
-  gw = await startGateway({ env: { UPSTREAM_BREAKER_FAILURES: '3', UPSTREAM_BREAKER_HALF_OPEN_MS: String(HALF_OPEN_MS) } });
-});
-afterAll(() => gw?.stop());
+const gw = useGateway({ env: { UPSTREAM_BREAKER_FAILURES: '3', UPSTREAM_BREAKER_HALF_OPEN_MS: String(HALF_OPEN_MS) } });
 
 async function readyz(): Promise<{ status: number; body: any }> {
   const res = await fetch(gw.app.url.replace(/\/graphql$/, '/readyz'));

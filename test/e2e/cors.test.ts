@@ -4,7 +4,7 @@
  * Requests go through node:http so the `Origin` header is sent exactly as given.
  */
 import { request } from 'node:http';
-import { startGateway, type TestGateway } from '../helpers/gateway';
+import { type TestGateway, useGateway } from '../helpers/gateway';
 
 const APP = 'https://app.example.com';
 const DEV = 'http://localhost:5173';
@@ -46,11 +46,7 @@ async function token(sub: string): Promise<string> {
 }
 
 describe('with CORS_ORIGINS listing two origins', () => {
-  let gw: TestGateway;
-  beforeAll(async () => {
-    gw = await startGateway({ env: { CORS_ORIGINS: `${APP},${DEV}`, JWT_SECRET: SECRET, QUOTA_REQUESTS_PER_SECOND: '2' } });
-  });
-  afterAll(() => gw?.stop());
+  const gw = useGateway({ env: { CORS_ORIGINS: `${APP},${DEV}`, JWT_SECRET: SECRET, QUOTA_REQUESTS_PER_SECOND: '2' } });
 
   it('answers the preflight of a listed origin with 204 and what its requests may carry', async () => {
     const a = await preflight(gw, DEV, 'authorization, content-type, apollo-require-preflight, x-apollo-operation-name, x-request-id');
@@ -142,11 +138,7 @@ describe('with CORS_ORIGINS listing two origins', () => {
 });
 
 describe('without CORS_ORIGINS (the default)', () => {
-  let gw: TestGateway;
-  beforeAll(async () => {
-    gw = await startGateway();
-  });
-  afterAll(() => gw?.stop());
+  const gw = useGateway();
 
   it('sends no CORS headers to any origin, and a preflight is a 405 as before', async () => {
     const pre = await preflight(gw, APP);
@@ -160,11 +152,7 @@ describe('without CORS_ORIGINS (the default)', () => {
 });
 
 describe('with CORS_ORIGINS=*', () => {
-  let gw: TestGateway;
-  beforeAll(async () => {
-    gw = await startGateway({ env: { CORS_ORIGINS: '*' } });
-  });
-  afterAll(() => gw?.stop());
+  const gw = useGateway({ env: { CORS_ORIGINS: '*' } });
 
   it('allows any origin with `*`, never with credentials', async () => {
     const pre = await preflight(gw, 'https://anyone.example');

@@ -2,18 +2,14 @@
  * Idempotency keys: the same owner, key and input give the same generation and a single paid
  * upstream create, however often and however concurrently the request is sent.
  */
-import { CREATE, GET, gql, gqlData, startGateway, waitFor, type TestGateway } from '../helpers/gateway';
+import { CREATE, GET, gql, gqlData, waitFor, useGateway } from '../helpers/gateway';
 
 const LIST = `query { videoGenerations(first: 100) { nodes { id } } }`;
 
 describe('idempotent creates', () => {
-  let gw: TestGateway;
+  const gw = useGateway();
   let owners = 0;
 
-  beforeAll(async () => {
-    gw = await startGateway();
-  });
-  afterAll(() => gw.stop());
   afterEach(() => gw.simulator.control.clearFaults());
 
   const creates = () => gw.simulator.control.counts().create;

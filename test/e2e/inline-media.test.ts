@@ -48,7 +48,7 @@ describe('inline media', () => {
     await gw?.stop();
     proxy?.closeAllConnections();
     await new Promise((r) => proxy?.close(r));
-    await simulator?.close();
+    await simulator?.stop();
   });
 
   it('should send a data URI upstream whole and show only its summary everywhere else', async () => {

@@ -14,11 +14,11 @@ import {
   gql,
   gqlData,
   sleep,
-  startGateway,
   waitFor,
   within,
   wsClient,
   type TestGateway,
+  useGateway,
 } from '../helpers/gateway';
 
 const CANCEL = `mutation Cancel($id: ID!) { cancelVideoGeneration(id: $id) { id status } }`;
@@ -47,15 +47,14 @@ function rawParamsClient(gw: TestGateway, connectionParams?: Record<string, unkn
 }
 
 describe('tenant isolation', () => {
-  let gw: TestGateway;
+  // Real-world time scale: alice's generation stays in flight for the whole file.
+  const gw = useGateway({ timeScale: 1 });
   let alice: string;
   let bob: string;
   let aliceGen: { id: string; status: string };
   const clients: Client[] = [];
 
   beforeAll(async () => {
-    // Real-world time scale: alice's generation stays in flight for the whole file.
-    gw = await startGateway({ timeScale: 1 });
     alice = await gw.keyFor('alice');
     bob = await gw.keyFor('bob');
     aliceGen = (
@@ -66,8 +65,6 @@ describe('tenant isolation', () => {
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.dispose()));
   });
-
-  afterAll(() => gw.stop());
 
   it('should answer bob reading alice\'s generation with the same NOT_FOUND as an unknown or garbage id', async () => {
     const owned = await gql(gw, alice, GET, { id: aliceGen.id });
@@ -168,16 +165,12 @@ describe('tenant isolation', () => {
 });
 
 describe('authentication', () => {
-  let gw: TestGateway;
+  const gw = useGateway();
   const clients: Client[] = [];
 
-  beforeAll(async () => {
-    gw = await startGateway();
-  });
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.dispose()));
   });
-  afterAll(() => gw.stop());
 
   it('should answer a revoked key with HTTP 401 UNAUTHENTICATED', async () => {
     const key = await gw.keyFor('carol');
@@ -287,13 +280,9 @@ describe('authentication', () => {
 });
 
 describe('revoking a key with sockets open', () => {
-  let gw: TestGateway;
-  beforeAll(async () => {
-    // Rechecked every 200 ms; the key cache is off, so a revocation made straight in the store (as
-    // the key CLI or another instance makes it) is what the recheck sees.
-    gw = await startGateway({ env: { WS_CREDENTIAL_RECHECK_MS: '200', API_KEY_CACHE_MS: '0' } });
-  });
-  afterAll(() => gw?.stop());
+  // Rechecked every 200 ms; the key cache is off, so a revocation made straight in the store (as
+  // the key CLI or another instance makes it) is what the recheck sees.
+  const gw = useGateway({ env: { WS_CREDENTIAL_RECHECK_MS: '200', API_KEY_CACHE_MS: '0' } });
 
   it('should close the revoked key’s sockets with 4403 and keep the others open', async () => {
     const [revoked, kept] = [await gw.keyFor('gina'), await gw.keyFor('hank')];

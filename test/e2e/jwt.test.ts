@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { CREATE, WATCH_ALL, collect, gql, gqlData, startGateway, within, type TestGateway } from '../helpers/gateway';
+import { CREATE, WATCH_ALL, collect, gql, gqlData, startGateway, within, type TestGateway, useGateway } from '../helpers/gateway';
 
 const SECRET = 'a-shared-secret-of-at-least-32-characters!';
 const ISSUER = 'https://id.example.test';
@@ -42,11 +42,7 @@ function socketClient(gw: TestGateway, token: string, closed: Array<{ code: numb
 }
 
 describe('JWT with a shared secret', () => {
-  let gw: TestGateway;
-  beforeAll(async () => {
-    gw = await startGateway({ env: { JWT_SECRET: SECRET, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE } });
-  });
-  afterAll(() => gw?.stop());
+  const gw = useGateway({ env: { JWT_SECRET: SECRET, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE } });
 
   it('accepts a valid token over HTTP; its owner is jwt:<sub>, apart from the API-key owner of the same name', async () => {
     const token = await hsToken({ sub: 'alice' });

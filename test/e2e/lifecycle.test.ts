@@ -21,6 +21,7 @@ import {
   wsClient,
   type TestGateway,
   within,
+  useGateway,
 } from '../helpers/gateway';
 import type { CreateVideoGenerationInput } from '../../src/web/generated/graphql';
 
@@ -120,21 +121,16 @@ function expectIncreasingTimes(transitions: Array<{ at: string }>): void {
 }
 
 describe('generation lifecycle', () => {
-  let gw: TestGateway;
+  const gw = useGateway();
   let key: string;
   const clients: Client[] = [];
 
   beforeAll(async () => {
-    gw = await startGateway();
     key = await gw.keyFor('alice');
   });
 
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.dispose()));
-  });
-
-  afterAll(async () => {
-    await gw?.stop();
   });
 
   describe('every model in the catalogue', () => {

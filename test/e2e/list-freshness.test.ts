@@ -2,7 +2,7 @@
  * The list query is served from kept pages and kept ended generations (BENCHMARKS.md, HTTP): what a
  * client lists must still follow every change, straight after it happens.
  */
-import { CREATE, gqlData, startGateway, waitFor, type TestGateway } from '../helpers/gateway';
+import { CREATE, gqlData, waitFor, useGateway } from '../helpers/gateway';
 
 const CANCEL = `mutation Cancel($id: ID!) { cancelVideoGeneration(id: $id) { id status } }`;
 
@@ -10,14 +10,12 @@ const LIST = `query List($filter: VideoGenerationFilter) {
   videoGenerations(first: 20, filter: $filter) { nodes { id status version video { url } } }
 }`;
 
-let gw: TestGateway;
+const gw = useGateway();
 let alice: string;
 
 beforeAll(async () => {
-  gw = await startGateway();
   alice = await gw.keyFor('alice');
 });
-afterAll(() => gw?.stop());
 
 type Node = { id: string; status: string; version: number; video: { url: string } | null };
 const list = async (filter?: unknown): Promise<Node[]> => (await gqlData(gw, alice, LIST, { filter })).videoGenerations.nodes;

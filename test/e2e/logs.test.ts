@@ -2,15 +2,11 @@
  * What the log says at the default level while the gateway is used: one line per create, per
  * generation's end and per upstream fault handled; nothing per poll.
  */
-import { CREATE, GET, SIMULATOR_KEY, gql, gqlData, startGateway, waitFor, type TestGateway } from '../helpers/gateway';
+import { CREATE, GET, SIMULATOR_KEY, gql, gqlData, waitFor, useGateway } from '../helpers/gateway';
 
 const INPUT = { model: 'google/veo-3.0-fast', prompt: 'a lighthouse at dusk' };
 
-let gw: TestGateway;
-beforeAll(async () => {
-  gw = await startGateway();
-});
-afterAll(() => gw.stop());
+const gw = useGateway();
 
 interface Line {
   level: number;

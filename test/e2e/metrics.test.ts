@@ -2,7 +2,7 @@
  * The circuit breaker's state and the quota refusals, as /metrics shows them while a real gateway
  * refuses real requests and a real simulator fails, stalls and recovers.
  */
-import { CREATE, gql, gqlData, startGateway, waitFor, type TestGateway } from '../helpers/gateway';
+import { CREATE, gql, gqlData, startGateway, waitFor, type TestGateway, useGateway } from '../helpers/gateway';
 
 const INPUT = { model: 'google/veo-3.0-fast', prompt: 'a lantern in the fog' };
 
@@ -18,12 +18,8 @@ const refusals = (gw: TestGateway) => samples(gw, 'gateway_quota_refusals_total'
 const circuit = (gw: TestGateway) => samples(gw, 'gateway_upstream_circuit_state');
 
 describe('quota refusals', () => {
-  let gw: TestGateway;
+  const gw = useGateway({ timeScale: 1, env: { QUOTA_CREATES_PER_MINUTE: '2', QUOTA_MAX_IN_FLIGHT: '1', QUOTA_REQUESTS_PER_SECOND: '3' } });
   // Real-time jobs (about a minute and a half) stay in flight for the whole test.
-  beforeAll(async () => {
-    gw = await startGateway({ timeScale: 1, env: { QUOTA_CREATES_PER_MINUTE: '2', QUOTA_MAX_IN_FLIGHT: '1', QUOTA_REQUESTS_PER_SECOND: '3' } });
-  });
-  afterAll(() => gw?.stop());
 
   it('counts each refusal by the quota that refused it, and nothing else', async () => {
     expect(await refusals(gw)).toEqual({ creates_per_minute: 0, in_flight: 0, requests_per_second: 0 });
@@ -53,12 +49,8 @@ describe('quota refusals', () => {
 });
 
 describe('circuit breaker state', () => {
-  let gw: TestGateway;
   const HALF_OPEN_MS = 1_000;
-  beforeAll(async () => {
-    gw = await startGateway({ env: { UPSTREAM_BREAKER_FAILURES: '2', UPSTREAM_BREAKER_HALF_OPEN_MS: String(HALF_OPEN_MS) } });
-  });
-  afterAll(() => gw?.stop());
+  const gw = useGateway({ env: { UPSTREAM_BREAKER_FAILURES: '2', UPSTREAM_BREAKER_HALF_OPEN_MS: String(HALF_OPEN_MS) } });
 
   it('shows closed, then open after failures, half-open during the probe, and closed again', async () => {
     expect(await circuit(gw)).toEqual({ closed: 1, open: 0, 'half-open': 0 });

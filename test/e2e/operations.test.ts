@@ -202,7 +202,7 @@ describe('graceful shutdown', () => {
   });
   afterAll(async () => {
     for (const g of gateways.reverse()) await g.stop();
-    await simulator?.close();
+    await simulator?.stop();
     await rm(dataDir, { recursive: true, force: true });
   });
 

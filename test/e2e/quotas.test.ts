@@ -9,22 +9,17 @@ import {
   gql,
   gqlData,
   sleep,
-  startGateway,
   waitFor,
   within,
   wsClient,
-  type TestGateway,
+  useGateway,
 } from '../helpers/gateway';
 
 const INPUT = { model: 'google/veo-3.0-fast', prompt: 'a quiet harbour' };
 const LIST = '{ videoGenerations { nodes { id status } } }';
 
 describe('creations per minute', () => {
-  let gw: TestGateway;
-  beforeAll(async () => {
-    gw = await startGateway({ env: { QUOTA_CREATES_PER_MINUTE: '2' } });
-  });
-  afterAll(() => gw?.stop());
+  const gw = useGateway({ env: { QUOTA_CREATES_PER_MINUTE: '2' } });
 
   it('refuses the third create in a minute without sending it, per owner', async () => {
     const alice = await gw.keyFor('quota-alice');
@@ -58,12 +53,8 @@ describe('creations per minute', () => {
 });
 
 describe('generations in flight', () => {
-  let gw: TestGateway;
+  const gw = useGateway({ timeScale: 1, env: { QUOTA_MAX_IN_FLIGHT: '2' } });
   // Real-time jobs (about a minute and a half) stay in flight for the whole test.
-  beforeAll(async () => {
-    gw = await startGateway({ timeScale: 1, env: { QUOTA_MAX_IN_FLIGHT: '2' } });
-  });
-  afterAll(() => gw?.stop());
 
   it('refuses a create beyond the limit until one ends, sending nothing meanwhile', async () => {
     const key = await gw.keyFor('inflight-dave');
@@ -99,11 +90,7 @@ describe('generations in flight', () => {
 });
 
 describe('operations per second', () => {
-  let gw: TestGateway;
-  beforeAll(async () => {
-    gw = await startGateway({ env: { QUOTA_REQUESTS_PER_SECOND: '4' } });
-  });
-  afterAll(() => gw?.stop());
+  const gw = useGateway({ env: { QUOTA_REQUESTS_PER_SECOND: '4' } });
 
   it('answers HTTP requests over the limit with 429, RATE_LIMITED and Retry-After', async () => {
     const key = await gw.keyFor('rps-frank');

@@ -80,7 +80,7 @@ describe('gateway restart', () => {
   });
 
   afterAll(async () => {
-    await simulator?.close();
+    await simulator?.stop();
   });
 
   /** A gateway on a fixed port and data folder, sharing the test's simulator. */

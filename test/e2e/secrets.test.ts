@@ -12,9 +12,9 @@ import {
   WATCH,
   WATCH_ALL,
   collect,
-  startGateway,
   waitFor,
   type TestGateway,
+  useGateway,
 } from '../helpers/gateway';
 
 const CANCEL = `mutation Cancel($id: ID!) { cancelVideoGeneration(id: $id) { id status error { code message upstream } } }`;
@@ -85,18 +85,13 @@ const echo = (where: string) => ({
 });
 
 describe.each(['info', 'debug', 'trace'])('secrets with LOG_LEVEL=%s', (level) => {
-  let gw: TestGateway;
   const seen = new Exposure();
   const clients: Client[] = [];
   const gatewayKeys: string[] = [];
 
-  beforeAll(async () => {
-    gw = await startGateway({ env: { LOG_LEVEL: level } });
-  });
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.dispose()));
-    await gw?.stop();
-  });
+  // Declared first, so that the gateway stops after the clients are disposed.
+  afterAll(() => Promise.all(clients.map((c) => c.dispose())));
+  const gw = useGateway({ env: { LOG_LEVEL: level } });
 
   it('should keep the upstream key and API keys out of every response, frame, close reason and log line', async () => {
     const alice = await gw.keyFor('alice');
@@ -215,13 +210,7 @@ describe.each(['info', 'debug', 'trace'])('secrets with LOG_LEVEL=%s', (level) =
 });
 
 describe('encoded, re-cased and split copies of the upstream key', () => {
-  let gw: TestGateway;
-  beforeAll(async () => {
-    gw = await startGateway();
-  });
-  afterAll(async () => {
-    await gw?.stop();
-  });
+  const gw = useGateway();
 
   const half = Math.floor(SIMULATOR_KEY.length / 2);
   const copies = [

@@ -1,11 +1,7 @@
-import { CreateVideoGenerationDocument, VideoGenerationUpdatedDocument, collect, gqlData, startGateway, wsClient, type TestGateway } from '../helpers/gateway';
+import { CreateVideoGenerationDocument, VideoGenerationUpdatedDocument, collect, gqlData, wsClient, useGateway } from '../helpers/gateway';
 
 describe('gateway smoke', () => {
-  let gw: TestGateway;
-  beforeAll(async () => {
-    gw = await startGateway();
-  });
-  afterAll(() => gw.stop());
+  const gw = useGateway();
 
   it('should create a generation over HTTP and see it complete over WebSocket', async () => {
     const key = await gw.keyFor('alice');

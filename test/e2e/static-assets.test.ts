@@ -3,18 +3,16 @@
  * and that GraphQL clients at the same path are unaffected.
  */
 import { loadConfig } from '../../src/config';
-import { VideoModelsDocument, gqlData, startGateway, type TestGateway } from '../helpers/gateway';
+import { VideoModelsDocument, gqlData, startGateway, useGateway } from '../helpers/gateway';
 
 const HTML = 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8';
 
 describe('static pages', () => {
-  let gw: TestGateway;
+  const gw = useGateway();
   let base: string;
   beforeAll(async () => {
-    gw = await startGateway();
     base = gw.app.url.replace(/\/graphql$/, '');
   });
-  afterAll(() => gw.stop());
 
   it('serves the progress page at / with a self-only Content-Security-Policy', async () => {
     const res = await fetch(`${base}/`, { headers: { accept: HTML } });

@@ -15,12 +15,11 @@ import {
   collect,
   gqlData,
   sleep,
-  startGateway,
   waitFor,
   wsClient,
   type Collected,
-  type TestGateway,
   within,
+  useGateway,
 } from '../helpers/gateway';
 import type { CreateVideoGenerationInput, GenerationStatus as Status } from '../../src/web/generated/graphql';
 
@@ -142,7 +141,7 @@ describe('GenerationEvents.watchGeneration (the snapshot race)', () => {
 });
 
 describe('generation subscriptions over graphql-ws', () => {
-  let gw: TestGateway;
+  const gw = useGateway();
   let key: string;
   const clients: Client[] = [];
   const subs: Collected<any>[] = [];
@@ -170,17 +169,12 @@ describe('generation subscriptions over graphql-ws', () => {
   }
 
   beforeAll(async () => {
-    gw = await startGateway();
     key = await gw.keyFor('alice');
   });
 
   afterEach(async () => {
     for (const s of subs.splice(0)) s.unsubscribe();
     await Promise.all(clients.splice(0).map((c) => c.dispose()));
-  });
-
-  afterAll(async () => {
-    await gw?.stop();
   });
 
   function expectWholeHistory(updates: any[]): void {

@@ -2,17 +2,13 @@
  * The per-owner usage query, through the real server: counts by status, seconds of video, and
  * the upstream's own charges, for the caller only.
  */
-import { CREATE, GET, gql, gqlData, startGateway, waitFor, type TestGateway } from '../helpers/gateway';
+import { CREATE, GET, gql, gqlData, waitFor, useGateway } from '../helpers/gateway';
 
 const USAGE = `query Usage($since: DateTimeISO) {
   usage(since: $since) { since generations videoSeconds credits usd byStatus { status count } }
 }`;
 
-let gw: TestGateway;
-beforeAll(async () => {
-  gw = await startGateway();
-});
-afterAll(() => gw?.stop());
+const gw = useGateway();
 
 async function finish(key: string, id: string): Promise<any> {
   return waitFor(`generation ${id} to end`, async () => {

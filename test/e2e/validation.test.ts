@@ -2,7 +2,7 @@
  * Bad input is refused with BAD_USER_INPUT (field path, allowed values) before anything is stored
  * or sent: the simulator never sees a create.
  */
-import { CREATE, gql, startGateway, type GraphQLResponse, type TestGateway } from '../helpers/gateway';
+import { CREATE, gql, type GraphQLResponse, useGateway } from '../helpers/gateway';
 
 const IMG = 'https://example.com/assets/first-frame-1280x720.jpg';
 const IMG2 = 'https://example.com/assets/last-frame-1280x720.jpg';
@@ -13,14 +13,12 @@ const MP4_DATA = 'data:video/mp4;base64,AAAAIGZ0eXBpc29tAAACAGlzb21pc28yYXZjMW1w
 const LIST = `query { videoGenerations(first: 100) { nodes { id } } }`;
 
 describe('create input validation', () => {
-  let gw: TestGateway;
+  const gw = useGateway();
   let key: string;
 
   beforeAll(async () => {
-    gw = await startGateway();
     key = await gw.keyFor('validator');
   });
-  afterAll(() => gw.stop());
 
   const creates = () => gw.simulator.control.counts().create;
 

@@ -83,8 +83,39 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
       if (stopped) return;
       stopped = true;
       await app.stop();
-      if (!keepSimulator && !options.simulator) await simulator.close();
+      if (!keepSimulator && !options.simulator) await simulator.stop();
     },
+  };
+}
+
+/**
+ * A gateway for the tests of the enclosing `describe` (or file): started in `beforeAll`, stopped in
+ * `afterAll`. The handle is filled once that `beforeAll` has run, so read it in tests and in hooks
+ * declared after this call. `options` may be a function, called in `beforeAll`, for values that exist
+ * only then (a database URL from an earlier hook).
+ */
+export function useGateway(options: StartOptions | (() => StartOptions) = {}, startTimeoutMs?: number): TestGateway {
+  let gateway: TestGateway | null = null;
+  const started = (): TestGateway => {
+    if (!gateway) throw new Error('the gateway of useGateway() is not started: read it in a test, or in a hook declared after useGateway()');
+    return gateway;
+  };
+  beforeAll(async () => {
+    gateway = await startGateway(typeof options === 'function' ? options() : options);
+  }, startTimeoutMs);
+  afterAll(() => gateway?.stop(), startTimeoutMs);
+  return {
+    get app() {
+      return started().app;
+    },
+    get simulator() {
+      return started().simulator;
+    },
+    get logs() {
+      return started().logs;
+    },
+    keyFor: (owner) => started().keyFor(owner),
+    stop: (stopOptions) => started().stop(stopOptions),
   };
 }
 
@@ -183,16 +214,7 @@ export function collect<T = any, V = Record<string, unknown>>(client: Client, qu
   return { values, errors, done, unsubscribe: () => unsubscribe() };
 }
 
-/** Rejects after `ms` so a stuck subscription fails its test instead of hanging it. */
-export function within<T>(what: string, promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
+export { within } from './within';
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 

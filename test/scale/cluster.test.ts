@@ -158,7 +158,7 @@ describeWithServices('several gateway instances', () => {
     await Promise.allSettled(clients.map((c) => c.dispose()));
     await Promise.allSettled(gateways.map((g) => g.stop()));
     await db?.end().catch(() => undefined);
-    await simulator?.close();
+    await simulator?.stop();
     await Promise.allSettled([postgres?.destroy(), redis?.destroy()]);
   }, 60_000);
 

@@ -4,7 +4,7 @@
  * client's offline queue first), and the limit still holds meanwhile; a frozen Redis costs at most
  * REDIS_COMMAND_TIMEOUT_MS (default 500 ms) instead of hanging the request.
  */
-import { gql, startGateway, waitFor, within, type TestGateway } from '../helpers/gateway';
+import { gql, useGateway, waitFor, within } from '../helpers/gateway';
 import { describeWithServices, startRedis, type RedisServer } from '../helpers/services';
 
 /** Under the up to 2 s per limiter the offline queue cost, and far over a loaded machine's request time. */
@@ -13,18 +13,17 @@ const LIST = '{ videoGenerations(first: 1) { nodes { id } } }';
 
 describeWithServices('per-owner rate limits while Redis is away', () => {
   let redis: RedisServer;
-  let gw: TestGateway;
   let key: string;
 
   beforeAll(async () => {
     redis = await startRedis();
-    gw = await startGateway({ env: { REDIS_URL: redis.url, QUOTA_REQUESTS_PER_SECOND: '3' } });
-    key = await gw.keyFor('alice');
   }, 60_000);
-  afterAll(async () => {
-    await gw?.stop();
-    await redis?.destroy();
+  const gw = useGateway(() => ({ env: { REDIS_URL: redis.url, QUOTA_REQUESTS_PER_SECOND: '3' } }), 60_000);
+  beforeAll(async () => {
+    key = await gw.keyFor('alice');
   });
+  // After useGateway's: hooks after all tests run in the order declared, and the gateway stops first.
+  afterAll(() => redis?.destroy());
 
   it('answers at once from the in-process fallback, and still refuses past the limit', async () => {
     expect((await gql(gw, key, LIST)).status).toBe(200);

@@ -67,7 +67,7 @@ export class UpstreamCircuit {
     return {
       create: (input) => this.run(() => client.create(input)),
       get: (upstreamId, modelId) => this.run(() => client.get(upstreamId, modelId)),
-      close: () => client.close(),
+      stop: () => client.stop(),
     };
   }
 

@@ -71,7 +71,7 @@ class FakeUpstream implements UpstreamClient {
     }
   }
 
-  async close(): Promise<void> {}
+  async stop(): Promise<void> {}
 }
 
 interface Harness {

@@ -56,7 +56,7 @@ beforeEach(async () => {
   server = await startAdminSocket(socketPath, admin, log);
 });
 afterEach(async () => {
-  await server?.close();
+  await server?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -94,7 +94,7 @@ describe('admin socket', () => {
   });
 
   it('is gone once closed: a client then finds no gateway', async () => {
-    await server!.close();
+    await server!.stop();
     server = null;
     expect(await connectAdminSocket(socketPath)).toBeNull();
   });

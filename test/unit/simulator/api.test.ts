@@ -6,7 +6,7 @@ let sim: Simulator;
 beforeAll(async () => {
   sim = await start({ timeScale: 1000 }); // nothing completes during these tests
 });
-afterAll(() => sim.close());
+afterAll(() => sim.stop());
 
 describe('create', () => {
   it('has fixtures for vendor models only', () => {
@@ -47,7 +47,7 @@ describe('create', () => {
     try {
       expect((await create(other, CREATE_REQUESTS.veo2)).status).toBe(200);
     } finally {
-      await other.close();
+      await other.stop();
     }
   });
 

@@ -6,7 +6,7 @@ let sim: Simulator;
 beforeAll(async () => {
   sim = await start({ timeScale: 1000 });
 });
-afterAll(() => sim.close());
+afterAll(() => sim.stop());
 
 function control(method: string, path: string, body?: unknown, key?: string): Promise<Response> {
   return fetch(`${sim.url}/__control${path}`, {

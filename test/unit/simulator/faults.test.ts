@@ -7,7 +7,7 @@ let sim: Simulator;
 beforeAll(async () => {
   sim = await start({ timeScale: 1000 });
 });
-afterAll(() => sim.close());
+afterAll(() => sim.stop());
 afterEach(() => {
   sim.control.clearFaults();
   sim.control.resetCounts();
@@ -83,7 +83,7 @@ describe('faults', () => {
     const delayed = poll(other, 'y').catch((e: unknown) => e);
     await waitFor('both polls to reach the simulator', () => other.control.counts().poll === 2);
     const started = Date.now();
-    await other.close();
+    await other.stop();
     // Far below the 60 s delay and any stall: close does not wait for them.
     expect(Date.now() - started).toBeLessThan(5_000);
     // fetch rejects with a TypeError from Node's realm, so `instanceof Error` would not hold here.

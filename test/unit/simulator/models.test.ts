@@ -84,7 +84,7 @@ let sim: Simulator;
 beforeAll(async () => {
   sim = await start({ timeScale: 1000 }); // nothing completes during the create tests
 });
-afterAll(() => sim.close());
+afterAll(() => sim.stop());
 
 describe('every vendor model', () => {
   it('is served: the specs hold 143 models', () => {
@@ -264,7 +264,7 @@ describe('status spelling', () => {
       paced.control.forceOutcome(ids['luma/ray-2'], 'pending');
       expect((await pollJson(paced, ids['luma/ray-2'])).status).toBe('dreaming');
     } finally {
-      await paced.close();
+      await paced.stop();
     }
   });
 });

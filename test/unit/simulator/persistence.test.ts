@@ -17,7 +17,7 @@ describe('stateFile', () => {
     const running = await createId(first, CREATE_REQUESTS['google/veo3']);
     const failed = await createId(first, CREATE_REQUESTS['veo-3.1-lite-generate-001']);
     first.control.forceOutcome(failed, 'error');
-    await first.close();
+    await first.stop();
     expect(JSON.parse(readFileSync(stateFile, 'utf8')).jobs).toHaveLength(2);
 
     const second = await start({ stateFile, timeScale: 0.0001 });
@@ -26,7 +26,7 @@ describe('stateFile', () => {
       expect((await waitForStatus(second, running, 'completed')).video.url).toContain(second.url);
       expect((await pollJson(second, failed)).status).toBe('error');
     } finally {
-      await second.close();
+      await second.stop();
     }
   });
 
@@ -38,7 +38,7 @@ describe('stateFile', () => {
       await new Promise((r) => setImmediate(r));
       expect(JSON.parse(readFileSync(stateFile, 'utf8')).jobs.map((j: { id: string }) => j.id)).toEqual([id]);
     } finally {
-      await sim.close();
+      await sim.stop();
     }
   });
 

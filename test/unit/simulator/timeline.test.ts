@@ -11,7 +11,7 @@ describe('timeline', () => {
     // veo3's 100-150 s become 10-15 ms.
     sim = await start({ timeScale: 0.0001 });
   });
-  afterAll(() => sim.close());
+  afterAll(() => sim.stop());
 
   it('goes from queued to completed with a video and usage', async () => {
     const id = await createId(sim, CREATE_REQUESTS['google/veo3']);
@@ -48,7 +48,7 @@ describe('timeline', () => {
       }
       expect([['queued', 'generating', 'completed'], ['generating', 'completed']]).toContainEqual(seen);
     } finally {
-      await paced.close();
+      await paced.stop();
     }
   });
 
@@ -63,7 +63,7 @@ describe('timeline', () => {
       expect((await waitForStatus(slow, id, 'completed', 2000)).status).toBe('completed');
       expect(slow.control.jobs()).toEqual([{ id, model: 'veo2', status: 'completed' }]);
     } finally {
-      await slow.close();
+      await slow.stop();
     }
   });
 
@@ -85,7 +85,7 @@ describe('timeline', () => {
       expect(paced.control.completesAt(id)).toBeNull();
       expect(() => paced.control.completesAt('nope')).toThrow('Unknown generation id');
     } finally {
-      await paced.close();
+      await paced.stop();
     }
   });
 
@@ -96,7 +96,7 @@ describe('timeline', () => {
       const done = await waitForStatus(other, id, 'completed');
       expect(done.video.url).toBe(`https://sim.example.test/base/files/${encodeURIComponent(id)}.mp4`);
     } finally {
-      await other.close();
+      await other.stop();
     }
   });
 
@@ -106,7 +106,7 @@ describe('timeline', () => {
       try {
         return [await createId(s, CREATE_REQUESTS.veo2), await createId(s, CREATE_REQUESTS['veo-3.1-lite-generate-001'])];
       } finally {
-        await s.close();
+        await s.stop();
       }
     };
     expect(await run()).toEqual(await run());
@@ -121,7 +121,7 @@ describe('video files', () => {
     const id = await createId(sim, CREATE_REQUESTS['google/veo-3.1-t2v']);
     url = (await waitForStatus(sim, id, 'completed')).video.url;
   });
-  afterAll(() => sim.close());
+  afterAll(() => sim.stop());
 
   it('serves the whole sample without auth', async () => {
     const res = await fetch(url);
@@ -172,7 +172,7 @@ describe('forceOutcome', () => {
   beforeAll(async () => {
     sim = await start({ timeScale: 1000 });
   });
-  afterAll(() => sim.close());
+  afterAll(() => sim.stop());
 
   it('completes a job at once', async () => {
     const id = await createId(sim, CREATE_REQUESTS.veo2);

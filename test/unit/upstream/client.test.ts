@@ -86,7 +86,7 @@ async function setup(handler: Handler, options: Partial<UpstreamClientOptions> =
   });
   // Client first: closing it waits for its sockets, then the server drops whatever is left.
   cleanups.push(() => srv.close());
-  cleanups.push(() => client.close());
+  cleanups.push(() => client.stop());
   return { srv, client, calls };
 }
 
@@ -269,7 +269,7 @@ describe('create', () => {
     await srv.close();
     const calls: string[] = [];
     const client = createUpstreamClient({ baseUrl: url, apiKey: KEY, ...FAST, observer: (_e, o) => calls.push(o) });
-    cleanups.push(() => client.close());
+    cleanups.push(() => client.stop());
     const err = await failure(client.create(INPUT));
     expect(err.failure).toBe(UpstreamFailure.UNAVAILABLE);
     expect(err.message).toContain('ECONNREFUSED');
@@ -433,8 +433,8 @@ describe('paths', () => {
     // The simulator refuses Veo 3.1 on the legacy path with a 400, as the contract expects of the upstream.
     const sim = await startSimulator({ apiKey: KEY, host: '127.0.0.1', port: 0, timeScale: 0.001 });
     const client = createUpstreamClient({ baseUrl: sim.url, apiKey: KEY, legacyPaths: true, ...FAST });
-    cleanups.push(() => sim.close());
-    cleanups.push(() => client.close());
+    cleanups.push(() => sim.stop());
+    cleanups.push(() => client.stop());
     const veo31 = { model: 'google/veo-3.1-t2v', prompt: 'a fox in snow', durationSeconds: 8, resolution: '720p' as const };
     const job = await client.create(veo31);
     expect(job.status).toBe('queued');
@@ -446,7 +446,7 @@ describe('paths', () => {
     const srv = await startServer((_req, res) => json(res, 201, JOB));
     const client = createUpstreamClient({ baseUrl: `${srv.url}/proxy/`, apiKey: KEY, ...FAST });
     cleanups.push(() => srv.close());
-    cleanups.push(() => client.close());
+    cleanups.push(() => client.stop());
     await client.create(INPUT);
     expect(srv.seen[0].url).toBe('/proxy/v2/video/generations');
   });

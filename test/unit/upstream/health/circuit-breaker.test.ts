@@ -11,7 +11,7 @@ function scripted() {
     calls: 0,
     create: async () => next(),
     get: async () => next(),
-    close: async () => undefined,
+    stop: async () => undefined,
   };
   function next(): UpstreamJob {
     client.calls++;
