@@ -75,7 +75,12 @@ async function run(req: Extract<AttackRequest, { type: 'run' }>): Promise<Attack
   const sockets: Socket[] = [];
   let deadline = Number.POSITIVE_INFINITY;
   // The WebSocket is connected before the clock starts, so that every run has it (bounded: 5 s).
-  const unreadWs = await unreadWebSocket(req, sizes.unreadSubscriptions, () => deadline, () => sent('2 WebSocket, never read'));
+  const unreadWs = await unreadWebSocket(
+    req,
+    sizes.unreadSubscriptions,
+    () => deadline,
+    () => sent('2 WebSocket, never read'),
+  );
   deadline = Date.now() + req.durationMs;
   try {
     await Promise.all([

@@ -67,20 +67,31 @@ export async function runAttacks(
     let report: AttackReport = {};
     let alive = false;
     const recovered = async () => void (alive = await isAlive(host, first));
-    const attacked = await phase(host, first, phaseMs, async () => {
-      report = await driver.request<AttackReport>({
-        type: 'run',
-        url: first.url,
-        wsUrl: first.wsUrl,
-        attackerKey,
-        generationIds: ids,
-        durationMs: phaseMs,
-        sizes: plan.sizes,
-      } satisfies AttackRequest);
-    }, recovered);
+    const attacked = await phase(
+      host,
+      first,
+      phaseMs,
+      async () => {
+        report = await driver.request<AttackReport>({
+          type: 'run',
+          url: first.url,
+          wsUrl: first.wsUrl,
+          attackerKey,
+          generationIds: ids,
+          durationMs: phaseMs,
+          sizes: plan.sizes,
+        } satisfies AttackRequest);
+      },
+      recovered,
+    );
     // What the attacker sent and got, and how the gateway ended, for the reader of the run (not table figures).
     const child = host.child;
-    const state = child.exitCode !== null || child.signalCode !== null ? `exited (${child.exitCode ?? child.signalCode})` : alive ? 'running and ready' : 'running, but /readyz did not answer 200 within 30 s';
+    const state =
+      child.exitCode !== null || child.signalCode !== null
+        ? `exited (${child.exitCode ?? child.signalCode})`
+        : alive
+          ? 'running and ready'
+          : 'running, but /readyz did not answer 200 within 30 s';
     console.error(`  attack traffic: ${JSON.stringify(report)}\n  gateway after the attack: ${state}`);
     return { quiet, attacked, alive, report };
   } finally {

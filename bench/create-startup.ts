@@ -100,7 +100,11 @@ export async function runStartup(mainJs = compiledMain()): Promise<StartupResult
       if (readyAt === null) await sleep(5);
     }
     await sleep(1_000);
-    const rssKB = Number(execFileSync('ps', ['-o', 'rss=', '-p', String(child.pid)]).toString().trim());
+    const rssKB = Number(
+      execFileSync('ps', ['-o', 'rss=', '-p', String(child.pid)])
+        .toString()
+        .trim(),
+    );
     return { readyMs: readyAt - started, idleRssMB: rssKB / 1024 };
   } finally {
     child.kill('SIGTERM');

@@ -8,9 +8,7 @@ import { GENERATION_FIELDS } from './bare-servers';
 import { preciseNow } from './stats';
 
 export type DriverRequest =
-  | { type: 'subscribe'; wsUrl: string; key: string; ids: string[] }
-  | { type: 'collect'; timeoutMs: number }
-  | { type: 'stop' };
+  { type: 'subscribe'; wsUrl: string; key: string; ids: string[] } | { type: 'collect'; timeoutMs: number } | { type: 'stop' };
 
 const WATCH = `subscription Watch($id: ID!) { videoGenerationUpdated(id: $id) { ${GENERATION_FIELDS} } }`;
 /** Connections opened at once; the server's listen backlog (511) must not overflow. */

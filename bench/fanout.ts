@@ -54,9 +54,7 @@ export async function runFanout(kind: 'gateway' | 'bare-ws', requested: number, 
     for (let d = 0; d < driverCount; d++) drivers.push((await HostProcess.start('fanout-driver', [])).host);
     const shares = drivers.map((_, d) => ids.filter((_, i) => i % driverCount === d));
     const subscribedReplies = await Promise.all(
-      drivers.map((driver, d) =>
-        driver.request<{ subscribed: number }>({ type: 'subscribe', wsUrl: first.wsUrl, key: first.key, ids: shares[d] }),
-      ),
+      drivers.map((driver, d) => driver.request<{ subscribed: number }>({ type: 'subscribe', wsUrl: first.wsUrl, key: first.key, ids: shares[d] })),
     );
     phase('subscribed');
     const subscribed = subscribedReplies.reduce((n, r) => n + r.subscribed, 0);

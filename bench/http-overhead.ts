@@ -45,7 +45,10 @@ export async function runHttpOverhead(o: HttpOverheadOptions, started = startHtt
     const id = generations[0]!.id;
     const queries = [
       { name: 'videoGeneration(id)', body: { query: `query G($id: ID!) { videoGeneration(id: $id) { ${GENERATION_FIELDS} } }`, variables: { id } } },
-      { name: 'videoGenerations(first: 20)', body: { query: `{ videoGenerations(first: 20) { nodes { ${GENERATION_FIELDS} } pageInfo { hasNextPage endCursor } } }` } },
+      {
+        name: 'videoGenerations(first: 20)',
+        body: { query: `{ videoGenerations(first: 20) { nodes { ${GENERATION_FIELDS} } pageInfo { hasNextPage endCursor } } }` },
+      },
     ];
     const out: HttpOverheadResult['queries'] = [];
     for (const q of queries) {

@@ -48,7 +48,10 @@ async function main(): Promise<void> {
   console.error(`Wrote ${path.relative(process.cwd(), file)} (${seconds} s).`);
   // `npm run bench` sets BENCH_STARTED_AT (epoch ms) before compiling, so the total includes it.
   const startedAt = Number(process.env.BENCH_STARTED_AT);
-  const compiled = Number.isFinite(startedAt) && startedAt > 0 ? ` (${((started - startedAt) / 1000).toFixed(0)} s compiling and starting, ${seconds} s benchmarks)` : '';
+  const compiled =
+    Number.isFinite(startedAt) && startedAt > 0
+      ? ` (${((started - startedAt) / 1000).toFixed(0)} s compiling and starting, ${seconds} s benchmarks)`
+      : '';
   console.error(`Total: ${((Date.now() - (compiled ? startedAt : started)) / 1000).toFixed(0)} s${compiled}.`);
 }
 

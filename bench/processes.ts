@@ -62,7 +62,14 @@ export type Started<T> = { host: HostProcess; first: T; startedAt: number };
  * one does nothing), so an error in between leaves none behind.
  */
 export async function stopAll(started: readonly Promise<Started<unknown>>[]): Promise<void> {
-  await Promise.all(started.map((p) => p.then((s) => s.host.stop(), () => {})));
+  await Promise.all(
+    started.map((p) =>
+      p.then(
+        (s) => s.host.stop(),
+        () => {},
+      ),
+    ),
+  );
 }
 
 export class HostProcess {

@@ -29,10 +29,7 @@ function fmt(value: number | undefined, unit = ''): string {
 
 /** The rows as a Markdown table (also readable as plain text in a terminal). */
 export function markdownTable(rows: readonly Row[]): string {
-  const lines = [
-    '| benchmark | metric | ours | baseline | ratio | target | met |',
-    '|---|---|---|---|---|---|---|',
-  ];
+  const lines = ['| benchmark | metric | ours | baseline | ratio | target | met |', '|---|---|---|---|---|---|---|'];
   for (const r of rows) {
     const q = ratio(r);
     lines.push(

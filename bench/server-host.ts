@@ -163,8 +163,19 @@ async function main(): Promise<void> {
             ids.push(generation.id);
           } else {
             const g: PlainGeneration = {
-              id: randomUUID(), model: model.id, prompt: 'fan-out', status: 'GENERATING', upstreamStatus: 'generating',
-              version: 2, progress: 0.1, etaSeconds: 60, createdAt, updatedAt: createdAt, completedAt: null, video: null, usage: null,
+              id: randomUUID(),
+              model: model.id,
+              prompt: 'fan-out',
+              status: 'GENERATING',
+              upstreamStatus: 'generating',
+              version: 2,
+              progress: 0.1,
+              etaSeconds: 60,
+              createdAt,
+              updatedAt: createdAt,
+              completedAt: null,
+              video: null,
+              usage: null,
               transitions: [{ status: 'GENERATING', at: createdAt }],
             };
             data.publish(g);
@@ -195,8 +206,16 @@ async function main(): Promise<void> {
         }
         const now = new Date().toISOString();
         const updated = pendingPlain.splice(0).map((g) => ({
-          ...g, status: 'COMPLETED', upstreamStatus: 'completed', version: g.version + 1, progress: 1, etaSeconds: 0,
-          updatedAt: now, completedAt: now, video, transitions: [...(g.transitions as unknown[]), { status: 'COMPLETED', at: now }],
+          ...g,
+          status: 'COMPLETED',
+          upstreamStatus: 'completed',
+          version: g.version + 1,
+          progress: 1,
+          etaSeconds: 0,
+          updatedAt: now,
+          completedAt: now,
+          video,
+          transitions: [...(g.transitions as unknown[]), { status: 'COMPLETED', at: now }],
         }));
         const cpuAt = cpuMicros();
         const at = preciseNow();

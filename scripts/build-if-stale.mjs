@@ -24,9 +24,7 @@ async function filesUnder(relative) {
     throw err;
   });
   if (entries === null) return [relative];
-  const nested = await Promise.all(
-    entries.map((e) => (e.isDirectory() ? filesUnder(path.join(relative, e.name)) : [path.join(relative, e.name)])),
-  );
+  const nested = await Promise.all(entries.map((e) => (e.isDirectory() ? filesUnder(path.join(relative, e.name)) : [path.join(relative, e.name)])));
   return nested.flat();
 }
 
@@ -34,7 +32,11 @@ async function sourcesHash() {
   const files = (await Promise.all(INPUTS.map(filesUnder))).flat().sort();
   const hash = createHash('sha256');
   for (const file of files) {
-    hash.update(file).update('\0').update(await readFile(path.join(root, file))).update('\0');
+    hash
+      .update(file)
+      .update('\0')
+      .update(await readFile(path.join(root, file)))
+      .update('\0');
   }
   return hash.digest('hex');
 }

@@ -85,7 +85,10 @@ function describeEntry(initializer, source) {
 
 function docComment(property, sourceText) {
   const ranges = ts.getLeadingCommentRanges(sourceText, property.getFullStart()) ?? [];
-  const jsdoc = ranges.map((r) => sourceText.slice(r.pos, r.end)).filter((c) => c.startsWith('/**')).at(-1);
+  const jsdoc = ranges
+    .map((r) => sourceText.slice(r.pos, r.end))
+    .filter((c) => c.startsWith('/**'))
+    .at(-1);
   if (!jsdoc) return null;
   return jsdoc
     .replace(/^\/\*\*|\*\/$/g, '')
@@ -133,12 +136,12 @@ export function renderConfigDoc(settings = readSettings()) {
     '<!-- Generated from src/config.ts by `npm run docs:config`; do not edit by hand (a test fails when it is stale). -->',
     '',
     'All configuration comes from environment variables, read and validated in one place (`src/config.ts`) at',
-    'start-up; a bad value stops the process with the variable\'s name. An empty variable counts as unset.',
+    "start-up; a bad value stops the process with the variable's name. An empty variable counts as unset.",
     '',
-    'Each row below is generated from that file\'s schema: the default is the one the schema applies (`—`: unset',
+    "Each row below is generated from that file's schema: the default is the one the schema applies (`—`: unset",
     'unless the description says how it is derived), the unit follows from the name (`_MS`, `_SECONDS`, `_BYTES`,',
-    '`_PER_MINUTE`, `_PER_SECOND`), and the description is the setting\'s doc comment. Where a setting has more to it,',
-    'the [API guide](api.md) and the [operations guide](operations.md) say how it behaves, and the latter\'s',
+    "`_PER_MINUTE`, `_PER_SECOND`), and the description is the setting's doc comment. Where a setting has more to it,",
+    "the [API guide](api.md) and the [operations guide](operations.md) say how it behaves, and the latter's",
     '[notes on some settings](operations.md#notes-on-some-settings) keep what does not fit a table cell.',
     '',
     '| Variable | Default | Unit | Accepts | Meaning |',

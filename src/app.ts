@@ -117,7 +117,9 @@ async function compose(config: Config, log: Logger, lifecycle: Lifecycle): Promi
   const metrics = new Metrics(store);
   const { upstream, circuit } = await lifecycle.run('upstream client', () => createUpstream(config, target, metrics, log, lifecycle));
   const access = await lifecycle.run('access', () => createAccess(config, store, redis, metrics, log));
-  const generations = await lifecycle.run('generations', () => startGenerations(config, { store, redis, upstream, circuit, quotas: access.quotas, metrics, log }, lifecycle));
+  const generations = await lifecycle.run('generations', () =>
+    startGenerations(config, { store, redis, upstream, circuit, quotas: access.quotas, metrics, log }, lifecycle),
+  );
   const graphql = await lifecycle.run('graphql', () =>
     startGraphQL(config, { store, redis, circuit, target, metrics, access, generations, log }, lifecycle),
   );
@@ -181,7 +183,13 @@ async function chooseUpstream(config: Config, lifecycle: Lifecycle): Promise<{ t
 }
 
 /** The upstream client behind the circuit breaker: what the service and the poller call. */
-function createUpstream(config: Config, target: UpstreamTarget, metrics: Metrics, log: Logger, lifecycle: Lifecycle): { upstream: UpstreamClient; circuit: UpstreamCircuit } {
+function createUpstream(
+  config: Config,
+  target: UpstreamTarget,
+  metrics: Metrics,
+  log: Logger,
+  lifecycle: Lifecycle,
+): { upstream: UpstreamClient; circuit: UpstreamCircuit } {
   const client = createUpstreamClient({
     baseUrl: target.baseUrl,
     apiKey: target.apiKey,
@@ -373,7 +381,8 @@ async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecy
     // Completed videos play from the upstream's file host: the simulator's origin, or an https CDN.
     mediaOrigins: [new URL(deps.target.baseUrl).origin, 'https:'],
   });
-  if (staticAssets.size === 0) log.warn({ dir: staticAssets.root }, 'the browser pages were not built (npm run build): / and the playground answer 404');
+  if (staticAssets.size === 0)
+    log.warn({ dir: staticAssets.root }, 'the browser pages were not built (npm run build): / and the playground answer 404');
 
   httpServer.on(
     'request',
@@ -412,7 +421,9 @@ function listen(httpServer: Server, config: Config): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const refuse = (error: NodeJS.ErrnoException) => {
       if (error.code !== 'EADDRINUSE') return reject(error);
-      const taken = new Error(`port ${config.port} on ${config.host} is already in use: stop what listens there, or set PORT to a free port`, { cause: error });
+      const taken = new Error(`port ${config.port} on ${config.host} is already in use: stop what listens there, or set PORT to a free port`, {
+        cause: error,
+      });
       reject(Object.assign(taken, { code: error.code }));
     };
     httpServer.once('error', refuse);
@@ -429,6 +440,10 @@ function listen(httpServer: Server, config: Config): Promise<void> {
  */
 async function startAdmin(config: Config, store: Store, apiKeyCache: ApiKeyCache, log: Logger, lifecycle: Lifecycle): Promise<void> {
   if (!config.adminSocket || config.databaseUrl || !config.dataDir) return;
-  const socket = await startAdminSocket(path.join(config.dataDir, ADMIN_SOCKET_NAME), storeKeyAdmin(store, apiKeyCache), log.child({ component: 'admin' }));
+  const socket = await startAdminSocket(
+    path.join(config.dataDir, ADMIN_SOCKET_NAME),
+    storeKeyAdmin(store, apiKeyCache),
+    log.child({ component: 'admin' }),
+  );
   if (socket) lifecycle.started('admin socket', () => socket.stop());
 }

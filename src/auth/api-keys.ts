@@ -27,11 +27,7 @@ export function checkOwnerName(owner: string): string {
 }
 
 /** Creates a key for `owner` and returns it in clear: the only time it is ever visible. */
-export async function createApiKey(
-  store: ApiKeyRecords,
-  owner: string,
-  label: string | null = null,
-): Promise<{ key: string; record: ApiKeyRecord }> {
+export async function createApiKey(store: ApiKeyRecords, owner: string, label: string | null = null): Promise<{ key: string; record: ApiKeyRecord }> {
   const key = KEY_PREFIX + randomBytes(24).toString('base64url');
   const record: ApiKeyRecord = {
     id: randomUUID(),

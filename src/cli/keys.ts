@@ -39,7 +39,9 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   if (!config.databaseUrl && !config.dataDir) {
     // It would create keys in a database of its own that vanishes when it exits.
-    console.error('DATA_IN_MEMORY is set: the keys live in the running gateway\'s memory, out of this command\'s reach. Unset it (DATA_DIR) or use DATABASE_URL.');
+    console.error(
+      "DATA_IN_MEMORY is set: the keys live in the running gateway's memory, out of this command's reach. Unset it (DATA_DIR) or use DATABASE_URL.",
+    );
     return 1;
   }
   const socketPath = config.databaseUrl ? null : path.join(config.dataDir!, ADMIN_SOCKET_NAME);

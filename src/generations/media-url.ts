@@ -80,16 +80,16 @@ export function checkMediaUrl(field: string, value: string, policy: MediaUrlPoli
   }
   if (policy.allowPrivate) return;
   if (isPrivateHost(url.hostname)) {
-    throw badInput(
-      field,
-      `${field} must point at a public host: loopback, private, link-local and internal addresses are refused`,
-    );
+    throw badInput(field, `${field} must point at a public host: loopback, private, link-local and internal addresses are refused`);
   }
 }
 
 /** Whether a URL's (already normalised) hostname is a private address or an internal-only name. */
 export function isPrivateHost(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
+  const host = hostname
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '')
+    .toLowerCase();
   const family = isIP(host);
   if (family === 4) return BLOCKED.check(host, 'ipv4');
   if (family === 6) {

@@ -212,19 +212,22 @@ export class Poller {
    * taken over (this instance stalled past it), it stops and marks the lease lost.
    */
   private renewLeaseWhile(id: string, lease: HeldLease): NodeJS.Timeout {
-    const timer = setInterval(() => {
-      if (lease.lost) return;
-      const leaseUntil = new Date(this.now().getTime() + this.options.leaseMs);
-      this.options.store.updateBookkeeping(id, lease, { leaseUntil }).then(
-        (held) => {
-          if (held || lease.lost || lease.finished) return;
-          lease.lost = true;
-          clearInterval(timer);
-          this.options.log.info({ generationId: id, leaseEpoch: lease.epoch }, 'lease taken over by another claim; this poll will write nothing');
-        },
-        (err: unknown) => this.options.log.warn({ err, generationId: id }, 'could not renew a lease'),
-      );
-    }, Math.max(10, Math.floor(this.options.leaseMs / 3)));
+    const timer = setInterval(
+      () => {
+        if (lease.lost) return;
+        const leaseUntil = new Date(this.now().getTime() + this.options.leaseMs);
+        this.options.store.updateBookkeeping(id, lease, { leaseUntil }).then(
+          (held) => {
+            if (held || lease.lost || lease.finished) return;
+            lease.lost = true;
+            clearInterval(timer);
+            this.options.log.info({ generationId: id, leaseEpoch: lease.epoch }, 'lease taken over by another claim; this poll will write nothing');
+          },
+          (err: unknown) => this.options.log.warn({ err, generationId: id }, 'could not renew a lease'),
+        );
+      },
+      Math.max(10, Math.floor(this.options.leaseMs / 3)),
+    );
     timer.unref();
     return timer;
   }

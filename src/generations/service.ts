@@ -15,14 +15,7 @@ import { checkMediaUrls, type MediaUrlPolicy } from './media-url';
 import { UnrecordedCreates } from './unrecorded-creates';
 import { stateFromJob } from './status-mapping';
 import { typicalTimeFor, type PollSchedule } from './timing';
-import {
-  GenerationErrorCode,
-  GenerationStatus,
-  isTerminal,
-  type Generation,
-  type GenerationInput,
-  type GenerationState,
-} from '../model/generation';
+import { GenerationErrorCode, GenerationStatus, isTerminal, type Generation, type GenerationInput, type GenerationState } from '../model/generation';
 import type { UpstreamBackoff } from '../upstream/health/backoff';
 import { summarizeUsage, type UsageSummary } from './usage';
 import { checkStorableDate } from './storable-values';
@@ -169,11 +162,9 @@ export class GenerationService {
   private replay(stored: Generation, inputHash: string): Generation {
     const existing = this.unrecorded.get(stored.id) ?? stored;
     if (existing.inputHash !== inputHash) {
-      throw new GatewayError(
-        ErrorCode.IDEMPOTENCY_CONFLICT,
-        'This idempotency key was already used with a different input',
-        { generationId: existing.id },
-      );
+      throw new GatewayError(ErrorCode.IDEMPOTENCY_CONFLICT, 'This idempotency key was already used with a different input', {
+        generationId: existing.id,
+      });
     }
     return existing;
   }
@@ -197,7 +188,10 @@ export class GenerationService {
       if (error instanceof UpstreamError && error.failure !== UpstreamFailure.OUTCOME_UNKNOWN) {
         // The upstream answered "no": nothing was created or charged, so nothing is kept.
         await store.deleteGeneration(generation.id);
-        log.info({ model: generation.input.model, failure: error.failure, upstreamStatus: error.httpStatus, reason: error.message }, 'create refused by the upstream; nothing stored');
+        log.info(
+          { model: generation.input.model, failure: error.failure, upstreamStatus: error.httpStatus, reason: error.message },
+          'create refused by the upstream; nothing stored',
+        );
         throw this.toGatewayError(error);
       }
       // The request may have reached the upstream. Sending it again could pay twice, so the
@@ -209,8 +203,7 @@ export class GenerationService {
         completedAt: this.now(),
         error: {
           code: GenerationErrorCode.CREATE_OUTCOME_UNKNOWN,
-          message:
-            'The create request was sent but no answer arrived. It was not re-sent, to avoid paying twice; the job may still exist upstream.',
+          message: 'The create request was sent but no answer arrived. It was not re-sent, to avoid paying twice; the job may still exist upstream.',
         },
       });
     }
@@ -401,7 +394,9 @@ export class GenerationService {
 
 /** A stable hash of the validated input: key order does not matter. */
 export function hashInput(input: GenerationInput): string {
-  return createHash('sha256').update(JSON.stringify(sortKeys(input))).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify(sortKeys(input)))
+    .digest('hex');
 }
 
 /** Object keys sorted at every depth (model options nest objects), array order kept: it can matter. */

@@ -43,10 +43,7 @@ export function checkStorableStrings<T>(field: string, value: T): T {
 export function checkStorableDate(field: string, value: Date): Date {
   const time = value.getTime();
   if (Number.isNaN(time) || time < EARLIEST_DATE.getTime() || time > LATEST_DATE.getTime()) {
-    throw badInput(
-      field,
-      `${field} must be a date between ${EARLIEST_DATE.toISOString()} and ${LATEST_DATE.toISOString()}`,
-    );
+    throw badInput(field, `${field} must be a date between ${EARLIEST_DATE.toISOString()} and ${LATEST_DATE.toISOString()}`);
   }
   return value;
 }

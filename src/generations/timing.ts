@@ -140,12 +140,7 @@ export interface ProgressEstimate {
  * A progress estimate from elapsed time against the model's typical time. The upstream reports no
  * progress of its own, so this is an estimate; it never reaches 1 before the video exists.
  */
-export function estimateProgress(
-  status: GenerationStatus,
-  createdAt: Date,
-  expectedMs: number,
-  now: Date,
-): ProgressEstimate {
+export function estimateProgress(status: GenerationStatus, createdAt: Date, expectedMs: number, now: Date): ProgressEstimate {
   if (status === GenerationStatus.COMPLETED) return { progress: 1, etaSeconds: 0, estimatedCompletionAt: null };
   if (status !== GenerationStatus.QUEUED && status !== GenerationStatus.GENERATING) {
     return { progress: null, etaSeconds: null, estimatedCompletionAt: null };

@@ -145,8 +145,7 @@ export class UnrecordedCreates {
     if (!current) return null;
     // An earlier attempt committed but its answer was lost with the connection.
     if (current.upstreamId !== null) return current.upstreamId === entry.change.upstreamId ? current : null;
-    const sweptAsUnknown =
-      current.status === GenerationStatus.FAILED && current.error?.code === GenerationErrorCode.CREATE_OUTCOME_UNKNOWN;
+    const sweptAsUnknown = current.status === GenerationStatus.FAILED && current.error?.code === GenerationErrorCode.CREATE_OUTCOME_UNKNOWN;
     const change: Partial<GenerationState> = sweptAsUnknown
       ? { status: entry.answered.status, error: null, completedAt: null, ...entry.change }
       : { upstreamId: entry.change.upstreamId, upstreamStatus: entry.change.upstreamStatus, usage: entry.change.usage };

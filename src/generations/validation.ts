@@ -251,10 +251,7 @@ export function checkMediaInput(field: string, value: unknown, media: MediaKind)
 /** Idempotency keys: 1–255 printable ASCII characters. */
 export function checkIdempotencyKey(key: string): string {
   if (key.length === 0 || key.length > IDEMPOTENCY_KEY_MAX_LENGTH || !/^[\x21-\x7e]+$/.test(key)) {
-    throw badInput(
-      path('idempotencyKey'),
-      `idempotencyKey must be 1 to ${IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII characters without spaces`,
-    );
+    throw badInput(path('idempotencyKey'), `idempotencyKey must be 1 to ${IDEMPOTENCY_KEY_MAX_LENGTH} printable ASCII characters without spaces`);
   }
   return key;
 }

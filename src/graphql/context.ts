@@ -13,21 +13,14 @@ export interface GraphQLContext {
   log: Logger;
 }
 
-export function createContext(
-  service: GenerationService,
-  owner: string | null,
-  requestId: string,
-  log: Logger,
-): GraphQLContext {
+export function createContext(service: GenerationService, owner: string | null, requestId: string, log: Logger): GraphQLContext {
   return { owner, service, requestId, log };
 }
 
 export function requireOwner(context: GraphQLContext): string {
   if (!context.owner) {
     // Thrown as a GraphQLError so its `extensions.http` makes the HTTP response a 401.
-    throw toGraphQLError(
-      new GatewayError(ErrorCode.UNAUTHENTICATED, 'An API key is required: send `Authorization: Bearer <key>`'),
-    );
+    throw toGraphQLError(new GatewayError(ErrorCode.UNAUTHENTICATED, 'An API key is required: send `Authorization: Bearer <key>`'));
   }
   return context.owner;
 }

@@ -47,15 +47,16 @@ registerEnumType(AspectRatio, {
   valuesConfig: Object.fromEntries(
     Object.entries(AspectRatio).map(([name, v]) => [
       name,
-      { description: v === 'auto' ? 'Keep the aspect ratio of the source (image or video)' : v === 'adaptive' ? 'Chosen by the model from the input' : v },
+      {
+        description:
+          v === 'auto' ? 'Keep the aspect ratio of the source (image or video)' : v === 'adaptive' ? 'Chosen by the model from the input' : v,
+      },
     ]),
   ),
 });
 
 /** GraphQL name → canonical resolution (`RES_720P` ↔ `720p`, `RES_4K` ↔ `4k`). */
-export const Resolution: Record<string, string> = Object.fromEntries(
-  catalogueValues('resolution').map((v) => [`RES_${v.toUpperCase()}`, v]),
-);
+export const Resolution: Record<string, string> = Object.fromEntries(catalogueValues('resolution').map((v) => [`RES_${v.toUpperCase()}`, v]));
 registerEnumType(Resolution, { name: 'Resolution', description: "Output resolution; sent in each model's own letter case." });
 
 export const PersonGeneration = namedInCapitals(PERSON_GENERATIONS);

@@ -47,11 +47,19 @@ export class OwnerQuotas implements CreateQuota {
 
   /** One GraphQL operation (an HTTP request or a WebSocket subscribe); throws RATE_LIMITED over the limit. */
   async request(owner: string): Promise<void> {
-    if (this.requests) await this.counted('requests_per_second', consumeOrRefuse(this.requests, owner, `at most ${this.limits.requestsPerSecond} operations per second`));
+    if (this.requests)
+      await this.counted(
+        'requests_per_second',
+        consumeOrRefuse(this.requests, owner, `at most ${this.limits.requestsPerSecond} operations per second`),
+      );
   }
 
   async admitCreate(owner: string): Promise<void> {
-    if (this.creates) await this.counted('creates_per_minute', consumeOrRefuse(this.creates, owner, `at most ${this.limits.createsPerMinute} generations per minute`));
+    if (this.creates)
+      await this.counted(
+        'creates_per_minute',
+        consumeOrRefuse(this.creates, owner, `at most ${this.limits.createsPerMinute} generations per minute`),
+      );
   }
 
   /** Gives back the point of a create that was refused after admission (too many in flight). */

@@ -12,5 +12,7 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 export const generationCodec = {
   stringify: (message: unknown): string => JSON.stringify(message),
   parse: (message: string): unknown =>
-    JSON.parse(message, (key, value: unknown) => (DATE_FIELDS.has(key) && typeof value === 'string' && ISO_DATE.test(value) ? new Date(value) : value)),
+    JSON.parse(message, (key, value: unknown) =>
+      DATE_FIELDS.has(key) && typeof value === 'string' && ISO_DATE.test(value) ? new Date(value) : value,
+    ),
 };

@@ -31,7 +31,10 @@ export interface AdminSocket {
  */
 export async function startAdminSocket(socketPath: string, admin: KeyAdmin, log: Logger): Promise<AdminSocket | null> {
   if (Buffer.byteLength(socketPath) > MAX_SOCKET_PATH_BYTES) {
-    log.warn({ path: socketPath }, 'admin socket not opened: its path is too long for a Unix socket (use a shorter DATA_DIR); npm run keys needs the gateway stopped');
+    log.warn(
+      { path: socketPath },
+      'admin socket not opened: its path is too long for a Unix socket (use a shorter DATA_DIR); npm run keys needs the gateway stopped',
+    );
     return null;
   }
   // The caller holds the data folder's lock, so a socket file left here is a crashed process's.

@@ -85,7 +85,8 @@ export function createHttpHandler<TContext extends BaseContext = GraphQLContext>
     };
     handle(o, req, res, requestId, log)
       .catch((err: unknown) => {
-        if (err instanceof HttpError) return sendJson(res, err.status, { errors: [{ message: err.message, extensions: { code: err.code, ...err.extensions } }] });
+        if (err instanceof HttpError)
+          return sendJson(res, err.status, { errors: [{ message: err.message, extensions: { code: err.code, ...err.extensions } }] });
         // Authentication reads the key store: with the database down, say so (and that a retry helps).
         if (err instanceof GatewayError && err.code === ErrorCode.DATABASE_UNAVAILABLE) {
           return sendJson(res, 503, { errors: [{ message: err.message, extensions: { code: err.code } }] });
@@ -99,7 +100,13 @@ export function createHttpHandler<TContext extends BaseContext = GraphQLContext>
 
 const HEALTH_PATHS = new Set(['/healthz', '/readyz']);
 
-async function handle<TContext extends BaseContext>(o: HttpHandlerOptions<TContext>, req: IncomingMessage, res: ServerResponse, requestId: string, log: Logger) {
+async function handle<TContext extends BaseContext>(
+  o: HttpHandlerOptions<TContext>,
+  req: IncomingMessage,
+  res: ServerResponse,
+  requestId: string,
+  log: Logger,
+) {
   // Split the raw target by hand: `new URL()` throws on targets such as `//?query=`.
   const target = req.url ?? '/';
   const q = target.indexOf('?');
@@ -110,7 +117,9 @@ async function handle<TContext extends BaseContext>(o: HttpHandlerOptions<TConte
     req.resume();
     res.setHeader('retry-after', '1');
     res.setHeader('connection', 'close');
-    return sendJson(res, 503, { errors: [{ message: 'Server busy: too many open connections; retry shortly', extensions: { code: RequestErrorCode.SERVICE_UNAVAILABLE } }] });
+    return sendJson(res, 503, {
+      errors: [{ message: 'Server busy: too many open connections; retry shortly', extensions: { code: RequestErrorCode.SERVICE_UNAVAILABLE } }],
+    });
   }
   if (o.staticAssets?.handle(req, res, pathname, search)) return;
   if (pathname === o.graphqlPath && o.cors?.(req, res)) return;
@@ -124,10 +133,14 @@ async function handle<TContext extends BaseContext>(o: HttpHandlerOptions<TConte
     const access = metricsScrapeStatus(o.metricsAccess ?? 'open', req.headers.authorization);
     if (access === 401) {
       res.setHeader('www-authenticate', 'Bearer realm="metrics"');
-      return sendJson(res, 401, { errors: [{ message: 'Metrics need the METRICS_TOKEN bearer token', extensions: { code: ErrorCode.UNAUTHENTICATED } }] });
+      return sendJson(res, 401, {
+        errors: [{ message: 'Metrics need the METRICS_TOKEN bearer token', extensions: { code: ErrorCode.UNAUTHENTICATED } }],
+      });
     }
     if (access === 403) {
-      return sendJson(res, 403, { errors: [{ message: 'Metrics are off: set METRICS_TOKEN to serve them', extensions: { code: ErrorCode.FORBIDDEN } }] });
+      return sendJson(res, 403, {
+        errors: [{ message: 'Metrics are off: set METRICS_TOKEN to serve them', extensions: { code: ErrorCode.FORBIDDEN } }],
+      });
     }
     res.writeHead(200, { 'content-type': o.metrics.registry.contentType });
     return res.end(await o.metrics.registry.metrics());
@@ -217,7 +230,8 @@ function checkShape(body: unknown, limits: RequestLimits): void {
   }
 }
 
-const tooDeep = (levels: number) => new HttpError(400, `JSON nested deeper than ${levels} levels`, ApolloServerErrorCode.BAD_REQUEST, { limit: levels });
+const tooDeep = (levels: number) =>
+  new HttpError(400, `JSON nested deeper than ${levels} levels`, ApolloServerErrorCode.BAD_REQUEST, { limit: levels });
 
 /**
  * Reads a JSON body within `limit` bytes, `maxDepth` levels of nesting and `maxItems` entries per list
@@ -240,10 +254,15 @@ async function readBody(req: IncomingMessage, limit: number, maxDepth: number, m
     if (problem?.kind === 'depth') throw tooDeep(maxDepth);
     if (problem?.kind === 'items') {
       // The same answer the walk over parsed variables gives, without parsing the list first.
-      throw new HttpError(400, `${problem.path || 'the request body'} has more than ${maxItems} items; at most ${maxItems} are accepted`, ErrorCode.BAD_USER_INPUT, {
-        field: problem.path,
-        limit: maxItems,
-      });
+      throw new HttpError(
+        400,
+        `${problem.path || 'the request body'} has more than ${maxItems} items; at most ${maxItems} are accepted`,
+        ErrorCode.BAD_USER_INPUT,
+        {
+          field: problem.path,
+          limit: maxItems,
+        },
+      );
     }
   }
   try {

@@ -148,7 +148,10 @@ export function createStaticAssets(options: StaticAssetsOptions) {
       headers['content-length'] = asset.size;
       res.writeHead(200, headers);
       if (req.method === 'HEAD') res.end();
-      else createReadStream(asset.file).on('error', () => res.destroy()).pipe(res);
+      else
+        createReadStream(asset.file)
+          .on('error', () => res.destroy())
+          .pipe(res);
       return true;
     },
   };

@@ -31,9 +31,7 @@ export interface WebSocketOptions {
    * The owner of the credential in `connectionParams`, or null to refuse the connection. With an
    * `expiresAt`, the socket is closed with 4403 when it passes.
    */
-  authenticate: (
-    connectionParams: Readonly<Record<string, unknown>> | undefined,
-  ) => Promise<{ owner: string; expiresAt: Date | null } | null>;
+  authenticate: (connectionParams: Readonly<Record<string, unknown>> | undefined) => Promise<{ owner: string; expiresAt: Date | null } | null>;
   /** Checked before each subscribe (per-owner rate limits); a thrown GatewayError refuses it. Default: none. */
   beforeOperation?: (owner: string) => Promise<void>;
   context: (owner: string, requestId: string, log: Logger) => GraphQLContext;
@@ -77,7 +75,10 @@ export function attachWebSocketServer(o: WebSocketOptions): { stop: () => Promis
     // Compression lets small frames inflate into huge messages, and costs memory per socket.
     perMessageDeflate: false,
     ...(o.admitUpgrade && {
-      verifyClient: (info: { req: IncomingMessage }, done: (ok: boolean, status?: number, message?: string, headers?: Record<string, string>) => void) =>
+      verifyClient: (
+        info: { req: IncomingMessage },
+        done: (ok: boolean, status?: number, message?: string, headers?: Record<string, string>) => void,
+      ) =>
         o.admitUpgrade!(info.req) ? done(true) : done(false, 503, 'Server busy: too many open connections; retry shortly', { 'retry-after': '1' }),
     }),
     // Pings are answered in ws-connection.ts, where the answers count against the socket's buffer cap.
@@ -224,10 +225,7 @@ function closeTryAgainLater(socket: WebSocket): void {
  * as a masked INTERNAL_SERVER_ERROR for that operation, instead of graphql-ws printing it to the
  * console and closing the whole socket with 4500.
  */
-function maskUnexpected<A extends unknown[], R>(
-  log: Logger,
-  hook: (...args: A) => Promise<R>,
-): (...args: A) => Promise<R | GraphQLError[]> {
+function maskUnexpected<A extends unknown[], R>(log: Logger, hook: (...args: A) => Promise<R>): (...args: A) => Promise<R | GraphQLError[]> {
   return async (...args) => {
     try {
       return await hook(...args);

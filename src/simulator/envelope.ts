@@ -41,12 +41,7 @@ export function envelope(statusCode: number, message: string, path: string): Err
   return { statusCode, message, path, requestId: randomUUID(), timestamp: new Date().toISOString() };
 }
 
-export function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const payload = JSON.stringify(body);
   res.writeHead(status, {
     ...headers,

@@ -126,7 +126,11 @@ export function faultProblem(value: unknown): string | null {
   if (a.kind === 'delay' && !(typeof a.ms === 'number' && Number.isFinite(a.ms) && a.ms >= 0)) {
     return 'action.ms must be a non-negative number of milliseconds';
   }
-  if (a.kind === 'oversized' && a.bytes !== undefined && !(Number.isInteger(a.bytes) && (a.bytes as number) > 0 && (a.bytes as number) <= 256 * 1024 * 1024)) {
+  if (
+    a.kind === 'oversized' &&
+    a.bytes !== undefined &&
+    !(Number.isInteger(a.bytes) && (a.bytes as number) > 0 && (a.bytes as number) <= 256 * 1024 * 1024)
+  ) {
     return 'action.bytes must be a positive integer up to 256 MiB';
   }
   if (a.kind === 'dropAfterCreate' && f.endpoint !== 'create') return 'dropAfterCreate needs endpoint "create"';

@@ -195,7 +195,11 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         res.write(`{"padding":"`);
         const chunk = 'x'.repeat(64 * 1024);
         for (let sent = 0; sent < target && !res.destroyed; sent += chunk.length) {
-          if (!res.write(chunk)) await new Promise<void>((resolve) => { res.once('drain', resolve); res.once('close', resolve); });
+          if (!res.write(chunk))
+            await new Promise<void>((resolve) => {
+              res.once('drain', resolve);
+              res.once('close', resolve);
+            });
         }
         if (!res.destroyed) res.end(`","answer":${json}}`);
         return;

@@ -193,9 +193,10 @@ function describe(errors: readonly ErrorObject[]): string[] {
   const lines = new Map<string, string>();
   for (const error of errors) {
     if (/\/(anyOf|oneOf)\/\d+\//.test(error.schemaPath)) continue;
-    const path = error.keyword === 'required'
-      ? [...pointer(error.instancePath), (error.params as { missingProperty: string }).missingProperty]
-      : pointer(error.instancePath);
+    const path =
+      error.keyword === 'required'
+        ? [...pointer(error.instancePath), (error.params as { missingProperty: string }).missingProperty]
+        : pointer(error.instancePath);
     const where = render(path);
     if (!lines.has(where)) lines.set(where, where === '' ? message(error) : at(message(error), where));
   }
@@ -247,7 +248,12 @@ function message(error: ErrorObject): string {
 }
 
 function pointer(instancePath: string): string[] {
-  return instancePath === '' ? [] : instancePath.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return instancePath === ''
+    ? []
+    : instancePath
+        .slice(1)
+        .split('/')
+        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 /** `image_urls[1]`, `keyframes.frame0.url`. */

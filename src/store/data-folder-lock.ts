@@ -35,7 +35,9 @@ export class DataFolderLockedError extends Error {
     super(
       `The data folder ${dataDir} is in use by another process (${holder.role}, pid ${holder.pid} on ${holder.hostname}, since ${holder.since}). ` +
         'Only one process may open an embedded data folder: stop that one first, use another DATA_DIR, or use DATABASE_URL (PostgreSQL) to run several instances.' +
-        (holder.hostname === hostname() ? '' : ` This host cannot see whether it still runs: if it is gone, delete ${path.join(dataDir, LOCK_FILE_NAME)}.`),
+        (holder.hostname === hostname()
+          ? ''
+          : ` This host cannot see whether it still runs: if it is gone, delete ${path.join(dataDir, LOCK_FILE_NAME)}.`),
     );
   }
 }

@@ -17,7 +17,8 @@ function isUnavailableSqlState(code: string): boolean {
 }
 
 /** pg's own messages for a connection that ended or never came (they carry no code). */
-const PG_CONNECTION_MESSAGE = /Connection terminated|connection timeout|Client has encountered a connection error|Client was closed|timeout exceeded when trying to connect/i;
+const PG_CONNECTION_MESSAGE =
+  /Connection terminated|connection timeout|Client has encountered a connection error|Client was closed|timeout exceeded when trying to connect/i;
 
 // Duck-typed rather than `instanceof Error`: socket errors come from Node's core, which may be another realm.
 export function isDatabaseUnavailable(err: unknown): boolean {

@@ -14,17 +14,7 @@ import { findStaleSubmissions, nextDueAt } from './sql/poll-queue/select';
 import { updateBookkeeping } from './sql/poll-queue/update';
 import type { SqlDriver } from './sql/session';
 import { countByStatus, countInFlight, usageGroups } from './sql/statistics/select';
-import type {
-  ApiKeyRecord,
-  GenerationKey,
-  GenerationUpdate,
-  Lease,
-  ListQuery,
-  NewGeneration,
-  PollBookkeeping,
-  Store,
-  UsageGroup,
-} from './store';
+import type { ApiKeyRecord, GenerationKey, GenerationUpdate, Lease, ListQuery, NewGeneration, PollBookkeeping, Store, UsageGroup } from './store';
 
 /**
  * The Store over plain PostgreSQL, for the embedded database and a real server alike, so the two

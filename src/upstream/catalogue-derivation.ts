@@ -68,7 +68,13 @@ export function deriveCatalogue(specs: VendorSpecs): { models: CatalogueModel[];
       if (!shared && SHARED_FIELDS[name]) throw new Error(`${id}: option ${wireName} would shadow the shared field ${name}`);
       const { schema, entry } = canonicalise(name, wireName, raw);
       const media = mediaKind(wireName, raw);
-      inputs.push({ name, shared: shared !== undefined, required: required.has(wireName) || raw['required'] === true, ...(media ? { media } : {}), schema });
+      inputs.push({
+        name,
+        shared: shared !== undefined,
+        required: required.has(wireName) || raw['required'] === true,
+        ...(media ? { media } : {}),
+        schema,
+      });
       entries[shared ? name : `options.${name}`] = entry;
     }
     models.push({ id, vendor: vendorOf(id), kinds: deriveKinds(id, inputs), inputs });
@@ -208,7 +214,7 @@ export function renderGenerated(specs: VendorSpecs): { catalogue: string; wireMa
   const { models, wire } = deriveCatalogue(specs);
   return {
     catalogue:
-      HEADER('Every model the vendor documents, in the gateway\'s terms (see catalogue-derivation.ts).') +
+      HEADER("Every model the vendor documents, in the gateway's terms (see catalogue-derivation.ts).") +
       `import type { CatalogueModel } from './catalogue-types';\n\n` +
       `export const CATALOGUE: readonly CatalogueModel[] = ${JSON.stringify(models, null, 1)};\n`,
     wireMap:

@@ -10,18 +10,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, type Dispatcher } from 'undici';
 import { DEFAULT_UPSTREAM_TIMEOUTS } from '../config';
 import type { GenerationInput } from '../model/generation';
-import {
-  UpstreamError,
-  UpstreamFailure,
-  type UpstreamCallObserver,
-  type UpstreamClient,
-  type UpstreamEndpoint,
-  type UpstreamJob,
-} from './types';
+import { UpstreamError, UpstreamFailure, type UpstreamCallObserver, type UpstreamClient, type UpstreamEndpoint, type UpstreamJob } from './types';
 import { CURRENT_PATH, LEGACY_PATH, pathForModel } from './paths';
 import { parseRetryAfter, retryDelayMs } from './health/retry-delay';
 import { cleanUpstreamMessage, parseJob, redactSecrets, toWireBody } from './wire';
-
 
 export interface UpstreamClientOptions {
   /** Scheme, host and optional path prefix of the API, e.g. `https://api.aimlapi.com`. */
@@ -102,12 +94,7 @@ const NOT_SENT_CODES: ReadonlySet<string> = new Set([
   'ERR_SSL_WRONG_VERSION_NUMBER',
 ]);
 
-const TIMEOUT_CODES: ReadonlySet<string> = new Set([
-  'UND_ERR_CONNECT_TIMEOUT',
-  'UND_ERR_HEADERS_TIMEOUT',
-  'UND_ERR_BODY_TIMEOUT',
-  'ETIMEDOUT',
-]);
+const TIMEOUT_CODES: ReadonlySet<string> = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 
 function errorCodes(err: unknown): string[] {
   const codes: string[] = [];
@@ -181,8 +168,7 @@ async function readBody(body: Dispatcher.ResponseData['body'], limit: number, de
 
 /** One HTTP attempt, reduced to what the mapping rules need. */
 type Attempt =
-  | { kind: 'response'; status: number; headers: Dispatcher.ResponseData['headers']; body: BodyRead }
-  | { kind: 'transport'; error: unknown };
+  { kind: 'response'; status: number; headers: Dispatcher.ResponseData['headers']; body: BodyRead } | { kind: 'transport'; error: unknown };
 
 function tryParseJson(text: string): { ok: true; value: unknown } | { ok: false } {
   try {
@@ -240,12 +226,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     }
   };
 
-  async function attempt(
-    method: 'GET' | 'POST',
-    requestPath: string,
-    body: string | null,
-    headersTimeout: number,
-  ): Promise<Attempt> {
+  async function attempt(method: 'GET' | 'POST', requestPath: string, body: string | null, headersTimeout: number): Promise<Attempt> {
     let response: Dispatcher.ResponseData;
     try {
       response = await pool.request({
@@ -293,11 +274,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     if (status >= 400 && status < 500) {
       // A 4xx whose body we could not read may come from a broken intermediary, not the API.
       if (!a.body.ok) {
-        return new UpstreamError(
-          UpstreamFailure.UNAVAILABLE,
-          `upstream answered HTTP ${status} with an unreadable body`,
-          status,
-        );
+        return new UpstreamError(UpstreamFailure.UNAVAILABLE, `upstream answered HTTP ${status} with an unreadable body`, status);
       }
       if (status === 404 && endpoint === 'poll') {
         return new UpstreamError(UpstreamFailure.NOT_FOUND, safe(rejectionMessage(a)), status);
@@ -305,11 +282,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       return new UpstreamError(UpstreamFailure.REJECTED, safe(rejectionMessage(a)), status);
     }
     const detail = a.body.ok ? cleanUpstreamMessage(a.body.text, apiKey) : '';
-    return new UpstreamError(
-      UpstreamFailure.UNAVAILABLE,
-      safe(`upstream answered HTTP ${status}${detail ? `: ${detail}` : ''}`),
-      status,
-    );
+    return new UpstreamError(UpstreamFailure.UNAVAILABLE, safe(`upstream answered HTTP ${status}${detail ? `: ${detail}` : ''}`), status);
   }
 
   async function create(input: GenerationInput): Promise<UpstreamJob> {
@@ -320,10 +293,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     if (a.kind === 'transport') {
       observe('create', transportOutcome(a.error), startedAt);
       if (provesNotSent(a.error)) {
-        throw new UpstreamError(
-          UpstreamFailure.UNAVAILABLE,
-          safe(`could not connect to the upstream (${describeTransport(a.error)})`),
-        );
+        throw new UpstreamError(UpstreamFailure.UNAVAILABLE, safe(`could not connect to the upstream (${describeTransport(a.error)})`));
       }
       throw new UpstreamError(
         UpstreamFailure.OUTCOME_UNKNOWN,
@@ -373,10 +343,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 
       if (a.kind === 'transport') {
         observe('poll', transportOutcome(a.error), startedAt);
-        last = new UpstreamError(
-          UpstreamFailure.UNAVAILABLE,
-          safe(`poll failed (${describeTransport(a.error)})`),
-        );
+        last = new UpstreamError(UpstreamFailure.UNAVAILABLE, safe(`poll failed (${describeTransport(a.error)})`));
         continue;
       }
 
@@ -394,11 +361,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         }
         observe('poll', outcomeOf(a, job !== null), startedAt);
         if (job) return job;
-        last = new UpstreamError(
-          UpstreamFailure.UNAVAILABLE,
-          `poll answered HTTP ${a.status} with an unreadable body`,
-          a.status,
-        );
+        last = new UpstreamError(UpstreamFailure.UNAVAILABLE, `poll answered HTTP ${a.status} with an unreadable body`, a.status);
         continue;
       }
 

@@ -4,12 +4,7 @@
  * (`catalogue-overlay.ts`). Inputs are in the gateway's terms; only `wire.ts` knows the wire names.
  */
 import { CATALOGUE } from './catalogue.generated';
-import {
-  DEFAULT_TYPICAL_TIME,
-  OVERLAY,
-  type FieldRule,
-  type TypicalTime,
-} from './catalogue-overlay';
+import { DEFAULT_TYPICAL_TIME, OVERLAY, type FieldRule, type TypicalTime } from './catalogue-overlay';
 import type { CatalogueInput, CatalogueModel, ModelKind } from './catalogue-types';
 
 export type { CatalogueInput, FieldRule, ModelKind, TypicalTime };
@@ -26,7 +21,8 @@ export interface ModelSpec extends CatalogueModel {
 }
 
 /** Suffixes that name a mode or tier of a model rather than the model line. */
-const MODE_SUFFIX = /[-/_](t2v|i2v|r2v|v2v|text-to-video|image-to-video|video-to-video|reference-to-video|multi-image-to-video|fast|flash|turbo|preview|plus|pro|standard|std|master|lite|draft|edit|reference|effects|\d{3,4}p|omni)$/i;
+const MODE_SUFFIX =
+  /[-/_](t2v|i2v|r2v|v2v|text-to-video|image-to-video|video-to-video|reference-to-video|multi-image-to-video|fast|flash|turbo|preview|plus|pro|standard|std|master|lite|draft|edit|reference|effects|\d{3,4}p|omni)$/i;
 
 function familyOf(id: string): string {
   let family = id;

@@ -96,8 +96,7 @@ function finiteNumber(value: unknown): number | null {
 export function parseJob(json: unknown, options: { fallbackId?: string; apiKey?: string } = {}): UpstreamJob {
   if (!isRecord(json)) throw new WireParseError('upstream response is not a JSON object');
   const rawId = json['id'] ?? json['generation_id'];
-  const id =
-    typeof rawId === 'number' && Number.isFinite(rawId) ? String(rawId) : nonEmptyString(rawId) ?? options.fallbackId;
+  const id = typeof rawId === 'number' && Number.isFinite(rawId) ? String(rawId) : (nonEmptyString(rawId) ?? options.fallbackId);
   if (!id) throw new WireParseError('upstream response has no id');
   const status = nonEmptyString(json['status']);
   if (!status) throw new WireParseError('upstream response has no status');

@@ -12,8 +12,7 @@ const FIELD_SUGGESTIONS = 'query cop { __schema { directive } }';
 const INTROSPECTION = 'query cop { __schema { types { name fields { name } } } }';
 const ALIAS_OVERLOADING = `query cop { ${Array.from({ length: 101 }, (_, i) => `alias${i}:__typename`).join(' ')} }`;
 const DIRECTIVE_OVERLOADING = `query cop { __typename ${'@aa'.repeat(10)} }`;
-const CIRCULAR_INTROSPECTION =
-  'query cop { __schema { types { fields { type { fields { type { fields { type { fields { name } } } } } } } } } }';
+const CIRCULAR_INTROSPECTION = 'query cop { __schema { types { fields { type { fields { type { fields { type { fields { name } } } } } } } } } }';
 const UNHANDLED_ERROR = 'qwerty cop { abc }';
 
 const errorMessages = (errors: Array<{ message?: string }> | undefined) => (errors ?? []).map((e) => e.message ?? '').join('\n');
@@ -107,7 +106,11 @@ describe.each([
 
   // Flags when ten queries sent as one JSON array give ten results.
   it('batch_query: a batch of ten is refused as a whole', async () => {
-    const res = await postJson(gw, Array.from({ length: 10 }, () => ({ query: 'query cop { __typename }' })), auth());
+    const res = await postJson(
+      gw,
+      Array.from({ length: 10 }, () => ({ query: 'query cop { __typename }' })),
+      auth(),
+    );
     expectJson4xx(res, 400);
     expect(Array.isArray(res.json)).toBe(false);
   });

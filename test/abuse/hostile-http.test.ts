@@ -161,8 +161,7 @@ describe('anonymous operations per client address', () => {
   let gw: TestGateway;
   let proxied: TestGateway;
   let key: string;
-  const anonymous = (target: TestGateway, headers: Record<string, string> = {}) =>
-    postJson(target, { query: '{ videoModels { id } }' }, headers);
+  const anonymous = (target: TestGateway, headers: Record<string, string> = {}) => postJson(target, { query: '{ videoModels { id } }' }, headers);
 
   beforeAll(async () => {
     [gw, proxied] = await Promise.all([

@@ -6,15 +6,7 @@
 import { request } from 'node:http';
 import WebSocket from 'ws';
 import { startGateway, within, type TestGateway } from '../helpers/gateway';
-import {
-  checkAfterProbes,
-  expectJson4xx,
-  expectRefusedDocument,
-  expectWsRefused,
-  overWs,
-  postJson,
-  recordSeen,
-} from '../helpers/probes';
+import { checkAfterProbes, expectJson4xx, expectRefusedDocument, expectWsRefused, overWs, postJson, recordSeen } from '../helpers/probes';
 
 const circularFragments = `subscription { videoGenerationsUpdated { ...A } } fragment A on VideoGeneration { id ...B } fragment B on VideoGeneration { status ...A }`;
 
@@ -66,7 +58,14 @@ describe('hostile inputs', () => {
   const auth = () => ({ authorization: `Bearer ${key}` });
 
   it('should refuse circular fragments on both transports', async () => {
-    expectRefusedDocument(await postJson(gw, { query: circularFragments.replace('subscription', 'query').replace('videoGenerationsUpdated', 'videoGeneration(id: "x")') }, auth()), /cannot spread fragment/i);
+    expectRefusedDocument(
+      await postJson(
+        gw,
+        { query: circularFragments.replace('subscription', 'query').replace('videoGenerationsUpdated', 'videoGeneration(id: "x")') },
+        auth(),
+      ),
+      /cannot spread fragment/i,
+    );
     expectWsRefused(await overWs(gw, key, circularFragments), /cannot spread fragment/i);
   });
 
@@ -127,7 +126,14 @@ describe('hostile inputs', () => {
             path: url.pathname,
             method: 'GET',
             headers: upgrade
-              ? { ...headers, connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-protocol': 'graphql-transport-ws' }
+              ? {
+                  ...headers,
+                  connection: 'Upgrade',
+                  upgrade: 'websocket',
+                  'sec-websocket-version': '13',
+                  'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+                  'sec-websocket-protocol': 'graphql-transport-ws',
+                }
               : headers,
           },
           (res) => {

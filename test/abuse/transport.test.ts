@@ -265,7 +265,11 @@ describe('WebSocket transport', () => {
     expectWsRefused(await overWs(gw, key, aliasFloodSubscription(16)), /alias/i);
     expectWsRefused(await overWs(gw, key, aliasFlood(101, '__typename')), /alias/i);
     expectWsRefused(
-      await overWs(gw, key, `subscription { videoGenerationsUpdated { ${Array.from({ length: 7 }, (_, i) => `f${i}: id @include(if: true)`).join(' ')} } }`),
+      await overWs(
+        gw,
+        key,
+        `subscription { videoGenerationsUpdated { ${Array.from({ length: 7 }, (_, i) => `f${i}: id @include(if: true)`).join(' ')} } }`,
+      ),
       /directive/i,
     );
     expectWsRefused(await overWs(gw, key, tokenFloodSubscription), /token/i);

@@ -62,9 +62,7 @@ describe('unexpected errors', () => {
       const socket = new WebSocket(gw.app.wsUrl, 'graphql-transport-ws');
       socket.on('error', () => {});
       socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${key}` } })));
-      const [code, reason] = await new Promise<[number, string]>((resolve) =>
-        socket.once('close', (c, r) => resolve([c, r.toString()])),
-      );
+      const [code, reason] = await new Promise<[number, string]>((resolve) => socket.once('close', (c, r) => resolve([c, r.toString()])));
       recordSeen(reason);
       expect(code).toBe(4500);
       expect(reason).toBe('Internal server error');
@@ -84,7 +82,9 @@ describe('unexpected errors', () => {
       await sub.done;
       recordSeen(...frames);
       expect(sub.values).toEqual([]);
-      expect(sub.errors.flat()).toEqual([expect.objectContaining({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } })]);
+      expect(sub.errors.flat()).toEqual([
+        expect.objectContaining({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }),
+      ]);
       // Over HTTP as well.
       const res = await gql(gw, key, GET, { id: randomUUID() });
       recordSeen(res.text);
@@ -117,9 +117,7 @@ describe('unexpected errors', () => {
       recordSeen(res.text);
       expect(res.status).toBe(500);
       expect(res.body.data ?? null).toBeNull();
-      expect(res.body.errors).toEqual([
-        expect.objectContaining({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }),
-      ]);
+      expect(res.body.errors).toEqual([expect.objectContaining({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } })]);
     } finally {
       delete store['listGenerationKeys'];
     }

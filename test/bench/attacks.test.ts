@@ -20,12 +20,15 @@ describe('attack benchmark smoke run', () => {
   });
   beforeAll(async () => {
     started = HostProcess.start<HostReady>('server-host', ['gateway'], ['--expose-gc']);
-    figures = await runAttacks({
-      phaseSeconds: 2,
-      largeGenerations: 2,
-      imageBytes: 10_000,
-      sizes: { commentBytes: 10_000, unreadRequests: 3, unreadSubscriptions: 2, nestingDepth: 1_000, statusValues: 100, concurrency: 1 },
-    }, started);
+    figures = await runAttacks(
+      {
+        phaseSeconds: 2,
+        largeGenerations: 2,
+        imageBytes: 10_000,
+        sizes: { commentBytes: 10_000, unreadRequests: 3, unreadSubscriptions: 2, nestingDepth: 1_000, statusValues: 100, concurrency: 1 },
+      },
+      started,
+    );
   });
 
   it('sends every attack, and each got answers', () => {

@@ -12,7 +12,9 @@ export async function lowContrastText(page: Page): Promise<string[]> {
     const win = globalThis as any;
     const rgba = (css: string): number[] => (css.match(/[\d.]+/g) ?? ['0', '0', '0', '0']).map(Number).concat(1).slice(0, 4);
     const luminance = ([r, g, b]: number[]) =>
-      [r!, g!, b!].map((c) => ((c /= 255) <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4)).reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i]!, 0);
+      [r!, g!, b!]
+        .map((c) => ((c /= 255) <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4))
+        .reduce((sum, c, i) => sum + c * [0.2126, 0.7152, 0.0722][i]!, 0);
     const background = (node: any): number[] => {
       for (let n = node; n; n = n.parentElement) {
         const c = rgba(win.getComputedStyle(n).backgroundColor);
@@ -32,7 +34,8 @@ export async function lowContrastText(page: Page): Promise<string[]> {
       const ratio = (l1! + 0.05) / (l2! + 0.05);
       const size = parseFloat(style.fontSize);
       const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
-      if (ratio < (large ? 3 : 4.5)) problems.push(`${text.textContent.trim().slice(0, 40)}: ${ratio.toFixed(2)} (${style.color} on rgb(${bg.slice(0, 3).join(', ')}))`);
+      if (ratio < (large ? 3 : 4.5))
+        problems.push(`${text.textContent.trim().slice(0, 40)}: ${ratio.toFixed(2)} (${style.color} on rgb(${bg.slice(0, 3).join(', ')}))`);
     }
     return problems;
   });
@@ -43,7 +46,14 @@ export async function unnamedControls(page: Page): Promise<string[]> {
   return page.evaluate(() => {
     const doc = (globalThis as any).document;
     return [...doc.querySelectorAll('input, select, textarea, button')]
-      .filter((c: any) => c.type !== 'hidden' && !(c.labels?.length > 0) && !c.getAttribute('aria-label') && !c.getAttribute('aria-labelledby') && !c.textContent.trim())
+      .filter(
+        (c: any) =>
+          c.type !== 'hidden' &&
+          !(c.labels?.length > 0) &&
+          !c.getAttribute('aria-label') &&
+          !c.getAttribute('aria-labelledby') &&
+          !c.textContent.trim(),
+      )
       .map((c: any) => c.outerHTML.slice(0, 80));
   });
 }

@@ -66,7 +66,10 @@ describeWithChromium('a frontend on another origin', () => {
     unlisted = await servePage();
     gw = await startGateway({ env: { CORS_ORIGINS: listed.origin, JWT_SECRET: SECRET } });
     const jose = await import('jose');
-    token = await new jose.SignJWT({ sub: 'frontend-user' }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(SECRET));
+    token = await new jose.SignJWT({ sub: 'frontend-user' })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(SECRET));
     browser = await openBrowser();
   });
   afterAll(async () => {

@@ -69,7 +69,9 @@ describeWithChromium('browser pages', () => {
       // More than one payload arrived: the pane changed while the generation ran.
       expect(seen.size).toBeGreaterThan(1);
       // The editor's language services run in workers served by the gateway.
-      expect(browser.requests.filter((url) => url.includes('/playground/workers/'))).toEqual(expect.arrayContaining([expect.stringContaining('graphql.worker.js')]));
+      expect(browser.requests.filter((url) => url.includes('/playground/workers/'))).toEqual(
+        expect.arrayContaining([expect.stringContaining('graphql.worker.js')]),
+      );
       expect(browser.offsite).toEqual([]);
       expect(browser.problems).toEqual([]);
     });
@@ -114,7 +116,11 @@ describeWithChromium('browser pages', () => {
       await expect(page.locator('#model option:checked').innerText()).resolves.toBe('Gemini Omni Flash (preview)');
       await page.getByLabel('Model').selectOption({ label: 'Veo 3 Fast (text to video, audio)' });
       await expect(page.getByRole('group', { name: 'Length' }).getByRole('radio').count()).resolves.toBe(3);
-      await expect(page.getByRole('group', { name: 'Shape' }).locator('label').allInnerTexts()).resolves.toEqual(['Default', '16:9 wide', '9:16 tall']);
+      await expect(page.getByRole('group', { name: 'Shape' }).locator('label').allInnerTexts()).resolves.toEqual([
+        'Default',
+        '16:9 wide',
+        '9:16 tall',
+      ]);
       const text = await page.locator('#create').innerText();
       expect(text).not.toMatch(/durationSeconds|aspectRatio|LANDSCAPE_16_9|RES_720P|VEO3_FAST/);
 
@@ -188,7 +194,12 @@ describeWithChromium('browser pages', () => {
       await expect(item.locator('.eta').innerText()).resolves.toMatch(/^About \d+ s left$|longer than usual/);
       await expect(item.getByRole('button', { name: 'Cancel' }).isVisible()).resolves.toBe(true);
       await saveScreenshot(page, 'progress-running');
-      await waitFor('the bar to move while GENERATING', async () => (await generating.evaluate((p: { value: number }) => p.value)) > early, 5_000, 100);
+      await waitFor(
+        'the bar to move while GENERATING',
+        async () => (await generating.evaluate((p: { value: number }) => p.value)) > early,
+        5_000,
+        100,
+      );
       await item.locator('video').waitFor({ state: 'attached', timeout: 20_000 });
       await expect(item.locator('.status').innerText()).resolves.toBe('Ready');
       await expect(item.getByRole('link', { name: 'Download' }).getAttribute('href')).resolves.toMatch(/^http:\/\/127\.0\.0\.1:\d+\//);
@@ -196,8 +207,16 @@ describeWithChromium('browser pages', () => {
 
       // A video that finishes while watched starts by itself.
       const video = item.locator('video');
-      const first = await waitFor('the video to have decoded frames', () => video.evaluate((v: VideoElement) => (v.readyState >= 2 ? v.currentTime : null)), 10_000);
-      const later = await waitFor('the video to advance', () => video.evaluate((v: VideoElement, t: number) => (v.currentTime > t + 0.2 ? v.currentTime : null), first), 10_000);
+      const first = await waitFor(
+        'the video to have decoded frames',
+        () => video.evaluate((v: VideoElement) => (v.readyState >= 2 ? v.currentTime : null)),
+        10_000,
+      );
+      const later = await waitFor(
+        'the video to advance',
+        () => video.evaluate((v: VideoElement, t: number) => (v.currentTime > t + 0.2 ? v.currentTime : null), first),
+        10_000,
+      );
       expect(later).toBeGreaterThan(first);
       // Debian's Chromium decodes the simulator's H.264 MP4: frames of a real size, no media error.
       const state = await video.evaluate((v: VideoElement) => ({ paused: v.paused, error: v.error?.code ?? null, width: v.videoWidth }));
@@ -248,7 +267,9 @@ describeWithChromium('browser pages', () => {
       expect(paused.length).toBeGreaterThan(0);
       expect(paused.every(Boolean)).toBe(true);
 
-      const { createVideoGeneration: slow } = await gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'google/veo3', prompt: 'a slow sunrise over the harbour' } });
+      const { createVideoGeneration: slow } = await gqlData(gw, key, CreateVideoGenerationDocument, {
+        input: { model: 'google/veo3', prompt: 'a slow sunrise over the harbour' },
+      });
       const slowCard = page.locator(`li.card[data-id="${slow.id}"]`);
       await slowCard.getByRole('button', { name: 'Cancel' }).focus();
       await page.keyboard.press('Enter');
@@ -264,13 +285,25 @@ describeWithChromium('browser pages', () => {
       await secondVideo.waitFor({ state: 'attached', timeout: 20_000 });
       const firstVideo = page.locator('li.card', { hasText: 'a paper boat on a rainy street' }).locator('video');
       await firstVideo.evaluate((v: { play(): Promise<void> }) => v.play());
-      await waitFor('only the first video to play', async () => (await firstVideo.evaluate((v: VideoElement) => !v.paused)) && (await secondVideo.evaluate((v: VideoElement) => v.paused)));
+      await waitFor(
+        'only the first video to play',
+        async () => (await firstVideo.evaluate((v: VideoElement) => !v.paused)) && (await secondVideo.evaluate((v: VideoElement) => v.paused)),
+      );
       await secondVideo.evaluate((v: { play(): Promise<void> }) => v.play());
-      await waitFor('the first video to pause when the second starts', async () => (await firstVideo.evaluate((v: VideoElement) => v.paused)) && (await secondVideo.evaluate((v: VideoElement) => !v.paused)));
+      await waitFor(
+        'the first video to pause when the second starts',
+        async () => (await firstVideo.evaluate((v: VideoElement) => v.paused)) && (await secondVideo.evaluate((v: VideoElement) => !v.paused)),
+      );
 
       // Every state at once, for the README.
       const { createVideoGeneration: running } = await gqlData(gw, key, CreateVideoGenerationDocument, {
-        input: { model: 'google/veo3', prompt: 'a hot-air balloon drifting over a misty valley at dawn', durationSeconds: 8, aspectRatio: 'LANDSCAPE_16_9', resolution: 'RES_1080P' },
+        input: {
+          model: 'google/veo3',
+          prompt: 'a hot-air balloon drifting over a misty valley at dawn',
+          durationSeconds: 8,
+          aspectRatio: 'LANDSCAPE_16_9',
+          resolution: 'RES_1080P',
+        },
       });
       await page.locator(`li.card[data-id="${running.id}"] progress`).waitFor();
       await saveScreenshot(page, 'progress-overview');
@@ -281,7 +314,12 @@ describeWithChromium('browser pages', () => {
         await page.goto(progressUrl(gw));
         await page.locator('li.card').first().waitFor();
         // Finished videos show a frame, not a black box, before anyone presses play.
-        await waitFor('every video to show a frame', () => page.locator('li.card video').evaluateAll((videos) => videos.every((v) => (v as unknown as VideoElement).readyState >= 2)), 10_000, 100);
+        await waitFor(
+          'every video to show a frame',
+          () => page.locator('li.card video').evaluateAll((videos) => videos.every((v) => (v as unknown as VideoElement).readyState >= 2)),
+          10_000,
+          100,
+        );
         await expect(page.evaluate('document.documentElement.scrollWidth')).resolves.toBeLessThanOrEqual(390);
         const button = (await page.getByRole('button', { name: 'Generate video' }).boundingBox())!;
         expect(button.x + button.width).toBeLessThanOrEqual(390);
@@ -306,12 +344,19 @@ describeWithChromium('browser pages', () => {
 
       // Every model of every vendor, by name, under its vendor.
       const { videoModels } = await gqlData(gw, key, VideoModelsDocument, {});
-      const groups = await page.locator('#model optgroup').evaluateAll((nodes) =>
-        nodes.map((g) => ({ vendor: g.getAttribute('label'), models: [...g.querySelectorAll('option')].map((o) => ({ id: o.getAttribute('value'), name: o.textContent })) })),
-      );
+      const groups = await page
+        .locator('#model optgroup')
+        .evaluateAll((nodes) =>
+          nodes.map((g) => ({
+            vendor: g.getAttribute('label'),
+            models: [...g.querySelectorAll('option')].map((o) => ({ id: o.getAttribute('value'), name: o.textContent })),
+          })),
+        );
       expect(new Set(groups.map((g) => g.vendor))).toEqual(new Set(videoModels.map((m) => m.vendor)));
       expect(groups.flatMap((g) => g.models)).toHaveLength(videoModels.length);
-      for (const group of groups) for (const option of group.models) expect(videoModels.find((m) => m.id === option.id)).toMatchObject({ vendor: group.vendor, name: option.name });
+      for (const group of groups)
+        for (const option of group.models)
+          expect(videoModels.find((m) => m.id === option.id)).toMatchObject({ vendor: group.vendor, name: option.name });
 
       // A Kling model with options: its controls come from its inputs, in words.
       await page.getByLabel('Model').selectOption({ label: 'Kling Video V3 Pro Text To Video' });
@@ -348,7 +393,9 @@ describeWithChromium('browser pages', () => {
       await page.locator('summary', { hasText: 'More options' }).click();
       await page.getByLabel('Advanced camera control').fill('{ "type": ');
       await page.getByRole('button', { name: 'Generate video' }).click();
-      await expect(page.locator('[data-field="options.advancedCameraControl"] .field-error').innerText()).resolves.toBe('This is not valid JSON: write an object in { }.');
+      await expect(page.locator('[data-field="options.advancedCameraControl"] .field-error').innerText()).resolves.toBe(
+        'This is not valid JSON: write an object in { }.',
+      );
       await page.getByLabel('Advanced camera control').fill('{ "movement_type": "zoom", "movement_value": 40 }');
       await page.getByRole('button', { name: 'Generate video' }).click();
       const apiError = page.locator('[data-field="options.advancedCameraControl"] .field-error');
@@ -362,7 +409,9 @@ describeWithChromium('browser pages', () => {
       await expect(page.locator('#prompt').isVisible()).resolves.toBe(false);
       await page.getByRole('button', { name: 'Generate video' }).click();
       await expect(page.locator('[data-field="imageUrl"] .field-error').innerText()).resolves.toBe('First frame is needed for this model.');
-      await expect(page.locator('[data-field="options.effectScene"] .field-error').innerText()).resolves.toBe('Effect scene is needed for this model.');
+      await expect(page.locator('[data-field="options.effectScene"] .field-error').innerText()).resolves.toBe(
+        'Effect scene is needed for this model.',
+      );
       await page.getByLabel('First frame').fill('https://example.com/samples/cat.jpg');
       await page.getByLabel('Effect scene').selectOption({ label: 'Pet lion' });
       await saveScreenshot(page, 'progress-no-prompt');
@@ -371,7 +420,11 @@ describeWithChromium('browser pages', () => {
       const effectCard = page.locator('li.card').first();
       const effectId = (await effectCard.getAttribute('data-id'))!;
       const { videoGeneration: effect } = await gqlData(gw, key, VideoGenerationDocument, { id: effectId });
-      expect(effect).toMatchObject({ model: 'klingai/kling-video-v1.6-standard-effects', prompt: null, settings: { imageUrl: 'https://example.com/samples/cat.jpg', options: { effectScene: 'pet_lion' } } });
+      expect(effect).toMatchObject({
+        model: 'klingai/kling-video-v1.6-standard-effects',
+        prompt: null,
+        settings: { imageUrl: 'https://example.com/samples/cat.jpg', options: { effectScene: 'pet_lion' } },
+      });
       // Its card is named by its model, not left blank.
       await expect(effectCard.locator('.prompt').innerText()).resolves.toBe('Kling Kling Video V1.6 Standard Effects, without a prompt');
 

@@ -51,7 +51,8 @@ const KINDS: Record<string, (m: ModelSpec) => Case | undefined> = {
         return { input: withValue(m, i, outside[0]), field: pathOf(i), allowedValues: allowed.map((v) => nameOf(i.name, v)) };
       }
       if (numeric(i)) return { input: withValue(m, i, Math.max(...(allowed as number[])) + 1), field: pathOf(i), allowedValues: allowed };
-      if (schemaOf(i)['type'] === 'string' && !i.shared) return { input: withValue(m, i, 'not-a-listed-value'), field: pathOf(i), allowedValues: allowed };
+      if (schemaOf(i)['type'] === 'string' && !i.shared)
+        return { input: withValue(m, i, 'not-a-listed-value'), field: pathOf(i), allowedValues: allowed };
     }
     return undefined;
   },
@@ -92,7 +93,10 @@ const KINDS: Record<string, (m: ModelSpec) => Case | undefined> = {
     if (!m.inputs.some((i) => i.name === 'personGeneration')) {
       return { input: { ...baseInput(m), personGeneration: 'ALLOW_ADULT' }, field: 'input.personGeneration' };
     }
-    return { input: { ...baseInput(m), options: { ...((baseInput(m)['options'] as Input) ?? {}), notAnOption: 1 } }, field: 'input.options.notAnOption' };
+    return {
+      input: { ...baseInput(m), options: { ...((baseInput(m)['options'] as Input) ?? {}), notAnOption: 1 } },
+      field: 'input.options.notAnOption',
+    };
   },
   'a media URL': (m) => {
     const i = m.inputs.find((x) => x.media);
@@ -104,7 +108,10 @@ const KINDS: Record<string, (m: ModelSpec) => Case | undefined> = {
   'a cross-field rule (overlay)': (m) => {
     const rule = m.rules[0];
     if (!rule) return undefined;
-    const value = rule.field === 'durationSeconds' ? (schemaOf(m.inputs.find((i) => i.name === rule.field)!)['enum'] as number[]).find((v) => !rule.allowed.includes(v)) : undefined;
+    const value =
+      rule.field === 'durationSeconds'
+        ? (schemaOf(m.inputs.find((i) => i.name === rule.field)!)['enum'] as number[]).find((v) => !rule.allowed.includes(v))
+        : undefined;
     if (value === undefined) return undefined;
     return {
       input: { ...baseInput(m), [rule.ifPresent]: 'https://example.com/last.jpg', imageUrl: 'https://example.com/first.jpg', [rule.field]: value },

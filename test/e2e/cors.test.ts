@@ -39,10 +39,7 @@ const corsHeaders = (a: Answer) => Object.keys(a.headers).filter((name) => name.
 
 async function token(sub: string): Promise<string> {
   const jose = await import('jose');
-  return new jose.SignJWT({ sub })
-    .setProtectedHeader({ alg: 'HS256' })
-    .setExpirationTime('5m')
-    .sign(new TextEncoder().encode(SECRET));
+  return new jose.SignJWT({ sub }).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(SECRET));
 }
 
 describe('with CORS_ORIGINS listing two origins', () => {
@@ -78,7 +75,12 @@ describe('with CORS_ORIGINS listing two origins', () => {
   });
 
   it('lets a listed origin read a successful answer with a token, and its request id', async () => {
-    const a = await post(gw, APP, { authorization: `Bearer ${await token('cors-reader')}`, 'x-request-id': 'cors-1' }, JSON.stringify({ query: '{ videoGenerations { nodes { id } } }' }));
+    const a = await post(
+      gw,
+      APP,
+      { authorization: `Bearer ${await token('cors-reader')}`, 'x-request-id': 'cors-1' },
+      JSON.stringify({ query: '{ videoGenerations { nodes { id } } }' }),
+    );
     expect(a.status).toBe(200);
     expect(JSON.parse(a.body)).toEqual({ data: { videoGenerations: { nodes: [] } } });
     expect(a.headers['access-control-allow-origin']).toBe(APP);

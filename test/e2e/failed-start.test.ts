@@ -67,7 +67,11 @@ async function failToStartOnTakenPort(env: Record<string, string>): Promise<{ da
     await expect(started).rejects.toThrow(`port ${port} on 127.0.0.1 is already in use`);
     await expect(started).rejects.toMatchObject({ code: 'EADDRINUSE' });
     // Sockets close asynchronously after their close() resolves: a bounded wait, failing the test.
-    await waitFor(`the failed start's TCP servers and sockets to close (${openTcp()} open, ${tcpBefore} before)`, () => openTcp() <= tcpBefore, 5_000);
+    await waitFor(
+      `the failed start's TCP servers and sockets to close (${openTcp()} open, ${tcpBefore} before)`,
+      () => openTcp() <= tcpBefore,
+      5_000,
+    );
   } finally {
     await closeServer(blocker);
   }
@@ -90,7 +94,9 @@ describe('a start that fails on a taken HTTP port', () => {
 
     // The embedded store released its folder's lock: a second start on the same folder (and the
     // same simulator port) succeeds.
-    const again = await startApp(startConfig(dataDir, { PORT: '0', SIMULATOR_PORT: String(simulatorPort) }), { logDestination: logSink().logDestination });
+    const again = await startApp(startConfig(dataDir, { PORT: '0', SIMULATOR_PORT: String(simulatorPort) }), {
+      logDestination: logSink().logDestination,
+    });
     try {
       const res = await fetch(again.url, {
         method: 'POST',
@@ -119,7 +125,10 @@ describeWithServices('a start with Redis that fails on a taken HTTP port', () =>
     dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true }));
   });
 
-  const clients = async () => String(await observer.client('LIST')).trim().split('\n').length;
+  const clients = async () =>
+    String(await observer.client('LIST'))
+      .trim()
+      .split('\n').length;
 
   it('closes every Redis connection it opened', async () => {
     const before = await clients();

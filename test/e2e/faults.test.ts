@@ -5,17 +5,7 @@
  * lost is a FAILED generation with CREATE_OUTCOME_UNKNOWN. Either way the paid create is sent once.
  * On poll: a failed poll is retried, never lost, so the generation still completes.
  */
-import {
-  CREATE,
-  GET,
-  SIMULATOR_KEY,
-  gql,
-  gqlData,
-  sleep,
-  startGateway,
-  waitFor,
-  type TestGateway,
-} from '../helpers/gateway';
+import { CREATE, GET, SIMULATOR_KEY, gql, gqlData, sleep, startGateway, waitFor, type TestGateway } from '../helpers/gateway';
 import type { FaultAction } from '../../src/simulator';
 
 const LIST = `query { videoGenerations(first: 100) { nodes { id status error { code } } } }`;

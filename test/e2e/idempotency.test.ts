@@ -57,7 +57,7 @@ describe('idempotent creates', () => {
     expect(await list(key)).toEqual([{ id }]);
   });
 
-  it('should keep one owner\'s key independent of another owner\'s', async () => {
+  it("should keep one owner's key independent of another owner's", async () => {
     const alice = await newOwner();
     const bob = await newOwner();
     const before = creates();

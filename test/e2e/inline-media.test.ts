@@ -8,7 +8,19 @@ import { createHash, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startSimulator, type Simulator } from '../../src/simulator';
-import { CREATE, GET, SIMULATOR_KEY, TEST_TIME_SCALE, WATCH, collect, gql, startGateway, within, wsClient, type TestGateway } from '../helpers/gateway';
+import {
+  CREATE,
+  GET,
+  SIMULATOR_KEY,
+  TEST_TIME_SCALE,
+  WATCH,
+  collect,
+  gql,
+  startGateway,
+  within,
+  wsClient,
+  type TestGateway,
+} from '../helpers/gateway';
 
 const LIST = `query { videoGenerations(first: 100) { nodes { id settings { imageUrl } } } }`;
 

@@ -57,22 +57,18 @@ describe('tenant isolation', () => {
   beforeAll(async () => {
     alice = await gw.keyFor('alice');
     bob = await gw.keyFor('bob');
-    aliceGen = (
-      await gqlData(gw, alice, CREATE, { input: { model: 'google/veo-3.0-fast', prompt: 'alice private clip' } })
-    ).createVideoGeneration;
+    aliceGen = (await gqlData(gw, alice, CREATE, { input: { model: 'google/veo-3.0-fast', prompt: 'alice private clip' } })).createVideoGeneration;
   });
 
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((c) => c.dispose()));
   });
 
-  it('should answer bob reading alice\'s generation with the same NOT_FOUND as an unknown or garbage id', async () => {
+  it("should answer bob reading alice's generation with the same NOT_FOUND as an unknown or garbage id", async () => {
     const owned = await gql(gw, alice, GET, { id: aliceGen.id });
     expect(owned.body.data?.videoGeneration.id).toBe(aliceGen.id);
 
-    const answers = await Promise.all(
-      [aliceGen.id, randomUUID(), 'not-a-uuid', "' OR 1=1 --"].map((id) => gql(gw, bob, GET, { id })),
-    );
+    const answers = await Promise.all([aliceGen.id, randomUUID(), 'not-a-uuid', "' OR 1=1 --"].map((id) => gql(gw, bob, GET, { id })));
     for (const res of answers) {
       expect(res.status).toBe(200);
       expect(res.body.data?.videoGeneration ?? null).toBeNull();
@@ -86,7 +82,7 @@ describe('tenant isolation', () => {
     expect(answers[0]!.text).not.toContain('alice');
   });
 
-  it('should answer bob cancelling alice\'s generation with NOT_FOUND and leave it unchanged', async () => {
+  it("should answer bob cancelling alice's generation with NOT_FOUND and leave it unchanged", async () => {
     const before = (await gqlData(gw, alice, GET, { id: aliceGen.id })).videoGeneration;
     for (const id of [aliceGen.id, randomUUID(), 'garbage']) {
       const res = await gql(gw, bob, CANCEL, { id });
@@ -102,9 +98,8 @@ describe('tenant isolation', () => {
     expect(after.version).toBeGreaterThanOrEqual(before.version);
   });
 
-  it('should never list alice\'s generation for bob, with or without filters', async () => {
-    const bobOwn = (await gqlData(gw, bob, CREATE, { input: { model: 'google/veo-3.0-fast', prompt: 'bob clip' } }))
-      .createVideoGeneration;
+  it("should never list alice's generation for bob, with or without filters", async () => {
+    const bobOwn = (await gqlData(gw, bob, CREATE, { input: { model: 'google/veo-3.0-fast', prompt: 'bob clip' } })).createVideoGeneration;
     const filters = [
       undefined,
       { status: ['QUEUED', 'GENERATING'] },
@@ -113,9 +108,7 @@ describe('tenant isolation', () => {
     ];
     for (const filter of filters) {
       const data = await gqlData(gw, bob, LIST, { filter });
-      const ids = [...data.videoGenerations.nodes, ...data.videoGenerations.edges.map((e: any) => e.node)].map(
-        (n: { id: string }) => n.id,
-      );
+      const ids = [...data.videoGenerations.nodes, ...data.videoGenerations.edges.map((e: any) => e.node)].map((n: { id: string }) => n.id);
       expect(ids).not.toContain(aliceGen.id);
       expect(new Set(ids)).toEqual(new Set([bobOwn.id]));
     }
@@ -125,7 +118,7 @@ describe('tenant isolation', () => {
     expect(aliceIds).not.toContain(bobOwn.id);
   });
 
-  it('should refuse bob subscribing to alice\'s generation with NOT_FOUND and no event', async () => {
+  it("should refuse bob subscribing to alice's generation with NOT_FOUND and no event", async () => {
     for (const id of [aliceGen.id, randomUUID()]) {
       const client = wsClient(gw, bob);
       clients.push(client);
@@ -138,7 +131,7 @@ describe('tenant isolation', () => {
     }
   });
 
-  it('should send none of alice\'s changes to bob\'s videoGenerationsUpdated', async () => {
+  it("should send none of alice's changes to bob's videoGenerationsUpdated", async () => {
     const bobClient = wsClient(gw, bob);
     const aliceClient = wsClient(gw, alice);
     clients.push(bobClient, aliceClient);

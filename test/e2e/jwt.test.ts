@@ -25,7 +25,11 @@ beforeAll(async () => {
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 async function hsToken(claims: Record<string, unknown>, options: { secret?: string; exp?: number | null; iss?: string; aud?: string } = {}) {
-  let jwt = new jose.SignJWT(claims).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setIssuer(options.iss ?? ISSUER).setAudience(options.aud ?? AUDIENCE);
+  let jwt = new jose.SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuedAt()
+    .setIssuer(options.iss ?? ISSUER)
+    .setAudience(options.aud ?? AUDIENCE);
   if (options.exp !== null) jwt = jwt.setExpirationTime(options.exp ?? nowSeconds() + 300);
   return jwt.sign(new TextEncoder().encode(options.secret ?? SECRET));
 }
@@ -69,12 +73,18 @@ describe('JWT with a shared secret', () => {
     ['without the owner claim', () => hsToken({ name: 'bob' })],
     ['with an empty owner claim', () => hsToken({ sub: '' })],
     ['without an expiry', () => hsToken({ sub: 'bob' }, { exp: null })],
-    ['unsigned (alg none)', async () => new jose.UnsecuredJWT({ sub: 'bob', exp: nowSeconds() + 300 }).setIssuer(ISSUER).setAudience(AUDIENCE).encode()],
-    ['tampered', async () => {
-      const [h, , s] = (await hsToken({ sub: 'bob' })).split('.');
-      const payload = Buffer.from(JSON.stringify({ sub: 'mallory', iss: ISSUER, aud: AUDIENCE, exp: nowSeconds() + 300 })).toString('base64url');
-      return `${h}.${payload}.${s}`;
-    }],
+    [
+      'unsigned (alg none)',
+      async () => new jose.UnsecuredJWT({ sub: 'bob', exp: nowSeconds() + 300 }).setIssuer(ISSUER).setAudience(AUDIENCE).encode(),
+    ],
+    [
+      'tampered',
+      async () => {
+        const [h, , s] = (await hsToken({ sub: 'bob' })).split('.');
+        const payload = Buffer.from(JSON.stringify({ sub: 'mallory', iss: ISSUER, aud: AUDIENCE, exp: nowSeconds() + 300 })).toString('base64url');
+        return `${h}.${payload}.${s}`;
+      },
+    ],
   ])('refuses a token %s over HTTP (401) and over WebSocket (4403)', async (_what, make) => {
     const token = await make();
     const res = await gql(gw, token, LIST);
@@ -173,9 +183,13 @@ describe('JWT with a JWKS URL', () => {
     const client = socketClient(gw, token, closed);
     const sub = collect(client, WATCH_ALL);
     await gqlData(gw, token, CREATE, { input: INPUT });
-    await within('an event', (async () => {
-      while (sub.values.length === 0 && sub.errors.length === 0) await new Promise((r) => setTimeout(r, 20));
-    })(), 5_000);
+    await within(
+      'an event',
+      (async () => {
+        while (sub.values.length === 0 && sub.errors.length === 0) await new Promise((r) => setTimeout(r, 20));
+      })(),
+      5_000,
+    );
     expect(sub.errors).toEqual([]);
     expect(sub.values[0].videoGenerationsUpdated.prompt).toBe(INPUT.prompt);
     sub.unsubscribe();

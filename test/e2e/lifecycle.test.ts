@@ -99,7 +99,6 @@ function graphqlInput(modelId: string, body: Record<string, unknown>): Record<st
   return input;
 }
 
-
 /** Follows one generation over graphql-ws until it completes; returns every payload. */
 async function follow(gw: TestGateway, key: string, id: string, clients: Client[], timeoutMs = 10_000) {
   const client = wsClient(gw, key);
@@ -152,8 +151,7 @@ describe('generation lifecycle', () => {
       // The Veo models send their documented fixture requests (every option they take); every other
       // model the minimal input `videoModels` offers, built from its catalogue entry.
       const examples = gqlData(gw, key, '{ videoModels { id exampleInput } }', {}).then(
-        (d: { videoModels: { id: string; exampleInput: Record<string, unknown> }[] }) =>
-          new Map(d.videoModels.map((m) => [m.id, m.exampleInput])),
+        (d: { videoModels: { id: string; exampleInput: Record<string, unknown> }[] }) => new Map(d.videoModels.map((m) => [m.id, m.exampleInput])),
       );
       let previousCreate: Promise<unknown> = examples;
       for (const model of MODELS) {
@@ -283,7 +281,9 @@ describe('generation lifecycle', () => {
   });
 
   it('should end FAILED with UPSTREAM_FAILED and the upstream message when the upstream reports an error', async () => {
-    const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'google/veo3', prompt: 'a rejected prompt' } });
+    const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, {
+      input: { model: 'google/veo3', prompt: 'a rejected prompt' },
+    });
     gw.simulator.control.forceOutcome(g.upstreamId!, 'error');
     const updates = await follow(gw, key, g.id, clients);
     const last = updates.at(-1)!;
@@ -305,7 +305,9 @@ describe('generation lifecycle', () => {
   });
 
   it('should end FAILED with NO_VIDEO when the upstream completes without a video URL', async () => {
-    const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'google/veo-3.0-fast', prompt: 'nothing to see' } });
+    const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, {
+      input: { model: 'google/veo-3.0-fast', prompt: 'nothing to see' },
+    });
     gw.simulator.control.forceOutcome(g.upstreamId!, 'completed_without_url');
     const last = (await follow(gw, key, g.id, clients)).at(-1)!;
     expect(last.status).toBe('FAILED');
@@ -317,7 +319,9 @@ describe('generation lifecycle', () => {
 
   describe('cancel', () => {
     it('should end CANCELLED, stop polling upstream, and return it unchanged when cancelled again', async () => {
-      const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'google/veo3', prompt: 'never mind' } });
+      const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, {
+        input: { model: 'google/veo3', prompt: 'never mind' },
+      });
       gw.simulator.control.forceOutcome(g.upstreamId!, 'pending');
       // Let the poller look at it at least once, so "stops" is meaningful.
       await waitFor('a first poll', () => (gw.simulator.control.counts().pollsById[g.upstreamId!] ?? 0) >= 1, 5_000);
@@ -352,7 +356,9 @@ describe('generation lifecycle', () => {
     });
 
     it('should return a completed generation unchanged when it is cancelled', async () => {
-      const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'veo-3.1-lite-generate-001', prompt: 'done already' } });
+      const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, {
+        input: { model: 'veo-3.1-lite-generate-001', prompt: 'done already' },
+      });
       gw.simulator.control.forceOutcome(g.upstreamId!, 'completed');
       const last = (await follow(gw, key, g.id, clients)).at(-1)!;
       expect(last.status).toBe('COMPLETED');
@@ -385,7 +391,9 @@ describe('generation lifecycle', () => {
         { model: 'veo2', end: 'pending' },
       ] as const;
       for (const [i, step] of plan.entries()) {
-        const { createVideoGeneration: g } = await gqlData(gw, listKey, CreateVideoGenerationDocument, { input: { model: step.model, prompt: `list ${i}` } });
+        const { createVideoGeneration: g } = await gqlData(gw, listKey, CreateVideoGenerationDocument, {
+          input: { model: step.model, prompt: `list ${i}` },
+        });
         if (step.end === 'cancel') await gqlData(gw, listKey, CancelVideoGenerationDocument, { id: g.id });
         else gw.simulator.control.forceOutcome(g.upstreamId!, step.end);
         created.push({ id: g.id, model: step.model, status: step.end === 'error' ? 'FAILED' : step.end === 'cancel' ? 'CANCELLED' : 'GENERATING' });
@@ -425,7 +433,10 @@ describe('generation lifecycle', () => {
     it('should filter by status', async () => {
       const { videoGenerations: generating } = await gqlData(gw, listKey, LIST, { filter: { status: ['GENERATING'] } });
       expect(generating.nodes.map((n: { id: string }) => n.id)).toEqual(
-        created.filter((c) => c.status === 'GENERATING').map((c) => c.id).reverse(),
+        created
+          .filter((c) => c.status === 'GENERATING')
+          .map((c) => c.id)
+          .reverse(),
       );
       const { videoGenerations: ended } = await gqlData(gw, listKey, LIST, { filter: { status: ['FAILED', 'CANCELLED'] } });
       expect(ended.nodes.map((n: { id: string; status: string }) => [n.id, n.status])).toEqual([
@@ -439,7 +450,12 @@ describe('generation lifecycle', () => {
 
     it('should filter by model, and by model and status together, with paging', async () => {
       const { videoGenerations: veo2 } = await gqlData(gw, listKey, LIST, { filter: { model: ['veo2'] } });
-      expect(veo2.nodes.map((n: { id: string }) => n.id)).toEqual(created.filter((c) => c.model === 'veo2').map((c) => c.id).reverse());
+      expect(veo2.nodes.map((n: { id: string }) => n.id)).toEqual(
+        created
+          .filter((c) => c.model === 'veo2')
+          .map((c) => c.id)
+          .reverse(),
+      );
       expect(veo2.nodes.every((n: { model: string }) => n.model === 'veo2')).toBe(true);
 
       const { videoGenerations: both } = await gqlData(gw, listKey, LIST, {
@@ -482,7 +498,9 @@ describe('generation lifecycle with an unknown upstream status', () => {
 
   it('should record the raw status, keep the gateway status, and end TIMED_OUT at the deadline', async () => {
     const key = await gw.keyFor('alice');
-    const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, { input: { model: 'google/veo3', prompt: 'what is this' } });
+    const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, {
+      input: { model: 'google/veo3', prompt: 'what is this' },
+    });
     gw.simulator.control.forceOutcome(g.upstreamId!, { status: 'mystery' });
     const deadline = Date.parse(g.deadlineAt);
     expect(deadline - Date.parse(g.createdAt)).toBe(600);

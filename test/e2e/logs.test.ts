@@ -25,7 +25,9 @@ it('logs a create and its completion once each at info, and no line per poll', a
   await waitFor('completion', async () => (await gqlData(gw, key, GET, { id })).videoGeneration.status === 'COMPLETED', 15_000);
   await waitFor('the completion line', () => lines().some((l) => l.generationId === id && l.status === 'COMPLETED'), 2_000);
 
-  const mine = lines().slice(from).filter((l) => l.level >= INFO);
+  const mine = lines()
+    .slice(from)
+    .filter((l) => l.level >= INFO);
   expect(mine.map((l) => l.msg)).toEqual([
     'generation created (google/veo-3.0-fast)',
     expect.stringMatching(/^generation completed after \d+(\.\d)? s$/),
@@ -43,8 +45,15 @@ it('logs an upstream refusal of a create once, without the upstream key', async 
   const res = await gql(gw, key, CREATE, { input: INPUT });
   expect(res.body.errors?.[0]?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
 
-  const mine = lines().slice(from).filter((l) => l.level >= INFO);
+  const mine = lines()
+    .slice(from)
+    .filter((l) => l.level >= INFO);
   expect(mine).toHaveLength(1);
-  expect(mine[0]).toMatchObject({ msg: 'create refused by the upstream; nothing stored', failure: 'UNAVAILABLE', upstreamStatus: 503, model: 'google/veo-3.0-fast' });
+  expect(mine[0]).toMatchObject({
+    msg: 'create refused by the upstream; nothing stored',
+    failure: 'UNAVAILABLE',
+    upstreamStatus: 503,
+    model: 'google/veo-3.0-fast',
+  });
   expect(gw.logs.join('')).not.toContain(SIMULATOR_KEY);
 });

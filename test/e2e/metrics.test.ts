@@ -58,7 +58,8 @@ describe('circuit breaker state', () => {
 
     // Failing creates store nothing, so no polls run: only these two calls reach the upstream.
     gw.simulator.control.injectFault({ endpoint: 'create', action: { kind: 'status', status: 503 }, times: 2 });
-    for (let i = 0; i < 2; i++) expect((await gql(gw, key, CREATE, { input: INPUT })).body.errors?.[0]?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
+    for (let i = 0; i < 2; i++)
+      expect((await gql(gw, key, CREATE, { input: INPUT })).body.errors?.[0]?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
     expect(await circuit(gw)).toEqual({ closed: 0, open: 1, 'half-open': 0 });
 
     // After the half-open delay, the next create is the probe; the upstream holds it for five seconds.
@@ -81,10 +82,7 @@ describe('access to /metrics', () => {
     fetch(gw.app.url.replace(/\/graphql$/, '/metrics'), { headers: authorization ? { authorization } : {} });
 
   beforeAll(async () => {
-    [guarded, production] = await Promise.all([
-      startGateway({ env: { METRICS_TOKEN: TOKEN } }),
-      startGateway({ env: { NODE_ENV: 'production' } }),
-    ]);
+    [guarded, production] = await Promise.all([startGateway({ env: { METRICS_TOKEN: TOKEN } }), startGateway({ env: { NODE_ENV: 'production' } })]);
   }, 60_000);
   afterAll(() => Promise.all([guarded?.stop(), production?.stop()]));
 

@@ -7,17 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import {
-  CREATE,
-  GET,
-  WATCH,
-  collect,
-  gqlData,
-  startGateway,
-  waitFor,
-  wsClient,
-  type TestGateway,
-} from '../helpers/gateway';
+import { CREATE, GET, WATCH, collect, gqlData, startGateway, waitFor, wsClient, type TestGateway } from '../helpers/gateway';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 

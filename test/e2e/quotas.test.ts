@@ -2,18 +2,7 @@
  * Per-owner quotas through the real server: over a limit the answer is RATE_LIMITED with
  * retryAfterSeconds, and nothing reaches the upstream (the simulator's counts prove it).
  */
-import {
-  CREATE,
-  WATCH_ALL,
-  collect,
-  gql,
-  gqlData,
-  sleep,
-  waitFor,
-  within,
-  wsClient,
-  useGateway,
-} from '../helpers/gateway';
+import { CREATE, WATCH_ALL, collect, gql, gqlData, sleep, waitFor, within, wsClient, useGateway } from '../helpers/gateway';
 
 const INPUT = { model: 'google/veo-3.0-fast', prompt: 'a quiet harbour' };
 const LIST = '{ videoGenerations { nodes { id status } } }';

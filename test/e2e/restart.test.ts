@@ -28,8 +28,6 @@ import {
 // Each test starts the gateway twice on a data folder (about 10 s); room for a busy machine.
 jest.setTimeout(60_000);
 
-
-
 interface ConnectionLog {
   connected: number;
   closeCodes: number[];
@@ -180,7 +178,9 @@ describe('gateway restart', () => {
     const first = await startGateway({ dataDir, simulator, env });
     gateways.push(first);
     const key = await first.keyFor('alice');
-    const { createVideoGeneration: g } = await gqlData(first, key, CREATE, { input: { model: 'google/veo3', prompt: 'finished while we were down' } });
+    const { createVideoGeneration: g } = await gqlData(first, key, CREATE, {
+      input: { model: 'google/veo3', prompt: 'finished while we were down' },
+    });
     simulator.control.forceOutcome(g.upstreamId, 'pending');
     await first.stop();
 

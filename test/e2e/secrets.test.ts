@@ -5,17 +5,7 @@
  */
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import {
-  CREATE,
-  GET,
-  SIMULATOR_KEY,
-  WATCH,
-  WATCH_ALL,
-  collect,
-  waitFor,
-  type TestGateway,
-  useGateway,
-} from '../helpers/gateway';
+import { CREATE, GET, SIMULATOR_KEY, WATCH, WATCH_ALL, collect, waitFor, type TestGateway, useGateway } from '../helpers/gateway';
 
 const CANCEL = `mutation Cancel($id: ID!) { cancelVideoGeneration(id: $id) { id status error { code message upstream } } }`;
 const LIST = `query List($filter: VideoGenerationFilter) {
@@ -246,10 +236,14 @@ describe('encoded, re-cased and split copies of the upstream key', () => {
     gw.simulator.control.setTimeScale(1);
     const failing = await seen.gql(gw, alice, CREATE, input('fails upstream'));
     const id = failing.json.data.createVideoGeneration.id;
-    const upstreamId = (await waitFor('an upstream id', async () => (await seen.gql(gw, alice, GET, { id })).json.data?.videoGeneration?.upstreamId)) as string;
+    const upstreamId = (await waitFor(
+      'an upstream id',
+      async () => (await seen.gql(gw, alice, GET, { id })).json.data?.videoGeneration?.upstreamId,
+    )) as string;
     gw.simulator.control.forceOutcome(upstreamId, 'error', echoCopies('job error'));
     const failed = await waitFor('the failure', async () => {
-      const g = (await seen.gql(gw, alice, `query($id: ID!) { videoGeneration(id: $id) { status error { code message upstream } } }`, { id })).json.data?.videoGeneration;
+      const g = (await seen.gql(gw, alice, `query($id: ID!) { videoGeneration(id: $id) { status error { code message upstream } } }`, { id })).json
+        .data?.videoGeneration;
       return g?.status === 'FAILED' ? g : null;
     });
     expect(JSON.stringify(failed.error.upstream)).toContain('job error');

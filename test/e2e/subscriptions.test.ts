@@ -23,7 +23,6 @@ import {
 } from '../helpers/gateway';
 import type { CreateVideoGenerationInput, GenerationStatus as Status } from '../../src/web/generated/graphql';
 
-
 /** graphql-ws hands subscribe-time errors to the sink as an array of GraphQL errors. */
 function errorCodes(errors: unknown[]): unknown[] {
   return errors.flat().map((e) => (e as { extensions?: { code?: unknown } })?.extensions?.code);
@@ -368,13 +367,19 @@ describe('generation subscriptions over graphql-ws', () => {
       // Carol's unfiltered feed: both of hers, every change, none of Bob's; each id in version order.
       expect(new Set(ids(all.sub))).toEqual(new Set([ok.id, bad.id]));
       for (const id of [ok.id, bad.id]) {
-        const versions = updates(all.sub).filter((u) => u.id === id).map((u) => u.version);
+        const versions = updates(all.sub)
+          .filter((u) => u.id === id)
+          .map((u) => u.version);
         expect(versions).toEqual([...versions].sort((a, b) => a - b));
         expect(new Set(versions).size).toBe(versions.length);
         expect(versions.length).toBeGreaterThanOrEqual(2);
       }
-      const okEnd = updates(all.sub).filter((u) => u.id === ok.id).at(-1);
-      const badEnd = updates(all.sub).filter((u) => u.id === bad.id).at(-1);
+      const okEnd = updates(all.sub)
+        .filter((u) => u.id === ok.id)
+        .at(-1);
+      const badEnd = updates(all.sub)
+        .filter((u) => u.id === bad.id)
+        .at(-1);
       expect(okEnd.status).toBe('COMPLETED');
       expect(badEnd.status).toBe('FAILED');
 

@@ -23,11 +23,7 @@ describe('create input validation', () => {
   const creates = () => gw.simulator.control.counts().create;
 
   /** Sends a create and expects BAD_USER_INPUT on `field`, with no upstream create and nothing stored. */
-  async function expectBadInput(
-    input: Record<string, unknown>,
-    field: string,
-    allowedValues?: unknown[],
-  ): Promise<GraphQLResponse> {
+  async function expectBadInput(input: Record<string, unknown>, field: string, allowedValues?: unknown[]): Promise<GraphQLResponse> {
     const before = creates();
     const res = await gql(gw, key, CREATE, { input });
     expect(res.body.data ?? null).toBeNull();
@@ -77,10 +73,7 @@ describe('create input validation', () => {
 
   describe('aspect ratio and resolution', () => {
     it('should refuse AUTO on google/veo3 and list the ratios it takes, spelled as the client sends them', async () => {
-      await expectBadInput({ model: 'google/veo3', prompt: 'a cat', aspectRatio: 'AUTO' }, 'input.aspectRatio', [
-        'LANDSCAPE_16_9',
-        'PORTRAIT_9_16',
-      ]);
+      await expectBadInput({ model: 'google/veo3', prompt: 'a cat', aspectRatio: 'AUTO' }, 'input.aspectRatio', ['LANDSCAPE_16_9', 'PORTRAIT_9_16']);
     });
 
     it('should refuse any aspect ratio on the reference model, which takes none', async () => {
@@ -92,11 +85,9 @@ describe('create input validation', () => {
     });
 
     it('should refuse RES_1080P on the extend model and list RES_720P', async () => {
-      await expectBadInput(
-        { model: 'google/veo3-1-extend-video', prompt: 'go on', videoUrl: VIDEO, resolution: 'RES_1080P' },
-        'input.resolution',
-        ['RES_720P'],
-      );
+      await expectBadInput({ model: 'google/veo3-1-extend-video', prompt: 'go on', videoUrl: VIDEO, resolution: 'RES_1080P' }, 'input.resolution', [
+        'RES_720P',
+      ]);
     });
 
     it('should accept AUTO on the extend model', async () => {
@@ -133,10 +124,7 @@ describe('create input validation', () => {
     });
 
     it('should refuse four reference images', async () => {
-      await expectBadInput(
-        { model: 'google/veo-3.1-reference-to-video', prompt: 'a cat', imageUrls: [IMG, IMG2, IMG, IMG2] },
-        'input.imageUrls',
-      );
+      await expectBadInput({ model: 'google/veo-3.1-reference-to-video', prompt: 'a cat', imageUrls: [IMG, IMG2, IMG, IMG2] }, 'input.imageUrls');
     });
   });
 
@@ -183,11 +171,10 @@ describe('create input validation', () => {
     });
 
     it('should list http and https for a URL with another scheme', async () => {
-      await expectBadInput(
-        { model: 'google/veo-3.1-i2v', prompt: 'a cat', imageUrl: 'ftp://example.com/frame.jpg' },
-        'input.imageUrl',
-        ['http', 'https'],
-      );
+      await expectBadInput({ model: 'google/veo-3.1-i2v', prompt: 'a cat', imageUrl: 'ftp://example.com/frame.jpg' }, 'input.imageUrl', [
+        'http',
+        'https',
+      ]);
     });
 
     it('should name the bad item of a reference image list', async () => {
@@ -264,11 +251,9 @@ describe('create input validation', () => {
     });
 
     it('should refuse an unknown model written in the document', async () => {
-      await expectRefusedBeforeResolving(
-        `mutation { createVideoGeneration(input: { model: VEO9, prompt: "a cat" }) { id } }`,
-        undefined,
-        ['GRAPHQL_VALIDATION_FAILED'],
-      );
+      await expectRefusedBeforeResolving(`mutation { createVideoGeneration(input: { model: VEO9, prompt: "a cat" }) { id } }`, undefined, [
+        'GRAPHQL_VALIDATION_FAILED',
+      ]);
     });
 
     it('should refuse a former GraphQL enum name where the vendor id is expected', async () => {
@@ -284,9 +269,7 @@ describe('create input validation', () => {
       ['an unknown input field', { colour: 'blue' }],
       ['an aspect ratio in wire spelling', { aspectRatio: '16:9' }],
     ])('should refuse %s in variables', async (_name, extra) => {
-      await expectRefusedBeforeResolving(CREATE, { input: { model: 'google/veo-3.0-fast', prompt: 'a cat', ...extra } }, [
-        'BAD_USER_INPUT',
-      ]);
+      await expectRefusedBeforeResolving(CREATE, { input: { model: 'google/veo-3.0-fast', prompt: 'a cat', ...extra } }, ['BAD_USER_INPUT']);
     });
 
     it('should refuse a missing prompt where the model requires one', async () => {

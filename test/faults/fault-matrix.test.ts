@@ -141,7 +141,7 @@ async function runCell(fault: Fault, on: 'create' | 'poll'): Promise<Row> {
 
 function table(results: readonly Row[]): string {
   const lines = [
-    '| Upstream fault | On | Gateway\'s answer to the client | Final state of the generation | Creates sent | Healthy after |',
+    "| Upstream fault | On | Gateway's answer to the client | Final state of the generation | Creates sent | Healthy after |",
     '|---|---|---|---|---|---|',
     ...results.map((r) => `| ${r.fault} | ${r.on} | ${r.answer} | ${r.finalState} | ${r.creates} | ${r.healthy ? 'yes' : 'NO'} |`),
   ];

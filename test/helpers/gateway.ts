@@ -160,11 +160,7 @@ export async function gqlData<T = any, V = Record<string, unknown>>(
 }
 
 /** A graphql-ws client with the key in connectionParams. Raw frames are recorded in `frames`. */
-export function wsClient(
-  gateway: TestGateway | App,
-  key: string,
-  options: { retryAttempts?: number; url?: string; frames?: string[] } = {},
-): Client {
+export function wsClient(gateway: TestGateway | App, key: string, options: { retryAttempts?: number; url?: string; frames?: string[] } = {}): Client {
   const app = 'app' in gateway ? gateway.app : gateway;
   const frames = options.frames;
   class RecordingWebSocket extends WebSocket {
@@ -219,7 +215,12 @@ export { within } from './within';
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Re-checks `predicate` until it holds or `timeoutMs` passes; throws with `what` on timeout. */
-export async function waitFor<T>(what: string, predicate: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 10_000, everyMs = 25): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  predicate: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  timeoutMs = 10_000,
+  everyMs = 25,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await predicate();

@@ -87,11 +87,11 @@ export async function startPostgres(): Promise<PostgresServer> {
   const identity = postgresIdentity();
   if (identity) chownSync(dir, identity.uid, identity.gid);
   const data = join(dir, 'data');
-  const init = spawnSync(
-    join(PG_BIN, 'initdb'),
-    ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync'],
-    { ...identity, cwd: dir, encoding: 'utf8' },
-  );
+  const init = spawnSync(join(PG_BIN, 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-sync'], {
+    ...identity,
+    cwd: dir,
+    encoding: 'utf8',
+  });
   if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr || init.stdout}`);
   const port = await freePort();
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
@@ -103,7 +103,22 @@ export async function startPostgres(): Promise<PostgresServer> {
     child = track(
       spawn(
         join(PG_BIN, 'postgres'),
-        ['-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
+        [
+          '-D',
+          data,
+          '-p',
+          String(port),
+          '-k',
+          dir,
+          '-c',
+          'listen_addresses=127.0.0.1',
+          '-c',
+          'fsync=off',
+          '-c',
+          'synchronous_commit=off',
+          '-c',
+          'full_page_writes=off',
+        ],
         { ...identity, cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
       ),
     );

@@ -193,7 +193,10 @@ describeWithServices('several gateway instances', () => {
       expect(w.values.at(-1).videoGenerationUpdated).toEqual(final);
       // Every version after the insert was published once and reached all three instances in order.
       for (const stream of streams) {
-        const seen = stream.values.map((v) => v.videoGenerationsUpdated).filter((u) => u.id === g.id).map((u) => u.version);
+        const seen = stream.values
+          .map((v) => v.videoGenerationsUpdated)
+          .filter((u) => u.id === g.id)
+          .map((u) => u.version);
         expect(seen).toEqual(Array.from({ length: final.version - 1 }, (_, k) => k + 2));
       }
       // Never two polls of one job at once; the answered polls the store did not record are counted below.
@@ -251,12 +254,22 @@ describeWithServices('several gateway instances', () => {
     const lateLostBefore = await leaseLostPolls(late);
     late.pause();
     try {
-      simulator.control.injectFault({ endpoint: 'poll', match: { generationId: g.upstreamId }, times: 1, action: { kind: 'delay', ms: 5 * LEASE_MS } });
+      simulator.control.injectFault({
+        endpoint: 'poll',
+        match: { generationId: g.upstreamId },
+        times: 1,
+        action: { kind: 'delay', ms: 5 * LEASE_MS },
+      });
       const before = await row(g.id);
-      const newOwner = await waitFor('another instance to take over', async () => {
-        const r = await row(g.id);
-        return r.lease_owner && r.lease_owner !== lateName ? r.lease_owner : null;
-      }, 10_000, 10);
+      const newOwner = await waitFor(
+        'another instance to take over',
+        async () => {
+          const r = await row(g.id);
+          return r.lease_owner && r.lease_owner !== lateName ? r.lease_owner : null;
+        },
+        10_000,
+        10,
+      );
       await waitFor('the takeover poll to reach the simulator', () => polls() > pollsBefore + 1, 5_000, 5);
       // From now on the upstream says `completed`: the frozen instance's answer will carry a change.
       simulator.control.forceOutcome(g.upstreamId, 'completed');
@@ -315,7 +328,9 @@ describeWithServices('several gateway instances', () => {
 
   it('Redis restarted mid-run: nothing is lost and watchers catch up', async () => {
     const [a, b, c] = alive();
-    const created = await Promise.all(Array.from({ length: 6 }, (_, i) => create([a!, b!, c!][i % 3]!, { model: 'google/veo3', prompt: `redis ${i}` })));
+    const created = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => create([a!, b!, c!][i % 3]!, { model: 'google/veo3', prompt: `redis ${i}` })),
+    );
     const watchers = created.map((g, i) => subscribe(client([a!, b!, c!][(i + 1) % 3]!), WATCH, { id: g.id }));
     const ownerWide = subscribe(client(c!), WATCH_ALL);
     await waitFor('every snapshot', () => watchers.every((w) => w.values.length > 0), 10_000);
@@ -342,7 +357,11 @@ describeWithServices('several gateway instances', () => {
     // The owner-wide stream caught up too: each generation's last version, in order, none twice.
     for (const g of [...created, during]) {
       const { version } = await row(g.id);
-      const versions = () => ownerWide.values.map((v) => v.videoGenerationsUpdated).filter((u) => u.id === g.id).map((u) => u.version as number);
+      const versions = () =>
+        ownerWide.values
+          .map((v) => v.videoGenerationsUpdated)
+          .filter((u) => u.id === g.id)
+          .map((u) => u.version as number);
       await waitFor(`the owner-wide stream to reach version ${version} of ${g.id}`, () => versions().at(-1) === version, 10_000, 50);
       expect(versions()).toEqual([...new Set(versions())].sort((x, y) => x - y));
     }
@@ -350,7 +369,9 @@ describeWithServices('several gateway instances', () => {
 
   it('PostgreSQL restarted mid-run: requests fail with DATABASE_UNAVAILABLE, then everything resumes', async () => {
     const [a, b, c] = alive();
-    const created = await Promise.all(Array.from({ length: 4 }, (_, i) => create([a!, b!, c!][i % 3]!, { model: 'google/veo3', prompt: `postgres ${i}` })));
+    const created = await Promise.all(
+      Array.from({ length: 4 }, (_, i) => create([a!, b!, c!][i % 3]!, { model: 'google/veo3', prompt: `postgres ${i}` })),
+    );
     const watchers = created.map((g, i) => subscribe(client([a!, b!, c!][(i + 1) % 3]!), WATCH, { id: g.id }));
     await waitFor('every snapshot', () => watchers.every((w) => w.values.length > 0), 10_000);
 
@@ -385,7 +406,12 @@ describeWithServices('several gateway instances', () => {
     simulator.control.injectFault({ endpoint: 'create', times: 1, action: { kind: 'status', status: 429, retryAfter: '2' } });
     const first = await post(a!, CREATE, { input: { model: 'veo2', prompt: 'rate limited' } });
     expect(first.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
-    await waitFor('the other instance to learn of the pause', async () => /backing off/.test((await readyz(b!)).body.checks.upstream ?? ''), 5_000, 50);
+    await waitFor(
+      'the other instance to learn of the pause',
+      async () => /backing off/.test((await readyz(b!)).body.checks.upstream ?? ''),
+      5_000,
+      50,
+    );
     simulator.control.resetCounts();
     const second = await post(b!, CREATE, { input: { model: 'veo2', prompt: 'refused without asking the upstream' } });
     expect(second.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');

@@ -14,10 +14,29 @@ import { describeWithServices, startRedis, type RedisServer } from '../helpers/s
 function generation(id: string, version: number, status = GenerationStatus.GENERATING): Generation {
   const at = new Date();
   return {
-    id, owner: 'alice', input: { model: 'veo2', prompt: 'p' }, inputHash: 'h', idempotencyKey: null,
-    status, upstreamId: 'up', upstreamStatus: null, video: null, error: null, usage: null, completedAt: null,
-    createdAt: at, updatedAt: at, deadlineAt: at, version, transitions: [], nextPollAt: null, pollCount: 0,
-    pollFailures: 0, leaseOwner: null, leaseUntil: null, leaseEpoch: 0,
+    id,
+    owner: 'alice',
+    input: { model: 'veo2', prompt: 'p' },
+    inputHash: 'h',
+    idempotencyKey: null,
+    status,
+    upstreamId: 'up',
+    upstreamStatus: null,
+    video: null,
+    error: null,
+    usage: null,
+    completedAt: null,
+    createdAt: at,
+    updatedAt: at,
+    deadlineAt: at,
+    version,
+    transitions: [],
+    nextPollAt: null,
+    pollCount: 0,
+    pollFailures: 0,
+    leaseOwner: null,
+    leaseUntil: null,
+    leaseEpoch: 0,
   };
 }
 
@@ -56,10 +75,15 @@ describeWithServices('Redis event fan-out across a lost subscription', () => {
     })();
     // Both are subscribed once an event gets through.
     stored.set('g1', generation('g1', 2));
-    await waitFor('an event to get through', () => {
-      from.publish(stored.get('g1')!);
-      return ownerWide.includes('g1@2') && oneGeneration.includes(2);
-    }, 10_000, 100);
+    await waitFor(
+      'an event to get through',
+      () => {
+        from.publish(stored.get('g1')!);
+        return ownerWide.includes('g1@2') && oneGeneration.includes(2);
+      },
+      10_000,
+      100,
+    );
 
     // Only the subscribed connections drop; the publisher stays up, so these reach nobody.
     await admin.client('KILL', 'TYPE', 'pubsub');

@@ -56,7 +56,13 @@ describe('loadConfig', () => {
       breaker: { failureThreshold: 5, halfOpenAfterMs: 30_000 },
       quotas: { createsPerMinute: 10, maxInFlight: 10, requestsPerSecond: 20 },
       jwt: null,
-      websocket: { connectionInitTimeoutMs: 3_000, keepAliveMs: 12_000, credentialRecheckMs: 30_000, maxBufferedBytes: 1024 * 1024, writeTimeoutMs: 10_000 },
+      websocket: {
+        connectionInitTimeoutMs: 3_000,
+        keepAliveMs: 12_000,
+        credentialRecheckMs: 30_000,
+        maxBufferedBytes: 1024 * 1024,
+        writeTimeoutMs: 10_000,
+      },
       metricsAccess: 'open',
       cors: { origins: [] },
       apiKeyCacheMs: 5_000,
@@ -64,9 +70,11 @@ describe('loadConfig', () => {
   });
 
   it('reads the generation safety settings', () => {
-    expect(
-      loadConfig({ GENERATION_DEADLINE_LAST_LOOKS: '2', MEDIA_URL_ALLOW_PRIVATE: 'true', CREATE_RECORD_RETRY_SECONDS: '60' }),
-    ).toMatchObject({ deadlineLastLooks: 2, mediaUrls: { allowPrivate: true }, createRecordRetryMs: 60_000 });
+    expect(loadConfig({ GENERATION_DEADLINE_LAST_LOOKS: '2', MEDIA_URL_ALLOW_PRIVATE: 'true', CREATE_RECORD_RETRY_SECONDS: '60' })).toMatchObject({
+      deadlineLastLooks: 2,
+      mediaUrls: { allowPrivate: true },
+      createRecordRetryMs: 60_000,
+    });
     expect(() => loadConfig({ GENERATION_DEADLINE_LAST_LOOKS: '0' })).toThrow(/GENERATION_DEADLINE_LAST_LOOKS/);
     expect(() => loadConfig({ MEDIA_URL_ALLOW_PRIVATE: 'maybe' })).toThrow(/MEDIA_URL_ALLOW_PRIVATE/);
   });

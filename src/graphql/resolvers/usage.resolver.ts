@@ -5,7 +5,7 @@ import { OwnerUsage } from '../types/owner-usage.type';
 
 @Resolver(() => OwnerUsage)
 export class UsageResolver {
-  @Query(() => OwnerUsage, { description: 'Your own usage; nobody else\'s is ever counted or shown.' })
+  @Query(() => OwnerUsage, { description: "Your own usage; nobody else's is ever counted or shown." })
   async usage(
     @Ctx() ctx: GraphQLContext,
     @Arg('since', () => Date, { nullable: true, description: 'Count generations created at or after this time. Default: all.' })

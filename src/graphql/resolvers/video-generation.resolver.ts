@@ -31,7 +31,7 @@ function inClientSpelling(error: unknown): unknown {
 export class VideoGenerationResolver {
   @Query(() => VideoGeneration, {
     nullable: true,
-    description: 'One of your generations. Another owner\'s id is NOT_FOUND, exactly like an unknown one.',
+    description: "One of your generations. Another owner's id is NOT_FOUND, exactly like an unknown one.",
   })
   async videoGeneration(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Generation> {
     const owner = requireOwner(ctx);
@@ -67,7 +67,7 @@ export class VideoGenerationResolver {
 
   @Mutation(() => VideoGeneration, {
     description:
-      'Starts a generation: validated against the model first, sent upstream once, then followed by the gateway until it ends. If the upstream\'s answer to the create call is lost, the generation is FAILED with CREATE_OUTCOME_UNKNOWN rather than sent twice.',
+      "Starts a generation: validated against the model first, sent upstream once, then followed by the gateway until it ends. If the upstream's answer to the create call is lost, the generation is FAILED with CREATE_OUTCOME_UNKNOWN rather than sent twice.",
   })
   async createVideoGeneration(
     @Arg('input', () => CreateVideoGenerationInput) input: CreateVideoGenerationInput,
@@ -76,9 +76,7 @@ export class VideoGenerationResolver {
     const owner = requireOwner(ctx);
     const { idempotencyKey, ...rest } = input;
     // Copy only the fields that were set, into a plain object the domain owns.
-    const domainInput = Object.fromEntries(
-      Object.entries(rest).filter(([, v]) => v !== undefined && v !== null),
-    ) as unknown as GenerationInput;
+    const domainInput = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined && v !== null)) as unknown as GenerationInput;
     try {
       return await ctx.service.create(owner, domainInput, idempotencyKey);
     } catch (error) {
@@ -95,8 +93,7 @@ export class VideoGenerationResolver {
   }
 
   @Subscription(() => VideoGeneration, {
-    description:
-      'The generation now, then every change in order (no gaps, no repeats; `version` increases), completing after a terminal status.',
+    description: 'The generation now, then every change in order (no gaps, no repeats; `version` increases), completing after a terminal status.',
     subscribe: async ({ args, context }) => {
       const ctx = context as GraphQLContext;
       const owner = requireOwner(ctx);

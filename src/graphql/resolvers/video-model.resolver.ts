@@ -41,10 +41,7 @@ function describeInput(input: CatalogueInput): ModelInput {
     itemType: typeof items?.['type'] === 'string' ? (items['type'] as InputValueType) : null,
     media: input.media ?? null,
     allowedValues: values,
-    enumValues:
-      enumObject && values
-        ? values.map((v) => Object.entries(enumObject).find(([, value]) => value === v)?.[0] ?? String(v))
-        : null,
+    enumValues: enumObject && values ? values.map((v) => Object.entries(enumObject).find(([, value]) => value === v)?.[0] ?? String(v)) : null,
     minimum: num(s['minimum']),
     maximum: num(s['maximum']),
     maxLength: num(s['maxLength']),
@@ -94,15 +91,13 @@ const DESCRIPTIONS = MODELS.map(describe);
 export class VideoModelResolver {
   @Query(() => [VideoModel], {
     description:
-      'Every model and what it accepts, so a client can build its form from data; optionally only one vendor\'s or one kind\'s. No API key needed.',
+      "Every model and what it accepts, so a client can build its form from data; optionally only one vendor's or one kind's. No API key needed.",
   })
   videoModels(
-    @Arg('vendor', () => String, { nullable: true, description: 'Only this vendor\'s models (as in `VideoModel.vendor`, any letter case).' })
+    @Arg('vendor', () => String, { nullable: true, description: "Only this vendor's models (as in `VideoModel.vendor`, any letter case)." })
     vendor?: string | null,
     @Arg('kind', () => ModelKindEnum, { nullable: true, description: 'Only models that can do this.' }) kind?: ModelKind | null,
   ): VideoModel[] {
-    return DESCRIPTIONS.filter(
-      (m) => (!vendor || m.vendor.toLowerCase() === vendor.toLowerCase()) && (!kind || m.kinds.includes(kind)),
-    );
+    return DESCRIPTIONS.filter((m) => (!vendor || m.vendor.toLowerCase() === vendor.toLowerCase()) && (!kind || m.kinds.includes(kind)));
   }
 }

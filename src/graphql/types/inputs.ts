@@ -5,7 +5,7 @@ import { AspectRatio, PersonGeneration, Resolution, UpstreamProvider } from '../
 
 @InputType({
   description:
-    "A video to generate. The concepts most models share are typed fields; anything else a model documents goes in `options`. `videoModels` lists what each model takes, and anything it does not take is rejected with BAD_USER_INPUT before any upstream call.",
+    'A video to generate. The concepts most models share are typed fields; anything else a model documents goes in `options`. `videoModels` lists what each model takes, and anything it does not take is rejected with BAD_USER_INPUT before any upstream call.',
 })
 export class CreateVideoGenerationInput {
   @Field({ description: 'The model id, exactly as the AI/ML API spells it (e.g. `google/veo3`, `klingai/video-v3-pro-text-to-video`).' })
@@ -13,7 +13,8 @@ export class CreateVideoGenerationInput {
 
   @Field({
     nullable: true,
-    description: 'What to generate. Any language; 1 to 4000 characters after trimming (less where the model says so). Required by most models; a few (lip-sync, animate, effects) take none.',
+    description:
+      'What to generate. Any language; 1 to 4000 characters after trimming (less where the model says so). Required by most models; a few (lip-sync, animate, effects) take none.',
   })
   prompt?: string;
 
@@ -71,7 +72,7 @@ export class CreateVideoGenerationInput {
   @Field(() => GraphQLJSONObject, {
     nullable: true,
     description:
-      "Model-specific inputs, keyed by the names `videoModels` lists as options (e.g. `{ cameraControl: …, shotType: \"customize\" }`), validated against that model's schema.",
+      'Model-specific inputs, keyed by the names `videoModels` lists as options (e.g. `{ cameraControl: …, shotType: "customize" }`), validated against that model\'s schema.',
   })
   options?: Record<string, unknown>;
 

@@ -10,7 +10,7 @@ export class StatusCount {
   count!: number;
 }
 
-@ObjectType({ description: "Your usage over a period: generations, seconds of video, and what the upstream charged (its `meta.usage`)." })
+@ObjectType({ description: 'Your usage over a period: generations, seconds of video, and what the upstream charged (its `meta.usage`).' })
 export class OwnerUsage {
   @Field(() => Date, { nullable: true, description: 'Start of the period (inclusive, by creation time); null means all time.' })
   since!: Date | null;

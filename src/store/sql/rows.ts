@@ -1,19 +1,10 @@
-import type {
-  Generation,
-  GenerationError,
-  GenerationInput,
-  GenerationStatus,
-  GenerationVideo,
-  Usage,
-} from '../../model/generation';
+import type { Generation, GenerationError, GenerationInput, GenerationStatus, GenerationVideo, Usage } from '../../model/generation';
 import type { ApiKeyRecord } from '../store';
 import type { Row } from './session';
 
 /** Decodes a `generations` row (SELECT * or RETURNING *). */
 export function toGeneration(row: Row): Generation {
-  const transitions = toJson<Array<{ status: GenerationStatus; upstreamStatus: string | null; at: string }>>(
-    row.transitions,
-  );
+  const transitions = toJson<Array<{ status: GenerationStatus; upstreamStatus: string | null; at: string }>>(row.transitions);
   return {
     id: String(row.id),
     owner: String(row.owner),

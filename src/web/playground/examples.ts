@@ -17,7 +17,11 @@ mutation Create($input: CreateVideoGenerationInput!) {
   createVideoGeneration(input: $input) { id status progress etaSeconds estimatedCompletionAt }
 }
 `,
-    variables: JSON.stringify({ input: { model: 'google/veo-3.0-fast', prompt: 'A lighthouse at dusk, waves rolling in', durationSeconds: 4 } }, null, 2),
+    variables: JSON.stringify(
+      { input: { model: 'google/veo-3.0-fast', prompt: 'A lighthouse at dusk, waves rolling in', durationSeconds: 4 } },
+      null,
+      2,
+    ),
   },
   {
     query: `# Every change to any of your generations, live over WebSocket. Start it, then run Create.

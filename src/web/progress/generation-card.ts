@@ -85,7 +85,8 @@ export function renderCard(g: Generation, options: CardOptions): HTMLLIElement {
   if (g.error) {
     const words = FAILURES[g.error.code];
     item.append(el('p', { className: 'error', textContent: words ?? g.error.message }));
-    if (words && g.error.code !== 'CANCELLED_BY_OWNER') item.append(el('p', { className: 'error-detail', textContent: `Details: ${g.error.message}` }));
+    if (words && g.error.code !== 'CANCELLED_BY_OWNER')
+      item.append(el('p', { className: 'error-detail', textContent: `Details: ${g.error.message}` }));
   } else if (g.status === 'CANCELLED') {
     item.append(el('p', { className: 'error', textContent: FAILURES.CANCELLED_BY_OWNER! }));
   }
@@ -108,10 +109,17 @@ export function renderCard(g: Generation, options: CardOptions): HTMLLIElement {
   const actions = el('div', { className: 'actions' });
   if (g.status === 'COMPLETED' && g.video) {
     // Cross-origin links ignore `download` and open the file instead, which still lets people save it.
-    actions.append(el('a', { className: 'button', href: g.video.url, download: `video-${g.id}.mp4`, target: '_blank', rel: 'noopener', textContent: 'Download' }));
+    actions.append(
+      el('a', { className: 'button', href: g.video.url, download: `video-${g.id}.mp4`, target: '_blank', rel: 'noopener', textContent: 'Download' }),
+    );
   }
   if (!TERMINAL.has(g.status)) {
-    const cancel = el('button', { type: 'button', className: 'secondary', textContent: 'Cancel', title: 'Stop following this video. The video service may still finish it, and charge for it.' });
+    const cancel = el('button', {
+      type: 'button',
+      className: 'secondary',
+      textContent: 'Cancel',
+      title: 'Stop following this video. The video service may still finish it, and charge for it.',
+    });
     const failure = el('span', { className: 'action-error', attrs: { role: 'alert' } });
     cancel.addEventListener('click', () => {
       cancel.disabled = true;

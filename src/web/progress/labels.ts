@@ -45,7 +45,13 @@ export const GROUPS: Record<FieldGroup, string> = {
 
 /** Names for enum values (by their GraphQL name); a value missing here is shown as the model lists it. */
 const VALUES: Record<string, Record<string, string>> = {
-  aspectRatio: { LANDSCAPE_16_9: '16:9 wide', PORTRAIT_9_16: '9:16 tall', RATIO_1_1: '1:1 square', AUTO: 'Like the source', ADAPTIVE: 'Fit the source' },
+  aspectRatio: {
+    LANDSCAPE_16_9: '16:9 wide',
+    PORTRAIT_9_16: '9:16 tall',
+    RATIO_1_1: '1:1 square',
+    AUTO: 'Like the source',
+    ADAPTIVE: 'Fit the source',
+  },
   resolution: { RES_HD: 'HD', RES_FHD: 'Full HD', RES_2K: '2K', RES_4K: '4K' },
   personGeneration: { ALLOW_ADULT: 'Adults allowed', DONT_ALLOW: 'No people' },
   provider: { AUTO: 'Automatic', NATIVE: 'The vendor itself', GOOGLE: 'Google', FAL: 'fal.ai' },
@@ -69,7 +75,11 @@ export function humanValue(value: string | number | boolean): string {
   if (typeof value !== 'string' || !/[a-z]/.test(value) || !/^[\w'-]+$/.test(value)) return String(value);
   // Sizes and resolutions (720p, 4k) are already words.
   if (/^\d/.test(value) && !/[_-]/.test(value)) return value;
-  const words = value.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/[_-]+/g, ' ').trim().toLowerCase();
+  const words = value
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/[_-]+/g, ' ')
+    .trim()
+    .toLowerCase();
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
@@ -85,11 +95,24 @@ export function humanName(name: string): string {
     .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
     .split(/[\s_]+/)
     .map((word) => ABBREVIATIONS[word.toLowerCase()] ?? word.toLowerCase());
-  const text = words.join(' ').replace(/\burl$/, 'link').replace(/\burls$/, 'links');
+  const text = words
+    .join(' ')
+    .replace(/\burl$/, 'link')
+    .replace(/\burls$/, 'links');
   return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
-const ABBREVIATIONS: Record<string, string> = { num: 'number of', fps: 'frames per second', tts: 'speech', cfg: 'CFG', id: 'ID', ids: 'IDs', hdr: 'HDR', exr: 'EXR', camerafixed: 'fixed camera' };
+const ABBREVIATIONS: Record<string, string> = {
+  num: 'number of',
+  fps: 'frames per second',
+  tts: 'speech',
+  cfg: 'CFG',
+  id: 'ID',
+  ids: 'IDs',
+  hdr: 'HDR',
+  exr: 'EXR',
+  camerafixed: 'fixed camera',
+};
 
 /** A vendor description cut to its first paragraph, short enough to sit under a control. */
 export function shortDescription(description: string | null | undefined, max = 220): string {

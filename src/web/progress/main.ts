@@ -70,7 +70,8 @@ function show(g: Generation): void {
   if (current) current.item.replaceWith(item);
   else list.prepend(item);
   generations.set(g.id, { generation: g, item });
-  if (current && current.generation.status !== g.status && TERMINAL.has(g.status)) announcer.textContent = `${STATUSES[g.status]}: ${titleOf(g, modelNames.get(g.model) ?? g.model)}`;
+  if (current && current.generation.status !== g.status && TERMINAL.has(g.status))
+    announcer.textContent = `${STATUSES[g.status]}: ${titleOf(g, modelNames.get(g.model) ?? g.model)}`;
   showEmpty(null);
 }
 
@@ -111,7 +112,8 @@ async function createFromForm(event: SubmitEvent): Promise<void> {
     show(createVideoGeneration);
     announcer.textContent = `Started: ${titleOf(createVideoGeneration, modelNames.get(createVideoGeneration.model) ?? createVideoGeneration.model)}`;
   } catch (err) {
-    if (err instanceof GraphQLRequestError) form.showApiError(err.code === 'UNAUTHENTICATED' ? 'Your API key is no longer accepted.' : err.message, err.field);
+    if (err instanceof GraphQLRequestError)
+      form.showApiError(err.code === 'UNAUTHENTICATED' ? 'Your API key is no longer accepted.' : err.message, err.field);
     else form.showApiError('The gateway did not answer. Check the connection and try again.', undefined);
   } finally {
     submit.disabled = false;
@@ -154,10 +156,15 @@ async function connect(key: string): Promise<void> {
   setConnection('Connecting…', 'info');
   const current = new GatewayClient(GRAPHQL_URL, key);
   client = current;
-  stopWatching = current.subscribe(VideoGenerationsUpdatedDocument, {}, (data) => show(data.videoGenerationsUpdated), (err) => {
-    // A client that was replaced or closed has nothing more to say.
-    if (client === current) setConnection(`Live updates stopped: ${reasonOf(err)}. Reload the page to reconnect.`, 'error');
-  });
+  stopWatching = current.subscribe(
+    VideoGenerationsUpdatedDocument,
+    {},
+    (data) => show(data.videoGenerationsUpdated),
+    (err) => {
+      // A client that was replaced or closed has nothing more to say.
+      if (client === current) setConnection(`Live updates stopped: ${reasonOf(err)}. Reload the page to reconnect.`, 'error');
+    },
+  );
   try {
     const { videoGenerations } = await current.request(VideoGenerationsDocument, { first: 20 });
     if (client !== current) return;
@@ -169,7 +176,8 @@ async function connect(key: string): Promise<void> {
     if (client !== current) return;
     disconnect();
     showEmpty('Your videos appear here once you connect.');
-    if (err instanceof GraphQLRequestError && err.code === 'UNAUTHENTICATED') setConnection('That API key is not valid. Check it and try again.', 'error');
+    if (err instanceof GraphQLRequestError && err.code === 'UNAUTHENTICATED')
+      setConnection('That API key is not valid. Check it and try again.', 'error');
     else setConnection(`Could not load your videos: ${err instanceof Error ? err.message : String(err)}`, 'error');
   }
 }

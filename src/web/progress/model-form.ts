@@ -61,7 +61,9 @@ export class ModelForm {
     this.formError = form.querySelector<HTMLElement>('#create-error')!;
 
     this.modelSelect.replaceChildren(
-      ...byVendor(models).map(([vendor, list]) => el('optgroup', { label: vendor }, ...list.map((m) => el('option', { value: m.id, textContent: m.name })))),
+      ...byVendor(models).map(([vendor, list]) =>
+        el('optgroup', { label: vendor }, ...list.map((m) => el('option', { value: m.id, textContent: m.name }))),
+      ),
     );
     this.modelSelect.addEventListener('change', () => this.renderOptions());
     this.prompt.addEventListener('input', () => {
@@ -93,9 +95,16 @@ export class ModelForm {
 
   private renderOptions(): void {
     const model = this.model;
-    const minutes = model.typicalGenerationSeconds >= 90 ? `about ${Math.round(model.typicalGenerationSeconds / 60)} min` : `about ${model.typicalGenerationSeconds} s`;
+    const minutes =
+      model.typicalGenerationSeconds >= 90
+        ? `about ${Math.round(model.typicalGenerationSeconds / 60)} min`
+        : `about ${model.typicalGenerationSeconds} s`;
     this.about.replaceChildren(
-      el('span', { textContent: [MODEL_KINDS[model.kind] ?? model.kind, `usually ready in ${minutes}`, model.supportsAudio ? 'can add sound' : ''].filter(Boolean).join(' · ') }),
+      el('span', {
+        textContent: [MODEL_KINDS[model.kind] ?? model.kind, `usually ready in ${minutes}`, model.supportsAudio ? 'can add sound' : '']
+          .filter(Boolean)
+          .join(' · '),
+      }),
       ...model.rules.map((rule) => el('span', { className: 'rule', textContent: rule })),
     );
     // Models that animate a picture or lip-sync a voice take no prompt, or an optional one.
@@ -118,9 +127,18 @@ export class ModelForm {
         const fields = controls.map((c) => c.element);
         // Optional extras fold away; anything required stays in view.
         if (group === 'advanced' && !controls.some((c) => c.input.required)) {
-          return [el('details', { className: 'group' }, el('summary', { textContent: GROUPS[group] }), el('div', { className: 'fields' }, ...fields))];
+          return [
+            el('details', { className: 'group' }, el('summary', { textContent: GROUPS[group] }), el('div', { className: 'fields' }, ...fields)),
+          ];
         }
-        return [el('section', { className: 'group', attrs: { 'aria-label': GROUPS[group] } }, el('h3', { textContent: GROUPS[group] }), el('div', { className: 'fields' }, ...fields))];
+        return [
+          el(
+            'section',
+            { className: 'group', attrs: { 'aria-label': GROUPS[group] } },
+            el('h3', { textContent: GROUPS[group] }),
+            el('div', { className: 'fields' }, ...fields),
+          ),
+        ];
       }),
     );
   }
@@ -137,7 +155,8 @@ export class ModelForm {
     if (promptInput) {
       const prompt = this.prompt.value.trim();
       if (!prompt && promptInput.required) problems.push(['prompt', 'Describe the video you want.']);
-      else if (prompt.length > this.promptMax) problems.push(['prompt', `Keep the prompt to ${this.promptMax} characters (it has ${prompt.length}).`]);
+      else if (prompt.length > this.promptMax)
+        problems.push(['prompt', `Keep the prompt to ${this.promptMax} characters (it has ${prompt.length}).`]);
       else if (prompt) input['prompt'] = prompt;
     }
     for (const c of this.controls) {
@@ -204,7 +223,8 @@ export class ModelForm {
 
   clearErrors(): void {
     this.formError.textContent = '';
-    for (const field of this.form.querySelectorAll<HTMLElement>('.field.invalid')) this.clearError(field.querySelector('input, select, textarea') ?? field);
+    for (const field of this.form.querySelectorAll<HTMLElement>('.field.invalid'))
+      this.clearError(field.querySelector('input, select, textarea') ?? field);
   }
 }
 
@@ -230,15 +250,24 @@ function control(input: Input): Control {
   const id = `field-${key.replace('.', '-')}`;
   const range = rangeOf(input);
   const lengthWords = input.type === 'STRING' && input.maxLength != null ? `Up to ${input.maxLength} characters.` : '';
-  const jsonWords = !input.allowedValues?.length && (input.type === 'OBJECT' || (input.type === 'ARRAY' && input.itemType !== 'STRING')) ? 'Written as JSON.' : '';
+  const jsonWords =
+    !input.allowedValues?.length && (input.type === 'OBJECT' || (input.type === 'ARRAY' && input.itemType !== 'STRING')) ? 'Written as JSON.' : '';
   const hintText = [words?.hint ?? shortDescription(input.description), rangeWords(input, range), lengthWords, jsonWords].filter(Boolean).join(' ');
   const describedBy = [hintText ? `${id}-hint` : '', `${id}-error`].filter(Boolean).join(' ');
   const hint = hintText ? [el('p', { className: 'hint', id: `${id}-hint`, textContent: hintText })] : [];
   const error = el('p', { className: 'field-error', id: `${id}-error` });
   const title = (): (Node | string)[] => [label, ...(input.required ? [el('span', { className: 'required', textContent: 'required' })] : [])];
   const wrapGroup = (content: HTMLElement): HTMLElement =>
-    el('fieldset', { className: 'field', dataset: { field: key }, attrs: { 'aria-describedby': describedBy } }, el('legend', {}, ...title()), content, ...hint, error);
-  const wrapOne = (content: HTMLElement): HTMLElement => el('div', { className: 'field', dataset: { field: key } }, el('label', { htmlFor: id }, ...title()), content, ...hint, error);
+    el(
+      'fieldset',
+      { className: 'field', dataset: { field: key }, attrs: { 'aria-describedby': describedBy } },
+      el('legend', {}, ...title()),
+      content,
+      ...hint,
+      error,
+    );
+  const wrapOne = (content: HTMLElement): HTMLElement =>
+    el('div', { className: 'field', dataset: { field: key } }, el('label', { htmlFor: id }, ...title()), content, ...hint, error);
   const common = { id, name: key, required: input.required, attrs: { 'aria-describedby': describedBy } };
   const make = (element: HTMLElement, read: () => Reading): Control => ({ input, key, label, element, read });
 
@@ -290,7 +319,8 @@ function control(input: Input): Control {
         if (raw === '') return field.validity.badInput ? { problem: integer ? 'Use a whole number.' : 'Use a number.' } : {};
         const n = Number(raw);
         if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) return { problem: integer ? 'Use a whole number.' : 'Use a number.' };
-        if ((range.minimum != null && n < range.minimum) || (range.maximum != null && n > range.maximum)) return { problem: `Use a number ${rangePhrase(range)}.` };
+        if ((range.minimum != null && n < range.minimum) || (range.maximum != null && n > range.maximum))
+          return { problem: `Use a number ${rangePhrase(range)}.` };
         return { value: n };
       });
     }
@@ -310,7 +340,8 @@ function control(input: Input): Control {
       return make(wrapOne(field), () => {
         const raw = field.value.trim();
         if (raw === '') return {};
-        if (input.maxLength != null && raw.length > input.maxLength) return { problem: `Keep it to ${input.maxLength} characters (it has ${raw.length}).` };
+        if (input.maxLength != null && raw.length > input.maxLength)
+          return { problem: `Keep it to ${input.maxLength} characters (it has ${raw.length}).` };
         return { value: raw };
       });
     }
@@ -319,8 +350,11 @@ function control(input: Input): Control {
       if (input.itemType === 'STRING') {
         const field = el('textarea', { ...common, rows: 3, placeholder: 'One per line' });
         return make(wrapOne(field), () => {
-          const lines = field.value.split('\n').map((line) => line.trim()).filter(Boolean);
-          return lines.length === 0 ? {} : countProblem(input, lines.length) ?? { value: lines };
+          const lines = field.value
+            .split('\n')
+            .map((line) => line.trim())
+            .filter(Boolean);
+          return lines.length === 0 ? {} : (countProblem(input, lines.length) ?? { value: lines });
         });
       }
       return make(...jsonField(input, common, wrapOne));
@@ -347,7 +381,15 @@ function linkList(input: Input, key: string, label: string, wrap: (content: HTML
   const fields = (): HTMLInputElement[] => [...list.querySelectorAll('input')];
   const addField = (): void => {
     const n = fields().length + 1;
-    const field = el('input', { type: 'text', name: key, inputMode: 'url', placeholder: 'https://…', spellcheck: false, autocomplete: 'off', attrs: { 'aria-label': `${label}, link ${n}` } });
+    const field = el('input', {
+      type: 'text',
+      name: key,
+      inputMode: 'url',
+      placeholder: 'https://…',
+      spellcheck: false,
+      autocomplete: 'off',
+      attrs: { 'aria-label': `${label}, link ${n}` },
+    });
     list.append(field);
     add.hidden = n >= max;
   };
@@ -360,7 +402,9 @@ function linkList(input: Input, key: string, label: string, wrap: (content: HTML
   return [
     element,
     () => {
-      const links = fields().map((f) => f.value.trim()).filter(Boolean);
+      const links = fields()
+        .map((f) => f.value.trim())
+        .filter(Boolean);
       if (links.length === 0) return {};
       if (links.some((link) => !isMediaLink(link, media))) return { problem: `Use https:// links or data:${media}/… URIs.` };
       return countProblem(input, links.length) ?? { value: links };
@@ -369,7 +413,11 @@ function linkList(input: Input, key: string, label: string, wrap: (content: HTML
 }
 
 /** Structured inputs (camera moves, multi-shot prompts…) are rare enough to be typed as JSON. */
-function jsonField(input: Input, common: { id: string; name: string; required: boolean; attrs: Record<string, string> }, wrap: (content: HTMLElement) => HTMLElement): [HTMLElement, () => Reading] {
+function jsonField(
+  input: Input,
+  common: { id: string; name: string; required: boolean; attrs: Record<string, string> },
+  wrap: (content: HTMLElement) => HTMLElement,
+): [HTMLElement, () => Reading] {
   const wantsArray = input.type === 'ARRAY';
   const field = el('textarea', { ...common, rows: 3, className: 'json', spellcheck: false, placeholder: wantsArray ? '[ { … } ]' : '{ … }' });
   return [
@@ -384,7 +432,8 @@ function jsonField(input: Input, common: { id: string; name: string; required: b
         return { problem: `This is not valid JSON: write ${wantsArray ? 'a list in [ ]' : 'an object in { }'}.` };
       }
       const isArray = Array.isArray(value);
-      if (wantsArray ? !isArray : isArray || typeof value !== 'object' || value === null) return { problem: `Write ${wantsArray ? 'a JSON list in [ ]' : 'a JSON object in { }'}.` };
+      if (wantsArray ? !isArray : isArray || typeof value !== 'object' || value === null)
+        return { problem: `Write ${wantsArray ? 'a JSON list in [ ]' : 'a JSON object in { }'}.` };
       return isArray ? (countProblem(input, (value as unknown[]).length) ?? { value }) : { value };
     },
   ];
@@ -414,7 +463,8 @@ function rangePhrase({ minimum, maximum }: Range): string {
 
 /** The allowed range in words, for a number input's hint. */
 function rangeWords(input: Input, range: Range): string {
-  if ((input.type !== 'INTEGER' && input.type !== 'NUMBER') || input.allowedValues?.length || (range.minimum == null && range.maximum == null)) return '';
+  if ((input.type !== 'INTEGER' && input.type !== 'NUMBER') || input.allowedValues?.length || (range.minimum == null && range.maximum == null))
+    return '';
   const phrase = rangePhrase(range);
   return `${phrase.charAt(0).toUpperCase()}${phrase.slice(1)}.`;
 }

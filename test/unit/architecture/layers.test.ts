@@ -208,9 +208,7 @@ describe('the layers of src/', () => {
   it('reads the real import graph (so an empty scan cannot pass)', () => {
     expect(imports.length).toBeGreaterThan(200);
     expect(imports).toContainEqual({ from: 'app.ts', specifier: './config', to: 'config' });
-    expect(imports).toContainEqual(
-      expect.objectContaining({ from: 'simulator/vendor-specs.ts', to: 'upstream/vendor/aimlapi-video-specs.json' }),
-    );
+    expect(imports).toContainEqual(expect.objectContaining({ from: 'simulator/vendor-specs.ts', to: 'upstream/vendor/aimlapi-video-specs.json' }));
   });
 
   it('has no import that runs up the layers, leaves its place, or closes a folder cycle', () => {

@@ -1,11 +1,4 @@
-import {
-  bearerToken,
-  checkOwnerName,
-  createApiKey,
-  ensureDevelopmentKey,
-  hashApiKey,
-  ownerOfKey,
-} from '../../../src/auth/api-keys';
+import { bearerToken, checkOwnerName, createApiKey, ensureDevelopmentKey, hashApiKey, ownerOfKey } from '../../../src/auth/api-keys';
 import { createPgliteStore } from '../../../src/store/pglite-store';
 import type { Store } from '../../../src/store/store';
 
@@ -103,12 +96,21 @@ describe('bearerToken', () => {
     expect(bearerToken(header)).toBe(token);
   });
 
-  it.each([[undefined], [null], [42], [['Bearer vgw_abc']], [''], ['Bearer'], ['Bearer '], ['Basic dXNlcjpwYXNz'], ['vgw_abc'], ['Bearer a b'], [' Bearer vgw_abc']])(
-    '%j → null',
-    (value) => {
-      expect(bearerToken(value)).toBeNull();
-    },
-  );
+  it.each([
+    [undefined],
+    [null],
+    [42],
+    [['Bearer vgw_abc']],
+    [''],
+    ['Bearer'],
+    ['Bearer '],
+    ['Basic dXNlcjpwYXNz'],
+    ['vgw_abc'],
+    ['Bearer a b'],
+    [' Bearer vgw_abc'],
+  ])('%j → null', (value) => {
+    expect(bearerToken(value)).toBeNull();
+  });
 });
 
 describe('ensureDevelopmentKey', () => {

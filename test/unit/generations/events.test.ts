@@ -4,10 +4,29 @@ import { GenerationStatus, type Generation } from '../../../src/model/generation
 function generation(version: number, status = GenerationStatus.GENERATING, id = 'g1'): Generation {
   const at = new Date('2025-01-01T00:00:00Z');
   return {
-    id, owner: 'alice', input: { model: 'veo2', prompt: 'p' }, inputHash: 'h', idempotencyKey: null,
-    status, upstreamId: 'up', upstreamStatus: null, video: null, error: null, usage: null, completedAt: null,
-    createdAt: at, updatedAt: at, deadlineAt: at, version, transitions: [], nextPollAt: null, pollCount: 0,
-    pollFailures: 0, leaseOwner: null, leaseUntil: null, leaseEpoch: 0,
+    id,
+    owner: 'alice',
+    input: { model: 'veo2', prompt: 'p' },
+    inputHash: 'h',
+    idempotencyKey: null,
+    status,
+    upstreamId: 'up',
+    upstreamStatus: null,
+    video: null,
+    error: null,
+    usage: null,
+    completedAt: null,
+    createdAt: at,
+    updatedAt: at,
+    deadlineAt: at,
+    version,
+    transitions: [],
+    nextPollAt: null,
+    pollCount: 0,
+    pollFailures: 0,
+    leaseOwner: null,
+    leaseUntil: null,
+    leaseEpoch: 0,
   };
 }
 
@@ -90,7 +109,11 @@ describe('GenerationEvents owner-wide catch-up', () => {
     await tick();
 
     // During the gap g1 reached v3 and g2 was created (v1) and moved (v2); g1@2 is already known.
-    changed = [generation(2, GenerationStatus.GENERATING, 'g1'), generation(3, GenerationStatus.COMPLETED, 'g1'), generation(2, GenerationStatus.GENERATING, 'g2')];
+    changed = [
+      generation(2, GenerationStatus.GENERATING, 'g1'),
+      generation(3, GenerationStatus.COMPLETED, 'g1'),
+      generation(2, GenerationStatus.GENERATING, 'g2'),
+    ];
     const gapStartedAt = new Date(Date.now() + 60_000);
     events.resync(gapStartedAt);
     await tick();
@@ -111,7 +134,11 @@ describe('GenerationEvents owner-wide catch-up', () => {
     const seen = read(
       events.watchOwner('alice', [GenerationStatus.COMPLETED], async (since) => {
         asked.push(since);
-        return [generation(2, GenerationStatus.GENERATING, 'g1'), generation(3, GenerationStatus.COMPLETED, 'g2'), { ...generation(4, GenerationStatus.COMPLETED, 'g3'), owner: 'bob' }];
+        return [
+          generation(2, GenerationStatus.GENERATING, 'g1'),
+          generation(3, GenerationStatus.COMPLETED, 'g2'),
+          { ...generation(4, GenerationStatus.COMPLETED, 'g3'), owner: 'bob' },
+        ];
       }),
     );
     await tick();

@@ -49,7 +49,12 @@ describe('media URL targets', () => {
   });
 
   it('accepts public hosts, public IP literals and data URIs', () => {
-    for (const url of ['https://cdn.example.com/a.png', 'http://8.8.8.8/a.png', 'https://[2001:4860::8888]/a.png', 'data:image/png;base64,iVBORw0KGgo=']) {
+    for (const url of [
+      'https://cdn.example.com/a.png',
+      'http://8.8.8.8/a.png',
+      'https://[2001:4860::8888]/a.png',
+      'data:image/png;base64,iVBORw0KGgo=',
+    ]) {
       expect(() => checkMediaUrl('input.imageUrl', url, strict)).not.toThrow();
     }
   });
@@ -60,7 +65,11 @@ describe('media URL targets', () => {
   });
 
   it('checks every *Url and *Urls field of an input, naming the list index', () => {
-    const input = { model: 'm', prompt: 'http://127.0.0.1/ in a prompt is only text', imageUrls: ['https://cdn.example.com/a.png', 'http://10.1.2.3/b.png'] };
+    const input = {
+      model: 'm',
+      prompt: 'http://127.0.0.1/ in a prompt is only text',
+      imageUrls: ['https://cdn.example.com/a.png', 'http://10.1.2.3/b.png'],
+    };
     try {
       checkMediaUrls(input, strict);
       throw new Error('accepted');

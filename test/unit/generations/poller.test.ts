@@ -563,7 +563,10 @@ describe('Poller', () => {
     const [takenOver] = await h.store.claimDueGenerations('new-owner', new Date(Date.now() + 60_000), 30_000, 10);
     expect(takenOver).toMatchObject({ id: g.id, leaseOwner: 'new-owner' });
     // The next renewal (every 50 ms) finds the lease gone and gives up on it.
-    await waitFor(async () => h.logs.some((l) => l.generationId === g.id && /lease taken over by another claim/.test(String(l.msg))), 'the renewal to notice the takeover');
+    await waitFor(
+      async () => h.logs.some((l) => l.generationId === g.id && /lease taken over by another claim/.test(String(l.msg))),
+      'the renewal to notice the takeover',
+    );
     await sleep(120); // two more renewal periods: none may touch the row
     expect(await get(g.id)).toEqual(takenOver);
 

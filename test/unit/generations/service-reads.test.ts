@@ -63,14 +63,7 @@ describe('GenerationService reads', () => {
       service.getMany('alice', [bob]), // someone else's: not found, like an unknown id
       service.getMany('alice', ['not-a-uuid', alice[0]!]),
     ]);
-    expect(answers.map((a) => a.map((g) => g?.id ?? null))).toEqual([
-      [alice[0]],
-      [alice[1]],
-      [alice[2]],
-      [bob],
-      [null],
-      [null, alice[0]],
-    ]);
+    expect(answers.map((a) => a.map((g) => g?.id ?? null))).toEqual([[alice[0]], [alice[1]], [alice[2]], [bob], [null], [null, alice[0]]]);
     expect(queries).toHaveLength(2);
     expect(queries.map((q) => q[0]).sort()).toEqual(['alice', 'bob']);
   });
@@ -130,14 +123,20 @@ describe('GenerationService reads', () => {
       expect(statuses(await service.list('gina', { first: 5 }))).toEqual(['CANCELLED']);
       // A generation another instance ends is read once, then kept: it never changes again.
       await store.insertGeneration({
-        id: randomUUID(), owner: 'gina', input: { model: 'veo2', prompt: 'q' }, inputHash: 'h', idempotencyKey: null,
-        status: GenerationStatus.QUEUED, createdAt: new Date(), deadlineAt: new Date(Date.now() + 60_000),
+        id: randomUUID(),
+        owner: 'gina',
+        input: { model: 'veo2', prompt: 'q' },
+        inputHash: 'h',
+        idempotencyKey: null,
+        status: GenerationStatus.QUEUED,
+        createdAt: new Date(),
+        deadlineAt: new Date(Date.now() + 60_000),
       });
       expect(statuses(await service.list('gina', { first: 5, statuses: [GenerationStatus.QUEUED] }))).toEqual(['QUEUED']);
       expect(statuses(await service.list('gina', { first: 5 }))).toEqual(['QUEUED', 'CANCELLED']);
     });
 
-    it("keep owners apart, page by cursor, and leave out a generation deleted in between", async () => {
+    it('keep owners apart, page by cursor, and leave out a generation deleted in between', async () => {
       const mine = [await insert('hana'), await insert('hana'), await insert('hana')];
       const theirs = await insert('ivan');
       for (const id of [...mine, theirs]) {

@@ -79,9 +79,7 @@ describe('stateFromJob', () => {
       completedAt: NOW,
       error: { code: GenerationErrorCode.NO_VIDEO, message: expect.any(String) },
     });
-    expect(stateFromJob(job('completed', { video: { ...VIDEO, url: '' } }), GenerationStatus.QUEUED, NOW).status).toBe(
-      GenerationStatus.FAILED,
-    );
+    expect(stateFromJob(job('completed', { video: { ...VIDEO, url: '' } }), GenerationStatus.QUEUED, NOW).status).toBe(GenerationStatus.FAILED);
   });
 
   it('error → FAILED UPSTREAM_FAILED with the upstream message and payload', () => {
@@ -111,9 +109,9 @@ describe('upstreamErrorMessage', () => {
   });
 
   it('reads {detail: [{msg}]} (FastAPI-style pass-through)', () => {
-    expect(
-      upstreamErrorMessage({ detail: [{ loc: ['body', 'image_url'], msg: 'Image could not be downloaded', type: 'value_error' }] }),
-    ).toBe('Image could not be downloaded');
+    expect(upstreamErrorMessage({ detail: [{ loc: ['body', 'image_url'], msg: 'Image could not be downloaded', type: 'value_error' }] })).toBe(
+      'Image could not be downloaded',
+    );
   });
 
   it('prefers message over detail', () => {
@@ -171,9 +169,7 @@ describe('hashInput', () => {
 
   it('keeps the order of reference images (it matters)', () => {
     const refs = { model: 'google/veo-3.1-reference-to-video', prompt: 'p' };
-    expect(hashInput({ ...refs, imageUrls: ['https://a', 'https://b'] })).not.toBe(
-      hashInput({ ...refs, imageUrls: ['https://b', 'https://a'] }),
-    );
+    expect(hashInput({ ...refs, imageUrls: ['https://a', 'https://b'] })).not.toBe(hashInput({ ...refs, imageUrls: ['https://b', 'https://a'] }));
   });
 
   it('treats an undefined field as absent', () => {

@@ -77,7 +77,10 @@ describe('UnrecordedCreates', () => {
     await new Promise((r) => setTimeout(r, 400));
     expect((await store.getGeneration(g.id))!.upstreamId).toBeNull();
     outage.down = false;
-    const stored = await until('the write', async () => (await store.getGeneration(g.id))?.upstreamId === 'up-1' && (await store.getGeneration(g.id)));
+    const stored = await until(
+      'the write',
+      async () => (await store.getGeneration(g.id))?.upstreamId === 'up-1' && (await store.getGeneration(g.id)),
+    );
     expect(stored).toMatchObject({ upstreamId: 'up-1', version: g.version + 1, nextPollAt });
     await until('the publish', async () => published.length === 1);
     expect(pending.size).toBe(0);

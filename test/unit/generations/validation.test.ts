@@ -35,7 +35,6 @@ const WIRE_TO_INPUT: Record<string, keyof GenerationInput> = {
   video_url: 'videoUrl',
 };
 
-
 /** A wire create body as the domain input a GraphQL client would send (canonical spellings). */
 function toDomain(body: Record<string, unknown>): GenerationInput {
   const input: Record<string, unknown> = {};
@@ -102,10 +101,24 @@ describe('validateInput: every catalogue model', () => {
   it.each(MODELS.map((m) => [m.id]))('%s: every shared field it does not take is rejected, naming the field', (id) => {
     const m = model(id);
     const sample: Record<SharedField, unknown> = {
-      prompt: 'a cat', durationSeconds: 8, aspectRatio: '16:9', resolution: '720p', negativePrompt: 'blur', seed: 1,
-      enhancePrompt: true, generateAudio: true, autoFix: true, personGeneration: 'allow_adult', provider: 'auto',
-      imageUrl: IMG, lastImageUrl: IMG2, imageUrls: [IMG], videoUrl: VID, audioUrl: 'https://example.com/a.mp3',
-      watermark: false, cfgScale: 0.5,
+      prompt: 'a cat',
+      durationSeconds: 8,
+      aspectRatio: '16:9',
+      resolution: '720p',
+      negativePrompt: 'blur',
+      seed: 1,
+      enhancePrompt: true,
+      generateAudio: true,
+      autoFix: true,
+      personGeneration: 'allow_adult',
+      provider: 'auto',
+      imageUrl: IMG,
+      lastImageUrl: IMG2,
+      imageUrls: [IMG],
+      videoUrl: VID,
+      audioUrl: 'https://example.com/a.mp3',
+      watermark: false,
+      cfgScale: 0.5,
     };
     const accepted = [...supportedFields(m), ...(m.inputs.some((i) => !i.shared) ? ['options'] : [])];
     for (const field of (Object.keys(sample) as SharedField[]).filter((f) => !supportedFields(m).includes(f))) {
@@ -126,7 +139,14 @@ describe('supportedFields / requiredFields / allowedValues / defaultValue agree 
     expect(allowedValues(m, 'aspectRatio')).toEqual(['16:9', '9:16']);
     expect(defaultValue(m, 'generateAudio')).toBe(true);
     expect(supportedFields(m)).toEqual([
-      'prompt', 'negativePrompt', 'durationSeconds', 'aspectRatio', 'resolution', 'seed', 'generateAudio', 'enhancePrompt',
+      'prompt',
+      'negativePrompt',
+      'durationSeconds',
+      'aspectRatio',
+      'resolution',
+      'seed',
+      'generateAudio',
+      'enhancePrompt',
     ]);
     expect(requiredFields(m)).toEqual(['prompt']);
   });
@@ -197,7 +217,6 @@ describe('supportedFields / requiredFields / allowedValues / defaultValue agree 
     expect(requiredFields(model('google/veo-3.1-first-last-image-to-video'))).toEqual(['prompt', 'imageUrl', 'lastImageUrl']);
     expect(requiredFields(model('google/veo-3.1-first-last-image-to-video-fast'))).toEqual(['prompt', 'imageUrl', 'lastImageUrl']);
   });
-
 });
 
 describe('validateInput: rejections are BAD_USER_INPUT naming the field', () => {
@@ -339,7 +358,14 @@ describe('validateInput: prompt', () => {
   });
 
   it('accepts any language and script unchanged', () => {
-    for (const prompt of ['Un phare sur une côte rocheuse', '岩だらけの海岸の灯台', 'منارة على ساحل صخري', 'Маяк на скалистом берегу', 'e\u0301 combining', '👩‍👩‍👧 family']) {
+    for (const prompt of [
+      'Un phare sur une côte rocheuse',
+      '岩だらけの海岸の灯台',
+      'منارة على ساحل صخري',
+      'Маяк на скалистом берегу',
+      'e\u0301 combining',
+      '👩‍👩‍👧 family',
+    ]) {
       expect(validateInput({ model: 'google/veo3', prompt }).prompt).toBe(prompt);
     }
   });

@@ -12,9 +12,21 @@ describe('checkWebSocketDocument', () => {
   // report violations on their own, not depend on armor's Apollo wiring having run.
   it.each([
     ['depth', `subscription { videoGenerationsUpdated { settings { a { b { c { d { e { f { g { h } } } } } } } } } }`, /depth/i],
-    ['aliases', `subscription { videoGenerationsUpdated { ${Array.from({ length: DOCUMENT_LIMITS.maxAliases + 1 }, (_, i) => `a${i}: id`).join(' ')} } }`, /alias/i],
-    ['directives', `subscription { videoGenerationsUpdated { ${Array.from({ length: DOCUMENT_LIMITS.maxDirectives + 1 }, (_, i) => `f${i}: id @include(if: true)`).join(' ')} } }`, /directive/i],
-    ['cost', `{ videoGenerations(first: 100) { edges { cursor node { id prompt status version progress etaSeconds createdAt updatedAt settings { seed imageUrl aspectRatio resolution durationSeconds } transitions { status at } } } } }`, /cost/i],
+    [
+      'aliases',
+      `subscription { videoGenerationsUpdated { ${Array.from({ length: DOCUMENT_LIMITS.maxAliases + 1 }, (_, i) => `a${i}: id`).join(' ')} } }`,
+      /alias/i,
+    ],
+    [
+      'directives',
+      `subscription { videoGenerationsUpdated { ${Array.from({ length: DOCUMENT_LIMITS.maxDirectives + 1 }, (_, i) => `f${i}: id @include(if: true)`).join(' ')} } }`,
+      /directive/i,
+    ],
+    [
+      'cost',
+      `{ videoGenerations(first: 100) { edges { cursor node { id prompt status version progress etaSeconds createdAt updatedAt settings { seed imageUrl aspectRatio resolution durationSeconds } transitions { status at } } } } }`,
+      /cost/i,
+    ],
     ['tokens', `subscription { videoGenerationsUpdated { ${'id '.repeat(DOCUMENT_LIMITS.maxTokens)}} }`, /token/i],
   ])('should return errors, not throw, for a document over the %s limit', (_name, query, message) => {
     const result = checkWebSocketDocument(schema, query, true);

@@ -24,10 +24,7 @@ describe('GraphQL schema', () => {
   it('has the operations the product promises', () => {
     expect(Object.keys(schema.getQueryType()!.getFields()).sort()).toEqual(['usage', 'videoGeneration', 'videoGenerations', 'videoModels']);
     expect(Object.keys(schema.getMutationType()!.getFields()).sort()).toEqual(['cancelVideoGeneration', 'createVideoGeneration']);
-    expect(Object.keys(schema.getSubscriptionType()!.getFields()).sort()).toEqual([
-      'videoGenerationUpdated',
-      'videoGenerationsUpdated',
-    ]);
+    expect(Object.keys(schema.getSubscriptionType()!.getFields()).sort()).toEqual(['videoGenerationUpdated', 'videoGenerationsUpdated']);
   });
 
   it('takes the arguments clients rely on', () => {
@@ -46,7 +43,11 @@ describe('GraphQL schema', () => {
     expect(schema.getType('VideoModelId')).toBeUndefined();
     const input = schema.getType('CreateVideoGenerationInput') as GraphQLInputObjectType;
     expect(String(input.getFields()['model']!.type)).toBe('String!');
-    const names = (name: string) => (schema.getType(name) as GraphQLEnumType).getValues().map((v) => v.name).sort();
+    const names = (name: string) =>
+      (schema.getType(name) as GraphQLEnumType)
+        .getValues()
+        .map((v) => v.name)
+        .sort();
     expect(names('AspectRatio')).toEqual(Object.keys(AspectRatio).sort());
     expect(names('Resolution')).toEqual(Object.keys(Resolution).sort());
     for (const m of MODELS) {
@@ -61,7 +62,12 @@ describe('GraphQL schema', () => {
 
   it('has every generation status and the create input names only the model as required (not every model takes a prompt)', () => {
     const status = schema.getType('GenerationStatus') as GraphQLEnumType;
-    expect(status.getValues().map((v) => v.name).sort()).toEqual(['CANCELLED', 'COMPLETED', 'FAILED', 'GENERATING', 'QUEUED', 'TIMED_OUT']);
+    expect(
+      status
+        .getValues()
+        .map((v) => v.name)
+        .sort(),
+    ).toEqual(['CANCELLED', 'COMPLETED', 'FAILED', 'GENERATING', 'QUEUED', 'TIMED_OUT']);
     const input = schema.getType('CreateVideoGenerationInput') as unknown as { getFields(): Record<string, { type: unknown }> };
     const fields = input.getFields();
     expect(fields['model']!.type).toBeInstanceOf(GraphQLNonNull);

@@ -11,7 +11,14 @@ import pino from 'pino';
 import { KeyAdminInputError, type KeyAdmin, type KeyView } from '../../../src/auth/key-admin';
 import { ADMIN_SOCKET_NAME, connectAdminSocket, startAdminSocket, type AdminSocket } from '../../../src/server/admin-socket';
 
-const KEY: KeyView = { id: 'k1', owner: 'alice', prefix: 'vgw_abcdefgh', label: null, createdAt: new Date('2026-01-02T03:04:05.000Z'), revokedAt: null };
+const KEY: KeyView = {
+  id: 'k1',
+  owner: 'alice',
+  prefix: 'vgw_abcdefgh',
+  label: null,
+  createdAt: new Date('2026-01-02T03:04:05.000Z'),
+  revokedAt: null,
+};
 
 let dir: string;
 let socketPath: string;

@@ -17,7 +17,12 @@ describe('closeWhenRevoked', () => {
   it('closes with 4403 once the credential is refused, and checks no more', async () => {
     const socket = fakeSocket();
     let checks = 0;
-    closeWhenRevoked(socket as unknown as WebSocket, { owner: 'alice', everyMs: 10, ownerNow: async () => (++checks < 3 ? 'alice' : null), onCheckFailed: () => {} });
+    closeWhenRevoked(socket as unknown as WebSocket, {
+      owner: 'alice',
+      everyMs: 10,
+      ownerNow: async () => (++checks < 3 ? 'alice' : null),
+      onCheckFailed: () => {},
+    });
     await waitFor('the close', () => socket.closedWith);
     expect(socket.closedWith).toEqual([4403, 'Forbidden: credential revoked']);
     await sleep(50);

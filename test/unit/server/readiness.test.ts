@@ -31,7 +31,10 @@ describe('readiness', () => {
   });
 
   it('reports an upstream back-off or an open circuit, and stays ready', async () => {
-    expect(await createReadiness(parts({ backoff: { remainingMs: () => 1_200 } }))()).toMatchObject({ ready: true, checks: { upstream: 'backing off 2s' } });
+    expect(await createReadiness(parts({ backoff: { remainingMs: () => 1_200 } }))()).toMatchObject({
+      ready: true,
+      checks: { upstream: 'backing off 2s' },
+    });
     expect(await createReadiness(parts({ circuit: { state: 'open' } }))()).toMatchObject({ ready: true, checks: { upstream: 'circuit open' } });
   });
 });

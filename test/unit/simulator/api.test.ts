@@ -65,23 +65,17 @@ describe('create', () => {
     const missing = await expectEnvelope(await create(sim, { model: 'google/veo3' }), 400, CREATE);
     expect(missing).toBe('Body validation error!\nRequired at "prompt"');
     const unknown = await expectEnvelope(await create(sim, { model: 'google/veo-9', prompt: 'x' }), 400, CREATE);
-    expect(unknown).toMatch(/^Body validation error!\nInvalid enum value\. Expected 'alibaba\/happyhorse-1-0' \| .*, received 'google\/veo-9' at "model"$/);
+    expect(unknown).toMatch(
+      /^Body validation error!\nInvalid enum value\. Expected 'alibaba\/happyhorse-1-0' \| .*, received 'google\/veo-9' at "model"$/,
+    );
     // Every vendor model is listed, like zod's enum message.
     for (const model of VENDOR_MODEL_IDS) expect(unknown).toContain(`'${model}'`);
-    const rule = await expectEnvelope(
-      await create(sim, { ...CREATE_REQUESTS['google/veo-3-1-lite-generate-preview'], duration: 4 }),
-      400,
-      CREATE,
-    );
+    const rule = await expectEnvelope(await create(sim, { ...CREATE_REQUESTS['google/veo-3-1-lite-generate-preview'], duration: 4 }), 400, CREATE);
     expect(rule).toContain('Expected 8, received 4 at "duration"');
   });
 
   it('reports every problem, one per line', async () => {
-    const message = await expectEnvelope(
-      await create(sim, { model: 'google/veo-3.1-i2v', prompt: 7, aspect_ratio: '1:1' }),
-      400,
-      CREATE,
-    );
+    const message = await expectEnvelope(await create(sim, { model: 'google/veo-3.1-i2v', prompt: 7, aspect_ratio: '1:1' }), 400, CREATE);
     expect(message.split('\n')).toEqual([
       'Body validation error!',
       'Required at "image_url"',

@@ -229,7 +229,9 @@ describe('legacy per-vendor paths from the specs', () => {
     const kling = minimalBody('kling-video/v1/standard/text-to-video');
     expect((await create(sim, kling, KLING)).status).toBe(201);
     const veo = await expectEnvelope(await create(sim, minimalBody('google/veo3'), KLING), 400, KLING);
-    expect(veo).toMatch(/^Body validation error!\nInvalid enum value\. Expected .*'kling-video\/v1\/standard\/text-to-video'.*, received 'google\/veo3' at "model"$/);
+    expect(veo).toMatch(
+      /^Body validation error!\nInvalid enum value\. Expected .*'kling-video\/v1\/standard\/text-to-video'.*, received 'google\/veo3' at "model"$/,
+    );
   });
 });
 

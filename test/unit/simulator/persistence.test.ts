@@ -22,7 +22,12 @@ describe('stateFile', () => {
 
     const second = await start({ stateFile, timeScale: 0.0001 });
     try {
-      expect(second.control.jobs().map((j) => j.id).sort()).toEqual([running, failed].sort());
+      expect(
+        second.control
+          .jobs()
+          .map((j) => j.id)
+          .sort(),
+      ).toEqual([running, failed].sort());
       expect((await waitForStatus(second, running, 'completed')).video.url).toContain(second.url);
       expect((await pollJson(second, failed)).status).toBe('error');
     } finally {

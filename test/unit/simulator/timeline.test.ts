@@ -46,7 +46,10 @@ describe('timeline', () => {
         if (seen.at(-1) !== status) seen.push(status);
         await sleep(5);
       }
-      expect([['queued', 'generating', 'completed'], ['generating', 'completed']]).toContainEqual(seen);
+      expect([
+        ['queued', 'generating', 'completed'],
+        ['generating', 'completed'],
+      ]).toContainEqual(seen);
     } finally {
       await paced.stop();
     }

@@ -76,10 +76,7 @@ describe.each(drivers)('LeaseQueue on %s', (driver) => {
 
   it('hands each row to one of two concurrent claimers', async () => {
     for (let i = 0; i < 6; i++) await add(`d${i}`, at(i));
-    const [a, b] = await Promise.all([
-      deliveries.claim(db, 'worker-a', at(10), 30_000, 4),
-      deliveries.claim(db, 'worker-b', at(10), 30_000, 4),
-    ]);
+    const [a, b] = await Promise.all([deliveries.claim(db, 'worker-a', at(10), 30_000, 4), deliveries.claim(db, 'worker-b', at(10), 30_000, 4)]);
     const all = [...ids(a), ...ids(b)];
     expect(new Set(all).size).toBe(all.length);
     expect(all.sort()).toEqual(['d0', 'd1', 'd2', 'd3', 'd4', 'd5']);
@@ -126,8 +123,6 @@ describe('LeaseQueue', () => {
   it('refuses a table or column name that is not a plain identifier (they are spliced into SQL)', () => {
     const columns = { id: 'id', dueAt: 'run_at', leaseOwner: 'locked_by', leaseUntil: 'locked_until', leaseEpoch: 'lock_epoch' };
     expect(() => new LeaseQueue({ table: 'jobs; DROP TABLE jobs', queued: 'true', columns })).toThrow(/not a plain SQL identifier/);
-    expect(() => new LeaseQueue({ table: 'jobs', queued: 'true', columns: { ...columns, dueAt: 'run at' } })).toThrow(
-      /not a plain SQL identifier/,
-    );
+    expect(() => new LeaseQueue({ table: 'jobs', queued: 'true', columns: { ...columns, dueAt: 'run at' } })).toThrow(/not a plain SQL identifier/);
   });
 });

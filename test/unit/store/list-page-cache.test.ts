@@ -49,8 +49,14 @@ describe('the embedded store keeps list pages, and every write shows in the next
   const insert = async (owner: string) =>
     (
       await store.insertGeneration({
-        id: randomUUID(), owner, input: { model: 'veo2', prompt: 'p' }, inputHash: 'h', idempotencyKey: null,
-        status: GenerationStatus.QUEUED, createdAt: new Date(), deadlineAt: new Date(Date.now() + 60_000),
+        id: randomUUID(),
+        owner,
+        input: { model: 'veo2', prompt: 'p' },
+        inputHash: 'h',
+        idempotencyKey: null,
+        status: GenerationStatus.QUEUED,
+        createdAt: new Date(),
+        deadlineAt: new Date(Date.now() + 60_000),
       })
     ).generation;
 
@@ -59,15 +65,23 @@ describe('the embedded store keeps list pages, and every write shows in the next
     const a = await insert('zoe');
     expect(await store.listGenerationKeys(q)).toEqual([{ id: a.id, version: 1 }]);
     const b = await insert('zoe');
-    expect(await store.listGenerationKeys(q)).toEqual([{ id: b.id, version: 1 }, { id: a.id, version: 1 }]);
+    expect(await store.listGenerationKeys(q)).toEqual([
+      { id: b.id, version: 1 },
+      { id: a.id, version: 1 },
+    ]);
     await store.updateGeneration({ id: a.id, expectedVersion: 1, change: { status: GenerationStatus.COMPLETED } });
-    expect(await store.listGenerationKeys(q)).toEqual([{ id: b.id, version: 1 }, { id: a.id, version: 2 }]);
+    expect(await store.listGenerationKeys(q)).toEqual([
+      { id: b.id, version: 1 },
+      { id: a.id, version: 2 },
+    ]);
     expect(await store.listGenerationKeys({ ...q, statuses: [GenerationStatus.QUEUED] })).toEqual([{ id: b.id, version: 1 }]);
-    expect(await store.updateGeneration({
-      id: a.id,
-      expectedVersion: 1,
-      change: { status: GenerationStatus.FAILED },
-    })).toBeNull();
+    expect(
+      await store.updateGeneration({
+        id: a.id,
+        expectedVersion: 1,
+        change: { status: GenerationStatus.FAILED },
+      }),
+    ).toBeNull();
     await store.deleteGeneration(b.id);
     expect(await store.listGenerationKeys(q)).toEqual([{ id: a.id, version: 2 }]);
     expect(await store.listGenerationKeys({ ...q, statuses: [GenerationStatus.QUEUED] })).toEqual([]);

@@ -53,9 +53,7 @@ describeWithServices('PostgreSQL store', () => {
   it('lets exactly one of several instances insert an idempotency key they race on', async () => {
     const racers = [pgStore(), pgStore(), pgStore()];
     await Promise.all(racers.map((s) => s.start()));
-    const results = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => racers[i % 3]!.insertGeneration(newGeneration(`race-${i}`, 'same-key'))),
-    );
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => racers[i % 3]!.insertGeneration(newGeneration(`race-${i}`, 'same-key'))));
     expect(results.filter((r) => r.inserted)).toHaveLength(1);
     const winner = results.find((r) => r.inserted)!.generation.id;
     expect(new Set(results.map((r) => r.generation.id))).toEqual(new Set([winner]));

@@ -142,9 +142,8 @@ describe.each(drivers)('SqlStore on %s', (driver) => {
       created.push((await store.insertGeneration(newGeneration({ input: { model, prompt: `p${i}` } }))).generation);
     }
     // Same createdAt as the newest: the id breaks the tie.
-    const twin = (
-      await store.insertGeneration(newGeneration({ createdAt: created[4]!.createdAt, input: { model: 'veo2', prompt: 't' } }))
-    ).generation;
+    const twin = (await store.insertGeneration(newGeneration({ createdAt: created[4]!.createdAt, input: { model: 'veo2', prompt: 't' } })))
+      .generation;
     await store.insertGeneration(newGeneration({ owner: 'bob' }));
     await store.updateGeneration({ id: created[1]!.id, expectedVersion: 1, change: { status: GenerationStatus.COMPLETED } });
 
@@ -178,7 +177,7 @@ describe.each(drivers)('SqlStore on %s', (driver) => {
     ]);
   });
 
-  it('finds an owner\'s generations changed since a moment, oldest change first, the most recent when limited', async () => {
+  it("finds an owner's generations changed since a moment, oldest change first, the most recent when limited", async () => {
     const a = (await store.insertGeneration(newGeneration({ createdAt: at(1) }))).generation;
     const b = (await store.insertGeneration(newGeneration({ createdAt: at(2) }))).generation;
     const bobs = (await store.insertGeneration(newGeneration({ owner: 'bob', createdAt: at(3) }))).generation;
@@ -192,7 +191,10 @@ describe.each(drivers)('SqlStore on %s', (driver) => {
     });
 
     const changed = await store.changedSince('alice', at(40), 10);
-    expect(changed.map((g) => [g.id, g.version])).toEqual([[b.id, 2], [a.id, 2]]);
+    expect(changed.map((g) => [g.id, g.version])).toEqual([
+      [b.id, 2],
+      [a.id, 2],
+    ]);
     expect((await store.changedSince('alice', at(40), 1)).map((g) => g.id)).toEqual([a.id]);
     expect(await store.changedSince('alice', at(101), 10)).toEqual([]);
   });
@@ -212,11 +214,13 @@ describe.each(drivers)('SqlStore on %s', (driver) => {
     expect(v2!.transitions).toHaveLength(1);
 
     // Stale version: nothing changes.
-    expect(await store.updateGeneration({
-      id: generation.id,
-      expectedVersion: 1,
-      change: { status: GenerationStatus.FAILED },
-    })).toBeNull();
+    expect(
+      await store.updateGeneration({
+        id: generation.id,
+        expectedVersion: 1,
+        change: { status: GenerationStatus.FAILED },
+      }),
+    ).toBeNull();
     expect((await store.getGeneration(generation.id))!.version).toBe(2);
 
     const v3 = await store.updateGeneration({
@@ -379,23 +383,27 @@ describe.each(drivers)('SqlStore on %s', (driver) => {
     // poller-a itself claims it again (its own earlier poll stalled): the earlier claim is fenced off.
     const [second] = await store.claimDueGenerations('poller-a', at(100), 30_000, 10);
     expect(second!.leaseEpoch).toBe(earlier.epoch + 1);
-    expect(await store.updateGeneration({
-      id: g.id,
-      expectedVersion: g.version,
-      change: { status: GenerationStatus.GENERATING },
-      at: at(101),
-      lease: earlier,
-    })).toBeNull();
+    expect(
+      await store.updateGeneration({
+        id: g.id,
+        expectedVersion: g.version,
+        change: { status: GenerationStatus.GENERATING },
+        at: at(101),
+        lease: earlier,
+      }),
+    ).toBeNull();
     expect(await store.updateBookkeeping(g.id, earlier, { leaseOwner: null, leaseUntil: null })).toBe(false);
     expect(await store.getGeneration(g.id)).toEqual(second);
     const later = { owner: 'poller-a', epoch: second!.leaseEpoch };
-    expect(await store.updateGeneration({
-      id: g.id,
-      expectedVersion: g.version,
-      change: { status: GenerationStatus.GENERATING },
-      at: at(101),
-      lease: later,
-    })).toMatchObject({
+    expect(
+      await store.updateGeneration({
+        id: g.id,
+        expectedVersion: g.version,
+        change: { status: GenerationStatus.GENERATING },
+        at: at(101),
+        lease: later,
+      }),
+    ).toMatchObject({
       version: g.version + 1,
       leaseOwner: 'poller-a',
     });

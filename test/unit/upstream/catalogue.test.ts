@@ -13,10 +13,16 @@ describe('the committed catalogue', () => {
   it('is what `npm run catalogue` derives from the vendor specs today', () => {
     const fresh = renderGenerated(specs);
     const stale = 'src/upstream/*.generated.ts is stale: run `npm run catalogue` and commit the result';
-    expect({ file: 'catalogue.generated.ts', same: readFileSync(path.join(dir, 'catalogue.generated.ts'), 'utf8') === fresh.catalogue, stale })
-      .toEqual({ file: 'catalogue.generated.ts', same: true, stale });
-    expect({ file: 'wire-map.generated.ts', same: readFileSync(path.join(dir, 'wire-map.generated.ts'), 'utf8') === fresh.wireMap, stale })
-      .toEqual({ file: 'wire-map.generated.ts', same: true, stale });
+    expect({
+      file: 'catalogue.generated.ts',
+      same: readFileSync(path.join(dir, 'catalogue.generated.ts'), 'utf8') === fresh.catalogue,
+      stale,
+    }).toEqual({ file: 'catalogue.generated.ts', same: true, stale });
+    expect({ file: 'wire-map.generated.ts', same: readFileSync(path.join(dir, 'wire-map.generated.ts'), 'utf8') === fresh.wireMap, stale }).toEqual({
+      file: 'wire-map.generated.ts',
+      same: true,
+      stale,
+    });
   });
 
   it("holds every model the vendor documents, under the vendor's exact id", () => {
@@ -32,25 +38,30 @@ describe('the committed catalogue', () => {
     for (const id of Object.keys(OVERLAY)) expect({ id, known: findModel(id) !== undefined }).toEqual({ id, known: true });
   });
 
-  it.each(MODELS.map((m) => [m.id, m] as const))('%s: every documented field is one input, under its wire name, with its required flag', (id, model) => {
-    const request = specs.models[id]!.request as { properties: Record<string, Record<string, unknown>>; required?: string[] };
-    const wireFields = Object.keys(request.properties).filter((f) => f !== 'model').sort();
-    const reached = model.inputs.map((i) => wireEntry(id, i.shared ? i.name : `options.${i.name}`)!.wire).sort();
-    expect(reached).toEqual(wireFields);
-    for (const input of model.inputs) {
-      const entry = wireEntry(id, input.shared ? input.name : `options.${input.name}`)!;
-      const raw = request.properties[entry.wire]!;
-      expect({ input: input.name, required: input.required }).toEqual({
-        input: input.name,
-        required: (request.required ?? []).includes(entry.wire) || raw['required'] === true,
-      });
-      // Allowed values: the vendor's, in the gateway's spelling, and back again on the wire.
-      if (Array.isArray(raw['enum']) && input.name !== 'durationSeconds') {
-        const toWire = (v: unknown) => (typeof v === 'string' && entry.values?.[v]) || v;
-        expect((input.schema['enum'] as unknown[]).map(toWire)).toEqual(raw['enum']);
+  it.each(MODELS.map((m) => [m.id, m] as const))(
+    '%s: every documented field is one input, under its wire name, with its required flag',
+    (id, model) => {
+      const request = specs.models[id]!.request as { properties: Record<string, Record<string, unknown>>; required?: string[] };
+      const wireFields = Object.keys(request.properties)
+        .filter((f) => f !== 'model')
+        .sort();
+      const reached = model.inputs.map((i) => wireEntry(id, i.shared ? i.name : `options.${i.name}`)!.wire).sort();
+      expect(reached).toEqual(wireFields);
+      for (const input of model.inputs) {
+        const entry = wireEntry(id, input.shared ? input.name : `options.${input.name}`)!;
+        const raw = request.properties[entry.wire]!;
+        expect({ input: input.name, required: input.required }).toEqual({
+          input: input.name,
+          required: (request.required ?? []).includes(entry.wire) || raw['required'] === true,
+        });
+        // Allowed values: the vendor's, in the gateway's spelling, and back again on the wire.
+        if (Array.isArray(raw['enum']) && input.name !== 'durationSeconds') {
+          const toWire = (v: unknown) => (typeof v === 'string' && entry.values?.[v]) || v;
+          expect((input.schema['enum'] as unknown[]).map(toWire)).toEqual(raw['enum']);
+        }
       }
-    }
-  });
+    },
+  );
 
   it('speaks the gateway language: integer seconds, lower-case resolutions, native/fal/auto providers', () => {
     for (const m of MODELS) {

@@ -8,7 +8,11 @@ import { startSimulator } from '../../../src/simulator';
 
 const KEY = 'sk-test-9f8e7d6c5b4a39281706';
 const INPUT = { model: 'google/veo3', prompt: 'a fox in snow', durationSeconds: 8, resolution: '720p' as const };
-const JOB = { id: '7c1e4b2a-93d5-4f0e-b8a1-2d6f0c9e5a13:google/veo-3.1-t2v', status: 'queued', meta: { usage: { credits_used: 6400000, usd_spent: 3.2 } } };
+const JOB = {
+  id: '7c1e4b2a-93d5-4f0e-b8a1-2d6f0c9e5a13:google/veo-3.1-t2v',
+  status: 'queued',
+  meta: { usage: { credits_used: 6400000, usd_spent: 3.2 } },
+};
 
 interface Seen {
   method: string;
@@ -74,7 +78,10 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-async function setup(handler: Handler, options: Partial<UpstreamClientOptions> = {}): Promise<{ srv: TestServer; client: UpstreamClient; calls: Array<[string, string, number]> }> {
+async function setup(
+  handler: Handler,
+  options: Partial<UpstreamClientOptions> = {},
+): Promise<{ srv: TestServer; client: UpstreamClient; calls: Array<[string, string, number]> }> {
   const srv = await startServer(handler);
   const calls: Array<[string, string, number]> = [];
   const client = createUpstreamClient({
@@ -145,9 +152,14 @@ describe('create', () => {
 
   it('maps 429 to RATE_LIMITED with Retry-After in seconds or as an HTTP date', async () => {
     const { client } = await setup((_req, res, _s, n) =>
-      json(res, 429, { statusCode: 429, message: 'Too Many Requests' }, {
-        'retry-after': n === 1 ? '7' : new Date(Date.now() + 60_000).toUTCString(),
-      }),
+      json(
+        res,
+        429,
+        { statusCode: 429, message: 'Too Many Requests' },
+        {
+          'retry-after': n === 1 ? '7' : new Date(Date.now() + 60_000).toUTCString(),
+        },
+      ),
     );
     const first = await failure(client.create(INPUT));
     expect(first.failure).toBe(UpstreamFailure.RATE_LIMITED);
@@ -386,10 +398,10 @@ describe('get', () => {
   });
 
   it('treats an oversize poll body as unreadable and retries it', async () => {
-    const { srv, client, calls } = await setup(
-      (_req, res) => json(res, 200, { id: 'x', status: 'completed', padding: 'y'.repeat(4096) }),
-      { maxResponseBytes: 512, pollRetries: 1 },
-    );
+    const { srv, client, calls } = await setup((_req, res) => json(res, 200, { id: 'x', status: 'completed', padding: 'y'.repeat(4096) }), {
+      maxResponseBytes: 512,
+      pollRetries: 1,
+    });
     const err = await failure(client.get('x'));
     expect(err.failure).toBe(UpstreamFailure.UNAVAILABLE);
     expect(srv.count('GET')).toBe(2);
@@ -469,7 +481,9 @@ describe('classification helpers', () => {
     expect(provesNotSent(withCode('UND_ERR_CONNECT_TIMEOUT'))).toBe(true);
     expect(provesNotSent(withCode('ECONNREFUSED'))).toBe(true);
     expect(provesNotSent(withCode('ENOTFOUND'))).toBe(true);
-    expect(provesNotSent(Object.assign(new AggregateError([withCode('ECONNREFUSED'), withCode('EHOSTUNREACH')]), { code: 'ECONNREFUSED' }))).toBe(true);
+    expect(provesNotSent(Object.assign(new AggregateError([withCode('ECONNREFUSED'), withCode('EHOSTUNREACH')]), { code: 'ECONNREFUSED' }))).toBe(
+      true,
+    );
     expect(provesNotSent(withCode('UND_ERR_HEADERS_TIMEOUT'))).toBe(false);
     expect(provesNotSent(withCode('UND_ERR_BODY_TIMEOUT'))).toBe(false);
     expect(provesNotSent(withCode('UND_ERR_SOCKET', withCode('ECONNRESET')))).toBe(false);

@@ -55,8 +55,13 @@ describe('toWireBody', () => {
   });
 
   it('keeps lower-case resolution for Veo 3.1 and upper-case for Lite-001', () => {
-    expect(toWireBody({ model: 'google/veo-3.1-t2v', prompt: 'p', resolution: '720p', autoFix: false, provider: 'fal' }))
-      .toEqual({ model: 'google/veo-3.1-t2v', prompt: 'p', resolution: '720p', auto_fix: false, provider: 'fal' });
+    expect(toWireBody({ model: 'google/veo-3.1-t2v', prompt: 'p', resolution: '720p', autoFix: false, provider: 'fal' })).toEqual({
+      model: 'google/veo-3.1-t2v',
+      prompt: 'p',
+      resolution: '720p',
+      auto_fix: false,
+      provider: 'fal',
+    });
     expect(
       toWireBody({
         model: 'veo-3.1-lite-generate-001',

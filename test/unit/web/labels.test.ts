@@ -15,7 +15,9 @@ describe('progress page labels', () => {
   });
 
   it('names every allowed option value in words', () => {
-    const values = MODELS.flatMap((m) => m.inputs.filter((i) => !i.shared).flatMap((i) => ((i.schema['enum'] as unknown[] | undefined) ?? []).map((v) => humanValue(v as string))));
+    const values = MODELS.flatMap((m) =>
+      m.inputs.filter((i) => !i.shared).flatMap((i) => ((i.schema['enum'] as unknown[] | undefined) ?? []).map((v) => humanValue(v as string))),
+    );
     expect(values.length).toBeGreaterThan(50);
     expect(values.filter((v) => CODE_LIKE.test(v))).toEqual([]);
   });

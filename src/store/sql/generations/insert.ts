@@ -5,10 +5,7 @@ import type { SqlSession } from '../session';
 import { findByIdempotencyKey } from './select';
 
 /** See GenerationRecords.insertGeneration. */
-export async function insertGeneration(
-  db: SqlSession,
-  g: NewGeneration,
-): Promise<{ inserted: boolean; generation: Generation }> {
+export async function insertGeneration(db: SqlSession, g: NewGeneration): Promise<{ inserted: boolean; generation: Generation }> {
   const transitions: Transition[] = [{ status: g.status, upstreamStatus: null, at: g.createdAt }];
   // A concurrent insert with the same key may also be a concurrent delete of it (a rejected create),
   // so the existing row can vanish between the two statements: try again a few times.

@@ -25,9 +25,7 @@ export async function listGenerationKeys(db: SqlSession, query: ListQuery): Prom
   const params = new Params();
   const where = [`owner = ${params.add(query.owner)}`];
   if (query.before) {
-    where.push(
-      `(created_at, id) < (${params.add(query.before.createdAt)}::timestamptz, ${params.add(query.before.id)}::text)`,
-    );
+    where.push(`(created_at, id) < (${params.add(query.before.createdAt)}::timestamptz, ${params.add(query.before.id)}::text)`);
   }
   if (query.statuses && query.statuses.length > 0) {
     where.push(`status = ANY(${params.add([...query.statuses])}::text[])`);

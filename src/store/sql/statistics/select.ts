@@ -6,9 +6,7 @@ import type { Row, SqlSession } from '../session';
 
 /** Every known status is present (0 when none), so a metrics gauge drops back to zero. */
 export async function countByStatus(db: SqlSession): Promise<Record<string, number>> {
-  const rows = await db.query<{ status: string; n: unknown }>(
-    'SELECT status, count(*)::int AS n FROM generations GROUP BY status',
-  );
+  const rows = await db.query<{ status: string; n: unknown }>('SELECT status, count(*)::int AS n FROM generations GROUP BY status');
   const counts: Record<string, number> = {};
   for (const status of Object.values(GenerationStatus)) counts[status] = 0;
   for (const row of rows) counts[row.status] = Number(row.n);
@@ -16,10 +14,7 @@ export async function countByStatus(db: SqlSession): Promise<Record<string, numb
 }
 
 export async function countInFlight(db: SqlSession, owner: string): Promise<number> {
-  const rows = await db.query<{ n: unknown }>(
-    `SELECT count(*)::int AS n FROM generations WHERE owner = $1 AND status IN ${IN_FLIGHT}`,
-    [owner],
-  );
+  const rows = await db.query<{ n: unknown }>(`SELECT count(*)::int AS n FROM generations WHERE owner = $1 AND status IN ${IN_FLIGHT}`, [owner]);
   return Number(rows[0]?.n ?? 0);
 }
 
