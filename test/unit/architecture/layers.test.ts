@@ -23,7 +23,7 @@ const LAYERS: readonly (readonly string[])[] = [
   /* cross-cutting services around the domain */ ['auth', 'quotas', 'scale'],
   /* the domain */ ['generations'],
   /* what the domain drives */ ['upstream', 'store'],
-  /* leaves: vocabulary and process-wide settings */ ['model', 'config', 'errors', 'logger', 'secret-redaction', 'cors-origins'],
+  /* leaves: vocabulary and process-wide settings */ ['model', 'config', 'errors', 'logger', 'secret-redaction', 'cors-origins', 'lifecycle'],
 ];
 
 /**
