@@ -49,6 +49,8 @@ import { UpstreamCircuit } from './upstream/health/circuit-breaker';
 import { createUpstreamClient } from './upstream/client';
 import type { Redis } from 'ioredis';
 import { RedisFanout } from './scale/redis-fanout';
+import { resolveWithSystemDns } from './webhooks/endpoint-url';
+import { WebhookEndpoints } from './webhooks/endpoints';
 
 /** Longest idle sleep of the poller over the embedded store, in ms (see `idleMs` below). */
 const EMBEDDED_POLLER_IDLE_MS = 10_000;
@@ -320,8 +322,9 @@ async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecy
       throw error;
     }
   };
+  const webhooks = new WebhookEndpoints(deps.store, config.webhooks, resolveWithSystemDns);
   const context = (owner: string | null, requestId: string, requestLog: Logger): GraphQLContext =>
-    createContext(service, owner, requestId, requestLog);
+    createContext(service, webhooks, owner, requestId, requestLog);
 
   const ws = attachWebSocketServer({
     httpServer,

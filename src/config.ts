@@ -77,6 +77,18 @@ const schema = z.object({
    * Turn on only for tests or a private deployment whose upstream fetches from a private network.
    */
   MEDIA_URL_ALLOW_PRIVATE: bool.default(false),
+  /** Accept plain http webhook endpoint URLs. Default false (https only); for tests and private networks. */
+  WEBHOOK_ALLOW_HTTP: bool.default(false),
+  /**
+   * Accept webhook endpoints that are, or resolve to, loopback, private, link-local or metadata
+   * addresses. Default false: the gateway itself calls them, from inside its network. Checked at
+   * registration and again before every delivery.
+   */
+  WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+  /** Most webhook endpoints one owner may register. Default 20. */
+  WEBHOOK_MAX_ENDPOINTS_PER_OWNER: int(1, 10_000).default(20),
+  /** After a secret rotation, deliveries carry signatures with the old secret too for this long, in seconds. Default 86400 (a day). */
+  WEBHOOK_SECRET_ROTATION_GRACE_SECONDS: int(0, 30 * 86_400).default(86_400),
   /** Largest accepted HTTP request body, in bytes. */
   HTTP_MAX_BODY_BYTES: int(1_024, 64 * 1024 * 1024).default(1024 * 1024),
   /**
@@ -243,6 +255,8 @@ export interface Config {
   deadlineLastLooks: number;
   /** Media URL targets accepted in create inputs. */
   mediaUrls: { allowPrivate: boolean };
+  /** Webhook endpoints: URL policy, per-owner cap, secret rotation grace (ms). */
+  webhooks: { allowHttp: boolean; allowPrivate: boolean; maxEndpointsPerOwner: number; secretRotationGraceMs: number };
   /** How long the write of an accepted create is retried after a store failure, in ms. */
   createRecordRetryMs: number;
   upstreamTimeouts: { createMs: number; pollMs: number };
@@ -354,6 +368,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     deadlineMs: e.GENERATION_DEADLINE_SECONDS * 1000,
     deadlineLastLooks: e.GENERATION_DEADLINE_LAST_LOOKS,
     mediaUrls: { allowPrivate: e.MEDIA_URL_ALLOW_PRIVATE },
+    webhooks: {
+      allowHttp: e.WEBHOOK_ALLOW_HTTP,
+      allowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
+      maxEndpointsPerOwner: e.WEBHOOK_MAX_ENDPOINTS_PER_OWNER,
+      secretRotationGraceMs: e.WEBHOOK_SECRET_ROTATION_GRACE_SECONDS * 1000,
+    },
     createRecordRetryMs: e.CREATE_RECORD_RETRY_SECONDS * 1000,
     upstreamTimeouts: { createMs: e.UPSTREAM_CREATE_TIMEOUT_MS, pollMs: e.UPSTREAM_POLL_TIMEOUT_MS },
     http: {

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { ErrorCode, GatewayError } from '../errors';
 import type { GenerationService } from '../generations/service';
+import type { WebhookEndpoints } from '../webhooks/endpoints';
 import { toGraphQLError } from './errors';
 
 /** What every resolver gets. Built per HTTP request, and per subscription over WebSocket. */
@@ -9,12 +10,20 @@ export interface GraphQLContext {
   owner: string | null;
   /** Reads by id made in the same tick share one store query there, across requests and transports. */
   service: GenerationService;
+  /** The owner's webhook endpoints. */
+  webhooks: WebhookEndpoints;
   requestId: string;
   log: Logger;
 }
 
-export function createContext(service: GenerationService, owner: string | null, requestId: string, log: Logger): GraphQLContext {
-  return { owner, service, requestId, log };
+export function createContext(
+  service: GenerationService,
+  webhooks: WebhookEndpoints,
+  owner: string | null,
+  requestId: string,
+  log: Logger,
+): GraphQLContext {
+  return { owner, service, webhooks, requestId, log };
 }
 
 export function requireOwner(context: GraphQLContext): string {

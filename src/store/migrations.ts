@@ -74,4 +74,27 @@ export const migrations: readonly Migration[] = [
     id: '0003_lease_epoch',
     sql: `ALTER TABLE generations ADD COLUMN lease_epoch int NOT NULL DEFAULT 0;`,
   },
+  {
+    // Issue 16 (webhooks). The id carries the issue number so that branches adding migrations in
+    // parallel do not clash. The secret is kept as is: signing (HMAC) needs it, as at every sender.
+    id: '0016_webhook_endpoints',
+    sql: `
+      CREATE TABLE webhook_endpoints (
+        id                          text PRIMARY KEY,
+        owner                       text NOT NULL,
+        url                         text NOT NULL,
+        description                 text NULL,
+        events                      jsonb NULL,
+        enabled                     boolean NOT NULL,
+        disabled_reason             text NULL,
+        secret                      text NOT NULL,
+        previous_secret             text NULL,
+        previous_secret_expires_at  timestamptz NULL,
+        created_at                  timestamptz NOT NULL,
+        updated_at                  timestamptz NOT NULL
+      );
+
+      CREATE INDEX webhook_endpoints_owner ON webhook_endpoints (owner, created_at, id);
+    `,
+  },
 ];

@@ -1,4 +1,5 @@
 import type { Generation } from '../model/generation';
+import type { WebhookEndpoint } from '../model/webhook';
 import { ListPageCache } from './list-page-cache';
 import { migrations as defaultMigrations, type Migration } from './migrations';
 import { insertApiKey } from './sql/api-keys/insert';
@@ -14,7 +15,22 @@ import { findStaleSubmissions, nextDueAt } from './sql/poll-queue/select';
 import { updateBookkeeping } from './sql/poll-queue/update';
 import type { SqlDriver } from './sql/session';
 import { countByStatus, countInFlight, usageGroups } from './sql/statistics/select';
-import type { ApiKeyRecord, GenerationKey, GenerationUpdate, Lease, ListQuery, NewGeneration, PollBookkeeping, Store, UsageGroup } from './store';
+import { deleteWebhookEndpoint } from './sql/webhook-endpoints/delete';
+import { insertWebhookEndpoint } from './sql/webhook-endpoints/insert';
+import { getWebhookEndpoint, listWebhookEndpoints } from './sql/webhook-endpoints/select';
+import { updateWebhookEndpoint } from './sql/webhook-endpoints/update';
+import type {
+  ApiKeyRecord,
+  GenerationKey,
+  GenerationUpdate,
+  Lease,
+  ListQuery,
+  NewGeneration,
+  PollBookkeeping,
+  Store,
+  UsageGroup,
+  WebhookEndpointUpdate,
+} from './store';
 
 /**
  * The Store over plain PostgreSQL, for the embedded database and a real server alike, so the two
@@ -160,6 +176,28 @@ export class SqlStore implements Store {
 
   async usageGroups(owner: string, since: Date | null): Promise<UsageGroup[]> {
     return usageGroups(this.db(), owner, since);
+  }
+
+  // Webhook endpoints.
+
+  async insertWebhookEndpoint(endpoint: WebhookEndpoint, maxPerOwner: number): Promise<boolean> {
+    return insertWebhookEndpoint(this.db(), endpoint, maxPerOwner);
+  }
+
+  async listWebhookEndpoints(owner: string): Promise<WebhookEndpoint[]> {
+    return listWebhookEndpoints(this.db(), owner);
+  }
+
+  async getWebhookEndpoint(owner: string, id: string): Promise<WebhookEndpoint | null> {
+    return getWebhookEndpoint(this.db(), owner, id);
+  }
+
+  async updateWebhookEndpoint(owner: string, id: string, update: WebhookEndpointUpdate): Promise<WebhookEndpoint | null> {
+    return updateWebhookEndpoint(this.db(), owner, id, update);
+  }
+
+  async deleteWebhookEndpoint(owner: string, id: string): Promise<boolean> {
+    return deleteWebhookEndpoint(this.db(), owner, id);
   }
 
   private db(): SqlDriver {

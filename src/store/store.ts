@@ -1,4 +1,5 @@
 import type { Generation, GenerationInput, GenerationState, GenerationStatus } from '../model/generation';
+import type { WebhookEndpoint, WebhookEndpointChange } from '../model/webhook';
 
 export interface NewGeneration {
   id: string;
@@ -173,6 +174,29 @@ export interface GenerationStatistics {
   usageGroups(owner: string, since: Date | null): Promise<UsageGroup[]>;
 }
 
+/** A change to an endpoint: the owner's, and what the gateway sets along with it. */
+export interface WebhookEndpointUpdate {
+  change: WebhookEndpointChange;
+  /** undefined leaves it alone. */
+  disabledReason?: string | null;
+  /** A new secret; the current one becomes the previous one, still signed with until `previousExpiresAt`. */
+  secret?: { value: string; previousExpiresAt: Date };
+  at: Date;
+}
+
+/** Owners' webhook endpoints. Every read and write is scoped to an owner: another's endpoint is not there. */
+export interface WebhookEndpointRecords {
+  /** Inserts unless the owner already has `maxPerOwner` endpoints; false then. */
+  insertWebhookEndpoint(endpoint: WebhookEndpoint, maxPerOwner: number): Promise<boolean>;
+  /** The owner's endpoints, oldest first. */
+  listWebhookEndpoints(owner: string): Promise<WebhookEndpoint[]>;
+  getWebhookEndpoint(owner: string, id: string): Promise<WebhookEndpoint | null>;
+  /** The endpoint after the update, or null when the owner has none with this id. */
+  updateWebhookEndpoint(owner: string, id: string, update: WebhookEndpointUpdate): Promise<WebhookEndpoint | null>;
+  /** True when the owner had an endpoint with this id. */
+  deleteWebhookEndpoint(owner: string, id: string): Promise<boolean>;
+}
+
 export interface StoreLifecycle {
   /** Opens the database and applies pending migrations. */
   start(): Promise<void>;
@@ -186,4 +210,4 @@ export interface StoreLifecycle {
  * implementation (PGlite) and the PostgreSQL one run the same SQL (src/store/sql/). Consumers take
  * the interface they use, not this one; the composition root and the keys CLI hold the whole store.
  */
-export interface Store extends StoreLifecycle, GenerationRecords, PollQueue, ApiKeyRecords, GenerationStatistics {}
+export interface Store extends StoreLifecycle, GenerationRecords, PollQueue, ApiKeyRecords, GenerationStatistics, WebhookEndpointRecords {}

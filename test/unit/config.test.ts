@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       deadlineMs: 900_000,
       deadlineLastLooks: 5,
       mediaUrls: { allowPrivate: false },
+      webhooks: { allowHttp: false, allowPrivate: false, maxEndpointsPerOwner: 20, secretRotationGraceMs: 86_400_000 },
       createRecordRetryMs: 3_600_000,
       upstreamTimeouts: { createMs: 60_000, pollMs: 15_000 },
       http: {
@@ -67,6 +68,18 @@ describe('loadConfig', () => {
       cors: { origins: [] },
       apiKeyCacheMs: 5_000,
     });
+  });
+
+  it('reads the webhook settings', () => {
+    expect(
+      loadConfig({
+        WEBHOOK_ALLOW_HTTP: 'true',
+        WEBHOOK_ALLOW_PRIVATE: 'yes',
+        WEBHOOK_MAX_ENDPOINTS_PER_OWNER: '3',
+        WEBHOOK_SECRET_ROTATION_GRACE_SECONDS: '60',
+      }).webhooks,
+    ).toEqual({ allowHttp: true, allowPrivate: true, maxEndpointsPerOwner: 3, secretRotationGraceMs: 60_000 });
+    expect(() => loadConfig({ WEBHOOK_MAX_ENDPOINTS_PER_OWNER: '0' })).toThrow(/WEBHOOK_MAX_ENDPOINTS_PER_OWNER/);
   });
 
   it('reads the generation safety settings', () => {

@@ -1,4 +1,5 @@
 import type { Generation, GenerationError, GenerationInput, GenerationStatus, GenerationVideo, Usage } from '../../model/generation';
+import type { WebhookEndpoint, WebhookEventType } from '../../model/webhook';
 import type { ApiKeyRecord } from '../store';
 import type { Row } from './session';
 
@@ -46,6 +47,24 @@ export function toApiKey(row: Row): ApiKeyRecord {
     label: (row.label as string | null) ?? null,
     createdAt: toDate(row.created_at),
     revokedAt: toDateOrNull(row.revoked_at),
+  };
+}
+
+/** Decodes a `webhook_endpoints` row. */
+export function toWebhookEndpoint(row: Row): WebhookEndpoint {
+  return {
+    id: String(row.id),
+    owner: String(row.owner),
+    url: String(row.url),
+    description: (row.description as string | null) ?? null,
+    events: toJsonOrNull<WebhookEventType[]>(row.events),
+    enabled: Boolean(row.enabled),
+    disabledReason: (row.disabled_reason as string | null) ?? null,
+    secret: String(row.secret),
+    previousSecret: (row.previous_secret as string | null) ?? null,
+    previousSecretExpiresAt: toDateOrNull(row.previous_secret_expires_at),
+    createdAt: toDate(row.created_at),
+    updatedAt: toDate(row.updated_at),
   };
 }
 

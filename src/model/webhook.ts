@@ -1,0 +1,68 @@
+/**
+ * Webhook endpoints as the gateway stores and serves them: where an owner's backend wants to be
+ * called, for which events, and the secret the calls are signed with (Standard Webhooks).
+ */
+import { GenerationStatus } from './generation';
+
+/**
+ * What a webhook reports. The values are the payload's `type` (the dotted spelling of Standard
+ * Webhooks' examples and of most senders); GraphQL shows the names.
+ */
+export enum WebhookEventType {
+  GENERATION_QUEUED = 'generation.queued',
+  GENERATION_GENERATING = 'generation.generating',
+  GENERATION_COMPLETED = 'generation.completed',
+  GENERATION_FAILED = 'generation.failed',
+  GENERATION_CANCELLED = 'generation.cancelled',
+  GENERATION_TIMED_OUT = 'generation.timed_out',
+  /** A finished video was copied into the gateway's media store (issue 15); nothing sends it yet. */
+  VIDEO_STORED = 'video.stored',
+}
+
+/** Each event type's meaning, in the words clients read (the schema's descriptions are these). */
+export const WEBHOOK_EVENT_MEANINGS: Readonly<Record<WebhookEventType, string>> = {
+  [WebhookEventType.GENERATION_QUEUED]: 'A generation was accepted and waits to start',
+  [WebhookEventType.GENERATION_GENERATING]: 'The upstream started generating',
+  [WebhookEventType.GENERATION_COMPLETED]: 'The video is ready: `video.url` is set',
+  [WebhookEventType.GENERATION_FAILED]: 'The generation ended without a video: see `error`',
+  [WebhookEventType.GENERATION_CANCELLED]: 'The owner cancelled the generation',
+  [WebhookEventType.GENERATION_TIMED_OUT]: "The generation was still pending when the gateway's deadline passed",
+  [WebhookEventType.VIDEO_STORED]: "The finished video was copied into the gateway's media store (once stored videos exist)",
+};
+
+/** The event a generation reaching `status` reports. */
+export const EVENT_OF_STATUS: Readonly<Record<GenerationStatus, WebhookEventType>> = {
+  [GenerationStatus.QUEUED]: WebhookEventType.GENERATION_QUEUED,
+  [GenerationStatus.GENERATING]: WebhookEventType.GENERATION_GENERATING,
+  [GenerationStatus.COMPLETED]: WebhookEventType.GENERATION_COMPLETED,
+  [GenerationStatus.FAILED]: WebhookEventType.GENERATION_FAILED,
+  [GenerationStatus.CANCELLED]: WebhookEventType.GENERATION_CANCELLED,
+  [GenerationStatus.TIMED_OUT]: WebhookEventType.GENERATION_TIMED_OUT,
+};
+
+export interface WebhookEndpoint {
+  id: string;
+  owner: string;
+  url: string;
+  description: string | null;
+  /** The events it receives; null: every event. */
+  events: WebhookEventType[] | null;
+  enabled: boolean;
+  /** Why it was disabled (by its owner, a 410, or failing too long); null while enabled. */
+  disabledReason: string | null;
+  /** `whsec_` + base64 key, as the standardwebhooks library takes it. Never shown after create or rotation. */
+  secret: string;
+  /** The secret before the last rotation, still signed with (beside `secret`) until `previousSecretExpiresAt`. */
+  previousSecret: string | null;
+  previousSecretExpiresAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** What an owner may change; undefined leaves a field alone. */
+export interface WebhookEndpointChange {
+  url?: string;
+  description?: string | null;
+  events?: WebhookEventType[] | null;
+  enabled?: boolean;
+}

@@ -1,0 +1,36 @@
+import type { WebhookEndpoint } from '../../../model/webhook';
+import type { WebhookEndpointUpdate } from '../../store';
+import { toWebhookEndpoint } from '../rows';
+import { jsonParam, Params, type SqlSession } from '../session';
+
+/** See WebhookEndpointRecords.updateWebhookEndpoint. */
+export async function updateWebhookEndpoint(
+  db: SqlSession,
+  owner: string,
+  id: string,
+  update: WebhookEndpointUpdate,
+): Promise<WebhookEndpoint | null> {
+  const params = new Params();
+  const sets: string[] = [`updated_at = ${params.add(update.at)}::timestamptz`];
+  const { change } = update;
+  if (change.url !== undefined) sets.push(`url = ${params.add(change.url)}`);
+  if (change.description !== undefined) sets.push(`description = ${params.add(change.description)}`);
+  if (change.events !== undefined) sets.push(`events = ${jsonParam(change.events, params)}`);
+  if (change.enabled !== undefined) sets.push(`enabled = ${params.add(change.enabled)}`);
+  if (update.disabledReason !== undefined) sets.push(`disabled_reason = ${params.add(update.disabledReason)}`);
+  if (update.secret !== undefined) {
+    // SET expressions see the row as it was: the old secret becomes the previous one in the same statement.
+    sets.push(
+      `previous_secret = secret`,
+      `previous_secret_expires_at = ${params.add(update.secret.previousExpiresAt)}::timestamptz`,
+      `secret = ${params.add(update.secret.value)}`,
+    );
+  }
+  const rows = await db.query(
+    `UPDATE webhook_endpoints SET ${sets.join(', ')}
+     WHERE owner = ${params.add(owner)} AND id = ${params.add(id)}
+     RETURNING *`,
+    params.values,
+  );
+  return rows[0] ? toWebhookEndpoint(rows[0]) : null;
+}
