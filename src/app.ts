@@ -50,6 +50,7 @@ import { createUpstreamClient } from './upstream/client';
 import type { Redis } from 'ioredis';
 import { RedisFanout } from './scale/redis-fanout';
 import { resolveWithSystemDns } from './webhooks/endpoint-url';
+import { WebhookDeliveries } from './webhooks/deliveries';
 import { WebhookEndpoints } from './webhooks/endpoints';
 
 /** Longest idle sleep of the poller over the embedded store, in ms (see `idleMs` below). */
@@ -322,7 +323,10 @@ async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecy
       throw error;
     }
   };
-  const webhooks = new WebhookEndpoints(deps.store, config.webhooks, resolveWithSystemDns);
+  const webhooks = {
+    endpoints: new WebhookEndpoints(deps.store, config.webhooks, resolveWithSystemDns),
+    deliveries: new WebhookDeliveries(deps.store),
+  };
   const context = (owner: string | null, requestId: string, requestLog: Logger): GraphQLContext =>
     createContext(service, webhooks, owner, requestId, requestLog);
 

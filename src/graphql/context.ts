@@ -1,7 +1,14 @@
 import type { Logger } from 'pino';
 import { ErrorCode, GatewayError } from '../errors';
 import type { GenerationService } from '../generations/service';
+import type { WebhookDeliveries } from '../webhooks/deliveries';
 import type { WebhookEndpoints } from '../webhooks/endpoints';
+
+/** The owner's webhook endpoints and the deliveries to them. */
+export interface Webhooks {
+  endpoints: WebhookEndpoints;
+  deliveries: WebhookDeliveries;
+}
 import { toGraphQLError } from './errors';
 
 /** What every resolver gets. Built per HTTP request, and per subscription over WebSocket. */
@@ -10,19 +17,12 @@ export interface GraphQLContext {
   owner: string | null;
   /** Reads by id made in the same tick share one store query there, across requests and transports. */
   service: GenerationService;
-  /** The owner's webhook endpoints. */
-  webhooks: WebhookEndpoints;
+  webhooks: Webhooks;
   requestId: string;
   log: Logger;
 }
 
-export function createContext(
-  service: GenerationService,
-  webhooks: WebhookEndpoints,
-  owner: string | null,
-  requestId: string,
-  log: Logger,
-): GraphQLContext {
+export function createContext(service: GenerationService, webhooks: Webhooks, owner: string | null, requestId: string, log: Logger): GraphQLContext {
   return { owner, service, webhooks, requestId, log };
 }
 

@@ -2,7 +2,7 @@
  * Webhook endpoints as the gateway stores and serves them: where an owner's backend wants to be
  * called, for which events, and the secret the calls are signed with (Standard Webhooks).
  */
-import { GenerationStatus } from './generation';
+import { GenerationStatus, type GenerationError, type GenerationVideo, type Usage } from './generation';
 
 /**
  * What a webhook reports. The values are the payload's `type` (the dotted spelling of Standard
@@ -65,4 +65,60 @@ export interface WebhookEndpointChange {
   description?: string | null;
   events?: WebhookEventType[] | null;
   enabled?: boolean;
+}
+
+export enum WebhookDeliveryStatus {
+  /** Not yet answered with a 2xx; `nextAttemptAt` says when it is tried (again). */
+  PENDING = 'PENDING',
+  DELIVERED = 'DELIVERED',
+  /** Given up: retries ran out, or the endpoint answered 410, was disabled or deleted. */
+  FAILED = 'FAILED',
+}
+
+export const WEBHOOK_DELIVERY_STATUS_MEANINGS: Readonly<Record<WebhookDeliveryStatus, string>> = {
+  [WebhookDeliveryStatus.PENDING]: 'Not yet answered with a 2xx; `nextAttemptAt` says when it is tried (again)',
+  [WebhookDeliveryStatus.DELIVERED]: 'The endpoint answered with a 2xx',
+  [WebhookDeliveryStatus.FAILED]: 'Given up: retries ran out, or the endpoint answered 410 Gone, was disabled or was deleted',
+};
+
+/** The generation as a webhook payload shows it (the GraphQL API's fields of the same names). */
+export interface WebhookGenerationData {
+  id: string;
+  status: GenerationStatus;
+  version: number;
+  model: string;
+  video: GenerationVideo | null;
+  error: GenerationError | null;
+  usage: Usage | null;
+}
+
+/** One event for one endpoint: what is sent, and how its attempts went. */
+export interface WebhookDelivery {
+  id: string;
+  /** The `webhook-id` header: the same for every endpoint and every attempt of one event. */
+  messageId: string;
+  owner: string;
+  /** null: a per-generation webhook, sent to `url`. */
+  endpointId: string | null;
+  url: string | null;
+  generationId: string;
+  generationVersion: number;
+  eventType: WebhookEventType;
+  data: WebhookGenerationData;
+  /** When the change it reports happened. */
+  occurredAt: Date;
+  createdAt: Date;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  nextAttemptAt: Date | null;
+  lastAttemptAt: Date | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  /** The start of the last answer's body, at most a few hundred characters. */
+  lastResponseExcerpt: string | null;
+  lastDurationMs: number | null;
+  deliveredAt: Date | null;
+  leaseOwner: string | null;
+  leaseUntil: Date | null;
+  leaseEpoch: number;
 }

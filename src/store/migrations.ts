@@ -97,4 +97,48 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX webhook_endpoints_owner ON webhook_endpoints (owner, created_at, id);
     `,
   },
+  {
+    // Issue 16: the webhook outbox. A generation's change and the deliveries that report it are
+    // written by one statement (sql/generations/update.ts), so none is lost between the store and
+    // the sender. `reported_version` is the version whose change was last reported: the UPDATE sets
+    // it from the row as it was, which tells the same statement whether this change is an event.
+    id: '0016_webhook_deliveries',
+    sql: `
+      ALTER TABLE generations ADD COLUMN reported_version int NULL;
+
+      CREATE TABLE webhook_deliveries (
+        id                     text PRIMARY KEY,
+        message_id             text NOT NULL,
+        owner                  text NOT NULL,
+        endpoint_id            text NULL,
+        url                    text NULL,
+        generation_id          text NOT NULL,
+        generation_version     int NOT NULL,
+        event_type             text NOT NULL,
+        data                   jsonb NOT NULL,
+        occurred_at            timestamptz NOT NULL,
+        created_at             timestamptz NOT NULL,
+        status                 text NOT NULL,
+        attempts               int NOT NULL DEFAULT 0,
+        next_attempt_at        timestamptz NULL,
+        last_attempt_at        timestamptz NULL,
+        last_status_code       int NULL,
+        last_error             text NULL,
+        last_response_excerpt  text NULL,
+        last_duration_ms       int NULL,
+        delivered_at           timestamptz NULL,
+        lease_owner            text NULL,
+        lease_until            timestamptz NULL,
+        lease_epoch            int NOT NULL DEFAULT 0
+      );
+
+      -- One delivery per endpoint and event, whatever retries the writer makes.
+      CREATE UNIQUE INDEX webhook_deliveries_endpoint_message
+        ON webhook_deliveries (endpoint_id, message_id) WHERE endpoint_id IS NOT NULL;
+      -- The sender's lease queue claims by due time among pending deliveries only.
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'PENDING';
+      CREATE INDEX webhook_deliveries_generation ON webhook_deliveries (owner, generation_id, created_at);
+      CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, created_at);
+    `,
+  },
 ];

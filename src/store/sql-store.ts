@@ -1,5 +1,5 @@
 import type { Generation } from '../model/generation';
-import type { WebhookEndpoint } from '../model/webhook';
+import type { WebhookDelivery, WebhookEndpoint } from '../model/webhook';
 import { ListPageCache } from './list-page-cache';
 import { migrations as defaultMigrations, type Migration } from './migrations';
 import { insertApiKey } from './sql/api-keys/insert';
@@ -15,6 +15,7 @@ import { findStaleSubmissions, nextDueAt } from './sql/poll-queue/select';
 import { updateBookkeeping } from './sql/poll-queue/update';
 import type { SqlDriver } from './sql/session';
 import { countByStatus, countInFlight, usageGroups } from './sql/statistics/select';
+import { listWebhookDeliveries } from './sql/webhook-deliveries/select';
 import { deleteWebhookEndpoint } from './sql/webhook-endpoints/delete';
 import { insertWebhookEndpoint } from './sql/webhook-endpoints/insert';
 import { getWebhookEndpoint, listWebhookEndpoints } from './sql/webhook-endpoints/select';
@@ -29,6 +30,7 @@ import type {
   PollBookkeeping,
   Store,
   UsageGroup,
+  WebhookDeliveryQuery,
   WebhookEndpointUpdate,
 } from './store';
 
@@ -198,6 +200,12 @@ export class SqlStore implements Store {
 
   async deleteWebhookEndpoint(owner: string, id: string): Promise<boolean> {
     return deleteWebhookEndpoint(this.db(), owner, id);
+  }
+
+  // The webhook outbox.
+
+  async listWebhookDeliveries(query: WebhookDeliveryQuery): Promise<WebhookDelivery[]> {
+    return listWebhookDeliveries(this.db(), query);
   }
 
   private db(): SqlDriver {

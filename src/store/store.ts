@@ -1,5 +1,5 @@
 import type { Generation, GenerationInput, GenerationState, GenerationStatus } from '../model/generation';
-import type { WebhookEndpoint, WebhookEndpointChange } from '../model/webhook';
+import type { WebhookDelivery, WebhookEndpoint, WebhookEndpointChange } from '../model/webhook';
 
 export interface NewGeneration {
   id: string;
@@ -197,6 +197,23 @@ export interface WebhookEndpointRecords {
   deleteWebhookEndpoint(owner: string, id: string): Promise<boolean>;
 }
 
+export interface WebhookDeliveryQuery {
+  owner: string;
+  endpointId?: string;
+  generationId?: string;
+  /** Most rows returned. */
+  limit: number;
+}
+
+/**
+ * The webhook outbox, as its owners see it. Deliveries are written by `updateGeneration` itself, in the
+ * same statement as the change they report (see sql/generations/update.ts).
+ */
+export interface WebhookDeliveryRecords {
+  /** The owner's deliveries, newest first, optionally of one endpoint or one generation. */
+  listWebhookDeliveries(query: WebhookDeliveryQuery): Promise<WebhookDelivery[]>;
+}
+
 export interface StoreLifecycle {
   /** Opens the database and applies pending migrations. */
   start(): Promise<void>;
@@ -210,4 +227,5 @@ export interface StoreLifecycle {
  * implementation (PGlite) and the PostgreSQL one run the same SQL (src/store/sql/). Consumers take
  * the interface they use, not this one; the composition root and the keys CLI hold the whole store.
  */
-export interface Store extends StoreLifecycle, GenerationRecords, PollQueue, ApiKeyRecords, GenerationStatistics, WebhookEndpointRecords {}
+export interface Store
+  extends StoreLifecycle, GenerationRecords, PollQueue, ApiKeyRecords, GenerationStatistics, WebhookEndpointRecords, WebhookDeliveryRecords {}

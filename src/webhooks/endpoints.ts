@@ -73,7 +73,7 @@ export class WebhookEndpoints {
   }
 
   async get(owner: string, id: string): Promise<WebhookEndpoint> {
-    return (await this.store.getWebhookEndpoint(owner, id)) ?? throwNotFound();
+    return (await this.store.getWebhookEndpoint(owner, id)) ?? throwEndpointNotFound();
   }
 
   async update(owner: string, id: string, input: WebhookEndpointChange): Promise<WebhookEndpoint> {
@@ -85,7 +85,7 @@ export class WebhookEndpoints {
     // Re-enabling clears the reason it was disabled; disabling by hand says so.
     const disabledReason = change.enabled === undefined ? undefined : change.enabled ? null : 'Disabled by its owner';
     const updated = await this.store.updateWebhookEndpoint(owner, id, { change, disabledReason, at: new Date() });
-    return updated ?? throwNotFound();
+    return updated ?? throwEndpointNotFound();
   }
 
   /** A new secret; deliveries are signed with the old one too until the grace period ends. */
@@ -97,11 +97,11 @@ export class WebhookEndpoints {
       secret: { value: secret, previousExpiresAt: new Date(now.getTime() + this.settings.secretRotationGraceMs) },
       at: now,
     });
-    return { endpoint: updated ?? throwNotFound(), secret };
+    return { endpoint: updated ?? throwEndpointNotFound(), secret };
   }
 
   async delete(owner: string, id: string): Promise<void> {
-    if (!(await this.store.deleteWebhookEndpoint(owner, id))) throwNotFound();
+    if (!(await this.store.deleteWebhookEndpoint(owner, id))) throwEndpointNotFound();
   }
 }
 
@@ -132,6 +132,6 @@ function checkEvents(events: readonly WebhookEventType[] | null): WebhookEventTy
   return [...new Set(events)];
 }
 
-function throwNotFound(): never {
+export function throwEndpointNotFound(): never {
   throw notFound('Webhook endpoint');
 }

@@ -212,6 +212,15 @@ const PROBES: Record<string, (o: Owners) => Promise<void>> = {
     await expectAliceEndpointIntact(gw, alice, id);
   },
 
+  'Query.webhookDeliveries': async ({ gw, bob, aliceGen }) => {
+    const id = await aliceEndpoint(gw, 'whe_alice_deliveries');
+    const deliveries = `query W($endpointId: ID, $generationId: ID) { webhookDeliveries(endpointId: $endpointId, generationId: $generationId) { id messageId } }`;
+    expectNotFound(await gql(gw, bob, deliveries, { endpointId: id }));
+    const byGeneration = await gql(gw, bob, deliveries, { generationId: aliceGen.id });
+    recordSeen(byGeneration.text);
+    expect(byGeneration.body.data?.webhookDeliveries).toEqual([]);
+  },
+
   'Subscription.videoGenerationsUpdated': async ({ gw, alice, bob, clients }) => {
     const bobFrames: string[] = [];
     const bobClient = wsClient(gw, bob, { frames: bobFrames });

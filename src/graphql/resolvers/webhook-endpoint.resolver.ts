@@ -9,12 +9,12 @@ import { CreateWebhookEndpointInput, UpdateWebhookEndpointInput, WebhookEndpoint
 export class WebhookEndpointResolver {
   @Query(() => [WebhookEndpoint], { description: 'Your webhook endpoints, oldest first.' })
   webhookEndpoints(@Ctx() ctx: GraphQLContext): Promise<Endpoint[]> {
-    return ctx.webhooks.list(requireOwner(ctx));
+    return ctx.webhooks.endpoints.list(requireOwner(ctx));
   }
 
   @Query(() => WebhookEndpoint, { nullable: true, description: "One of your webhook endpoints. Another owner's id is NOT_FOUND." })
   webhookEndpoint(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Endpoint> {
-    return ctx.webhooks.get(requireOwner(ctx), id);
+    return ctx.webhooks.endpoints.get(requireOwner(ctx), id);
   }
 
   @Mutation(() => WebhookEndpointWithSecret, {
@@ -24,7 +24,7 @@ export class WebhookEndpointResolver {
     @Arg('input', () => CreateWebhookEndpointInput) input: CreateWebhookEndpointInput,
     @Ctx() ctx: GraphQLContext,
   ): Promise<EndpointWithSecret> {
-    return ctx.webhooks.create(requireOwner(ctx), input);
+    return ctx.webhooks.endpoints.create(requireOwner(ctx), input);
   }
 
   @Mutation(() => WebhookEndpoint, { description: 'Changes an endpoint; absent fields stay as they are.' })
@@ -42,7 +42,7 @@ export class WebhookEndpointResolver {
     if (input.description !== undefined) change.description = input.description;
     if (input.events !== undefined) change.events = input.events;
     if (input.enabled !== undefined) change.enabled = input.enabled;
-    return ctx.webhooks.update(owner, id, change);
+    return ctx.webhooks.endpoints.update(owner, id, change);
   }
 
   @Mutation(() => WebhookEndpointWithSecret, {
@@ -50,12 +50,12 @@ export class WebhookEndpointResolver {
       'Replaces the signing secret and shows the new one, once. Until `previousSecretExpiresAt` deliveries carry signatures with both secrets, so receivers can switch without losing any.',
   })
   rotateWebhookEndpointSecret(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<EndpointWithSecret> {
-    return ctx.webhooks.rotateSecret(requireOwner(ctx), id);
+    return ctx.webhooks.endpoints.rotateSecret(requireOwner(ctx), id);
   }
 
   @Mutation(() => ID, { description: 'Deletes an endpoint; it receives nothing more. Answers its id.' })
   async deleteWebhookEndpoint(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<string> {
-    await ctx.webhooks.delete(requireOwner(ctx), id);
+    await ctx.webhooks.endpoints.delete(requireOwner(ctx), id);
     return id;
   }
 }
