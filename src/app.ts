@@ -52,6 +52,7 @@ import { RedisFanout } from './scale/redis-fanout';
 import { resolveWithSystemDns } from './webhooks/endpoint-url';
 import { WebhookDeliveries } from './webhooks/deliveries';
 import { WebhookEndpoints } from './webhooks/endpoints';
+import { WebhookSender } from './webhooks/sender';
 
 /** Longest idle sleep of the poller over the embedded store, in ms (see `idleMs` below). */
 const EMBEDDED_POLLER_IDLE_MS = 10_000;
@@ -123,6 +124,7 @@ async function compose(config: Config, log: Logger, lifecycle: Lifecycle): Promi
   const generations = await lifecycle.run('generations', () =>
     startGenerations(config, { store, redis, upstream, circuit, quotas: access.quotas, metrics, log }, lifecycle),
   );
+  await lifecycle.run('webhook sender', () => startWebhookSender(config, store, log, lifecycle));
   const graphql = await lifecycle.run('graphql', () =>
     startGraphQL(config, { store, redis, circuit, target, metrics, access, generations, log }, lifecycle),
   );
@@ -287,6 +289,23 @@ function startGenerations(config: Config, deps: GenerationDeps, lifecycle: Lifec
   return { events, backoff, poller, service };
 }
 type Generations = ReturnType<typeof startGenerations>;
+
+/** Sends the webhook outbox; like the poller, started before HTTP so that it stops after HTTP drained. */
+function startWebhookSender(config: Config, store: Store, log: Logger, lifecycle: Lifecycle): void {
+  const sender = new WebhookSender({
+    store,
+    policy: config.webhooks,
+    resolve: resolveWithSystemDns,
+    timeoutMs: config.webhooks.timeoutMs,
+    retryScheduleMs: config.webhooks.retryScheduleMs,
+    concurrency: config.webhooks.concurrency,
+    pollIntervalMs: config.webhooks.pollIntervalMs,
+    instanceId: config.instanceId,
+    log: log.child({ component: 'webhooks' }),
+  });
+  sender.start();
+  lifecycle.started('webhook sender', () => sender.stop());
+}
 
 interface GraphQLDeps {
   store: Store;

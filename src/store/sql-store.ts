@@ -15,11 +15,13 @@ import { findStaleSubmissions, nextDueAt } from './sql/poll-queue/select';
 import { updateBookkeeping } from './sql/poll-queue/update';
 import type { SqlDriver } from './sql/session';
 import { countByStatus, countInFlight, usageGroups } from './sql/statistics/select';
+import { claimWebhookDeliveries, nextWebhookDeliveryDueAt } from './sql/webhook-deliveries/claim';
 import { listWebhookDeliveries } from './sql/webhook-deliveries/select';
+import { recordWebhookAttempt } from './sql/webhook-deliveries/update';
 import { deleteWebhookEndpoint } from './sql/webhook-endpoints/delete';
 import { insertWebhookEndpoint } from './sql/webhook-endpoints/insert';
-import { getWebhookEndpoint, listWebhookEndpoints } from './sql/webhook-endpoints/select';
-import { updateWebhookEndpoint } from './sql/webhook-endpoints/update';
+import { getWebhookEndpoint, getWebhookEndpointsByIds, listWebhookEndpoints } from './sql/webhook-endpoints/select';
+import { disableWebhookEndpoint, updateWebhookEndpoint } from './sql/webhook-endpoints/update';
 import type {
   ApiKeyRecord,
   GenerationKey,
@@ -30,6 +32,7 @@ import type {
   PollBookkeeping,
   Store,
   UsageGroup,
+  WebhookAttemptRecord,
   WebhookDeliveryQuery,
   WebhookEndpointUpdate,
 } from './store';
@@ -206,6 +209,28 @@ export class SqlStore implements Store {
 
   async listWebhookDeliveries(query: WebhookDeliveryQuery): Promise<WebhookDelivery[]> {
     return listWebhookDeliveries(this.db(), query);
+  }
+
+  // The webhook sender's queue.
+
+  async claimWebhookDeliveries(leaseOwner: string, now: Date, leaseMs: number, limit: number): Promise<WebhookDelivery[]> {
+    return claimWebhookDeliveries(this.db(), leaseOwner, now, leaseMs, limit);
+  }
+
+  async recordWebhookAttempt(id: string, lease: Lease, attempt: WebhookAttemptRecord): Promise<boolean> {
+    return recordWebhookAttempt(this.db(), id, lease, attempt);
+  }
+
+  async nextWebhookDeliveryDueAt(): Promise<Date | null> {
+    return nextWebhookDeliveryDueAt(this.db());
+  }
+
+  async getWebhookEndpointsByIds(ids: readonly string[]): Promise<WebhookEndpoint[]> {
+    return getWebhookEndpointsByIds(this.db(), ids);
+  }
+
+  async disableWebhookEndpoint(id: string, reason: string, at: Date): Promise<boolean> {
+    return disableWebhookEndpoint(this.db(), id, reason, at);
   }
 
   private db(): SqlDriver {

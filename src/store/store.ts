@@ -1,5 +1,5 @@
 import type { Generation, GenerationInput, GenerationState, GenerationStatus } from '../model/generation';
-import type { WebhookDelivery, WebhookEndpoint, WebhookEndpointChange } from '../model/webhook';
+import type { WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint, WebhookEndpointChange } from '../model/webhook';
 
 export interface NewGeneration {
   id: string;
@@ -214,6 +214,36 @@ export interface WebhookDeliveryRecords {
   listWebhookDeliveries(query: WebhookDeliveryQuery): Promise<WebhookDelivery[]>;
 }
 
+/** How one attempt went, and what happens next. */
+export interface WebhookAttemptRecord {
+  at: Date;
+  /** PENDING again (a retry at `nextAttemptAt`), DELIVERED, or FAILED (given up). */
+  status: WebhookDeliveryStatus;
+  statusCode: number | null;
+  error: string | null;
+  responseExcerpt: string | null;
+  durationMs: number;
+  deliveredAt: Date | null;
+  nextAttemptAt: Date | null;
+}
+
+/**
+ * The webhook sender's queue: pending deliveries, each attempt claimed under a lease (see Lease and
+ * sql/lease-queue.ts) by one sender of one instance.
+ */
+export interface WebhookSendQueue {
+  /** Claims up to `limit` due pending deliveries, as PollQueue.claimDueGenerations does generations. */
+  claimWebhookDeliveries(leaseOwner: string, now: Date, leaseMs: number, limit: number): Promise<WebhookDelivery[]>;
+  /** Records an attempt and releases the lease, only while `lease` is held. False when it is not. */
+  recordWebhookAttempt(id: string, lease: Lease, attempt: WebhookAttemptRecord): Promise<boolean>;
+  /** When the next pending delivery becomes claimable; null when none is pending. */
+  nextWebhookDeliveryDueAt(): Promise<Date | null>;
+  /** Endpoints by id, whoever owns them. */
+  getWebhookEndpointsByIds(ids: readonly string[]): Promise<WebhookEndpoint[]>;
+  /** Disables an enabled endpoint with a reason; false when it is gone or already disabled. */
+  disableWebhookEndpoint(id: string, reason: string, at: Date): Promise<boolean>;
+}
+
 export interface StoreLifecycle {
   /** Opens the database and applies pending migrations. */
   start(): Promise<void>;
@@ -228,4 +258,12 @@ export interface StoreLifecycle {
  * the interface they use, not this one; the composition root and the keys CLI hold the whole store.
  */
 export interface Store
-  extends StoreLifecycle, GenerationRecords, PollQueue, ApiKeyRecords, GenerationStatistics, WebhookEndpointRecords, WebhookDeliveryRecords {}
+  extends
+    StoreLifecycle,
+    GenerationRecords,
+    PollQueue,
+    ApiKeyRecords,
+    GenerationStatistics,
+    WebhookEndpointRecords,
+    WebhookDeliveryRecords,
+    WebhookSendQueue {}

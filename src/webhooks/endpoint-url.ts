@@ -34,7 +34,7 @@ const RESOLVE_TIMEOUT_MS = 5_000;
  */
 export async function checkEndpointUrl(field: string, value: string, policy: EndpointUrlPolicy, resolve: ResolveHost): Promise<URL> {
   const url = parseEndpointUrl(field, value, policy);
-  if (!policy.allowPrivate) await resolvePublicAddresses(field, url, resolve);
+  if (!policy.allowPrivate) await resolvePublicAddresses(field, url.hostname, resolve);
   return url;
 }
 
@@ -58,12 +58,13 @@ export function parseEndpointUrl(field: string, value: string, policy: EndpointU
 }
 
 /**
- * The addresses the URL's host resolves to, when every one is public (a literal address is its own
+ * The addresses `hostname` resolves to, when every one is public (a literal address is its own
  * answer). BAD_USER_INPUT naming `field` when any is private or the name does not resolve in time.
- * The sender connects to these very addresses, so the name is not resolved a second time in between.
+ * The sender connects to these very addresses (its connections look names up through this), so the
+ * name is not resolved a second time in between.
  */
-export async function resolvePublicAddresses(field: string, url: URL, resolve: ResolveHost): Promise<readonly string[]> {
-  const host = url.hostname.replace(/^\[|\]$/g, '');
+export async function resolvePublicAddresses(field: string, hostname: string, resolve: ResolveHost): Promise<readonly string[]> {
+  const host = hostname.replace(/^\[|\]$/g, '');
   if (isIP(host)) return [host];
   let addresses: readonly string[];
   let timer: NodeJS.Timeout | undefined;

@@ -13,3 +13,11 @@ export async function getWebhookEndpoint(db: SqlSession, owner: string, id: stri
   const rows = await db.query('SELECT * FROM webhook_endpoints WHERE owner = $1 AND id = $2', [owner, id]);
   return rows[0] ? toWebhookEndpoint(rows[0]) : null;
 }
+
+/** Endpoints by id, whoever owns them: the sender looks up where its claimed deliveries go. */
+export async function getWebhookEndpointsByIds(db: SqlSession, ids: readonly string[]): Promise<WebhookEndpoint[]> {
+  if (ids.length === 0) return [];
+  // JSON travels as text (see jsonParam): no driver-specific array encoding.
+  const rows = await db.query('SELECT * FROM webhook_endpoints WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))', [JSON.stringify(ids)]);
+  return rows.map(toWebhookEndpoint);
+}

@@ -34,3 +34,13 @@ export async function updateWebhookEndpoint(
   );
   return rows[0] ? toWebhookEndpoint(rows[0]) : null;
 }
+
+/** Disables an endpoint the gateway gave up on (a 410), saying why. False when it is gone or already disabled. */
+export async function disableWebhookEndpoint(db: SqlSession, id: string, reason: string, at: Date): Promise<boolean> {
+  const rows = await db.query(
+    `UPDATE webhook_endpoints SET enabled = false, disabled_reason = $2, updated_at = $3::timestamptz
+     WHERE id = $1 AND enabled RETURNING id`,
+    [id, reason, at],
+  );
+  return rows.length > 0;
+}

@@ -1,0 +1,228 @@
+/**
+ * The webhook sender against real receivers on 127.0.0.1 that verify every request with the
+ * standardwebhooks library: signed events for every status, retries through an outage with one
+ * `webhook-id` per event, 410 disables, redirects are not followed, a hanging receiver does not
+ * hold up another, and both signatures during a secret rotation.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import { CREATE, GET, gqlData, useGateway, waitFor } from '../helpers/gateway';
+
+interface Received {
+  headers: Record<string, string>;
+  body: string;
+  path: string;
+}
+
+/** A receiver: records every request; `answer` decides the reply (default 200), `hang` never replies. */
+class Receiver {
+  readonly received: Received[] = [];
+  answer: (req: Received, index: number) => number | 'hang' = () => 200;
+  private server: Server | null = null;
+  private readonly hanging = new Set<ServerResponse>();
+
+  async start(): Promise<string> {
+    this.server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const got = { headers: req.headers as Record<string, string>, body: Buffer.concat(chunks).toString('utf8'), path: req.url ?? '' };
+        this.received.push(got);
+        const answer = this.answer(got, this.received.length - 1);
+        if (answer === 'hang') {
+          this.hanging.add(res);
+          return;
+        }
+        if (answer >= 300 && answer < 400) res.setHeader('location', `http://127.0.0.1:${this.port()}/redirected`);
+        res.writeHead(answer, { 'content-type': 'text/plain' }).end(`answer ${answer}`);
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${this.port()}/hook`;
+  }
+
+  port(): number {
+    return (this.server!.address() as AddressInfo).port;
+  }
+
+  async stop(): Promise<void> {
+    for (const res of this.hanging) res.destroy();
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+
+  /** Every received event that verifies with `secret`, parsed. Throws on one that does not. */
+  verified(secret: string): Array<{ id: string; type: string; data: any }> {
+    const hook = new Webhook(secret);
+    return this.received
+      .filter((r) => r.path === '/hook')
+      .map((r) => ({ id: r.headers['webhook-id']!, ...(hook.verify(r.body, r.headers) as { type: string; data: any }) }));
+  }
+}
+
+const CREATE_ENDPOINT = `mutation C($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { secret endpoint { id } } }`;
+const ENDPOINT = `query E($id: ID!) { webhookEndpoint(id: $id) { enabled disabledReason } }`;
+const ROTATE = `mutation R($id: ID!) { rotateWebhookEndpointSecret(id: $id) { secret } }`;
+const DELIVERIES = `query W($endpointId: ID) { webhookDeliveries(endpointId: $endpointId) {
+  messageId eventType status attempts lastStatusCode lastError lastResponseExcerpt lastDurationMs nextAttemptAt deliveredAt generationVersion
+} }`;
+
+describe('webhook delivery', () => {
+  const gw = useGateway({
+    env: {
+      WEBHOOK_ALLOW_HTTP: 'true',
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      WEBHOOK_TIMEOUT_MS: '700',
+      WEBHOOK_RETRY_SCHEDULE_SECONDS: '0.1,0.2,0.2,0.2,0.2,0.2,0.2,0.2',
+      WEBHOOK_POLL_INTERVAL_MS: '50',
+    },
+  });
+  const receivers: Receiver[] = [];
+  afterEach(async () => {
+    await Promise.all(receivers.splice(0).map((r) => r.stop()));
+  });
+
+  async function setUp(owner: string, events?: string[]) {
+    const receiver = new Receiver();
+    receivers.push(receiver);
+    const url = await receiver.start();
+    const key = await gw.keyFor(owner);
+    const { secret, endpoint } = (await gqlData(gw, key, CREATE_ENDPOINT, { input: { url, events } })).createWebhookEndpoint;
+    return { receiver, key, secret: secret as string, endpointId: endpoint.id as string };
+  }
+
+  async function generate(key: string, prompt: string) {
+    const created = (await gqlData(gw, key, CREATE, { input: { model: 'google/veo-3.0-fast', prompt } })).createVideoGeneration;
+    return waitFor(
+      'the generation to complete',
+      async () => {
+        const g = (await gqlData(gw, key, GET, { id: created.id })).videoGeneration;
+        return g.status === 'COMPLETED' && g;
+      },
+      20_000,
+      100,
+    );
+  }
+
+  it('should deliver every status change, signed, verifiable with the library', async () => {
+    const { receiver, key, secret, endpointId } = await setUp('signed-owner');
+    const done = await generate(key, 'a paper boat');
+    const statuses: string[] = done.transitions.map((t: { status: string }) => t.status);
+    await waitFor('every event', () => receiver.received.length >= statuses.length, 10_000);
+    const events = receiver.verified(secret);
+    expect(events.map((e) => e.type)).toEqual(statuses.map((s) => `generation.${s.toLowerCase()}`));
+    const completed = events.at(-1)!;
+    expect(completed.data).toEqual({
+      id: done.id,
+      status: 'COMPLETED',
+      version: done.version,
+      model: 'google/veo-3.0-fast',
+      video: done.video,
+      error: null,
+      usage: done.usage,
+    });
+    expect(completed.id).toBe(`msg_${done.id}_${done.version}`);
+    // Another secret does not verify: the signature is real.
+    expect(() => receiver.verified('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw')).toThrow();
+    await waitFor('the deliveries to be recorded', async () => {
+      const ds = (await gqlData(gw, key, DELIVERIES, { endpointId })).webhookDeliveries;
+      return ds.length === statuses.length && ds.every((d: any) => d.status === 'DELIVERED') && ds;
+    });
+    const [last] = (await gqlData(gw, key, DELIVERIES, { endpointId })).webhookDeliveries;
+    expect(last).toMatchObject({
+      status: 'DELIVERED',
+      attempts: 1,
+      lastStatusCode: 200,
+      lastError: null,
+      lastResponseExcerpt: 'answer 200',
+      nextAttemptAt: null,
+    });
+    expect(last.deliveredAt).not.toBeNull();
+  }, 40_000);
+
+  it('should retry through an outage and deliver each event once per webhook-id, in version order', async () => {
+    const { receiver, key, secret, endpointId } = await setUp('outage-owner');
+    // Down (503, then refused by a 500) for the first five requests, then up.
+    receiver.answer = (_req, index) => (index < 3 ? 503 : index < 5 ? 500 : 200);
+    const done = await generate(key, 'a windmill in a storm');
+    const statuses: string[] = done.transitions.map((t: { status: string }) => t.status);
+    await waitFor(
+      'every event delivered',
+      async () => {
+        const ds = (await gqlData(gw, key, DELIVERIES, { endpointId })).webhookDeliveries;
+        return ds.length === statuses.length && ds.every((d: any) => d.status === 'DELIVERED') && ds;
+      },
+      20_000,
+      100,
+    );
+    const events = receiver.verified(secret);
+    expect(events.length).toBeGreaterThan(statuses.length); // retries happened
+    const firstById = new Map<string, (typeof events)[number]>();
+    for (const e of events) if (!firstById.has(e.id)) firstById.set(e.id, e);
+    const accepted = receiver.received.flatMap((r, i) => (i >= 5 ? [r.headers['webhook-id']] : []));
+    // After de-duplication: one of each event, and each was accepted (answered 200) exactly once.
+    expect([...firstById.values()].map((e) => e.type).sort()).toEqual(statuses.map((s) => `generation.${s.toLowerCase()}`).sort());
+    expect(accepted.sort()).toEqual([...firstById.keys()].sort());
+    const byVersion = [...firstById.values()].sort((a, b) => a.data.version - b.data.version).map((e) => e.type);
+    expect(byVersion).toEqual(statuses.map((s) => `generation.${s.toLowerCase()}`));
+    const retried = (await gqlData(gw, key, DELIVERIES, { endpointId })).webhookDeliveries.filter((d: any) => d.attempts > 1);
+    expect(retried.length).toBeGreaterThan(0);
+    // The failures are in the logs, one line per failed attempt.
+    expect(gw.logs.filter((l) => l.includes('webhook attempt failed; will retry') && l.includes(endpointId)).length).toBe(5);
+  }, 40_000);
+
+  it('should disable an endpoint that answers 410 Gone, and say why', async () => {
+    const { receiver, key, endpointId } = await setUp('gone-owner', ['GENERATION_COMPLETED']);
+    receiver.answer = () => 410;
+    await generate(key, 'a closed shop');
+    const endpoint = await waitFor('the endpoint to be disabled', async () => {
+      const e = (await gqlData(gw, key, ENDPOINT, { id: endpointId })).webhookEndpoint;
+      return !e.enabled && e;
+    });
+    expect(endpoint.disabledReason).toMatch(/^Answered 410 Gone at /);
+    const [delivery] = (await gqlData(gw, key, DELIVERIES, { endpointId })).webhookDeliveries;
+    expect(delivery).toMatchObject({ status: 'FAILED', attempts: 1, lastStatusCode: 410, nextAttemptAt: null });
+    expect(receiver.received).toHaveLength(1);
+  }, 40_000);
+
+  it('should not follow redirects', async () => {
+    const { receiver, key, endpointId } = await setUp('redirect-owner', ['GENERATION_COMPLETED']);
+    receiver.answer = (req) => (req.path === '/hook' ? 307 : 200);
+    await generate(key, 'a detour');
+    const [delivery] = await waitFor('a failed attempt', async () => {
+      const ds = (await gqlData(gw, key, DELIVERIES, { endpointId })).webhookDeliveries;
+      return ds[0]?.attempts >= 1 && ds;
+    });
+    expect(delivery).toMatchObject({ lastStatusCode: 307, lastError: 'Redirects are not followed (answered 307)' });
+    expect(receiver.received.filter((r) => r.path === '/redirected')).toEqual([]);
+  }, 40_000);
+
+  it('should not let a hanging receiver delay another endpoint', async () => {
+    const hanging = await setUp('hanging-owner', ['GENERATION_COMPLETED']);
+    hanging.receiver.answer = () => 'hang';
+    const healthy = await setUp('healthy-owner', ['GENERATION_COMPLETED']);
+    // Both complete at about the same time; the healthy one must not wait for the hanging one's timeouts.
+    const [, healthyDone] = await Promise.all([generate(hanging.key, 'a stuck clock'), generate(healthy.key, 'a running river')]);
+    const completedAt = Date.parse(healthyDone.updatedAt);
+    await waitFor('the healthy receiver', () => healthy.receiver.received.length > 0, 5_000, 10);
+    const receivedAfterMs = Date.now() - completedAt;
+    expect(receivedAfterMs).toBeLessThan(700); // under one attempt timeout of the hanging receiver
+    const [hung] = await waitFor('the hanging attempt to time out', async () => {
+      const ds = (await gqlData(gw, hanging.key, DELIVERIES, { endpointId: hanging.endpointId })).webhookDeliveries;
+      return ds[0]?.lastError && ds;
+    });
+    expect(hung.lastError).toBe('No answer within 700 ms');
+    expect(hung.lastStatusCode).toBeNull();
+  }, 40_000);
+
+  it('should sign with both secrets during a rotation grace period', async () => {
+    const { receiver, key, secret: oldSecret, endpointId } = await setUp('rotating-owner', ['GENERATION_COMPLETED']);
+    const newSecret = (await gqlData(gw, key, ROTATE, { id: endpointId })).rotateWebhookEndpointSecret.secret;
+    await generate(key, 'a changing of the guard');
+    await waitFor('the event', () => receiver.received.length > 0);
+    expect(receiver.received[0]!.headers['webhook-signature']!.split(' ')).toHaveLength(2);
+    expect(receiver.verified(newSecret).map((e) => e.type)).toEqual(['generation.completed']);
+    expect(receiver.verified(oldSecret).map((e) => e.type)).toEqual(['generation.completed']);
+  }, 40_000);
+});
