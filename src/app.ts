@@ -124,9 +124,9 @@ async function compose(config: Config, log: Logger, lifecycle: Lifecycle): Promi
   const generations = await lifecycle.run('generations', () =>
     startGenerations(config, { store, redis, upstream, circuit, quotas: access.quotas, metrics, log }, lifecycle),
   );
-  await lifecycle.run('webhook sender', () => startWebhookSender(config, store, log, lifecycle));
+  const webhookSender = await lifecycle.run('webhook sender', () => startWebhookSender(config, store, log, lifecycle));
   const graphql = await lifecycle.run('graphql', () =>
-    startGraphQL(config, { store, redis, circuit, target, metrics, access, generations, log }, lifecycle),
+    startGraphQL(config, { store, redis, circuit, target, metrics, access, generations, webhookSender, log }, lifecycle),
   );
   const httpServer = graphql.httpServer;
   await lifecycle.run('http', () => listen(httpServer, config));
@@ -291,7 +291,7 @@ function startGenerations(config: Config, deps: GenerationDeps, lifecycle: Lifec
 type Generations = ReturnType<typeof startGenerations>;
 
 /** Sends the webhook outbox; like the poller, started before HTTP so that it stops after HTTP drained. */
-function startWebhookSender(config: Config, store: Store, log: Logger, lifecycle: Lifecycle): void {
+function startWebhookSender(config: Config, store: Store, log: Logger, lifecycle: Lifecycle): WebhookSender {
   const sender = new WebhookSender({
     store,
     policy: config.webhooks,
@@ -305,6 +305,7 @@ function startWebhookSender(config: Config, store: Store, log: Logger, lifecycle
   });
   sender.start();
   lifecycle.started('webhook sender', () => sender.stop());
+  return sender;
 }
 
 interface GraphQLDeps {
@@ -315,6 +316,7 @@ interface GraphQLDeps {
   metrics: Metrics;
   access: Access;
   generations: Generations;
+  webhookSender: WebhookSender;
   log: Logger;
 }
 
@@ -344,7 +346,7 @@ async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecy
   };
   const webhooks = {
     endpoints: new WebhookEndpoints(deps.store, config.webhooks, resolveWithSystemDns),
-    deliveries: new WebhookDeliveries(deps.store),
+    deliveries: new WebhookDeliveries(deps.store, () => deps.webhookSender.wake()),
   };
   const context = (owner: string | null, requestId: string, requestLog: Logger): GraphQLContext =>
     createContext(service, webhooks, owner, requestId, requestLog);

@@ -17,7 +17,7 @@ import type { SqlDriver } from './sql/session';
 import { countByStatus, countInFlight, usageGroups } from './sql/statistics/select';
 import { claimWebhookDeliveries, nextWebhookDeliveryDueAt } from './sql/webhook-deliveries/claim';
 import { listWebhookDeliveries } from './sql/webhook-deliveries/select';
-import { recordWebhookAttempt } from './sql/webhook-deliveries/update';
+import { recordWebhookAttempt, redeliverWebhookDelivery } from './sql/webhook-deliveries/update';
 import { deleteWebhookEndpoint } from './sql/webhook-endpoints/delete';
 import { insertWebhookEndpoint } from './sql/webhook-endpoints/insert';
 import { getWebhookEndpoint, getWebhookEndpointsByIds, listWebhookEndpoints } from './sql/webhook-endpoints/select';
@@ -209,6 +209,10 @@ export class SqlStore implements Store {
 
   async listWebhookDeliveries(query: WebhookDeliveryQuery): Promise<WebhookDelivery[]> {
     return listWebhookDeliveries(this.db(), query);
+  }
+
+  async redeliverWebhookDelivery(owner: string, id: string, at: Date): Promise<WebhookDelivery | null> {
+    return redeliverWebhookDelivery(this.db(), owner, id, at);
   }
 
   // The webhook sender's queue.

@@ -212,6 +212,11 @@ export interface WebhookDeliveryQuery {
 export interface WebhookDeliveryRecords {
   /** The owner's deliveries, newest first, optionally of one endpoint or one generation. */
   listWebhookDeliveries(query: WebhookDeliveryQuery): Promise<WebhookDelivery[]>;
+  /**
+   * Makes the owner's delivery due now (PENDING again, whatever it was), for one more attempt; one in
+   * flight is left alone. The delivery as it is then, or null when the owner has none with this id.
+   */
+  redeliverWebhookDelivery(owner: string, id: string, at: Date): Promise<WebhookDelivery | null>;
 }
 
 /** How one attempt went, and what happens next. */

@@ -2,7 +2,7 @@
  * The owner's view of the webhook outbox: which events went (or are going) where, and how each
  * attempt went. Scoped to the owner like everything else.
  */
-import { badInput } from '../errors';
+import { badInput, notFound } from '../errors';
 import type { WebhookDelivery } from '../model/webhook';
 import type { WebhookDeliveryRecords, WebhookEndpointRecords } from '../store/store';
 import { throwEndpointNotFound } from './endpoints';
@@ -17,7 +17,11 @@ export interface DeliveryFilter {
 }
 
 export class WebhookDeliveries {
-  constructor(private readonly store: WebhookDeliveryRecords & Pick<WebhookEndpointRecords, 'getWebhookEndpoint'>) {}
+  constructor(
+    private readonly store: WebhookDeliveryRecords & Pick<WebhookEndpointRecords, 'getWebhookEndpoint'>,
+    /** Wakes this instance's sender, so the attempt goes now rather than at its next look. */
+    private readonly onRedeliver?: () => void,
+  ) {}
 
   /** Newest first. An endpoint id that is not the owner's is NOT_FOUND; a generation id only filters. */
   async list(owner: string, filter: DeliveryFilter): Promise<WebhookDelivery[]> {
@@ -31,5 +35,13 @@ export class WebhookDeliveries {
       generationId: filter.generationId ?? undefined,
       limit: filter.first,
     });
+  }
+
+  /** One more attempt, now, whatever became of the delivery (the same `webhook-id`). */
+  async redeliver(owner: string, id: string): Promise<WebhookDelivery> {
+    const delivery = await this.store.redeliverWebhookDelivery(owner, id, new Date());
+    if (!delivery) throw notFound('Webhook delivery');
+    this.onRedeliver?.();
+    return delivery;
   }
 }

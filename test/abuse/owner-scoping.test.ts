@@ -221,6 +221,17 @@ const PROBES: Record<string, (o: Owners) => Promise<void>> = {
     expect(byGeneration.body.data?.webhookDeliveries).toEqual([]);
   },
 
+  'Mutation.redeliverWebhook': async ({ gw, alice, bob }) => {
+    const id = await aliceEndpoint(gw, 'whe_alice_redeliver');
+    // Alice's own generation reaching a new status queues a delivery to her endpoint.
+    const created = (await gqlData(gw, alice, CREATE, { input: { model: 'google/veo-3.0-fast', prompt: 'alice redelivered clip' } }))
+      .createVideoGeneration;
+    await gqlData(gw, alice, CANCEL, { id: created.id });
+    const [delivery] = await gw.app.store.listWebhookDeliveries({ owner: 'alice', endpointId: id, limit: 1 });
+    const res = await gql(gw, bob, `mutation R($id: ID!) { redeliverWebhook(id: $id) { id status } }`, { id: delivery!.id });
+    expectNotFound(res);
+  },
+
   'Subscription.videoGenerationsUpdated': async ({ gw, alice, bob, clients }) => {
     const bobFrames: string[] = [];
     const bobClient = wsClient(gw, bob, { frames: bobFrames });

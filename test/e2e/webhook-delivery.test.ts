@@ -7,7 +7,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { CREATE, GET, gqlData, useGateway, waitFor } from '../helpers/gateway';
+import { CREATE, GET, gql, gqlData, useGateway, waitFor } from '../helpers/gateway';
 
 interface Received {
   headers: Record<string, string>;
@@ -65,7 +65,7 @@ const CREATE_ENDPOINT = `mutation C($input: CreateWebhookEndpointInput!) { creat
 const ENDPOINT = `query E($id: ID!) { webhookEndpoint(id: $id) { enabled disabledReason } }`;
 const ROTATE = `mutation R($id: ID!) { rotateWebhookEndpointSecret(id: $id) { secret } }`;
 const DELIVERIES = `query W($endpointId: ID) { webhookDeliveries(endpointId: $endpointId) {
-  messageId eventType status attempts lastStatusCode lastError lastResponseExcerpt lastDurationMs nextAttemptAt deliveredAt generationVersion
+  id messageId eventType status attempts lastStatusCode lastError lastResponseExcerpt lastDurationMs nextAttemptAt deliveredAt generationVersion
 } }`;
 
 describe('webhook delivery', () => {
@@ -184,6 +184,38 @@ describe('webhook delivery', () => {
     const [delivery] = (await gqlData(gw, key, DELIVERIES, { endpointId })).webhookDeliveries;
     expect(delivery).toMatchObject({ status: 'FAILED', attempts: 1, lastStatusCode: 410, nextAttemptAt: null });
     expect(receiver.received).toHaveLength(1);
+  }, 40_000);
+
+  it('should give up after the retry schedule, and send once more on redeliverWebhook', async () => {
+    const { receiver, key, secret, endpointId } = await setUp('redeliver-owner', ['GENERATION_COMPLETED']);
+    let up = false;
+    receiver.answer = () => (up ? 200 : 500);
+    await generate(key, 'a message in a bottle');
+    const [failed] = await waitFor(
+      'the delivery to fail',
+      async () => {
+        const ds = (await gqlData(gw, key, DELIVERIES, { endpointId })).webhookDeliveries;
+        return ds[0]?.status === 'FAILED' && ds;
+      },
+      15_000,
+      100,
+    );
+    // One attempt, then one per wait of WEBHOOK_RETRY_SCHEDULE_SECONDS (8 of them).
+    expect(failed).toMatchObject({ attempts: 9, lastStatusCode: 500, nextAttemptAt: null });
+    expect(gw.logs.filter((l) => l.includes('webhook delivery failed; giving up') && l.includes(endpointId))).toHaveLength(1);
+    up = true;
+    const redelivered = (await gqlData(gw, key, `mutation R($id: ID!) { redeliverWebhook(id: $id) { id status } }`, { id: failed.id }))
+      .redeliverWebhook;
+    expect(redelivered).toEqual({ id: failed.id, status: 'PENDING' });
+    const [delivered] = await waitFor('the redelivery', async () => {
+      const ds = (await gqlData(gw, key, DELIVERIES, { endpointId })).webhookDeliveries;
+      return ds[0]?.status === 'DELIVERED' && ds;
+    });
+    expect(delivered).toMatchObject({ attempts: 10, lastStatusCode: 200 });
+    const ids = new Set(receiver.verified(secret).map((e) => e.id));
+    expect([...ids]).toEqual([failed.messageId]);
+    const unknown = await gql(gw, key, `mutation R($id: ID!) { redeliverWebhook(id: $id) { id } }`, { id: 'whd_unknown' });
+    expect(unknown.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   }, 40_000);
 
   it('should not follow redirects', async () => {

@@ -1,4 +1,4 @@
-import { Arg, Ctx, ID, Int, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import type { WebhookDelivery as Delivery } from '../../model/webhook';
 import { requireOwner, type GraphQLContext } from '../context';
 import { WebhookDelivery } from '../types/webhook-delivery.type';
@@ -14,5 +14,13 @@ export class WebhookDeliveryResolver {
     @Arg('first', () => Int, { defaultValue: 20, description: 'At most 100.' }) first: number = 20,
   ): Promise<Delivery[]> {
     return ctx.webhooks.deliveries.list(requireOwner(ctx), { endpointId, generationId, first });
+  }
+
+  @Mutation(() => WebhookDelivery, {
+    description:
+      "Sends a delivery once more, now, with the same `webhook-id` (delivered, failed or pending alike; one being sent right now is left alone). Another owner's id is NOT_FOUND.",
+  })
+  redeliverWebhook(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<Delivery> {
+    return ctx.webhooks.deliveries.redeliver(requireOwner(ctx), id);
   }
 }

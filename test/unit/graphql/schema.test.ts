@@ -36,6 +36,7 @@ describe('GraphQL schema', () => {
       'createVideoGeneration',
       'createWebhookEndpoint',
       'deleteWebhookEndpoint',
+      'redeliverWebhook',
       'rotateWebhookEndpointSecret',
       'updateWebhookEndpoint',
     ]);

@@ -1,4 +1,6 @@
+import type { WebhookDelivery } from '../../../model/webhook';
 import type { Lease, WebhookAttemptRecord } from '../../store';
+import { toWebhookDelivery } from '../rows';
 import { Params, type SqlSession } from '../session';
 import { webhookDeliveryQueue } from './queue';
 
@@ -17,4 +19,19 @@ export async function recordWebhookAttempt(db: SqlSession, id: string, lease: Le
     ...webhookDeliveryQueue.sets({ dueAt: attempt.nextAttemptAt, leaseOwner: null, leaseUntil: null }, params),
   ];
   return webhookDeliveryQueue.updateHeld(db, id, lease, sets, params);
+}
+
+/** See WebhookDeliveryRecords.redeliverWebhookDelivery. */
+export async function redeliverWebhookDelivery(db: SqlSession, owner: string, id: string, at: Date): Promise<WebhookDelivery | null> {
+  const rows = await db.query(
+    `UPDATE webhook_deliveries SET status = 'PENDING', next_attempt_at = $3::timestamptz
+     WHERE owner = $1 AND id = $2
+       -- An attempt in flight keeps its lease; the delivery is already being sent.
+       AND (lease_until IS NULL OR lease_until < $3::timestamptz)
+     RETURNING *`,
+    [owner, id, at],
+  );
+  if (rows[0]) return toWebhookDelivery(rows[0]);
+  const current = await db.query('SELECT * FROM webhook_deliveries WHERE owner = $1 AND id = $2', [owner, id]);
+  return current[0] ? toWebhookDelivery(current[0]) : null;
 }
