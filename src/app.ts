@@ -124,7 +124,7 @@ async function compose(config: Config, log: Logger, lifecycle: Lifecycle): Promi
   const generations = await lifecycle.run('generations', () =>
     startGenerations(config, { store, redis, upstream, circuit, quotas: access.quotas, metrics, log }, lifecycle),
   );
-  const webhookSender = await lifecycle.run('webhook sender', () => startWebhookSender(config, store, log, lifecycle));
+  const webhookSender = await lifecycle.run('webhook sender', () => startWebhookSender(config, store, metrics, log, lifecycle));
   const graphql = await lifecycle.run('graphql', () =>
     startGraphQL(config, { store, redis, circuit, target, metrics, access, generations, webhookSender, log }, lifecycle),
   );
@@ -291,7 +291,7 @@ function startGenerations(config: Config, deps: GenerationDeps, lifecycle: Lifec
 type Generations = ReturnType<typeof startGenerations>;
 
 /** Sends the webhook outbox; like the poller, started before HTTP so that it stops after HTTP drained. */
-function startWebhookSender(config: Config, store: Store, log: Logger, lifecycle: Lifecycle): WebhookSender {
+function startWebhookSender(config: Config, store: Store, metrics: Metrics, log: Logger, lifecycle: Lifecycle): WebhookSender {
   const sender = new WebhookSender({
     store,
     policy: config.webhooks,
@@ -302,7 +302,9 @@ function startWebhookSender(config: Config, store: Store, log: Logger, lifecycle
     pollIntervalMs: config.webhooks.pollIntervalMs,
     instanceId: config.instanceId,
     log: log.child({ component: 'webhooks' }),
+    onAttempt: metrics.webhookAttempt,
   });
+  metrics.watchWebhookOutbox(store);
   sender.start();
   lifecycle.started('webhook sender', () => sender.stop());
   return sender;

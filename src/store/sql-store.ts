@@ -16,7 +16,7 @@ import { updateBookkeeping } from './sql/poll-queue/update';
 import type { SqlDriver } from './sql/session';
 import { countByStatus, countInFlight, usageGroups } from './sql/statistics/select';
 import { claimWebhookDeliveries, nextWebhookDeliveryDueAt } from './sql/webhook-deliveries/claim';
-import { listWebhookDeliveries } from './sql/webhook-deliveries/select';
+import { listWebhookDeliveries, pendingWebhookDeliveries } from './sql/webhook-deliveries/select';
 import { recordWebhookAttempt, redeliverWebhookDelivery } from './sql/webhook-deliveries/update';
 import { deleteWebhookEndpoint } from './sql/webhook-endpoints/delete';
 import { insertWebhookEndpoint } from './sql/webhook-endpoints/insert';
@@ -227,6 +227,10 @@ export class SqlStore implements Store {
 
   async nextWebhookDeliveryDueAt(): Promise<Date | null> {
     return nextWebhookDeliveryDueAt(this.db());
+  }
+
+  async pendingWebhookDeliveries(): Promise<{ count: number; oldestCreatedAt: Date | null }> {
+    return pendingWebhookDeliveries(this.db());
   }
 
   async getWebhookEndpointsByIds(ids: readonly string[]): Promise<WebhookEndpoint[]> {

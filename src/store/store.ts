@@ -245,6 +245,8 @@ export interface WebhookSendQueue {
   nextWebhookDeliveryDueAt(): Promise<Date | null>;
   /** Endpoints by id, whoever owns them. */
   getWebhookEndpointsByIds(ids: readonly string[]): Promise<WebhookEndpoint[]>;
+  /** How many deliveries are pending, and when the oldest of them was queued (metrics). */
+  pendingWebhookDeliveries(): Promise<{ count: number; oldestCreatedAt: Date | null }>;
   /** Disables an enabled endpoint with a reason; false when it is gone or already disabled. */
   disableWebhookEndpoint(id: string, reason: string, at: Date): Promise<boolean>;
 }

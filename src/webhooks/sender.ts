@@ -18,6 +18,10 @@ import { WebhookDeliveryStatus, type WebhookDelivery, type WebhookEndpoint } fro
 import type { Lease, WebhookAttemptRecord, WebhookSendQueue } from '../store/store';
 import { parseEndpointUrl, resolvePublicAddresses, type EndpointUrlPolicy, type ResolveHost } from './endpoint-url';
 
+/** How an attempt ended: delivered (2xx), retry (another attempt is scheduled), failed (given up), gone (410). */
+export type WebhookAttemptOutcome = 'delivered' | 'retry' | 'failed' | 'gone';
+export const WEBHOOK_ATTEMPT_OUTCOMES: readonly WebhookAttemptOutcome[] = ['delivered', 'retry', 'failed', 'gone'];
+
 export interface WebhookSenderOptions {
   store: WebhookSendQueue;
   policy: EndpointUrlPolicy;
@@ -29,6 +33,8 @@ export interface WebhookSenderOptions {
   pollIntervalMs: number;
   instanceId: string;
   log: Logger;
+  /** Called once per attempt (metrics). */
+  onAttempt?: (outcome: WebhookAttemptOutcome) => void;
   /** For tests of the jitter; default Math.random. */
   random?: () => number;
 }
@@ -230,6 +236,15 @@ export class WebhookSender {
 
   private async record(delivery: WebhookDelivery, lease: Lease, endpoint: WebhookEndpoint | undefined, attempt: WebhookAttemptRecord): Promise<void> {
     const held = await this.options.store.recordWebhookAttempt(delivery.id, lease, attempt);
+    this.options.onAttempt?.(
+      attempt.status === WebhookDeliveryStatus.DELIVERED
+        ? 'delivered'
+        : attempt.status === WebhookDeliveryStatus.PENDING
+          ? 'retry'
+          : attempt.statusCode === 410
+            ? 'gone'
+            : 'failed',
+    );
     if (attempt.status !== WebhookDeliveryStatus.DELIVERED) {
       this.options.log.warn(
         {

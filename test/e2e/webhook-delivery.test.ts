@@ -214,6 +214,14 @@ describe('webhook delivery', () => {
     expect(delivered).toMatchObject({ attempts: 10, lastStatusCode: 200 });
     const ids = new Set(receiver.verified(secret).map((e) => e.id));
     expect([...ids]).toEqual([failed.messageId]);
+    // The attempts are counted by outcome, and the outbox's depth and age are gauges.
+    const metrics = await (await fetch(new URL('/metrics', gw.app.url))).text();
+    const count = (outcome: string) => Number(new RegExp(`^gateway_webhook_attempts_total\\{outcome="${outcome}"\\} (\\d+)`, 'm').exec(metrics)?.[1]);
+    expect(count('failed')).toBeGreaterThanOrEqual(1);
+    expect(count('retry')).toBeGreaterThanOrEqual(8);
+    expect(count('delivered')).toBeGreaterThanOrEqual(1);
+    expect(metrics).toMatch(/^gateway_webhook_queue_depth \d+$/m);
+    expect(metrics).toMatch(/^gateway_webhook_oldest_pending_seconds [\d.e+-]+$/m);
     const unknown = await gql(gw, key, `mutation R($id: ID!) { redeliverWebhook(id: $id) { id } }`, { id: 'whd_unknown' });
     expect(unknown.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   }, 40_000);

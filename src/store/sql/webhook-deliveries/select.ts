@@ -1,6 +1,6 @@
 import type { WebhookDelivery } from '../../../model/webhook';
 import type { WebhookDeliveryQuery } from '../../store';
-import { toWebhookDelivery } from '../rows';
+import { toDateOrNull, toWebhookDelivery } from '../rows';
 import { Params, type SqlSession } from '../session';
 
 /** See WebhookDeliveryRecords.listWebhookDeliveries. */
@@ -16,4 +16,12 @@ export async function listWebhookDeliveries(db: SqlSession, query: WebhookDelive
     params.values,
   );
   return rows.map(toWebhookDelivery);
+}
+
+/** See WebhookSendQueue.pendingWebhookDeliveries. */
+export async function pendingWebhookDeliveries(db: SqlSession): Promise<{ count: number; oldestCreatedAt: Date | null }> {
+  const rows = await db.query<{ count: unknown; oldest: unknown }>(
+    `SELECT count(*) AS count, min(created_at) AS oldest FROM webhook_deliveries WHERE status = 'PENDING'`,
+  );
+  return { count: Number(rows[0]?.count ?? 0), oldestCreatedAt: toDateOrNull(rows[0]?.oldest) };
 }
