@@ -300,6 +300,7 @@ function startWebhookSender(config: Config, store: Store, metrics: Metrics, log:
     retryScheduleMs: config.webhooks.retryScheduleMs,
     concurrency: config.webhooks.concurrency,
     pollIntervalMs: config.webhooks.pollIntervalMs,
+    disableAfterFailingMs: config.webhooks.disableAfterFailingMs,
     instanceId: config.instanceId,
     log: log.child({ component: 'webhooks' }),
     onAttempt: metrics.webhookAttempt,

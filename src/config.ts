@@ -99,6 +99,11 @@ const schema = z.object({
     .string()
     .regex(/^\s*\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?)*\s*$/, 'a comma-separated list of seconds, e.g. 5,300,1800')
     .default('5,300,1800,7200,18000,36000,36000'),
+  /**
+   * An endpoint whose attempts have failed for this long, with no success in between, is disabled (its
+   * `disabledReason` says so), in seconds. Default 432000 (5 days); 0 = never.
+   */
+  WEBHOOK_DISABLE_AFTER_FAILING_SECONDS: int(0, 365 * 86_400).default(432_000),
   /** Webhook attempts in flight at once per instance; a slow endpoint holds one for at most WEBHOOK_TIMEOUT_MS. Default 16. */
   WEBHOOK_CONCURRENCY: int(1, 1_000).default(16),
   /** How often an idle webhook sender looks for due deliveries, in ms. Default 500. */
@@ -282,6 +287,8 @@ export interface Config {
     retryScheduleMs: number[];
     concurrency: number;
     pollIntervalMs: number;
+    /** 0 = never. */
+    disableAfterFailingMs: number;
   };
   /** How long the write of an accepted create is retried after a store failure, in ms. */
   createRecordRetryMs: number;
@@ -403,6 +410,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retryScheduleMs: e.WEBHOOK_RETRY_SCHEDULE_SECONDS.split(',').map((seconds) => Math.round(Number(seconds) * 1000)),
       concurrency: e.WEBHOOK_CONCURRENCY,
       pollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS,
+      disableAfterFailingMs: e.WEBHOOK_DISABLE_AFTER_FAILING_SECONDS * 1000,
     },
     createRecordRetryMs: e.CREATE_RECORD_RETRY_SECONDS * 1000,
     upstreamTimeouts: { createMs: e.UPSTREAM_CREATE_TIMEOUT_MS, pollMs: e.UPSTREAM_POLL_TIMEOUT_MS },

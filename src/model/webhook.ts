@@ -55,6 +55,8 @@ export interface WebhookEndpoint {
   /** The secret before the last rotation, still signed with (beside `secret`) until `previousSecretExpiresAt`. */
   previousSecret: string | null;
   previousSecretExpiresAt: Date | null;
+  /** Since when its attempts have failed with no success in between; null while it answers 2xx. */
+  failingSince?: Date | null;
   createdAt: Date;
   updatedAt: Date;
 }

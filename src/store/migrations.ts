@@ -141,4 +141,10 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, created_at);
     `,
   },
+  {
+    // Issue 16: since when an endpoint's attempts have failed without a success in between (null
+    // while it answers 2xx), so that one failing for too long is disabled.
+    id: '0016_webhook_endpoint_failing_since',
+    sql: `ALTER TABLE webhook_endpoints ADD COLUMN failing_since timestamptz NULL;`,
+  },
 ];

@@ -21,7 +21,7 @@ import { recordWebhookAttempt, redeliverWebhookDelivery } from './sql/webhook-de
 import { deleteWebhookEndpoint } from './sql/webhook-endpoints/delete';
 import { insertWebhookEndpoint } from './sql/webhook-endpoints/insert';
 import { getWebhookEndpoint, getWebhookEndpointsByIds, listWebhookEndpoints } from './sql/webhook-endpoints/select';
-import { disableWebhookEndpoint, updateWebhookEndpoint } from './sql/webhook-endpoints/update';
+import { disableWebhookEndpoint, recordWebhookEndpointHealth, updateWebhookEndpoint } from './sql/webhook-endpoints/update';
 import type {
   ApiKeyRecord,
   GenerationKey,
@@ -235,6 +235,10 @@ export class SqlStore implements Store {
 
   async getWebhookEndpointsByIds(ids: readonly string[]): Promise<WebhookEndpoint[]> {
     return getWebhookEndpointsByIds(this.db(), ids);
+  }
+
+  async recordWebhookEndpointHealth(id: string, ok: boolean, at: Date): Promise<Date | null> {
+    return recordWebhookEndpointHealth(this.db(), id, ok, at);
   }
 
   async disableWebhookEndpoint(id: string, reason: string, at: Date): Promise<boolean> {

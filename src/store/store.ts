@@ -247,6 +247,11 @@ export interface WebhookSendQueue {
   getWebhookEndpointsByIds(ids: readonly string[]): Promise<WebhookEndpoint[]>;
   /** How many deliveries are pending, and when the oldest of them was queued (metrics). */
   pendingWebhookDeliveries(): Promise<{ count: number; oldestCreatedAt: Date | null }>;
+  /**
+   * After an attempt: a success clears the endpoint's `failingSince`, a failure sets it unless set.
+   * Answers `failingSince` as it is then.
+   */
+  recordWebhookEndpointHealth(id: string, ok: boolean, at: Date): Promise<Date | null>;
   /** Disables an enabled endpoint with a reason; false when it is gone or already disabled. */
   disableWebhookEndpoint(id: string, reason: string, at: Date): Promise<boolean>;
 }

@@ -31,6 +31,8 @@ export interface WebhookSenderOptions {
   retryScheduleMs: readonly number[];
   concurrency: number;
   pollIntervalMs: number;
+  /** An endpoint failing this long with no success in between is disabled; 0 = never. */
+  disableAfterFailingMs: number;
   instanceId: string;
   log: Logger;
   /** Called once per attempt (metrics). */
@@ -150,7 +152,9 @@ export class WebhookSender {
     const outcome = await this.send(delivery, endpoint, at);
     const durationMs = Date.now() - at.getTime();
     const base = { at, statusCode: outcome.statusCode, responseExcerpt: outcome.excerpt, durationMs };
-    if (outcome.statusCode !== null && outcome.statusCode >= 200 && outcome.statusCode < 300) {
+    const ok = outcome.statusCode !== null && outcome.statusCode >= 200 && outcome.statusCode < 300;
+    await this.trackHealth(endpoint, ok, at);
+    if (ok) {
       await this.record(delivery, lease, endpoint, {
         ...base,
         status: WebhookDeliveryStatus.DELIVERED,
@@ -183,6 +187,17 @@ export class WebhookSender {
       deliveredAt: null,
       nextAttemptAt,
     });
+  }
+
+  /** Disables an endpoint that has failed for longer than allowed; its pending deliveries then fail as they come up. */
+  private async trackHealth(endpoint: WebhookEndpoint, ok: boolean, at: Date): Promise<void> {
+    const failingSince = await this.options.store.recordWebhookEndpointHealth(endpoint.id, ok, at);
+    const limit = this.options.disableAfterFailingMs;
+    if (ok || !failingSince || limit === 0 || at.getTime() - failingSince.getTime() < limit) return;
+    const reason = `Failing since ${failingSince.toISOString()} with no successful delivery (more than ${limit / 1000} s)`;
+    if (await this.options.store.disableWebhookEndpoint(endpoint.id, reason, at)) {
+      this.options.log.warn({ endpointId: endpoint.id, failingSince }, 'webhook endpoint disabled: failing for too long');
+    }
   }
 
   /** The wait after the `attempts`-th failed attempt, with jitter; null when no attempt is left. */

@@ -266,3 +266,45 @@ describe('webhook delivery', () => {
     expect(receiver.verified(oldSecret).map((e) => e.type)).toEqual(['generation.completed']);
   }, 40_000);
 });
+
+describe('an endpoint failing for too long (WEBHOOK_DISABLE_AFTER_FAILING_SECONDS)', () => {
+  const gw = useGateway({
+    env: {
+      WEBHOOK_ALLOW_HTTP: 'true',
+      WEBHOOK_ALLOW_PRIVATE: 'true',
+      WEBHOOK_RETRY_SCHEDULE_SECONDS: '0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3',
+      WEBHOOK_POLL_INTERVAL_MS: '50',
+      WEBHOOK_DISABLE_AFTER_FAILING_SECONDS: '1',
+    },
+  });
+  const receiver = new Receiver();
+  afterAll(() => receiver.stop());
+
+  it('should be disabled, saying since when it failed', async () => {
+    const url = await receiver.start();
+    receiver.answer = () => 500;
+    const key = await gw.keyFor('failing-owner');
+    const { endpoint } = (await gqlData(gw, key, CREATE_ENDPOINT, { input: { url, events: ['GENERATION_COMPLETED'] } })).createWebhookEndpoint;
+    await gqlData(gw, key, CREATE, { input: { model: 'google/veo-3.0-fast', prompt: 'an unanswered call' } });
+    const disabled = await waitFor(
+      'the endpoint to be disabled',
+      async () => {
+        const e = (
+          await gqlData(gw, key, `query E($id: ID!) { webhookEndpoint(id: $id) { enabled disabledReason failingSince } }`, { id: endpoint.id })
+        ).webhookEndpoint;
+        return !e.enabled && e;
+      },
+      20_000,
+      100,
+    );
+    expect(disabled.disabledReason).toBe(`Failing since ${disabled.failingSince} with no successful delivery (more than 1 s)`);
+    const attempts = receiver.received.length;
+    expect(attempts).toBeGreaterThanOrEqual(4); // about 1 s of 0.3 s waits
+    const [delivery] = await waitFor('the delivery to fail', async () => {
+      const ds = (await gqlData(gw, key, DELIVERIES, { endpointId: endpoint.id })).webhookDeliveries;
+      return ds[0]?.status === 'FAILED' && ds;
+    });
+    expect(delivery.lastError).toMatch(/^The endpoint is disabled: Failing since/);
+    expect(receiver.received).toHaveLength(attempts);
+  }, 40_000);
+});

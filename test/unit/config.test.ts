@@ -36,6 +36,7 @@ describe('loadConfig', () => {
         retryScheduleMs: [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
         concurrency: 16,
         pollIntervalMs: 500,
+        disableAfterFailingMs: 432_000_000,
       },
       createRecordRetryMs: 3_600_000,
       upstreamTimeouts: { createMs: 60_000, pollMs: 15_000 },

@@ -30,6 +30,12 @@ export class WebhookEndpoint {
 
   @Field(() => Date, {
     nullable: true,
+    description: 'Since when attempts to it have failed with no success in between; null while it answers 2xx. Failing too long disables it.',
+  })
+  failingSince!: Date | null;
+
+  @Field(() => Date, {
+    nullable: true,
     description: 'Until then deliveries are also signed with the secret before the last rotation (two signatures in `webhook-signature`).',
   })
   previousSecretExpiresAt!: Date | null;

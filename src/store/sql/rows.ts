@@ -63,6 +63,7 @@ export function toWebhookEndpoint(row: Row): WebhookEndpoint {
     secret: String(row.secret),
     previousSecret: (row.previous_secret as string | null) ?? null,
     previousSecretExpiresAt: toDateOrNull(row.previous_secret_expires_at),
+    failingSince: toDateOrNull(row.failing_since),
     createdAt: toDate(row.created_at),
     updatedAt: toDate(row.updated_at),
   };

@@ -1,6 +1,6 @@
 import type { WebhookEndpoint } from '../../../model/webhook';
 import type { WebhookEndpointUpdate } from '../../store';
-import { toWebhookEndpoint } from '../rows';
+import { toDateOrNull, toWebhookEndpoint } from '../rows';
 import { jsonParam, Params, type SqlSession } from '../session';
 
 /** See WebhookEndpointRecords.updateWebhookEndpoint. */
@@ -18,6 +18,8 @@ export async function updateWebhookEndpoint(
   if (change.events !== undefined) sets.push(`events = ${jsonParam(change.events, params)}`);
   if (change.enabled !== undefined) sets.push(`enabled = ${params.add(change.enabled)}`);
   if (update.disabledReason !== undefined) sets.push(`disabled_reason = ${params.add(update.disabledReason)}`);
+  // Enabled again: its failures so far no longer count towards disabling it.
+  if (change.enabled === true) sets.push('failing_since = NULL');
   if (update.secret !== undefined) {
     // SET expressions see the row as it was: the old secret becomes the previous one in the same statement.
     sets.push(
@@ -43,4 +45,15 @@ export async function disableWebhookEndpoint(db: SqlSession, id: string, reason:
     [id, reason, at],
   );
   return rows.length > 0;
+}
+
+/** See WebhookSendQueue.recordWebhookEndpointHealth. */
+export async function recordWebhookEndpointHealth(db: SqlSession, id: string, ok: boolean, at: Date): Promise<Date | null> {
+  const rows = ok
+    ? await db.query<{ failing_since: unknown }>('UPDATE webhook_endpoints SET failing_since = NULL WHERE id = $1 RETURNING failing_since', [id])
+    : await db.query<{ failing_since: unknown }>(
+        'UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, $2::timestamptz) WHERE id = $1 RETURNING failing_since',
+        [id, at],
+      );
+  return toDateOrNull(rows[0]?.failing_since);
 }
