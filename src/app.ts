@@ -52,6 +52,7 @@ import { RedisFanout } from './scale/redis-fanout';
 import { resolveWithSystemDns } from './webhooks/endpoint-url';
 import { WebhookDeliveries } from './webhooks/deliveries';
 import { WebhookEndpoints } from './webhooks/endpoints';
+import { GenerationWebhooks } from './webhooks/generation-webhooks';
 import { WebhookSender } from './webhooks/sender';
 
 /** Longest idle sleep of the poller over the embedded store, in ms (see `idleMs` below). */
@@ -350,6 +351,7 @@ async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecy
   const webhooks = {
     endpoints: new WebhookEndpoints(deps.store, config.webhooks, resolveWithSystemDns),
     deliveries: new WebhookDeliveries(deps.store, () => deps.webhookSender.wake()),
+    generations: new GenerationWebhooks(deps.store, config.webhooks, resolveWithSystemDns),
   };
   const context = (owner: string | null, requestId: string, requestLog: Logger): GraphQLContext =>
     createContext(service, webhooks, owner, requestId, requestLog);

@@ -3,11 +3,14 @@ import { ErrorCode, GatewayError } from '../errors';
 import type { GenerationService } from '../generations/service';
 import type { WebhookDeliveries } from '../webhooks/deliveries';
 import type { WebhookEndpoints } from '../webhooks/endpoints';
+import type { GenerationWebhooks } from '../webhooks/generation-webhooks';
 
 /** The owner's webhook endpoints and the deliveries to them. */
 export interface Webhooks {
   endpoints: WebhookEndpoints;
   deliveries: WebhookDeliveries;
+  /** Per-generation webhooks and the owner's signing secret for them. */
+  generations: GenerationWebhooks;
 }
 import { toGraphQLError } from './errors';
 

@@ -61,6 +61,26 @@ export interface WebhookEndpoint {
   updatedAt: Date;
 }
 
+/** A webhook named by `createVideoGeneration` for that one generation, signed with the owner's signing secret. */
+export interface GenerationWebhook {
+  url: string;
+  /** The events it receives; null: every event. */
+  events: WebhookEventType[] | null;
+}
+
+/**
+ * The owner's signing secret: what per-generation webhooks are signed with (endpoints have their own).
+ * Shown once when created or rotated; the previous one keeps signing until `previousSecretExpiresAt`.
+ */
+export interface WebhookSigningSecret {
+  owner: string;
+  secret: string;
+  previousSecret: string | null;
+  previousSecretExpiresAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
 /** What an owner may change; undefined leaves a field alone. */
 export interface WebhookEndpointChange {
   url?: string;

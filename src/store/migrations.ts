@@ -147,4 +147,27 @@ export const migrations: readonly Migration[] = [
     id: '0016_webhook_endpoint_failing_since',
     sql: `ALTER TABLE webhook_endpoints ADD COLUMN failing_since timestamptz NULL;`,
   },
+  {
+    // Issue 16: per-generation webhooks. The URL and events ride on the generation, so the statement
+    // that changes it can queue their delivery (sql/generations/update.ts); they are signed with the
+    // owner's signing secret, one per owner, rotated like an endpoint's. A per-generation delivery has
+    // no endpoint, so its uniqueness per event is by generation.
+    id: '0016_webhook_per_generation',
+    sql: `
+      ALTER TABLE generations ADD COLUMN webhook_url text NULL;
+      ALTER TABLE generations ADD COLUMN webhook_events jsonb NULL;
+
+      CREATE TABLE webhook_signing_secrets (
+        owner                       text PRIMARY KEY,
+        secret                      text NOT NULL,
+        previous_secret             text NULL,
+        previous_secret_expires_at  timestamptz NULL,
+        created_at                  timestamptz NOT NULL,
+        updated_at                  timestamptz NOT NULL
+      );
+
+      CREATE UNIQUE INDEX webhook_deliveries_generation_message
+        ON webhook_deliveries (generation_id, message_id) WHERE endpoint_id IS NULL;
+    `,
+  },
 ];

@@ -1,5 +1,5 @@
 import type { Generation } from '../model/generation';
-import type { WebhookDelivery, WebhookEndpoint } from '../model/webhook';
+import type { WebhookDelivery, WebhookEndpoint, WebhookSigningSecret } from '../model/webhook';
 import { ListPageCache } from './list-page-cache';
 import { migrations as defaultMigrations, type Migration } from './migrations';
 import { insertApiKey } from './sql/api-keys/insert';
@@ -21,6 +21,8 @@ import { recordWebhookAttempt, redeliverWebhookDelivery } from './sql/webhook-de
 import { deleteWebhookEndpoint } from './sql/webhook-endpoints/delete';
 import { insertWebhookEndpoint } from './sql/webhook-endpoints/insert';
 import { getWebhookEndpoint, getWebhookEndpointsByIds, listWebhookEndpoints } from './sql/webhook-endpoints/select';
+import { getWebhookSigningSecrets } from './sql/webhook-signing-secrets/select';
+import { rotateWebhookSigningSecret } from './sql/webhook-signing-secrets/upsert';
 import { disableWebhookEndpoint, recordWebhookEndpointHealth, updateWebhookEndpoint } from './sql/webhook-endpoints/update';
 import type {
   ApiKeyRecord,
@@ -203,6 +205,16 @@ export class SqlStore implements Store {
 
   async deleteWebhookEndpoint(owner: string, id: string): Promise<boolean> {
     return deleteWebhookEndpoint(this.db(), owner, id);
+  }
+
+  // Owners' signing secrets (per-generation webhooks).
+
+  async rotateWebhookSigningSecret(owner: string, secret: string, previousExpiresAt: Date, at: Date): Promise<WebhookSigningSecret> {
+    return rotateWebhookSigningSecret(this.db(), owner, secret, previousExpiresAt, at);
+  }
+
+  async getWebhookSigningSecrets(owners: readonly string[]): Promise<WebhookSigningSecret[]> {
+    return getWebhookSigningSecrets(this.db(), owners);
   }
 
   // The webhook outbox.

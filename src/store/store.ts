@@ -1,5 +1,12 @@
 import type { Generation, GenerationInput, GenerationState, GenerationStatus } from '../model/generation';
-import type { WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint, WebhookEndpointChange } from '../model/webhook';
+import type {
+  GenerationWebhook,
+  WebhookDelivery,
+  WebhookDeliveryStatus,
+  WebhookEndpoint,
+  WebhookEndpointChange,
+  WebhookSigningSecret,
+} from '../model/webhook';
 
 export interface NewGeneration {
   id: string;
@@ -10,6 +17,8 @@ export interface NewGeneration {
   status: GenerationStatus;
   createdAt: Date;
   deadlineAt: Date;
+  /** A webhook for this generation only; its deliveries are queued with the changes they report. */
+  webhook?: GenerationWebhook | null;
 }
 
 /** Poller bookkeeping: not visible to clients, never bumps `version`. */
@@ -197,6 +206,17 @@ export interface WebhookEndpointRecords {
   deleteWebhookEndpoint(owner: string, id: string): Promise<boolean>;
 }
 
+/** Owners' signing secrets, for per-generation webhooks. */
+export interface WebhookSigningSecretRecords {
+  /**
+   * Sets the owner's signing secret to `secret`, creating it or keeping the one it replaces as the
+   * previous secret until `previousExpiresAt`. Answers the record as it is then.
+   */
+  rotateWebhookSigningSecret(owner: string, secret: string, previousExpiresAt: Date, at: Date): Promise<WebhookSigningSecret>;
+  /** The signing secrets of these owners that have one. */
+  getWebhookSigningSecrets(owners: readonly string[]): Promise<WebhookSigningSecret[]>;
+}
+
 export interface WebhookDeliveryQuery {
   owner: string;
   endpointId?: string;
@@ -243,6 +263,8 @@ export interface WebhookSendQueue {
   recordWebhookAttempt(id: string, lease: Lease, attempt: WebhookAttemptRecord): Promise<boolean>;
   /** When the next pending delivery becomes claimable; null when none is pending. */
   nextWebhookDeliveryDueAt(): Promise<Date | null>;
+  /** Owners' signing secrets, for per-generation deliveries. */
+  getWebhookSigningSecrets(owners: readonly string[]): Promise<WebhookSigningSecret[]>;
   /** Endpoints by id, whoever owns them. */
   getWebhookEndpointsByIds(ids: readonly string[]): Promise<WebhookEndpoint[]>;
   /** How many deliveries are pending, and when the oldest of them was queued (metrics). */
@@ -278,4 +300,5 @@ export interface Store
     GenerationStatistics,
     WebhookEndpointRecords,
     WebhookDeliveryRecords,
+    WebhookSigningSecretRecords,
     WebhookSendQueue {}

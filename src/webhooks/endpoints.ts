@@ -106,7 +106,7 @@ export class WebhookEndpoints {
 }
 
 /** 24 random bytes in the `whsec_` form the standardwebhooks libraries take (Svix uses the same). */
-function newSecret(): string {
+export function newSecret(): string {
   return `whsec_${randomBytes(24).toString('base64')}`;
 }
 
@@ -121,13 +121,13 @@ function checkDescription(description: string | null): string | null {
 }
 
 /** An empty list would receive nothing, which is what disabling is for: refused rather than guessed. */
-function checkEvents(events: readonly WebhookEventType[] | null): WebhookEventType[] | null {
+export function checkEvents(events: readonly WebhookEventType[] | null, field = 'input.events'): WebhookEventType[] | null {
   if (events === null) return null;
   if (events.length === 0) {
-    throw badInput('input.events', 'input.events must name at least one event, or be null for every event');
+    throw badInput(field, `${field} must name at least one event, or be null for every event`);
   }
   for (const event of events) {
-    if (!EVENT_TYPES.has(event)) throw badInput('input.events', `input.events: unknown event ${String(event)}`);
+    if (!EVENT_TYPES.has(event)) throw badInput(field, `${field}: unknown event ${String(event)}`);
   }
   return [...new Set(events)];
 }

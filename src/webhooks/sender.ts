@@ -14,7 +14,7 @@ import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { Agent, request } from 'undici';
-import { WebhookDeliveryStatus, type WebhookDelivery, type WebhookEndpoint } from '../model/webhook';
+import { WebhookDeliveryStatus, type WebhookDelivery, type WebhookEndpoint, type WebhookSigningSecret } from '../model/webhook';
 import type { Lease, WebhookAttemptRecord, WebhookSendQueue } from '../store/store';
 import { parseEndpointUrl, resolvePublicAddresses, type EndpointUrlPolicy, type ResolveHost } from './endpoint-url';
 
@@ -119,8 +119,11 @@ export class WebhookSender {
     if (deliveries.length === 0) return 0;
     const ids = [...new Set(deliveries.map((d) => d.endpointId).filter((id): id is string => id !== null))];
     const endpoints = new Map((await store.getWebhookEndpointsByIds(ids)).map((e) => [e.id, e]));
+    const owners = [...new Set(deliveries.filter((d) => d.endpointId === null).map((d) => d.owner))];
+    const signingSecrets = new Map((await store.getWebhookSigningSecrets(owners)).map((s) => [s.owner, s]));
     for (const delivery of deliveries) {
-      const attempt: Promise<void> = this.attempt(delivery, delivery.endpointId ? endpoints.get(delivery.endpointId) : undefined)
+      const target = delivery.endpointId ? endpoints.get(delivery.endpointId) : generationTarget(delivery, signingSecrets.get(delivery.owner));
+      const attempt: Promise<void> = this.attempt(delivery, target)
         .catch((err: unknown) => this.options.log.error({ err, deliveryId: delivery.id }, 'webhook attempt failed unexpectedly'))
         .finally(() => {
           this.inFlight.delete(attempt);
@@ -131,12 +134,16 @@ export class WebhookSender {
     return deliveries.length;
   }
 
-  private async attempt(delivery: WebhookDelivery, endpoint: WebhookEndpoint | undefined): Promise<void> {
+  private async attempt(delivery: WebhookDelivery, endpoint: WebhookTarget | undefined): Promise<void> {
     const lease: Lease = { owner: this.leaseOwner, epoch: delivery.leaseEpoch };
     const at = new Date();
     if (!endpoint || !endpoint.enabled) {
       // Deleted and disabled endpoints receive nothing; the delivery says why it never went.
-      const error = endpoint ? `The endpoint is disabled: ${endpoint.disabledReason ?? 'no reason given'}` : 'The endpoint was deleted';
+      const error = endpoint
+        ? `The endpoint is disabled: ${endpoint.disabledReason ?? 'no reason given'}`
+        : delivery.endpointId
+          ? 'The endpoint was deleted'
+          : 'No webhook signing secret to sign it with';
       await this.record(delivery, lease, endpoint, {
         at,
         status: WebhookDeliveryStatus.FAILED,
@@ -153,7 +160,8 @@ export class WebhookSender {
     const durationMs = Date.now() - at.getTime();
     const base = { at, statusCode: outcome.statusCode, responseExcerpt: outcome.excerpt, durationMs };
     const ok = outcome.statusCode !== null && outcome.statusCode >= 200 && outcome.statusCode < 300;
-    await this.trackHealth(endpoint, ok, at);
+    // A per-generation webhook has no endpoint to disable: its deliveries just end.
+    if (endpoint.id) await this.trackHealth(endpoint.id, ok, at);
     if (ok) {
       await this.record(delivery, lease, endpoint, {
         ...base,
@@ -167,7 +175,7 @@ export class WebhookSender {
     if (outcome.statusCode === 410) {
       // Gone: the receiver asks not to be called again (Standard Webhooks' and Svix's convention).
       const reason = `Answered 410 Gone at ${at.toISOString()}`;
-      await this.options.store.disableWebhookEndpoint(endpoint.id, reason, at);
+      if (endpoint.id) await this.options.store.disableWebhookEndpoint(endpoint.id, reason, at);
       await this.record(delivery, lease, endpoint, {
         ...base,
         status: WebhookDeliveryStatus.FAILED,
@@ -190,13 +198,13 @@ export class WebhookSender {
   }
 
   /** Disables an endpoint that has failed for longer than allowed; its pending deliveries then fail as they come up. */
-  private async trackHealth(endpoint: WebhookEndpoint, ok: boolean, at: Date): Promise<void> {
-    const failingSince = await this.options.store.recordWebhookEndpointHealth(endpoint.id, ok, at);
+  private async trackHealth(endpointId: string, ok: boolean, at: Date): Promise<void> {
+    const failingSince = await this.options.store.recordWebhookEndpointHealth(endpointId, ok, at);
     const limit = this.options.disableAfterFailingMs;
     if (ok || !failingSince || limit === 0 || at.getTime() - failingSince.getTime() < limit) return;
     const reason = `Failing since ${failingSince.toISOString()} with no successful delivery (more than ${limit / 1000} s)`;
-    if (await this.options.store.disableWebhookEndpoint(endpoint.id, reason, at)) {
-      this.options.log.warn({ endpointId: endpoint.id, failingSince }, 'webhook endpoint disabled: failing for too long');
+    if (await this.options.store.disableWebhookEndpoint(endpointId, reason, at)) {
+      this.options.log.warn({ endpointId, failingSince }, 'webhook endpoint disabled: failing for too long');
     }
   }
 
@@ -210,7 +218,7 @@ export class WebhookSender {
 
   private async send(
     delivery: WebhookDelivery,
-    endpoint: WebhookEndpoint,
+    endpoint: WebhookTarget,
     at: Date,
   ): Promise<{ statusCode: number | null; excerpt: string | null; error: string | null }> {
     let url: URL;
@@ -249,7 +257,7 @@ export class WebhookSender {
     }
   }
 
-  private async record(delivery: WebhookDelivery, lease: Lease, endpoint: WebhookEndpoint | undefined, attempt: WebhookAttemptRecord): Promise<void> {
+  private async record(delivery: WebhookDelivery, lease: Lease, endpoint: WebhookTarget | undefined, attempt: WebhookAttemptRecord): Promise<void> {
     const held = await this.options.store.recordWebhookAttempt(delivery.id, lease, attempt);
     this.options.onAttempt?.(
       attempt.status === WebhookDeliveryStatus.DELIVERED
@@ -265,7 +273,8 @@ export class WebhookSender {
         {
           deliveryId: delivery.id,
           messageId: delivery.messageId,
-          endpointId: endpoint?.id ?? delivery.endpointId,
+          endpointId: delivery.endpointId,
+          generationId: delivery.generationId,
           attempt: delivery.attempts + 1,
           statusCode: attempt.statusCode,
           error: attempt.error,
@@ -296,6 +305,27 @@ export class WebhookSender {
       };
     });
   }
+}
+
+/**
+ * Where an attempt goes and what signs it: an endpoint, or a generation's own webhook (no endpoint id,
+ * the URL stored with the delivery, the owner's signing secret).
+ */
+type WebhookTarget = Pick<WebhookEndpoint, 'url' | 'enabled' | 'disabledReason' | 'secret' | 'previousSecret' | 'previousSecretExpiresAt'> & {
+  id: string | null;
+};
+
+function generationTarget(delivery: WebhookDelivery, signing: WebhookSigningSecret | undefined): WebhookTarget | undefined {
+  if (!signing || !delivery.url) return undefined;
+  return {
+    id: null,
+    url: delivery.url,
+    enabled: true,
+    disabledReason: null,
+    secret: signing.secret,
+    previousSecret: signing.previousSecret,
+    previousSecretExpiresAt: signing.previousSecretExpiresAt,
+  };
 }
 
 /** net's `lookup`, refusing names with any private address among their answers (DNS rebinding). */

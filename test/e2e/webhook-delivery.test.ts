@@ -265,6 +265,66 @@ describe('webhook delivery', () => {
     expect(receiver.verified(newSecret).map((e) => e.type)).toEqual(['generation.completed']);
     expect(receiver.verified(oldSecret).map((e) => e.type)).toEqual(['generation.completed']);
   }, 40_000);
+
+  const ROTATE_SIGNING = `mutation { rotateWebhookSigningSecret { secret previousSecretExpiresAt } }`;
+  const GENERATION_DELIVERIES = `query W($generationId: ID) { webhookDeliveries(generationId: $generationId) {
+    messageId endpointId eventType status attempts lastStatusCode generationVersion
+  } }`;
+
+  it('should refuse a per-generation webhook until the owner has a signing secret, creating nothing', async () => {
+    const key = await gw.keyFor('no-signing-secret-owner');
+    const res = await gql(gw, key, CREATE, {
+      input: { model: 'google/veo-3.0-fast', prompt: 'an unsigned call', webhook: { url: 'http://127.0.0.1:9/hook' } },
+    });
+    expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.webhook' });
+    expect(res.body.errors?.[0]?.message).toMatch(/rotateWebhookSigningSecret/);
+    expect((await gqlData(gw, key, `query { videoGenerations(first: 5) { nodes { id } } }`)).videoGenerations.nodes).toEqual([]);
+  });
+
+  it('should send a per-generation webhook, signed with the owner secret, beside the endpoints, visible by generation', async () => {
+    const { receiver: endpointReceiver, key } = await setUp('per-generation-owner', ['GENERATION_COMPLETED']);
+    const own = new Receiver();
+    receivers.push(own);
+    const url = await own.start();
+    const first = (await gqlData(gw, key, ROTATE_SIGNING)).rotateWebhookSigningSecret;
+    expect(first.secret).toMatch(/^whsec_/);
+    expect(first.previousSecretExpiresAt).toBeNull();
+    const created = (
+      await gqlData(gw, key, CREATE, {
+        input: {
+          model: 'google/veo-3.0-fast',
+          prompt: 'a message in a bottle',
+          webhook: { url, events: ['GENERATION_GENERATING', 'GENERATION_COMPLETED'] },
+        },
+      })
+    ).createVideoGeneration;
+    // Rotated after the create: the deliveries carry both signatures during the grace period.
+    const second = (await gqlData(gw, key, ROTATE_SIGNING)).rotateWebhookSigningSecret;
+    expect(second.previousSecretExpiresAt).not.toBeNull();
+    await waitFor('both events at the generation webhook', () => own.received.length >= 2, 20_000);
+    const events = own.verified(second.secret);
+    expect(own.verified(first.secret).map((e) => e.id)).toEqual(events.map((e) => e.id));
+    expect(events.map((e) => [e.type, e.data.id])).toEqual([
+      ['generation.generating', created.id],
+      ['generation.completed', created.id],
+    ]);
+    await waitFor('the endpoint event', () => endpointReceiver.received.length >= 1, 10_000);
+    // One event, one webhook-id, whichever of the owner's webhooks it went to.
+    expect(endpointReceiver.received[0]!.headers['webhook-id']).toBe(events[1]!.id);
+    const deliveries = await waitFor('both per-generation deliveries delivered', async () => {
+      const ds = (await gqlData(gw, key, GENERATION_DELIVERIES, { generationId: created.id })).webhookDeliveries;
+      return ds.filter((d: any) => d.endpointId === null && d.status === 'DELIVERED').length === 2 && ds;
+    });
+    expect(
+      deliveries
+        .filter((d: any) => d.endpointId === null)
+        .map((d: any) => d.eventType)
+        .sort(),
+    ).toEqual(['GENERATION_COMPLETED', 'GENERATION_GENERATING']);
+    // Another owner sees none of them.
+    const stranger = await gw.keyFor('stranger-owner');
+    expect((await gqlData(gw, stranger, GENERATION_DELIVERIES, { generationId: created.id })).webhookDeliveries).toEqual([]);
+  }, 40_000);
 });
 
 describe('an endpoint failing for too long (WEBHOOK_DISABLE_AFTER_FAILING_SECONDS)', () => {

@@ -140,6 +140,15 @@ describe('webhook endpoint URLs under the default policy (https, public hosts on
     expect((await gqlData(gw, key, LIST)).webhookEndpoints).toEqual([]);
   });
 
+  it('should refuse a per-generation webhook to a name that resolves to loopback, creating nothing', async () => {
+    const key = await gw.keyFor('ssrf-generation-owner');
+    const res = await gql(gw, key, `mutation C($input: CreateVideoGenerationInput!) { createVideoGeneration(input: $input) { id } }`, {
+      input: { model: 'google/veo-3.0-fast', prompt: 'a call home', webhook: { url: 'https://localhost:8443/hook' } },
+    });
+    expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'input.webhook.url' });
+    expect((await gqlData(gw, key, `query { videoGenerations(first: 5) { nodes { id } } }`)).videoGenerations.nodes).toEqual([]);
+  });
+
   it('should refuse a private target on update too, keeping the URL', async () => {
     // Registered through the store: under this policy no public https host is reachable from the test.
     const key = await gw.keyFor('moving-owner');

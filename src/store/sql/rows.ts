@@ -1,5 +1,12 @@
 import type { Generation, GenerationError, GenerationInput, GenerationStatus, GenerationVideo, Usage } from '../../model/generation';
-import type { WebhookDelivery, WebhookDeliveryStatus, WebhookEndpoint, WebhookEventType, WebhookGenerationData } from '../../model/webhook';
+import type {
+  WebhookDelivery,
+  WebhookDeliveryStatus,
+  WebhookEndpoint,
+  WebhookEventType,
+  WebhookGenerationData,
+  WebhookSigningSecret,
+} from '../../model/webhook';
 import type { ApiKeyRecord } from '../store';
 import type { Row } from './session';
 
@@ -64,6 +71,18 @@ export function toWebhookEndpoint(row: Row): WebhookEndpoint {
     previousSecret: (row.previous_secret as string | null) ?? null,
     previousSecretExpiresAt: toDateOrNull(row.previous_secret_expires_at),
     failingSince: toDateOrNull(row.failing_since),
+    createdAt: toDate(row.created_at),
+    updatedAt: toDate(row.updated_at),
+  };
+}
+
+/** Decodes a `webhook_signing_secrets` row. */
+export function toWebhookSigningSecret(row: Row): WebhookSigningSecret {
+  return {
+    owner: String(row.owner),
+    secret: String(row.secret),
+    previousSecret: (row.previous_secret as string | null) ?? null,
+    previousSecretExpiresAt: toDateOrNull(row.previous_secret_expires_at),
     createdAt: toDate(row.created_at),
     updatedAt: toDate(row.updated_at),
   };

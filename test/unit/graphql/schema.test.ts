@@ -38,6 +38,7 @@ describe('GraphQL schema', () => {
       'deleteWebhookEndpoint',
       'redeliverWebhook',
       'rotateWebhookEndpointSecret',
+      'rotateWebhookSigningSecret',
       'updateWebhookEndpoint',
     ]);
     expect(Object.keys(schema.getSubscriptionType()!.getFields()).sort()).toEqual(['videoGenerationUpdated', 'videoGenerationsUpdated']);
