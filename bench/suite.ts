@@ -5,6 +5,7 @@ import { runFanout, startFanoutServer, type FanoutFigures } from './fanout';
 import { runHttpOverhead, startHttpServers } from './http-overhead';
 import { HostProcess, stopAll, type Started } from './processes';
 import type { Row } from './results';
+import { runWebhookDelivery, type WebhookBenchPlan } from './webhook-delivery';
 import type { HostReady } from './server-host';
 import { runUpstreamEfficiency, startUpstreamGateways, type UpstreamEfficiencyResult } from './upstream-efficiency';
 
@@ -20,6 +21,8 @@ export interface BenchPlan {
   /** Issue 10's attacks 1–3 against one gateway, each phase (no attack, attack) this long. */
   attacks?: AttackPlan;
   startup?: boolean;
+  /** Webhook delivery with some endpoints dead, beside the same load with none dead (issue 16). */
+  webhooks?: WebhookBenchPlan;
 }
 
 /** The attacks at the issue's sizes. */
@@ -39,6 +42,7 @@ export const FULL_PLAN: BenchPlan = {
   creates: 200,
   attacks: { phaseSeconds: 15, largeGenerations: 30, imageBytes: 1024 * 1024, sizes: ATTACK_SIZES },
   startup: true,
+  webhooks: { endpoints: 1_000, owners: 100, generationsPerOwner: 1, deadFraction: 0.1 },
 };
 
 /**
@@ -53,6 +57,7 @@ export const QUICK_PLAN: BenchPlan = {
   creates: 20,
   attacks: { phaseSeconds: 3, largeGenerations: 30, imageBytes: 1024 * 1024, sizes: ATTACK_SIZES },
   startup: true,
+  webhooks: { endpoints: 1_000, owners: 100, generationsPerOwner: 1, deadFraction: 0.1 },
 };
 
 const FANOUT_TARGET_AT = 10_000;
@@ -157,6 +162,25 @@ async function runInOrder(plan: BenchPlan, servers: Prestarted, step: Step): Pro
   if (plan.attacks) {
     const figures = await step('attacks 1–3', () => runAttacks(plan.attacks!, servers.attacks!));
     rows.push(...attackRows(figures, plan.attacks.phaseSeconds));
+  }
+  if (plan.webhooks) {
+    const w = plan.webhooks;
+    const baseline = await step('webhooks, every endpoint alive', () => runWebhookDelivery({ ...w, deadFraction: 0 }));
+    const ours = await step(`webhooks, ${Math.round(w.deadFraction * 100)} % dead`, () => runWebhookDelivery(w));
+    const W = `Webhooks (${w.endpoints} endpoints, ${Math.round(w.deadFraction * 100)} % dead vs none)`;
+    rows.push(
+      {
+        bench: W,
+        metric: 'deliveries per second (live endpoints)',
+        ours: ours.deliveriesPerSecond,
+        baseline: baseline.deliveriesPerSecond,
+        unit: '/s',
+        target: '–',
+        higherIsBetter: true,
+      },
+      { bench: W, metric: 'state change → receipt p50', ours: ours.p50Ms, baseline: baseline.p50Ms, unit: 'ms', target: '–' },
+      { bench: W, metric: 'state change → receipt p99', ours: ours.p99Ms, baseline: baseline.p99Ms, unit: 'ms', target: '–' },
+    );
   }
   if (plan.startup) {
     // Last, alone: it times a start.

@@ -49,6 +49,11 @@ import { UpstreamCircuit } from './upstream/health/circuit-breaker';
 import { createUpstreamClient } from './upstream/client';
 import type { Redis } from 'ioredis';
 import { RedisFanout } from './scale/redis-fanout';
+import { resolveWithSystemDns } from './webhooks/endpoint-url';
+import { WebhookDeliveries } from './webhooks/deliveries';
+import { WebhookEndpoints } from './webhooks/endpoints';
+import { GenerationWebhooks } from './webhooks/generation-webhooks';
+import { WebhookSender } from './webhooks/sender';
 
 /** Longest idle sleep of the poller over the embedded store, in ms (see `idleMs` below). */
 const EMBEDDED_POLLER_IDLE_MS = 10_000;
@@ -120,8 +125,9 @@ async function compose(config: Config, log: Logger, lifecycle: Lifecycle): Promi
   const generations = await lifecycle.run('generations', () =>
     startGenerations(config, { store, redis, upstream, circuit, quotas: access.quotas, metrics, log }, lifecycle),
   );
+  const webhookSender = await lifecycle.run('webhook sender', () => startWebhookSender(config, store, metrics, log, lifecycle));
   const graphql = await lifecycle.run('graphql', () =>
-    startGraphQL(config, { store, redis, circuit, target, metrics, access, generations, log }, lifecycle),
+    startGraphQL(config, { store, redis, circuit, target, metrics, access, generations, webhookSender, log }, lifecycle),
   );
   const httpServer = graphql.httpServer;
   await lifecycle.run('http', () => listen(httpServer, config));
@@ -285,6 +291,27 @@ function startGenerations(config: Config, deps: GenerationDeps, lifecycle: Lifec
 }
 type Generations = ReturnType<typeof startGenerations>;
 
+/** Sends the webhook outbox; like the poller, started before HTTP so that it stops after HTTP drained. */
+function startWebhookSender(config: Config, store: Store, metrics: Metrics, log: Logger, lifecycle: Lifecycle): WebhookSender {
+  const sender = new WebhookSender({
+    store,
+    policy: config.webhooks,
+    resolve: resolveWithSystemDns,
+    timeoutMs: config.webhooks.timeoutMs,
+    retryScheduleMs: config.webhooks.retryScheduleMs,
+    concurrency: config.webhooks.concurrency,
+    pollIntervalMs: config.webhooks.pollIntervalMs,
+    disableAfterFailingMs: config.webhooks.disableAfterFailingMs,
+    instanceId: config.instanceId,
+    log: log.child({ component: 'webhooks' }),
+    onAttempt: metrics.webhookAttempt,
+  });
+  metrics.watchWebhookOutbox(store);
+  sender.start();
+  lifecycle.started('webhook sender', () => sender.stop());
+  return sender;
+}
+
 interface GraphQLDeps {
   store: Store;
   redis: RedisFanout | null;
@@ -293,6 +320,7 @@ interface GraphQLDeps {
   metrics: Metrics;
   access: Access;
   generations: Generations;
+  webhookSender: WebhookSender;
   log: Logger;
 }
 
@@ -320,8 +348,13 @@ async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecy
       throw error;
     }
   };
+  const webhooks = {
+    endpoints: new WebhookEndpoints(deps.store, config.webhooks, resolveWithSystemDns),
+    deliveries: new WebhookDeliveries(deps.store, () => deps.webhookSender.wake()),
+    generations: new GenerationWebhooks(deps.store, config.webhooks, resolveWithSystemDns),
+  };
   const context = (owner: string | null, requestId: string, requestLog: Logger): GraphQLContext =>
-    createContext(service, owner, requestId, requestLog);
+    createContext(service, webhooks, owner, requestId, requestLog);
 
   const ws = attachWebSocketServer({
     httpServer,

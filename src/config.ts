@@ -77,6 +77,39 @@ const schema = z.object({
    * Turn on only for tests or a private deployment whose upstream fetches from a private network.
    */
   MEDIA_URL_ALLOW_PRIVATE: bool.default(false),
+  /** Accept plain http webhook endpoint URLs. Default false (https only); for tests and private networks. */
+  WEBHOOK_ALLOW_HTTP: bool.default(false),
+  /**
+   * Accept webhook endpoints that are, or resolve to, loopback, private, link-local or metadata
+   * addresses. Default false: the gateway itself calls them, from inside its network. Checked at
+   * registration and again before every delivery.
+   */
+  WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+  /** Most webhook endpoints one owner may register. Default 20. */
+  WEBHOOK_MAX_ENDPOINTS_PER_OWNER: int(1, 10_000).default(20),
+  /** Longest wait for one webhook attempt (connect, answer and the start of its body), in ms. Default 10000. */
+  WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  /**
+   * Waits between webhook attempts, in seconds, comma-separated: after the first failed attempt the
+   * first wait, and so on; each wait is varied by ±20 % (jitter) so that retries to one receiver
+   * spread out. When the list runs out the delivery is FAILED. Default
+   * `5,300,1800,7200,18000,36000,36000`: 8 attempts over about 27.5 hours.
+   */
+  WEBHOOK_RETRY_SCHEDULE_SECONDS: z
+    .string()
+    .regex(/^\s*\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?)*\s*$/, 'a comma-separated list of seconds, e.g. 5,300,1800')
+    .default('5,300,1800,7200,18000,36000,36000'),
+  /**
+   * An endpoint whose attempts have failed for this long, with no success in between, is disabled (its
+   * `disabledReason` says so), in seconds. Default 432000 (5 days); 0 = never.
+   */
+  WEBHOOK_DISABLE_AFTER_FAILING_SECONDS: int(0, 365 * 86_400).default(432_000),
+  /** Webhook attempts in flight at once per instance; a slow endpoint holds one for at most WEBHOOK_TIMEOUT_MS. Default 16. */
+  WEBHOOK_CONCURRENCY: int(1, 1_000).default(16),
+  /** How often an idle webhook sender looks for due deliveries, in ms. Default 500. */
+  WEBHOOK_POLL_INTERVAL_MS: int(10, 60_000).default(500),
+  /** After a secret rotation, deliveries carry signatures with the old secret too for this long, in seconds. Default 86400 (a day). */
+  WEBHOOK_SECRET_ROTATION_GRACE_SECONDS: int(0, 30 * 86_400).default(86_400),
   /** Largest accepted HTTP request body, in bytes. */
   HTTP_MAX_BODY_BYTES: int(1_024, 64 * 1024 * 1024).default(1024 * 1024),
   /**
@@ -243,6 +276,20 @@ export interface Config {
   deadlineLastLooks: number;
   /** Media URL targets accepted in create inputs. */
   mediaUrls: { allowPrivate: boolean };
+  /** Webhook endpoints: URL policy, per-owner cap, secret rotation grace (ms). */
+  webhooks: {
+    allowHttp: boolean;
+    allowPrivate: boolean;
+    maxEndpointsPerOwner: number;
+    secretRotationGraceMs: number;
+    timeoutMs: number;
+    /** Waits between attempts, in ms; its length + 1 is the most attempts. */
+    retryScheduleMs: number[];
+    concurrency: number;
+    pollIntervalMs: number;
+    /** 0 = never. */
+    disableAfterFailingMs: number;
+  };
   /** How long the write of an accepted create is retried after a store failure, in ms. */
   createRecordRetryMs: number;
   upstreamTimeouts: { createMs: number; pollMs: number };
@@ -354,6 +401,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     deadlineMs: e.GENERATION_DEADLINE_SECONDS * 1000,
     deadlineLastLooks: e.GENERATION_DEADLINE_LAST_LOOKS,
     mediaUrls: { allowPrivate: e.MEDIA_URL_ALLOW_PRIVATE },
+    webhooks: {
+      allowHttp: e.WEBHOOK_ALLOW_HTTP,
+      allowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
+      maxEndpointsPerOwner: e.WEBHOOK_MAX_ENDPOINTS_PER_OWNER,
+      secretRotationGraceMs: e.WEBHOOK_SECRET_ROTATION_GRACE_SECONDS * 1000,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      retryScheduleMs: e.WEBHOOK_RETRY_SCHEDULE_SECONDS.split(',').map((seconds) => Math.round(Number(seconds) * 1000)),
+      concurrency: e.WEBHOOK_CONCURRENCY,
+      pollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS,
+      disableAfterFailingMs: e.WEBHOOK_DISABLE_AFTER_FAILING_SECONDS * 1000,
+    },
     createRecordRetryMs: e.CREATE_RECORD_RETRY_SECONDS * 1000,
     upstreamTimeouts: { createMs: e.UPSTREAM_CREATE_TIMEOUT_MS, pollMs: e.UPSTREAM_POLL_TIMEOUT_MS },
     http: {

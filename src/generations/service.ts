@@ -20,6 +20,7 @@ import type { UpstreamBackoff } from '../upstream/health/backoff';
 import { summarizeUsage, type UsageSummary } from './usage';
 import { checkStorableDate } from './storable-values';
 import { checkIdempotencyKey, validateInput } from './validation';
+import type { GenerationWebhook } from '../model/webhook';
 import { logGenerationChanged, logGenerationCreated } from './generation-log';
 
 /** Per-owner limits on creations, checked before anything is sent upstream. */
@@ -111,7 +112,7 @@ export class GenerationService {
    * Validates, de-duplicates by idempotency key, records, then sends the paid create call once.
    * A definite upstream refusal removes the record and throws; an unknown outcome keeps it as FAILED.
    */
-  async create(owner: string, rawInput: GenerationInput, idempotencyKey?: string | null): Promise<Generation> {
+  async create(owner: string, rawInput: GenerationInput, idempotencyKey?: string | null, webhook?: GenerationWebhook | null): Promise<Generation> {
     const input = validateInput(rawInput);
     checkMediaUrls(input, this.deps.mediaUrls ?? { allowPrivate: false });
     const key = idempotencyKey == null ? null : checkIdempotencyKey(idempotencyKey);
@@ -136,6 +137,7 @@ export class GenerationService {
         status: GenerationStatus.QUEUED,
         createdAt,
         deadlineAt: new Date(createdAt.getTime() + this.deps.deadlineMs),
+        webhook: webhook ?? null,
       });
     } catch (error) {
       // Nothing was created: the owner keeps the creation it was charged for.

@@ -12,6 +12,7 @@ import {
   PERSON_GENERATIONS,
   UPSTREAM_PROVIDERS,
 } from '../model/generation';
+import { WEBHOOK_DELIVERY_STATUS_MEANINGS, WEBHOOK_EVENT_MEANINGS, WebhookDeliveryStatus, WebhookEventType } from '../model/webhook';
 import { MEDIA_KINDS, MODEL_KINDS, type ModelKind } from '../upstream/catalogue-types';
 import { MODELS } from '../upstream/models';
 
@@ -79,6 +80,18 @@ registerEnumType(GenerationErrorCode, {
   name: 'GenerationErrorCode',
   description: 'Why a generation ended without a video.',
   valuesConfig: describedBy(GENERATION_ERROR_CODE_MEANINGS),
+});
+
+registerEnumType(WebhookEventType, {
+  name: 'WebhookEventType',
+  description: "What a webhook reports; the payload's `type` spells it in lower case with dots (GENERATION_COMPLETED is `generation.completed`).",
+  valuesConfig: Object.fromEntries(Object.entries(WebhookEventType).map(([name, value]) => [name, { description: WEBHOOK_EVENT_MEANINGS[value] }])),
+});
+
+registerEnumType(WebhookDeliveryStatus, {
+  name: 'WebhookDeliveryStatus',
+  description: 'Where a webhook delivery is.',
+  valuesConfig: describedBy(WEBHOOK_DELIVERY_STATUS_MEANINGS),
 });
 
 /** The catalogue's model kinds, named as they are spelled. */

@@ -27,6 +27,17 @@ describe('loadConfig', () => {
       deadlineMs: 900_000,
       deadlineLastLooks: 5,
       mediaUrls: { allowPrivate: false },
+      webhooks: {
+        allowHttp: false,
+        allowPrivate: false,
+        maxEndpointsPerOwner: 20,
+        secretRotationGraceMs: 86_400_000,
+        timeoutMs: 10_000,
+        retryScheduleMs: [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
+        concurrency: 16,
+        pollIntervalMs: 500,
+        disableAfterFailingMs: 432_000_000,
+      },
       createRecordRetryMs: 3_600_000,
       upstreamTimeouts: { createMs: 60_000, pollMs: 15_000 },
       http: {
@@ -67,6 +78,27 @@ describe('loadConfig', () => {
       cors: { origins: [] },
       apiKeyCacheMs: 5_000,
     });
+  });
+
+  it('reads the webhook settings', () => {
+    expect(
+      loadConfig({
+        WEBHOOK_ALLOW_HTTP: 'true',
+        WEBHOOK_ALLOW_PRIVATE: 'yes',
+        WEBHOOK_MAX_ENDPOINTS_PER_OWNER: '3',
+        WEBHOOK_SECRET_ROTATION_GRACE_SECONDS: '60',
+        WEBHOOK_RETRY_SCHEDULE_SECONDS: ' 0.5, 60 ,3600',
+      }).webhooks,
+    ).toMatchObject({
+      allowHttp: true,
+      allowPrivate: true,
+      maxEndpointsPerOwner: 3,
+      secretRotationGraceMs: 60_000,
+      retryScheduleMs: [500, 60_000, 3_600_000],
+    });
+    expect(() => loadConfig({ WEBHOOK_RETRY_SCHEDULE_SECONDS: '5,,10' })).toThrow(/WEBHOOK_RETRY_SCHEDULE_SECONDS/);
+    expect(() => loadConfig({ WEBHOOK_RETRY_SCHEDULE_SECONDS: '-1' })).toThrow(/WEBHOOK_RETRY_SCHEDULE_SECONDS/);
+    expect(() => loadConfig({ WEBHOOK_MAX_ENDPOINTS_PER_OWNER: '0' })).toThrow(/WEBHOOK_MAX_ENDPOINTS_PER_OWNER/);
   });
 
   it('reads the generation safety settings', () => {

@@ -74,11 +74,12 @@ export class VideoGenerationResolver {
     @Ctx() ctx: GraphQLContext,
   ): Promise<Generation> {
     const owner = requireOwner(ctx);
-    const { idempotencyKey, ...rest } = input;
+    const { idempotencyKey, webhook: webhookInput, ...rest } = input;
     // Copy only the fields that were set, into a plain object the domain owns.
     const domainInput = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined && v !== null)) as unknown as GenerationInput;
     try {
-      return await ctx.service.create(owner, domainInput, idempotencyKey);
+      const webhook = webhookInput ? await ctx.webhooks.generations.check(owner, webhookInput, 'input.webhook') : null;
+      return await ctx.service.create(owner, domainInput, idempotencyKey, webhook);
     } catch (error) {
       throw inClientSpelling(error);
     }

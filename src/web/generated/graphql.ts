@@ -71,6 +71,8 @@ export type CreateVideoGenerationInput = {
   videoUrl?: string | null | undefined;
   /** Whether the video carries a watermark. */
   watermark?: boolean | null | undefined;
+  /** A webhook for this generation only, signed with your webhook signing secret (create it first with `rotateWebhookSigningSecret`). Sent besides your webhook endpoints. */
+  webhook?: GenerationWebhookInput | null | undefined;
 };
 
 /** Why a generation ended without a video. */
@@ -102,6 +104,14 @@ export type GenerationStatus =
   | 'QUEUED'
   /** Still pending upstream when the gateway's deadline passed */
   | 'TIMED_OUT';
+
+/** Where to call your backend about this one generation. */
+export type GenerationWebhookInput = {
+  /** The events to receive; null or absent: every event. */
+  events?: Array<WebhookEventType> | null | undefined;
+  /** An https URL on a public host (http only where the gateway allows it); hosts that are or resolve to loopback, private, link-local or metadata addresses are refused. */
+  url: string;
+};
 
 /** The JSON type of an input value. */
 export type InputValueType =
@@ -161,6 +171,23 @@ export type VideoGenerationFilter = {
   /** Any of these statuses. */
   status?: Array<GenerationStatus> | null | undefined;
 };
+
+/** What a webhook reports; the payload's `type` spells it in lower case with dots (GENERATION_COMPLETED is `generation.completed`). */
+export type WebhookEventType =
+  /** The owner cancelled the generation */
+  | 'GENERATION_CANCELLED'
+  /** The video is ready: `video.url` is set */
+  | 'GENERATION_COMPLETED'
+  /** The generation ended without a video: see `error` */
+  | 'GENERATION_FAILED'
+  /** The upstream started generating */
+  | 'GENERATION_GENERATING'
+  /** A generation was accepted and waits to start */
+  | 'GENERATION_QUEUED'
+  /** The generation was still pending when the gateway's deadline passed */
+  | 'GENERATION_TIMED_OUT'
+  /** The finished video was copied into the gateway's media store (once stored videos exist) */
+  | 'VIDEO_STORED';
 
 export type VideoModelFieldsFragment = { id: string, name: string, vendor: string, family: string, kinds: Array<ModelKind>, kind: ModelKind, durations: Array<number>, defaultDurationSeconds: number | null, aspectRatios: Array<AspectRatio>, defaultAspectRatio: AspectRatio | null, resolutions: Array<Resolution>, defaultResolution: Resolution | null, supportsAudio: boolean, personGenerations: Array<PersonGeneration>, providers: Array<UpstreamProvider>, maxReferenceImages: number | null, exampleInput: unknown, typicalGenerationSeconds: number, rules: Array<string>, inputs: Array<{ name: string, shared: boolean, required: boolean, type: InputValueType, itemType: InputValueType | null, media: MediaKind | null, allowedValues: Array<unknown> | null, enumValues: Array<string> | null, minimum: number | null, maximum: number | null, maxLength: number | null, minItems: number | null, maxItems: number | null, default: unknown, description: string | null }> };
 

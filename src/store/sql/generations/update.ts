@@ -25,15 +25,60 @@ export async function updateGeneration(db: SqlSession, update: GenerationUpdate)
          ELSE transitions END`,
     );
   }
+  sets.push(reportedVersionSet(change, params));
   const rows = await db.query(
-    `UPDATE generations SET ${sets.join(', ')}
-     WHERE id = ${params.add(id)} AND version = ${params.add(expectedVersion)}::int
-       ${lease ? `AND ${pollQueue.held(lease, params)}` : ''}
-     RETURNING *`,
+    `WITH updated AS (
+       UPDATE generations SET ${sets.join(', ')}
+       WHERE id = ${params.add(id)} AND version = ${params.add(expectedVersion)}::int
+         ${lease ? `AND ${pollQueue.held(lease, params)}` : ''}
+       RETURNING *
+     ), outbox AS (${webhookOutboxInsert})
+     SELECT * FROM updated`,
     params.values,
   );
   return rows[0] ? toGeneration(rows[0]) : null;
 }
+
+/**
+ * Marks a change that webhooks report: a new status, or the upstream accepting the create (the
+ * generation stays QUEUED, but until then a refused create would still remove it, so "queued" is not
+ * reported before). SET sees the row as it was, so the decision needs no read before the write.
+ */
+function reportedVersionSet(change: Partial<GenerationState>, params: Params): string {
+  const events: string[] = [];
+  if (change.status !== undefined) events.push(`status IS DISTINCT FROM ${params.add(change.status)}::text`);
+  if (change.upstreamId) events.push('upstream_id IS NULL');
+  if (events.length === 0) return 'reported_version = reported_version';
+  return `reported_version = CASE WHEN ${events.join(' OR ')} THEN version + 1 ELSE reported_version END`;
+}
+
+/**
+ * The outbox: one pending delivery per enabled endpoint of the owner that takes the event, and one for
+ * the generation's own webhook (url set, no endpoint) when it takes the event, written by the same
+ * statement as the change (a data-modifying CTE), so the change and its deliveries commit together or
+ * not at all. The event type is the status in the payload's spelling (`generation.timed_out`,
+ * WebhookEventType); the message id, the `webhook-id` receivers de-duplicate by, is the same for every
+ * endpoint and every retry.
+ */
+const webhookOutboxInsert = `
+  INSERT INTO webhook_deliveries (
+    id, message_id, owner, endpoint_id, url, generation_id, generation_version, event_type, data,
+    occurred_at, created_at, status, next_attempt_at
+  )
+  SELECT 'whd_' || gen_random_uuid()::text, 'msg_' || u.id || '_' || u.version::text, u.owner, t.endpoint_id, t.url, u.id, u.version,
+    'generation.' || lower(u.status),
+    jsonb_build_object('id', u.id, 'status', u.status, 'version', u.version, 'model', u.model,
+      'video', u.video, 'error', u.error, 'usage', u.usage),
+    u.updated_at, u.updated_at, 'PENDING', u.updated_at
+  FROM updated u
+  JOIN LATERAL (
+    SELECT e.id AS endpoint_id, NULL::text AS url, e.events FROM webhook_endpoints e WHERE e.owner = u.owner AND e.enabled
+    UNION ALL
+    SELECT NULL::text, u.webhook_url, u.webhook_events WHERE u.webhook_url IS NOT NULL
+  ) t ON true
+  WHERE u.reported_version = u.version
+    AND (t.events IS NULL OR t.events ? ('generation.' || lower(u.status)))
+  ON CONFLICT DO NOTHING`;
 
 /** SET clauses for the visible fields; undefined means "leave alone", null means "set null". */
 function stateSets(change: Partial<GenerationState>, params: Params): string[] {
