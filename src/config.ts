@@ -192,6 +192,11 @@ const schema = z.object({
    */
   WS_WRITE_TIMEOUT_MS: int(100, 600_000).default(10_000),
   /**
+   * Time between heartbeats (an empty `{}` part) on a multipart HTTP subscription, in ms. Default
+   * 5 000, as Apollo Router. GraphQL over SSE sends graphql-sse's own keep-alive comment every 12 s.
+   */
+  HTTP_SUBSCRIPTION_HEARTBEAT_MS: int(100, 600_000).default(5_000),
+  /**
    * Bearer token `/metrics` requires (at least 16 characters). Unset: `/metrics` is open outside
    * production and refused (403) in production.
    */
@@ -293,6 +298,8 @@ export interface Config {
     maxBufferedBytes: number;
     writeTimeoutMs: number;
   };
+  /** Subscriptions over SSE and multipart HTTP (they share the WebSocket's credential recheck and write limits). */
+  httpSubscriptions: { heartbeatMs: number };
   /** What `/metrics` asks for: a bearer token, nothing (open), or refused outright. */
   metricsAccess: MetricsAccess;
   /** Origins allowed to call the GraphQL path over HTTP from a browser; empty = same-origin only. */
@@ -409,6 +416,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
       writeTimeoutMs: e.WS_WRITE_TIMEOUT_MS,
     },
+    httpSubscriptions: { heartbeatMs: e.HTTP_SUBSCRIPTION_HEARTBEAT_MS },
     metricsAccess: e.METRICS_TOKEN ? { token: e.METRICS_TOKEN } : production ? 'refused' : 'open',
     cors: { origins: e.CORS_ORIGINS ?? [] },
     apiKeyCacheMs: e.API_KEY_CACHE_MS,

@@ -145,6 +145,41 @@ export function guardDelivery(res: ServerResponse, o: DeliveryLimits, onDropped:
 }
 
 /**
+ * Watches a response that never finishes by design (a subscription stream): its connection is
+ * destroyed once bytes have waited unsent, with no progress, for `writeTimeoutMs`, or once more
+ * than `maxUnsentBytes` wait while its client took nothing since the last look. A client that
+ * stops reading then costs a bounded buffer for a bounded time, as over WebSocket.
+ */
+export function guardStreamDelivery(res: ServerResponse, o: DeliveryLimits, onDropped: (reason: DropReason, unsentBytes: number) => void): void {
+  const socket = res.socket;
+  if (!socket || socket.destroyed) return;
+  let last = progress(socket);
+  let stalledSince: number | null = null;
+  const timer = setInterval(
+    () => {
+      const unsent = socket.writableLength + res.writableLength;
+      const now = progress(socket);
+      const stalled = unsent > 0 && now === last;
+      last = now;
+      if (!stalled) {
+        stalledSince = null;
+        return;
+      }
+      stalledSince ??= Date.now();
+      const reason: DropReason | null =
+        Date.now() - stalledSince >= o.writeTimeoutMs ? 'write_timeout' : unsent > o.maxUnsentBytes ? 'unsent_bytes' : null;
+      if (!reason) return;
+      clearInterval(timer);
+      socket.destroy();
+      onDropped(reason, unsent);
+    },
+    Math.min(1_000, Math.max(25, Math.floor(o.writeTimeoutMs / 4))),
+  );
+  timer.unref();
+  res.once('close', () => clearInterval(timer));
+}
+
+/**
  * Changes whenever the kernel takes bytes from this socket. Node's public counters do not move
  * then (`bytesWritten` counts bytes once handed to libuv), so this reads libuv's own write queue,
  * falling back to Node's buffer where the handle does not say.
