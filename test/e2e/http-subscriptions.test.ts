@@ -16,27 +16,13 @@ import {
   useGateway,
   type Collected,
 } from '../helpers/gateway';
-import { collectApolloMultipart, collectSse, readMultipart, type HttpTransport } from '../helpers/http-subscriptions';
+import { collectSse, httpSubscriber, readMultipart, subscriptionErrorCodes } from '../helpers/http-subscriptions';
 
-const codes = (errors: unknown[]) =>
-  errors.map((e) => {
-    const err = e as {
-      extensions?: { code?: unknown };
-      graphQLErrors?: Array<{ extensions?: { code?: unknown } }>;
-      protocolErrors?: Array<{ extensions?: { code?: unknown } }>;
-    };
-    return err.extensions?.code ?? err.graphQLErrors?.[0]?.extensions?.code ?? err.protocolErrors?.[0]?.extensions?.code;
-  });
-
-const clients: Record<HttpTransport | 'apollo', typeof collectSse> = {
-  sse: collectSse,
-  multipart: collectApolloMultipart,
-  apollo: collectApolloMultipart,
-};
+const codes = subscriptionErrorCodes;
 
 describe.each(['sse', 'multipart'] as const)('subscriptions over %s', (transport) => {
   const gw = useGateway({ env: { HTTP_SUBSCRIPTION_HEARTBEAT_MS: '100' } });
-  const subscribe = clients[transport];
+  const subscribe = httpSubscriber[transport];
   let key: string;
   const subs: Collected<any>[] = [];
   const track = <T>(s: Collected<T>) => (subs.push(s), s);

@@ -158,3 +158,18 @@ export function readMultipart(
     return stream;
   });
 }
+
+/** The client for a transport, by name. */
+export const httpSubscriber: Record<HttpTransport, typeof collectSse> = { sse: collectSse, multipart: collectApolloMultipart };
+
+/**
+ * The `extensions.code` of each error a client reported, wherever its library put it: graphql-sse
+ * hands GraphQL errors on as they are, Apollo Client wraps them (graphQLErrors, protocolErrors).
+ */
+export function subscriptionErrorCodes(errors: unknown[]): unknown[] {
+  type Coded = { extensions?: { code?: unknown } };
+  return errors.map((e) => {
+    const err = e as Coded & { graphQLErrors?: Coded[]; protocolErrors?: Coded[] };
+    return err.extensions?.code ?? err.graphQLErrors?.[0]?.extensions?.code ?? err.protocolErrors?.[0]?.extensions?.code;
+  });
+}
