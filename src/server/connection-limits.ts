@@ -153,14 +153,15 @@ export function guardDelivery(res: ServerResponse, o: DeliveryLimits, onDropped:
 export function guardStreamDelivery(res: ServerResponse, o: DeliveryLimits, onDropped: (reason: DropReason, unsentBytes: number) => void): void {
   const socket = res.socket;
   if (!socket || socket.destroyed) return;
-  let last = progress(socket);
+  // Not `progress()`: new events change the write queue too, so it would hide a client that takes nothing.
+  let lastTaken = takenByKernel(socket);
   let stalledSince: number | null = null;
   const timer = setInterval(
     () => {
       const unsent = socket.writableLength + res.writableLength;
-      const now = progress(socket);
-      const stalled = unsent > 0 && now === last;
-      last = now;
+      const taken = takenByKernel(socket);
+      const stalled = unsent > 0 && taken === lastTaken;
+      lastTaken = taken;
       if (!stalled) {
         stalledSince = null;
         return;
@@ -177,6 +178,12 @@ export function guardStreamDelivery(res: ServerResponse, o: DeliveryLimits, onDr
   );
   timer.unref();
   res.once('close', () => clearInterval(timer));
+}
+
+/** Bytes the kernel has taken from this socket: handed to libuv, less what still waits in its write queue. */
+function takenByKernel(socket: Socket): number {
+  const queued = (socket as Socket & { _handle?: { writeQueueSize?: number } })._handle?.writeQueueSize ?? 0;
+  return socket.bytesWritten - socket.writableLength - queued;
 }
 
 /**
