@@ -20,8 +20,11 @@ import { collectSse, httpSubscriber, readMultipart, subscriptionErrorCodes } fro
 
 const codes = subscriptionErrorCodes;
 
+/** Starting a gateway takes seconds, and more on a loaded machine. */
+const START_MS = 60_000;
+
 describe.each(['sse', 'multipart'] as const)('subscriptions over %s', (transport) => {
-  const gw = useGateway({ env: { HTTP_SUBSCRIPTION_HEARTBEAT_MS: '100' } });
+  const gw = useGateway({ env: { HTTP_SUBSCRIPTION_HEARTBEAT_MS: '100' } }, START_MS);
   const subscribe = httpSubscriber[transport];
   let key: string;
   const subs: Collected<any>[] = [];
@@ -76,28 +79,32 @@ describe.each(['sse', 'multipart'] as const)('subscriptions over %s', (transport
     expect(JSON.stringify(sub.errors)).toMatch(/GRAPHQL_VALIDATION_FAILED|alias/i);
   });
 
-  it("should stream only the owner's own generations on the feed, and end it with UNAUTHENTICATED when the key is revoked", async () => {
-    const gateway = await startGateway({ env: { WS_CREDENTIAL_RECHECK_MS: '100', API_KEY_CACHE_MS: '0' } });
-    try {
-      const carol = await gateway.keyFor('carol');
-      const dave = await gateway.keyFor('dave');
-      const sub = subscribe(gateway, carol, VideoGenerationsUpdatedDocument, {});
-      await gqlData(gateway, dave, CreateVideoGenerationDocument, { input: { model: 'google/veo3', prompt: 'not carol' } });
-      const mine = (await gqlData(gateway, carol, CreateVideoGenerationDocument, { input: { model: 'google/veo3', prompt: 'carol' } }))
-        .createVideoGeneration;
-      await waitFor('an update of carol’s generation', () => sub.values.length > 0, 10_000);
-      expect(sub.values.every((v) => v.videoGenerationsUpdated.id === mine.id)).toBe(true);
-      expect(await gateway.app.revokeApiKey(carol.slice(0, 12))).toBeGreaterThan(0);
-      await within('the stream to end after the revocation', sub.done, 5_000);
-      expect(codes(sub.errors)).toContain('UNAUTHENTICATED');
-    } finally {
-      await gateway.stop();
-    }
-  });
+  it(
+    "should stream only the owner's own generations on the feed, and end it with UNAUTHENTICATED when the key is revoked",
+    async () => {
+      const gateway = await startGateway({ env: { WS_CREDENTIAL_RECHECK_MS: '100', API_KEY_CACHE_MS: '0' } });
+      try {
+        const carol = await gateway.keyFor('carol');
+        const dave = await gateway.keyFor('dave');
+        const sub = subscribe(gateway, carol, VideoGenerationsUpdatedDocument, {});
+        await gqlData(gateway, dave, CreateVideoGenerationDocument, { input: { model: 'google/veo3', prompt: 'not carol' } });
+        const mine = (await gqlData(gateway, carol, CreateVideoGenerationDocument, { input: { model: 'google/veo3', prompt: 'carol' } }))
+          .createVideoGeneration;
+        await waitFor('an update of carol’s generation', () => sub.values.length > 0, 10_000);
+        expect(sub.values.every((v) => v.videoGenerationsUpdated.id === mine.id)).toBe(true);
+        expect(await gateway.app.revokeApiKey(carol.slice(0, 12))).toBeGreaterThan(0);
+        await within('the stream to end after the revocation', sub.done, 5_000);
+        expect(codes(sub.errors)).toContain('UNAUTHENTICATED');
+      } finally {
+        await gateway.stop();
+      }
+    },
+    START_MS,
+  );
 });
 
 describe('GraphQL over SSE specifics', () => {
-  const gw = useGateway();
+  const gw = useGateway({}, START_MS);
 
   it('should serve subscriptions only, as graphql-ws does, naming the transport', async () => {
     const key = await gw.keyFor('erin');
@@ -107,27 +114,31 @@ describe('GraphQL over SSE specifics', () => {
     expect(JSON.stringify(sub.errors)).toMatch(/Only subscriptions are served over GraphQL over SSE/);
   });
 
-  it('should end open streams at shutdown without `complete`, so graphql-sse clients reconnect', async () => {
-    const gateway = await startGateway();
-    const key = await gateway.keyFor('frank');
-    const res = await fetch(gateway.app.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${key}` },
-      body: JSON.stringify({ query: 'subscription { videoGenerationsUpdated { id } }' }),
-    });
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
-    const text = res.text();
-    const stopping = Date.now();
-    await gateway.stop();
-    // Ended at once, not after the drain's grace period has run out on an open response.
-    expect(Date.now() - stopping).toBeLessThan(3_000);
-    expect(await within('the stream to end', text, 5_000)).not.toMatch(/event: complete/);
-  });
+  it(
+    'should end open streams at shutdown without `complete`, so graphql-sse clients reconnect',
+    async () => {
+      const gateway = await startGateway();
+      const key = await gateway.keyFor('frank');
+      const res = await fetch(gateway.app.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ query: 'subscription { videoGenerationsUpdated { id } }' }),
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+      const text = res.text();
+      const stopping = Date.now();
+      await gateway.stop();
+      // Ended at once, not after the drain's grace period has run out on an open response.
+      expect(Date.now() - stopping).toBeLessThan(3_000);
+      expect(await within('the stream to end', text, 5_000)).not.toMatch(/event: complete/);
+    },
+    START_MS,
+  );
 });
 
 describe('multipart HTTP specifics (the wire)', () => {
-  const gw = useGateway({ env: { HTTP_SUBSCRIPTION_HEARTBEAT_MS: '100' } });
+  const gw = useGateway({ env: { HTTP_SUBSCRIPTION_HEARTBEAT_MS: '100' } }, START_MS);
 
   it('should answer multipart/mixed with subscriptionSpec 1.0, send heartbeats, and close with the final boundary', async () => {
     const key = await gw.keyFor('gina');
@@ -150,13 +161,17 @@ describe('multipart HTTP specifics (the wire)', () => {
     expect((stream.parts[0] as any).data.videoModels.length).toBeGreaterThan(0);
   });
 
-  it('should end open streams at shutdown with a SERVICE_UNAVAILABLE transport error', async () => {
-    const gateway = await startGateway();
-    const key = await gateway.keyFor('hank');
-    const stream = await readMultipart(gateway, key, 'subscription { videoGenerationsUpdated { id } }');
-    await gateway.stop();
-    await within('the stream to end', stream.done, 5_000);
-    expect(stream.parts.at(-1)).toEqual({ payload: null, errors: [expect.objectContaining({ extensions: { code: 'SERVICE_UNAVAILABLE' } })] });
-    expect(stream.closed).toBe(true);
-  });
+  it(
+    'should end open streams at shutdown with a SERVICE_UNAVAILABLE transport error',
+    async () => {
+      const gateway = await startGateway();
+      const key = await gateway.keyFor('hank');
+      const stream = await readMultipart(gateway, key, 'subscription { videoGenerationsUpdated { id } }');
+      await gateway.stop();
+      await within('the stream to end', stream.done, 5_000);
+      expect(stream.parts.at(-1)).toEqual({ payload: null, errors: [expect.objectContaining({ extensions: { code: 'SERVICE_UNAVAILABLE' } })] });
+      expect(stream.closed).toBe(true);
+    },
+    START_MS,
+  );
 });
