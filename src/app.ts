@@ -35,6 +35,7 @@ import { ADMIN_SOCKET_NAME, startAdminSocket } from './server/admin-socket';
 import { clientAddress } from './server/client-address';
 import { capConnections, defaultMaxConnections, serverOptions } from './server/connection-limits';
 import { INVALID_CREDENTIALS, createHttpHandler } from './server/http';
+import { createHttpSubscriptions } from './server/http-subscriptions';
 import { createReadiness } from './server/readiness';
 import { Metrics } from './server/metrics';
 import { createStaticAssets } from './server/static-assets';
@@ -382,6 +383,28 @@ async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecy
   // Normally stopped by Apollo's drain below (together with HTTP); this covers a failed Apollo start.
   lifecycle.started('websocket', () => ws.stop());
 
+  const httpSubscriptions = createHttpSubscriptions({
+    schema,
+    introspection: config.introspection,
+    documentProtection,
+    context,
+    log: log.child({ component: 'http-subscriptions' }),
+    authenticate: async (authorization) => {
+      const key = bearerToken(authorization);
+      return key ? checkCredential(key) : null;
+    },
+    formatError,
+    metrics,
+    credentialRecheckMs: config.websocket.credentialRecheckMs,
+    heartbeatMs: config.httpSubscriptions.heartbeatMs,
+    delivery: {
+      writeTimeoutMs: config.websocket.writeTimeoutMs,
+      maxUnsentBytes: config.websocket.maxBufferedBytes,
+      onDropped: (reason) => metrics.connectionsDropped.inc({ reason }),
+    },
+  });
+  lifecycle.started('http subscriptions', () => httpSubscriptions.stop());
+
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     introspection: config.introspection,
@@ -398,7 +421,14 @@ async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecy
     plugins: [
       ...protection.plugins,
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceMs }),
-      { serverWillStart: async () => ({ drainServer: () => ws.stop() }) },
+      {
+        serverWillStart: async () => ({
+          drainServer: async () => {
+            httpSubscriptions.stop();
+            await ws.stop();
+          },
+        }),
+      },
       // Apollo's default landing page loads from a CDN; the playground is our own (static-assets.ts).
       ApolloServerPluginLandingPageDisabled(),
       internalErrorStatusPlugin,
@@ -439,6 +469,7 @@ async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecy
       requestLimits: config.graphql,
       anonymousOperation,
       connectionCap,
+      subscriptionStream: httpSubscriptions.serve,
       delivery: {
         writeTimeoutMs: config.http.writeTimeoutMs,
         maxUnsentBytes: config.http.maxUnsentBytes,

@@ -210,20 +210,28 @@ const schema = z.object({
   /** WebSocket ping interval, in ms; a client that has not answered a ping by the next one is dropped. */
   WS_KEEPALIVE_MS: int(100, 600_000).default(12_000),
   /**
-   * How often an open WebSocket's credential is checked again, in ms; a revoked key's sockets then
-   * close with 4403. 0 = only when the socket connects.
+   * How often an open WebSocket's (or SSE or multipart subscription stream's) credential is checked
+   * again, in ms; a revoked key's sockets then close with 4403, its streams end with UNAUTHENTICATED.
+   * 0 = only when the socket connects.
    */
   WS_CREDENTIAL_RECHECK_MS: int(0, 86_400_000).default(30_000),
   /**
    * Most bytes one WebSocket may have waiting to be written (ws's `bufferedAmount`), in bytes; a send
-   * past it closes the socket with 1013. Default 1 MiB.
+   * past it closes the socket with 1013. Default 1 MiB. An SSE or multipart subscription stream holding
+   * more unsent, while its client takes nothing, is dropped.
    */
   WS_MAX_BUFFERED_BYTES: int(64 * 1024, 1024 * 1024 * 1024).default(1024 * 1024),
   /**
    * Longest a WebSocket's unsent data may wait to be written out completely, in ms; then the socket
-   * is closed with 1013. Default 10 000.
+   * is closed with 1013. Default 10 000. An SSE or multipart subscription stream is dropped once its
+   * unsent data made no progress for this long.
    */
   WS_WRITE_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  /**
+   * Time between heartbeats (an empty `{}` part) on a multipart HTTP subscription, in ms. Default
+   * 5 000, as Apollo Router. GraphQL over SSE sends graphql-sse's own keep-alive comment every 12 s.
+   */
+  HTTP_SUBSCRIPTION_HEARTBEAT_MS: int(100, 600_000).default(5_000),
   /**
    * Bearer token `/metrics` requires (at least 16 characters). Unset: `/metrics` is open outside
    * production and refused (403) in production.
@@ -340,6 +348,8 @@ export interface Config {
     maxBufferedBytes: number;
     writeTimeoutMs: number;
   };
+  /** Subscriptions over SSE and multipart HTTP (they share the WebSocket's credential recheck and write limits). */
+  httpSubscriptions: { heartbeatMs: number };
   /** What `/metrics` asks for: a bearer token, nothing (open), or refused outright. */
   metricsAccess: MetricsAccess;
   /** Origins allowed to call the GraphQL path over HTTP from a browser; empty = same-origin only. */
@@ -467,6 +477,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
       writeTimeoutMs: e.WS_WRITE_TIMEOUT_MS,
     },
+    httpSubscriptions: { heartbeatMs: e.HTTP_SUBSCRIPTION_HEARTBEAT_MS },
     metricsAccess: e.METRICS_TOKEN ? { token: e.METRICS_TOKEN } : production ? 'refused' : 'open',
     cors: { origins: e.CORS_ORIGINS ?? [] },
     apiKeyCacheMs: e.API_KEY_CACHE_MS,

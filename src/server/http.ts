@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { ErrorCode, GatewayError, RequestErrorCode } from '../errors';
 import type { GraphQLContext } from '../graphql/context';
 import { jsonDeeperThan, jsonShapeProblem, requestOutOfBounds, type RequestLimits } from '../graphql/request-limits';
+import type { StreamRequest } from './http-subscriptions';
 import { guardDelivery, type ConnectionCap, type DeliveryLimits, type DropReason } from './connection-limits';
 import { metricsScrapeStatus, type Metrics, type MetricsAccess } from './metrics';
 import type { StaticAssets } from './static-assets';
@@ -51,6 +52,12 @@ export interface HttpHandlerOptions<TContext extends BaseContext = GraphQLContex
   anonymousOperation?: (req: IncomingMessage) => Promise<void>;
   /** Connections above the cap are answered 503 (health checks excepted) and closed. Absent: no cap. */
   connectionCap?: Pick<ConnectionCap, 'isShed'>;
+  /**
+   * Serves a subscription over SSE or multipart HTTP when the request's Accept header asks for one,
+   * after the same authentication, quotas and body limits as any GraphQL request (true: served).
+   * Absent: Apollo answers every request.
+   */
+  subscriptionStream?: (req: IncomingMessage, res: ServerResponse, request: StreamRequest) => Promise<boolean>;
   /** A response that cannot be delivered within these limits drops its connection. Absent: waits forever. */
   delivery?: DeliveryLimits & { onDropped?: (reason: DropReason) => void };
 }
@@ -168,6 +175,7 @@ async function handle<TContext extends BaseContext>(
   const maxJsonItems = o.requestLimits?.maxListItems ?? Infinity;
   const body = req.method === 'POST' ? await readBody(req, o.maxBodyBytes, maxJsonDepth, maxJsonItems) : undefined;
   if (o.requestLimits) checkShape(req.method === 'POST' ? body : getParams(search, maxJsonDepth), o.requestLimits);
+  if (o.subscriptionStream && (await o.subscriptionStream(req, res, { owner, body, search, requestId, log }))) return;
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);

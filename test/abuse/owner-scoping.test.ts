@@ -22,7 +22,22 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import type { Client } from 'graphql-ws';
-import { CREATE, GET, WATCH, WATCH_ALL, collect, gql, gqlData, sleep, startGateway, waitFor, wsClient, type TestGateway } from '../helpers/gateway';
+import {
+  CREATE,
+  GET,
+  WATCH,
+  WATCH_ALL,
+  collect,
+  gql,
+  gqlData,
+  sleep,
+  startGateway,
+  waitFor,
+  within,
+  wsClient,
+  type TestGateway,
+} from '../helpers/gateway';
+import { httpSubscriber, subscriptionErrorCodes, type HttpTransport } from '../helpers/http-subscriptions';
 import { expectCanaryAbsent, expectHealthy, recordSeen } from '../helpers/probes';
 
 const GENERATION_TYPE = 'VideoGeneration';
@@ -257,6 +272,45 @@ const PROBES: Record<string, (o: Owners) => Promise<void>> = {
   },
 };
 
+/**
+ * The subscription probes again over each HTTP transport (SSE, multipart): the same resolvers, but
+ * a transport that skipped a check would show here.
+ */
+const HTTP_SUBSCRIPTION_PROBES: Record<string, (o: Owners, transport: HttpTransport) => Promise<void>> = {
+  'Subscription.videoGenerationUpdated': async ({ gw, bob, aliceGen }, transport) => {
+    const sub = httpSubscriber[transport](gw, bob, WATCH, { id: aliceGen.id });
+    await within('the refusal', sub.done, 5_000);
+    const seen = JSON.stringify(sub.errors);
+    recordSeen(seen);
+    expect(sub.values).toEqual([]);
+    expect(subscriptionErrorCodes(sub.errors)).toEqual(['NOT_FOUND']);
+    expect(seen).not.toContain('alice');
+  },
+
+  'Subscription.videoGenerationsUpdated': async ({ gw, alice, bob }, transport) => {
+    const active = async () => (await gw.app.metrics.subscriptions.get()).values[0]?.value ?? 0;
+    const base = await active();
+    const bobAll = httpSubscriber[transport](gw, bob, WATCH_ALL);
+    const aliceAll = httpSubscriber[transport](gw, alice, WATCH_ALL);
+    try {
+      await waitFor('both subscriptions', async () => (await active()) >= base + 2);
+      const created = (await gqlData(gw, alice, CREATE, { input: { model: 'google/veo-3.0-fast', prompt: `alice watched over ${transport}` } }))
+        .createVideoGeneration;
+      await gqlData(gw, alice, CANCEL, { id: created.id });
+      await waitFor('alice to see her cancellation', () =>
+        aliceAll.values.some((v) => v.videoGenerationsUpdated.id === created.id && v.videoGenerationsUpdated.status === 'CANCELLED'),
+      );
+      await sleep(100); // room for a wrongly routed event to arrive
+      recordSeen(JSON.stringify(bobAll.values));
+      expect(bobAll.values).toEqual([]);
+      expect(bobAll.errors).toEqual([]);
+    } finally {
+      bobAll.unsubscribe();
+      aliceAll.unsubscribe();
+    }
+  },
+};
+
 describe('owner scoping of every path to a generation', () => {
   const schema = buildSchema(readFileSync(path.join(__dirname, '../../schema/schema.graphql'), 'utf8'));
   const owners = {} as Owners;
@@ -300,4 +354,15 @@ describe('owner scoping of every path to a generation', () => {
   it.each(Object.keys(PROBES))('should keep %s to its owner', async (coordinate) => {
     await PROBES[coordinate]!(owners);
   });
+
+  it('should have a probe over every HTTP transport for every subscription path', () => {
+    expect(Object.keys(HTTP_SUBSCRIPTION_PROBES).sort()).toEqual(ownerSensitivePaths(schema).filter((p) => p.startsWith('Subscription.')));
+  });
+
+  it.each(Object.keys(HTTP_SUBSCRIPTION_PROBES).flatMap((c) => (['sse', 'multipart'] as const).map((t) => [c, t] as const)))(
+    'should keep %s to its owner over %s',
+    async (coordinate, transport) => {
+      await HTTP_SUBSCRIPTION_PROBES[coordinate]!(owners, transport);
+    },
+  );
 });
