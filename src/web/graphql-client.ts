@@ -42,7 +42,7 @@ export class GatewayClient {
     const response = await fetch(this.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}) },
-      body: JSON.stringify({ query: print(document), variables }),
+      body: JSON.stringify({ query: print(document), variables, documentId: documentId(document) }),
     });
     const result = (await response.json()) as ExecutionResult<Result>;
     const error = result.errors?.[0];
@@ -62,7 +62,7 @@ export class GatewayClient {
     onError: (error: unknown) => void,
   ): () => void {
     return this.ws.subscribe<Result>(
-      { query: print(document), variables },
+      { query: print(document), variables, documentId: documentId(document) } as { query: string; variables: Variables },
       { next: (result) => (result.data ? onData(result.data) : onError(result.errors)), error: onError, complete: () => {} },
     );
   }
@@ -74,6 +74,15 @@ export class GatewayClient {
     // rejection is expected; left alone it would surface as an unhandled rejection in the page.
     Promise.resolve(this.ws.dispose()).catch(() => {});
   }
+}
+
+/**
+ * The document's id in the gateway's trusted-documents manifest (codegen embeds it as `__meta__.hash`).
+ * Sent beside the text: a gateway that requires trusted documents runs the manifest's copy by this
+ * id (the printed text differs from it in layout), and one that does not reads the text.
+ */
+function documentId(document: TypedDocumentNode<unknown, never>): string | undefined {
+  return (document as { __meta__?: { hash?: string } }).__meta__?.hash;
 }
 
 function isCloseEvent(value: unknown): value is { code: number } {

@@ -286,7 +286,7 @@ describe('WebSocket transport', () => {
 });
 
 describe.each([
-  ['NODE_ENV=production', { NODE_ENV: 'production' }],
+  ['NODE_ENV=production', { NODE_ENV: 'production', TRUSTED_DOCUMENTS: 'off' }],
   ['INTROSPECTION=false', { INTROSPECTION: 'false' }],
 ])('introspection off (%s)', (_name, env) => {
   let gw: TestGateway;
