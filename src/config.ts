@@ -345,10 +345,10 @@ export type MetricsAccess = { token: string } | 'open' | 'refused';
  * The project's own manifest (codegen writes it beside the typed documents; the build copies it to
  * dist/web/generated/), found from src/ and from dist/ alike.
  */
-const PROJECT_MANIFEST = [
-  path.resolve(__dirname, 'web/generated/persisted-documents.json'),
-  path.resolve(__dirname, '../src/web/generated/persisted-documents.json'),
-].find((file) => existsSync(file)) ?? path.resolve(__dirname, 'web/generated/persisted-documents.json');
+const PROJECT_MANIFEST =
+  [path.resolve(__dirname, 'web/generated/persisted-documents.json'), path.resolve(__dirname, '../src/web/generated/persisted-documents.json')].find(
+    (file) => existsSync(file),
+  ) ?? path.resolve(__dirname, 'web/generated/persisted-documents.json');
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -383,7 +383,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       .map((entry) => (entry === 'project' ? PROJECT_MANIFEST : path.resolve(entry))),
   } as const;
   if (trustedDocuments.mode !== 'off' && trustedDocuments.manifests.length === 0) {
-    throw new ConfigError(`Invalid configuration:\n  TRUSTED_DOCUMENTS_MANIFESTS: TRUSTED_DOCUMENTS=${trustedDocuments.mode} needs at least one manifest`);
+    throw new ConfigError(
+      `Invalid configuration:\n  TRUSTED_DOCUMENTS_MANIFESTS: TRUSTED_DOCUMENTS=${trustedDocuments.mode} needs at least one manifest`,
+    );
   }
   const upstream = e.AIMLAPI_API_KEY
     ? { apiKey: e.AIMLAPI_API_KEY, baseUrl: e.AIMLAPI_BASE_URL.replace(/\/+$/, ''), legacyPaths: e.AIMLAPI_LEGACY_PATHS }

@@ -130,7 +130,9 @@ export function withDocument<T extends DocumentRequest>(request: T, query: strin
   const extensions = request.extensions;
   if (extensions !== null && typeof extensions === 'object' && !Array.isArray(extensions) && 'persistedQuery' in extensions) {
     const { persistedQuery: _apq, ...others } = extensions as Record<string, unknown>;
-    return { ...rest, query, extensions: Object.keys(others).length > 0 ? others : undefined } as T;
+    // No `extensions` key at all when nothing is left: Apollo refuses one that is present but not an object.
+    const { extensions: _all, ...base } = rest as DocumentRequest;
+    return (Object.keys(others).length > 0 ? { ...base, query, extensions: others } : { ...base, query }) as T;
   }
   return { ...rest, query } as T;
 }

@@ -13,7 +13,7 @@ import { ErrorCode, GatewayError, RequestErrorCode } from '../errors';
 import type { GraphQLContext } from '../graphql/context';
 import { jsonDeeperThan, jsonShapeProblem, requestOutOfBounds, type RequestLimits } from '../graphql/request-limits';
 import { withDocument, type DocumentRequest, type TrustedDocuments } from '../graphql/trusted-documents';
-import type { StreamRequest } from './http-subscriptions';
+import { subscriptionProtocol, type StreamRequest } from './http-subscriptions';
 import { guardDelivery, type ConnectionCap, type DeliveryLimits, type DropReason } from './connection-limits';
 import { metricsScrapeStatus, type Metrics, type MetricsAccess } from './metrics';
 import type { StaticAssets } from './static-assets';
@@ -182,7 +182,11 @@ async function handle<TContext extends BaseContext>(
   const maxJsonItems = o.requestLimits?.maxListItems ?? Infinity;
   let body = req.method === 'POST' ? await readBody(req, o.maxBodyBytes, maxJsonDepth, maxJsonItems) : undefined;
   if (o.requestLimits) checkShape(req.method === 'POST' ? body : getParams(search, maxJsonDepth), o.requestLimits);
-  if (o.trustedDocuments) ({ body, search } = decideDocument(o.trustedDocuments, req.method === 'POST', body, search));
+  if (o.trustedDocuments) {
+    // A stream request is answered 400 for an unknown id too: a 200 without a stream is no answer to it.
+    const stream = subscriptionProtocol(req.headers.accept) !== null;
+    ({ body, search } = decideDocument(o.trustedDocuments, req.method === 'POST', body, search, stream));
+  }
   if (o.subscriptionStream && (await o.subscriptionStream(req, res, { owner, body, search, requestId, log }))) return;
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {
@@ -239,12 +243,12 @@ function getParams(search: string, maxJsonDepth: number): { query: unknown; vari
  * The request with the document the trusted-documents mode decided on in place (a POST's body, or
  * a GET's `query`, `documentId` and `extensions` parameters), or its refusal as an HttpError.
  */
-function decideDocument(trusted: TrustedDocuments, post: boolean, body: unknown, search: string): { body: unknown; search: string } {
+function decideDocument(trusted: TrustedDocuments, post: boolean, body: unknown, search: string, stream: boolean): { body: unknown; search: string } {
   if (post) {
     // Not a JSON object: Apollo refuses it; a batch (an array) is refused before anything runs.
     if (body === null || typeof body !== 'object' || Array.isArray(body)) return { body, search };
     const decision = trusted.decide(body as DocumentRequest);
-    if ('error' in decision) throw documentRefused(decision.error);
+    if ('error' in decision) throw documentRefused(decision.error, stream);
     return 'query' in decision ? { body: withDocument(body as DocumentRequest, decision.query), search } : { body, search };
   }
   const params = new URLSearchParams(search);
@@ -256,7 +260,7 @@ function decideDocument(trusted: TrustedDocuments, post: boolean, body: unknown,
     // Left as text: no id in it, and Apollo answers malformed extensions itself.
   }
   const decision = trusted.decide({ query: params.get('query') ?? undefined, documentId: params.get('documentId') ?? undefined, extensions });
-  if ('error' in decision) throw documentRefused(decision.error);
+  if ('error' in decision) throw documentRefused(decision.error, stream);
   if (!('query' in decision)) return { body, search };
   const decided = withDocument({ extensions }, decision.query);
   params.set('query', decision.query);
@@ -266,10 +270,10 @@ function decideDocument(trusted: TrustedDocuments, post: boolean, body: unknown,
   return { body, search: `?${params.toString()}` };
 }
 
-function documentRefused(error: GraphQLError): HttpError {
+function documentRefused(error: GraphQLError, stream: boolean): HttpError {
   const code = error.extensions.code as RequestErrorCode;
   // 200 for an unknown id, as Apollo answers it, so APQ clients go on to send the text.
-  return new HttpError(code === RequestErrorCode.PERSISTED_QUERY_NOT_FOUND ? 200 : 400, error.message, code);
+  return new HttpError(code === RequestErrorCode.PERSISTED_QUERY_NOT_FOUND && !stream ? 200 : 400, error.message, code);
 }
 
 /** Refuses an oversized document (413) or out-of-bounds variables (400) before Apollo parses them. */

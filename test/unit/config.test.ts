@@ -42,6 +42,8 @@ describe('loadConfig', () => {
       },
       graphql: { maxDocumentBytes: 32 * 1024, documentCacheBytes: 16 * 1024 * 1024, maxVariablesDepth: 16, maxListItems: 200 },
       anonymousRequestsPerMinute: 120,
+      trustedDocuments: { mode: 'off', manifests: [expect.stringMatching(/persisted-documents\.json$/)] },
+      apqCacheBytes: 4 * 1024 * 1024,
       introspection: true,
       playground: true,
       devApiKey: true,
