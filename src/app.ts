@@ -17,7 +17,7 @@ import { JwtVerifier } from './auth/jwt';
 import { createCredentialCheck } from './auth/principal';
 import { ApiKeyCache } from './auth/api-key-cache';
 import { storeKeyAdmin } from './auth/key-admin';
-import type { Config } from './config';
+import { ConfigError, type Config } from './config';
 import { Lifecycle } from './lifecycle';
 import { ErrorCode, GatewayError } from './errors';
 import { GenerationEvents } from './generations/events';
@@ -28,7 +28,9 @@ import { UpstreamBackoff } from './upstream/health/backoff';
 import { createContext, type GraphQLContext } from './graphql/context';
 import { apolloDocumentProtection } from './graphql/document-limits';
 import { createErrorFormatter, internalErrorStatusPlugin } from './graphql/errors';
+import { PersistedQueryCache } from './graphql/persisted-query-cache';
 import { buildGatewaySchema } from './graphql/schema';
+import { ManifestError, TrustedDocuments } from './graphql/trusted-documents';
 import { createLogger } from './logger';
 import { createCors } from './server/cors';
 import { ADMIN_SOCKET_NAME, startAdminSocket } from './server/admin-socket';
@@ -86,6 +88,8 @@ export interface App {
   readonly redis: Redis | null;
   /** Apollo's cache of parsed HTTP documents (null when GRAPHQL_DOCUMENT_CACHE_BYTES is 0); `bytes` is what it holds. */
   readonly documentCache: { readonly bytes: number; readonly size: number } | null;
+  /** Apollo's APQ store (null when APQ is off: APQ_CACHE_BYTES 0 or TRUSTED_DOCUMENTS=require); `bytes` is what it holds. */
+  readonly apqCache: { readonly bytes: number; readonly size: number; readonly maxBytes: number } | null;
   /** A development key created at this start (empty key store, not production), else null. */
   readonly devApiKey: string | null;
   /**
@@ -150,6 +154,7 @@ async function compose(config: Config, log: Logger, lifecycle: Lifecycle): Promi
     simulator,
     redis: redis?.commands ?? null,
     documentCache: graphql.documentCache,
+    apqCache: graphql.apqCache,
     devApiKey,
     revokeApiKey: (idOrPrefix) => revokeApiKey(store, idOrPrefix, access.apiKeyCache),
     stop: () => lifecycle.stop(),
@@ -339,6 +344,9 @@ async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecy
     onShed: () => metrics.connectionsDropped.inc({ reason: 'over_capacity' }),
   });
   const documentProtection = { documentCacheBytes: config.graphql.documentCacheBytes, limits: config.graphql };
+  const trustedDocuments = loadTrustedDocuments(config.trustedDocuments);
+  log.info({ mode: trustedDocuments.mode, documents: trustedDocuments.size }, 'trusted documents');
+  const apqCache = config.apqCacheBytes > 0 ? new PersistedQueryCache(config.apqCacheBytes) : null;
   const protection = apolloDocumentProtection(documentProtection);
   const anonymousQuota = new AnonymousQuota(config.anonymousRequestsPerMinute, deps.redis?.commands);
   const anonymousOperation = async (req: IncomingMessage) => {
@@ -375,6 +383,7 @@ async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecy
     connectionInitTimeoutMs: config.websocket.connectionInitTimeoutMs,
     credentialRecheckMs: config.websocket.credentialRecheckMs,
     documentProtection,
+    trustedDocuments,
     admitUpgrade: (req) => !connectionCap.isShed(req.socket),
     onUnauthenticated: anonymousOperation,
     maxBufferedBytes: config.websocket.maxBufferedBytes,
@@ -418,6 +427,7 @@ async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecy
     validationRules: protection.validationRules,
     parseOptions: protection.parseOptions,
     documentStore: protection.documentStore,
+    persistedQueries: apqCache ? { cache: apqCache } : false,
     plugins: [
       ...protection.plugins,
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceMs }),
@@ -470,6 +480,7 @@ async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecy
       anonymousOperation,
       connectionCap,
       subscriptionStream: httpSubscriptions.serve,
+      trustedDocuments,
       delivery: {
         writeTimeoutMs: config.http.writeTimeoutMs,
         maxUnsentBytes: config.http.maxUnsentBytes,
@@ -477,7 +488,18 @@ async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecy
       },
     }),
   );
-  return { httpServer, documentCache: protection.documentStore };
+  return { httpServer, documentCache: protection.documentStore, apqCache };
+}
+
+/** The configured manifests, read and checked now: a bad file stops the start, naming the setting and the file. */
+function loadTrustedDocuments({ mode, manifests }: Config['trustedDocuments']): TrustedDocuments {
+  // Checked in every mode, so a bad path is found before someone turns the mode on in production.
+  try {
+    return TrustedDocuments.fromFiles(mode, manifests);
+  } catch (error) {
+    if (error instanceof ManifestError) throw new ConfigError(`Invalid configuration:\n  TRUSTED_DOCUMENTS_MANIFESTS: ${error.message}`);
+    throw error;
+  }
 }
 
 /** Listens on PORT/HOST; a taken port fails with the port and the setting to change. */

@@ -3,6 +3,7 @@
  * A bad value fails fast with the variable's name; nothing else in the code reads `process.env`.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -122,6 +123,24 @@ const schema = z.object({
    * WebSocket path's), counting source text and an AST estimate. Default 16 MiB; 0 = no caching.
    */
   GRAPHQL_DOCUMENT_CACHE_BYTES: int(0, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
+  /**
+   * Which documents the gateway runs: `off` (any; Apollo's automatic persisted queries as usual),
+   * `allow` (any, and a document of TRUSTED_DOCUMENTS_MANIFESTS may be sent by id alone) or
+   * `require` (only documents of TRUSTED_DOCUMENTS_MANIFESTS, by id or identical text; APQ off).
+   * Default: `require` when NODE_ENV=production, else `off`.
+   */
+  TRUSTED_DOCUMENTS: z.enum(['off', 'allow', 'require']).optional(),
+  /**
+   * Comma-separated paths of persisted-document manifests (JSON objects of id → document text, as
+   * GraphQL Code Generator's client preset writes them); `project` is the gateway's own (the progress
+   * page's and playground's operations). Read and checked at start. Default `project`.
+   */
+  TRUSTED_DOCUMENTS_MANIFESTS: z.string().default('project'),
+  /**
+   * Bytes Apollo's automatic persisted queries (APQ) may keep, counting each entry's hash key, text
+   * and bookkeeping. Default 4 MiB; 0 = APQ off. Always off when TRUSTED_DOCUMENTS=require.
+   */
+  APQ_CACHE_BYTES: int(0, 1024 * 1024 * 1024).default(4 * 1024 * 1024),
   /** Deepest nesting of `variables` (the object itself is level 1), and of an HTTP JSON body (one more). Default 16 levels. */
   GRAPHQL_MAX_VARIABLES_DEPTH: int(2, 1_000).default(16),
   /** Most items in one list, or fields in one object, in variables and in document literals. Default 200. */
@@ -350,6 +369,10 @@ export interface Config {
   };
   /** Subscriptions over SSE and multipart HTTP (they share the WebSocket's credential recheck and write limits). */
   httpSubscriptions: { heartbeatMs: number };
+  /** Trusted documents: the mode and the manifest files (absolute paths), read at start. */
+  trustedDocuments: { mode: 'off' | 'allow' | 'require'; manifests: string[] };
+  /** Bytes Apollo's APQ cache may hold; 0 = APQ off. */
+  apqCacheBytes: number;
   /** What `/metrics` asks for: a bearer token, nothing (open), or refused outright. */
   metricsAccess: MetricsAccess;
   /** Origins allowed to call the GraphQL path over HTTP from a browser; empty = same-origin only. */
@@ -364,6 +387,15 @@ export interface Config {
  * Defined here, with the setting that decides it, so the configuration imports nothing above it.
  */
 export type MetricsAccess = { token: string } | 'open' | 'refused';
+
+/**
+ * The project's own manifest (codegen writes it beside the typed documents; the build copies it to
+ * dist/web/generated/), found from src/ and from dist/ alike.
+ */
+const PROJECT_MANIFEST =
+  [path.resolve(__dirname, 'web/generated/persisted-documents.json'), path.resolve(__dirname, '../src/web/generated/persisted-documents.json')].find(
+    (file) => existsSync(file),
+  ) ?? path.resolve(__dirname, 'web/generated/persisted-documents.json');
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -390,6 +422,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError('Invalid configuration:\n  JWT_SECRET: JWT_ISSUER and JWT_AUDIENCE need JWT_SECRET or JWT_JWKS_URL');
   }
   const production = e.NODE_ENV === 'production';
+  const trustedDocuments = {
+    mode: e.TRUSTED_DOCUMENTS ?? (production ? 'require' : 'off'),
+    manifests: e.TRUSTED_DOCUMENTS_MANIFESTS.split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== '')
+      .map((entry) => (entry === 'project' ? PROJECT_MANIFEST : path.resolve(entry))),
+  } as const;
+  if (trustedDocuments.mode !== 'off' && trustedDocuments.manifests.length === 0) {
+    throw new ConfigError(
+      `Invalid configuration:\n  TRUSTED_DOCUMENTS_MANIFESTS: TRUSTED_DOCUMENTS=${trustedDocuments.mode} needs at least one manifest`,
+    );
+  }
   const upstream = e.AIMLAPI_API_KEY
     ? { apiKey: e.AIMLAPI_API_KEY, baseUrl: e.AIMLAPI_BASE_URL.replace(/\/+$/, ''), legacyPaths: e.AIMLAPI_LEGACY_PATHS }
     : null;
@@ -478,6 +522,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       writeTimeoutMs: e.WS_WRITE_TIMEOUT_MS,
     },
     httpSubscriptions: { heartbeatMs: e.HTTP_SUBSCRIPTION_HEARTBEAT_MS },
+    trustedDocuments: { mode: trustedDocuments.mode, manifests: [...trustedDocuments.manifests] },
+    apqCacheBytes: trustedDocuments.mode === 'require' ? 0 : e.APQ_CACHE_BYTES,
     metricsAccess: e.METRICS_TOKEN ? { token: e.METRICS_TOKEN } : production ? 'refused' : 'open',
     cors: { origins: e.CORS_ORIGINS ?? [] },
     apiKeyCacheMs: e.API_KEY_CACHE_MS,

@@ -39,7 +39,7 @@ export interface StreamRequest {
   owner: string | null;
   /** The parsed body of a POST (undefined for a GET). */
   body: unknown;
-  /** The request target's query string, with its `?`. */
+  /** The request target's query string, with its `?` (a GET's document already decided by trusted documents). */
   search: string;
   requestId: string;
   log: Logger;
@@ -118,7 +118,7 @@ export function createHttpSubscriptions(o: HttpSubscriptionOptions) {
       }
       const open = opener(res, authorization, principal, r.log);
       if (protocol === 'sse') {
-        await sse(req, res, { owner: principal.owner, requestId: r.requestId, log: r.log, body: r.body }, open);
+        await sse(req, res, { owner: principal.owner, requestId: r.requestId, log: r.log, body: r.body, search: r.search }, open);
         return true;
       }
       const prepared = prepareSubscription(o, principal.owner, r.requestId, request!, 'multipart HTTP');

@@ -22,6 +22,8 @@ export interface SseRequestContext {
   log: Logger;
   /** The parsed JSON body of a POST; a GET's parameters are read from its URL by graphql-sse. */
   body: unknown;
+  /** A GET's query string as the HTTP handler left it (the trusted document in place); absent: the URL's own. */
+  search?: string;
   /** Set once the operation runs, so the gauge is lowered only for what raised it. */
   counted?: boolean;
 }
@@ -63,7 +65,7 @@ export function createSseHandler(o: SseOptions) {
   return async (req: IncomingMessage, res: ServerResponse, context: SseRequestContext, openStream: (lastWords: LastWords) => HttpStream) => {
     const [body, init] = await handler({
       method: req.method ?? 'GET',
-      url: req.url ?? '/',
+      url: context.search === undefined ? (req.url ?? '/') : `${(req.url ?? '/').split('?')[0]}${context.search}`,
       headers: { get: (key) => headerValue(req, key) },
       body: context.body === undefined ? null : (context.body as string | Record<PropertyKey, unknown> | null),
       raw: req,

@@ -11,6 +11,7 @@ import { ErrorCode, GatewayError } from '../errors';
 import type { GraphQLContext } from '../graphql/context';
 import type { DocumentProtectionOptions } from '../graphql/document-limits';
 import { toGraphQLError } from '../graphql/errors';
+import { withDocument, type TrustedDocuments } from '../graphql/trusted-documents';
 import { SocketCloseCode } from './close-codes';
 import { closeWhenExpired } from './credential-expiry';
 import { closeWhenRevoked } from './credential-recheck';
@@ -49,6 +50,8 @@ export interface WebSocketOptions {
   credentialRecheckMs?: number;
   /** The same request limits and document cache budget as HTTP. Default: their safe defaults. */
   documentProtection?: DocumentProtectionOptions;
+  /** Decides each subscription's document (by id, or only trusted ones) before it is parsed. Absent: as sent. */
+  trustedDocuments?: TrustedDocuments;
   /** False refuses the upgrade with 503 (a connection over the cap). Default: all admitted. */
   admitUpgrade?: (request: IncomingMessage) => boolean;
   /** Spends the address's budget for a failed authentication; a thrown GatewayError closes with 4429. */
@@ -145,7 +148,10 @@ export function attachWebSocketServer(o: WebSocketOptions): { stop: () => Promis
             throw error;
           }
         }
-        const prepared = prepareSubscription(o, ctx.extra.owner!, `${ctx.extra.connectionId}:${id}`, payload, 'WebSocket');
+        const decision = o.trustedDocuments?.decide(payload) ?? { pass: true };
+        if ('error' in decision) return [decision.error];
+        const request = 'query' in decision ? withDocument(payload, decision.query) : payload;
+        const prepared = prepareSubscription(o, ctx.extra.owner!, `${ctx.extra.connectionId}:${id}`, request, 'WebSocket');
         return 'errors' in prepared ? prepared.errors : prepared.args;
       }),
       onOperation: (ctx) => {

@@ -8,7 +8,9 @@ import { print, type ExecutionResult } from 'graphql';
 import { createClient as createSseClient, NetworkError } from 'graphql-sse';
 import { CloseCode, createClient, type Client } from 'graphql-ws';
 import { MultipartTransportError, subscribeMultipart } from './multipart-subscription';
-import type { Transport } from './transport-choice';
+
+/** What carries a page's subscriptions. */
+export type Transport = 'websocket' | 'sse' | 'multipart';
 
 export class GraphQLRequestError extends Error {
   constructor(
@@ -28,7 +30,7 @@ export class GraphQLRequestError extends Error {
 export class TransportUnavailableError extends Error {
   constructor(
     readonly transport: Transport,
-    readonly cause: unknown,
+    override readonly cause: unknown,
   ) {
     super(`${transport} could not connect`);
   }
@@ -74,7 +76,7 @@ export class GatewayClient {
     const response = await fetch(this.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {}) },
-      body: JSON.stringify({ query: print(document), variables }),
+      body: JSON.stringify({ query: print(document), variables, documentId: documentId(document) }),
     });
     const result = (await response.json()) as ExecutionResult<Result>;
     const error = result.errors?.[0];
@@ -93,7 +95,7 @@ export class GatewayClient {
     onData: (data: Result) => void,
     onError: (error: unknown) => void,
   ): () => void {
-    const request = { query: print(document), variables };
+    const request = { query: print(document), variables, documentId: documentId(document) } as { query: string; variables: Variables };
     const sink = {
       next: (result: ExecutionResult<Result>) => (result.data ? onData(result.data) : onError(result.errors)),
       error: (err: unknown) => onError(this.unavailable(err) ? new TransportUnavailableError(this.transport, err) : err),
@@ -126,6 +128,15 @@ export class GatewayClient {
     if (this.ws) Promise.resolve(this.ws.dispose()).catch(() => {});
     this.sse?.dispose();
   }
+}
+
+/**
+ * The document's id in the gateway's trusted-documents manifest (codegen embeds it as `__meta__.hash`).
+ * Sent beside the text: a gateway that requires trusted documents runs the manifest's copy by this
+ * id (the printed text differs from it in layout), and one that does not reads the text.
+ */
+function documentId(document: TypedDocumentNode<unknown, never>): string | undefined {
+  return (document as { __meta__?: { hash?: string } }).__meta__?.hash;
 }
 
 function isCloseEvent(value: unknown): value is { code: number } {

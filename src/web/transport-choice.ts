@@ -2,7 +2,7 @@
  * Which transport carries subscriptions, chosen on the progress page or in the playground and kept
  * in localStorage (as the API key is), so both pages and a reload use the same one.
  */
-export type Transport = 'websocket' | 'sse' | 'multipart';
+import type { Transport } from './graphql-client';
 
 /** In the order a page falls back through when one cannot connect. */
 export const TRANSPORTS: ReadonlyArray<{ id: Transport; label: string }> = [

@@ -327,7 +327,7 @@ describe.each(['sse', 'multipart'] as const)('subscriptions over %s', (transport
 });
 
 describe.each([
-  ['NODE_ENV=production', { NODE_ENV: 'production' }],
+  ['NODE_ENV=production', { NODE_ENV: 'production', TRUSTED_DOCUMENTS: 'off' }],
   ['INTROSPECTION=false', { INTROSPECTION: 'false' }],
 ])('introspection off (%s)', (_name, env) => {
   let gw: TestGateway;

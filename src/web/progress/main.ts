@@ -10,7 +10,7 @@
  */
 import { CloseCode } from 'graphql-ws';
 import { loadApiKey, saveApiKey } from '../api-key';
-import { GatewayClient, GraphQLRequestError, TransportUnavailableError } from '../graphql-client';
+import { GatewayClient, GraphQLRequestError, TransportUnavailableError, type Transport } from '../graphql-client';
 import {
   CancelVideoGenerationDocument,
   CreateVideoGenerationDocument,
@@ -21,7 +21,7 @@ import {
 } from '../generated/graphql';
 import { renderCard, TERMINAL, tickCard, titleOf } from './generation-card';
 import { STATUSES } from './labels';
-import { bindTransportSelect, TRANSPORTS, transportLabel, type Transport } from '../transport-choice';
+import { bindTransportSelect, TRANSPORTS, transportLabel } from '../transport-choice';
 import { ModelForm } from './model-form';
 
 const GRAPHQL_URL = new URL('/graphql', location.href).href;
