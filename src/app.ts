@@ -49,6 +49,10 @@ import { UpstreamCircuit } from './upstream/health/circuit-breaker';
 import { createUpstreamClient } from './upstream/client';
 import type { Redis } from 'ioredis';
 import { RedisFanout } from './scale/redis-fanout';
+import { openMediaStore } from './media/create-media-store';
+import type { MediaStore } from './media/media-store';
+import { MediaCopier } from './generations/media-copier';
+import { VideoDownloader } from './upstream/video-download';
 
 /** Longest idle sleep of the poller over the embedded store, in ms (see `idleMs` below). */
 const EMBEDDED_POLLER_IDLE_MS = 10_000;
@@ -66,6 +70,8 @@ export interface App {
   readonly config: Config;
   readonly log: Logger;
   readonly store: Store;
+  /** Where finished videos are kept (MEDIA_STORE), null when off. */
+  readonly media: MediaStore | null;
   readonly service: GenerationService;
   readonly poller: Poller;
   /** Where generation changes are published (benchmarks drive subscriptions through it). */
@@ -112,13 +118,14 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
 async function compose(config: Config, log: Logger, lifecycle: Lifecycle): Promise<App> {
   const store = await lifecycle.run('store', () => startStore(config, log, lifecycle));
   const redis = await lifecycle.run('redis', () => startRedis(config, log, lifecycle));
+  const media = await lifecycle.run('media store', () => startMediaStore(config, lifecycle));
   const devApiKey = await lifecycle.run('development key', () => (config.devApiKey ? ensureDevelopmentKey(store) : null));
   const { target, simulator } = await lifecycle.run('simulator', () => chooseUpstream(config, lifecycle));
   const metrics = new Metrics(store);
   const { upstream, circuit } = await lifecycle.run('upstream client', () => createUpstream(config, target, metrics, log, lifecycle));
   const access = await lifecycle.run('access', () => createAccess(config, store, redis, metrics, log));
   const generations = await lifecycle.run('generations', () =>
-    startGenerations(config, { store, redis, upstream, circuit, quotas: access.quotas, metrics, log }, lifecycle),
+    startGenerations(config, { store, redis, media, upstream, circuit, quotas: access.quotas, metrics, log }, lifecycle),
   );
   const graphql = await lifecycle.run('graphql', () =>
     startGraphQL(config, { store, redis, circuit, target, metrics, access, generations, log }, lifecycle),
@@ -136,6 +143,7 @@ async function compose(config: Config, log: Logger, lifecycle: Lifecycle): Promi
     config,
     log,
     store,
+    media,
     service: generations.service,
     poller: generations.poller,
     events: generations.events,
@@ -154,6 +162,13 @@ async function startStore(config: Config, log: Logger, lifecycle: Lifecycle): Pr
   await store.start();
   lifecycle.started('store', () => store.stop());
   return store;
+}
+
+async function startMediaStore(config: Config, lifecycle: Lifecycle): Promise<MediaStore | null> {
+  const opened = await openMediaStore(config.media);
+  if (!opened) return null;
+  lifecycle.started('media store', opened.stop);
+  return opened.store;
 }
 
 async function startRedis(config: Config, log: Logger, lifecycle: Lifecycle): Promise<RedisFanout | null> {
@@ -225,6 +240,7 @@ type Access = ReturnType<typeof createAccess>;
 interface GenerationDeps {
   store: Store;
   redis: RedisFanout | null;
+  media: MediaStore | null;
   upstream: UpstreamClient;
   circuit: UpstreamCircuit;
   quotas: OwnerQuotas;
@@ -243,6 +259,7 @@ function startGenerations(config: Config, deps: GenerationDeps, lifecycle: Lifec
     maxIntervalMs: config.poll.maxIntervalMs,
   });
   const backoff = redis?.backoff ?? new UpstreamBackoff();
+  const copier = startMediaCopier(config, deps, events, lifecycle);
   const poller = new Poller({
     store,
     upstream,
@@ -262,6 +279,7 @@ function startGenerations(config: Config, deps: GenerationDeps, lifecycle: Lifec
     lastLookAttempts: config.deadlineLastLooks,
     onPoll: metrics.poll,
     instanceId: config.instanceId,
+    keepVideos: copier ? { onVideoFinished: () => copier.wake() } : undefined,
   });
   const service = new GenerationService({
     store,
@@ -284,6 +302,32 @@ function startGenerations(config: Config, deps: GenerationDeps, lifecycle: Lifec
   return { events, backoff, poller, service };
 }
 type Generations = ReturnType<typeof startGenerations>;
+
+/** Copies finished videos into the media store; stops after the poller (which wakes it) and before the store. */
+function startMediaCopier(config: Config, deps: GenerationDeps, events: GenerationEvents, lifecycle: Lifecycle): MediaCopier | null {
+  if (!deps.media || !config.media) return null;
+  const settings = config.media;
+  const downloader = new VideoDownloader({ maxBytes: settings.maxBytes, timeoutMs: settings.copyTimeoutMs });
+  lifecycle.started('video downloader', () => downloader.stop());
+  const copier = new MediaCopier({
+    queue: deps.store,
+    media: deps.media,
+    downloader,
+    publish: (g) => events.publish(g),
+    log: deps.log.child({ component: 'media' }),
+    instanceId: config.instanceId,
+    concurrency: settings.copyConcurrency,
+    attempts: settings.copyAttempts,
+    retryBaseMs: settings.copyRetryMs,
+    retryMaxMs: Math.max(settings.copyRetryMs, 600_000),
+    // A copy never outlives its lease: the download's own deadline ends it first.
+    leaseMs: settings.copyTimeoutMs + 60_000,
+    idleMs: config.databaseUrl ? 1_000 : EMBEDDED_POLLER_IDLE_MS,
+  });
+  copier.start();
+  lifecycle.started('media copier', () => copier.stop());
+  return copier;
+}
 
 interface GraphQLDeps {
   store: Store;
