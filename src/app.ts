@@ -53,6 +53,8 @@ import { openMediaStore } from './media/create-media-store';
 import type { MediaStore } from './media/media-store';
 import { MediaCopier } from './generations/media-copier';
 import { VideoDownloader } from './upstream/video-download';
+import { MediaLinks } from './media/media-links';
+import { createMediaRoute } from './server/media-route';
 
 /** Longest idle sleep of the poller over the embedded store, in ms (see `idleMs` below). */
 const EMBEDDED_POLLER_IDLE_MS = 10_000;
@@ -72,6 +74,8 @@ export interface App {
   readonly store: Store;
   /** Where finished videos are kept (MEDIA_STORE), null when off. */
   readonly media: MediaStore | null;
+  /** Signs the links to stored videos (`/media/<id>?exp&sig`), null without a media store. */
+  readonly mediaLinks: MediaLinks | null;
   readonly service: GenerationService;
   readonly poller: Poller;
   /** Where generation changes are published (benchmarks drive subscriptions through it). */
@@ -119,6 +123,7 @@ async function compose(config: Config, log: Logger, lifecycle: Lifecycle): Promi
   const store = await lifecycle.run('store', () => startStore(config, log, lifecycle));
   const redis = await lifecycle.run('redis', () => startRedis(config, log, lifecycle));
   const media = await lifecycle.run('media store', () => startMediaStore(config, lifecycle));
+  const mediaLinks = createMediaLinks(config, log);
   const devApiKey = await lifecycle.run('development key', () => (config.devApiKey ? ensureDevelopmentKey(store) : null));
   const { target, simulator } = await lifecycle.run('simulator', () => chooseUpstream(config, lifecycle));
   const metrics = new Metrics(store);
@@ -128,7 +133,7 @@ async function compose(config: Config, log: Logger, lifecycle: Lifecycle): Promi
     startGenerations(config, { store, redis, media, upstream, circuit, quotas: access.quotas, metrics, log }, lifecycle),
   );
   const graphql = await lifecycle.run('graphql', () =>
-    startGraphQL(config, { store, redis, circuit, target, metrics, access, generations, log }, lifecycle),
+    startGraphQL(config, { store, media, mediaLinks, redis, circuit, target, metrics, access, generations, log }, lifecycle),
   );
   const httpServer = graphql.httpServer;
   await lifecycle.run('http', () => listen(httpServer, config));
@@ -144,6 +149,7 @@ async function compose(config: Config, log: Logger, lifecycle: Lifecycle): Promi
     log,
     store,
     media,
+    mediaLinks,
     service: generations.service,
     poller: generations.poller,
     events: generations.events,
@@ -162,6 +168,15 @@ async function startStore(config: Config, log: Logger, lifecycle: Lifecycle): Pr
   await store.start();
   lifecycle.started('store', () => store.stop());
   return store;
+}
+
+function createMediaLinks(config: Config, log: Logger): MediaLinks | null {
+  if (!config.media) return null;
+  if (!config.media.linkSecret && config.databaseUrl) {
+    log.warn('MEDIA_LINK_SECRET is not set: each instance signs video links with its own key, so a link works only on the instance that made it');
+  }
+  const secret = config.media.linkSecret ? Buffer.from(config.media.linkSecret) : randomBytes(32);
+  return new MediaLinks(secret, config.media.linkTtlSeconds);
 }
 
 async function startMediaStore(config: Config, lifecycle: Lifecycle): Promise<MediaStore | null> {
@@ -331,6 +346,9 @@ function startMediaCopier(config: Config, deps: GenerationDeps, events: Generati
 
 interface GraphQLDeps {
   store: Store;
+  media: MediaStore | null;
+  /** Signs and checks stored videos' links; null without a media store. */
+  mediaLinks: MediaLinks | null;
   redis: RedisFanout | null;
   circuit: UpstreamCircuit;
   target: UpstreamTarget;
@@ -450,6 +468,10 @@ async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecy
       requestLimits: config.graphql,
       anonymousOperation,
       connectionCap,
+      media:
+        deps.media && config.media
+          ? createMediaRoute({ links: deps.mediaLinks!, media: deps.media, generation: (id) => deps.store.getGeneration(id), log })
+          : undefined,
       delivery: {
         writeTimeoutMs: config.http.writeTimeoutMs,
         maxUnsentBytes: config.http.maxUnsentBytes,

@@ -234,6 +234,13 @@ const schema = z.object({
   MEDIA_COPY_ATTEMPTS: int(1, 100).default(6),
   /** Delay before the first retry of a failed copy, in ms; it doubles (with jitter) per attempt, up to 10 minutes. */
   MEDIA_COPY_RETRY_MS: int(10, 3_600_000).default(5_000),
+  /** How long a stored video's signed link (`video.url`) stays valid, in seconds; each read of a generation gives a fresh one. */
+  MEDIA_LINK_TTL_SECONDS: int(60, 7 * 86_400).default(3_600),
+  /**
+   * The key that signs video links (at least 32 characters). Unset: a random one per process, so links
+   * die with it; set the same value on every instance when there are several.
+   */
+  MEDIA_LINK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Video copies in flight at once per instance (each holds a few 64 KiB chunks, or two 5 MiB parts with S3). */
   MEDIA_COPY_CONCURRENCY: int(1, 100).default(4),
 });
@@ -337,6 +344,9 @@ export interface Config {
     copyAttempts: number;
     copyRetryMs: number;
     copyConcurrency: number;
+    linkTtlSeconds: number;
+    /** Null: a random key for this process. */
+    linkSecret: string | null;
   } | null;
 }
 
@@ -477,6 +487,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             copyAttempts: e.MEDIA_COPY_ATTEMPTS,
             copyRetryMs: e.MEDIA_COPY_RETRY_MS,
             copyConcurrency: e.MEDIA_COPY_CONCURRENCY,
+            linkTtlSeconds: e.MEDIA_LINK_TTL_SECONDS,
+            linkSecret: e.MEDIA_LINK_SECRET ?? null,
           },
   };
 }
