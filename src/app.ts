@@ -123,6 +123,11 @@ async function compose(config: Config, log: Logger, lifecycle: Lifecycle): Promi
   const store = await lifecycle.run('store', () => startStore(config, log, lifecycle));
   const redis = await lifecycle.run('redis', () => startRedis(config, log, lifecycle));
   const media = await lifecycle.run('media store', () => startMediaStore(config, lifecycle));
+  if (media?.kind === 'folder' && config.databaseUrl) {
+    log.warn(
+      'MEDIA_STORE=folder with DATABASE_URL: each instance keeps the videos it copied in its own folder; use MEDIA_STORE=s3 (or one shared folder) for several instances',
+    );
+  }
   const mediaLinks = createMediaLinks(config, log);
   const devApiKey = await lifecycle.run('development key', () => (config.devApiKey ? ensureDevelopmentKey(store) : null));
   const { target, simulator } = await lifecycle.run('simulator', () => chooseUpstream(config, lifecycle));
