@@ -61,6 +61,20 @@ describe('media store: a folder (the embedded default)', () => {
     id = watched.id;
     expect(watched.last.status).toBe('COMPLETED');
     await expectStored(gw, id, watched.last.version);
+    // What a client reads: the copy on the video, and the upstream's link still as its url (for now).
+    const { videoGeneration } = await gqlData(
+      gw,
+      await gw.keyFor('alice'),
+      'query Get($id: ID!) { videoGeneration(id: $id) { version video { url copy { state sizeBytes sha256 contentType errorCode } } } }',
+      { id },
+    );
+    expect(videoGeneration).toEqual({
+      version: watched.last.version,
+      video: {
+        url: expect.stringMatching(/\/files\/.+\.mp4$/),
+        copy: { state: 'STORED', sizeBytes: sampleVideo().length, sha256: SAMPLE_SHA256, contentType: 'video/mp4', errorCode: null },
+      },
+    });
   });
 
   describe('serving it through a signed link', () => {
