@@ -135,7 +135,7 @@ async function compose(config: Config, log: Logger, lifecycle: Lifecycle): Promi
   const { upstream, circuit } = await lifecycle.run('upstream client', () => createUpstream(config, target, metrics, log, lifecycle));
   const access = await lifecycle.run('access', () => createAccess(config, store, redis, metrics, log));
   const generations = await lifecycle.run('generations', () =>
-    startGenerations(config, { store, redis, media, upstream, circuit, quotas: access.quotas, metrics, log }, lifecycle),
+    startGenerations(config, { store, redis, media, mediaLinks, upstream, circuit, quotas: access.quotas, metrics, log }, lifecycle),
   );
   const graphql = await lifecycle.run('graphql', () =>
     startGraphQL(config, { store, media, mediaLinks, redis, circuit, target, metrics, access, generations, log }, lifecycle),
@@ -181,7 +181,7 @@ function createMediaLinks(config: Config, log: Logger): MediaLinks | null {
     log.warn('MEDIA_LINK_SECRET is not set: each instance signs video links with its own key, so a link works only on the instance that made it');
   }
   const secret = config.media.linkSecret ? Buffer.from(config.media.linkSecret) : randomBytes(32);
-  return new MediaLinks(secret, config.media.linkTtlSeconds);
+  return new MediaLinks(secret, config.media.linkTtlSeconds, config.media.publicBaseUrl);
 }
 
 async function startMediaStore(config: Config, lifecycle: Lifecycle): Promise<MediaStore | null> {
@@ -261,6 +261,7 @@ interface GenerationDeps {
   store: Store;
   redis: RedisFanout | null;
   media: MediaStore | null;
+  mediaLinks: MediaLinks | null;
   upstream: UpstreamClient;
   circuit: UpstreamCircuit;
   quotas: OwnerQuotas;
@@ -306,6 +307,7 @@ function startGenerations(config: Config, deps: GenerationDeps, lifecycle: Lifec
     upstream,
     quota: deps.quotas,
     mediaUrls: config.mediaUrls,
+    mediaLinks: deps.mediaLinks,
     recordRetryMs: config.createRecordRetryMs,
     events,
     schedule,
@@ -445,8 +447,14 @@ async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecy
   const staticAssets = createStaticAssets({
     graphqlPath: config.http.graphqlPath,
     playground: config.playground,
-    // Completed videos play from the upstream's file host: the simulator's origin, or an https CDN.
-    mediaOrigins: [new URL(deps.target.baseUrl).origin, 'https:'],
+    // Completed videos play from the upstream's file host (the simulator's origin, or an https CDN) until
+    // stored, then from the gateway's public address and, with a bucket, its presigned GETs' host.
+    mediaOrigins: [
+      new URL(deps.target.baseUrl).origin,
+      'https:',
+      ...(config.media?.publicBaseUrl ? [new URL(config.media.publicBaseUrl).origin] : []),
+      ...(config.media?.store.kind === 's3' && config.media.store.endpoint ? [new URL(config.media.store.endpoint).origin] : []),
+    ],
   });
   if (staticAssets.size === 0)
     log.warn({ dir: staticAssets.root }, 'the browser pages were not built (npm run build): / and the playground answer 404');

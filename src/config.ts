@@ -243,6 +243,13 @@ const schema = z.object({
   MEDIA_LINK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** Video copies in flight at once per instance (each holds a few 64 KiB chunks, or two 5 MiB parts with S3). */
   MEDIA_COPY_CONCURRENCY: int(1, 100).default(4),
+  /**
+   * The gateway's public URL as clients reach it (`https://videos.example.com`, a path prefix allowed), put in
+   * front of stored videos' links in `video.url`. Unset: the links are relative (`/media/<id>?exp=…&sig=…`),
+   * which pages served by the gateway play as they are and other clients resolve against the URL they called.
+   * The request's Host header is never used: a client could choose it.
+   */
+  PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
 });
 
 /**
@@ -347,6 +354,8 @@ export interface Config {
     linkTtlSeconds: number;
     /** Null: a random key for this process. */
     linkSecret: string | null;
+    /** Put in front of stored videos' links, without a trailing slash; null: relative links. */
+    publicBaseUrl: string | null;
   } | null;
 }
 
@@ -489,6 +498,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             copyConcurrency: e.MEDIA_COPY_CONCURRENCY,
             linkTtlSeconds: e.MEDIA_LINK_TTL_SECONDS,
             linkSecret: e.MEDIA_LINK_SECRET ?? null,
+            publicBaseUrl: e.PUBLIC_BASE_URL ? e.PUBLIC_BASE_URL.replace(/\/+$/, '') : null,
           },
   };
 }

@@ -16,6 +16,8 @@ export class MediaLinks {
   constructor(
     private readonly secret: Buffer,
     readonly ttlSeconds: number,
+    /** Put in front of `path()` by `url()`, without a trailing slash; null: `url()` is relative. */
+    private readonly baseUrl: string | null = null,
   ) {
     this.stepSeconds = Math.max(1, Math.floor(ttlSeconds / 4));
   }
@@ -25,6 +27,11 @@ export class MediaLinks {
     const earliest = Math.ceil(now / 1000) + this.ttlSeconds;
     const exp = Math.ceil(earliest / this.stepSeconds) * this.stepSeconds;
     return `${MEDIA_PATH}${encodeURIComponent(id)}?exp=${exp}&sig=${this.signature(owner, id, exp)}`;
+  }
+
+  /** `path()` behind the gateway's public base URL when there is one. */
+  url(owner: string, id: string, now = Date.now()): string {
+    return (this.baseUrl ?? '') + this.path(owner, id, now);
   }
 
   /** Whether `sig` signs (owner, id, exp) and `exp` has not passed. */

@@ -61,20 +61,26 @@ describe('media store: a folder (the embedded default)', () => {
     id = watched.id;
     expect(watched.last.status).toBe('COMPLETED');
     await expectStored(gw, id, watched.last.version);
-    // What a client reads: the copy on the video, and the upstream's link still as its url (for now).
+    // What a client reads: the gateway's own signed link as the url (relative: no PUBLIC_BASE_URL), the upstream's as provenance.
     const { videoGeneration } = await gqlData(
       gw,
       await gw.keyFor('alice'),
-      'query Get($id: ID!) { videoGeneration(id: $id) { version video { url copy { state sizeBytes sha256 contentType errorCode } } } }',
+      'query Get($id: ID!) { videoGeneration(id: $id) { version video { url upstreamUrl upstreamUrlExpiresAt copy { state sizeBytes sha256 contentType errorCode } } } }',
       { id },
     );
     expect(videoGeneration).toEqual({
       version: watched.last.version,
       video: {
-        url: expect.stringMatching(/\/files\/.+\.mp4$/),
+        url: expect.stringMatching(new RegExp(`^/media/${id}\\?exp=\\d+&sig=[\\w-]+$`)),
+        upstreamUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/files\/.+\.mp4$/),
+        upstreamUrlExpiresAt: null,
         copy: { state: 'STORED', sizeBytes: sampleVideo().length, sha256: SAMPLE_SHA256, contentType: 'video/mp4', errorCode: null },
       },
     });
+    // A plain GET of that url, resolved against the gateway, is the video (what a `<video src>` does).
+    const played = await fetch(new URL(videoGeneration.video.url, gw.app.url), { headers: { range: 'bytes=0-' } });
+    expect(played.status).toBe(206);
+    expect(Buffer.from(await played.arrayBuffer()).equals(sampleVideo())).toBe(true);
   });
 
   describe('serving it through a signed link', () => {

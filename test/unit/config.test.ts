@@ -36,6 +36,7 @@ describe('loadConfig', () => {
         copyConcurrency: 4,
         linkTtlSeconds: 3_600,
         linkSecret: null,
+        publicBaseUrl: null,
       },
       createRecordRetryMs: 3_600_000,
       upstreamTimeouts: { createMs: 60_000, pollMs: 15_000 },
@@ -321,6 +322,13 @@ describe('loadConfig', () => {
       });
       expect(() => loadConfig({ MEDIA_STORE: 's3' })).toThrow('MEDIA_S3_BUCKET: MEDIA_STORE=s3 needs a bucket');
       expect(() => loadConfig({ MEDIA_STORE: 'tape' })).toThrow('MEDIA_STORE');
+    });
+
+    it('takes PUBLIC_BASE_URL without its trailing slash, and refuses one that is not an http(s) URL', () => {
+      expect(loadConfig({ PUBLIC_BASE_URL: 'https://videos.example.com/gw/' }).media!.publicBaseUrl).toBe('https://videos.example.com/gw');
+      expect(loadConfig({}).media!.publicBaseUrl).toBeNull();
+      expect(() => loadConfig({ PUBLIC_BASE_URL: 'videos.example.com' })).toThrow('PUBLIC_BASE_URL');
+      expect(() => loadConfig({ PUBLIC_BASE_URL: 'ftp://videos.example.com' })).toThrow('PUBLIC_BASE_URL');
     });
   });
 });

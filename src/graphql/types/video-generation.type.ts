@@ -36,8 +36,20 @@ export class MediaCopy {
 
 @ObjectType({ description: 'The generated video.', simpleResolvers: true })
 export class Video {
-  @Field({ description: 'Where to download or play the video (served by the upstream; it may expire).' })
+  @Field({
+    description:
+      "Where to download or play the video. Once the gateway's copy is STORED, its own signed link (`/media/<id>?exp=…&sig=…`, behind PUBLIC_BASE_URL when set, else relative), which a plain `<video src>` plays and which is valid for MEDIA_LINK_TTL_SECONDS from this read; until then, the upstream's link (`upstreamUrl`).",
+  })
   url!: string;
+
+  @Field({ description: "The upstream's own link to the video, as it gave it (provenance; it expires, see `upstreamUrlExpiresAt`)." })
+  upstreamUrl!: string;
+
+  @Field(() => Date, {
+    nullable: true,
+    description: "When the upstream's link stops working, when the link says so (`Expires=`, `X-Amz-Date` + `X-Amz-Expires`); null when unknown.",
+  })
+  upstreamUrlExpiresAt!: Date | null;
 
   @Field(() => String, { nullable: true })
   contentType!: string | null;
