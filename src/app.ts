@@ -57,6 +57,12 @@ import { WebhookDeliveries } from './webhooks/deliveries';
 import { WebhookEndpoints } from './webhooks/endpoints';
 import { GenerationWebhooks } from './webhooks/generation-webhooks';
 import { WebhookSender } from './webhooks/sender';
+import { openMediaStore } from './media/create-media-store';
+import type { MediaStore } from './media/media-store';
+import { MediaCopier } from './generations/media-copier';
+import { VideoDownloader } from './upstream/video-download';
+import { MediaLinks } from './media/media-links';
+import { createMediaRoute } from './server/media-route';
 
 /** Longest idle sleep of the poller over the embedded store, in ms (see `idleMs` below). */
 const EMBEDDED_POLLER_IDLE_MS = 10_000;
@@ -74,6 +80,10 @@ export interface App {
   readonly config: Config;
   readonly log: Logger;
   readonly store: Store;
+  /** Where finished videos are kept (MEDIA_STORE), null when off. */
+  readonly media: MediaStore | null;
+  /** Signs the links to stored videos (`/media/<id>?exp&sig`), null without a media store. */
+  readonly mediaLinks: MediaLinks | null;
   readonly service: GenerationService;
   readonly poller: Poller;
   /** Where generation changes are published (benchmarks drive subscriptions through it). */
@@ -122,17 +132,24 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
 async function compose(config: Config, log: Logger, lifecycle: Lifecycle): Promise<App> {
   const store = await lifecycle.run('store', () => startStore(config, log, lifecycle));
   const redis = await lifecycle.run('redis', () => startRedis(config, log, lifecycle));
+  const media = await lifecycle.run('media store', () => startMediaStore(config, lifecycle));
+  if (media?.kind === 'folder' && config.databaseUrl) {
+    log.warn(
+      'MEDIA_STORE=folder with DATABASE_URL: each instance keeps the videos it copied in its own folder; use MEDIA_STORE=s3 (or one shared folder) for several instances',
+    );
+  }
+  const mediaLinks = createMediaLinks(config, log);
   const devApiKey = await lifecycle.run('development key', () => (config.devApiKey ? ensureDevelopmentKey(store) : null));
   const { target, simulator } = await lifecycle.run('simulator', () => chooseUpstream(config, lifecycle));
   const metrics = new Metrics(store);
   const { upstream, circuit } = await lifecycle.run('upstream client', () => createUpstream(config, target, metrics, log, lifecycle));
   const access = await lifecycle.run('access', () => createAccess(config, store, redis, metrics, log));
   const generations = await lifecycle.run('generations', () =>
-    startGenerations(config, { store, redis, upstream, circuit, quotas: access.quotas, metrics, log }, lifecycle),
+    startGenerations(config, { store, redis, media, mediaLinks, upstream, circuit, quotas: access.quotas, metrics, log }, lifecycle),
   );
   const webhookSender = await lifecycle.run('webhook sender', () => startWebhookSender(config, store, metrics, log, lifecycle));
   const graphql = await lifecycle.run('graphql', () =>
-    startGraphQL(config, { store, redis, circuit, target, metrics, access, generations, webhookSender, log }, lifecycle),
+    startGraphQL(config, { store, media, mediaLinks, redis, circuit, target, metrics, access, generations, webhookSender, log }, lifecycle),
   );
   const httpServer = graphql.httpServer;
   await lifecycle.run('http', () => listen(httpServer, config));
@@ -147,6 +164,8 @@ async function compose(config: Config, log: Logger, lifecycle: Lifecycle): Promi
     config,
     log,
     store,
+    media,
+    mediaLinks,
     service: generations.service,
     poller: generations.poller,
     events: generations.events,
@@ -166,6 +185,22 @@ async function startStore(config: Config, log: Logger, lifecycle: Lifecycle): Pr
   await store.start();
   lifecycle.started('store', () => store.stop());
   return store;
+}
+
+function createMediaLinks(config: Config, log: Logger): MediaLinks | null {
+  if (!config.media) return null;
+  if (!config.media.linkSecret && config.databaseUrl) {
+    log.warn('MEDIA_LINK_SECRET is not set: each instance signs video links with its own key, so a link works only on the instance that made it');
+  }
+  const secret = config.media.linkSecret ? Buffer.from(config.media.linkSecret) : randomBytes(32);
+  return new MediaLinks(secret, config.media.linkTtlSeconds, config.media.publicBaseUrl);
+}
+
+async function startMediaStore(config: Config, lifecycle: Lifecycle): Promise<MediaStore | null> {
+  const opened = await openMediaStore(config.media);
+  if (!opened) return null;
+  lifecycle.started('media store', opened.stop);
+  return opened.store;
 }
 
 async function startRedis(config: Config, log: Logger, lifecycle: Lifecycle): Promise<RedisFanout | null> {
@@ -237,6 +272,8 @@ type Access = ReturnType<typeof createAccess>;
 interface GenerationDeps {
   store: Store;
   redis: RedisFanout | null;
+  media: MediaStore | null;
+  mediaLinks: MediaLinks | null;
   upstream: UpstreamClient;
   circuit: UpstreamCircuit;
   quotas: OwnerQuotas;
@@ -255,6 +292,7 @@ function startGenerations(config: Config, deps: GenerationDeps, lifecycle: Lifec
     maxIntervalMs: config.poll.maxIntervalMs,
   });
   const backoff = redis?.backoff ?? new UpstreamBackoff();
+  const copier = startMediaCopier(config, deps, events, lifecycle);
   const poller = new Poller({
     store,
     upstream,
@@ -274,12 +312,14 @@ function startGenerations(config: Config, deps: GenerationDeps, lifecycle: Lifec
     lastLookAttempts: config.deadlineLastLooks,
     onPoll: metrics.poll,
     instanceId: config.instanceId,
+    keepVideos: copier ? { onVideoFinished: () => copier.wake() } : undefined,
   });
   const service = new GenerationService({
     store,
     upstream,
     quota: deps.quotas,
     mediaUrls: config.mediaUrls,
+    mediaLinks: deps.mediaLinks,
     recordRetryMs: config.createRecordRetryMs,
     events,
     schedule,
@@ -318,8 +358,37 @@ function startWebhookSender(config: Config, store: Store, metrics: Metrics, log:
   return sender;
 }
 
+/** Copies finished videos into the media store; stops after the poller (which wakes it) and before the store. */
+function startMediaCopier(config: Config, deps: GenerationDeps, events: GenerationEvents, lifecycle: Lifecycle): MediaCopier | null {
+  if (!deps.media || !config.media) return null;
+  const settings = config.media;
+  const downloader = new VideoDownloader({ maxBytes: settings.maxBytes, timeoutMs: settings.copyTimeoutMs });
+  lifecycle.started('video downloader', () => downloader.stop());
+  const copier = new MediaCopier({
+    queue: deps.store,
+    media: deps.media,
+    downloader,
+    publish: (g) => events.publish(g),
+    log: deps.log.child({ component: 'media' }),
+    instanceId: config.instanceId,
+    concurrency: settings.copyConcurrency,
+    attempts: settings.copyAttempts,
+    retryBaseMs: settings.copyRetryMs,
+    retryMaxMs: Math.max(settings.copyRetryMs, 600_000),
+    // A copy never outlives its lease: the download's own deadline ends it first.
+    leaseMs: settings.copyTimeoutMs + 60_000,
+    idleMs: config.databaseUrl ? 1_000 : EMBEDDED_POLLER_IDLE_MS,
+  });
+  copier.start();
+  lifecycle.started('media copier', () => copier.stop());
+  return copier;
+}
+
 interface GraphQLDeps {
   store: Store;
+  media: MediaStore | null;
+  /** Signs and checks stored videos' links; null without a media store. */
+  mediaLinks: MediaLinks | null;
   redis: RedisFanout | null;
   circuit: UpstreamCircuit;
   target: UpstreamTarget;
@@ -451,8 +520,14 @@ async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecy
   const staticAssets = createStaticAssets({
     graphqlPath: config.http.graphqlPath,
     playground: config.playground,
-    // Completed videos play from the upstream's file host: the simulator's origin, or an https CDN.
-    mediaOrigins: [new URL(deps.target.baseUrl).origin, 'https:'],
+    // Completed videos play from the upstream's file host (the simulator's origin, or an https CDN) until
+    // stored, then from the gateway's public address and, with a bucket, its presigned GETs' host.
+    mediaOrigins: [
+      new URL(deps.target.baseUrl).origin,
+      'https:',
+      ...(config.media?.publicBaseUrl ? [new URL(config.media.publicBaseUrl).origin] : []),
+      ...(config.media?.store.kind === 's3' && config.media.store.endpoint ? [new URL(config.media.store.endpoint).origin] : []),
+    ],
   });
   if (staticAssets.size === 0)
     log.warn({ dir: staticAssets.root }, 'the browser pages were not built (npm run build): / and the playground answer 404');
@@ -481,6 +556,10 @@ async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecy
       connectionCap,
       subscriptionStream: httpSubscriptions.serve,
       trustedDocuments,
+      media:
+        deps.media && config.media
+          ? createMediaRoute({ links: deps.mediaLinks!, media: deps.media, generation: (id) => deps.store.getGeneration(id), log })
+          : undefined,
       delivery: {
         writeTimeoutMs: config.http.writeTimeoutMs,
         maxUnsentBytes: config.http.maxUnsentBytes,

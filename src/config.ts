@@ -268,6 +268,48 @@ const schema = z.object({
       }
     })
     .optional(),
+  /**
+   * Where finished videos are kept, so they outlive the upstream's expiring links: `folder` (MEDIA_DIR),
+   * `s3` (an S3-compatible bucket, MEDIA_S3_*; for several instances), or `off` (video.url stays the
+   * upstream's link).
+   */
+  MEDIA_STORE: z.enum(['folder', 's3', 'off']).default('folder'),
+  /** The media folder. Default DATA_DIR/media; with DATA_IN_MEMORY, a temporary folder removed at stop. */
+  MEDIA_DIR: z.string().min(1).optional(),
+  /** The bucket, with MEDIA_STORE=s3. Credentials come from the AWS SDK's own chain (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile, an instance role). */
+  MEDIA_S3_BUCKET: z.string().min(1).optional(),
+  /** Prepended to every object key in the bucket (for example `gateway/`). Default none. */
+  MEDIA_S3_PREFIX: z.string().default(''),
+  /** The bucket's region. */
+  MEDIA_S3_REGION: z.string().min(1).default('us-east-1'),
+  /** An S3-compatible server's URL (MinIO, R2, Ceph…). Unset = AWS S3. */
+  MEDIA_S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  /** Path-style bucket addressing (`endpoint/bucket/key`), which most S3-compatible servers need. Default false. */
+  MEDIA_S3_FORCE_PATH_STYLE: bool.default(false),
+  /** Largest video copied, in bytes; a larger one stays at the upstream's link (copy FAILED, TOO_LARGE). Default 2 GiB. */
+  MEDIA_MAX_BYTES: int(1, 1024 ** 4).default(2 * 1024 ** 3),
+  /** Longest one copy of a video may take, headers to last byte, in ms. Default 10 minutes. */
+  MEDIA_COPY_TIMEOUT_MS: int(1_000, 3_600_000).default(600_000),
+  /** Attempts at copying one video before it is given up (copy FAILED, ATTEMPTS_EXHAUSTED). */
+  MEDIA_COPY_ATTEMPTS: int(1, 100).default(6),
+  /** Delay before the first retry of a failed copy, in ms; it doubles (with jitter) per attempt, up to 10 minutes. */
+  MEDIA_COPY_RETRY_MS: int(10, 3_600_000).default(5_000),
+  /** How long a stored video's signed link (`video.url`) stays valid, in seconds; each read of a generation gives a fresh one. */
+  MEDIA_LINK_TTL_SECONDS: int(60, 7 * 86_400).default(3_600),
+  /**
+   * The key that signs video links (at least 32 characters). Unset: a random one per process, so links
+   * die with it; set the same value on every instance when there are several.
+   */
+  MEDIA_LINK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Video copies in flight at once per instance (each holds a few 64 KiB chunks, or two 5 MiB parts with S3). */
+  MEDIA_COPY_CONCURRENCY: int(1, 100).default(4),
+  /**
+   * The gateway's public URL as clients reach it (`https://videos.example.com`, a path prefix allowed), put in
+   * front of stored videos' links in `video.url`. Unset: the links are relative (`/media/<id>?exp=…&sig=…`),
+   * which pages served by the gateway play as they are and other clients resolve against the URL they called.
+   * The request's Host header is never used: a client could choose it.
+   */
+  PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
 });
 
 /**
@@ -379,6 +421,22 @@ export interface Config {
   cors: { origins: CorsOrigins };
   /** How long a successful API-key lookup is reused, in ms (0 = never). */
   apiKeyCacheMs: number;
+  /** Null: MEDIA_STORE=off. */
+  media: {
+    store:
+      | { kind: 'folder'; dir: string | null }
+      | { kind: 's3'; bucket: string; prefix: string; region: string; endpoint: string | null; forcePathStyle: boolean };
+    maxBytes: number;
+    copyTimeoutMs: number;
+    copyAttempts: number;
+    copyRetryMs: number;
+    copyConcurrency: number;
+    linkTtlSeconds: number;
+    /** Null: a random key for this process. */
+    linkSecret: string | null;
+    /** Put in front of stored videos' links, without a trailing slash; null: relative links. */
+    publicBaseUrl: string | null;
+  } | null;
 }
 
 /**
@@ -417,6 +475,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (e.JWT_SECRET && e.JWT_JWKS_URL) {
     throw new ConfigError('Invalid configuration:\n  JWT_SECRET: set either JWT_SECRET or JWT_JWKS_URL, not both');
+  }
+  if (e.MEDIA_STORE === 's3' && !e.MEDIA_S3_BUCKET) {
+    throw new ConfigError('Invalid configuration:\n  MEDIA_S3_BUCKET: MEDIA_STORE=s3 needs a bucket');
   }
   if ((e.JWT_ISSUER || e.JWT_AUDIENCE) && !e.JWT_SECRET && !e.JWT_JWKS_URL) {
     throw new ConfigError('Invalid configuration:\n  JWT_SECRET: JWT_ISSUER and JWT_AUDIENCE need JWT_SECRET or JWT_JWKS_URL');
@@ -527,5 +588,32 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     metricsAccess: e.METRICS_TOKEN ? { token: e.METRICS_TOKEN } : production ? 'refused' : 'open',
     cors: { origins: e.CORS_ORIGINS ?? [] },
     apiKeyCacheMs: e.API_KEY_CACHE_MS,
+    media:
+      e.MEDIA_STORE === 'off'
+        ? null
+        : {
+            store:
+              e.MEDIA_STORE === 's3'
+                ? {
+                    kind: 's3',
+                    bucket: e.MEDIA_S3_BUCKET!,
+                    prefix: e.MEDIA_S3_PREFIX,
+                    region: e.MEDIA_S3_REGION,
+                    endpoint: e.MEDIA_S3_ENDPOINT ?? null,
+                    forcePathStyle: e.MEDIA_S3_FORCE_PATH_STYLE,
+                  }
+                : {
+                    kind: 'folder',
+                    dir: e.MEDIA_DIR ? path.resolve(e.MEDIA_DIR) : e.DATA_IN_MEMORY ? null : path.join(path.resolve(e.DATA_DIR), 'media'),
+                  },
+            maxBytes: e.MEDIA_MAX_BYTES,
+            copyTimeoutMs: e.MEDIA_COPY_TIMEOUT_MS,
+            copyAttempts: e.MEDIA_COPY_ATTEMPTS,
+            copyRetryMs: e.MEDIA_COPY_RETRY_MS,
+            copyConcurrency: e.MEDIA_COPY_CONCURRENCY,
+            linkTtlSeconds: e.MEDIA_LINK_TTL_SECONDS,
+            linkSecret: e.MEDIA_LINK_SECRET ?? null,
+            publicBaseUrl: e.PUBLIC_BASE_URL ? e.PUBLIC_BASE_URL.replace(/\/+$/, '') : null,
+          },
   };
 }

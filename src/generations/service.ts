@@ -22,6 +22,8 @@ import { checkStorableDate } from './storable-values';
 import { checkIdempotencyKey, validateInput } from './validation';
 import type { GenerationWebhook } from '../model/webhook';
 import { logGenerationChanged, logGenerationCreated } from './generation-log';
+import type { MediaLinks } from '../media/media-links';
+import { playableVideo, type PlayableVideo } from './playable-video';
 
 /** Per-owner limits on creations, checked before anything is sent upstream. */
 export interface CreateQuota {
@@ -53,6 +55,8 @@ export interface GenerationServiceDeps {
    * Default: 3_600_000 (an hour).
    */
   recordRetryMs?: number;
+  /** Signs links to stored videos, for `video()`; null or absent: no media store, videos stay at the upstream. */
+  mediaLinks?: MediaLinks | null;
   now?: () => Date;
 }
 
@@ -383,6 +387,11 @@ export class GenerationService {
   /** Expected create-to-completion time of a request, in ms (scaled like the poll schedule). */
   expectedMs(input: GenerationInput): number {
     return this.deps.schedule.expectedMs(typicalTimeFor(input));
+  }
+
+  /** The generation's video as a client sees it: the gateway's signed link once stored (playable-video.ts). */
+  video(g: Generation): PlayableVideo | null {
+    return playableVideo(g, this.deps.mediaLinks ?? null, this.now().getTime());
   }
 
   watch(owner: string, id: string) {

@@ -9,6 +9,8 @@ import {
   GENERATION_STATUS_MEANINGS,
   GenerationErrorCode,
   GenerationStatus,
+  MediaCopyErrorCode,
+  MediaCopyState,
   PERSON_GENERATIONS,
   UPSTREAM_PROVIDERS,
 } from '../model/generation';
@@ -93,6 +95,13 @@ registerEnumType(WebhookDeliveryStatus, {
   description: 'Where a webhook delivery is.',
   valuesConfig: describedBy(WEBHOOK_DELIVERY_STATUS_MEANINGS),
 });
+
+registerEnumType(MediaCopyState, {
+  name: 'MediaCopyState',
+  description: "Where the copy of a finished video into the gateway's media store stands.",
+});
+
+registerEnumType(MediaCopyErrorCode, { name: 'MediaCopyErrorCode', description: 'Why the copy of a finished video was given up.' });
 
 /** The catalogue's model kinds, named as they are spelled. */
 export const ModelKindEnum = Object.fromEntries(MODEL_KINDS.map((kind) => [kind, kind])) as { readonly [K in ModelKind]: K };

@@ -43,6 +43,8 @@ export interface HttpHandlerOptions<TContext extends BaseContext = GraphQLContex
   log: Logger;
   /** The progress page and the playground; absent: none served. */
   staticAssets?: StaticAssets;
+  /** Stored videos under /media/ (media-route.ts): true when it took the request. Absent: none served. */
+  media?: (req: IncomingMessage, res: ServerResponse, pathname: string, search: string) => boolean;
   /** Adds CORS headers on the GraphQL path and answers preflights (true: answered). Absent: no CORS. */
   cors?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** Document bytes, variables depth and list sizes, checked before parsing. Absent: not checked. */
@@ -136,6 +138,7 @@ async function handle<TContext extends BaseContext>(
     });
   }
   if (o.staticAssets?.handle(req, res, pathname, search)) return;
+  if (o.media?.(req, res, pathname, search)) return;
   if (pathname === o.graphqlPath && o.cors?.(req, res)) return;
 
   if (pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });

@@ -75,6 +75,45 @@ export const migrations: readonly Migration[] = [
     sql: `ALTER TABLE generations ADD COLUMN lease_epoch int NOT NULL DEFAULT 0;`,
   },
   {
+    // Issue 15: the copy of each finished video into the media store, a durable job under a lease
+    // (sql/media-copies/queue.ts). The trigger enqueues it in the same statement that records the
+    // completion (the poller marks the video's copy PENDING when a media store is configured), so
+    // no crash between the two can lose a copy. Deleting the generation deletes its job.
+    id: '0015_media_copies',
+    sql: `
+      CREATE TABLE media_copies (
+        generation_id  text PRIMARY KEY REFERENCES generations (id) ON DELETE CASCADE,
+        owner          text NOT NULL,
+        source_url     text NOT NULL,
+        state          text NOT NULL,
+        attempts       int NOT NULL DEFAULT 0,
+        last_error     text NULL,
+        created_at     timestamptz NOT NULL,
+        due_at         timestamptz NULL,
+        lease_owner    text NULL,
+        lease_until    timestamptz NULL,
+        lease_epoch    int NOT NULL DEFAULT 0
+      );
+
+      CREATE INDEX media_copies_due ON media_copies (due_at) WHERE state = 'PENDING';
+
+      CREATE FUNCTION enqueue_media_copy() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO media_copies (generation_id, owner, source_url, state, created_at, due_at)
+        VALUES (NEW.id, NEW.owner, NEW.video->>'url', 'PENDING', NEW.updated_at, NEW.updated_at)
+        ON CONFLICT (generation_id) DO NOTHING;
+        RETURN NULL;
+      END
+      $$;
+
+      CREATE TRIGGER generations_enqueue_media_copy
+        AFTER INSERT OR UPDATE OF video ON generations
+        FOR EACH ROW
+        WHEN (NEW.video->'copy'->>'state' = 'PENDING' AND NEW.video->>'url' IS NOT NULL)
+        EXECUTE FUNCTION enqueue_media_copy();
+    `,
+  },
+  {
     // Issue 16 (webhooks). The id carries the issue number so that branches adding migrations in
     // parallel do not clash. The secret is kept as is: signing (HMAC) needs it, as at every sender.
     id: '0016_webhook_endpoints',

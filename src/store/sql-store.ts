@@ -1,4 +1,4 @@
-import type { Generation } from '../model/generation';
+import type { Generation, MediaCopy } from '../model/generation';
 import type { WebhookDelivery, WebhookEndpoint, WebhookSigningSecret } from '../model/webhook';
 import { ListPageCache } from './list-page-cache';
 import { migrations as defaultMigrations, type Migration } from './migrations';
@@ -9,6 +9,9 @@ import { deleteGeneration } from './sql/generations/delete';
 import { insertGeneration } from './sql/generations/insert';
 import { changedSince, findByIdempotencyKey, getGeneration, getGenerations, listGenerationKeys } from './sql/generations/select';
 import { updateGeneration } from './sql/generations/update';
+import { claimMediaCopies } from './sql/media-copies/claim';
+import { nextMediaCopyDueAt } from './sql/media-copies/select';
+import { finishMediaCopy, retryMediaCopy } from './sql/media-copies/update';
 import { migrate } from './sql/migrate';
 import { claimDueGenerations } from './sql/poll-queue/claim';
 import { findStaleSubmissions, nextDueAt } from './sql/poll-queue/select';
@@ -30,6 +33,7 @@ import type {
   GenerationUpdate,
   Lease,
   ListQuery,
+  MediaCopyJob,
   NewGeneration,
   PollBookkeeping,
   Store,
@@ -151,6 +155,28 @@ export class SqlStore implements Store {
 
   async findStaleSubmissions(before: Date): Promise<Generation[]> {
     return findStaleSubmissions(this.db(), before);
+  }
+
+  // The copier's queue.
+
+  async claimMediaCopies(leaseOwner: string, now: Date, leaseMs: number, limit: number): Promise<MediaCopyJob[]> {
+    return claimMediaCopies(this.db(), leaseOwner, now, leaseMs, limit);
+  }
+
+  async retryMediaCopy(job: MediaCopyJob, dueAt: Date, lastError: string, counted: boolean): Promise<boolean> {
+    return retryMediaCopy(this.db(), job, dueAt, lastError, counted);
+  }
+
+  async finishMediaCopy(job: MediaCopyJob, copy: MediaCopy, at: Date): Promise<Generation | null> {
+    try {
+      return await finishMediaCopy(this.db(), job, copy, at);
+    } finally {
+      this.listPages?.changed(job.owner);
+    }
+  }
+
+  async nextMediaCopyDueAt(): Promise<Date | null> {
+    return nextMediaCopyDueAt(this.db());
   }
 
   // API keys.

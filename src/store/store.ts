@@ -1,4 +1,4 @@
-import type { Generation, GenerationInput, GenerationState, GenerationStatus } from '../model/generation';
+import type { Generation, GenerationInput, GenerationState, GenerationStatus, MediaCopy } from '../model/generation';
 import type {
   GenerationWebhook,
   WebhookDelivery,
@@ -301,4 +301,36 @@ export interface Store
     WebhookEndpointRecords,
     WebhookDeliveryRecords,
     WebhookSigningSecretRecords,
-    WebhookSendQueue {}
+    WebhookSendQueue,
+    MediaCopyQueue {}
+
+/** One claimed copy of a finished video into the media store (see MediaCopyQueue). */
+export interface MediaCopyJob {
+  generationId: string;
+  owner: string;
+  /** The upstream's link to copy from. */
+  sourceUrl: string;
+  /** Attempts made before this one. */
+  attempts: number;
+  lease: Lease;
+}
+
+/**
+ * The copier's queue: one job per finished video, enqueued with the completion itself (see the
+ * `0015_media_copies` migration) and claimed under a lease, like the poll queue, by one copier at a
+ * time across instances. Every write below happens only while the lease is held.
+ */
+export interface MediaCopyQueue {
+  /** Claims up to `limit` due copies not leased by someone else, leased to `leaseOwner` until `now + leaseMs`. Most overdue first. */
+  claimMediaCopies(leaseOwner: string, now: Date, leaseMs: number, limit: number): Promise<MediaCopyJob[]>;
+  /** Records a failed attempt (counted unless `counted` is false) and schedules the next one at `dueAt`, releasing the lease. */
+  retryMediaCopy(job: MediaCopyJob, dueAt: Date, lastError: string, counted: boolean): Promise<boolean>;
+  /**
+   * Ends the job (its copy STORED or FAILED) and writes `copy` into its generation's video as a
+   * visible change (version + 1), in one statement. Returns the changed generation to publish, or
+   * null when the lease is no longer held or the generation is gone.
+   */
+  finishMediaCopy(job: MediaCopyJob, copy: MediaCopy, at: Date): Promise<Generation | null>;
+  /** When the next copy becomes claimable (its due time, or its lease expiry while leased); null when none is queued. */
+  nextMediaCopyDueAt(): Promise<Date | null>;
+}

@@ -38,6 +38,17 @@ describe('loadConfig', () => {
         pollIntervalMs: 500,
         disableAfterFailingMs: 432_000_000,
       },
+      media: {
+        store: { kind: 'folder', dir: path.join(path.resolve('./data'), 'media') },
+        maxBytes: 2 * 1024 ** 3,
+        copyTimeoutMs: 600_000,
+        copyAttempts: 6,
+        copyRetryMs: 5_000,
+        copyConcurrency: 4,
+        linkTtlSeconds: 3_600,
+        linkSecret: null,
+        publicBaseUrl: null,
+      },
       createRecordRetryMs: 3_600_000,
       upstreamTimeouts: { createMs: 60_000, pollMs: 15_000 },
       http: {
@@ -326,5 +337,33 @@ describe('loadConfig', () => {
   it('never puts the API key in the error message', () => {
     const e = configError({ AIMLAPI_API_KEY: 'sk-secret-value', PORT: 'abc' });
     expect(e.message).not.toContain('sk-secret-value');
+  });
+
+  describe('media store settings', () => {
+    it('keeps videos in DATA_DIR/media, a temporary folder in memory, or a bucket; refuses s3 without a bucket', () => {
+      expect(loadConfig({ DATA_DIR: '/srv/gw' }).media!.store).toEqual({ kind: 'folder', dir: '/srv/gw/media' });
+      expect(loadConfig({ DATA_IN_MEMORY: 'true' }).media!.store).toEqual({ kind: 'folder', dir: null });
+      expect(loadConfig({ MEDIA_STORE: 'off' }).media).toBeNull();
+      expect(
+        loadConfig({ MEDIA_STORE: 's3', MEDIA_S3_BUCKET: 'b', MEDIA_S3_ENDPOINT: 'http://127.0.0.1:9000', MEDIA_S3_FORCE_PATH_STYLE: 'true' }).media!
+          .store,
+      ).toEqual({
+        kind: 's3',
+        bucket: 'b',
+        prefix: '',
+        region: 'us-east-1',
+        endpoint: 'http://127.0.0.1:9000',
+        forcePathStyle: true,
+      });
+      expect(() => loadConfig({ MEDIA_STORE: 's3' })).toThrow('MEDIA_S3_BUCKET: MEDIA_STORE=s3 needs a bucket');
+      expect(() => loadConfig({ MEDIA_STORE: 'tape' })).toThrow('MEDIA_STORE');
+    });
+
+    it('takes PUBLIC_BASE_URL without its trailing slash, and refuses one that is not an http(s) URL', () => {
+      expect(loadConfig({ PUBLIC_BASE_URL: 'https://videos.example.com/gw/' }).media!.publicBaseUrl).toBe('https://videos.example.com/gw');
+      expect(loadConfig({}).media!.publicBaseUrl).toBeNull();
+      expect(() => loadConfig({ PUBLIC_BASE_URL: 'videos.example.com' })).toThrow('PUBLIC_BASE_URL');
+      expect(() => loadConfig({ PUBLIC_BASE_URL: 'ftp://videos.example.com' })).toThrow('PUBLIC_BASE_URL');
+    });
   });
 });

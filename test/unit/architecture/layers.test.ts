@@ -22,7 +22,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['graphql'],
   /* cross-cutting services around the domain */ ['auth', 'quotas', 'scale'],
   /* the domain */ ['generations', 'webhooks'],
-  /* what the domain drives */ ['upstream', 'store'],
+  /* what the domain drives */ ['upstream', 'store', 'media'],
   /* leaves: vocabulary and process-wide settings */ ['model', 'config', 'errors', 'logger', 'secret-redaction', 'cors-origins', 'lifecycle'],
 ];
 

@@ -85,7 +85,7 @@ describe.each(drivers)('SqlStore on %s', (driver) => {
       // Each test starts from empty tables, as it does on a fresh in-memory PGlite.
       const admin = new pg.Client({ connectionString: server.url });
       await admin.connect();
-      await admin.query('TRUNCATE generations, api_keys, webhook_endpoints, webhook_deliveries');
+      await admin.query('TRUNCATE generations, api_keys, webhook_endpoints, webhook_deliveries, media_copies');
       await admin.end();
     } else {
       store = createPgliteStore({});
