@@ -147,7 +147,7 @@ async function compose(config: Config, log: Logger, lifecycle: Lifecycle): Promi
   const generations = await lifecycle.run('generations', () =>
     startGenerations(config, { store, redis, media, mediaLinks, upstream, circuit, quotas: access.quotas, metrics, log }, lifecycle),
   );
-  const webhookSender = await lifecycle.run('webhook sender', () => startWebhookSender(config, store, metrics, log, lifecycle));
+  const webhookSender = await lifecycle.run('webhook sender', () => startWebhookSender(config, store, metrics, log, lifecycle, mediaLinks));
   const graphql = await lifecycle.run('graphql', () =>
     startGraphQL(config, { store, media, mediaLinks, redis, circuit, target, metrics, access, generations, webhookSender, log }, lifecycle),
   );
@@ -338,7 +338,14 @@ function startGenerations(config: Config, deps: GenerationDeps, lifecycle: Lifec
 type Generations = ReturnType<typeof startGenerations>;
 
 /** Sends the webhook outbox; like the poller, started before HTTP so that it stops after HTTP drained. */
-function startWebhookSender(config: Config, store: Store, metrics: Metrics, log: Logger, lifecycle: Lifecycle): WebhookSender {
+function startWebhookSender(
+  config: Config,
+  store: Store,
+  metrics: Metrics,
+  log: Logger,
+  lifecycle: Lifecycle,
+  mediaLinks: MediaLinks | null,
+): WebhookSender {
   const sender = new WebhookSender({
     store,
     policy: config.webhooks,
@@ -348,6 +355,7 @@ function startWebhookSender(config: Config, store: Store, metrics: Metrics, log:
     concurrency: config.webhooks.concurrency,
     pollIntervalMs: config.webhooks.pollIntervalMs,
     disableAfterFailingMs: config.webhooks.disableAfterFailingMs,
+    mediaLinks,
     instanceId: config.instanceId,
     log: log.child({ component: 'webhooks' }),
     onAttempt: metrics.webhookAttempt,

@@ -16,7 +16,7 @@ export interface PlayableVideo extends GenerationVideo {
   upstreamUrlExpiresAt: Date | null;
 }
 
-export function playableVideo(g: Generation, links: MediaLinks | null, now = Date.now()): PlayableVideo | null {
+export function playableVideo(g: Pick<Generation, 'id' | 'owner' | 'video'>, links: MediaLinks | null, now = Date.now()): PlayableVideo | null {
   const video = g.video;
   if (!video) return null;
   const stored = links !== null && video.copy?.state === MediaCopyState.STORED;

@@ -15,7 +15,7 @@ export enum WebhookEventType {
   GENERATION_FAILED = 'generation.failed',
   GENERATION_CANCELLED = 'generation.cancelled',
   GENERATION_TIMED_OUT = 'generation.timed_out',
-  /** A finished video was copied into the gateway's media store (issue 15); nothing sends it yet. */
+  /** A finished video was copied into the gateway's media store (queued by finishMediaCopy). */
   VIDEO_STORED = 'video.stored',
 }
 
@@ -27,7 +27,8 @@ export const WEBHOOK_EVENT_MEANINGS: Readonly<Record<WebhookEventType, string>> 
   [WebhookEventType.GENERATION_FAILED]: 'The generation ended without a video: see `error`',
   [WebhookEventType.GENERATION_CANCELLED]: 'The owner cancelled the generation',
   [WebhookEventType.GENERATION_TIMED_OUT]: "The generation was still pending when the gateway's deadline passed",
-  [WebhookEventType.VIDEO_STORED]: "The finished video was copied into the gateway's media store (once stored videos exist)",
+  [WebhookEventType.VIDEO_STORED]:
+    "The finished video was copied into the gateway's media store: `video.url` is the gateway's own link (MEDIA_STORE; a copy given up on sends nothing)",
 };
 
 /** The event a generation reaching `status` reports. */

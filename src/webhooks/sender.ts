@@ -14,7 +14,16 @@ import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { Webhook } from 'standardwebhooks';
 import { Agent, request } from 'undici';
-import { WebhookDeliveryStatus, type WebhookDelivery, type WebhookEndpoint, type WebhookSigningSecret } from '../model/webhook';
+import { playableVideo, type PlayableVideo } from '../generations/playable-video';
+import { MediaCopyState } from '../model/generation';
+import type { MediaLinks } from '../media/media-links';
+import {
+  WebhookDeliveryStatus,
+  type WebhookDelivery,
+  type WebhookEndpoint,
+  type WebhookGenerationData,
+  type WebhookSigningSecret,
+} from '../model/webhook';
 import type { Lease, WebhookAttemptRecord, WebhookSendQueue } from '../store/store';
 import { parseEndpointUrl, resolvePublicAddresses, type EndpointUrlPolicy, type ResolveHost } from './endpoint-url';
 
@@ -33,6 +42,8 @@ export interface WebhookSenderOptions {
   pollIntervalMs: number;
   /** An endpoint failing this long with no success in between is disabled; 0 = never. */
   disableAfterFailingMs: number;
+  /** Signs the gateway's links to stored videos; null: no media store, payloads show the upstream's link. */
+  mediaLinks?: MediaLinks | null;
   instanceId: string;
   log: Logger;
   /** Called once per attempt (metrics). */
@@ -229,7 +240,7 @@ export class WebhookSender {
     } catch (err) {
       return { statusCode: null, excerpt: null, error: (err as Error).message };
     }
-    const payload = JSON.stringify({ type: delivery.eventType, timestamp: delivery.occurredAt.toISOString(), data: delivery.data });
+    const payload = JSON.stringify({ type: delivery.eventType, timestamp: delivery.occurredAt.toISOString(), data: this.shown(delivery, at) });
     const secrets = [endpoint.secret];
     if (endpoint.previousSecret && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt > at) secrets.push(endpoint.previousSecret);
     const signature = secrets.map((secret) => new Webhook(secret).sign(delivery.messageId, at, payload)).join(' ');
@@ -255,6 +266,21 @@ export class WebhookSender {
     } catch (err) {
       return { statusCode: null, excerpt: null, error: describeFailure(err, this.options.timeoutMs) };
     }
+  }
+
+  /**
+   * The generation as the API shows it: once its copy is STORED, the video's `url` is the gateway's
+   * signed link, made at each attempt (one made when the event was queued could have expired by a retry
+   * a day later), beside `upstreamUrl`. Before that the stored payload is already what the API shows.
+   */
+  private shown(
+    delivery: WebhookDelivery,
+    at: Date,
+  ): WebhookGenerationData | (Omit<WebhookGenerationData, 'video'> & { video: PlayableVideo | null }) {
+    const { data } = delivery;
+    const links = this.options.mediaLinks ?? null;
+    if (!links || data.video?.copy?.state !== MediaCopyState.STORED) return data;
+    return { ...data, video: playableVideo({ id: delivery.generationId, owner: delivery.owner, video: data.video }, links, at.getTime()) };
   }
 
   private async record(delivery: WebhookDelivery, lease: Lease, endpoint: WebhookTarget | undefined, attempt: WebhookAttemptRecord): Promise<void> {

@@ -186,7 +186,7 @@ export type WebhookEventType =
   | 'GENERATION_QUEUED'
   /** The generation was still pending when the gateway's deadline passed */
   | 'GENERATION_TIMED_OUT'
-  /** The finished video was copied into the gateway's media store (once stored videos exist) */
+  /** The finished video was copied into the gateway's media store: `video.url` is the gateway's own link (MEDIA_STORE; a copy given up on sends nothing) */
   | 'VIDEO_STORED';
 
 export type VideoModelFieldsFragment = { id: string, name: string, vendor: string, family: string, kinds: Array<ModelKind>, kind: ModelKind, durations: Array<number>, defaultDurationSeconds: number | null, aspectRatios: Array<AspectRatio>, defaultAspectRatio: AspectRatio | null, resolutions: Array<Resolution>, defaultResolution: Resolution | null, supportsAudio: boolean, personGenerations: Array<PersonGeneration>, providers: Array<UpstreamProvider>, maxReferenceImages: number | null, exampleInput: unknown, typicalGenerationSeconds: number, rules: Array<string>, inputs: Array<{ name: string, shared: boolean, required: boolean, type: InputValueType, itemType: InputValueType | null, media: MediaKind | null, allowedValues: Array<unknown> | null, enumValues: Array<string> | null, minimum: number | null, maximum: number | null, maxLength: number | null, minItems: number | null, maxItems: number | null, default: unknown, description: string | null }> };

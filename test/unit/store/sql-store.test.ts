@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GenerationStatus, type Generation } from '../../../src/model/generation';
+import { GenerationStatus, MediaCopyErrorCode, MediaCopyState, type Generation } from '../../../src/model/generation';
 import pg from 'pg';
 import { createPgStore } from '../../../src/store/pg-store';
 import { createPgliteStore } from '../../../src/store/pglite-store';
@@ -572,6 +572,68 @@ describe.each(drivers)('SqlStore on %s', (driver) => {
     });
     expect(await store.listWebhookDeliveries({ owner: 'alice', endpointId: 'whe-off', limit: 10 })).toEqual([]);
     expect(await store.listWebhookDeliveries({ owner: 'bob', limit: 10 })).toEqual([]);
+  });
+
+  it('queues video.stored with a stored copy, in the same statement, and nothing for a copy given up on', async () => {
+    await store.insertWebhookEndpoint(endpoint('whe-all'), 10);
+    await store.insertWebhookEndpoint(endpoint('whe-stored', { events: [WebhookEventType.VIDEO_STORED] }), 10);
+    await store.insertWebhookEndpoint(endpoint('whe-completed', { events: [WebhookEventType.GENERATION_COMPLETED] }), 10);
+    const complete = async (hook: { url: string; events: WebhookEventType[] | null } | null): Promise<Generation> => {
+      const { generation } = await store.insertGeneration(newGeneration({ webhook: hook }));
+      await store.updateGeneration({ id: generation.id, expectedVersion: 1, change: { upstreamId: `up-${generation.id}` } });
+      const video = { url: `https://cdn.example.com/${generation.id}.mp4`, contentType: 'video/mp4', fileName: null, sizeBytes: null };
+      return (await store.updateGeneration({
+        id: generation.id,
+        expectedVersion: 2,
+        change: { status: GenerationStatus.COMPLETED, video: { ...video, copy: { state: MediaCopyState.PENDING } }, completedAt: at(60) },
+        at: at(60),
+      }))!;
+    };
+    const stored = await complete({ url: 'https://jobs.example.com/stored-only', events: [WebhookEventType.VIDEO_STORED] });
+    const givenUp = await complete(null);
+
+    const jobs = await store.claimMediaCopies('copier', at(61), 60_000, 10);
+    expect(jobs.map((j) => j.generationId).sort()).toEqual([stored.id, givenUp.id].sort());
+    const job = (id: string) => jobs.find((j) => j.generationId === id)!;
+    // A copier that lost its lease writes nothing, so it queues nothing either.
+    expect(
+      await store.finishMediaCopy({ ...job(stored.id), lease: { owner: 'someone-else', epoch: 1 } }, { state: MediaCopyState.STORED }, at(62)),
+    ).toBeNull();
+    const copy = { state: MediaCopyState.STORED, sizeBytes: 1234, sha256: 'ab'.repeat(32), contentType: 'video/mp4', storedAt: at(62).toISOString() };
+    const afterStore = await store.finishMediaCopy(job(stored.id), copy, at(62));
+    expect(afterStore!.version).toBe(stored.version + 1);
+    const afterGiveUp = await store.finishMediaCopy(
+      job(givenUp.id),
+      { state: MediaCopyState.FAILED, errorCode: MediaCopyErrorCode.LINK_GONE, errorMessage: 'Answered 404' },
+      at(63),
+    );
+    expect(afterGiveUp!.video!.copy!.state).toBe(MediaCopyState.FAILED);
+
+    const events = async (endpointId: string) =>
+      (await store.listWebhookDeliveries({ owner: 'alice', endpointId, limit: 20 }))
+        .sort((x, y) => x.generationVersion - y.generationVersion)
+        .map((d) => [d.generationId, d.eventType, d.messageId]);
+    const storedEvent = [stored.id, WebhookEventType.VIDEO_STORED, `msg_${stored.id}_${afterStore!.version}`];
+    expect(await events('whe-stored')).toEqual([storedEvent]);
+    expect((await events('whe-all')).filter(([id]) => id === stored.id).at(-1)).toEqual(storedEvent);
+    // The copy given up on is reported to nobody: its last event is still the completion.
+    expect((await events('whe-all')).filter(([id]) => id === givenUp.id).map(([, type]) => type)).toEqual([
+      WebhookEventType.GENERATION_QUEUED,
+      WebhookEventType.GENERATION_COMPLETED,
+    ]);
+    expect(await events('whe-completed')).toHaveLength(2);
+    const [own, ...more] = await store
+      .listWebhookDeliveries({ owner: 'alice', generationId: stored.id, limit: 20 })
+      .then((all) => all.filter((d) => d.endpointId === null));
+    expect(more).toEqual([]);
+    expect(own).toMatchObject({
+      url: 'https://jobs.example.com/stored-only',
+      eventType: WebhookEventType.VIDEO_STORED,
+      messageId: storedEvent[2],
+      status: WebhookDeliveryStatus.PENDING,
+      occurredAt: at(62),
+      data: { id: stored.id, status: 'COMPLETED', version: afterStore!.version, video: { url: stored.video!.url, copy } },
+    });
   });
 
   it('hands each due webhook delivery to one claimer, and records an attempt only under its lease', async () => {

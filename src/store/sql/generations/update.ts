@@ -3,6 +3,7 @@ import type { GenerationUpdate } from '../../store';
 import { bookkeepingSets } from '../poll-queue/update';
 import { pollQueue } from '../poll-queue/queue';
 import { toGeneration } from '../rows';
+import { webhookOutboxInsert } from '../webhook-deliveries/outbox';
 import { jsonParam, Params, type SqlSession } from '../session';
 
 /** See GenerationRecords.updateGeneration. */
@@ -32,7 +33,7 @@ export async function updateGeneration(db: SqlSession, update: GenerationUpdate)
        WHERE id = ${params.add(id)} AND version = ${params.add(expectedVersion)}::int
          ${lease ? `AND ${pollQueue.held(lease, params)}` : ''}
        RETURNING *
-     ), outbox AS (${webhookOutboxInsert})
+     ), outbox AS (${statusOutboxInsert})
      SELECT * FROM updated`,
     params.values,
   );
@@ -53,32 +54,11 @@ function reportedVersionSet(change: Partial<GenerationState>, params: Params): s
 }
 
 /**
- * The outbox: one pending delivery per enabled endpoint of the owner that takes the event, and one for
- * the generation's own webhook (url set, no endpoint) when it takes the event, written by the same
- * statement as the change (a data-modifying CTE), so the change and its deliveries commit together or
- * not at all. The event type is the status in the payload's spelling (`generation.timed_out`,
- * WebhookEventType); the message id, the `webhook-id` receivers de-duplicate by, is the same for every
- * endpoint and every retry.
+ * The outbox for status changes (see webhookOutboxInsert): a change marked as reported by
+ * reportedVersionSet, its event type the status in the payload's spelling (`generation.timed_out`,
+ * WebhookEventType).
  */
-const webhookOutboxInsert = `
-  INSERT INTO webhook_deliveries (
-    id, message_id, owner, endpoint_id, url, generation_id, generation_version, event_type, data,
-    occurred_at, created_at, status, next_attempt_at
-  )
-  SELECT 'whd_' || gen_random_uuid()::text, 'msg_' || u.id || '_' || u.version::text, u.owner, t.endpoint_id, t.url, u.id, u.version,
-    'generation.' || lower(u.status),
-    jsonb_build_object('id', u.id, 'status', u.status, 'version', u.version, 'model', u.model,
-      'video', u.video, 'error', u.error, 'usage', u.usage),
-    u.updated_at, u.updated_at, 'PENDING', u.updated_at
-  FROM updated u
-  JOIN LATERAL (
-    SELECT e.id AS endpoint_id, NULL::text AS url, e.events FROM webhook_endpoints e WHERE e.owner = u.owner AND e.enabled
-    UNION ALL
-    SELECT NULL::text, u.webhook_url, u.webhook_events WHERE u.webhook_url IS NOT NULL
-  ) t ON true
-  WHERE u.reported_version = u.version
-    AND (t.events IS NULL OR t.events ? ('generation.' || lower(u.status)))
-  ON CONFLICT DO NOTHING`;
+const statusOutboxInsert = webhookOutboxInsert('updated', `'generation.' || lower(u.status)`, 'u.reported_version = u.version');
 
 /** SET clauses for the visible fields; undefined means "leave alone", null means "set null". */
 function stateSets(change: Partial<GenerationState>, params: Params): string[] {
