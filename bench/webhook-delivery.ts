@@ -37,7 +37,7 @@ export interface WebhookBenchResult {
 }
 
 /** The sender's settings as shipped (src/config.ts defaults), apart from the idle look interval. */
-const SENDER = { timeoutMs: 10_000, concurrency: 16, pollIntervalMs: 50, retryScheduleMs: [5_000, 300_000] };
+const SENDER = { timeoutMs: 10_000, concurrency: 16, maxInFlightPerEndpoint: 2, pollIntervalMs: 50, retryScheduleMs: [5_000, 300_000] };
 
 export async function runWebhookDelivery(plan: WebhookBenchPlan): Promise<WebhookBenchResult> {
   const store = createPgliteStore();

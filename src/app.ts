@@ -353,6 +353,7 @@ function startWebhookSender(
     timeoutMs: config.webhooks.timeoutMs,
     retryScheduleMs: config.webhooks.retryScheduleMs,
     concurrency: config.webhooks.concurrency,
+    maxInFlightPerEndpoint: config.webhooks.maxInFlightPerEndpoint,
     pollIntervalMs: config.webhooks.pollIntervalMs,
     disableAfterFailingMs: config.webhooks.disableAfterFailingMs,
     mediaLinks,

@@ -107,6 +107,12 @@ const schema = z.object({
   WEBHOOK_DISABLE_AFTER_FAILING_SECONDS: int(0, 365 * 86_400).default(432_000),
   /** Webhook attempts in flight at once per instance; a slow endpoint holds one for at most WEBHOOK_TIMEOUT_MS. Default 16. */
   WEBHOOK_CONCURRENCY: int(1, 1_000).default(16),
+  /**
+   * Webhook attempts in flight at once to one endpoint (or one per-generation webhook URL), counted over
+   * every instance's claims; its other deliveries wait, so that a slow or dead endpoint cannot take all
+   * of WEBHOOK_CONCURRENCY from the others. Two instances claiming at the same moment may each reach it. Default 2.
+   */
+  WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT: int(1, 1_000).default(2),
   /** How often an idle webhook sender looks for due deliveries, in ms. Default 500. */
   WEBHOOK_POLL_INTERVAL_MS: int(10, 60_000).default(500),
   /** After a secret rotation, deliveries carry signatures with the old secret too for this long, in seconds. Default 86400 (a day). */
@@ -355,6 +361,7 @@ export interface Config {
     /** Waits between attempts, in ms; its length + 1 is the most attempts. */
     retryScheduleMs: number[];
     concurrency: number;
+    maxInFlightPerEndpoint: number;
     pollIntervalMs: number;
     /** 0 = never. */
     disableAfterFailingMs: number;
@@ -524,6 +531,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       timeoutMs: e.WEBHOOK_TIMEOUT_MS,
       retryScheduleMs: e.WEBHOOK_RETRY_SCHEDULE_SECONDS.split(',').map((seconds) => Math.round(Number(seconds) * 1000)),
       concurrency: e.WEBHOOK_CONCURRENCY,
+      maxInFlightPerEndpoint: e.WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT,
       pollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS,
       disableAfterFailingMs: e.WEBHOOK_DISABLE_AFTER_FAILING_SECONDS * 1000,
     },

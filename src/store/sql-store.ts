@@ -255,8 +255,8 @@ export class SqlStore implements Store {
 
   // The webhook sender's queue.
 
-  async claimWebhookDeliveries(leaseOwner: string, now: Date, leaseMs: number, limit: number): Promise<WebhookDelivery[]> {
-    return claimWebhookDeliveries(this.db(), leaseOwner, now, leaseMs, limit);
+  async claimWebhookDeliveries(leaseOwner: string, now: Date, leaseMs: number, limit: number, maxPerEndpoint?: number): Promise<WebhookDelivery[]> {
+    return claimWebhookDeliveries(this.db(), leaseOwner, now, leaseMs, limit, maxPerEndpoint);
   }
 
   async recordWebhookAttempt(id: string, lease: Lease, attempt: WebhookAttemptRecord): Promise<boolean> {

@@ -257,8 +257,12 @@ export interface WebhookAttemptRecord {
  * sql/lease-queue.ts) by one sender of one instance.
  */
 export interface WebhookSendQueue {
-  /** Claims up to `limit` due pending deliveries, as PollQueue.claimDueGenerations does generations. */
-  claimWebhookDeliveries(leaseOwner: string, now: Date, leaseMs: number, limit: number): Promise<WebhookDelivery[]>;
+  /**
+   * Claims up to `limit` due pending deliveries, as PollQueue.claimDueGenerations does generations.
+   * With `maxPerEndpoint`, leaves an endpoint (or a per-generation webhook's URL) with at most that many
+   * deliveries leased, by any claimer, so that one slow endpoint cannot take every sending slot.
+   */
+  claimWebhookDeliveries(leaseOwner: string, now: Date, leaseMs: number, limit: number, maxPerEndpoint?: number): Promise<WebhookDelivery[]>;
   /** Records an attempt and releases the lease, only while `lease` is held. False when it is not. */
   recordWebhookAttempt(id: string, lease: Lease, attempt: WebhookAttemptRecord): Promise<boolean>;
   /** When the next pending delivery becomes claimable; null when none is pending. */

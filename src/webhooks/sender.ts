@@ -4,9 +4,10 @@
  * grace), and records how it went. At least once: an attempt whose outcome could not be recorded is
  * sent again after its lease expires, with the same `webhook-id`.
  *
- * Each attempt runs on its own, bounded by WEBHOOK_TIMEOUT_MS, and at most WEBHOOK_CONCURRENCY run at
- * once: a slow or dead endpoint holds one slot for at most the timeout and never delays another
- * endpoint's deliveries, nor the poller (a separate loop).
+ * Each attempt runs on its own, bounded by WEBHOOK_TIMEOUT_MS; at most WEBHOOK_CONCURRENCY run at once,
+ * and at most WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT to one endpoint (the claim leaves the rest of its
+ * deliveries queued): a slow or dead endpoint holds a few slots for at most the timeout each and never
+ * delays another endpoint's deliveries, nor the poller (a separate loop).
  */
 import { randomUUID } from 'node:crypto';
 import type { LookupFunction } from 'node:net';
@@ -39,6 +40,8 @@ export interface WebhookSenderOptions {
   /** Waits between attempts; its length + 1 is the most attempts. */
   retryScheduleMs: readonly number[];
   concurrency: number;
+  /** Attempts in flight to one endpoint at once, over all instances (the claim counts every lease). */
+  maxInFlightPerEndpoint: number;
   pollIntervalMs: number;
   /** An endpoint failing this long with no success in between is disabled; 0 = never. */
   disableAfterFailingMs: number;
@@ -126,7 +129,7 @@ export class WebhookSender {
 
   private async claimAndSend(limit: number): Promise<number> {
     const { store } = this.options;
-    const deliveries = await store.claimWebhookDeliveries(this.leaseOwner, new Date(), this.leaseMs, limit);
+    const deliveries = await store.claimWebhookDeliveries(this.leaseOwner, new Date(), this.leaseMs, limit, this.options.maxInFlightPerEndpoint);
     if (deliveries.length === 0) return 0;
     const ids = [...new Set(deliveries.map((d) => d.endpointId).filter((id): id is string => id !== null))];
     const endpoints = new Map((await store.getWebhookEndpointsByIds(ids)).map((e) => [e.id, e]));

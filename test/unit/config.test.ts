@@ -35,6 +35,7 @@ describe('loadConfig', () => {
         timeoutMs: 10_000,
         retryScheduleMs: [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
         concurrency: 16,
+        maxInFlightPerEndpoint: 2,
         pollIntervalMs: 500,
         disableAfterFailingMs: 432_000_000,
       },

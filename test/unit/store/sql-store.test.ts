@@ -669,6 +669,45 @@ describe.each(drivers)('SqlStore on %s', (driver) => {
     expect((await store.claimWebhookDeliveries('c', at(125), 30_000, 10)).map((d) => d.id)).toEqual([mine.id]);
     expect(await store.claimWebhookDeliveries('c', at(131), 30_000, 10)).toHaveLength(5);
   });
+
+  it('claims at most the cap per endpoint, counting every lease held, and fills the limit from other endpoints', async () => {
+    await store.insertWebhookEndpoint(endpoint('whe-busy'), 10);
+    await store.insertWebhookEndpoint(endpoint('whe-other', { owner: 'bob' }), 10);
+    for (let i = 0; i < 6; i++) {
+      const { generation } = await store.insertGeneration(newGeneration());
+      await store.updateGeneration({ id: generation.id, expectedVersion: 1, change: { upstreamId: `up-${i}` }, at: at(i) });
+    }
+    // Bob's are due last: an uncapped claim of 4 would take alice's endpoint's four oldest.
+    for (let i = 0; i < 2; i++) {
+      const { generation } = await store.insertGeneration(newGeneration({ owner: 'bob' }));
+      await store.updateGeneration({ id: generation.id, expectedVersion: 1, change: { upstreamId: `up-bob-${i}` }, at: at(50 + i) });
+    }
+    const now = at(100);
+    const first = await store.claimWebhookDeliveries('a', now, 30_000, 4, 2);
+    expect(first.map((d) => d.endpointId).sort()).toEqual(['whe-busy', 'whe-busy', 'whe-other', 'whe-other']);
+    // Another claimer sees those leases: both endpoints are at the cap.
+    expect(await store.claimWebhookDeliveries('b', now, 30_000, 4, 2)).toEqual([]);
+    // One attempt ends: one place frees up, for that endpoint's next delivery, oldest first.
+    const ended = first.find((d) => d.endpointId === 'whe-busy')!;
+    const attempt = {
+      at: now,
+      status: WebhookDeliveryStatus.DELIVERED,
+      statusCode: 200,
+      error: null,
+      responseExcerpt: null,
+      durationMs: 3,
+      deliveredAt: now,
+      nextAttemptAt: null,
+    };
+    expect(await store.recordWebhookAttempt(ended.id, { owner: 'a', epoch: ended.leaseEpoch }, attempt)).toBe(true);
+    const next = await store.claimWebhookDeliveries('b', now, 30_000, 4, 2);
+    expect(next.map((d) => [d.endpointId, d.generationVersion])).toEqual([['whe-busy', 2]]);
+    expect(next[0]!.occurredAt.getTime()).toBeGreaterThan(
+      Math.max(...first.filter((d) => d.endpointId === 'whe-busy').map((d) => d.occurredAt.getTime())),
+    );
+    // Without a cap, the old claim: everything due.
+    expect(await store.claimWebhookDeliveries('c', at(200), 30_000, 10)).toHaveLength(7);
+  });
 });
 
 describe('PGlite store lifecycle', () => {

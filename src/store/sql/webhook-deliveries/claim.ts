@@ -10,8 +10,9 @@ export async function claimWebhookDeliveries(
   now: Date,
   leaseMs: number,
   limit: number,
+  maxPerEndpoint?: number,
 ): Promise<WebhookDelivery[]> {
-  return (await webhookDeliveryQueue.claim(db, leaseOwner, now, leaseMs, limit)).map(toWebhookDelivery);
+  return (await webhookDeliveryQueue.claim(db, leaseOwner, now, leaseMs, limit, maxPerEndpoint)).map(toWebhookDelivery);
 }
 
 export function nextWebhookDeliveryDueAt(db: SqlSession): Promise<Date | null> {

@@ -11,4 +11,6 @@ export const webhookDeliveryQueue = new LeaseQueue({
     leaseUntil: 'lease_until',
     leaseEpoch: 'lease_epoch',
   },
+  // An endpoint's deliveries, or a per-generation webhook's by its URL.
+  group: 'COALESCE(endpoint_id, url)',
 });
