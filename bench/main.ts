@@ -3,11 +3,12 @@
  * writes it into BENCHMARKS.md between the `bench:table` markers (the prose around it is kept).
  * `--only` (parts: upstream, fanout, http, creates, attacks, startup, webhooks) runs just those parts of the plan and
  * prints their rows without touching BENCHMARKS.md, whose table must hold a whole run.
+ * `--webhooks-full` runs the webhook part at the issue's 1,000 endpoints instead of 200.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runBenchmarks, type BenchPlan, FULL_PLAN, QUICK_PLAN } from './suite';
+import { runBenchmarks, type BenchPlan, FULL_PLAN, QUICK_PLAN, WEBHOOK_FULL_PLAN } from './suite';
 import { markdownTable } from './results';
 
 const START = '<!-- bench:table:start -->';
@@ -19,7 +20,8 @@ async function main(): Promise<void> {
   const fanoutOnly = fanoutSizes(process.argv);
   const base = quick ? QUICK_PLAN : FULL_PLAN;
   // `--fanout N,M` sets the fan-out sizes, alone or beside the parts `--only` names.
-  const plan: BenchPlan = fanoutOnly ? { ...(only ? pick(base, only) : {}), fanout: fanoutOnly } : only ? pick(base, only) : base;
+  const chosen: BenchPlan = fanoutOnly ? { ...(only ? pick(base, only) : {}), fanout: fanoutOnly } : only ? pick(base, only) : base;
+  const plan: BenchPlan = chosen.webhooks && process.argv.includes('--webhooks-full') ? { ...chosen, webhooks: WEBHOOK_FULL_PLAN } : chosen;
   const started = Date.now();
   const rows = await runBenchmarks(plan, (line) => console.error(line));
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
