@@ -7,6 +7,7 @@
 import { CREATE, GET, gql, gqlData, useGateway, waitFor } from '../helpers/gateway';
 import { Receiver } from '../helpers/webhook-receiver';
 
+const CANCEL = `mutation Cancel($id: ID!) { cancelVideoGeneration(id: $id) { id status } }`;
 const CREATE_ENDPOINT = `mutation C($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { secret endpoint { id } } }`;
 const ENDPOINT = `query E($id: ID!) { webhookEndpoint(id: $id) { enabled disabledReason } }`;
 const ROTATE = `mutation R($id: ID!) { rotateWebhookEndpointSecret(id: $id) { secret } }`;
@@ -313,4 +314,49 @@ describe('an endpoint failing for too long (WEBHOOK_DISABLE_AFTER_FAILING_SECOND
     expect(delivery.lastError).toMatch(/^The endpoint is disabled: Failing since/);
     expect(receiver.received).toHaveLength(attempts);
   }, 40_000);
+});
+
+describe('webhook events for every way a generation ends', () => {
+  // 60 s at the harness's time scale: a generation the upstream never finishes times out 0.6 s after creation.
+  const env = { WEBHOOK_ALLOW_HTTP: 'true', WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_POLL_INTERVAL_MS: '50' };
+  const gw = useGateway({ env });
+  const short = useGateway({ env: { ...env, GENERATION_DEADLINE_SECONDS: '60' } });
+  // One receiver per owner: each checks every request it gets against its owner's secret.
+  const receivers = [new Receiver(), new Receiver()];
+  afterAll(() => Promise.all(receivers.map((r) => r.stop())));
+
+  it('should deliver generation.failed, generation.cancelled and generation.timed_out, each signed and verified', async () => {
+    const subscribe = async (gateway: typeof gw, owner: string, receiver: Receiver) => {
+      const url = await receiver.start();
+      const key = await gateway.keyFor(owner);
+      const { secret } = (await gqlData(gateway, key, CREATE_ENDPOINT, { input: { url } })).createWebhookEndpoint;
+      return { key, secret: secret as string, receiver };
+    };
+    const create = async (gateway: typeof gw, key: string, prompt: string) =>
+      (await gqlData(gateway, key, CREATE, { input: { model: 'google/veo-3.0-fast', prompt } })).createVideoGeneration;
+
+    const ending = await subscribe(gw, 'ending-owner', receivers[0]!);
+    const failing = await create(gw, ending.key, 'a scene the upstream refuses');
+    gw.simulator.control.forceOutcome(failing.upstreamId, 'error');
+    const cancelled = await create(gw, ending.key, 'a scene called off');
+    await gqlData(gw, ending.key, CANCEL, { id: cancelled.id });
+    const late = await subscribe(short, 'late-owner', receivers[1]!);
+    const stuck = await create(short, late.key, 'a scene that never ends');
+    short.simulator.control.forceOutcome(stuck.upstreamId, { status: 'mystery' });
+
+    const last = (to: { receiver: Receiver; secret: string }, id: string, type: string) =>
+      to.receiver.verified(to.secret).find((e) => e.data.id === id && e.type === type);
+    await waitFor(
+      'the three endings to arrive',
+      () =>
+        last(ending, failing.id, 'generation.failed') &&
+        last(ending, cancelled.id, 'generation.cancelled') &&
+        last(late, stuck.id, 'generation.timed_out'),
+      30_000,
+      100,
+    );
+    expect(last(ending, failing.id, 'generation.failed')!.data).toMatchObject({ status: 'FAILED', video: null, error: { code: expect.any(String) } });
+    expect(last(ending, cancelled.id, 'generation.cancelled')!.data).toMatchObject({ status: 'CANCELLED', video: null });
+    expect(last(late, stuck.id, 'generation.timed_out')!.data).toMatchObject({ status: 'TIMED_OUT', error: { code: 'DEADLINE_EXCEEDED' } });
+  }, 60_000);
 });
