@@ -10,7 +10,7 @@ import path from 'node:path';
 import { createApiKey } from '../../src/auth/api-keys';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { createPgliteStore } from '../../src/store/pglite-store';
-import { CREATE, GET, SIMULATOR_KEY, waitFor } from '../helpers/gateway';
+import { CREATE, GET, gqlData, SIMULATOR_KEY, waitFor } from '../helpers/gateway';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/services';
 import { Receiver } from '../helpers/webhook-receiver';
 
@@ -45,16 +45,7 @@ describe('webhooks through a kill -9 and a restart of the gateway (embedded stor
     return gateway;
   }
 
-  async function post(query: string, variables?: Record<string, unknown>): Promise<any> {
-    const res = await fetch(gateway!.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-      body: JSON.stringify({ query, variables }),
-    });
-    const body = (await res.json()) as { data?: any; errors?: unknown };
-    if (!body.data) throw new Error(`request failed: ${JSON.stringify(body)}`);
-    return body.data;
-  }
+  const post = (query: string, variables?: Record<string, unknown>) => gqlData(gateway!, key, query, variables);
 
   async function generateAll(prompts: string[]): Promise<Array<{ id: string; transitions: Array<{ status: string }> }>> {
     const created = await Promise.all(prompts.map((prompt) => post(CREATE, { input: { model: 'google/veo-3.0-fast', prompt } })));

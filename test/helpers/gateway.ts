@@ -133,15 +133,18 @@ export type Operation<T = any, V = any> = string | TypedDocumentNode<T, V>;
 
 const operationText = (query: Operation): string => (typeof query === 'string' ? query : print(query));
 
+/** A gateway to send operations to: one started in this process, or any served at `url` (a gateway process). */
+type GraphQLTarget = TestGateway | App | { readonly url: string };
+
 /** POSTs a GraphQL operation over HTTP. */
 export async function gql<T = any, V = Record<string, unknown>>(
-  gateway: TestGateway | App,
+  gateway: GraphQLTarget,
   key: string | null,
   query: Operation<T, V>,
   variables?: V,
 ): Promise<GraphQLResponse<T>> {
-  const app = 'app' in gateway ? gateway.app : gateway;
-  const res = await fetch(app.url, {
+  const { url } = 'app' in gateway ? gateway.app : gateway;
+  const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
     body: JSON.stringify({ query: operationText(query), variables }),
@@ -152,7 +155,7 @@ export async function gql<T = any, V = Record<string, unknown>>(
 
 /** Like `gql`, but fails the test on any error and returns `data`. */
 export async function gqlData<T = any, V = Record<string, unknown>>(
-  gateway: TestGateway | App,
+  gateway: GraphQLTarget,
   key: string,
   query: Operation<T, V>,
   variables?: V,

@@ -7,7 +7,7 @@ import pg from 'pg';
 import { createApiKey } from '../../src/auth/api-keys';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { createPgStore } from '../../src/store/pg-store';
-import { CREATE, GET, SIMULATOR_KEY, waitFor } from '../helpers/gateway';
+import { CREATE, GET, gqlData, SIMULATOR_KEY, waitFor } from '../helpers/gateway';
 import { describeWithServices, startGatewayProcess, startPostgres, type GatewayProcess, type PostgresServer } from '../helpers/services';
 import { Receiver } from '../helpers/webhook-receiver';
 
@@ -21,17 +21,6 @@ describeWithServices('webhooks sent by two instances on one PostgreSQL', () => {
   let key: string;
   const gateways: GatewayProcess[] = [];
   const receivers = [new Receiver(), new Receiver(), new Receiver()];
-
-  async function post(gateway: GatewayProcess, query: string, variables?: Record<string, unknown>): Promise<any> {
-    const res = await fetch(gateway.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
-      body: JSON.stringify({ query, variables }),
-    });
-    const body = (await res.json()) as { data?: any; errors?: unknown };
-    if (!body.data) throw new Error(`request failed: ${JSON.stringify(body)}`);
-    return body.data;
-  }
 
   beforeAll(async () => {
     [postgres, simulator] = await Promise.all([
@@ -80,10 +69,10 @@ describeWithServices('webhooks sent by two instances on one PostgreSQL', () => {
     const secrets: string[] = [];
     for (const receiver of receivers) {
       const url = `http://127.0.0.1:${receiver.port()}/hook`;
-      secrets.push((await post(a, CREATE_ENDPOINT, { input: { url } })).createWebhookEndpoint.secret);
+      secrets.push((await gqlData(a, key, CREATE_ENDPOINT, { input: { url } })).createWebhookEndpoint.secret);
     }
     const created = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => post(i % 2 ? a : b, CREATE, { input: { model: 'google/veo-3.0-fast', prompt: `scaled ${i}` } })),
+      Array.from({ length: 12 }, (_, i) => gqlData(i % 2 ? a : b, key, CREATE, { input: { model: 'google/veo-3.0-fast', prompt: `scaled ${i}` } })),
     );
     const ids = created.map((c) => c.createVideoGeneration.id as string);
     const done = await Promise.all(
@@ -91,7 +80,7 @@ describeWithServices('webhooks sent by two instances on one PostgreSQL', () => {
         waitFor(
           `generation ${i} to complete`,
           async () => {
-            const g = (await post(i % 2 ? b : a, GET, { id })).videoGeneration;
+            const g = (await gqlData(i % 2 ? b : a, key, GET, { id })).videoGeneration;
             return g.status === 'COMPLETED' && g;
           },
           60_000,
