@@ -101,6 +101,7 @@ async function main(): Promise<void> {
         QUOTA_CREATES_PER_MINUTE: '0',
         QUOTA_MAX_IN_FLIGHT: '0',
         QUOTA_REQUESTS_PER_SECOND: '0',
+        QUOTA_MAX_SUBSCRIPTIONS: '0',
         UPSTREAM_BREAKER_FAILURES: '0',
         // The media store (copies of finished videos) is off: these figures measure polling and fan-out;
         // a copy-throughput figure of its own is still to come (issue 15).

@@ -48,6 +48,7 @@ import { createStore } from './store/create-store';
 import type { Store } from './store/store';
 import { AnonymousQuota } from './quotas/anonymous-quota';
 import { OwnerQuotas } from './quotas/owner-quotas';
+import { OwnerSubscriptions } from './quotas/owner-subscriptions';
 import { UpstreamCircuit } from './upstream/health/circuit-breaker';
 import { createUpstreamClient } from './upstream/client';
 import type { Redis } from 'ioredis';
@@ -435,6 +436,8 @@ async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecy
       throw error;
     }
   };
+  const ownerSubscriptions = new OwnerSubscriptions(config.quotas.maxSubscriptions, () => metrics.quotaRefused('subscriptions'));
+  const admitSubscription = (owner: string) => ownerSubscriptions.acquire(owner);
   const webhooks = {
     endpoints: new WebhookEndpoints(deps.store, config.webhooks, resolveWithSystemDns),
     deliveries: new WebhookDeliveries(deps.store, () => deps.webhookSender.wake()),
@@ -452,6 +455,7 @@ async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecy
       return key ? checkCredential(key) : null;
     },
     beforeOperation: (owner) => quotas.request(owner),
+    admitSubscription,
     context,
     introspection: config.introspection,
     formatError,
@@ -484,6 +488,7 @@ async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecy
     metrics,
     credentialRecheckMs: config.websocket.credentialRecheckMs,
     heartbeatMs: config.httpSubscriptions.heartbeatMs,
+    admitSubscription,
     delivery: {
       writeTimeoutMs: config.websocket.writeTimeoutMs,
       maxUnsentBytes: config.websocket.maxBufferedBytes,

@@ -215,6 +215,11 @@ const schema = z.object({
   QUOTA_MAX_IN_FLIGHT: int(0, 1_000_000).default(10),
   /** GraphQL operations per owner per second (HTTP requests and WebSocket subscribes). 0 = unlimited. */
   QUOTA_REQUESTS_PER_SECOND: int(0, 1_000_000).default(20),
+  /**
+   * Subscriptions one owner may have open at once on this instance, over WebSocket, SSE and
+   * multipart HTTP together; one more is refused with RATE_LIMITED. Default 100; 0 = unlimited.
+   */
+  QUOTA_MAX_SUBSCRIPTIONS: int(0, 1_000_000).default(100),
   /** HS256 secret for JWT bearer tokens (at least 32 characters). Unset = no shared-secret JWTs. */
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   /** JWKS URL whose keys verify JWT bearer tokens (RS256, ES256, EdDSA…). Unset = no JWKS. */
@@ -404,7 +409,7 @@ export interface Config {
   /** Circuit breaker around upstream calls; `failureThreshold` 0 = off. */
   breaker: { failureThreshold: number; halfOpenAfterMs: number };
   /** Per-owner limits; 0 = unlimited. */
-  quotas: { createsPerMinute: number; maxInFlight: number; requestsPerSecond: number };
+  quotas: { createsPerMinute: number; maxInFlight: number; requestsPerSecond: number; maxSubscriptions: number };
   /** JWT bearer tokens; null when neither JWT_SECRET nor JWT_JWKS_URL is set. */
   jwt: { secret: string | null; jwksUrl: string | null; issuer: string | null; audience: string | null; ownerClaim: string } | null;
   /** graphql-ws timings, in ms. */
@@ -572,6 +577,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       createsPerMinute: e.QUOTA_CREATES_PER_MINUTE,
       maxInFlight: e.QUOTA_MAX_IN_FLIGHT,
       requestsPerSecond: e.QUOTA_REQUESTS_PER_SECOND,
+      maxSubscriptions: e.QUOTA_MAX_SUBSCRIPTIONS,
     },
     jwt:
       e.JWT_SECRET || e.JWT_JWKS_URL

@@ -20,7 +20,7 @@ export interface OwnerQuotaLimits {
 }
 
 /** The three limits, as named in metrics. */
-export const QUOTA_KINDS = ['creates_per_minute', 'in_flight', 'requests_per_second'] as const;
+export const QUOTA_KINDS = ['creates_per_minute', 'in_flight', 'requests_per_second', 'subscriptions'] as const;
 export type QuotaKind = (typeof QUOTA_KINDS)[number];
 
 export class OwnerQuotas implements CreateQuota {

@@ -9,7 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { GraphQLFormattedError } from 'graphql';
 import type { Logger } from 'pino';
-import { ErrorCode } from '../errors';
+import { ErrorCode, GatewayError } from '../errors';
 import { SocketCloseCode } from './close-codes';
 import { guardStreamDelivery, type DeliveryLimits, type DropReason } from './connection-limits';
 import { closeWhenExpired } from './credential-expiry';
@@ -29,6 +29,11 @@ export interface HttpSubscriptionOptions extends SubscriptionOperationOptions {
   credentialRecheckMs: number;
   /** Time between multipart heartbeat parts, in ms. */
   heartbeatMs: number;
+  /**
+   * Takes one of the owner's open-subscription slots (shared with graphql-ws) for a stream about to
+   * open, returning its release; a thrown GatewayError refuses the stream. Absent: no cap.
+   */
+  admitSubscription?: (owner: string) => () => void;
   /** A stream whose client stops taking its bytes is dropped within these limits. */
   delivery: DeliveryLimits & { onDropped?: (reason: DropReason) => void };
 }
@@ -115,6 +120,20 @@ export function createHttpSubscriptions(o: HttpSubscriptionOptions) {
           { message: 'Subscriptions need an API key or token: send `Authorization: Bearer <key>`', extensions: { code: ErrorCode.UNAUTHENTICATED } },
         ]);
         return true;
+      }
+      if (o.admitSubscription) {
+        let release: () => void;
+        try {
+          release = o.admitSubscription(principal.owner);
+        } catch (error) {
+          if (!(error instanceof GatewayError)) throw error;
+          const retryAfter = error.details.retryAfterSeconds;
+          if (typeof retryAfter === 'number') res.setHeader('retry-after', String(retryAfter));
+          sendJson(res, 429, [{ message: error.message, extensions: { code: error.code, ...error.details } }]);
+          return true;
+        }
+        // 'close' comes once, however the response ends: completed, refused, dropped or left by its client.
+        res.once('close', release);
       }
       const open = opener(res, authorization, principal, r.log);
       if (protocol === 'sse') {

@@ -34,6 +34,11 @@ export interface WebSocketOptions {
   authenticate: (connectionParams: Readonly<Record<string, unknown>> | undefined) => Promise<{ owner: string; expiresAt: Date | null } | null>;
   /** Checked before each subscribe (per-owner rate limits); a thrown GatewayError refuses it. Default: none. */
   beforeOperation?: (owner: string) => Promise<void>;
+  /**
+   * Takes one of the owner's open-subscription slots (shared with SSE and multipart HTTP) for a
+   * subscription about to run, returning its release; a thrown GatewayError refuses it. Default: no cap.
+   */
+  admitSubscription?: (owner: string) => () => void;
   context: (owner: string, requestId: string, log: Logger) => GraphQLContext;
   introspection: boolean;
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
@@ -92,6 +97,13 @@ export function attachWebSocketServer(o: WebSocketOptions): { stop: () => Promis
   });
   o.metrics.watchWebSockets(wss);
   const active = new Map<string, number>();
+  /** Each connection's open-subscription slots, by operation id. */
+  const slots = new Map<string, Map<string, () => void>>();
+  const releaseSlot = (connectionId: string | undefined, id: string) => {
+    const held = slots.get(connectionId ?? '');
+    held?.get(id)?.();
+    held?.delete(id);
+  };
   const format = (errors: readonly GraphQLError[]) => errors.map((e) => o.formatError(e.toJSON(), e));
 
   const cleanup = serveGraphQLWs<Record<string, unknown>, ConnectionExtra>(
@@ -152,13 +164,34 @@ export function attachWebSocketServer(o: WebSocketOptions): { stop: () => Promis
         if ('error' in decision) return [decision.error];
         const request = 'query' in decision ? withDocument(payload, decision.query) : payload;
         const prepared = prepareSubscription(o, ctx.extra.owner!, `${ctx.extra.connectionId}:${id}`, request, 'WebSocket');
-        return 'errors' in prepared ? prepared.errors : prepared.args;
+        if ('errors' in prepared) return prepared.errors;
+        if (o.admitSubscription) {
+          let release: () => void;
+          try {
+            release = o.admitSubscription(ctx.extra.owner!);
+          } catch (error) {
+            if (error instanceof GatewayError) return [toGraphQLError(error)];
+            throw error;
+          }
+          if (ctx.extra.socket.readyState !== ctx.extra.socket.OPEN) {
+            // Closed while this subscribe waited on the quota: onClose has run and would never give the slot back.
+            release();
+          } else {
+            // Given back in onComplete, which graphql-ws calls for every operation that got this far, or in onClose.
+            const held = slots.get(ctx.extra.connectionId!) ?? new Map<string, () => void>();
+            slots.set(ctx.extra.connectionId!, held);
+            held.get(id)?.();
+            held.set(id, release);
+          }
+        }
+        return prepared.args;
       }),
       onOperation: (ctx) => {
         active.set(ctx.extra.connectionId!, (active.get(ctx.extra.connectionId!) ?? 0) + 1);
         o.metrics.subscriptions.inc();
       },
-      onComplete: (ctx) => {
+      onComplete: (ctx, id) => {
+        releaseSlot(ctx.extra.connectionId, id);
         const n = active.get(ctx.extra.connectionId!) ?? 0;
         if (n > 0) {
           active.set(ctx.extra.connectionId!, n - 1);
@@ -166,6 +199,8 @@ export function attachWebSocketServer(o: WebSocketOptions): { stop: () => Promis
         }
       },
       onClose: (ctx) => {
+        for (const release of slots.get(ctx.extra.connectionId ?? '')?.values() ?? []) release();
+        slots.delete(ctx.extra.connectionId ?? '');
         const n = active.get(ctx.extra.connectionId ?? '') ?? 0;
         active.delete(ctx.extra.connectionId ?? '');
         o.metrics.subscriptions.dec(n);

@@ -22,14 +22,14 @@ describe('quota refusals', () => {
   // Real-time jobs (about a minute and a half) stay in flight for the whole test.
 
   it('counts each refusal by the quota that refused it, and nothing else', async () => {
-    expect(await refusals(gw)).toEqual({ creates_per_minute: 0, in_flight: 0, requests_per_second: 0 });
+    expect(await refusals(gw)).toEqual({ creates_per_minute: 0, in_flight: 0, requests_per_second: 0, subscriptions: 0 });
     const code = (res: Awaited<ReturnType<typeof gql>>) => res.body.errors?.[0]?.extensions?.code ?? 'ok';
 
     // In flight: the second create while the first runs (its create point is given back).
     const dana = await gw.keyFor('metrics-dana');
     const first = (await gqlData(gw, dana, CREATE, { input: INPUT })).createVideoGeneration;
     expect(code(await gql(gw, dana, CREATE, { input: INPUT }))).toBe('RATE_LIMITED');
-    expect(await refusals(gw)).toEqual({ creates_per_minute: 0, in_flight: 1, requests_per_second: 0 });
+    expect(await refusals(gw)).toEqual({ creates_per_minute: 0, in_flight: 1, requests_per_second: 0, subscriptions: 0 });
 
     // Creates per minute: cancel to free the slot, create again (2 of 2 this minute), then one more.
     await new Promise((r) => setTimeout(r, 1_100)); // a fresh second for the operations-per-second window
@@ -37,14 +37,14 @@ describe('quota refusals', () => {
     await gqlData(gw, dana, CREATE, { input: INPUT });
     const refused = await gql(gw, dana, CREATE, { input: INPUT });
     expect(refused.body.errors?.[0]?.message).toMatch(/generations per minute/);
-    expect(await refusals(gw)).toEqual({ creates_per_minute: 1, in_flight: 1, requests_per_second: 0 });
+    expect(await refusals(gw)).toEqual({ creates_per_minute: 1, in_flight: 1, requests_per_second: 0, subscriptions: 0 });
 
     // Operations per second: a burst of six from another owner (three a second allowed) gets 429s.
     const eve = await gw.keyFor('metrics-eve');
     const burst = await Promise.all(Array.from({ length: 6 }, () => gql(gw, eve, '{ videoModels { id } }')));
     const limited = burst.filter((res) => res.status === 429).length;
     expect(limited).toBeGreaterThanOrEqual(1);
-    expect(await refusals(gw)).toEqual({ creates_per_minute: 1, in_flight: 1, requests_per_second: limited });
+    expect(await refusals(gw)).toEqual({ creates_per_minute: 1, in_flight: 1, requests_per_second: limited, subscriptions: 0 });
   });
 });
 

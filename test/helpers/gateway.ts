@@ -59,6 +59,7 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
     QUOTA_CREATES_PER_MINUTE: '0',
     QUOTA_MAX_IN_FLIGHT: '0',
     QUOTA_REQUESTS_PER_SECOND: '0',
+    QUOTA_MAX_SUBSCRIPTIONS: '0',
     // Suites send many anonymous probes from 127.0.0.1; the per-address limit has its own tests.
     ANONYMOUS_REQUESTS_PER_MINUTE: '0',
     UPSTREAM_BREAKER_FAILURES: '0',

@@ -264,6 +264,7 @@ export async function startGatewayProcess(
         QUOTA_CREATES_PER_MINUTE: '0',
         QUOTA_MAX_IN_FLIGHT: '0',
         QUOTA_REQUESTS_PER_SECOND: '0',
+        QUOTA_MAX_SUBSCRIPTIONS: '0',
         ANONYMOUS_REQUESTS_PER_MINUTE: '0',
         UPSTREAM_BREAKER_FAILURES: '0',
         // The media store (copies of finished videos, a new version per copy) is off unless a test turns it on
