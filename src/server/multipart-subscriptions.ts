@@ -12,6 +12,7 @@ import { ErrorCode, RequestErrorCode } from '../errors';
 import { SocketCloseCode } from './close-codes';
 import type { HttpStream } from './http-stream';
 import type { Metrics } from './metrics';
+import { DATABASE_OUTAGE_REASON, isDatabaseOutage } from './subscription-operation';
 
 export const MULTIPART_CONTENT_TYPE = 'multipart/mixed;boundary="graphql";subscriptionSpec="1.0"';
 
@@ -60,6 +61,7 @@ export async function serveMultipart(
   res.writeHead(200, { 'content-type': MULTIPART_CONTENT_TYPE, 'cache-control': 'no-cache, no-store' });
   stream.write(BOUNDARY);
   if (!(Symbol.asyncIterator in result)) {
+    if (result.errors?.some(isDatabaseOutage)) return stream.close(SocketCloseCode.TryAgainLater, DATABASE_OUTAGE_REASON);
     // Refused at subscribe time (not found, another owner's id): one payload, then the end.
     stream.end(multipartPart({ payload: payload(result) }) + END);
     return;
@@ -73,7 +75,14 @@ export async function serveMultipart(
     void events.return?.();
   });
   try {
-    for await (const next of events) stream.write(multipartPart({ payload: payload(next) }));
+    for await (const next of events) {
+      if (next.errors?.some(isDatabaseOutage)) {
+        // As graphql-ws's 1013: a transport error with a code to retry on, not the subscription's final answer.
+        stream.close(SocketCloseCode.TryAgainLater, DATABASE_OUTAGE_REASON);
+        return;
+      }
+      stream.write(multipartPart({ payload: payload(next) }));
+    }
     stream.end(END);
   } catch (err) {
     log.error({ err }, 'unexpected error in a multipart HTTP subscription');
@@ -90,6 +99,7 @@ export async function serveMultipart(
 export function multipartLastWords(code: number, reason: string): string {
   if (code === SocketCloseCode.GoingAway)
     return transportError('The gateway is shutting down: subscribe again', RequestErrorCode.SERVICE_UNAVAILABLE);
+  if (code === SocketCloseCode.TryAgainLater) return transportError(reason, ErrorCode.DATABASE_UNAVAILABLE);
   return transportError(reason, code === SocketCloseCode.Forbidden ? ErrorCode.UNAUTHENTICATED : ErrorCode.INTERNAL_SERVER_ERROR);
 }
 

@@ -13,7 +13,7 @@ import { ErrorCode } from '../errors';
 import { SocketCloseCode } from './close-codes';
 import type { HttpStream, LastWords } from './http-stream';
 import type { Metrics } from './metrics';
-import { prepareSubscription, type SubscriptionOperationOptions } from './subscription-operation';
+import { DATABASE_OUTAGE_REASON, isDatabaseOutage, prepareSubscription, type SubscriptionOperationOptions } from './subscription-operation';
 
 /** What one SSE request carries through graphql-sse's callbacks. */
 export interface SseRequestContext {
@@ -26,6 +26,10 @@ export interface SseRequestContext {
   search?: string;
   /** Set once the operation runs, so the gauge is lowered only for what raised it. */
   counted?: boolean;
+  /** The response's stream, once open. */
+  stream?: HttpStream;
+  /** Set when a result said the database is away: the stream ends for the client to try again. */
+  retryLater?: boolean;
 }
 
 export interface SseOptions extends SubscriptionOperationOptions {
@@ -54,7 +58,15 @@ export function createSseHandler(o: SseOptions) {
       req.context.counted = true;
       o.metrics.subscriptions.inc();
     },
-    onNext: (_ctx, _req, result) => (result.errors ? { ...result, errors: format(result.errors) } : undefined),
+    onNext: (_ctx, req, result) => {
+      if (!result.errors) return undefined;
+      if (result.errors.some(isDatabaseOutage)) {
+        // As graphql-ws's 1013: ended without `complete`, which graphql-sse clients retry, instead of a final error.
+        req.context.retryLater = true;
+        req.context.stream?.close(SocketCloseCode.TryAgainLater, DATABASE_OUTAGE_REASON);
+      }
+      return { ...result, errors: format(result.errors) };
+    },
     onComplete: (_ctx, req) => {
       if (req.context.counted) o.metrics.subscriptions.dec();
       req.context.counted = false;
@@ -77,9 +89,11 @@ export function createSseHandler(o: SseOptions) {
       return;
     }
     const stream = openStream(sseLastWords);
+    context.stream = stream;
     stream.once('close', () => void body.return(undefined));
     res.writeHead(init.status, init.headers);
     res.flushHeaders();
+    if (context.retryLater) stream.close(SocketCloseCode.TryAgainLater, DATABASE_OUTAGE_REASON);
     try {
       for await (const chunk of body) stream.write(chunk);
       stream.end();
@@ -91,12 +105,14 @@ export function createSseHandler(o: SseOptions) {
 }
 
 /**
- * Shutdown ends the stream without `complete`, which graphql-sse clients take as a dropped
- * connection and retry (the snapshot then fills any gap); a refused credential is an error event
+ * Shutdown and a database outage end the stream without `complete`, which graphql-sse clients take
+ * as a dropped connection and retry (the snapshot then fills any gap); a refused credential is an error event
  * and `complete`, which they do not retry.
  */
 export function sseLastWords(code: number, reason: string): string | null {
   if (code === SocketCloseCode.GoingAway) return null;
+  // A comment (clients ignore it; a person reading the stream sees why), and no `complete`, so clients retry.
+  if (code === SocketCloseCode.TryAgainLater) return `: ${reason}\n\n`;
   const errorCode = code === SocketCloseCode.Forbidden ? ErrorCode.UNAUTHENTICATED : ErrorCode.INTERNAL_SERVER_ERROR;
   return event('next', { errors: [{ message: reason, extensions: { code: errorCode } }] }) + event('complete', null);
 }

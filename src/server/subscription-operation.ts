@@ -6,6 +6,7 @@
 import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { getOperationAST, GraphQLError, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
+import { ErrorCode, GatewayError } from '../errors';
 import type { GraphQLContext } from '../graphql/context';
 import { checkWebSocketDocument, type DocumentProtectionOptions } from '../graphql/document-limits';
 import { DEFAULT_REQUEST_LIMITS, requestOutOfBounds } from '../graphql/request-limits';
@@ -77,3 +78,16 @@ export function prepareSubscription(
 }
 
 const badRequest = (message: string) => new GraphQLError(message, { extensions: { code: ApolloServerErrorCode.BAD_REQUEST } });
+
+/**
+ * A DATABASE_UNAVAILABLE from the store, thrown as is or wrapped in a resolver's GraphQLError: a
+ * subscription that cannot read its generation now, which every transport ends so that its client
+ * tries again later, rather than as a final error.
+ */
+export function isDatabaseOutage(error: unknown): boolean {
+  const cause = error instanceof GraphQLError ? error.originalError : error;
+  return cause instanceof GatewayError && cause.code === ErrorCode.DATABASE_UNAVAILABLE;
+}
+
+/** The reason given to a client whose subscription ended because the database is away. */
+export const DATABASE_OUTAGE_REASON = 'Database unavailable; try again later';

@@ -16,7 +16,7 @@ import { SocketCloseCode } from './close-codes';
 import { closeWhenExpired } from './credential-expiry';
 import { closeWhenRevoked } from './credential-recheck';
 import type { Metrics } from './metrics';
-import { prepareSubscription } from './subscription-operation';
+import { DATABASE_OUTAGE_REASON, isDatabaseOutage, prepareSubscription } from './subscription-operation';
 import { serveGraphQLWs, type SocketExtra } from './ws-connection';
 
 /** Largest WebSocket frame accepted, in bytes; a larger one closes the socket with 1009. */
@@ -231,15 +231,9 @@ export function attachWebSocketServer(o: WebSocketOptions): { stop: () => Promis
   };
 }
 
-/** A DATABASE_UNAVAILABLE from the store, thrown as is or wrapped in a resolver's GraphQLError. */
-function isDatabaseOutage(error: unknown): boolean {
-  const cause = error instanceof GraphQLError ? error.originalError : error;
-  return cause instanceof GatewayError && cause.code === ErrorCode.DATABASE_UNAVAILABLE;
-}
-
 /** 1013 (try again later): graphql-ws clients reconnect and resubscribe, unlike after 4500. */
 function closeTryAgainLater(socket: WebSocket): void {
-  socket.close(SocketCloseCode.TryAgainLater, 'Database unavailable; try again later');
+  socket.close(SocketCloseCode.TryAgainLater, DATABASE_OUTAGE_REASON);
 }
 
 /**
