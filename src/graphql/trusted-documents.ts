@@ -81,10 +81,13 @@ export class TrustedDocuments {
     for (const [id, text] of Object.entries(documents)) {
       if (typeof text !== 'string' || text.trim() === '') throw new ManifestError(`${file}: "${id}" is not a document text`);
       const hash = sha256(text);
-      const hex = id.startsWith('sha256:') ? id.slice('sha256:'.length) : SHA256_HEX.test(id) ? id : null;
-      // A SHA-256 id that is not its text's hash is a corrupted or hand-edited manifest: trusting
-      // it would run a document under another's name.
-      if (hex !== null && hex !== hash) throw new ManifestError(`${file}: "${id}" is not the SHA-256 of its document`);
+      const hex = id.startsWith('sha256:') ? id.slice('sha256:'.length) : id;
+      // Ids are the text's SHA-256, so a client's id names exactly one text; one that is not is a
+      // corrupted or hand-edited manifest (or another hash algorithm): trusting it would run a
+      // document under another's name.
+      if (!SHA256_HEX.test(hex))
+        throw new ManifestError(`${file}: "${id}" is not a SHA-256 id (64 lowercase hex digits, optionally after \`sha256:\`)`);
+      if (hex !== hash) throw new ManifestError(`${file}: "${id}" is not the SHA-256 of its document`);
       try {
         parse(text);
       } catch (error) {
@@ -93,7 +96,7 @@ export class TrustedDocuments {
       const known = this.byId.get(id);
       if (known !== undefined && known !== text) throw new ManifestError(`${file}: "${id}" names another document in an earlier manifest`);
       this.byId.set(id, text);
-      if (hex !== null) this.byId.set(hex, text);
+      this.byId.set(hex, text);
       this.textHashes.add(hash);
     }
   }

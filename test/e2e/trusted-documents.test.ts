@@ -7,7 +7,8 @@
  * against a production gateway.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'graphql';
 import { createClient as createSseClient, NetworkError } from 'graphql-sse';
@@ -369,7 +370,7 @@ describe('a production gateway (NODE_ENV=production: require by default, the pro
 
 describe('a manifest that cannot be used', () => {
   it(
-    'stops the start, naming the setting and the file',
+    'stops the start, naming the setting, the file and the offending entry',
     async () => {
       const missing = path.join(__dirname, 'no-such-manifest.json');
       // Our own simulator: a gateway that fails to start leaves the one it would have stopped running.
@@ -378,6 +379,13 @@ describe('a manifest that cannot be used', () => {
         await expect(
           startGateway({ simulator, env: { TRUSTED_DOCUMENTS: 'require', TRUSTED_DOCUMENTS_MANIFESTS: `project,${missing}` } }),
         ).rejects.toThrow(/TRUSTED_DOCUMENTS_MANIFESTS: .*no-such-manifest\.json: cannot be read/);
+        // A manifest whose entry is not its text's hash (hand-edited): the start names the setting, the file and the entry.
+        const forged = path.join(mkdtempSync(path.join(tmpdir(), 'manifest-')), 'forged.json');
+        const id = `sha256:${createHash('sha256').update('{ videoModels { id } }').digest('hex')}`;
+        writeFileSync(forged, JSON.stringify({ [id]: '{ videoModels { id prompt } }' }));
+        await expect(
+          startGateway({ simulator, env: { TRUSTED_DOCUMENTS: 'off', TRUSTED_DOCUMENTS_MANIFESTS: `project,${forged}` } }),
+        ).rejects.toThrow(new RegExp(`TRUSTED_DOCUMENTS_MANIFESTS: .*forged\\.json: "${id}" is not the SHA-256 of its document`));
       } finally {
         await simulator.stop();
       }

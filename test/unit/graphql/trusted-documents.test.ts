@@ -34,7 +34,16 @@ describe('TrustedDocuments.fromFiles', () => {
       () => file('forged.json', JSON.stringify({ [ID]: '{ __typename }' })),
       /forged\.json: .* is not the SHA-256/,
     ],
-    ['a document that does not parse', () => file('broken.json', JSON.stringify({ broken: 'query {' })), /broken\.json: "broken" does not parse/],
+    [
+      'an id that is no SHA-256 (another hash algorithm, a name)',
+      () => file('named.json', JSON.stringify({ models: DOC })),
+      /named\.json: "models" is not a SHA-256 id/,
+    ],
+    [
+      'a document that does not parse',
+      () => file('broken.json', JSON.stringify({ [sha256('query {')]: 'query {' })),
+      /broken\.json: "[0-9a-f]{64}" does not parse/,
+    ],
   ])('refuses %s, naming the file', (_name, make, message) => {
     expect(() => TrustedDocuments.fromFiles('require', [make()])).toThrow(ManifestError);
     expect(() => TrustedDocuments.fromFiles('require', [make()])).toThrow(message);
