@@ -460,12 +460,14 @@ export type MetricsAccess = { token: string } | 'open' | 'refused';
 
 /**
  * The project's own manifest (codegen writes it beside the typed documents; the build copies it to
- * dist/web/generated/), found from src/ and from dist/ alike.
+ * dist/web/generated/), found from src/, from dist/ and from the benchmarks' dist-bench/src/ alike.
  */
 const PROJECT_MANIFEST =
-  [path.resolve(__dirname, 'web/generated/persisted-documents.json'), path.resolve(__dirname, '../src/web/generated/persisted-documents.json')].find(
-    (file) => existsSync(file),
-  ) ?? path.resolve(__dirname, 'web/generated/persisted-documents.json');
+  [
+    path.resolve(__dirname, 'web/generated/persisted-documents.json'),
+    path.resolve(__dirname, '../src/web/generated/persisted-documents.json'),
+    path.resolve(__dirname, '../../src/web/generated/persisted-documents.json'),
+  ].find((file) => existsSync(file)) ?? path.resolve(__dirname, 'web/generated/persisted-documents.json');
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
