@@ -315,7 +315,7 @@ describe('loadConfig', () => {
       JWT_OWNER_CLAIM: 'email',
     });
     expect(c.breaker).toEqual({ failureThreshold: 0, halfOpenAfterMs: 1500 });
-    expect(c.quotas).toEqual({ createsPerMinute: 0, maxInFlight: 3, requestsPerSecond: 7 });
+    expect(c.quotas).toEqual({ createsPerMinute: 0, maxInFlight: 3, requestsPerSecond: 7, maxSubscriptions: 100 });
     expect(c.jwt).toEqual({ secret: null, jwksUrl: 'https://id.example.test/jwks.json', issuer: null, audience: 'gw', ownerClaim: 'email' });
     expect(configError({ QUOTA_MAX_IN_FLIGHT: '-1' }).message).toContain('QUOTA_MAX_IN_FLIGHT');
     expect(configError({ JWT_SECRET: 'short' }).message).toContain('JWT_SECRET');
