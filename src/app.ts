@@ -384,6 +384,7 @@ function startMediaCopier(config: Config, deps: GenerationDeps, events: Generati
     attempts: settings.copyAttempts,
     retryBaseMs: settings.copyRetryMs,
     retryMaxMs: Math.max(settings.copyRetryMs, 600_000),
+    expiryMarginMs: settings.copyExpiryMarginMs,
     // A copy never outlives its lease: the download's own deadline ends it first.
     leaseMs: settings.copyTimeoutMs + 60_000,
     idleMs: config.databaseUrl ? 1_000 : EMBEDDED_POLLER_IDLE_MS,

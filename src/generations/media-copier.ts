@@ -13,6 +13,7 @@ import type { MediaStore } from '../media/media-store';
 import { MediaCopyErrorCode, MediaCopyState, type Generation, type MediaCopy } from '../model/generation';
 import type { MediaCopyJob, MediaCopyQueue } from '../store/store';
 import { retryDelayMs } from '../upstream/health/retry-delay';
+import { linkExpiry } from '../upstream/link-expiry';
 import { VideoDownloadError, type VideoDownload } from '../upstream/video-download';
 
 export interface MediaCopierOptions {
@@ -31,6 +32,8 @@ export interface MediaCopierOptions {
   /** First retry delay in ms; doubles per attempt (with jitter) up to `retryMaxMs`. */
   retryBaseMs: number;
   retryMaxMs: number;
+  /** Retries are due at least this long before the source link's own expiry (when it says), in ms. */
+  expiryMarginMs: number;
   /** How long a claimed copy is leased: longer than one whole download may take. */
   leaseMs: number;
   /** Longest sleep between looks at the queue, in ms. */
@@ -121,7 +124,7 @@ export class MediaCopier {
       // A stop is not the link's fault: the job goes back to the queue, due at once, without counting as an attempt.
       const stopped = this.stopping.signal.aborted;
       if (stopped || (finalCode === null && job.attempts + 1 < this.options.attempts)) {
-        const delay = stopped ? 0 : retryDelayMs(job.attempts, this.options.retryBaseMs, this.options.retryMaxMs);
+        const delay = stopped ? 0 : this.retryDelay(job);
         jobLog.warn({ err: error, retryInMs: Math.round(delay) }, `video copy failed, retrying: ${message}`);
         await this.options.queue.retryMediaCopy(job, new Date(Date.now() + delay), message, !stopped).catch((err: unknown) => {
           // The lease runs out and the copy is claimed again.
@@ -140,6 +143,19 @@ export class MediaCopier {
       // The lease runs out and the copy is claimed again; storing it twice replaces the same file.
       jobLog.error({ err: error }, 'could not record a finished video copy');
     }
+  }
+
+  /**
+   * The backoff, unless it would end past the link's expiry (less the margin): then halfway to that
+   * point, so the attempts left still come before the link dies. The first attempt is due at the
+   * completion itself, long before any expiry.
+   */
+  private retryDelay(job: MediaCopyJob): number {
+    const backoff = retryDelayMs(job.attempts, this.options.retryBaseMs, this.options.retryMaxMs);
+    const expiry = linkExpiry(job.sourceUrl);
+    if (!expiry) return backoff;
+    const room = expiry.getTime() - this.options.expiryMarginMs - Date.now();
+    return room <= 0 ? Math.min(backoff, this.options.retryBaseMs) : Math.min(backoff, room / 2);
   }
 
   private async transfer(job: MediaCopyJob): Promise<MediaCopy> {
