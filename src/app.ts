@@ -388,6 +388,8 @@ function startMediaCopier(config: Config, deps: GenerationDeps, events: Generati
     // A copy never outlives its lease: the download's own deadline ends it first.
     leaseMs: settings.copyTimeoutMs + 60_000,
     idleMs: config.databaseUrl ? 1_000 : EMBEDDED_POLLER_IDLE_MS,
+    // The embedded store's data folder lock: no other process shares these copy jobs.
+    releaseLeasesAtStart: !config.databaseUrl,
   });
   copier.start();
   lifecycle.started('media copier', () => copier.stop());

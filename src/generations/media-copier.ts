@@ -38,6 +38,12 @@ export interface MediaCopierOptions {
   leaseMs: number;
   /** Longest sleep between looks at the queue, in ms. */
   idleMs: number;
+  /**
+   * Release every copy lease before the first claim: true only when this process is alone on its
+   * store (the embedded store's locked data folder), so the leases left are a killed predecessor's
+   * and waiting them out would only delay its copies.
+   */
+  releaseLeasesAtStart: boolean;
 }
 
 /** Where a generation's video is kept in the media store. */
@@ -77,6 +83,15 @@ export class MediaCopier {
 
   private async run(): Promise<void> {
     const { queue, concurrency, leaseMs, instanceId, log } = this.options;
+    if (this.options.releaseLeasesAtStart) {
+      try {
+        const released = await queue.releaseMediaCopyLeases();
+        if (released > 0) log.info({ released }, 'video copies a previous process left leased are taken up at once');
+      } catch (error) {
+        // Not fatal: those leases run out on their own.
+        log.error({ err: error }, 'could not release the leases of a previous process');
+      }
+    }
     while (this.running) {
       const free = concurrency - this.active.size;
       let sleepMs = this.options.idleMs;

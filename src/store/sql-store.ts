@@ -11,7 +11,7 @@ import { changedSince, findByIdempotencyKey, getGeneration, getGenerations, list
 import { updateGeneration } from './sql/generations/update';
 import { claimMediaCopies } from './sql/media-copies/claim';
 import { nextMediaCopyDueAt } from './sql/media-copies/select';
-import { finishMediaCopy, retryMediaCopy } from './sql/media-copies/update';
+import { finishMediaCopy, releaseMediaCopyLeases, retryMediaCopy } from './sql/media-copies/update';
 import { migrate } from './sql/migrate';
 import { claimDueGenerations } from './sql/poll-queue/claim';
 import { findStaleSubmissions, nextDueAt } from './sql/poll-queue/select';
@@ -177,6 +177,10 @@ export class SqlStore implements Store {
 
   async nextMediaCopyDueAt(): Promise<Date | null> {
     return nextMediaCopyDueAt(this.db());
+  }
+
+  async releaseMediaCopyLeases(): Promise<number> {
+    return releaseMediaCopyLeases(this.db());
   }
 
   // API keys.

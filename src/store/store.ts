@@ -337,4 +337,10 @@ export interface MediaCopyQueue {
   finishMediaCopy(job: MediaCopyJob, copy: MediaCopy, at: Date): Promise<Generation | null>;
   /** When the next copy becomes claimable (its due time, or its lease expiry while leased); null when none is queued. */
   nextMediaCopyDueAt(): Promise<Date | null>;
+  /**
+   * Makes every pending copy claimable at once, whoever leased it; returns how many leases ended.
+   * Only safe where no other process can hold a lease: the embedded store, whose data folder lock
+   * makes this process the only one, at start (the leases are a killed predecessor's).
+   */
+  releaseMediaCopyLeases(): Promise<number>;
 }

@@ -131,6 +131,7 @@ function startCopier(overrides: Partial<MediaCopierOptions> & { timeoutMs?: numb
     retryBaseMs: 20,
     retryMaxMs: 50,
     expiryMarginMs: 0,
+    releaseLeasesAtStart: false,
     leaseMs: 10_000,
     idleMs: 50,
     ...overrides,
