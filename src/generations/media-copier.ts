@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Logger } from 'pino';
 import type { MediaStore } from '../media/media-store';
+import { Mp4HeaderReader } from '../media/mp4-header';
 import { MediaCopyErrorCode, MediaCopyState, type Generation, type MediaCopy } from '../model/generation';
 import type { MediaCopyJob, MediaCopyQueue } from '../store/store';
 import { retryDelayMs } from '../upstream/health/retry-delay';
@@ -181,18 +182,27 @@ export class MediaCopier {
     // where the store's pipeline finds it, instead of going unhandled.
     digest.on('error', () => undefined);
     await this.options.media.put(mediaKey(job.generationId), body.pipe(digest), contentType);
-    return { state: MediaCopyState.STORED, sizeBytes: digest.size, sha256: digest.hex(), contentType, storedAt: new Date().toISOString() };
+    return {
+      state: MediaCopyState.STORED,
+      sizeBytes: digest.size,
+      sha256: digest.hex(),
+      contentType,
+      storedAt: new Date().toISOString(),
+      ...(digest.header.facts() ?? {}),
+    };
   }
 }
 
-/** Counts and hashes the bytes passing through, on their way to the store. */
+/** Counts and hashes the bytes passing through, on their way to the store, and reads their MP4 header. */
 class Digest extends Transform {
   size = 0;
+  readonly header = new Mp4HeaderReader();
   private readonly hash = createHash('sha256');
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.size += chunk.length;
     this.hash.update(chunk);
+    this.header.push(chunk);
     done(null, chunk);
   }
 

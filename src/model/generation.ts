@@ -123,6 +123,13 @@ export interface MediaCopy {
   sha256?: string;
   contentType?: string;
   storedAt?: string;
+  /** Read from the stored file's MP4 header (absent when it has none the gateway can read). Seconds. */
+  durationSeconds?: number;
+  /** Pixels, of the first video track. */
+  width?: number;
+  height?: number;
+  /** Frames per second, of the first video track. */
+  frameRate?: number;
   errorCode?: MediaCopyErrorCode;
   /** The last failure, in words (for operators and the owner; never a secret). */
   errorMessage?: string;

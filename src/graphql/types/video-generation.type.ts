@@ -27,6 +27,21 @@ export class MediaCopy {
   @Field(() => String, { nullable: true, description: 'When it was stored (ISO 8601).' })
   storedAt?: string;
 
+  @Field(() => Float, {
+    nullable: true,
+    description: "The video's duration in seconds, read from the stored file's MP4 header (STORED only; null when it has none).",
+  })
+  durationSeconds?: number;
+
+  @Field(() => Int, { nullable: true, description: "The first video track's width in pixels, from the MP4 header." })
+  width?: number;
+
+  @Field(() => Int, { nullable: true, description: "The first video track's height in pixels, from the MP4 header." })
+  height?: number;
+
+  @Field(() => Float, { nullable: true, description: "The first video track's frames per second, from the MP4 header." })
+  frameRate?: number;
+
   @Field(() => MediaCopyErrorCode, { nullable: true, description: 'Why it was given up (FAILED only); the upstream link stays the video.' })
   errorCode?: MediaCopyErrorCode;
 
