@@ -320,6 +320,7 @@ function startGenerations(config: Config, deps: GenerationDeps, lifecycle: Lifec
     quota: deps.quotas,
     mediaUrls: config.mediaUrls,
     mediaLinks: deps.mediaLinks,
+    media: deps.media,
     recordRetryMs: config.createRecordRetryMs,
     events,
     schedule,

@@ -154,7 +154,11 @@ export class MediaCopier {
     try {
       const changed = await this.options.queue.finishMediaCopy(job, outcome, new Date());
       if (changed) this.options.publish(changed);
-      else jobLog.info('video copy finished after its lease was lost or its generation removed; another copier owns it now');
+      else if (outcome.state === MediaCopyState.STORED && !(await this.options.queue.hasMediaCopy(job.generationId))) {
+        // Deleted while it streamed: what was just stored belongs to nobody.
+        await this.options.media.delete(mediaKey(job.generationId));
+        jobLog.info('video copy finished after its generation was deleted; the stored file is removed');
+      } else jobLog.info('video copy finished after its lease was lost; another copier owns it now');
     } catch (error) {
       // The lease runs out and the copy is claimed again; storing it twice replaces the same file.
       jobLog.error({ err: error }, 'could not record a finished video copy');

@@ -8,7 +8,8 @@ import { AspectRatio, PersonGeneration, Resolution, UpstreamProvider } from '../
 // registers none — and allocates on every field of every event (BENCHMARKS.md, "Profiles").
 // Methods under @FieldResolver keep their resolvers.
 @ObjectType({
-  description: "The gateway's own copy of a finished video (MEDIA_STORE). Its end (STORED or FAILED), and a stored file's removal by the retention sweep (EXPIRED), are new versions of the generation.",
+  description:
+    "The gateway's own copy of a finished video (MEDIA_STORE). Its end (STORED or FAILED), and a stored file's removal by the retention sweep (EXPIRED), are new versions of the generation.",
   simpleResolvers: true,
 })
 export class MediaCopy {
