@@ -321,6 +321,7 @@ function startGenerations(config: Config, deps: GenerationDeps, lifecycle: Lifec
     quota: deps.quotas,
     mediaUrls: config.mediaUrls,
     mediaLinks: deps.mediaLinks,
+    media: deps.media,
     recordRetryMs: config.createRecordRetryMs,
     events,
     schedule,
@@ -385,9 +386,12 @@ function startMediaCopier(config: Config, deps: GenerationDeps, events: Generati
     attempts: settings.copyAttempts,
     retryBaseMs: settings.copyRetryMs,
     retryMaxMs: Math.max(settings.copyRetryMs, 600_000),
+    expiryMarginMs: settings.copyExpiryMarginMs,
     // A copy never outlives its lease: the download's own deadline ends it first.
     leaseMs: settings.copyTimeoutMs + 60_000,
     idleMs: config.databaseUrl ? 1_000 : EMBEDDED_POLLER_IDLE_MS,
+    // The embedded store's data folder lock: no other process shares these copy jobs.
+    releaseLeasesAtStart: !config.databaseUrl,
   });
   copier.start();
   lifecycle.started('media copier', () => copier.stop());

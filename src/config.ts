@@ -305,6 +305,11 @@ const schema = z.object({
   MEDIA_COPY_ATTEMPTS: int(1, 100).default(6),
   /** Delay before the first retry of a failed copy, in ms; it doubles (with jitter) per attempt, up to 10 minutes. */
   MEDIA_COPY_RETRY_MS: int(10, 3_600_000).default(5_000),
+  /**
+   * Retries of a copy are due at least this long before the upstream link's own expiry (read from the
+   * link, e.g. `Expires=`), in seconds, even when the backoff would wait longer. Default 60.
+   */
+  MEDIA_COPY_EXPIRY_MARGIN_SECONDS: int(0, 86_400).default(60),
   /** How long a stored video's signed link (`video.url`) stays valid, in seconds; each read of a generation gives a fresh one. */
   MEDIA_LINK_TTL_SECONDS: int(60, 7 * 86_400).default(3_600),
   /**
@@ -442,6 +447,8 @@ export interface Config {
     copyTimeoutMs: number;
     copyAttempts: number;
     copyRetryMs: number;
+    /** Retries are due this long before the upstream link's expiry, in ms. */
+    copyExpiryMarginMs: number;
     copyConcurrency: number;
     linkTtlSeconds: number;
     /** Null: a random key for this process. */
@@ -626,6 +633,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             copyTimeoutMs: e.MEDIA_COPY_TIMEOUT_MS,
             copyAttempts: e.MEDIA_COPY_ATTEMPTS,
             copyRetryMs: e.MEDIA_COPY_RETRY_MS,
+            copyExpiryMarginMs: e.MEDIA_COPY_EXPIRY_MARGIN_SECONDS * 1000,
             copyConcurrency: e.MEDIA_COPY_CONCURRENCY,
             linkTtlSeconds: e.MEDIA_LINK_TTL_SECONDS,
             linkSecret: e.MEDIA_LINK_SECRET ?? null,

@@ -14,6 +14,8 @@ export enum ErrorCode {
   NOT_FOUND = 'NOT_FOUND',
   /** Try again after `extensions.retryAfterSeconds`. */
   RATE_LIMITED = 'RATE_LIMITED',
+  /** The generation is still QUEUED or GENERATING: cancel it (cancelVideoGeneration) before deleting it. */
+  GENERATION_IN_FLIGHT = 'GENERATION_IN_FLIGHT',
   /** The idempotency key was used before with a different input. */
   IDEMPOTENCY_CONFLICT = 'IDEMPOTENCY_CONFLICT',
   /** The upstream refused the request (its 4xx reason, cleaned of secrets, is the message). */

@@ -38,6 +38,11 @@ export class FinishedGenerations {
     this.entries.set(key, g);
   }
 
+  /** Drops the entry (a deleted generation). */
+  forget(owner: string, id: string): void {
+    this.entries.delete(keyOf(owner, id));
+  }
+
   get size(): number {
     return this.entries.size;
   }

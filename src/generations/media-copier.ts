@@ -10,9 +10,11 @@ import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Logger } from 'pino';
 import type { MediaStore } from '../media/media-store';
+import { Mp4HeaderReader } from '../media/mp4-header';
 import { MediaCopyErrorCode, MediaCopyState, type Generation, type MediaCopy } from '../model/generation';
 import type { MediaCopyJob, MediaCopyQueue } from '../store/store';
 import { retryDelayMs } from '../upstream/health/retry-delay';
+import { linkExpiry } from '../upstream/link-expiry';
 import { VideoDownloadError, type VideoDownload } from '../upstream/video-download';
 
 export interface MediaCopierOptions {
@@ -31,10 +33,18 @@ export interface MediaCopierOptions {
   /** First retry delay in ms; doubles per attempt (with jitter) up to `retryMaxMs`. */
   retryBaseMs: number;
   retryMaxMs: number;
+  /** Retries are due at least this long before the source link's own expiry (when it says), in ms. */
+  expiryMarginMs: number;
   /** How long a claimed copy is leased: longer than one whole download may take. */
   leaseMs: number;
   /** Longest sleep between looks at the queue, in ms. */
   idleMs: number;
+  /**
+   * Release every copy lease before the first claim: true only when this process is alone on its
+   * store (the embedded store's locked data folder), so the leases left are a killed predecessor's
+   * and waiting them out would only delay its copies.
+   */
+  releaseLeasesAtStart: boolean;
 }
 
 /** Where a generation's video is kept in the media store. */
@@ -74,6 +84,15 @@ export class MediaCopier {
 
   private async run(): Promise<void> {
     const { queue, concurrency, leaseMs, instanceId, log } = this.options;
+    if (this.options.releaseLeasesAtStart) {
+      try {
+        const released = await queue.releaseMediaCopyLeases();
+        if (released > 0) log.info({ released }, 'video copies a previous process left leased are taken up at once');
+      } catch (error) {
+        // Not fatal: those leases run out on their own.
+        log.error({ err: error }, 'could not release the leases of a previous process');
+      }
+    }
     while (this.running) {
       const free = concurrency - this.active.size;
       let sleepMs = this.options.idleMs;
@@ -121,7 +140,7 @@ export class MediaCopier {
       // A stop is not the link's fault: the job goes back to the queue, due at once, without counting as an attempt.
       const stopped = this.stopping.signal.aborted;
       if (stopped || (finalCode === null && job.attempts + 1 < this.options.attempts)) {
-        const delay = stopped ? 0 : retryDelayMs(job.attempts, this.options.retryBaseMs, this.options.retryMaxMs);
+        const delay = stopped ? 0 : this.retryDelay(job);
         jobLog.warn({ err: error, retryInMs: Math.round(delay) }, `video copy failed, retrying: ${message}`);
         await this.options.queue.retryMediaCopy(job, new Date(Date.now() + delay), message, !stopped).catch((err: unknown) => {
           // The lease runs out and the copy is claimed again.
@@ -135,11 +154,28 @@ export class MediaCopier {
     try {
       const changed = await this.options.queue.finishMediaCopy(job, outcome, new Date());
       if (changed) this.options.publish(changed);
-      else jobLog.info('video copy finished after its lease was lost or its generation removed; another copier owns it now');
+      else if (outcome.state === MediaCopyState.STORED && !(await this.options.queue.hasMediaCopy(job.generationId))) {
+        // Deleted while it streamed: what was just stored belongs to nobody.
+        await this.options.media.delete(mediaKey(job.generationId));
+        jobLog.info('video copy finished after its generation was deleted; the stored file is removed');
+      } else jobLog.info('video copy finished after its lease was lost; another copier owns it now');
     } catch (error) {
       // The lease runs out and the copy is claimed again; storing it twice replaces the same file.
       jobLog.error({ err: error }, 'could not record a finished video copy');
     }
+  }
+
+  /**
+   * The backoff, unless it would end past the link's expiry (less the margin): then halfway to that
+   * point, so the attempts left still come before the link dies. The first attempt is due at the
+   * completion itself, long before any expiry.
+   */
+  private retryDelay(job: MediaCopyJob): number {
+    const backoff = retryDelayMs(job.attempts, this.options.retryBaseMs, this.options.retryMaxMs);
+    const expiry = linkExpiry(job.sourceUrl);
+    if (!expiry) return backoff;
+    const room = expiry.getTime() - this.options.expiryMarginMs - Date.now();
+    return room <= 0 ? Math.min(backoff, this.options.retryBaseMs) : Math.min(backoff, room / 2);
   }
 
   private async transfer(job: MediaCopyJob): Promise<MediaCopy> {
@@ -150,18 +186,27 @@ export class MediaCopier {
     // where the store's pipeline finds it, instead of going unhandled.
     digest.on('error', () => undefined);
     await this.options.media.put(mediaKey(job.generationId), body.pipe(digest), contentType);
-    return { state: MediaCopyState.STORED, sizeBytes: digest.size, sha256: digest.hex(), contentType, storedAt: new Date().toISOString() };
+    return {
+      state: MediaCopyState.STORED,
+      sizeBytes: digest.size,
+      sha256: digest.hex(),
+      contentType,
+      storedAt: new Date().toISOString(),
+      ...(digest.header.facts() ?? {}),
+    };
   }
 }
 
-/** Counts and hashes the bytes passing through, on their way to the store. */
+/** Counts and hashes the bytes passing through, on their way to the store, and reads their MP4 header. */
 class Digest extends Transform {
   size = 0;
+  readonly header = new Mp4HeaderReader();
   private readonly hash = createHash('sha256');
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
     this.size += chunk.length;
     this.hash.update(chunk);
+    this.header.push(chunk);
     done(null, chunk);
   }
 

@@ -23,6 +23,8 @@ import { checkIdempotencyKey, validateInput } from './validation';
 import type { GenerationWebhook } from '../model/webhook';
 import { logGenerationChanged, logGenerationCreated } from './generation-log';
 import type { MediaLinks } from '../media/media-links';
+import type { MediaStore } from '../media/media-store';
+import { mediaKey } from './media-copier';
 import { playableVideo, type PlayableVideo } from './playable-video';
 
 /** Per-owner limits on creations, checked before anything is sent upstream. */
@@ -57,6 +59,8 @@ export interface GenerationServiceDeps {
   recordRetryMs?: number;
   /** Signs links to stored videos, for `video()`; null or absent: no media store, videos stay at the upstream. */
   mediaLinks?: MediaLinks | null;
+  /** Where stored videos are kept, so a deletion removes its file too; null or absent: no media store. */
+  media?: MediaStore | null;
   now?: () => Date;
 }
 
@@ -308,6 +312,37 @@ export class GenerationService {
       // The poller changed it in between; look again.
     }
     throw new Error(`could not cancel generation ${id}: it kept changing`);
+  }
+
+  /**
+   * Deletes the owner's ended generation and its stored video at once; usage keeps counting what it
+   * was paid for (the store keeps a record of it). One still in flight is refused
+   * (GENERATION_IN_FLIGHT): its upstream job runs on and may yet be charged, so the owner cancels it
+   * first, knowingly. Another owner's or an unknown id is NOT_FOUND, like every read.
+   */
+  async delete(owner: string, id: string): Promise<void> {
+    if (!isUuid(id)) throw notFound();
+    const result = await this.deps.store.deleteOwnedGeneration(owner, id, this.now());
+    if (!result.found) throw notFound();
+    if (!result.deleted) {
+      throw new GatewayError(ErrorCode.GENERATION_IN_FLIGHT, `Generation ${id} is ${result.status}: cancel it before deleting it`, {
+        status: result.status,
+      });
+    }
+    this.finished.forget(owner, id);
+    this.deps.log.info({ generationId: id, owner }, 'generation deleted by its owner');
+    if (this.deps.media) {
+      // After the row: a failure here leaves a file nobody links to, never a generation without its file.
+      // A copy still streaming finds its job gone when it ends and removes what it stored (media-copier.ts).
+      await this.deps.media.delete(mediaKey(id)).catch((err: unknown) => {
+        this.deps.log.error({ err, generationId: id }, 'the stored video of a deleted generation could not be removed');
+      });
+    }
+  }
+
+  /** A change made outside the service (the retention sweep): reads from memory must not show the older version. */
+  changedElsewhere(g: Generation): void {
+    this.finished.forget(g.owner, g.id);
   }
 
   /** The owner's generations with these ids, in order (null where unknown or another owner's). */

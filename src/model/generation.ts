@@ -100,6 +100,11 @@ export enum MediaCopyState {
   STORED = 'STORED',
   /** Given up: `errorCode` says why. The upstream's link is still the video's URL. */
   FAILED = 'FAILED',
+  /**
+   * Removed by the retention sweep (MEDIA_RETENTION_DAYS) at `expiredAt`: the video's URL is the
+   * upstream's link again, which may itself have expired.
+   */
+  EXPIRED = 'EXPIRED',
 }
 
 /** Why a copy finally failed. */
@@ -123,6 +128,15 @@ export interface MediaCopy {
   sha256?: string;
   contentType?: string;
   storedAt?: string;
+  /** When the retention sweep removed the stored file (state EXPIRED). */
+  expiredAt?: string;
+  /** Read from the stored file's MP4 header (absent when it has none the gateway can read). Seconds. */
+  durationSeconds?: number;
+  /** Pixels, of the first video track. */
+  width?: number;
+  height?: number;
+  /** Frames per second, of the first video track. */
+  frameRate?: number;
   errorCode?: MediaCopyErrorCode;
   /** The last failure, in words (for operators and the owner; never a secret). */
   errorMessage?: string;

@@ -51,6 +51,11 @@ export interface SimulatorControl {
   completesAt(generationId: string): Date | null;
   /** Speeds up or slows down every job from now on, running ones included. Must be > 0. */
   setTimeScale(timeScale: number): void;
+  /**
+   * A signed link to this job's video, valid for `ttlSeconds` (default: the simulator's
+   * `fileLinkTtlSeconds`; negative gives an already expired one). The id need not exist.
+   */
+  fileLink(generationId: string, ttlSeconds?: number): string;
 }
 
 export class RequestCounter {

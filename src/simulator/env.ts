@@ -16,6 +16,7 @@ export class SimulatorEnvError extends Error {
 /**
  * SIMULATOR_PORT (default 4010), SIMULATOR_HOST (default 127.0.0.1), SIMULATOR_API_KEY (default
  * `sim-key`), SIMULATOR_TIME_SCALE (default 1), SIMULATOR_CREATE_STATUS (200 or 201, default 201),
+ * SIMULATOR_FILE_LINK_TTL_SECONDS (how long finished-video links work, default 3600),
  * SIMULATOR_STATE_FILE, SIMULATOR_SEED and SIMULATOR_PUBLIC_URL (all optional). Empty counts as
  * unset. Throws `SimulatorEnvError` naming the first bad variable.
  */
@@ -30,6 +31,7 @@ export function simulatorOptionsFromEnv(env: NodeJS.ProcessEnv): SimulatorOption
     apiKey: get('SIMULATOR_API_KEY') ?? 'sim-key',
     timeScale: positive('SIMULATOR_TIME_SCALE', get('SIMULATOR_TIME_SCALE') ?? '1'),
     createStatus: createStatus(get('SIMULATOR_CREATE_STATUS') ?? '201'),
+    fileLinkTtlSeconds: integer('SIMULATOR_FILE_LINK_TTL_SECONDS', get('SIMULATOR_FILE_LINK_TTL_SECONDS') ?? '3600', 1, 365 * 86_400),
   };
   const stateFile = get('SIMULATOR_STATE_FILE');
   if (stateFile) options.stateFile = stateFile;

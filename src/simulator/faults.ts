@@ -2,7 +2,11 @@
  * Injected failures: the ways a real upstream (or the network in front of it) misbehaves.
  */
 
-export type FaultEndpoint = 'create' | 'poll' | 'any';
+/**
+ * `file` is a finished video's download link; `any` means create or poll only, so the API faults a
+ * test injects leave the downloads alone.
+ */
+export type FaultEndpoint = 'create' | 'poll' | 'file' | 'any';
 
 export type FaultAction =
   /** Answer with this status; `body` defaults to the standard error envelope for it. */
@@ -31,7 +35,13 @@ export type FaultAction =
    */
   | { kind: 'reset' }
   /** Create only: really create the job, then destroy the socket (the "outcome unknown" case). */
-  | { kind: 'dropAfterCreate' };
+  | { kind: 'dropAfterCreate' }
+  /** File only: declare the whole video's length, send `bytes` of it (default half), then close the connection. */
+  | { kind: 'truncated'; bytes?: number }
+  /** File only: send the video in `chunkBytes` pieces (default 16 KiB), `chunkDelayMs` apart. */
+  | { kind: 'slowBody'; chunkDelayMs: number; chunkBytes?: number }
+  /** File only: the video's bytes under another content type (a sign-in page, a JSON error). */
+  | { kind: 'contentType'; contentType: string };
 
 export interface Fault {
   endpoint: FaultEndpoint;
@@ -43,7 +53,7 @@ export interface Fault {
 }
 
 export interface RequestFacts {
-  endpoint: 'create' | 'poll';
+  endpoint: 'create' | 'poll' | 'file';
   model?: string;
   generationId?: string;
 }
@@ -54,7 +64,23 @@ interface ActiveFault {
   remaining: number;
 }
 
-const KINDS = new Set(['status', 'delay', 'stall', 'html', 'malformed', 'drop', 'dropAfterCreate', 'oversized', 'reset']);
+const KINDS = new Set([
+  'status',
+  'delay',
+  'stall',
+  'html',
+  'malformed',
+  'drop',
+  'dropAfterCreate',
+  'oversized',
+  'reset',
+  'truncated',
+  'slowBody',
+  'contentType',
+]);
+/** What a download can suffer; on `file`, `oversized` sends a video of `bytes` (declared) instead of padded JSON. */
+const FILE_KINDS = new Set(['status', 'delay', 'stall', 'html', 'drop', 'oversized', 'truncated', 'slowBody', 'contentType']);
+const FILE_ONLY_KINDS = new Set(['truncated', 'slowBody', 'contentType']);
 
 export class FaultRegistry {
   private faults: ActiveFault[] = [];
@@ -89,7 +115,7 @@ export class FaultRegistry {
 }
 
 function matches(fault: Fault, facts: RequestFacts): boolean {
-  if (fault.endpoint !== 'any' && fault.endpoint !== facts.endpoint) return false;
+  if (fault.endpoint === 'any' ? facts.endpoint === 'file' : fault.endpoint !== facts.endpoint) return false;
   if (fault.action.kind === 'dropAfterCreate' && facts.endpoint !== 'create') return false;
   if (fault.match?.model !== undefined && fault.match.model !== facts.model) return false;
   if (fault.match?.generationId !== undefined && fault.match.generationId !== facts.generationId) return false;
@@ -100,8 +126,8 @@ function matches(fault: Fault, facts: RequestFacts): boolean {
 export function faultProblem(value: unknown): string | null {
   if (typeof value !== 'object' || value === null) return 'expected an object';
   const f = value as Partial<Fault>;
-  if (f.endpoint !== 'create' && f.endpoint !== 'poll' && f.endpoint !== 'any') {
-    return 'endpoint must be "create", "poll" or "any"';
+  if (f.endpoint !== 'create' && f.endpoint !== 'poll' && f.endpoint !== 'file' && f.endpoint !== 'any') {
+    return 'endpoint must be "create", "poll", "file" or "any"';
   }
   if (f.times !== undefined && f.times !== Infinity && !(Number.isInteger(f.times) && f.times > 0)) {
     return 'times must be a positive integer or Infinity';
@@ -134,6 +160,19 @@ export function faultProblem(value: unknown): string | null {
     return 'action.bytes must be a positive integer up to 256 MiB';
   }
   if (a.kind === 'dropAfterCreate' && f.endpoint !== 'create') return 'dropAfterCreate needs endpoint "create"';
+  if (f.endpoint === 'file' && !FILE_KINDS.has(a.kind as string)) return `endpoint "file" takes ${[...FILE_KINDS].join(', ')}`;
+  if (FILE_ONLY_KINDS.has(a.kind as string) && f.endpoint !== 'file') return `${String(a.kind)} needs endpoint "file"`;
+  if (a.kind === 'truncated' && a.bytes !== undefined && !(Number.isInteger(a.bytes) && (a.bytes as number) >= 0)) {
+    return 'action.bytes must be a non-negative integer';
+  }
+  if (a.kind === 'slowBody') {
+    if (!(typeof a.chunkDelayMs === 'number' && Number.isFinite(a.chunkDelayMs) && a.chunkDelayMs >= 0 && a.chunkDelayMs <= 60_000)) {
+      return 'action.chunkDelayMs must be 0-60000 milliseconds';
+    }
+    if (a.chunkBytes !== undefined && !(Number.isInteger(a.chunkBytes) && (a.chunkBytes as number) > 0))
+      return 'action.chunkBytes must be a positive integer';
+  }
+  if (a.kind === 'contentType' && (typeof a.contentType !== 'string' || a.contentType === '')) return 'action.contentType must be a non-empty string';
   return null;
 }
 

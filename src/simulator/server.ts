@@ -15,7 +15,8 @@ import { createRandom } from './random';
 import { timelineSeconds } from './timelines';
 import { validateCreateBody } from './validation';
 import { CREATE_PATH, LEGACY_PATHS } from './vendor-specs';
-import { FILES_PREFIX, generationIdFromFilePath, sampleVideo, sendVideo, videoPath } from './video';
+import { FileLinkSigner } from './file-links';
+import { FILES_PREFIX, generationIdFromFilePath, sampleVideo, sendFaultyVideo, sendVideo, videoPath } from './video';
 
 export interface SimulatorOptions {
   /** TCP port to listen on. Default 0 (the OS picks a free one; read it from `Simulator.url`). */
@@ -43,6 +44,13 @@ export interface SimulatorOptions {
    * reach the simulator through another address (a container, a proxy). Default: `Simulator.url`.
    */
   publicUrl?: string;
+  /**
+   * How long a finished video's link works, in seconds, from the poll answer that hands it out. The
+   * link is signed (`?Expires=<unix seconds>&Signature=…`); past its expiry, or with a wrong
+   * signature, the file route answers 403, as the upstream's CDN does. Default 3600 (one hour, the
+   * shortest the vendor's peers keep outputs).
+   */
+  fileLinkTtlSeconds?: number;
 }
 
 export interface Simulator {
@@ -71,6 +79,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const video = sampleVideo();
   const store = new JobStore(createRandom(opts.seed), opts.timeScale, opts.stateFile);
   const faults = new FaultRegistry();
+  const links = new FileLinkSigner(opts.apiKey, opts.fileLinkTtlSeconds);
   const counter = new RequestCounter();
   const delays = new Set<NodeJS.Timeout>();
   let publicUrl = '';
@@ -94,11 +103,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       if (!isTimeScale(timeScale)) throw new RangeError('timeScale must be a finite number > 0');
       store.setTimeScale(timeScale);
     },
+    fileLink: (generationId, ttlSeconds) => `${publicUrl}${links.sign(videoPath(generationId), Date.now(), ttlSeconds)}`,
   };
 
   const pollBody = (job: JobRecord): Record<string, unknown> =>
     store.pollBody(job, () => ({
-      url: `${publicUrl}${videoPath(job.id)}`,
+      url: `${publicUrl}${links.sign(videoPath(job.id))}`,
       content_type: 'video/mp4',
       file_name: 'output.mp4',
       file_size: video.length,
@@ -222,7 +232,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
     const method = req.method ?? 'GET';
 
-    if (path.startsWith(FILES_PREFIX)) return serveFile(req, res, path);
+    if (path.startsWith(FILES_PREFIX)) return serveFile(req, res, path, url.searchParams);
 
     if (path === CREATE_PATH || LEGACY_PATHS.has(path)) {
       if (method === 'POST') {
@@ -266,12 +276,34 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     sendError(res, 404, `Cannot ${method} ${path}`, path);
   }
 
-  function serveFile(req: IncomingMessage, res: ServerResponse, path: string): void {
+  async function serveFile(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, 404, 'Not Found', path);
+    // Public, like the upstream's CDN links (a browser <video> sends no Authorization header), but
+    // signed: the signature is checked before anything about the file is told.
+    if (!links.verify(path, query)) return sendForbidden(res);
     const id = generationIdFromFilePath(path);
     const job = id === null ? undefined : store.get(id);
-    // Public, like the upstream's CDN links: a browser <video> sends no Authorization header.
-    if ((req.method === 'GET' || req.method === 'HEAD') && job && store.hasVideo(job)) return sendVideo(req, res, video);
-    sendError(res, 404, 'Not Found', path);
+    if (!job || !store.hasVideo(job)) return sendError(res, 404, 'Not Found', path);
+    const action = faults.take({ endpoint: 'file', model: job.model, generationId: job.id });
+    const faulty = (changes: { size?: number; contentType?: string; cutAfter?: number; chunkBytes?: number; chunkDelayMs?: number }) =>
+      sendFaultyVideo(res, video, { size: video.length, contentType: 'video/mp4', chunkBytes: 64 * 1024, chunkDelayMs: 0, ...changes }, sleep);
+    switch (action?.kind) {
+      case 'truncated':
+        return faulty({ cutAfter: action.bytes ?? Math.floor(video.length / 2) });
+      case 'slowBody':
+        return faulty({ chunkDelayMs: action.chunkDelayMs, chunkBytes: action.chunkBytes ?? 16 * 1024 });
+      case 'contentType':
+        return faulty({ contentType: action.contentType });
+      case 'oversized':
+        return faulty({ size: action.bytes ?? 4 * 1024 * 1024 });
+      case 'delay':
+        await sleep(action.ms);
+        return sendVideo(req, res, video);
+      case undefined:
+        return sendVideo(req, res, video);
+      default:
+        return deliver(req, res, path, action, () => ({ status: 200, body: null }));
+    }
   }
 
   function authorized(req: IncomingMessage): boolean {
@@ -334,6 +366,14 @@ function errorAnswer(status: number, message: string): Answer {
   return { status, body: stub };
 }
 
+/** What a bucket or CDN answers to an expired or tampered signed link: XML, as S3 and GCS do. */
+function sendForbidden(res: ServerResponse): void {
+  const xml =
+    '<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code><Message>Request has expired or its signature does not match</Message></Error>';
+  res.writeHead(403, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(xml) });
+  res.end(xml);
+}
+
 function isEnvelopeStub(value: unknown): value is EnvelopeStub {
   return isObject(value) && value.__envelope === true;
 }
@@ -376,6 +416,7 @@ interface CheckedOptions {
   stateFile?: string;
   seed?: string | number;
   publicUrl?: string;
+  fileLinkTtlSeconds: number;
 }
 
 function checkOptions(o: SimulatorOptions): CheckedOptions {
@@ -387,5 +428,9 @@ function checkOptions(o: SimulatorOptions): CheckedOptions {
   const createStatus = o.createStatus ?? 201;
   if (createStatus !== 200 && createStatus !== 201) throw new RangeError(`createStatus must be 200 or 201, got ${String(createStatus)}`);
   if (o.publicUrl !== undefined) new URL(o.publicUrl); // throws on a malformed base
-  return { ...o, port, host: o.host ?? '127.0.0.1', timeScale, createStatus };
+  const fileLinkTtlSeconds = o.fileLinkTtlSeconds ?? 3600;
+  if (!Number.isInteger(fileLinkTtlSeconds) || fileLinkTtlSeconds < 1) {
+    throw new RangeError(`fileLinkTtlSeconds must be a positive integer, got ${String(fileLinkTtlSeconds)}`);
+  }
+  return { ...o, port, host: o.host ?? '127.0.0.1', timeScale, createStatus, fileLinkTtlSeconds };
 }

@@ -66,3 +66,51 @@ function parseRange(header: string | undefined, size: number): [number, number] 
   if (start >= size || end < start) return 'unsatisfiable';
   return [start, end];
 }
+
+export interface FaultyVideoOptions {
+  /** The declared length and, unless cut short, the bytes sent: the clip, then zeros. */
+  size: number;
+  contentType: string;
+  /** Close the connection after this many bytes (a body cut short). */
+  cutAfter?: number;
+  /** Pieces of this many bytes… */
+  chunkBytes: number;
+  /** …this far apart (a slow link). */
+  chunkDelayMs: number;
+}
+
+/**
+ * The clip as a faulty link delivers it: a whole 200, generated piece by piece (never the whole body
+ * in memory, so a fault can send hundreds of megabytes), honouring backpressure. `sleep` comes from
+ * the server so that stop() cancels its waits.
+ */
+export async function sendFaultyVideo(
+  res: ServerResponse,
+  data: Buffer,
+  options: FaultyVideoOptions,
+  sleep: (ms: number) => Promise<void>,
+): Promise<void> {
+  res.writeHead(200, { 'content-type': options.contentType, 'content-length': options.size, 'accept-ranges': 'bytes' });
+  // A client that gives up closes the socket; the writes then fail, which is the point.
+  res.on('error', () => undefined);
+  const end = Math.min(options.size, options.cutAfter ?? options.size);
+  const zeros = Buffer.alloc(options.chunkBytes);
+  for (let sent = 0; sent < end && !res.destroyed;) {
+    const n = Math.min(options.chunkBytes, end - sent);
+    const chunk =
+      sent + n <= data.length ? data.subarray(sent, sent + n) : Buffer.concat([data.subarray(Math.min(sent, data.length)), zeros]).subarray(0, n);
+    sent += n;
+    if (!res.write(chunk))
+      await new Promise<void>((resolve) => {
+        res.once('drain', resolve);
+        res.once('close', resolve);
+      });
+    if (options.chunkDelayMs > 0 && sent < end) await sleep(options.chunkDelayMs);
+  }
+  if (res.destroyed) return;
+  if (end < options.size) {
+    // Destroying at once would drop what is still buffered: the cut must come after the bytes sent.
+    await new Promise<void>((resolve) => res.write(Buffer.alloc(0), () => resolve()));
+    res.destroy();
+  } else res.end();
+}

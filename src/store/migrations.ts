@@ -209,4 +209,27 @@ export const migrations: readonly Migration[] = [
         ON webhook_deliveries (generation_id, message_id) WHERE endpoint_id IS NULL;
     `,
   },
+  {
+    // Issue 15: retention and deletion. `deleted_usage` keeps what a deleted generation was paid
+    // for (one row each, written by the statement that deletes it: sql/generations/delete.ts), and
+    // usage sums it beside the generations left, so deleting never lowers usage. The index finds the
+    // stored copies old enough for the retention sweep (sql/media-copies/retention.ts).
+    id: '0015_media_retention_deleted_usage',
+    sql: `
+      CREATE TABLE deleted_usage (
+        generation_id     text PRIMARY KEY,
+        owner             text NOT NULL,
+        model             text NOT NULL,
+        status            text NOT NULL,
+        duration_seconds  int NULL,
+        credits           float8 NULL,
+        usd               float8 NULL,
+        created_at        timestamptz NOT NULL,
+        deleted_at        timestamptz NOT NULL
+      );
+      CREATE INDEX deleted_usage_owner ON deleted_usage (owner, created_at);
+
+      CREATE INDEX media_copies_stored ON media_copies (created_at) WHERE state = 'STORED';
+    `,
+  },
 ];

@@ -5,13 +5,14 @@ import { migrations as defaultMigrations, type Migration } from './migrations';
 import { insertApiKey } from './sql/api-keys/insert';
 import { findApiKeyByHash, listApiKeys } from './sql/api-keys/select';
 import { revokeApiKey } from './sql/api-keys/update';
-import { deleteGeneration } from './sql/generations/delete';
+import { deleteGeneration, deleteOwnedGeneration } from './sql/generations/delete';
 import { insertGeneration } from './sql/generations/insert';
 import { changedSince, findByIdempotencyKey, getGeneration, getGenerations, listGenerationKeys } from './sql/generations/select';
 import { updateGeneration } from './sql/generations/update';
 import { claimMediaCopies } from './sql/media-copies/claim';
+import { findExpiringCopies, hasMediaCopy, markCopiesExpired } from './sql/media-copies/retention';
 import { nextMediaCopyDueAt } from './sql/media-copies/select';
-import { finishMediaCopy, retryMediaCopy } from './sql/media-copies/update';
+import { finishMediaCopy, releaseMediaCopyLeases, retryMediaCopy } from './sql/media-copies/update';
 import { migrate } from './sql/migrate';
 import { claimDueGenerations } from './sql/poll-queue/claim';
 import { findStaleSubmissions, nextDueAt } from './sql/poll-queue/select';
@@ -29,12 +30,14 @@ import { rotateWebhookSigningSecret } from './sql/webhook-signing-secrets/upsert
 import { disableWebhookEndpoint, recordWebhookEndpointHealth, updateWebhookEndpoint } from './sql/webhook-endpoints/update';
 import type {
   ApiKeyRecord,
+  ExpiringCopy,
   GenerationKey,
   GenerationUpdate,
   Lease,
   ListQuery,
   MediaCopyJob,
   NewGeneration,
+  OwnedGenerationDeletion,
   PollBookkeeping,
   Store,
   UsageGroup,
@@ -139,6 +142,14 @@ export class SqlStore implements Store {
     }
   }
 
+  async deleteOwnedGeneration(owner: string, id: string, at: Date): Promise<OwnedGenerationDeletion> {
+    try {
+      return await deleteOwnedGeneration(this.db(), owner, id, at);
+    } finally {
+      this.listPages?.changed(owner);
+    }
+  }
+
   // The poller's queue.
 
   async claimDueGenerations(leaseOwner: string, now: Date, leaseMs: number, limit: number): Promise<Generation[]> {
@@ -177,6 +188,26 @@ export class SqlStore implements Store {
 
   async nextMediaCopyDueAt(): Promise<Date | null> {
     return nextMediaCopyDueAt(this.db());
+  }
+
+  async releaseMediaCopyLeases(): Promise<number> {
+    return releaseMediaCopyLeases(this.db());
+  }
+
+  async findExpiringCopies(storedBefore: Date, limit: number): Promise<ExpiringCopy[]> {
+    return findExpiringCopies(this.db(), storedBefore, limit);
+  }
+
+  async markCopiesExpired(ids: readonly string[], at: Date): Promise<Generation[]> {
+    try {
+      return await markCopiesExpired(this.db(), ids, at);
+    } finally {
+      this.listPages?.changed(null);
+    }
+  }
+
+  async hasMediaCopy(generationId: string): Promise<boolean> {
+    return hasMediaCopy(this.db(), generationId);
   }
 
   // API keys.

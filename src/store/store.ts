@@ -138,6 +138,21 @@ export interface GenerationRecords {
   updateGeneration(update: GenerationUpdate): Promise<Generation | null>;
   /** Deletes a generation that never reached the upstream (a definite create rejection). */
   deleteGeneration(id: string): Promise<void>;
+  /**
+   * Deletes the owner's ended generation, with its copy job and its unsent webhook deliveries, and
+   * records what it was paid for (usage keeps counting it), all in one write. A generation still in
+   * flight is left alone (`deleted: false`); another owner's is not found.
+   */
+  deleteOwnedGeneration(owner: string, id: string, at: Date): Promise<OwnedGenerationDeletion>;
+}
+
+/** What `deleteOwnedGeneration` did. */
+export type OwnedGenerationDeletion = { found: false; deleted: false } | { found: true; deleted: boolean; status: GenerationStatus };
+
+/** A stored copy old enough for the retention sweep. */
+export interface ExpiringCopy {
+  generationId: string;
+  owner: string;
 }
 
 /**
@@ -337,4 +352,19 @@ export interface MediaCopyQueue {
   finishMediaCopy(job: MediaCopyJob, copy: MediaCopy, at: Date): Promise<Generation | null>;
   /** When the next copy becomes claimable (its due time, or its lease expiry while leased); null when none is queued. */
   nextMediaCopyDueAt(): Promise<Date | null>;
+  /**
+   * Makes every pending copy claimable at once, whoever leased it; returns how many leases ended.
+   * Only safe where no other process can hold a lease: the embedded store, whose data folder lock
+   * makes this process the only one, at start (the leases are a killed predecessor's).
+   */
+  releaseMediaCopyLeases(): Promise<number>;
+  /** Up to `limit` STORED copies stored before `storedBefore`, oldest first (the retention sweep). */
+  findExpiringCopies(storedBefore: Date, limit: number): Promise<ExpiringCopy[]>;
+  /**
+   * Marks these copies EXPIRED (their files are already removed), each a visible change of its
+   * generation (version + 1); copies no longer STORED are left alone. Returns the changed generations.
+   */
+  markCopiesExpired(ids: readonly string[], at: Date): Promise<Generation[]>;
+  /** Whether the generation still has a copy job (false once the generation is deleted). */
+  hasMediaCopy(generationId: string): Promise<boolean>;
 }

@@ -238,7 +238,7 @@ describe('faults on poll', () => {
       },
       20_000,
     );
-    expect(done.video.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/files\/.+\.mp4$/);
+    expect(done.video.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/files\/.+\.mp4\?Expires=\d+&Signature=[\w-]+$/);
     expect(done.error).toBeNull();
     // Every faulted poll really happened (the fault is used up), and more polls followed.
     expect(h.gw.simulator.control.removeFault(faultId)).toBe(false);

@@ -65,16 +65,28 @@ describe('media store: a folder (the embedded default)', () => {
     const { videoGeneration } = await gqlData(
       gw,
       await gw.keyFor('alice'),
-      'query Get($id: ID!) { videoGeneration(id: $id) { version video { url upstreamUrl upstreamUrlExpiresAt copy { state sizeBytes sha256 contentType errorCode } } } }',
+      'query Get($id: ID!) { videoGeneration(id: $id) { version video { url upstreamUrl upstreamUrlExpiresAt copy { state sizeBytes sha256 contentType errorCode durationSeconds width height frameRate } } } }',
       { id },
     );
     expect(videoGeneration).toEqual({
       version: watched.last.version,
       video: {
         url: expect.stringMatching(new RegExp(`^/media/${id}\\?exp=\\d+&sig=[\\w-]+$`)),
-        upstreamUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/files\/.+\.mp4$/),
-        upstreamUrlExpiresAt: null,
-        copy: { state: 'STORED', sizeBytes: sampleVideo().length, sha256: SAMPLE_SHA256, contentType: 'video/mp4', errorCode: null },
+        upstreamUrl: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/files\/.+\.mp4\?Expires=\d+&Signature=[\w-]+$/),
+        // Read from the simulator's signed link, as from the upstream's.
+        upstreamUrlExpiresAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+        copy: {
+          state: 'STORED',
+          sizeBytes: sampleVideo().length,
+          sha256: SAMPLE_SHA256,
+          contentType: 'video/mp4',
+          errorCode: null,
+          // From the stored file's MP4 header: the sample is a 4 s 640x360 clip at 24 fps.
+          durationSeconds: 4,
+          width: 640,
+          height: 360,
+          frameRate: 24,
+        },
       },
     });
     // A plain GET of that url, resolved against the gateway, is the video (what a `<video src>` does).

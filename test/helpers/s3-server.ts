@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 interface S3rverInstance {
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
+  on(event: 'event', listener: (e: { Records: { eventName: string; s3: { object: { key: string } } }[] }) => void): void;
 }
 // s3rver ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -20,18 +21,25 @@ export interface S3Server {
   bucket: string;
   /** The client settings that reach it (s3rver's fixed credentials, path-style). */
   client: { endpoint: string; region: string; forcePathStyle: true; credentials: { accessKeyId: string; secretAccessKey: string } };
+  /** The key of every object written so far (PUT, POST or copy), once per write: how often each was uploaded. */
+  writes(): string[];
   stop(): Promise<void>;
 }
 
 export async function startS3Server(bucket = 'videos'): Promise<S3Server> {
   const directory = mkdtempSync(path.join(tmpdir(), 'vgw-s3rver-'));
   const server = new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory, configureBuckets: [{ name: bucket, configs: [] }] });
+  const writes: string[] = [];
+  server.on('event', (e) => {
+    for (const r of e.Records) if (r.eventName.startsWith('ObjectCreated:')) writes.push(r.s3.object.key);
+  });
   const { port } = await server.run();
   const endpoint = `http://127.0.0.1:${port}`;
   return {
     endpoint,
     bucket,
     client: { endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } },
+    writes: () => [...writes],
     stop: async () => {
       await server.close();
       rmSync(directory, { recursive: true, force: true });

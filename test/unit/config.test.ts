@@ -45,6 +45,7 @@ describe('loadConfig', () => {
         copyTimeoutMs: 600_000,
         copyAttempts: 6,
         copyRetryMs: 5_000,
+        copyExpiryMarginMs: 60_000,
         copyConcurrency: 4,
         linkTtlSeconds: 3_600,
         linkSecret: null,

@@ -94,6 +94,15 @@ export class VideoGenerationResolver {
     return ctx.service.cancel(requireOwner(ctx), id);
   }
 
+  @Mutation(() => ID, {
+    description:
+      "Deletes one of your ended generations and the gateway's stored copy of its video, at once; returns its id. Usage (`usage`) keeps counting what it was paid for. One still QUEUED or GENERATING is refused with GENERATION_IN_FLIGHT (cancel it first); an unknown id, or another owner's, is NOT_FOUND.",
+  })
+  async deleteVideoGeneration(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<string> {
+    await ctx.service.delete(requireOwner(ctx), id);
+    return id;
+  }
+
   @Subscription(() => VideoGeneration, {
     description: 'The generation now, then every change in order (no gaps, no repeats; `version` increases), completing after a terminal status.',
     subscribe: async ({ args, context }) => {

@@ -8,7 +8,8 @@ import { AspectRatio, PersonGeneration, Resolution, UpstreamProvider } from '../
 // registers none — and allocates on every field of every event (BENCHMARKS.md, "Profiles").
 // Methods under @FieldResolver keep their resolvers.
 @ObjectType({
-  description: "The gateway's own copy of a finished video (MEDIA_STORE). Its end (STORED or FAILED) is a new version of the generation.",
+  description:
+    "The gateway's own copy of a finished video (MEDIA_STORE). Its end (STORED or FAILED), and a stored file's removal by the retention sweep (EXPIRED), are new versions of the generation.",
   simpleResolvers: true,
 })
 export class MediaCopy {
@@ -26,6 +27,27 @@ export class MediaCopy {
 
   @Field(() => String, { nullable: true, description: 'When it was stored (ISO 8601).' })
   storedAt?: string;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'When the retention sweep removed the stored file (EXPIRED only, ISO 8601; MEDIA_RETENTION_DAYS); `url` is the upstream link again.',
+  })
+  expiredAt?: string;
+
+  @Field(() => Float, {
+    nullable: true,
+    description: "The video's duration in seconds, read from the stored file's MP4 header (STORED only; null when it has none).",
+  })
+  durationSeconds?: number;
+
+  @Field(() => Int, { nullable: true, description: "The first video track's width in pixels, from the MP4 header." })
+  width?: number;
+
+  @Field(() => Int, { nullable: true, description: "The first video track's height in pixels, from the MP4 header." })
+  height?: number;
+
+  @Field(() => Float, { nullable: true, description: "The first video track's frames per second, from the MP4 header." })
+  frameRate?: number;
 
   @Field(() => MediaCopyErrorCode, { nullable: true, description: 'Why it was given up (FAILED only); the upstream link stays the video.' })
   errorCode?: MediaCopyErrorCode;

@@ -150,4 +150,19 @@ export class LeaseQueue {
     );
     return rows.length > 0;
   }
+
+  /**
+   * Ends every lease on queued rows, so they are claimable at once. Only for a holder-less moment: a
+   * process alone on its database (the embedded store's locked data folder) at start, when every
+   * lease is its dead predecessor's. Returns how many were released.
+   */
+  async releaseAll(db: SqlSession): Promise<number> {
+    const { table, queued, columns: c } = this.t;
+    const rows = await db.query(
+      `UPDATE ${table} SET ${c.leaseOwner} = NULL, ${c.leaseUntil} = NULL
+       WHERE ${queued} AND ${c.leaseOwner} IS NOT NULL
+       RETURNING ${c.id}`,
+    );
+    return rows.length;
+  }
 }

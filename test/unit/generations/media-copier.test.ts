@@ -130,6 +130,8 @@ function startCopier(overrides: Partial<MediaCopierOptions> & { timeoutMs?: numb
     attempts: 3,
     retryBaseMs: 20,
     retryMaxMs: 50,
+    expiryMarginMs: 0,
+    releaseLeasesAtStart: false,
     leaseMs: 10_000,
     idleMs: 50,
     ...overrides,
@@ -225,6 +227,18 @@ describe('MediaCopier', () => {
     const done = await settled(g);
     expect(done.video!.copy).toMatchObject({ state: 'STORED', sha256: SHA256 });
     expect(hits.get('flaky.mp4')).toBe(3);
+  });
+
+  it('retries before the link expires (less the margin) even when the backoff would wait far longer', async () => {
+    flakyFailures = 1;
+    const expires = Math.floor(Date.now() / 1000) + 4;
+    const g = await completed(`flaky.mp4?Expires=${expires}&Signature=x`);
+    // A minute's backoff would end long after the link died; the retry comes before the margin instead.
+    startCopier({ retryBaseMs: 60_000, retryMaxMs: 600_000, expiryMarginMs: 1_000 });
+    const done = await settled(g, 6_000);
+    expect(done.video!.copy).toMatchObject({ state: 'STORED', sha256: SHA256 });
+    expect(hits.get('flaky.mp4')).toBe(2);
+    expect(Date.parse(done.video!.copy!.storedAt!)).toBeLessThanOrEqual(expires * 1000 - 1_000);
   });
 
   it('two copiers on one store copy each video once', async () => {

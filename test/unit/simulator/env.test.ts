@@ -8,6 +8,7 @@ describe('simulatorOptionsFromEnv', () => {
       apiKey: 'sim-key',
       timeScale: 1,
       createStatus: 201,
+      fileLinkTtlSeconds: 3600,
     });
   });
 
@@ -21,8 +22,18 @@ describe('simulatorOptionsFromEnv', () => {
         SIMULATOR_STATE_FILE: '/tmp/s.json',
         SIMULATOR_SEED: 'x',
         SIMULATOR_PUBLIC_URL: 'http://sim:4010',
+        SIMULATOR_FILE_LINK_TTL_SECONDS: '60',
       }),
-    ).toMatchObject({ port: 0, apiKey: 'k', timeScale: 0.01, createStatus: 200, stateFile: '/tmp/s.json', seed: 'x', publicUrl: 'http://sim:4010' });
+    ).toMatchObject({
+      port: 0,
+      apiKey: 'k',
+      timeScale: 0.01,
+      createStatus: 200,
+      stateFile: '/tmp/s.json',
+      seed: 'x',
+      publicUrl: 'http://sim:4010',
+      fileLinkTtlSeconds: 60,
+    });
   });
 
   it.each([
@@ -32,6 +43,7 @@ describe('simulatorOptionsFromEnv', () => {
     ['SIMULATOR_TIME_SCALE', 'fast'],
     ['SIMULATOR_CREATE_STATUS', '202'],
     ['SIMULATOR_PUBLIC_URL', 'sim:4010'],
+    ['SIMULATOR_FILE_LINK_TTL_SECONDS', '0'],
   ])('names the bad variable %s=%s', (name, value) => {
     expect(() => simulatorOptionsFromEnv({ [name]: value })).toThrow(new RegExp(`^${name}: `));
   });
@@ -43,6 +55,7 @@ describe('startSimulator options', () => {
     [{ apiKey: 'k', timeScale: 0 }, /timeScale/],
     [{ apiKey: 'k', port: -1 }, /port/],
     [{ apiKey: 'k', createStatus: 202 as 201 }, /createStatus/],
+    [{ apiKey: 'k', fileLinkTtlSeconds: 0 }, /fileLinkTtlSeconds/],
   ])('rejects %o', async (options, message) => {
     await expect(startSimulator(options)).rejects.toThrow(message);
   });

@@ -250,7 +250,7 @@ describe('status spelling', () => {
         for (const [model, body] of bodies) (seen[model] ??= new Set()).add(body.status as string);
         if (bodies.every(([, body]) => body.status === 'completed')) {
           for (const [, body] of bodies) {
-            expect(body.video.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/files\/.+\.mp4$/);
+            expect(body.video.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/files\/.+\.mp4\?Expires=\d+&Signature=[\w-]+$/);
             expect(body.meta.usage.credits_used).toBeGreaterThan(0);
           }
           break;

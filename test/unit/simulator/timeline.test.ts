@@ -20,7 +20,7 @@ describe('timeline', () => {
       id,
       status: 'completed',
       video: {
-        url: `${sim.url}/files/${encodeURIComponent(id)}.mp4`,
+        url: expect.stringMatching(new RegExp(`^${sim.url}/files/${encodeURIComponent(id)}\\.mp4\\?Expires=\\d+&Signature=[\\w-]+$`)),
         content_type: 'video/mp4',
         file_name: 'output.mp4',
         file_size: SAMPLE_SIZE,
@@ -97,7 +97,7 @@ describe('timeline', () => {
     try {
       const id = await createId(other, CREATE_REQUESTS.veo2);
       const done = await waitForStatus(other, id, 'completed');
-      expect(done.video.url).toBe(`https://sim.example.test/base/files/${encodeURIComponent(id)}.mp4`);
+      expect(done.video.url).toMatch(`https://sim.example.test/base/files/${encodeURIComponent(id)}.mp4?Expires=`);
     } finally {
       await other.stop();
     }
@@ -162,10 +162,10 @@ describe('video files', () => {
   });
 
   it('404s for unknown and unfinished jobs', async () => {
-    expect((await fetch(`${sim.url}/files/nope.mp4`)).status).toBe(404);
+    expect((await fetch(sim.control.fileLink('nope'))).status).toBe(404);
     sim.control.setTimeScale(1000);
     const id = await createId(sim, CREATE_REQUESTS.veo2);
-    expect((await fetch(`${sim.url}/files/${encodeURIComponent(id)}.mp4`)).status).toBe(404);
+    expect((await fetch(sim.control.fileLink(id))).status).toBe(404);
     sim.control.setTimeScale(0.0001);
   });
 });
@@ -200,7 +200,7 @@ describe('forceOutcome', () => {
     const body = await pollJson(sim, id);
     expect(body.status).toBe('completed');
     expect(body.video).toBeNull();
-    expect((await fetch(`${sim.url}/files/${encodeURIComponent(id)}.mp4`)).status).toBe(404);
+    expect((await fetch(sim.control.fileLink(id))).status).toBe(404);
   });
 
   it('reports a raw status, or never finishes', async () => {

@@ -13,6 +13,11 @@ export async function retryMediaCopy(db: SqlSession, job: MediaCopyJob, dueAt: D
   return mediaCopyQueue.updateHeld(db, job.generationId, job.lease, sets, params);
 }
 
+/** See MediaCopyQueue.releaseMediaCopyLeases. */
+export function releaseMediaCopyLeases(db: SqlSession): Promise<number> {
+  return mediaCopyQueue.releaseAll(db);
+}
+
 /** See MediaCopyQueue.finishMediaCopy. */
 export async function finishMediaCopy(db: SqlSession, job: MediaCopyJob, copy: MediaCopy, at: Date): Promise<Generation | null> {
   const params = new Params();

@@ -20,10 +20,15 @@ export async function countInFlight(db: SqlSession, owner: string): Promise<numb
 
 export async function usageGroups(db: SqlSession, owner: string, since: Date | null): Promise<UsageGroup[]> {
   const rows = await db.query<Row>(
-    `SELECT status, model, (input->>'durationSeconds')::int AS duration, count(*)::int AS n,
-            sum((usage->>'credits')::float8) AS credits, sum((usage->>'usd')::float8) AS usd
-       FROM generations
-      WHERE owner = $1 AND ($2::timestamptz IS NULL OR created_at >= $2::timestamptz)
+    // Deleted generations count as they were when deleted (deleted_usage): what was paid stays paid.
+    `SELECT status, model, duration, count(*)::int AS n, sum(credits) AS credits, sum(usd) AS usd
+       FROM (SELECT status, model, (input->>'durationSeconds')::int AS duration,
+                    (usage->>'credits')::float8 AS credits, (usage->>'usd')::float8 AS usd, created_at
+               FROM generations WHERE owner = $1
+             UNION ALL
+             SELECT status, model, duration_seconds, credits, usd, created_at
+               FROM deleted_usage WHERE owner = $1) AS used
+      WHERE $2::timestamptz IS NULL OR created_at >= $2::timestamptz
       GROUP BY status, model, duration`,
     [owner, since],
   );
