@@ -209,4 +209,14 @@ export const migrations: readonly Migration[] = [
         ON webhook_deliveries (generation_id, message_id) WHERE endpoint_id IS NULL;
     `,
   },
+  {
+    // Issue 13: the poller's look at its next due time reads the leased in-flight rows (few) by this
+    // index instead of passing over every in-flight row; the unleased ones come from generations_due.
+    id: '0013_poll_leases',
+    sql: `
+      CREATE INDEX generations_leased
+        ON generations (lease_until)
+        WHERE status IN ('QUEUED', 'GENERATING') AND lease_until IS NOT NULL;
+    `,
+  },
 ];

@@ -13,7 +13,7 @@ import { claimMediaCopies } from './sql/media-copies/claim';
 import { nextMediaCopyDueAt } from './sql/media-copies/select';
 import { finishMediaCopy, retryMediaCopy } from './sql/media-copies/update';
 import { migrate } from './sql/migrate';
-import { claimDueGenerations } from './sql/poll-queue/claim';
+import { claimDueGenerations, claimDueGenerationsShared } from './sql/poll-queue/claim';
 import { findStaleSubmissions, nextDueAt } from './sql/poll-queue/select';
 import { updateBookkeeping } from './sql/poll-queue/update';
 import type { SqlDriver } from './sql/session';
@@ -143,6 +143,16 @@ export class SqlStore implements Store {
 
   async claimDueGenerations(leaseOwner: string, now: Date, leaseMs: number, limit: number): Promise<Generation[]> {
     return claimDueGenerations(this.db(), leaseOwner, now, leaseMs, limit);
+  }
+
+  async claimDueGenerationsShared(
+    leaseOwner: string,
+    now: Date,
+    leaseMs: number,
+    limit: number,
+    usedByOwner: Readonly<Record<string, number>>,
+  ): Promise<Generation[]> {
+    return claimDueGenerationsShared(this.db(), leaseOwner, now, leaseMs, limit, usedByOwner);
   }
 
   async updateBookkeeping(id: string, lease: Lease, bookkeeping: PollBookkeeping): Promise<boolean> {
