@@ -103,6 +103,8 @@ async function main(): Promise<void> {
         QUOTA_REQUESTS_PER_SECOND: '0',
         QUOTA_MAX_SUBSCRIPTIONS: '0',
         UPSTREAM_BREAKER_FAILURES: '0',
+        // The upstream request budget would cap the load too; bench/poller-scale.ts measures it on its own.
+        UPSTREAM_REQUESTS_PER_SECOND: '0',
         // The media store (copies of finished videos) is off: these figures measure polling and fan-out;
         // a copy-throughput figure of its own is still to come (issue 15).
         MEDIA_STORE: 'off',

@@ -25,6 +25,8 @@ import { Poller } from './generations/poller';
 import { GenerationService } from './generations/service';
 import { PollSchedule } from './generations/timing';
 import { UpstreamBackoff } from './upstream/health/backoff';
+import { LocalRequestBudget, UnlimitedRequestBudget, type RequestBudget } from './upstream/budget/request-budget';
+import { SharedRequestBudget } from './upstream/budget/shared-request-budget';
 import { createContext, type GraphQLContext } from './graphql/context';
 import { apolloDocumentProtection } from './graphql/document-limits';
 import { createErrorFormatter, internalErrorStatusPlugin } from './graphql/errors';
@@ -293,6 +295,7 @@ function startGenerations(config: Config, deps: GenerationDeps, lifecycle: Lifec
     maxIntervalMs: config.poll.maxIntervalMs,
   });
   const backoff = redis?.backoff ?? new UpstreamBackoff();
+  const budget = createRequestBudget(config, redis, log);
   const copier = startMediaCopier(config, deps, events, lifecycle);
   const poller = new Poller({
     store,
@@ -301,6 +304,7 @@ function startGenerations(config: Config, deps: GenerationDeps, lifecycle: Lifec
     events,
     schedule,
     backoff,
+    budget,
     log: log.child({ component: 'poller' }),
     concurrency: config.poll.concurrency,
     leaseMs: config.poll.leaseMs,
@@ -326,6 +330,8 @@ function startGenerations(config: Config, deps: GenerationDeps, lifecycle: Lifec
     events,
     schedule,
     backoff,
+    budget,
+    budgetCreateWaitMs: config.upstreamBudget.createWaitMs,
     log: log.child({ component: 'generations' }),
     deadlineMs: config.deadlineMs * config.timeScale,
     onScheduled: () => poller.wake(),
@@ -338,6 +344,14 @@ function startGenerations(config: Config, deps: GenerationDeps, lifecycle: Lifec
   return { events, backoff, poller, service };
 }
 type Generations = ReturnType<typeof startGenerations>;
+
+/** The upstream request budget: in Redis when instances share it, in this process otherwise; none at rate 0. */
+function createRequestBudget(config: Config, redis: RedisFanout | null, log: Logger): RequestBudget {
+  const { ratePerSecond, burst } = config.upstreamBudget;
+  if (ratePerSecond <= 0) return new UnlimitedRequestBudget();
+  if (redis) return new SharedRequestBudget({ ratePerSecond, burst }, redis.commands, log.child({ component: 'upstream-budget' }));
+  return new LocalRequestBudget({ ratePerSecond, burst });
+}
 
 /** Sends the webhook outbox; like the poller, started before HTTP so that it stops after HTTP drained. */
 function startWebhookSender(

@@ -209,6 +209,19 @@ const schema = z.object({
   UPSTREAM_BREAKER_FAILURES: int(0, 10_000).default(5),
   /** How long an open circuit stays open before one probe call is let through, in ms. */
   UPSTREAM_BREAKER_HALF_OPEN_MS: int(100, 3_600_000).default(30_000),
+  /**
+   * The upstream request budget: requests per second (polls and creates together) that all instances
+   * together may send with the upstream key; shared through Redis when REDIS_URL is set. Fractions
+   * allowed; 0 = no budget. Default 50.
+   */
+  UPSTREAM_REQUESTS_PER_SECOND: z.coerce.number().min(0).max(1_000_000).default(50),
+  /** The largest burst of upstream requests the budget allows, in requests (at least 1). Default 20. */
+  UPSTREAM_REQUEST_BURST: int(1, 1_000_000).default(20),
+  /**
+   * Longest a create waits for the upstream budget, in ms; past it the mutation fails with
+   * RATE_LIMITED (retryAfterSeconds) and nothing is stored or sent. Default 5000.
+   */
+  UPSTREAM_BUDGET_CREATE_WAIT_MS: int(0, 600_000).default(5_000),
   /** Creations per owner per minute. 0 = unlimited. */
   QUOTA_CREATES_PER_MINUTE: int(0, 1_000_000).default(10),
   /** Generations per owner not yet ended (QUEUED or GENERATING), across all instances. 0 = unlimited. */
@@ -413,6 +426,8 @@ export interface Config {
   instanceId: string;
   /** Circuit breaker around upstream calls; `failureThreshold` 0 = off. */
   breaker: { failureThreshold: number; halfOpenAfterMs: number };
+  /** The upstream request budget (polls and creates); `ratePerSecond` 0 = off. `createWaitMs`: a create's longest wait for it. */
+  upstreamBudget: { ratePerSecond: number; burst: number; createWaitMs: number };
   /** Per-owner limits; 0 = unlimited. */
   quotas: { createsPerMinute: number; maxInFlight: number; requestsPerSecond: number; maxSubscriptions: number };
   /** JWT bearer tokens; null when neither JWT_SECRET nor JWT_JWKS_URL is set. */
@@ -582,6 +597,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
     instanceId: e.INSTANCE_ID ?? DEFAULT_INSTANCE_ID,
     breaker: { failureThreshold: e.UPSTREAM_BREAKER_FAILURES, halfOpenAfterMs: e.UPSTREAM_BREAKER_HALF_OPEN_MS },
+    upstreamBudget: {
+      ratePerSecond: e.UPSTREAM_REQUESTS_PER_SECOND,
+      burst: e.UPSTREAM_REQUEST_BURST,
+      createWaitMs: e.UPSTREAM_BUDGET_CREATE_WAIT_MS,
+    },
     quotas: {
       createsPerMinute: e.QUOTA_CREATES_PER_MINUTE,
       maxInFlight: e.QUOTA_MAX_IN_FLIGHT,

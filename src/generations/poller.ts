@@ -17,6 +17,7 @@ import { mapUpstreamStatus, stateFromJob } from './status-mapping';
 import { typicalTimeFor, type PollSchedule } from './timing';
 import { GenerationErrorCode, GenerationStatus, isTerminal, MediaCopyState, type Generation, type GenerationState } from '../model/generation';
 import type { UpstreamBackoff } from '../upstream/health/backoff';
+import { UnlimitedRequestBudget, type RequestBudget } from '../upstream/budget/request-budget';
 
 /** `lease_lost`: another claim took the generation over mid-poll, so this poll's result was dropped. */
 export type PollOutcome = 'changed' | 'unchanged' | 'failed' | 'rate_limited' | 'timed_out' | 'lost' | 'lease_lost';
@@ -27,6 +28,11 @@ export interface PollerOptions {
   events: GenerationEvents;
   schedule: PollSchedule;
   backoff: UpstreamBackoff;
+  /**
+   * The upstream request budget: the poller claims only as many generations as it gets tokens for,
+   * so a backlog (a restart with thousands due) drains at the budget's rate. Default: none.
+   */
+  budget?: RequestBudget;
   /** While this reports time left (an open circuit breaker), the poller sends nothing. Default: none. */
   pause?: { remainingMs(): number };
   log: Logger;
@@ -61,6 +67,12 @@ type Phase = 'stopped' | 'running' | 'stopping';
 
 const DEFAULT_LAST_LOOK_ATTEMPTS = 5;
 
+/**
+ * How often the per-owner counts of recent polls are halved, in ms: an owner's share is judged on the
+ * last few seconds, so one idle for a while gets no long head start over owners polled all along.
+ */
+const OWNER_SHARE_DECAY_MS = 1_000;
+
 /** This instance's claim on a generation while it polls it. */
 interface HeldLease extends Lease {
   /** Set when a renewal finds the lease taken over: from then on the poll writes nothing. */
@@ -82,10 +94,15 @@ export class Poller {
   private loop: Promise<void> | null = null;
   private readonly now: () => Date;
   private readonly loggedUnknown = new Set<string>();
+  private readonly budget: RequestBudget;
+  /** Polls this instance recently claimed per owner (halved every OWNER_SHARE_DECAY_MS): the owners' turns. */
+  private polledByOwner = new Map<string, number>();
+  private lastShareDecay = Date.now();
 
   constructor(private readonly options: PollerOptions) {
     this.instanceId = options.instanceId ?? randomUUID();
     this.now = options.now ?? (() => new Date());
+    this.budget = options.budget ?? new UnlimitedRequestBudget();
   }
 
   get running(): boolean {
@@ -144,18 +161,46 @@ export class Poller {
       }
       const free = this.options.concurrency - this.inFlight.size;
       let claimed: Generation[] = [];
+      let granted = 0;
       if (free > 0) {
+        const taken = await this.budget.take(free);
+        granted = taken.granted;
+        if (granted === 0) {
+          // Out of budget: nothing is claimed, so the most overdue are still first when tokens return.
+          await this.sleep(taken.retryInMs);
+          continue;
+        }
         try {
-          claimed = await this.options.store.claimDueGenerations(this.instanceId, this.now(), this.options.leaseMs, free);
+          claimed = await this.claim(granted);
         } catch (err) {
           this.options.log.error({ err }, 'poller could not claim generations');
         }
+        if (claimed.length < granted) await this.budget.refund(granted - claimed.length);
       }
       for (const g of claimed) this.track(this.pollOne(g));
-      if (claimed.length === free && free > 0) continue; // more may be due right now
+      if (claimed.length === granted && granted > 0) continue; // more may be due right now
       const wait = await this.untilNextDue();
       idleLook = (await this.sleep(wait)) && wait >= this.options.idleMs;
     }
+  }
+
+  /** Claims up to `limit` due generations, owners taking turns (see claimDueGenerationsShared). */
+  private async claim(limit: number): Promise<Generation[]> {
+    if (Date.now() - this.lastShareDecay >= OWNER_SHARE_DECAY_MS) {
+      this.lastShareDecay = Date.now();
+      const halved = new Map<string, number>();
+      for (const [owner, n] of this.polledByOwner) if (n >= 2) halved.set(owner, Math.floor(n / 2));
+      this.polledByOwner = halved;
+    }
+    const claimed = await this.options.store.claimDueGenerationsShared(
+      this.instanceId,
+      this.now(),
+      this.options.leaseMs,
+      limit,
+      Object.fromEntries(this.polledByOwner),
+    );
+    for (const g of claimed) this.polledByOwner.set(g.owner, (this.polledByOwner.get(g.owner) ?? 0) + 1);
+    return claimed;
   }
 
   private track(p: Promise<void>): void {

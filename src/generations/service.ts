@@ -17,6 +17,7 @@ import { stateFromJob } from './status-mapping';
 import { typicalTimeFor, type PollSchedule } from './timing';
 import { GenerationErrorCode, GenerationStatus, isTerminal, type Generation, type GenerationInput, type GenerationState } from '../model/generation';
 import type { UpstreamBackoff } from '../upstream/health/backoff';
+import type { RequestBudget } from '../upstream/budget/request-budget';
 import { summarizeUsage, type UsageSummary } from './usage';
 import { checkStorableDate } from './storable-values';
 import { checkIdempotencyKey, validateInput } from './validation';
@@ -43,6 +44,10 @@ export interface GenerationServiceDeps {
   events: GenerationEvents;
   schedule: PollSchedule;
   backoff: UpstreamBackoff;
+  /** The upstream request budget creates share with polls. Default: none. */
+  budget?: RequestBudget;
+  /** Longest a create waits for its place in `budget`, in ms. Default: 0 (refused unless a token is there). */
+  budgetCreateWaitMs?: number;
   log: Logger;
   /** A generation still pending this long after creation ends TIMED_OUT, in ms (already scaled). */
   deadlineMs: number;
@@ -130,7 +135,14 @@ export class GenerationService {
       if (existing) return this.replay(existing, inputHash);
     }
     this.refuseDuringBackoff();
-    await this.deps.quota?.admitCreate(owner);
+    const slotInMs = await this.reserveUpstreamSlot();
+    try {
+      await this.deps.quota?.admitCreate(owner);
+    } catch (error) {
+      await this.deps.budget?.refund(1).catch(() => undefined);
+      throw error;
+    }
+    if (slotInMs > 0) await new Promise((resolve) => setTimeout(resolve, slotInMs));
 
     const createdAt = this.now();
     let recorded: { inserted: boolean; generation: Generation };
@@ -186,6 +198,20 @@ export class GenerationService {
         retryAfterSeconds: Math.ceil(remaining / 1000),
       });
     }
+  }
+
+  /**
+   * Books the create's place in the upstream request budget: ms to wait for it, or RATE_LIMITED when
+   * the wait would be longer than allowed. Refused before anything is stored or sent, so nothing is lost.
+   */
+  private async reserveUpstreamSlot(): Promise<number> {
+    const budget = this.deps.budget;
+    if (!budget) return 0;
+    const reservation = await budget.reserve(this.deps.budgetCreateWaitMs ?? 0);
+    if (reservation.ok) return reservation.waitMs;
+    throw new GatewayError(ErrorCode.RATE_LIMITED, 'The upstream request budget is spent for now; try again later', {
+      retryAfterSeconds: Math.max(1, Math.ceil(reservation.retryInMs / 1000)),
+    });
   }
 
   /** Sends the create with the full input (`generation.input` holds the stored, summarised one). */

@@ -232,4 +232,14 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX media_copies_stored ON media_copies (created_at) WHERE state = 'STORED';
     `,
   },
+  {
+    // Issue 13: the poller's look at its next due time reads the leased in-flight rows (few) by this
+    // index instead of passing over every in-flight row; the unleased ones come from generations_due.
+    id: '0013_poll_leases',
+    sql: `
+      CREATE INDEX generations_leased
+        ON generations (lease_until)
+        WHERE status IN ('QUEUED', 'GENERATING') AND lease_until IS NOT NULL;
+    `,
+  },
 ];

@@ -14,7 +14,7 @@ import { findExpiringCopies, hasMediaCopy, markCopiesExpired } from './sql/media
 import { nextMediaCopyDueAt } from './sql/media-copies/select';
 import { finishMediaCopy, releaseMediaCopyLeases, retryMediaCopy } from './sql/media-copies/update';
 import { migrate } from './sql/migrate';
-import { claimDueGenerations } from './sql/poll-queue/claim';
+import { claimDueGenerations, claimDueGenerationsShared } from './sql/poll-queue/claim';
 import { findStaleSubmissions, nextDueAt } from './sql/poll-queue/select';
 import { updateBookkeeping } from './sql/poll-queue/update';
 import type { SqlDriver } from './sql/session';
@@ -154,6 +154,16 @@ export class SqlStore implements Store {
 
   async claimDueGenerations(leaseOwner: string, now: Date, leaseMs: number, limit: number): Promise<Generation[]> {
     return claimDueGenerations(this.db(), leaseOwner, now, leaseMs, limit);
+  }
+
+  async claimDueGenerationsShared(
+    leaseOwner: string,
+    now: Date,
+    leaseMs: number,
+    limit: number,
+    usedByOwner: Readonly<Record<string, number>>,
+  ): Promise<Generation[]> {
+    return claimDueGenerationsShared(this.db(), leaseOwner, now, leaseMs, limit, usedByOwner);
   }
 
   async updateBookkeeping(id: string, lease: Lease, bookkeeping: PollBookkeeping): Promise<boolean> {

@@ -168,6 +168,18 @@ export interface PollQueue {
    * overdue first.
    */
   claimDueGenerations(leaseOwner: string, now: Date, leaseMs: number, limit: number): Promise<Generation[]>;
+  /**
+   * Claims like `claimDueGenerations`, but owners take turns among the most overdue generations: an
+   * owner's n-th due generation comes at turn n + `usedByOwner[owner]` (the polls the caller recently
+   * gave that owner), ties by due time. So one owner's hundreds of due polls do not starve another's few.
+   */
+  claimDueGenerationsShared(
+    leaseOwner: string,
+    now: Date,
+    leaseMs: number,
+    limit: number,
+    usedByOwner: Readonly<Record<string, number>>,
+  ): Promise<Generation[]>;
   /** Updates bookkeeping only while `lease` is held. False when it is not. */
   updateBookkeeping(id: string, lease: Lease, bookkeeping: PollBookkeeping): Promise<boolean>;
   /**

@@ -63,6 +63,9 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
     // Suites send many anonymous probes from 127.0.0.1; the per-address limit has its own tests.
     ANONYMOUS_REQUESTS_PER_MINUTE: '0',
     UPSTREAM_BREAKER_FAILURES: '0',
+    // The upstream request budget too (test/e2e/upstream-budget.test.ts has its own): suites at time scale
+    // 0.01 poll every few ms on purpose.
+    UPSTREAM_REQUESTS_PER_SECOND: '0',
     // The media store (copies of finished videos, a new version per copy) is off unless a test turns it on
     // (test/e2e/media-store.test.ts): other suites count the versions and events of a generation.
     MEDIA_STORE: 'off',

@@ -81,6 +81,7 @@ describe('loadConfig', () => {
       redisCommandTimeoutMs: 500,
       instanceId: expect.stringMatching(new RegExp(`^.+-${process.pid}-[0-9a-f]{6}$`)),
       breaker: { failureThreshold: 5, halfOpenAfterMs: 30_000 },
+      upstreamBudget: { ratePerSecond: 50, burst: 20, createWaitMs: 5_000 },
       quotas: { createsPerMinute: 10, maxInFlight: 10, requestsPerSecond: 20, maxSubscriptions: 100 },
       jwt: null,
       websocket: {

@@ -104,13 +104,74 @@ export class LeaseQueue {
     return rows.sort((a, b) => due(a) - due(b));
   }
 
-  /** When the next queued row becomes claimable: its due time, or its lease expiry while it is leased. */
+  /**
+   * Claims up to `limit` due rows like `claim`, but shares them out between groups (the table's
+   * `group`, e.g. owners) instead of strictly by due time: among the `window` most overdue rows, each
+   * group's rows take turns, a group's n-th row coming at turn n + `usedByGroup[group]` (what the
+   * caller recently gave that group), ties going to the most overdue. A group with hundreds of
+   * overdue rows thus cannot keep another group's few waiting. The window keeps the cost bounded
+   * (an index scan of `window` rows, whatever the queue's length); a group whose rows all lie beyond
+   * it waits for its turn by due time, as with `claim`. FOR UPDATE SKIP LOCKED, as `claim`.
+   */
+  async claimShared(
+    db: SqlSession,
+    owner: string,
+    now: Date,
+    leaseMs: number,
+    limit: number,
+    usedByGroup: Readonly<Record<string, number>>,
+    window: number,
+  ): Promise<Row[]> {
+    if (limit <= 0) return [];
+    const { table, queued, columns: c, group } = this.t;
+    if (group === undefined) throw new Error(`lease queue ${table}: claimShared needs a group`);
+    const claimable = `${queued}
+           AND ${c.dueAt} IS NOT NULL AND ${c.dueAt} <= $3
+           AND (${c.leaseUntil} IS NULL OR ${c.leaseUntil} < $3)`;
+    const rows = await db.query(
+      `UPDATE ${table} SET ${c.leaseOwner} = $1, ${c.leaseUntil} = $2, ${c.leaseEpoch} = ${c.leaseEpoch} + 1
+       WHERE ${c.id} IN (
+         SELECT ${c.id} FROM ${table}
+         WHERE ${c.id} IN (
+           SELECT id FROM (
+             SELECT w.id, w.due,
+               row_number() OVER (PARTITION BY w.grp ORDER BY w.due, w.id) + COALESCE((($5::jsonb) ->> w.grp)::int, 0) AS turn
+             FROM (
+               SELECT ${c.id} AS id, ${c.dueAt} AS due, ${group} AS grp FROM ${table}
+               WHERE ${claimable}
+               ORDER BY ${c.dueAt}
+               LIMIT $6
+             ) w
+           ) ranked
+           ORDER BY turn, due
+           LIMIT $4)
+           AND ${claimable}
+         FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [owner, new Date(now.getTime() + leaseMs), now, limit, JSON.stringify(usedByGroup), window],
+    );
+    const due = (row: Row) => toDateOrNull(row[c.dueAt])!.getTime();
+    return rows.sort((a, b) => due(a) - due(b));
+  }
+
+  /**
+   * When the next queued row becomes claimable: its due time, or its lease expiry while it is leased.
+   * Two index-sized lookups rather than one pass over the queue: the earliest unleased row by due time
+   * (the due index, in order, stopping at the first), and the leased rows, which are few (at most the
+   * claimers' concurrency, plus leases of a holder that died). A table that wants this cheap keeps a
+   * partial index on its lease expiry too (as generations_leased).
+   */
   async nextDueAt(db: SqlSession): Promise<Date | null> {
     const { table, queued, columns: c } = this.t;
     const rows = await db.query<{ due: unknown }>(
       // A leased row is being worked on right now; it is due again only if its lease runs out.
-      `SELECT min(GREATEST(${c.dueAt}, COALESCE(${c.leaseUntil}, ${c.dueAt}))) AS due FROM ${table}
-       WHERE ${queued} AND ${c.dueAt} IS NOT NULL`,
+      `SELECT LEAST(
+         (SELECT ${c.dueAt} FROM ${table}
+          WHERE ${queued} AND ${c.dueAt} IS NOT NULL AND ${c.leaseUntil} IS NULL
+          ORDER BY ${c.dueAt} LIMIT 1),
+         (SELECT min(GREATEST(${c.dueAt}, ${c.leaseUntil})) FROM ${table}
+          WHERE ${queued} AND ${c.dueAt} IS NOT NULL AND ${c.leaseUntil} IS NOT NULL)
+       ) AS due`,
     );
     return toDateOrNull(rows[0]?.due);
   }

@@ -6,6 +6,7 @@ import { GenerationService } from '../../../src/generations/service';
 import { PollSchedule } from '../../../src/generations/timing';
 import { GenerationErrorCode, GenerationStatus, isTerminal, type Generation } from '../../../src/model/generation';
 import { UpstreamBackoff } from '../../../src/upstream/health/backoff';
+import { LocalRequestBudget } from '../../../src/upstream/budget/request-budget';
 import { createPgliteStore } from '../../../src/store/pglite-store';
 import type { NewGeneration, Store } from '../../../src/store/store';
 import { UpstreamError, UpstreamFailure, type UpstreamClient, type UpstreamJob } from '../../../src/upstream/types';
@@ -498,13 +499,13 @@ describe('Poller', () => {
   it('while idle it reads the schedule once per idle period and claims only when something is due, even work added without a wake', async () => {
     const counts = { claims: 0, looks: 0 };
     const counting: Store = Object.create(sharedStore);
-    counting.claimDueGenerations = (...args) => (counts.claims++, sharedStore.claimDueGenerations(...args));
+    counting.claimDueGenerationsShared = (...args) => (counts.claims++, sharedStore.claimDueGenerationsShared(...args));
     counting.nextDueAt = () => (counts.looks++, sharedStore.nextDueAt());
     h = await harness({ store: counting, idleMs: 20 });
     h.poller.start();
-    await new Promise((r) => setTimeout(r, 300));
-    // About 15 idle periods of 20 ms: one look each, and only the first pass claims.
-    expect(counts.looks).toBeGreaterThanOrEqual(3);
+    // Idle periods of 20 ms (waited for, not slept: the machine may be loaded): one look each, and
+    // only the first pass claims.
+    await waitFor(async () => counts.looks >= 3, 'three idle looks');
     expect(counts.claims).toBe(1);
     // Another instance's generation, due now, with no wake() here: noticed by a look, then claimed.
     const g = await h.insert();
@@ -649,3 +650,49 @@ function gatedStore(arrived: Deferred<void>, gate: Promise<void>): Store {
     },
   });
 }
+
+describe('Poller and the upstream request budget', () => {
+  it('after a start with many generations due, polls ramp up from an empty bucket and never outrun the budget', async () => {
+    const budget = new LocalRequestBudget({ ratePerSecond: 20, burst: 5 });
+    const origin = Date.now();
+    h = await harness({ budget, concurrency: 8 });
+    const callTimes: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const g = await h.insert();
+      h.upstream.script(g.upstreamId!, () => (callTimes.push(Date.now()), Promise.resolve(job('generating'))));
+    }
+    h.poller.start();
+    await waitFor(async () => callTimes.length >= 10, 'ten polls within the budget', 20_000);
+    await sleep(300);
+    await h.poller.stop();
+    // The bucket starts empty: by any moment t, at most 20 polls per second since it was made (+1 for rounding).
+    callTimes.forEach((at, i) => expect(i + 1).toBeLessThanOrEqual(Math.floor((20 * (at - origin)) / 1000) + 1));
+  });
+
+  it("one owner's many due polls do not keep another owner's few waiting", async () => {
+    h = await harness({ concurrency: 2 });
+    const order: string[] = [];
+    const add = async (owner: string) => {
+      const g = await h.insert({ owner });
+      // Answered from the event loop, as a real upstream is: the store here (PGlite) answers in
+      // microtasks, so an instant answer too would keep timers (this test's wait) from ever running.
+      h.upstream.script(
+        g.upstreamId!,
+        () => (order.push(`${owner}:${g.id}`), new Promise<UpstreamJob>((r) => setImmediate(() => r(job('generating'))))),
+      );
+    };
+    for (let i = 0; i < 60; i++) await add('heavy');
+    for (let i = 0; i < 3; i++) await add('light');
+    h.poller.start();
+    try {
+      await waitFor(async () => order.length >= 12, 'twelve polls', 20_000);
+    } finally {
+      await h.poller.stop();
+      for (const owner of ['heavy', 'light']) {
+        for (const g of await sharedStore.listGenerationKeys({ owner, limit: 1_000 })) await sharedStore.deleteGeneration(g.id);
+      }
+    }
+    // By due time alone, light's three would wait for all 60 of heavy's: they take turns instead.
+    expect(new Set(order.slice(0, 12).filter((o) => o.startsWith('light:'))).size).toBe(3);
+  });
+});

@@ -12,4 +12,6 @@ export const pollQueue = new LeaseQueue({
     leaseUntil: 'lease_until',
     leaseEpoch: 'lease_epoch',
   },
+  // Owners take turns when many polls are due at once (claimShared).
+  group: 'owner',
 });

@@ -1,0 +1,116 @@
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { LocalRequestBudget, type RequestBudget } from '../../../../src/upstream/budget/request-budget';
+import { SharedRequestBudget } from '../../../../src/upstream/budget/shared-request-budget';
+import { describeWithServices, startRedis, type RedisServer } from '../../../helpers/services';
+
+const silent = pino({ level: 'silent' });
+
+describe('LocalRequestBudget (a token bucket in this process)', () => {
+  let clock = 0;
+  const now = () => clock;
+  beforeEach(() => (clock = 1_000_000));
+
+  it('starts empty and refills at the rate, never beyond the burst', async () => {
+    const budget = new LocalRequestBudget({ ratePerSecond: 10, burst: 5 }, now);
+    expect(await budget.take(8)).toEqual({ granted: 0, retryInMs: 100 });
+    clock += 250; // 2.5 tokens
+    expect((await budget.take(8)).granted).toBe(2);
+    clock += 60_000; // long idle: still only the burst
+    expect((await budget.take(100)).granted).toBe(5);
+    expect((await budget.take(1)).granted).toBe(0);
+  });
+
+  it('in any stretch of time grants at most burst + rate × seconds', async () => {
+    const budget = new LocalRequestBudget({ ratePerSecond: 20, burst: 4 }, now);
+    clock += 10_000; // full
+    let granted = 0;
+    for (let step = 0; step < 100; step++) {
+      clock += 10; // 1 s in all
+      granted += (await budget.take(3)).granted;
+    }
+    expect(granted).toBeLessThanOrEqual(4 + 20);
+    expect(granted).toBeGreaterThanOrEqual(20);
+  });
+
+  it('gives back what was refunded, capped at the burst', async () => {
+    const budget = new LocalRequestBudget({ ratePerSecond: 10, burst: 3 }, now);
+    clock += 1_000;
+    expect((await budget.take(3)).granted).toBe(3);
+    await budget.refund(10);
+    expect((await budget.take(10)).granted).toBe(3);
+  });
+
+  it('a reservation borrows future tokens up to the allowed wait, ahead of takers, and is refused beyond it', async () => {
+    const budget = new LocalRequestBudget({ ratePerSecond: 10, burst: 5 }, now);
+    expect(await budget.reserve(1_000)).toEqual({ ok: true, waitMs: 100 });
+    expect(await budget.reserve(1_000)).toEqual({ ok: true, waitMs: 200 });
+    clock += 200; // the two borrowed tokens are paid back: nothing for a taker yet
+    expect((await budget.take(1)).granted).toBe(0);
+    expect(await budget.reserve(50)).toEqual({ ok: false, retryInMs: 100 });
+  });
+});
+
+describeWithServices('SharedRequestBudget (one bucket in Redis)', () => {
+  let redis: RedisServer;
+  let clients: Redis[] = [];
+  const client = () => {
+    const c = new Redis(redis.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
+    clients.push(c);
+    return c;
+  };
+  beforeAll(async () => {
+    redis = await startRedis();
+  }, 60_000);
+  afterEach(async () => {
+    await Promise.all(clients.map((c) => c.quit().catch(() => c.disconnect())));
+    clients = [];
+  });
+  afterAll(() => redis?.destroy(), 60_000);
+
+  const ready = async (c: Redis) => {
+    if (c.status !== 'ready') await new Promise((r) => c.once('ready', r));
+    return c;
+  };
+
+  it('two instances share one budget: together they never get more than burst + rate × elapsed, starting empty', async () => {
+    const settings = { ratePerSecond: 40, burst: 5 };
+    const key = `test-budget-${Date.now()}`;
+    const a: RequestBudget = new SharedRequestBudget(settings, await ready(client()), silent, key);
+    const b: RequestBudget = new SharedRequestBudget(settings, await ready(client()), silent, key);
+    const start = Date.now();
+    let granted = 0;
+    // Bounded: 60 rounds of both asking for 3 at once.
+    for (let round = 0; round < 60; round++) {
+      const [x, y] = await Promise.all([a.take(3), b.take(3)]);
+      granted += x.granted + y.granted;
+      const elapsedS = (Date.now() - start) / 1000;
+      expect(granted).toBeLessThanOrEqual(Math.floor(40 * elapsedS) + 1);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(granted).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('a reservation made by one instance is a token the other cannot take', async () => {
+    const settings = { ratePerSecond: 2, burst: 2 };
+    const key = `test-budget-reserve-${Date.now()}`;
+    const a = new SharedRequestBudget(settings, await ready(client()), silent, key);
+    const b = new SharedRequestBudget(settings, await ready(client()), silent, key);
+    const first = await a.reserve(5_000);
+    expect(first.ok).toBe(true);
+    expect((await b.take(1)).granted).toBe(0);
+    const refused = await b.reserve(0);
+    expect(refused.ok).toBe(false);
+    if (!refused.ok) expect(refused.retryInMs).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('while Redis does not answer, counts in this process with the same settings', async () => {
+    const c = await ready(client());
+    const budget = new SharedRequestBudget({ ratePerSecond: 10, burst: 5 }, c, silent, `test-budget-outage-${Date.now()}`);
+    c.disconnect();
+    const taken = await budget.take(5);
+    // The local bucket starts empty too: nothing at once, a wait of one token.
+    expect(taken.granted).toBe(0);
+    expect(taken.retryInMs).toBeGreaterThan(0);
+  }, 60_000);
+});
