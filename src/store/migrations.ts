@@ -74,4 +74,57 @@ export const migrations: readonly Migration[] = [
     id: '0003_lease_epoch',
     sql: `ALTER TABLE generations ADD COLUMN lease_epoch int NOT NULL DEFAULT 0;`,
   },
+  {
+    // Issue 14: reads that grow with an owner's history. A filtered list walks one of the first two in
+    // order per filter value (see listGenerationKeys), so a filter with few matches reads only those;
+    // the owner-wide catch-up after a pub/sub gap reads the newest changes by the third. The first one
+    // also answers countByStatus and countInFlight from the index alone.
+    // On PostgreSQL, CREATE INDEX blocks writes to the table while it runs (seconds per million rows):
+    // migrations run in one transaction, where CONCURRENTLY is not allowed.
+    id: '0014_history_indexes',
+    sql: `
+      CREATE INDEX IF NOT EXISTS generations_owner_status_created
+        ON generations (owner, status, created_at DESC, id DESC);
+      CREATE INDEX IF NOT EXISTS generations_owner_model_created
+        ON generations (owner, model, created_at DESC, id DESC);
+      CREATE INDEX IF NOT EXISTS generations_owner_updated
+        ON generations (owner, updated_at);
+    `,
+  },
+  {
+    // Issue 14: /metrics reads the per-status counts on every scrape; counting the table grows with
+    // history, so triggers keep the counts as rows change. One row per status: concurrent writers of
+    // the same status queue on its row for the rest of their statement (a single-row update each).
+    id: '0014_status_counts',
+    sql: `
+      CREATE TABLE generation_status_counts (
+        status text PRIMARY KEY,
+        n      bigint NOT NULL
+      );
+      INSERT INTO generation_status_counts (status, n) SELECT status, count(*) FROM generations GROUP BY status;
+
+      CREATE FUNCTION generation_status_counted() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP = 'TRUNCATE' THEN
+          DELETE FROM generation_status_counts;
+          RETURN NULL;
+        END IF;
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+          UPDATE generation_status_counts SET n = n - 1 WHERE status = OLD.status;
+        END IF;
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN
+          INSERT INTO generation_status_counts AS c (status, n) VALUES (NEW.status, 1)
+            ON CONFLICT (status) DO UPDATE SET n = c.n + 1;
+        END IF;
+        RETURN NULL;
+      END $$;
+
+      CREATE TRIGGER generations_counted_rows AFTER INSERT OR DELETE ON generations
+        FOR EACH ROW EXECUTE FUNCTION generation_status_counted();
+      CREATE TRIGGER generations_counted_status AFTER UPDATE OF status ON generations
+        FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION generation_status_counted();
+      CREATE TRIGGER generations_counted_truncate AFTER TRUNCATE ON generations
+        FOR EACH STATEMENT EXECUTE FUNCTION generation_status_counted();
+    `,
+  },
 ];

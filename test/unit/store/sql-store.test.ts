@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { GenerationStatus, type Generation } from '../../../src/model/generation';
 import pg from 'pg';
 import { createPgStore } from '../../../src/store/pg-store';
-import { createPgliteStore } from '../../../src/store/pglite-store';
+import { createPgliteStore, pgliteDriver } from '../../../src/store/pglite-store';
+import { createInMemoryPglite } from '../../../src/store/pglite-template';
+import { migrations } from '../../../src/store/migrations';
+import { insertGeneration } from '../../../src/store/sql/generations/insert';
+import { updateGeneration } from '../../../src/store/sql/generations/update';
+import { migrate } from '../../../src/store/sql/migrate';
+import { countByStatus } from '../../../src/store/sql/statistics/select';
 import { missingServices, startPostgres, type PostgresServer } from '../../helpers/services';
 import type { NewGeneration, Store } from '../../../src/store/store';
 
@@ -483,6 +489,24 @@ describe.each(drivers)('SqlStore on %s', (driver) => {
     });
   });
 
+  it('keeps the counts by status right through every kind of write', async () => {
+    const keyed = newGeneration({ idempotencyKey: 'k' });
+    const a = (await store.insertGeneration(keyed)).generation;
+    // The same key again inserts nothing, so counts nothing.
+    expect((await store.insertGeneration({ ...keyed, id: 'other-id' })).inserted).toBe(false);
+    const b = (await store.insertGeneration(newGeneration())).generation;
+    const c = (await store.insertGeneration(newGeneration())).generation;
+    // A change that keeps the status (bookkeeping, an upstream id) moves no count.
+    await store.updateGeneration({ id: a.id, expectedVersion: 1, change: { upstreamId: 'up-a' }, bookkeeping: { nextPollAt: at(5) } });
+    await store.updateGeneration({ id: a.id, expectedVersion: 2, change: { status: GenerationStatus.GENERATING } });
+    await store.updateGeneration({ id: a.id, expectedVersion: 3, change: { status: GenerationStatus.GENERATING, upstreamStatus: 'generating' } });
+    await store.updateGeneration({ id: a.id, expectedVersion: 4, change: { status: GenerationStatus.COMPLETED } });
+    // A stale version changes nothing.
+    await store.updateGeneration({ id: b.id, expectedVersion: 7, change: { status: GenerationStatus.CANCELLED } });
+    await store.deleteGeneration(c.id);
+    expect(await store.countByStatus()).toEqual({ QUEUED: 1, GENERATING: 0, COMPLETED: 1, FAILED: 0, CANCELLED: 0, TIMED_OUT: 0 });
+  });
+
   it('stores, finds, lists and revokes API keys', async () => {
     const k1 = { id: 'key-1', owner: 'alice', hash: 'h1', prefix: 'vk_aaaa', label: 'laptop', createdAt: at(1), revokedAt: null };
     const k2 = { id: 'key-2', owner: 'bob', hash: 'h2', prefix: 'vk_bbbb', label: null, createdAt: at(2), revokedAt: null };
@@ -541,5 +565,27 @@ describe('PGlite store on disk', () => {
     await second.start();
     await second.ping();
     await second.stop();
+  });
+});
+
+describe('counts by status on a database that had generations before they were counted', () => {
+  it('counts the rows already there when migration 0014_status_counts runs', async () => {
+    const db = pgliteDriver(await createInMemoryPglite());
+    try {
+      await migrate(
+        db,
+        migrations.filter((m) => m.id !== '0014_status_counts'),
+      );
+      await insertGeneration(db, newGeneration());
+      const failed = (await insertGeneration(db, newGeneration())).generation;
+      await updateGeneration(db, { id: failed.id, expectedVersion: 1, change: { status: GenerationStatus.FAILED } });
+      await migrate(db, migrations);
+      expect(await countByStatus(db)).toEqual({ QUEUED: 1, GENERATING: 0, COMPLETED: 0, FAILED: 1, CANCELLED: 0, TIMED_OUT: 0 });
+      // And counted from then on.
+      await insertGeneration(db, newGeneration());
+      expect((await countByStatus(db)).QUEUED).toBe(2);
+    } finally {
+      await db.close();
+    }
   });
 });

@@ -4,9 +4,12 @@ import { IN_FLIGHT } from '../generations/in-flight';
 import { toNumberOrNull } from '../rows';
 import type { Row, SqlSession } from '../session';
 
-/** Every known status is present (0 when none), so a metrics gauge drops back to zero. */
+/**
+ * Every known status is present (0 when none), so a metrics gauge drops back to zero. From the counts
+ * that triggers keep (migration 0014_status_counts): a scrape costs the same whatever the history.
+ */
 export async function countByStatus(db: SqlSession): Promise<Record<string, number>> {
-  const rows = await db.query<{ status: string; n: unknown }>('SELECT status, count(*)::int AS n FROM generations GROUP BY status');
+  const rows = await db.query<{ status: string; n: unknown }>('SELECT status, n FROM generation_status_counts');
   const counts: Record<string, number> = {};
   for (const status of Object.values(GenerationStatus)) counts[status] = 0;
   for (const row of rows) counts[row.status] = Number(row.n);
