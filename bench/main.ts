@@ -2,7 +2,7 @@
  * `npm run bench [-- --quick] [-- --only PART[,PART]]`: runs every benchmark, prints one table, and
  * writes it into BENCHMARKS.md between the `bench:table` markers (the prose around it is kept).
  * `--only` (parts: upstream, fanout, http, creates, attacks, startup) runs just those parts of the plan and
- * prints their rows without touching BENCHMARKS.md, whose table must hold a whole run.
+ * prints their rows without touching BENCHMARKS.md, whose table must hold a whole run; so does `--quick`.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -28,15 +28,16 @@ async function main(): Promise<void> {
   const table = markdownTable(rows);
   const section = [
     START,
-    `Run: \`npm run bench${quick ? ' -- --quick' : ''}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${seconds} s. Machine: ${machine}.`,
+    `Run: \`npm run bench\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${seconds} s. Machine: ${machine}.`,
     '',
     table,
     END,
   ].join('\n');
   console.log(`\n${table}\n`);
-  // A partial run (profiling, before/after comparisons) prints its table but leaves BENCHMARKS.md alone.
-  if (only || fanoutOnly) {
-    console.error(`partial run: BENCHMARKS.md left as it is (${seconds} s).`);
+  // A partial or quick run (profiling, before/after comparisons, a smaller run of each part) prints its
+  // table but leaves BENCHMARKS.md alone, whose table holds a whole full run.
+  if (only || fanoutOnly || quick) {
+    console.error(`${quick ? 'quick' : 'partial'} run: BENCHMARKS.md left as it is (${seconds} s).`);
     return;
   }
   const file = path.resolve(__dirname, '../../BENCHMARKS.md');
