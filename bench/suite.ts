@@ -1,6 +1,7 @@
 /** Every benchmark in order, and how its figures become table rows with their targets. */
 import { runAttacks, type AttackFigures, type AttackPlan } from './attacks';
 import { runCreatePath, runStartup } from './create-startup';
+import { runDataGrowth, type DataGrowthPlan } from './data-growth';
 import { runFanout, startFanoutServer, type FanoutFigures } from './fanout';
 import { runHttpOverhead, startHttpServers } from './http-overhead';
 import { HostProcess, stopAll, type Started } from './processes';
@@ -20,6 +21,8 @@ export interface BenchPlan {
   /** Issue 10's attacks 1–3 against one gateway, each phase (no attack, attack) this long. */
   attacks?: AttackPlan;
   startup?: boolean;
+  /** Issue 14: per-owner reads and the metrics read as one owner's history grows (bench/data-growth.ts). */
+  growth?: DataGrowthPlan;
 }
 
 /** The attacks at the issue's sizes. */
@@ -39,6 +42,7 @@ export const FULL_PLAN: BenchPlan = {
   creates: 200,
   attacks: { phaseSeconds: 15, largeGenerations: 30, imageBytes: 1024 * 1024, sizes: ATTACK_SIZES },
   startup: true,
+  growth: { sizes: [1_000, 100_000, 1_000_000], samples: 20 },
 };
 
 /**
@@ -53,6 +57,7 @@ export const QUICK_PLAN: BenchPlan = {
   creates: 20,
   attacks: { phaseSeconds: 3, largeGenerations: 30, imageBytes: 1024 * 1024, sizes: ATTACK_SIZES },
   startup: true,
+  growth: { sizes: [1_000, 10_000], samples: 5 },
 };
 
 const FANOUT_TARGET_AT = 10_000;
@@ -165,6 +170,10 @@ async function runInOrder(plan: BenchPlan, servers: Prestarted, step: Step): Pro
       { bench: 'Start-up', metric: 'spawn → /readyz 200', ours: s.readyMs, unit: 'ms', target: '–' },
       { bench: 'Start-up', metric: 'idle RSS', ours: s.idleRssMB, unit: 'MB', target: '–' },
     );
+  }
+  if (plan.growth) {
+    const plan14 = plan.growth;
+    rows.push(...(await step('data growth', () => runDataGrowth(plan14, (line) => console.error(line)))));
   }
   return rows;
 }
