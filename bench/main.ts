@@ -17,9 +17,12 @@ async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const only = onlyParts();
   const fanoutOnly = fanoutSizes(process.argv);
+  const growthOnly = sizesAfter(process.argv, '--growth', 'generations per owner', '--growth 1000,100000');
   const base = quick ? QUICK_PLAN : FULL_PLAN;
   // `--fanout N,M` sets the fan-out sizes, alone or beside the parts `--only` names.
-  const plan: BenchPlan = fanoutOnly ? { ...(only ? pick(base, only) : {}), fanout: fanoutOnly } : only ? pick(base, only) : base;
+  let plan: BenchPlan = fanoutOnly ? { ...(only ? pick(base, only) : {}), fanout: fanoutOnly } : only ? pick(base, only) : base;
+  // `--growth N,M` runs the data-growth part at these sizes (the first is the baseline), likewise.
+  if (growthOnly) plan = { ...(only || fanoutOnly ? plan : {}), growth: { ...base.growth!, sizes: growthOnly } };
   const started = Date.now();
   const rows = await runBenchmarks(plan, (line) => console.error(line));
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
@@ -36,7 +39,7 @@ async function main(): Promise<void> {
   console.log(`\n${table}\n`);
   // A partial or quick run (profiling, before/after comparisons, a smaller run of each part) prints its
   // table but leaves BENCHMARKS.md alone, whose table holds a whole full run.
-  if (only || fanoutOnly || quick) {
+  if (only || fanoutOnly || growthOnly || quick) {
     console.error(`${quick ? 'quick' : 'partial'} run: BENCHMARKS.md left as it is (${seconds} s).`);
     return;
   }
@@ -58,11 +61,16 @@ async function main(): Promise<void> {
 
 /** `--fanout 1000,10000`: only the fan-out benchmark, at these connection counts; null without the flag. */
 function fanoutSizes(argv: readonly string[]): number[] | null {
-  const i = argv.indexOf('--fanout');
+  return sizesAfter(argv, '--fanout', 'connection counts', '--fanout 1000,10000');
+}
+
+/** The positive integers after `flag` (comma-separated); null without the flag. */
+function sizesAfter(argv: readonly string[], flag: string, what: string, example: string): number[] | null {
+  const i = argv.indexOf(flag);
   if (i < 0) return null;
   const sizes = (argv[i + 1] ?? '').split(',').map(Number);
   if (!sizes.length || sizes.some((n) => !Number.isInteger(n) || n <= 0)) {
-    throw new Error('--fanout takes connection counts separated by commas, e.g. --fanout 1000,10000');
+    throw new Error(`${flag} takes ${what} separated by commas, e.g. ${example}`);
   }
   return sizes;
 }
