@@ -344,14 +344,12 @@ describeWithChromium('browser pages', () => {
 
       // Every model of every vendor, by name, under its vendor.
       const { videoModels } = await gqlData(gw, key, VideoModelsDocument, {});
-      const groups = await page
-        .locator('#model optgroup')
-        .evaluateAll((nodes) =>
-          nodes.map((g) => ({
-            vendor: g.getAttribute('label'),
-            models: [...g.querySelectorAll('option')].map((o) => ({ id: o.getAttribute('value'), name: o.textContent })),
-          })),
-        );
+      const groups = await page.locator('#model optgroup').evaluateAll((nodes) =>
+        nodes.map((g) => ({
+          vendor: g.getAttribute('label'),
+          models: [...g.querySelectorAll('option')].map((o) => ({ id: o.getAttribute('value'), name: o.textContent })),
+        })),
+      );
       expect(new Set(groups.map((g) => g.vendor))).toEqual(new Set(videoModels.map((m) => m.vendor)));
       expect(groups.flatMap((g) => g.models)).toHaveLength(videoModels.length);
       for (const group of groups)

@@ -4,9 +4,11 @@
  * Skips loudly where PostgreSQL or Redis is not installed (CI installs both).
  */
 import { createClient, type Client } from 'graphql-ws';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import WebSocket from 'ws';
 import { createApiKey } from '../../src/auth/api-keys';
+import { Topic, topicOf } from '../../src/generations/events';
 import { PollSchedule } from '../../src/generations/timing';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { createPgStore } from '../../src/store/pg-store';
@@ -87,6 +89,26 @@ describeWithServices('several gateway instances', () => {
     });
     clients.push(c);
     return c;
+  }
+
+  /** Waits until `count` instances subscribe to alice's owner-wide Redis channel (PUBSUB NUMSUB). */
+  async function ownerChannelSubscribers(count: number): Promise<void> {
+    const probe = new Redis(redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    try {
+      await probe.connect();
+      const channel = topicOf(Topic.owner, 'alice');
+      await waitFor(
+        `${count} instances to subscribe to ${channel}`,
+        async () => {
+          const [, subscribers] = (await probe.pubsub('NUMSUB', channel)) as [string, number];
+          return subscribers >= count;
+        },
+        10_000,
+        20,
+      );
+    } finally {
+      probe.disconnect();
+    }
   }
 
   function subscribe(c: Client, query: string, variables?: Record<string, unknown>): Collected<any> {
@@ -170,7 +192,8 @@ describeWithServices('several gateway instances', () => {
     const leaseLostBefore = await Promise.all(gateways.map(leaseLostPolls));
     // One owner-wide stream on each instance, open before anything is created.
     const streams = [a!, b!, c!].map((g) => subscribe(client(g), WATCH_ALL));
-    await sleep(300);
+    // Live once each instance holds the owner's Redis channel (a fixed pause let a loaded machine lose version 2).
+    await ownerChannelSubscribers(3);
 
     const created = await Promise.all(
       Array.from({ length: 30 }, (_, i) => create(gateways[i % 3]!, { model: i % 2 ? 'veo2' : 'google/veo3', prompt: `cluster ${i}` })),

@@ -9,35 +9,12 @@ import { GenerationEvents } from '../../src/generations/events';
 import { GenerationStatus, type Generation } from '../../src/model/generation';
 import { RedisFanout } from '../../src/scale/redis-fanout';
 import { waitFor } from '../helpers/gateway';
+import { generationRecord } from '../helpers/generation-record';
 import { describeWithServices, startRedis, type RedisServer } from '../helpers/services';
 
 function generation(id: string, version: number, status = GenerationStatus.GENERATING): Generation {
   const at = new Date();
-  return {
-    id,
-    owner: 'alice',
-    input: { model: 'veo2', prompt: 'p' },
-    inputHash: 'h',
-    idempotencyKey: null,
-    status,
-    upstreamId: 'up',
-    upstreamStatus: null,
-    video: null,
-    error: null,
-    usage: null,
-    completedAt: null,
-    createdAt: at,
-    updatedAt: at,
-    deadlineAt: at,
-    version,
-    transitions: [],
-    nextPollAt: null,
-    pollCount: 0,
-    pollFailures: 0,
-    leaseOwner: null,
-    leaseUntil: null,
-    leaseEpoch: 0,
-  };
+  return generationRecord({ id, version, status, createdAt: at, updatedAt: at, deadlineAt: at });
 }
 
 describeWithServices('Redis event fan-out across a lost subscription', () => {

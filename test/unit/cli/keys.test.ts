@@ -10,8 +10,9 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-// Each step starts a node process that opens the embedded store: seconds on a busy machine.
-jest.setTimeout(90_000);
+// Each step starts a node process that opens the embedded store: seconds on a busy machine, and a
+// test runs up to three of them (each bounded by its own 60 s timeout below).
+jest.setTimeout(180_000);
 const ROOT = path.resolve(__dirname, '../../..');
 
 let outDir: string;

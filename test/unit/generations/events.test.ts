@@ -1,33 +1,9 @@
 import { GenerationEvents } from '../../../src/generations/events';
 import { GenerationStatus, type Generation } from '../../../src/model/generation';
+import { generationRecord } from '../../helpers/generation-record';
 
 function generation(version: number, status = GenerationStatus.GENERATING, id = 'g1'): Generation {
-  const at = new Date('2025-01-01T00:00:00Z');
-  return {
-    id,
-    owner: 'alice',
-    input: { model: 'veo2', prompt: 'p' },
-    inputHash: 'h',
-    idempotencyKey: null,
-    status,
-    upstreamId: 'up',
-    upstreamStatus: null,
-    video: null,
-    error: null,
-    usage: null,
-    completedAt: null,
-    createdAt: at,
-    updatedAt: at,
-    deadlineAt: at,
-    version,
-    transitions: [],
-    nextPollAt: null,
-    pollCount: 0,
-    pollFailures: 0,
-    leaseOwner: null,
-    leaseUntil: null,
-    leaseEpoch: 0,
-  };
+  return generationRecord({ id, version, status });
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 10));

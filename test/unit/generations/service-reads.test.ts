@@ -38,7 +38,11 @@ beforeAll(async () => {
 afterAll(() => store.stop());
 beforeEach(() => (queries = []));
 
+/** Creation times one millisecond apart, in insertion order: two inserts in the same millisecond would list by random id. */
+let lastCreatedAt = 0;
+
 async function insert(owner: string): Promise<string> {
+  lastCreatedAt = Math.max(Date.now(), lastCreatedAt + 1);
   const { generation } = await store.insertGeneration({
     id: randomUUID(),
     owner,
@@ -46,7 +50,7 @@ async function insert(owner: string): Promise<string> {
     inputHash: 'h',
     idempotencyKey: null,
     status: GenerationStatus.GENERATING,
-    createdAt: new Date(),
+    createdAt: new Date(lastCreatedAt),
     deadlineAt: new Date(Date.now() + 60_000),
   });
   return generation.id;

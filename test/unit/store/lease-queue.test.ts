@@ -25,16 +25,19 @@ describe.each(drivers)('LeaseQueue on %s', (driver) => {
   let db: SqlDriver;
   let server: PostgresServer | null = null;
 
+  // One database per engine: a clean clone's first in-memory PGlite runs a full initdb (tens of seconds on
+  // a loaded machine), too slow for every test; each test starts from a fresh table instead.
   beforeAll(async () => {
     if (driver === 'PostgreSQL') server = await startPostgres();
-  }, 60_000);
+    db = server ? pgDriver({ connectionString: server.url }) : pgliteDriver(await createInMemoryPglite());
+  }, 180_000);
 
   afterAll(async () => {
+    await db?.close();
     await server?.destroy();
   });
 
   beforeEach(async () => {
-    db = server ? pgDriver({ connectionString: server.url }) : pgliteDriver(await createInMemoryPglite());
     await db.exec(`
       DROP TABLE IF EXISTS webhook_deliveries;
       CREATE TABLE webhook_deliveries (
@@ -46,10 +49,6 @@ describe.each(drivers)('LeaseQueue on %s', (driver) => {
         locked_until timestamptz NULL,
         lock_epoch   int NOT NULL DEFAULT 0
       )`);
-  });
-
-  afterEach(async () => {
-    await db.close();
   });
 
   async function add(id: string, runAt: Date | null, state = 'pending'): Promise<void> {

@@ -79,7 +79,7 @@ describe.each(drivers)('SqlStore on %s', (driver) => {
       store = createPgliteStore({});
       await store.start();
     }
-  });
+  }, 60_000); // a fresh PGlite per test, which a loaded machine can take many seconds to start
 
   afterEach(async () => {
     await store.stop();
@@ -566,7 +566,9 @@ describe('PGlite store on disk', () => {
     await second.start();
     await second.ping();
     await second.stop();
-  });
+    // Three cold starts of an on-disk database, the first with a full initdb: about 10 s on an idle
+    // machine, and CI's loaded one once went past the default 30 s.
+  }, 120_000);
 });
 
 describe('counts by status on a database that had generations before they were counted', () => {
