@@ -47,6 +47,8 @@ const READS: Read[] = [
   { name: 'rare status filter', run: (s) => s.listGenerationKeys({ owner: HEAVY, limit: 21, statuses: [GenerationStatus.TIMED_OUT] }) },
   { name: 'owner-wide catch-up', run: (s, n) => s.changedSince(HEAVY, createdAt(Math.max(0, n - 200)), 100) },
   { name: 'usage', run: (s) => s.usageGroups(HEAVY, null) },
+  // Reads the generations from `since` to the next midnight one by one (here the last 200).
+  { name: 'usage since mid-day', run: (s, n) => s.usageGroups(HEAVY, createdAt(Math.max(0, n - 200))) },
   { name: 'metrics counts', run: (s) => s.countByStatus() },
 ];
 
@@ -65,8 +67,10 @@ export async function runDataGrowth(plan: DataGrowthPlan, log: (line: string) =>
     const open = async () => {
       const driver = pgDriver({ connectionString: url });
       // Each size starts from an empty database.
-      await driver.exec('DROP TABLE IF EXISTS generations, api_keys, schema_migrations, generation_status_counts CASCADE');
-      await driver.exec('DROP FUNCTION IF EXISTS generation_status_counted CASCADE');
+      await driver.exec('DROP TABLE IF EXISTS generations, api_keys, schema_migrations, generation_status_counts, generation_usage_days CASCADE');
+      await driver.exec(
+        'DROP FUNCTION IF EXISTS generation_status_counted, generation_usage_counted, generation_usage_number, generation_usage_duration, generation_usage_day CASCADE',
+      );
       return driver;
     };
     rows.push(...(await measureStore('PostgreSQL', open, plan, log)));

@@ -127,4 +127,91 @@ export const migrations: readonly Migration[] = [
         FOR EACH STATEMENT EXECUTE FUNCTION generation_status_counted();
     `,
   },
+  {
+    // Issue 14: `usage` summed an owner's whole history on every call. Triggers keep per-day sums in the
+    // same write (the day in UTC of created_at, per status, model and requested duration), so a report
+    // reads one row per day and group, plus the generations of the day `since` falls in (usageGroups).
+    // Sums are numeric: a change subtracts the old contribution, and float8 would drift. Only status and
+    // usage ever change on a stored generation; the other grouping columns are written once.
+    // The value functions ignore what is not a JSON number rather than fail the write that stores it.
+    id: '0014_usage_days',
+    sql: `
+      CREATE FUNCTION generation_usage_number(v jsonb) RETURNS numeric LANGUAGE sql IMMUTABLE AS $$
+        SELECT CASE WHEN jsonb_typeof(v) = 'number' THEN v::text::numeric END
+      $$;
+      CREATE FUNCTION generation_usage_duration(input jsonb) RETURNS int LANGUAGE sql IMMUTABLE AS $$
+        SELECT CASE WHEN jsonb_typeof(input->'durationSeconds') = 'number'
+                    THEN round((input->>'durationSeconds')::numeric)::int END
+      $$;
+      CREATE FUNCTION generation_usage_day(created_at timestamptz) RETURNS date LANGUAGE sql IMMUTABLE AS $$
+        SELECT (created_at AT TIME ZONE 'UTC')::date
+      $$;
+
+      CREATE TABLE generation_usage_days (
+        owner     text NOT NULL,
+        day       date NOT NULL,
+        status    text NOT NULL,
+        model     text NOT NULL,
+        duration  int NULL,
+        n         bigint NOT NULL,
+        credits   numeric NOT NULL,
+        -- How many of the n reported credits (usd): a sum over none is null, not 0.
+        credits_n bigint NOT NULL,
+        usd       numeric NOT NULL,
+        usd_n     bigint NOT NULL,
+        UNIQUE NULLS NOT DISTINCT (owner, day, status, model, duration)
+      );
+      INSERT INTO generation_usage_days
+        SELECT owner, generation_usage_day(created_at), status, model, generation_usage_duration(input), count(*),
+               coalesce(sum(generation_usage_number(usage->'credits')), 0), count(generation_usage_number(usage->'credits')),
+               coalesce(sum(generation_usage_number(usage->'usd')), 0), count(generation_usage_number(usage->'usd'))
+          FROM generations
+         GROUP BY 1, 2, 3, 4, 5;
+
+      CREATE FUNCTION generation_usage_counted() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE
+        given_credits numeric;
+        given_usd numeric;
+      BEGIN
+        IF TG_OP = 'TRUNCATE' THEN
+          DELETE FROM generation_usage_days;
+          RETURN NULL;
+        END IF;
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+          given_credits := generation_usage_number(OLD.usage->'credits');
+          given_usd := generation_usage_number(OLD.usage->'usd');
+          -- The last generation of a group takes its row with it, so the table holds only live groups.
+          DELETE FROM generation_usage_days AS u
+           WHERE u.owner = OLD.owner AND u.day = generation_usage_day(OLD.created_at) AND u.status = OLD.status
+             AND u.model = OLD.model AND u.duration IS NOT DISTINCT FROM generation_usage_duration(OLD.input) AND u.n = 1;
+          IF NOT FOUND THEN
+            UPDATE generation_usage_days AS u
+               SET n = u.n - 1, credits = u.credits - coalesce(given_credits, 0), credits_n = u.credits_n - (given_credits IS NOT NULL)::int,
+                   usd = u.usd - coalesce(given_usd, 0), usd_n = u.usd_n - (given_usd IS NOT NULL)::int
+             WHERE u.owner = OLD.owner AND u.day = generation_usage_day(OLD.created_at) AND u.status = OLD.status
+               AND u.model = OLD.model AND u.duration IS NOT DISTINCT FROM generation_usage_duration(OLD.input);
+          END IF;
+        END IF;
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN
+          given_credits := generation_usage_number(NEW.usage->'credits');
+          given_usd := generation_usage_number(NEW.usage->'usd');
+          INSERT INTO generation_usage_days AS u (owner, day, status, model, duration, n, credits, credits_n, usd, usd_n)
+            VALUES (NEW.owner, generation_usage_day(NEW.created_at), NEW.status, NEW.model, generation_usage_duration(NEW.input), 1,
+                    coalesce(given_credits, 0), (given_credits IS NOT NULL)::int, coalesce(given_usd, 0), (given_usd IS NOT NULL)::int)
+            ON CONFLICT (owner, day, status, model, duration) DO UPDATE
+              SET n = u.n + 1, credits = u.credits + EXCLUDED.credits, credits_n = u.credits_n + EXCLUDED.credits_n,
+                  usd = u.usd + EXCLUDED.usd, usd_n = u.usd_n + EXCLUDED.usd_n;
+        END IF;
+        RETURN NULL;
+      END $$;
+
+      CREATE TRIGGER generations_usage_rows AFTER INSERT OR DELETE ON generations
+        FOR EACH ROW EXECUTE FUNCTION generation_usage_counted();
+      CREATE TRIGGER generations_usage_changes AFTER UPDATE OF status, usage ON generations
+        FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.usage IS DISTINCT FROM NEW.usage)
+        EXECUTE FUNCTION generation_usage_counted();
+      CREATE TRIGGER generations_usage_truncate AFTER TRUNCATE ON generations
+        FOR EACH STATEMENT EXECUTE FUNCTION generation_usage_counted();
+    `,
+  },
 ];

@@ -139,9 +139,20 @@ describeWithServices('query plans on a long history (PostgreSQL)', () => {
     ).toEqual(['generation_status_counts']);
   });
 
-  // Not flat yet: per-owner usage sums (a roll-up kept like the status counts) are still to come.
-  // This fails (and so passes as `failing`) while usage reads the owner's whole history.
-  it.failing('usage is flat (needs a roll-up)', async () => {
-    expect((await explain((s) => usageGroups(s, heavy, null))).rows).toBeLessThan(FLAT_ROWS);
+  /** Rows a plan reads from any table: the roll-up's rows as well as the generations'. */
+  const rowsReadAnywhere = (plan: PlanNode): number =>
+    nodes(plan)
+      .filter((n) => n['Relation Name'])
+      .reduce((sum, n) => sum + (n['Actual Rows'] + (n['Rows Removed by Filter'] ?? 0)) * n['Actual Loops'], 0);
+
+  // The history is one generation a second, so all of it falls on 2024-01-01 (UTC) and later.
+  it.each([
+    ['all time', null],
+    ['since a midnight', new Date('2024-01-01T00:00:00Z')],
+    ['since 200 generations ago (the rest of that day)', createdAt(HISTORY - 200)],
+  ])('usage %s reads the per-day sums, not the history', async (_, since) => {
+    const { plan, rows } = await explain((s) => usageGroups(s, heavy, since));
+    expect(rows).toBeLessThanOrEqual(200);
+    expect(rowsReadAnywhere(plan)).toBeLessThan(FLAT_ROWS);
   });
 });

@@ -21,12 +21,31 @@ export async function countInFlight(db: SqlSession, owner: string): Promise<numb
   return Number(rows[0]?.n ?? 0);
 }
 
+/**
+ * From the per-day sums that triggers keep (migration 0014_usage_days): whole UTC days at or after
+ * `since` come from there, so a report reads one row per day and group whatever the history; only the
+ * generations between `since` and the next midnight are read one by one (none when `since` is a
+ * midnight or absent). One statement, so both parts come from the same snapshot.
+ */
 export async function usageGroups(db: SqlSession, owner: string, since: Date | null): Promise<UsageGroup[]> {
+  // The first UTC midnight at or after `since`, as a date.
+  const firstDay = `(CASE WHEN ($2::timestamptz AT TIME ZONE 'UTC')::time = '00:00'
+                          THEN ($2::timestamptz AT TIME ZONE 'UTC')::date
+                          ELSE ($2::timestamptz AT TIME ZONE 'UTC')::date + 1 END)`;
   const rows = await db.query<Row>(
-    `SELECT status, model, (input->>'durationSeconds')::int AS duration, count(*)::int AS n,
-            sum((usage->>'credits')::float8) AS credits, sum((usage->>'usd')::float8) AS usd
-       FROM generations
-      WHERE owner = $1 AND ($2::timestamptz IS NULL OR created_at >= $2::timestamptz)
+    `SELECT status, model, duration, sum(n)::int AS n,
+            CASE WHEN sum(credits_n) > 0 THEN sum(credits)::float8 END AS credits,
+            CASE WHEN sum(usd_n) > 0 THEN sum(usd)::float8 END AS usd
+       FROM (SELECT status, model, duration, n, credits, credits_n, usd, usd_n
+               FROM generation_usage_days
+              WHERE owner = $1 AND ($2::timestamptz IS NULL OR day >= ${firstDay})
+             UNION ALL
+             SELECT status, model, generation_usage_duration(input), 1,
+                    coalesce(generation_usage_number(usage->'credits'), 0), (generation_usage_number(usage->'credits') IS NOT NULL)::int,
+                    coalesce(generation_usage_number(usage->'usd'), 0), (generation_usage_number(usage->'usd') IS NOT NULL)::int
+               FROM generations
+              WHERE owner = $1 AND $2::timestamptz IS NOT NULL
+                AND created_at >= $2::timestamptz AND created_at < (${firstDay}::timestamp AT TIME ZONE 'UTC')) AS parts
       GROUP BY status, model, duration`,
     [owner, since],
   );
