@@ -95,6 +95,7 @@ function onlyParts(): Part[] | null {
 function pick(plan: BenchPlan, parts: readonly Part[]): BenchPlan {
   const out: BenchPlan = {};
   for (const part of parts) (out as Record<Part, unknown>)[part] = plan[part];
+  if (parts.includes('startup')) out.startupDataFolder = plan.startupDataFolder;
   return out;
 }
 
