@@ -34,7 +34,8 @@ COPY --from=build /app/dist ./dist
 # The simulator's sample video (used only when AIMLAPI_API_KEY is unset).
 COPY assets ./assets
 # The image's own `node` user (uid 1000) owns only the data folder.
-RUN mkdir -p /data && chown node:node /data
+# /media: compose's shared media folder; a named volume takes this owner on first use.
+RUN mkdir -p /data /media && chown node:node /data /media
 USER node
 VOLUME ["/data"]
 EXPOSE 4000

@@ -1,13 +1,14 @@
 /**
  * `npm run bench [-- --quick] [-- --only PART[,PART]]`: runs every benchmark, prints one table, and
  * writes it into BENCHMARKS.md between the `bench:table` markers (the prose around it is kept).
- * `--only` (parts: upstream, fanout, http, creates, attacks, startup, growth) runs just those parts of the plan and
+ * `--only` (parts: upstream, fanout, http, creates, attacks, startup, growth, webhooks) runs just those parts of the plan and
  * prints their rows without touching BENCHMARKS.md, whose table must hold a whole run; so does `--quick`.
+ * `--webhooks-full` runs the webhook part at the issue's 1,000 endpoints instead of 200.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runBenchmarks, type BenchPlan, FULL_PLAN, QUICK_PLAN } from './suite';
+import { runBenchmarks, type BenchPlan, FULL_PLAN, QUICK_PLAN, WEBHOOK_FULL_PLAN } from './suite';
 import { markdownTable } from './results';
 
 const START = '<!-- bench:table:start -->';
@@ -20,7 +21,8 @@ async function main(): Promise<void> {
   const growthOnly = sizesAfter(process.argv, '--growth', 'generations per owner', '--growth 1000,100000');
   const base = quick ? QUICK_PLAN : FULL_PLAN;
   // `--fanout N,M` sets the fan-out sizes, alone or beside the parts `--only` names.
-  let plan: BenchPlan = fanoutOnly ? { ...(only ? pick(base, only) : {}), fanout: fanoutOnly } : only ? pick(base, only) : base;
+  const chosen: BenchPlan = fanoutOnly ? { ...(only ? pick(base, only) : {}), fanout: fanoutOnly } : only ? pick(base, only) : base;
+  let plan: BenchPlan = chosen.webhooks && process.argv.includes('--webhooks-full') ? { ...chosen, webhooks: WEBHOOK_FULL_PLAN } : chosen;
   // `--growth N,M` runs the data-growth part at these sizes (the first is the baseline), likewise.
   if (growthOnly) plan = { ...(only || fanoutOnly ? plan : {}), growth: { ...base.growth!, sizes: growthOnly } };
   const started = Date.now();
@@ -75,7 +77,7 @@ function sizesAfter(argv: readonly string[], flag: string, what: string, example
   return sizes;
 }
 
-const PARTS = ['upstream', 'fanout', 'http', 'creates', 'attacks', 'startup', 'growth'] as const;
+const PARTS = ['upstream', 'fanout', 'http', 'creates', 'attacks', 'startup', 'growth', 'webhooks'] as const;
 type Part = (typeof PARTS)[number];
 
 /** The parts named by `--only a,b` (or `--only=a,b`); null when absent. */

@@ -6,6 +6,7 @@ import { runFanout, startFanoutServer, type FanoutFigures } from './fanout';
 import { runHttpOverhead, startHttpServers } from './http-overhead';
 import { HostProcess, stopAll, type Started } from './processes';
 import type { Row } from './results';
+import { runWebhookDelivery, type WebhookBenchPlan } from './webhook-delivery';
 import type { HostReady } from './server-host';
 import { runUpstreamEfficiency, startUpstreamGateways, type UpstreamEfficiencyResult } from './upstream-efficiency';
 
@@ -25,6 +26,8 @@ export interface BenchPlan {
   startupDataFolder?: boolean;
   /** Issue 14: per-owner reads and the metrics read as one owner's history grows (bench/data-growth.ts). */
   growth?: DataGrowthPlan;
+  /** Webhook delivery with some endpoints dead, beside the same load with none dead (issue 16). */
+  webhooks?: WebhookBenchPlan;
 }
 
 /** The attacks at the issue's sizes. */
@@ -37,6 +40,14 @@ const ATTACK_SIZES = {
   concurrency: 4,
 };
 
+/**
+ * Webhook delivery at a size whose two runs (10 % dead, none dead) end well within a minute on a shared
+ * machine: the sender drains some tens of deliveries a second on one embedded store (BENCHMARKS.md).
+ */
+export const WEBHOOK_PLAN: WebhookBenchPlan = { endpoints: 200, owners: 20, generationsPerOwner: 1, deadFraction: 0.1 };
+/** The issue's size, 1,000 endpoints (`--webhooks-full`): minutes on a loaded machine. */
+export const WEBHOOK_FULL_PLAN: WebhookBenchPlan = { endpoints: 1_000, owners: 100, generationsPerOwner: 1, deadFraction: 0.1 };
+
 export const FULL_PLAN: BenchPlan = {
   upstream: { perModel: 3, timeScale: 0.1, subscriberCounts: [100, 1000] },
   fanout: [1_000, 5_000, 10_000, 20_000],
@@ -47,6 +58,7 @@ export const FULL_PLAN: BenchPlan = {
   startupDataFolder: true,
   // 1M per owner only when asked for (`--growth 1000,100000,1000000`): its fill alone takes many minutes.
   growth: { sizes: [1_000, 100_000], samples: 20 },
+  webhooks: WEBHOOK_PLAN,
 };
 
 /**
@@ -63,6 +75,7 @@ export const QUICK_PLAN: BenchPlan = {
   startup: true,
   startupDataFolder: true,
   growth: { sizes: [1_000, 10_000], samples: 5, headOfLineMs: 1000 },
+  webhooks: WEBHOOK_PLAN,
 };
 
 const FANOUT_TARGET_AT = 10_000;
@@ -167,6 +180,25 @@ async function runInOrder(plan: BenchPlan, servers: Prestarted, step: Step): Pro
   if (plan.attacks) {
     const figures = await step('attacks 1–3', () => runAttacks(plan.attacks!, servers.attacks!));
     rows.push(...attackRows(figures, plan.attacks.phaseSeconds));
+  }
+  if (plan.webhooks) {
+    const w = plan.webhooks;
+    const baseline = await step('webhooks, every endpoint alive', () => runWebhookDelivery({ ...w, deadFraction: 0 }));
+    const ours = await step(`webhooks, ${Math.round(w.deadFraction * 100)} % dead`, () => runWebhookDelivery(w));
+    const W = `Webhooks (${w.endpoints} endpoints, ${Math.round(w.deadFraction * 100)} % dead vs none)`;
+    rows.push(
+      {
+        bench: W,
+        metric: 'deliveries per second (live endpoints)',
+        ours: ours.deliveriesPerSecond,
+        baseline: baseline.deliveriesPerSecond,
+        unit: '/s',
+        target: '–',
+        higherIsBetter: true,
+      },
+      { bench: W, metric: 'state change → receipt p50', ours: ours.p50Ms, baseline: baseline.p50Ms, unit: 'ms', target: '–' },
+      { bench: W, metric: 'state change → receipt p99', ours: ours.p99Ms, baseline: baseline.p99Ms, unit: 'ms', target: '–' },
+    );
   }
   if (plan.startup) {
     // Last, alone: it times a start.

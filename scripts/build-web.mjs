@@ -48,3 +48,6 @@ await Promise.all([
 for (const page of ['progress/index.html', 'progress/progress.css', 'playground/index.html', 'playground/page.css']) {
   await cp(path.join(root, 'src/web', page), path.join(out, page));
 }
+
+// The gateway's own trusted-documents manifest (TRUSTED_DOCUMENTS_MANIFESTS=project), read from dist/ in the image.
+await cp(path.join(root, 'src/web/generated/persisted-documents.json'), path.join(root, 'dist/web/generated/persisted-documents.json'));

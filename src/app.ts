@@ -17,7 +17,7 @@ import { JwtVerifier } from './auth/jwt';
 import { createCredentialCheck } from './auth/principal';
 import { ApiKeyCache } from './auth/api-key-cache';
 import { storeKeyAdmin } from './auth/key-admin';
-import type { Config } from './config';
+import { ConfigError, type Config } from './config';
 import { Lifecycle } from './lifecycle';
 import { ErrorCode, GatewayError } from './errors';
 import { GenerationEvents } from './generations/events';
@@ -28,13 +28,16 @@ import { UpstreamBackoff } from './upstream/health/backoff';
 import { createContext, type GraphQLContext } from './graphql/context';
 import { apolloDocumentProtection } from './graphql/document-limits';
 import { createErrorFormatter, internalErrorStatusPlugin } from './graphql/errors';
+import { PersistedQueryCache } from './graphql/persisted-query-cache';
 import { buildGatewaySchema } from './graphql/schema';
+import { ManifestError, TrustedDocuments } from './graphql/trusted-documents';
 import { createLogger } from './logger';
 import { createCors } from './server/cors';
 import { ADMIN_SOCKET_NAME, startAdminSocket } from './server/admin-socket';
 import { clientAddress } from './server/client-address';
 import { capConnections, defaultMaxConnections, serverOptions } from './server/connection-limits';
 import { INVALID_CREDENTIALS, createHttpHandler } from './server/http';
+import { createHttpSubscriptions } from './server/http-subscriptions';
 import { createReadiness } from './server/readiness';
 import { Metrics } from './server/metrics';
 import { createStaticAssets } from './server/static-assets';
@@ -49,6 +52,17 @@ import { UpstreamCircuit } from './upstream/health/circuit-breaker';
 import { createUpstreamClient } from './upstream/client';
 import type { Redis } from 'ioredis';
 import { RedisFanout } from './scale/redis-fanout';
+import { resolveWithSystemDns } from './webhooks/endpoint-url';
+import { WebhookDeliveries } from './webhooks/deliveries';
+import { WebhookEndpoints } from './webhooks/endpoints';
+import { GenerationWebhooks } from './webhooks/generation-webhooks';
+import { WebhookSender } from './webhooks/sender';
+import { openMediaStore } from './media/create-media-store';
+import type { MediaStore } from './media/media-store';
+import { MediaCopier } from './generations/media-copier';
+import { VideoDownloader } from './upstream/video-download';
+import { MediaLinks } from './media/media-links';
+import { createMediaRoute } from './server/media-route';
 
 /** Longest idle sleep of the poller over the embedded store, in ms (see `idleMs` below). */
 const EMBEDDED_POLLER_IDLE_MS = 10_000;
@@ -66,6 +80,10 @@ export interface App {
   readonly config: Config;
   readonly log: Logger;
   readonly store: Store;
+  /** Where finished videos are kept (MEDIA_STORE), null when off. */
+  readonly media: MediaStore | null;
+  /** Signs the links to stored videos (`/media/<id>?exp&sig`), null without a media store. */
+  readonly mediaLinks: MediaLinks | null;
   readonly service: GenerationService;
   readonly poller: Poller;
   /** Where generation changes are published (benchmarks drive subscriptions through it). */
@@ -80,6 +98,8 @@ export interface App {
   readonly redis: Redis | null;
   /** Apollo's cache of parsed HTTP documents (null when GRAPHQL_DOCUMENT_CACHE_BYTES is 0); `bytes` is what it holds. */
   readonly documentCache: { readonly bytes: number; readonly size: number } | null;
+  /** Apollo's APQ store (null when APQ is off: APQ_CACHE_BYTES 0 or TRUSTED_DOCUMENTS=require); `bytes` is what it holds. */
+  readonly apqCache: { readonly bytes: number; readonly size: number; readonly maxBytes: number } | null;
   /** A development key created at this start (empty key store, not production), else null. */
   readonly devApiKey: string | null;
   /**
@@ -112,16 +132,24 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
 async function compose(config: Config, log: Logger, lifecycle: Lifecycle): Promise<App> {
   const store = await lifecycle.run('store', () => startStore(config, log, lifecycle));
   const redis = await lifecycle.run('redis', () => startRedis(config, log, lifecycle));
+  const media = await lifecycle.run('media store', () => startMediaStore(config, lifecycle));
+  if (media?.kind === 'folder' && config.databaseUrl) {
+    log.warn(
+      'MEDIA_STORE=folder with DATABASE_URL: each instance keeps the videos it copied in its own folder; use MEDIA_STORE=s3 (or one shared folder) for several instances',
+    );
+  }
+  const mediaLinks = createMediaLinks(config, log);
   const devApiKey = await lifecycle.run('development key', () => (config.devApiKey ? ensureDevelopmentKey(store) : null));
   const { target, simulator } = await lifecycle.run('simulator', () => chooseUpstream(config, lifecycle));
   const metrics = new Metrics(store);
   const { upstream, circuit } = await lifecycle.run('upstream client', () => createUpstream(config, target, metrics, log, lifecycle));
   const access = await lifecycle.run('access', () => createAccess(config, store, redis, metrics, log));
   const generations = await lifecycle.run('generations', () =>
-    startGenerations(config, { store, redis, upstream, circuit, quotas: access.quotas, metrics, log }, lifecycle),
+    startGenerations(config, { store, redis, media, mediaLinks, upstream, circuit, quotas: access.quotas, metrics, log }, lifecycle),
   );
+  const webhookSender = await lifecycle.run('webhook sender', () => startWebhookSender(config, store, metrics, log, lifecycle, mediaLinks));
   const graphql = await lifecycle.run('graphql', () =>
-    startGraphQL(config, { store, redis, circuit, target, metrics, access, generations, log }, lifecycle),
+    startGraphQL(config, { store, media, mediaLinks, redis, circuit, target, metrics, access, generations, webhookSender, log }, lifecycle),
   );
   const httpServer = graphql.httpServer;
   await lifecycle.run('http', () => listen(httpServer, config));
@@ -136,6 +164,8 @@ async function compose(config: Config, log: Logger, lifecycle: Lifecycle): Promi
     config,
     log,
     store,
+    media,
+    mediaLinks,
     service: generations.service,
     poller: generations.poller,
     events: generations.events,
@@ -143,6 +173,7 @@ async function compose(config: Config, log: Logger, lifecycle: Lifecycle): Promi
     simulator,
     redis: redis?.commands ?? null,
     documentCache: graphql.documentCache,
+    apqCache: graphql.apqCache,
     devApiKey,
     revokeApiKey: (idOrPrefix) => revokeApiKey(store, idOrPrefix, access.apiKeyCache),
     stop: () => lifecycle.stop(),
@@ -154,6 +185,22 @@ async function startStore(config: Config, log: Logger, lifecycle: Lifecycle): Pr
   await store.start();
   lifecycle.started('store', () => store.stop());
   return store;
+}
+
+function createMediaLinks(config: Config, log: Logger): MediaLinks | null {
+  if (!config.media) return null;
+  if (!config.media.linkSecret && config.databaseUrl) {
+    log.warn('MEDIA_LINK_SECRET is not set: each instance signs video links with its own key, so a link works only on the instance that made it');
+  }
+  const secret = config.media.linkSecret ? Buffer.from(config.media.linkSecret) : randomBytes(32);
+  return new MediaLinks(secret, config.media.linkTtlSeconds, config.media.publicBaseUrl);
+}
+
+async function startMediaStore(config: Config, lifecycle: Lifecycle): Promise<MediaStore | null> {
+  const opened = await openMediaStore(config.media);
+  if (!opened) return null;
+  lifecycle.started('media store', opened.stop);
+  return opened.store;
 }
 
 async function startRedis(config: Config, log: Logger, lifecycle: Lifecycle): Promise<RedisFanout | null> {
@@ -225,6 +272,8 @@ type Access = ReturnType<typeof createAccess>;
 interface GenerationDeps {
   store: Store;
   redis: RedisFanout | null;
+  media: MediaStore | null;
+  mediaLinks: MediaLinks | null;
   upstream: UpstreamClient;
   circuit: UpstreamCircuit;
   quotas: OwnerQuotas;
@@ -243,6 +292,7 @@ function startGenerations(config: Config, deps: GenerationDeps, lifecycle: Lifec
     maxIntervalMs: config.poll.maxIntervalMs,
   });
   const backoff = redis?.backoff ?? new UpstreamBackoff();
+  const copier = startMediaCopier(config, deps, events, lifecycle);
   const poller = new Poller({
     store,
     upstream,
@@ -262,12 +312,14 @@ function startGenerations(config: Config, deps: GenerationDeps, lifecycle: Lifec
     lastLookAttempts: config.deadlineLastLooks,
     onPoll: metrics.poll,
     instanceId: config.instanceId,
+    keepVideos: copier ? { onVideoFinished: () => copier.wake() } : undefined,
   });
   const service = new GenerationService({
     store,
     upstream,
     quota: deps.quotas,
     mediaUrls: config.mediaUrls,
+    mediaLinks: deps.mediaLinks,
     recordRetryMs: config.createRecordRetryMs,
     events,
     schedule,
@@ -285,14 +337,74 @@ function startGenerations(config: Config, deps: GenerationDeps, lifecycle: Lifec
 }
 type Generations = ReturnType<typeof startGenerations>;
 
+/** Sends the webhook outbox; like the poller, started before HTTP so that it stops after HTTP drained. */
+function startWebhookSender(
+  config: Config,
+  store: Store,
+  metrics: Metrics,
+  log: Logger,
+  lifecycle: Lifecycle,
+  mediaLinks: MediaLinks | null,
+): WebhookSender {
+  const sender = new WebhookSender({
+    store,
+    policy: config.webhooks,
+    resolve: resolveWithSystemDns,
+    timeoutMs: config.webhooks.timeoutMs,
+    retryScheduleMs: config.webhooks.retryScheduleMs,
+    concurrency: config.webhooks.concurrency,
+    maxInFlightPerEndpoint: config.webhooks.maxInFlightPerEndpoint,
+    pollIntervalMs: config.webhooks.pollIntervalMs,
+    disableAfterFailingMs: config.webhooks.disableAfterFailingMs,
+    mediaLinks,
+    instanceId: config.instanceId,
+    log: log.child({ component: 'webhooks' }),
+    onAttempt: metrics.webhookAttempt,
+  });
+  metrics.watchWebhookOutbox(store);
+  sender.start();
+  lifecycle.started('webhook sender', () => sender.stop());
+  return sender;
+}
+
+/** Copies finished videos into the media store; stops after the poller (which wakes it) and before the store. */
+function startMediaCopier(config: Config, deps: GenerationDeps, events: GenerationEvents, lifecycle: Lifecycle): MediaCopier | null {
+  if (!deps.media || !config.media) return null;
+  const settings = config.media;
+  const downloader = new VideoDownloader({ maxBytes: settings.maxBytes, timeoutMs: settings.copyTimeoutMs });
+  lifecycle.started('video downloader', () => downloader.stop());
+  const copier = new MediaCopier({
+    queue: deps.store,
+    media: deps.media,
+    downloader,
+    publish: (g) => events.publish(g),
+    log: deps.log.child({ component: 'media' }),
+    instanceId: config.instanceId,
+    concurrency: settings.copyConcurrency,
+    attempts: settings.copyAttempts,
+    retryBaseMs: settings.copyRetryMs,
+    retryMaxMs: Math.max(settings.copyRetryMs, 600_000),
+    // A copy never outlives its lease: the download's own deadline ends it first.
+    leaseMs: settings.copyTimeoutMs + 60_000,
+    idleMs: config.databaseUrl ? 1_000 : EMBEDDED_POLLER_IDLE_MS,
+  });
+  copier.start();
+  lifecycle.started('media copier', () => copier.stop());
+  return copier;
+}
+
 interface GraphQLDeps {
   store: Store;
+  media: MediaStore | null;
+  /** Signs and checks stored videos' links; null without a media store. */
+  mediaLinks: MediaLinks | null;
   redis: RedisFanout | null;
   circuit: UpstreamCircuit;
   target: UpstreamTarget;
   metrics: Metrics;
   access: Access;
   generations: Generations;
+  webhookSender: WebhookSender;
   log: Logger;
 }
 
@@ -310,6 +422,9 @@ async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecy
     onShed: () => metrics.connectionsDropped.inc({ reason: 'over_capacity' }),
   });
   const documentProtection = { documentCacheBytes: config.graphql.documentCacheBytes, limits: config.graphql };
+  const trustedDocuments = loadTrustedDocuments(config.trustedDocuments);
+  log.info({ mode: trustedDocuments.mode, documents: trustedDocuments.size }, 'trusted documents');
+  const apqCache = config.apqCacheBytes > 0 ? new PersistedQueryCache(config.apqCacheBytes) : null;
   const protection = apolloDocumentProtection(documentProtection);
   const anonymousQuota = new AnonymousQuota(config.anonymousRequestsPerMinute, deps.redis?.commands);
   const anonymousOperation = async (req: IncomingMessage) => {
@@ -320,8 +435,13 @@ async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecy
       throw error;
     }
   };
+  const webhooks = {
+    endpoints: new WebhookEndpoints(deps.store, config.webhooks, resolveWithSystemDns),
+    deliveries: new WebhookDeliveries(deps.store, () => deps.webhookSender.wake()),
+    generations: new GenerationWebhooks(deps.store, config.webhooks, resolveWithSystemDns),
+  };
   const context = (owner: string | null, requestId: string, requestLog: Logger): GraphQLContext =>
-    createContext(service, owner, requestId, requestLog);
+    createContext(service, webhooks, owner, requestId, requestLog);
 
   const ws = attachWebSocketServer({
     httpServer,
@@ -341,6 +461,7 @@ async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecy
     connectionInitTimeoutMs: config.websocket.connectionInitTimeoutMs,
     credentialRecheckMs: config.websocket.credentialRecheckMs,
     documentProtection,
+    trustedDocuments,
     admitUpgrade: (req) => !connectionCap.isShed(req.socket),
     onUnauthenticated: anonymousOperation,
     maxBufferedBytes: config.websocket.maxBufferedBytes,
@@ -348,6 +469,28 @@ async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecy
   });
   // Normally stopped by Apollo's drain below (together with HTTP); this covers a failed Apollo start.
   lifecycle.started('websocket', () => ws.stop());
+
+  const httpSubscriptions = createHttpSubscriptions({
+    schema,
+    introspection: config.introspection,
+    documentProtection,
+    context,
+    log: log.child({ component: 'http-subscriptions' }),
+    authenticate: async (authorization) => {
+      const key = bearerToken(authorization);
+      return key ? checkCredential(key) : null;
+    },
+    formatError,
+    metrics,
+    credentialRecheckMs: config.websocket.credentialRecheckMs,
+    heartbeatMs: config.httpSubscriptions.heartbeatMs,
+    delivery: {
+      writeTimeoutMs: config.websocket.writeTimeoutMs,
+      maxUnsentBytes: config.websocket.maxBufferedBytes,
+      onDropped: (reason) => metrics.connectionsDropped.inc({ reason }),
+    },
+  });
+  lifecycle.started('http subscriptions', () => httpSubscriptions.stop());
 
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
@@ -362,10 +505,18 @@ async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecy
     validationRules: protection.validationRules,
     parseOptions: protection.parseOptions,
     documentStore: protection.documentStore,
+    persistedQueries: apqCache ? { cache: apqCache } : false,
     plugins: [
       ...protection.plugins,
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceMs }),
-      { serverWillStart: async () => ({ drainServer: () => ws.stop() }) },
+      {
+        serverWillStart: async () => ({
+          drainServer: async () => {
+            httpSubscriptions.stop();
+            await ws.stop();
+          },
+        }),
+      },
       // Apollo's default landing page loads from a CDN; the playground is our own (static-assets.ts).
       ApolloServerPluginLandingPageDisabled(),
       internalErrorStatusPlugin,
@@ -378,8 +529,14 @@ async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecy
   const staticAssets = createStaticAssets({
     graphqlPath: config.http.graphqlPath,
     playground: config.playground,
-    // Completed videos play from the upstream's file host: the simulator's origin, or an https CDN.
-    mediaOrigins: [new URL(deps.target.baseUrl).origin, 'https:'],
+    // Completed videos play from the upstream's file host (the simulator's origin, or an https CDN) until
+    // stored, then from the gateway's public address and, with a bucket, its presigned GETs' host.
+    mediaOrigins: [
+      new URL(deps.target.baseUrl).origin,
+      'https:',
+      ...(config.media?.publicBaseUrl ? [new URL(config.media.publicBaseUrl).origin] : []),
+      ...(config.media?.store.kind === 's3' && config.media.store.endpoint ? [new URL(config.media.store.endpoint).origin] : []),
+    ],
   });
   if (staticAssets.size === 0)
     log.warn({ dir: staticAssets.root }, 'the browser pages were not built (npm run build): / and the playground answer 404');
@@ -406,6 +563,12 @@ async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecy
       requestLimits: config.graphql,
       anonymousOperation,
       connectionCap,
+      subscriptionStream: httpSubscriptions.serve,
+      trustedDocuments,
+      media:
+        deps.media && config.media
+          ? createMediaRoute({ links: deps.mediaLinks!, media: deps.media, generation: (id) => deps.store.getGeneration(id), log })
+          : undefined,
       delivery: {
         writeTimeoutMs: config.http.writeTimeoutMs,
         maxUnsentBytes: config.http.maxUnsentBytes,
@@ -413,7 +576,18 @@ async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecy
       },
     }),
   );
-  return { httpServer, documentCache: protection.documentStore };
+  return { httpServer, documentCache: protection.documentStore, apqCache };
+}
+
+/** The configured manifests, read and checked now: a bad file stops the start, naming the setting and the file. */
+function loadTrustedDocuments({ mode, manifests }: Config['trustedDocuments']): TrustedDocuments {
+  // Checked in every mode, so a bad path is found before someone turns the mode on in production.
+  try {
+    return TrustedDocuments.fromFiles(mode, manifests);
+  } catch (error) {
+    if (error instanceof ManifestError) throw new ConfigError(`Invalid configuration:\n  TRUSTED_DOCUMENTS_MANIFESTS: ${error.message}`);
+    throw error;
+  }
 }
 
 /** Listens on PORT/HOST; a taken port fails with the port and the setting to change. */

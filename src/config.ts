@@ -3,6 +3,7 @@
  * A bad value fails fast with the variable's name; nothing else in the code reads `process.env`.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -77,6 +78,45 @@ const schema = z.object({
    * Turn on only for tests or a private deployment whose upstream fetches from a private network.
    */
   MEDIA_URL_ALLOW_PRIVATE: bool.default(false),
+  /** Accept plain http webhook endpoint URLs. Default false (https only); for tests and private networks. */
+  WEBHOOK_ALLOW_HTTP: bool.default(false),
+  /**
+   * Accept webhook endpoints that are, or resolve to, loopback, private, link-local or metadata
+   * addresses. Default false: the gateway itself calls them, from inside its network. Checked at
+   * registration and again before every delivery.
+   */
+  WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+  /** Most webhook endpoints one owner may register. Default 20. */
+  WEBHOOK_MAX_ENDPOINTS_PER_OWNER: int(1, 10_000).default(20),
+  /** Longest wait for one webhook attempt (connect, answer and the start of its body), in ms. Default 10000. */
+  WEBHOOK_TIMEOUT_MS: int(100, 120_000).default(10_000),
+  /**
+   * Waits between webhook attempts, in seconds, comma-separated: after the first failed attempt the
+   * first wait, and so on; each wait is varied by ±20 % (jitter) so that retries to one receiver
+   * spread out. When the list runs out the delivery is FAILED. Default
+   * `5,300,1800,7200,18000,36000,36000`: 8 attempts over about 27.5 hours.
+   */
+  WEBHOOK_RETRY_SCHEDULE_SECONDS: z
+    .string()
+    .regex(/^\s*\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?)*\s*$/, 'a comma-separated list of seconds, e.g. 5,300,1800')
+    .default('5,300,1800,7200,18000,36000,36000'),
+  /**
+   * An endpoint whose attempts have failed for this long, with no success in between, is disabled (its
+   * `disabledReason` says so), in seconds. Default 432000 (5 days); 0 = never.
+   */
+  WEBHOOK_DISABLE_AFTER_FAILING_SECONDS: int(0, 365 * 86_400).default(432_000),
+  /** Webhook attempts in flight at once per instance; a slow endpoint holds one for at most WEBHOOK_TIMEOUT_MS. Default 16. */
+  WEBHOOK_CONCURRENCY: int(1, 1_000).default(16),
+  /**
+   * Webhook attempts in flight at once to one endpoint (or one per-generation webhook URL), counted over
+   * every instance's claims; its other deliveries wait, so that a slow or dead endpoint cannot take all
+   * of WEBHOOK_CONCURRENCY from the others. Two instances claiming at the same moment may each reach it. Default 2.
+   */
+  WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT: int(1, 1_000).default(2),
+  /** How often an idle webhook sender looks for due deliveries, in ms. Default 500. */
+  WEBHOOK_POLL_INTERVAL_MS: int(10, 60_000).default(500),
+  /** After a secret rotation, deliveries carry signatures with the old secret too for this long, in seconds. Default 86400 (a day). */
+  WEBHOOK_SECRET_ROTATION_GRACE_SECONDS: int(0, 30 * 86_400).default(86_400),
   /** Largest accepted HTTP request body, in bytes. */
   HTTP_MAX_BODY_BYTES: int(1_024, 64 * 1024 * 1024).default(1024 * 1024),
   /**
@@ -89,6 +129,24 @@ const schema = z.object({
    * WebSocket path's), counting source text and an AST estimate. Default 16 MiB; 0 = no caching.
    */
   GRAPHQL_DOCUMENT_CACHE_BYTES: int(0, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
+  /**
+   * Which documents the gateway runs: `off` (any; Apollo's automatic persisted queries as usual),
+   * `allow` (any, and a document of TRUSTED_DOCUMENTS_MANIFESTS may be sent by id alone) or
+   * `require` (only documents of TRUSTED_DOCUMENTS_MANIFESTS, by id or identical text; APQ off).
+   * Default: `require` when NODE_ENV=production, else `off`.
+   */
+  TRUSTED_DOCUMENTS: z.enum(['off', 'allow', 'require']).optional(),
+  /**
+   * Comma-separated paths of persisted-document manifests (JSON objects of id → document text, as
+   * GraphQL Code Generator's client preset writes them); `project` is the gateway's own (the progress
+   * page's and playground's operations). Read and checked at start. Default `project`.
+   */
+  TRUSTED_DOCUMENTS_MANIFESTS: z.string().default('project'),
+  /**
+   * Bytes Apollo's automatic persisted queries (APQ) may keep, counting each entry's hash key, text
+   * and bookkeeping. Default 4 MiB; 0 = APQ off. Always off when TRUSTED_DOCUMENTS=require.
+   */
+  APQ_CACHE_BYTES: int(0, 1024 * 1024 * 1024).default(4 * 1024 * 1024),
   /** Deepest nesting of `variables` (the object itself is level 1), and of an HTTP JSON body (one more). Default 16 levels. */
   GRAPHQL_MAX_VARIABLES_DEPTH: int(2, 1_000).default(16),
   /** Most items in one list, or fields in one object, in variables and in document literals. Default 200. */
@@ -177,20 +235,28 @@ const schema = z.object({
   /** WebSocket ping interval, in ms; a client that has not answered a ping by the next one is dropped. */
   WS_KEEPALIVE_MS: int(100, 600_000).default(12_000),
   /**
-   * How often an open WebSocket's credential is checked again, in ms; a revoked key's sockets then
-   * close with 4403. 0 = only when the socket connects.
+   * How often an open WebSocket's (or SSE or multipart subscription stream's) credential is checked
+   * again, in ms; a revoked key's sockets then close with 4403, its streams end with UNAUTHENTICATED.
+   * 0 = only when the socket connects.
    */
   WS_CREDENTIAL_RECHECK_MS: int(0, 86_400_000).default(30_000),
   /**
    * Most bytes one WebSocket may have waiting to be written (ws's `bufferedAmount`), in bytes; a send
-   * past it closes the socket with 1013. Default 1 MiB.
+   * past it closes the socket with 1013. Default 1 MiB. An SSE or multipart subscription stream holding
+   * more unsent, while its client takes nothing, is dropped.
    */
   WS_MAX_BUFFERED_BYTES: int(64 * 1024, 1024 * 1024 * 1024).default(1024 * 1024),
   /**
    * Longest a WebSocket's unsent data may wait to be written out completely, in ms; then the socket
-   * is closed with 1013. Default 10 000.
+   * is closed with 1013. Default 10 000. An SSE or multipart subscription stream is dropped once its
+   * unsent data made no progress for this long.
    */
   WS_WRITE_TIMEOUT_MS: int(100, 600_000).default(10_000),
+  /**
+   * Time between heartbeats (an empty `{}` part) on a multipart HTTP subscription, in ms. Default
+   * 5 000, as Apollo Router. GraphQL over SSE sends graphql-sse's own keep-alive comment every 12 s.
+   */
+  HTTP_SUBSCRIPTION_HEARTBEAT_MS: int(100, 600_000).default(5_000),
   /**
    * Bearer token `/metrics` requires (at least 16 characters). Unset: `/metrics` is open outside
    * production and refused (403) in production.
@@ -208,6 +274,48 @@ const schema = z.object({
       }
     })
     .optional(),
+  /**
+   * Where finished videos are kept, so they outlive the upstream's expiring links: `folder` (MEDIA_DIR),
+   * `s3` (an S3-compatible bucket, MEDIA_S3_*; for several instances), or `off` (video.url stays the
+   * upstream's link).
+   */
+  MEDIA_STORE: z.enum(['folder', 's3', 'off']).default('folder'),
+  /** The media folder. Default DATA_DIR/media; with DATA_IN_MEMORY, a temporary folder removed at stop. */
+  MEDIA_DIR: z.string().min(1).optional(),
+  /** The bucket, with MEDIA_STORE=s3. Credentials come from the AWS SDK's own chain (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, a profile, an instance role). */
+  MEDIA_S3_BUCKET: z.string().min(1).optional(),
+  /** Prepended to every object key in the bucket (for example `gateway/`). Default none. */
+  MEDIA_S3_PREFIX: z.string().default(''),
+  /** The bucket's region. */
+  MEDIA_S3_REGION: z.string().min(1).default('us-east-1'),
+  /** An S3-compatible server's URL (MinIO, R2, Ceph…). Unset = AWS S3. */
+  MEDIA_S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  /** Path-style bucket addressing (`endpoint/bucket/key`), which most S3-compatible servers need. Default false. */
+  MEDIA_S3_FORCE_PATH_STYLE: bool.default(false),
+  /** Largest video copied, in bytes; a larger one stays at the upstream's link (copy FAILED, TOO_LARGE). Default 2 GiB. */
+  MEDIA_MAX_BYTES: int(1, 1024 ** 4).default(2 * 1024 ** 3),
+  /** Longest one copy of a video may take, headers to last byte, in ms. Default 10 minutes. */
+  MEDIA_COPY_TIMEOUT_MS: int(1_000, 3_600_000).default(600_000),
+  /** Attempts at copying one video before it is given up (copy FAILED, ATTEMPTS_EXHAUSTED). */
+  MEDIA_COPY_ATTEMPTS: int(1, 100).default(6),
+  /** Delay before the first retry of a failed copy, in ms; it doubles (with jitter) per attempt, up to 10 minutes. */
+  MEDIA_COPY_RETRY_MS: int(10, 3_600_000).default(5_000),
+  /** How long a stored video's signed link (`video.url`) stays valid, in seconds; each read of a generation gives a fresh one. */
+  MEDIA_LINK_TTL_SECONDS: int(60, 7 * 86_400).default(3_600),
+  /**
+   * The key that signs video links (at least 32 characters). Unset: a random one per process, so links
+   * die with it; set the same value on every instance when there are several.
+   */
+  MEDIA_LINK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Video copies in flight at once per instance (each holds a few 64 KiB chunks, or two 5 MiB parts with S3). */
+  MEDIA_COPY_CONCURRENCY: int(1, 100).default(4),
+  /**
+   * The gateway's public URL as clients reach it (`https://videos.example.com`, a path prefix allowed), put in
+   * front of stored videos' links in `video.url`. Unset: the links are relative (`/media/<id>?exp=…&sig=…`),
+   * which pages served by the gateway play as they are and other clients resolve against the URL they called.
+   * The request's Host header is never used: a client could choose it.
+   */
+  PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
 });
 
 /**
@@ -243,6 +351,21 @@ export interface Config {
   deadlineLastLooks: number;
   /** Media URL targets accepted in create inputs. */
   mediaUrls: { allowPrivate: boolean };
+  /** Webhook endpoints: URL policy, per-owner cap, secret rotation grace (ms). */
+  webhooks: {
+    allowHttp: boolean;
+    allowPrivate: boolean;
+    maxEndpointsPerOwner: number;
+    secretRotationGraceMs: number;
+    timeoutMs: number;
+    /** Waits between attempts, in ms; its length + 1 is the most attempts. */
+    retryScheduleMs: number[];
+    concurrency: number;
+    maxInFlightPerEndpoint: number;
+    pollIntervalMs: number;
+    /** 0 = never. */
+    disableAfterFailingMs: number;
+  };
   /** How long the write of an accepted create is retried after a store failure, in ms. */
   createRecordRetryMs: number;
   upstreamTimeouts: { createMs: number; pollMs: number };
@@ -293,12 +416,34 @@ export interface Config {
     maxBufferedBytes: number;
     writeTimeoutMs: number;
   };
+  /** Subscriptions over SSE and multipart HTTP (they share the WebSocket's credential recheck and write limits). */
+  httpSubscriptions: { heartbeatMs: number };
+  /** Trusted documents: the mode and the manifest files (absolute paths), read at start. */
+  trustedDocuments: { mode: 'off' | 'allow' | 'require'; manifests: string[] };
+  /** Bytes Apollo's APQ cache may hold; 0 = APQ off. */
+  apqCacheBytes: number;
   /** What `/metrics` asks for: a bearer token, nothing (open), or refused outright. */
   metricsAccess: MetricsAccess;
   /** Origins allowed to call the GraphQL path over HTTP from a browser; empty = same-origin only. */
   cors: { origins: CorsOrigins };
   /** How long a successful API-key lookup is reused, in ms (0 = never). */
   apiKeyCacheMs: number;
+  /** Null: MEDIA_STORE=off. */
+  media: {
+    store:
+      | { kind: 'folder'; dir: string | null }
+      | { kind: 's3'; bucket: string; prefix: string; region: string; endpoint: string | null; forcePathStyle: boolean };
+    maxBytes: number;
+    copyTimeoutMs: number;
+    copyAttempts: number;
+    copyRetryMs: number;
+    copyConcurrency: number;
+    linkTtlSeconds: number;
+    /** Null: a random key for this process. */
+    linkSecret: string | null;
+    /** Put in front of stored videos' links, without a trailing slash; null: relative links. */
+    publicBaseUrl: string | null;
+  } | null;
 }
 
 /**
@@ -307,6 +452,15 @@ export interface Config {
  * Defined here, with the setting that decides it, so the configuration imports nothing above it.
  */
 export type MetricsAccess = { token: string } | 'open' | 'refused';
+
+/**
+ * The project's own manifest (codegen writes it beside the typed documents; the build copies it to
+ * dist/web/generated/), found from src/ and from dist/ alike.
+ */
+const PROJECT_MANIFEST =
+  [path.resolve(__dirname, 'web/generated/persisted-documents.json'), path.resolve(__dirname, '../src/web/generated/persisted-documents.json')].find(
+    (file) => existsSync(file),
+  ) ?? path.resolve(__dirname, 'web/generated/persisted-documents.json');
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -329,10 +483,25 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (e.JWT_SECRET && e.JWT_JWKS_URL) {
     throw new ConfigError('Invalid configuration:\n  JWT_SECRET: set either JWT_SECRET or JWT_JWKS_URL, not both');
   }
+  if (e.MEDIA_STORE === 's3' && !e.MEDIA_S3_BUCKET) {
+    throw new ConfigError('Invalid configuration:\n  MEDIA_S3_BUCKET: MEDIA_STORE=s3 needs a bucket');
+  }
   if ((e.JWT_ISSUER || e.JWT_AUDIENCE) && !e.JWT_SECRET && !e.JWT_JWKS_URL) {
     throw new ConfigError('Invalid configuration:\n  JWT_SECRET: JWT_ISSUER and JWT_AUDIENCE need JWT_SECRET or JWT_JWKS_URL');
   }
   const production = e.NODE_ENV === 'production';
+  const trustedDocuments = {
+    mode: e.TRUSTED_DOCUMENTS ?? (production ? 'require' : 'off'),
+    manifests: e.TRUSTED_DOCUMENTS_MANIFESTS.split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== '')
+      .map((entry) => (entry === 'project' ? PROJECT_MANIFEST : path.resolve(entry))),
+  } as const;
+  if (trustedDocuments.mode !== 'off' && trustedDocuments.manifests.length === 0) {
+    throw new ConfigError(
+      `Invalid configuration:\n  TRUSTED_DOCUMENTS_MANIFESTS: TRUSTED_DOCUMENTS=${trustedDocuments.mode} needs at least one manifest`,
+    );
+  }
   const upstream = e.AIMLAPI_API_KEY
     ? { apiKey: e.AIMLAPI_API_KEY, baseUrl: e.AIMLAPI_BASE_URL.replace(/\/+$/, ''), legacyPaths: e.AIMLAPI_LEGACY_PATHS }
     : null;
@@ -354,6 +523,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     deadlineMs: e.GENERATION_DEADLINE_SECONDS * 1000,
     deadlineLastLooks: e.GENERATION_DEADLINE_LAST_LOOKS,
     mediaUrls: { allowPrivate: e.MEDIA_URL_ALLOW_PRIVATE },
+    webhooks: {
+      allowHttp: e.WEBHOOK_ALLOW_HTTP,
+      allowPrivate: e.WEBHOOK_ALLOW_PRIVATE,
+      maxEndpointsPerOwner: e.WEBHOOK_MAX_ENDPOINTS_PER_OWNER,
+      secretRotationGraceMs: e.WEBHOOK_SECRET_ROTATION_GRACE_SECONDS * 1000,
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      retryScheduleMs: e.WEBHOOK_RETRY_SCHEDULE_SECONDS.split(',').map((seconds) => Math.round(Number(seconds) * 1000)),
+      concurrency: e.WEBHOOK_CONCURRENCY,
+      maxInFlightPerEndpoint: e.WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT,
+      pollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS,
+      disableAfterFailingMs: e.WEBHOOK_DISABLE_AFTER_FAILING_SECONDS * 1000,
+    },
     createRecordRetryMs: e.CREATE_RECORD_RETRY_SECONDS * 1000,
     upstreamTimeouts: { createMs: e.UPSTREAM_CREATE_TIMEOUT_MS, pollMs: e.UPSTREAM_POLL_TIMEOUT_MS },
     http: {
@@ -409,8 +590,38 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
       writeTimeoutMs: e.WS_WRITE_TIMEOUT_MS,
     },
+    httpSubscriptions: { heartbeatMs: e.HTTP_SUBSCRIPTION_HEARTBEAT_MS },
+    trustedDocuments: { mode: trustedDocuments.mode, manifests: [...trustedDocuments.manifests] },
+    apqCacheBytes: trustedDocuments.mode === 'require' ? 0 : e.APQ_CACHE_BYTES,
     metricsAccess: e.METRICS_TOKEN ? { token: e.METRICS_TOKEN } : production ? 'refused' : 'open',
     cors: { origins: e.CORS_ORIGINS ?? [] },
     apiKeyCacheMs: e.API_KEY_CACHE_MS,
+    media:
+      e.MEDIA_STORE === 'off'
+        ? null
+        : {
+            store:
+              e.MEDIA_STORE === 's3'
+                ? {
+                    kind: 's3',
+                    bucket: e.MEDIA_S3_BUCKET!,
+                    prefix: e.MEDIA_S3_PREFIX,
+                    region: e.MEDIA_S3_REGION,
+                    endpoint: e.MEDIA_S3_ENDPOINT ?? null,
+                    forcePathStyle: e.MEDIA_S3_FORCE_PATH_STYLE,
+                  }
+                : {
+                    kind: 'folder',
+                    dir: e.MEDIA_DIR ? path.resolve(e.MEDIA_DIR) : e.DATA_IN_MEMORY ? null : path.join(path.resolve(e.DATA_DIR), 'media'),
+                  },
+            maxBytes: e.MEDIA_MAX_BYTES,
+            copyTimeoutMs: e.MEDIA_COPY_TIMEOUT_MS,
+            copyAttempts: e.MEDIA_COPY_ATTEMPTS,
+            copyRetryMs: e.MEDIA_COPY_RETRY_MS,
+            copyConcurrency: e.MEDIA_COPY_CONCURRENCY,
+            linkTtlSeconds: e.MEDIA_LINK_TTL_SECONDS,
+            linkSecret: e.MEDIA_LINK_SECRET ?? null,
+            publicBaseUrl: e.PUBLIC_BASE_URL ? e.PUBLIC_BASE_URL.replace(/\/+$/, '') : null,
+          },
   };
 }

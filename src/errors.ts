@@ -41,6 +41,14 @@ export enum RequestErrorCode {
   METHOD_NOT_ALLOWED = 'METHOD_NOT_ALLOWED',
   /** Over the connection cap; retry shortly. HTTP 503. */
   SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
+  /**
+   * A `documentId` or `extensions.persistedQuery.sha256Hash` no loaded manifest holds, sent without
+   * the text (TRUSTED_DOCUMENTS allow or require). HTTP 200, as Apollo answers the same code, so APQ
+   * clients retry with the text.
+   */
+  PERSISTED_QUERY_NOT_FOUND = 'PERSISTED_QUERY_NOT_FOUND',
+  /** TRUSTED_DOCUMENTS=require and the document is in no loaded manifest (by id or by identical text). HTTP 400. */
+  PERSISTED_QUERY_REQUIRED = 'PERSISTED_QUERY_REQUIRED',
 }
 
 export class GatewayError extends Error {

@@ -8,7 +8,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import { EventStream } from './event-stream';
-import { isTerminal, type Generation, type GenerationStatus } from '../model/generation';
+import { isSettled, type Generation, type GenerationStatus } from '../model/generation';
 
 export const Topic = {
   generation: 'GENERATION',
@@ -82,7 +82,7 @@ export class GenerationEvents {
         if (g.owner !== owner || g.version <= lastVersion) return;
         lastVersion = g.version;
         stream.push(g);
-        if (isTerminal(g.status)) stream.end();
+        if (isSettled(g)) stream.end();
       };
       const listener = (event: Event) => {
         const g = (event as CustomEvent<Generation>).detail;

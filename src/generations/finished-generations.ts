@@ -3,9 +3,10 @@
  * again (the poller only claims in-flight ones, a cancel of an ended one is a no-op, and every
  * change is conditional on the version it read), so reading it again from the store is wasted work.
  * Repeated reads of finished results (clients checking a job, the playground) then cost no query.
- * Generations still in flight are never kept: their reads always see the store.
+ * Generations still in flight, or whose video is still being copied, are never kept: their reads
+ * always see the store.
  */
-import { isTerminal, type Generation } from '../model/generation';
+import { isSettled, type Generation } from '../model/generation';
 
 /** Most ended generations kept; the least recently read goes first. */
 export const FINISHED_GENERATIONS_KEPT = 10_000;
@@ -27,7 +28,7 @@ export class FinishedGenerations {
 
   /** Keeps `g` if it has ended; does nothing otherwise. */
   remember(g: Generation): void {
-    if (!isTerminal(g.status) || this.maxEntries <= 0) return;
+    if (!isSettled(g) || this.maxEntries <= 0) return;
     const key = keyOf(g.owner, g.id);
     this.entries.delete(key);
     if (this.entries.size >= this.maxEntries) {

@@ -15,7 +15,7 @@ import type { GenerationEvents } from './events';
 import { logGenerationChanged } from './generation-log';
 import { mapUpstreamStatus, stateFromJob } from './status-mapping';
 import { typicalTimeFor, type PollSchedule } from './timing';
-import { GenerationErrorCode, GenerationStatus, isTerminal, type Generation, type GenerationState } from '../model/generation';
+import { GenerationErrorCode, GenerationStatus, isTerminal, MediaCopyState, type Generation, type GenerationState } from '../model/generation';
 import type { UpstreamBackoff } from '../upstream/health/backoff';
 
 /** `lease_lost`: another claim took the generation over mid-poll, so this poll's result was dropped. */
@@ -48,6 +48,12 @@ export interface PollerOptions {
   /** Identifies this instance's leases. Default: a random UUID. */
   instanceId?: string;
   onPoll?: (outcome: PollOutcome) => void;
+  /**
+   * A media store keeps finished videos: a completion marks the video's copy PENDING, which enqueues
+   * the copy in the same write (the `0015_media_copies` migration), and `onVideoFinished` is called
+   * once it is stored. Default: no copies.
+   */
+  keepVideos?: { onVideoFinished: () => void };
   now?: () => Date;
 }
 
@@ -246,6 +252,7 @@ export class Poller {
       this.options.backoff.reset();
       const after = this.now();
       const change: Partial<GenerationState> = { ...stateFromJob(job, g.status, after) };
+      if (change.video && this.options.keepVideos) change.video = { ...change.video, copy: { state: MediaCopyState.PENDING } };
       if (job.status !== g.upstreamStatus) {
         change.upstreamStatus = job.status;
         if (mapUpstreamStatus(job.status).kind === 'unknown' && !this.loggedUnknown.has(`${g.id}:${job.status}`)) {
@@ -263,6 +270,7 @@ export class Poller {
         return (await this.release(g, lease, bookkeeping)) ? 'unchanged' : this.dropped(g, lease);
       }
       const written = await this.apply(g, lease, change, bookkeeping);
+      if (written === 'stored' && change.video?.copy) this.options.keepVideos?.onVideoFinished();
       return written === 'lease_lost' ? this.dropped(g, lease) : 'changed';
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error;

@@ -20,7 +20,10 @@ import type { UpstreamBackoff } from '../upstream/health/backoff';
 import { summarizeUsage, type UsageSummary } from './usage';
 import { checkStorableDate } from './storable-values';
 import { checkIdempotencyKey, validateInput } from './validation';
+import type { GenerationWebhook } from '../model/webhook';
 import { logGenerationChanged, logGenerationCreated } from './generation-log';
+import type { MediaLinks } from '../media/media-links';
+import { playableVideo, type PlayableVideo } from './playable-video';
 
 /** Per-owner limits on creations, checked before anything is sent upstream. */
 export interface CreateQuota {
@@ -52,6 +55,8 @@ export interface GenerationServiceDeps {
    * Default: 3_600_000 (an hour).
    */
   recordRetryMs?: number;
+  /** Signs links to stored videos, for `video()`; null or absent: no media store, videos stay at the upstream. */
+  mediaLinks?: MediaLinks | null;
   now?: () => Date;
 }
 
@@ -111,7 +116,7 @@ export class GenerationService {
    * Validates, de-duplicates by idempotency key, records, then sends the paid create call once.
    * A definite upstream refusal removes the record and throws; an unknown outcome keeps it as FAILED.
    */
-  async create(owner: string, rawInput: GenerationInput, idempotencyKey?: string | null): Promise<Generation> {
+  async create(owner: string, rawInput: GenerationInput, idempotencyKey?: string | null, webhook?: GenerationWebhook | null): Promise<Generation> {
     const input = validateInput(rawInput);
     checkMediaUrls(input, this.deps.mediaUrls ?? { allowPrivate: false });
     const key = idempotencyKey == null ? null : checkIdempotencyKey(idempotencyKey);
@@ -136,6 +141,7 @@ export class GenerationService {
         status: GenerationStatus.QUEUED,
         createdAt,
         deadlineAt: new Date(createdAt.getTime() + this.deps.deadlineMs),
+        webhook: webhook ?? null,
       });
     } catch (error) {
       // Nothing was created: the owner keeps the creation it was charged for.
@@ -381,6 +387,11 @@ export class GenerationService {
   /** Expected create-to-completion time of a request, in ms (scaled like the poll schedule). */
   expectedMs(input: GenerationInput): number {
     return this.deps.schedule.expectedMs(typicalTimeFor(input));
+  }
+
+  /** The generation's video as a client sees it: the gateway's signed link once stored (playable-video.ts). */
+  video(g: Generation): PlayableVideo | null {
+    return playableVideo(g, this.deps.mediaLinks ?? null, this.now().getTime());
   }
 
   watch(owner: string, id: string) {

@@ -1,6 +1,17 @@
 import type { Logger } from 'pino';
 import { ErrorCode, GatewayError } from '../errors';
 import type { GenerationService } from '../generations/service';
+import type { WebhookDeliveries } from '../webhooks/deliveries';
+import type { WebhookEndpoints } from '../webhooks/endpoints';
+import type { GenerationWebhooks } from '../webhooks/generation-webhooks';
+
+/** The owner's webhook endpoints and the deliveries to them. */
+export interface Webhooks {
+  endpoints: WebhookEndpoints;
+  deliveries: WebhookDeliveries;
+  /** Per-generation webhooks and the owner's signing secret for them. */
+  generations: GenerationWebhooks;
+}
 import { toGraphQLError } from './errors';
 
 /** What every resolver gets. Built per HTTP request, and per subscription over WebSocket. */
@@ -9,12 +20,13 @@ export interface GraphQLContext {
   owner: string | null;
   /** Reads by id made in the same tick share one store query there, across requests and transports. */
   service: GenerationService;
+  webhooks: Webhooks;
   requestId: string;
   log: Logger;
 }
 
-export function createContext(service: GenerationService, owner: string | null, requestId: string, log: Logger): GraphQLContext {
-  return { owner, service, requestId, log };
+export function createContext(service: GenerationService, webhooks: Webhooks, owner: string | null, requestId: string, log: Logger): GraphQLContext {
+  return { owner, service, webhooks, requestId, log };
 }
 
 export function requireOwner(context: GraphQLContext): string {

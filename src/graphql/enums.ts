@@ -9,9 +9,12 @@ import {
   GENERATION_STATUS_MEANINGS,
   GenerationErrorCode,
   GenerationStatus,
+  MediaCopyErrorCode,
+  MediaCopyState,
   PERSON_GENERATIONS,
   UPSTREAM_PROVIDERS,
 } from '../model/generation';
+import { WEBHOOK_DELIVERY_STATUS_MEANINGS, WEBHOOK_EVENT_MEANINGS, WebhookDeliveryStatus, WebhookEventType } from '../model/webhook';
 import { MEDIA_KINDS, MODEL_KINDS, type ModelKind } from '../upstream/catalogue-types';
 import { MODELS } from '../upstream/models';
 
@@ -80,6 +83,25 @@ registerEnumType(GenerationErrorCode, {
   description: 'Why a generation ended without a video.',
   valuesConfig: describedBy(GENERATION_ERROR_CODE_MEANINGS),
 });
+
+registerEnumType(WebhookEventType, {
+  name: 'WebhookEventType',
+  description: "What a webhook reports; the payload's `type` spells it in lower case with dots (GENERATION_COMPLETED is `generation.completed`).",
+  valuesConfig: Object.fromEntries(Object.entries(WebhookEventType).map(([name, value]) => [name, { description: WEBHOOK_EVENT_MEANINGS[value] }])),
+});
+
+registerEnumType(WebhookDeliveryStatus, {
+  name: 'WebhookDeliveryStatus',
+  description: 'Where a webhook delivery is.',
+  valuesConfig: describedBy(WEBHOOK_DELIVERY_STATUS_MEANINGS),
+});
+
+registerEnumType(MediaCopyState, {
+  name: 'MediaCopyState',
+  description: "Where the copy of a finished video into the gateway's media store stands.",
+});
+
+registerEnumType(MediaCopyErrorCode, { name: 'MediaCopyErrorCode', description: 'Why the copy of a finished video was given up.' });
 
 /** The catalogue's model kinds, named as they are spelled. */
 export const ModelKindEnum = Object.fromEntries(MODEL_KINDS.map((kind) => [kind, kind])) as { readonly [K in ModelKind]: K };

@@ -13,7 +13,13 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
 };
 
 /** Codes that graphql-js, Apollo and the request limits assign, and the gateway's own: safe to show. */
-const PASS_THROUGH = new Set<string>([...Object.values(ApolloServerErrorCode), RequestErrorCode.DOCUMENT_TOO_LARGE, ...Object.values(ErrorCode)]);
+const PASS_THROUGH = new Set<string>([
+  ...Object.values(ApolloServerErrorCode),
+  RequestErrorCode.DOCUMENT_TOO_LARGE,
+  RequestErrorCode.PERSISTED_QUERY_NOT_FOUND,
+  RequestErrorCode.PERSISTED_QUERY_REQUIRED,
+  ...Object.values(ErrorCode),
+]);
 
 export function toGraphQLError(error: GatewayError): GraphQLError {
   const status = HTTP_STATUS[error.code];

@@ -4,11 +4,21 @@ import { buildSchema } from 'type-graphql';
 import { VideoGenerationResolver } from './resolvers/video-generation.resolver';
 import { UsageResolver } from './resolvers/usage.resolver';
 import { VideoModelResolver } from './resolvers/video-model.resolver';
+import { WebhookDeliveryResolver } from './resolvers/webhook-delivery.resolver';
+import { WebhookEndpointResolver } from './resolvers/webhook-endpoint.resolver';
+import { WebhookSigningSecretResolver } from './resolvers/webhook-signing-secret.resolver';
 
 /** The gateway's schema. `schema/schema.graphql` is this, printed (`npm run schema`). */
 export function buildGatewaySchema(): Promise<GraphQLSchema> {
   return buildSchema({
-    resolvers: [VideoGenerationResolver, VideoModelResolver, UsageResolver],
+    resolvers: [
+      VideoGenerationResolver,
+      VideoModelResolver,
+      UsageResolver,
+      WebhookEndpointResolver,
+      WebhookDeliveryResolver,
+      WebhookSigningSecretResolver,
+    ],
     // Subscriptions here supply their own `subscribe` (GenerationEvents), so nothing is ever
     // published to this one; type-graphql still requires a pubsub.
     pubSub: createPubSub(),

@@ -81,10 +81,59 @@ export interface Transition {
 }
 
 export interface GenerationVideo {
+  /** The upstream's link (signed, and it may expire). */
   url: string;
   contentType: string | null;
   fileName: string | null;
   sizeBytes: number | null;
+  /**
+   * The gateway's own copy in its media store. Absent on generations completed while no media store
+   * was configured (or before there was one).
+   */
+  copy?: MediaCopy;
+}
+
+/** Where the copy of a finished video into the media store stands. */
+export enum MediaCopyState {
+  /** Queued or being copied; its generation changes again (a new version) when it ends. */
+  PENDING = 'PENDING',
+  STORED = 'STORED',
+  /** Given up: `errorCode` says why. The upstream's link is still the video's URL. */
+  FAILED = 'FAILED',
+}
+
+/** Why a copy finally failed. */
+export enum MediaCopyErrorCode {
+  /** The upstream's link answered 403, 404 or 410 (expired, or removed). */
+  LINK_GONE = 'LINK_GONE',
+  /** The file is larger than MEDIA_MAX_BYTES. */
+  TOO_LARGE = 'TOO_LARGE',
+  /** The link did not answer with a video content type. */
+  WRONG_CONTENT_TYPE = 'WRONG_CONTENT_TYPE',
+  /** Every attempt failed with something that might have passed (timeouts, 5xx, cut-off bodies, a failing store). */
+  ATTEMPTS_EXHAUSTED = 'ATTEMPTS_EXHAUSTED',
+}
+
+/** JSON-safe (it is stored inside the generation's video): times are ISO strings. */
+export interface MediaCopy {
+  state: MediaCopyState;
+  /** Bytes stored. */
+  sizeBytes?: number;
+  /** SHA-256 of the stored bytes, hex. */
+  sha256?: string;
+  contentType?: string;
+  storedAt?: string;
+  errorCode?: MediaCopyErrorCode;
+  /** The last failure, in words (for operators and the owner; never a secret). */
+  errorMessage?: string;
+}
+
+/**
+ * Ended and will not change again: terminal, and no copy of its video still pending. Only such a
+ * generation may be kept in memory or end a subscription.
+ */
+export function isSettled(g: Pick<GenerationState, 'status' | 'video'>): boolean {
+  return isTerminal(g.status) && g.video?.copy?.state !== MediaCopyState.PENDING;
 }
 
 /** Why a generation failed, timed out or was cancelled. */

@@ -145,6 +145,48 @@ export function guardDelivery(res: ServerResponse, o: DeliveryLimits, onDropped:
 }
 
 /**
+ * Watches a response that never finishes by design (a subscription stream): its connection is
+ * destroyed once bytes have waited unsent, with no progress, for `writeTimeoutMs`, or once more
+ * than `maxUnsentBytes` wait while its client took nothing since the last look. A client that
+ * stops reading then costs a bounded buffer for a bounded time, as over WebSocket.
+ */
+export function guardStreamDelivery(res: ServerResponse, o: DeliveryLimits, onDropped: (reason: DropReason, unsentBytes: number) => void): void {
+  const socket = res.socket;
+  if (!socket || socket.destroyed) return;
+  // Not `progress()`: new events change the write queue too, so it would hide a client that takes nothing.
+  let lastTaken = takenByKernel(socket);
+  let stalledSince: number | null = null;
+  const timer = setInterval(
+    () => {
+      const unsent = socket.writableLength + res.writableLength;
+      const taken = takenByKernel(socket);
+      const stalled = unsent > 0 && taken === lastTaken;
+      lastTaken = taken;
+      if (!stalled) {
+        stalledSince = null;
+        return;
+      }
+      stalledSince ??= Date.now();
+      const reason: DropReason | null =
+        Date.now() - stalledSince >= o.writeTimeoutMs ? 'write_timeout' : unsent > o.maxUnsentBytes ? 'unsent_bytes' : null;
+      if (!reason) return;
+      clearInterval(timer);
+      socket.destroy();
+      onDropped(reason, unsent);
+    },
+    Math.min(1_000, Math.max(25, Math.floor(o.writeTimeoutMs / 4))),
+  );
+  timer.unref();
+  res.once('close', () => clearInterval(timer));
+}
+
+/** Bytes the kernel has taken from this socket: handed to libuv, less what still waits in its write queue. */
+function takenByKernel(socket: Socket): number {
+  const queued = (socket as Socket & { _handle?: { writeQueueSize?: number } })._handle?.writeQueueSize ?? 0;
+  return socket.bytesWritten - socket.writableLength - queued;
+}
+
+/**
  * Changes whenever the kernel takes bytes from this socket. Node's public counters do not move
  * then (`bytesWritten` counts bytes once handed to libuv), so this reads libuv's own write queue,
  * falling back to Node's buffer where the handle does not say.

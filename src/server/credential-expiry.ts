@@ -1,15 +1,23 @@
 /**
- * A WebSocket authenticated with an expiring credential (a JWT) is closed with 4403 the moment
+ * A WebSocket or HTTP subscription stream authenticated with an expiring credential (a JWT) is closed with 4403 the moment
  * the credential expires, as graphql-ws closes a connection whose credentials are refused, so a
  * token cannot keep a subscription open past its lifetime.
  */
-import type { WebSocket } from 'ws';
 import { SocketCloseCode } from './close-codes';
+
+/**
+ * What the credential timers need of a connection: a WebSocket, or an HTTP subscription stream
+ * (http-stream.ts), which turns the close code into its protocol's last words.
+ */
+export interface ClosableConnection {
+  close(code: number, reason: string): void;
+  once(event: 'close', listener: () => void): unknown;
+}
 
 /** setTimeout's longest delay (about 24.8 days); longer waits are re-armed in steps. */
 const MAX_TIMER_MS = 2_147_483_647;
 
-export function closeWhenExpired(socket: WebSocket, expiresAt: Date, now: () => number = Date.now): void {
+export function closeWhenExpired(socket: ClosableConnection, expiresAt: Date, now: () => number = Date.now): void {
   let timer: NodeJS.Timeout;
   const arm = (): void => {
     const left = expiresAt.getTime() - now();

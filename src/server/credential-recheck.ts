@@ -1,11 +1,11 @@
 /**
- * An API key can be revoked while sockets opened with it are still streaming. Each such socket
+ * An API key can be revoked while sockets (or HTTP subscription streams) opened with it are still streaming. Each such socket
  * checks its credential again at an interval and is closed with 4403, like a refused connection,
  * once the credential no longer names the same owner. A check that fails for another reason (the
  * database is away) keeps the socket: an outage is not a revocation.
  */
-import type { WebSocket } from 'ws';
 import { SocketCloseCode } from './close-codes';
+import type { ClosableConnection } from './credential-expiry';
 
 export interface CredentialRecheck {
   /** The owner the credential names now, or null when it is refused. */
@@ -18,7 +18,7 @@ export interface CredentialRecheck {
   onCheckFailed: (err: unknown) => void;
 }
 
-export function closeWhenRevoked(socket: WebSocket, o: CredentialRecheck): void {
+export function closeWhenRevoked(socket: ClosableConnection, o: CredentialRecheck): void {
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
   const check = async (): Promise<void> => {

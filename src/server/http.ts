@@ -7,10 +7,13 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer, type BaseContext } from '@apollo/server';
 import { ApolloServerErrorCode } from '@apollo/server/errors';
+import type { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import { ErrorCode, GatewayError, RequestErrorCode } from '../errors';
 import type { GraphQLContext } from '../graphql/context';
 import { jsonDeeperThan, jsonShapeProblem, requestOutOfBounds, type RequestLimits } from '../graphql/request-limits';
+import { withDocument, type DocumentRequest, type TrustedDocuments } from '../graphql/trusted-documents';
+import { subscriptionProtocol, type StreamRequest } from './http-subscriptions';
 import { guardDelivery, type ConnectionCap, type DeliveryLimits, type DropReason } from './connection-limits';
 import { metricsScrapeStatus, type Metrics, type MetricsAccess } from './metrics';
 import type { StaticAssets } from './static-assets';
@@ -40,6 +43,8 @@ export interface HttpHandlerOptions<TContext extends BaseContext = GraphQLContex
   log: Logger;
   /** The progress page and the playground; absent: none served. */
   staticAssets?: StaticAssets;
+  /** Stored videos under /media/ (media-route.ts): true when it took the request. Absent: none served. */
+  media?: (req: IncomingMessage, res: ServerResponse, pathname: string, search: string) => boolean;
   /** Adds CORS headers on the GraphQL path and answers preflights (true: answered). Absent: no CORS. */
   cors?: (req: IncomingMessage, res: ServerResponse) => boolean;
   /** Document bytes, variables depth and list sizes, checked before parsing. Absent: not checked. */
@@ -51,6 +56,17 @@ export interface HttpHandlerOptions<TContext extends BaseContext = GraphQLContex
   anonymousOperation?: (req: IncomingMessage) => Promise<void>;
   /** Connections above the cap are answered 503 (health checks excepted) and closed. Absent: no cap. */
   connectionCap?: Pick<ConnectionCap, 'isShed'>;
+  /**
+   * Serves a subscription over SSE or multipart HTTP when the request's Accept header asks for one,
+   * after the same authentication, quotas and body limits as any GraphQL request (true: served).
+   * Absent: Apollo answers every request.
+   */
+  subscriptionStream?: (req: IncomingMessage, res: ServerResponse, request: StreamRequest) => Promise<boolean>;
+  /**
+   * Decides each request's document (by id, or only trusted ones) before Apollo or a subscription
+   * stream parses it; applies to POST and GET alike. Absent: every document goes on as sent.
+   */
+  trustedDocuments?: TrustedDocuments;
   /** A response that cannot be delivered within these limits drops its connection. Absent: waits forever. */
   delivery?: DeliveryLimits & { onDropped?: (reason: DropReason) => void };
 }
@@ -111,7 +127,7 @@ async function handle<TContext extends BaseContext>(
   const target = req.url ?? '/';
   const q = target.indexOf('?');
   const pathname = q === -1 ? target : target.slice(0, q);
-  const search = q === -1 ? '' : target.slice(q);
+  let search = q === -1 ? '' : target.slice(q);
   // Over the connection cap: a fast, clear answer instead of a hang, but health checks still answered.
   if (o.connectionCap?.isShed(req.socket) && !HEALTH_PATHS.has(pathname)) {
     req.resume();
@@ -122,6 +138,7 @@ async function handle<TContext extends BaseContext>(
     });
   }
   if (o.staticAssets?.handle(req, res, pathname, search)) return;
+  if (o.media?.(req, res, pathname, search)) return;
   if (pathname === o.graphqlPath && o.cors?.(req, res)) return;
 
   if (pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
@@ -166,8 +183,14 @@ async function handle<TContext extends BaseContext>(
 
   const maxJsonDepth = o.requestLimits ? o.requestLimits.maxVariablesDepth + 1 : Infinity;
   const maxJsonItems = o.requestLimits?.maxListItems ?? Infinity;
-  const body = req.method === 'POST' ? await readBody(req, o.maxBodyBytes, maxJsonDepth, maxJsonItems) : undefined;
+  let body = req.method === 'POST' ? await readBody(req, o.maxBodyBytes, maxJsonDepth, maxJsonItems) : undefined;
   if (o.requestLimits) checkShape(req.method === 'POST' ? body : getParams(search, maxJsonDepth), o.requestLimits);
+  if (o.trustedDocuments) {
+    // A stream request is answered 400 for an unknown id too: a 200 without a stream is no answer to it.
+    const stream = subscriptionProtocol(req.headers.accept) !== null;
+    ({ body, search } = decideDocument(o.trustedDocuments, req.method === 'POST', body, search, stream));
+  }
+  if (o.subscriptionStream && (await o.subscriptionStream(req, res, { owner, body, search, requestId, log }))) return;
   const headers = new HeaderMap();
   for (const [key, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
@@ -217,6 +240,43 @@ function getParams(search: string, maxJsonDepth: number): { query: unknown; vari
     }
   }
   return { query: params.get('query'), variables };
+}
+
+/**
+ * The request with the document the trusted-documents mode decided on in place (a POST's body, or
+ * a GET's `query`, `documentId` and `extensions` parameters), or its refusal as an HttpError.
+ */
+function decideDocument(trusted: TrustedDocuments, post: boolean, body: unknown, search: string, stream: boolean): { body: unknown; search: string } {
+  if (post) {
+    // Not a JSON object: Apollo refuses it; a batch (an array) is refused before anything runs.
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) return { body, search };
+    const decision = trusted.decide(body as DocumentRequest);
+    if ('error' in decision) throw documentRefused(decision.error, stream);
+    return 'query' in decision ? { body: withDocument(body as DocumentRequest, decision.query), search } : { body, search };
+  }
+  const params = new URLSearchParams(search);
+  const extensionsText = params.get('extensions');
+  let extensions: unknown = extensionsText ?? undefined;
+  try {
+    if (extensionsText !== null) extensions = JSON.parse(extensionsText);
+  } catch {
+    // Left as text: no id in it, and Apollo answers malformed extensions itself.
+  }
+  const decision = trusted.decide({ query: params.get('query') ?? undefined, documentId: params.get('documentId') ?? undefined, extensions });
+  if ('error' in decision) throw documentRefused(decision.error, stream);
+  if (!('query' in decision)) return { body, search };
+  const decided = withDocument({ extensions }, decision.query);
+  params.set('query', decision.query);
+  params.delete('documentId');
+  if (decided.extensions === undefined) params.delete('extensions');
+  else params.set('extensions', JSON.stringify(decided.extensions));
+  return { body, search: `?${params.toString()}` };
+}
+
+function documentRefused(error: GraphQLError, stream: boolean): HttpError {
+  const code = error.extensions.code as RequestErrorCode;
+  // 200 for an unknown id, as Apollo answers it, so APQ clients go on to send the text.
+  return new HttpError(code === RequestErrorCode.PERSISTED_QUERY_NOT_FOUND && !stream ? 200 : 400, error.message, code);
 }
 
 /** Refuses an oversized document (413) or out-of-bounds variables (400) before Apollo parses them. */

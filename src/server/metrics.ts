@@ -11,6 +11,7 @@ import type { GenerationStatistics } from '../store/store';
 import type { UpstreamCircuitState } from '../upstream/health/circuit-breaker';
 import type { UpstreamEndpoint } from '../upstream/types';
 import type { MetricsAccess } from '../config';
+import { WEBHOOK_ATTEMPT_OUTCOMES, type WebhookAttemptOutcome } from '../webhooks/sender';
 
 export type { MetricsAccess };
 
@@ -79,6 +80,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly webhookAttempts = new Counter({
+    name: 'gateway_webhook_attempts_total',
+    help: 'Webhook delivery attempts by outcome (delivered: 2xx; retry: failed, another attempt scheduled; failed: given up; gone: 410, endpoint disabled).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   constructor(store: Pick<GenerationStatistics, 'countByStatus'>) {
     collectDefaultMetrics({ register: this.registry });
     new Gauge({
@@ -93,7 +101,36 @@ export class Metrics {
     });
     // Every kind from the start, so a rate() over it has a zero to begin from.
     for (const kind of QUOTA_KINDS) this.quotaRefusals.inc({ kind }, 0);
+    for (const outcome of WEBHOOK_ATTEMPT_OUTCOMES) this.webhookAttempts.inc({ outcome }, 0);
   }
+
+  /** Reports, at each scrape, the pending webhook deliveries (across instances) and the oldest one's age. */
+  watchWebhookOutbox(outbox: { pendingWebhookDeliveries(): Promise<{ count: number; oldestCreatedAt: Date | null }> }): void {
+    // One store query per scrape serves both gauges.
+    let pending: Promise<{ count: number; oldestCreatedAt: Date | null }> | null = null;
+    const read = () => (pending ??= outbox.pendingWebhookDeliveries().finally(() => setImmediate(() => (pending = null))));
+    new Gauge({
+      name: 'gateway_webhook_queue_depth',
+      help: 'Webhook deliveries waiting for a (next) attempt.',
+      registers: [this.registry],
+      async collect() {
+        this.set((await read()).count);
+      },
+    });
+    new Gauge({
+      name: 'gateway_webhook_oldest_pending_seconds',
+      help: 'Age of the oldest pending webhook delivery, in seconds; 0 when none is pending.',
+      registers: [this.registry],
+      async collect() {
+        const { oldestCreatedAt } = await read();
+        this.set(oldestCreatedAt ? Math.max(0, (Date.now() - oldestCreatedAt.getTime()) / 1000) : 0);
+      },
+    });
+  }
+
+  webhookAttempt = (outcome: WebhookAttemptOutcome): void => {
+    this.webhookAttempts.inc({ outcome });
+  };
 
   /** Reports the breaker's state at each scrape: 1 for the current state, 0 for the others. */
   watchCircuit(circuit: { readonly state: UpstreamCircuitState }): void {

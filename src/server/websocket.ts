@@ -4,19 +4,19 @@
  * subscriptions only, and the same error masking.
  */
 import type { IncomingMessage, Server } from 'node:http';
-import { ApolloServerErrorCode } from '@apollo/server/errors';
-import { getOperationAST, GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ErrorCode, GatewayError } from '../errors';
 import type { GraphQLContext } from '../graphql/context';
-import { checkWebSocketDocument, type DocumentProtectionOptions } from '../graphql/document-limits';
-import { DEFAULT_REQUEST_LIMITS, requestOutOfBounds } from '../graphql/request-limits';
+import type { DocumentProtectionOptions } from '../graphql/document-limits';
 import { toGraphQLError } from '../graphql/errors';
+import { withDocument, type TrustedDocuments } from '../graphql/trusted-documents';
 import { SocketCloseCode } from './close-codes';
 import { closeWhenExpired } from './credential-expiry';
 import { closeWhenRevoked } from './credential-recheck';
 import type { Metrics } from './metrics';
+import { prepareSubscription } from './subscription-operation';
 import { serveGraphQLWs, type SocketExtra } from './ws-connection';
 
 /** Largest WebSocket frame accepted, in bytes; a larger one closes the socket with 1009. */
@@ -50,6 +50,8 @@ export interface WebSocketOptions {
   credentialRecheckMs?: number;
   /** The same request limits and document cache budget as HTTP. Default: their safe defaults. */
   documentProtection?: DocumentProtectionOptions;
+  /** Decides each subscription's document (by id, or only trusted ones) before it is parsed. Absent: as sent. */
+  trustedDocuments?: TrustedDocuments;
   /** False refuses the upgrade with 503 (a connection over the cap). Default: all admitted. */
   admitUpgrade?: (request: IncomingMessage) => boolean;
   /** Spends the address's budget for a failed authentication; a thrown GatewayError closes with 4429. */
@@ -146,26 +148,11 @@ export function attachWebSocketServer(o: WebSocketOptions): { stop: () => Promis
             throw error;
           }
         }
-        const refused = requestOutOfBounds(payload.query, payload.variables, o.documentProtection?.limits ?? DEFAULT_REQUEST_LIMITS);
-        if (refused) return [refused];
-        const checked = checkWebSocketDocument(o.schema, payload.query, o.introspection, o.documentProtection);
-        if ('errors' in checked) return checked.errors;
-        const operation = getOperationAST(checked.document, payload.operationName);
-        if (operation && operation.operation !== 'subscription') {
-          return [
-            new GraphQLError('Only subscriptions are served over WebSocket; send queries and mutations over HTTP', {
-              extensions: { code: ApolloServerErrorCode.BAD_REQUEST },
-            }),
-          ];
-        }
-        const requestId = `${ctx.extra.connectionId}:${id}`;
-        return {
-          schema: o.schema,
-          document: checked.document,
-          operationName: payload.operationName,
-          variableValues: payload.variables,
-          contextValue: o.context(ctx.extra.owner!, requestId, o.log.child({ requestId })),
-        };
+        const decision = o.trustedDocuments?.decide(payload) ?? { pass: true };
+        if ('error' in decision) return [decision.error];
+        const request = 'query' in decision ? withDocument(payload, decision.query) : payload;
+        const prepared = prepareSubscription(o, ctx.extra.owner!, `${ctx.extra.connectionId}:${id}`, request, 'WebSocket');
+        return 'errors' in prepared ? prepared.errors : prepared.args;
       }),
       onOperation: (ctx) => {
         active.set(ctx.extra.connectionId!, (active.get(ctx.extra.connectionId!) ?? 0) + 1);

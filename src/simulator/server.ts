@@ -287,6 +287,11 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     });
   });
 
+  // Node's 5 s keep-alive races clients whose own idle timer fires late on a loaded machine: they
+  // send on a socket the server has just closed and see ECONNRESET. The upstream's edge keeps idle
+  // connections far longer, and stop() closes every connection anyway.
+  server.keepAliveTimeout = 65_000;
+
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => {

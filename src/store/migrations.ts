@@ -75,6 +75,141 @@ export const migrations: readonly Migration[] = [
     sql: `ALTER TABLE generations ADD COLUMN lease_epoch int NOT NULL DEFAULT 0;`,
   },
   {
+    // Issue 15: the copy of each finished video into the media store, a durable job under a lease
+    // (sql/media-copies/queue.ts). The trigger enqueues it in the same statement that records the
+    // completion (the poller marks the video's copy PENDING when a media store is configured), so
+    // no crash between the two can lose a copy. Deleting the generation deletes its job.
+    id: '0015_media_copies',
+    sql: `
+      CREATE TABLE media_copies (
+        generation_id  text PRIMARY KEY REFERENCES generations (id) ON DELETE CASCADE,
+        owner          text NOT NULL,
+        source_url     text NOT NULL,
+        state          text NOT NULL,
+        attempts       int NOT NULL DEFAULT 0,
+        last_error     text NULL,
+        created_at     timestamptz NOT NULL,
+        due_at         timestamptz NULL,
+        lease_owner    text NULL,
+        lease_until    timestamptz NULL,
+        lease_epoch    int NOT NULL DEFAULT 0
+      );
+
+      CREATE INDEX media_copies_due ON media_copies (due_at) WHERE state = 'PENDING';
+
+      CREATE FUNCTION enqueue_media_copy() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO media_copies (generation_id, owner, source_url, state, created_at, due_at)
+        VALUES (NEW.id, NEW.owner, NEW.video->>'url', 'PENDING', NEW.updated_at, NEW.updated_at)
+        ON CONFLICT (generation_id) DO NOTHING;
+        RETURN NULL;
+      END
+      $$;
+
+      CREATE TRIGGER generations_enqueue_media_copy
+        AFTER INSERT OR UPDATE OF video ON generations
+        FOR EACH ROW
+        WHEN (NEW.video->'copy'->>'state' = 'PENDING' AND NEW.video->>'url' IS NOT NULL)
+        EXECUTE FUNCTION enqueue_media_copy();
+    `,
+  },
+  {
+    // Issue 16 (webhooks). The id carries the issue number so that branches adding migrations in
+    // parallel do not clash. The secret is kept as is: signing (HMAC) needs it, as at every sender.
+    id: '0016_webhook_endpoints',
+    sql: `
+      CREATE TABLE webhook_endpoints (
+        id                          text PRIMARY KEY,
+        owner                       text NOT NULL,
+        url                         text NOT NULL,
+        description                 text NULL,
+        events                      jsonb NULL,
+        enabled                     boolean NOT NULL,
+        disabled_reason             text NULL,
+        secret                      text NOT NULL,
+        previous_secret             text NULL,
+        previous_secret_expires_at  timestamptz NULL,
+        created_at                  timestamptz NOT NULL,
+        updated_at                  timestamptz NOT NULL
+      );
+
+      CREATE INDEX webhook_endpoints_owner ON webhook_endpoints (owner, created_at, id);
+    `,
+  },
+  {
+    // Issue 16: the webhook outbox. A generation's change and the deliveries that report it are
+    // written by one statement (sql/generations/update.ts), so none is lost between the store and
+    // the sender. `reported_version` is the version whose change was last reported: the UPDATE sets
+    // it from the row as it was, which tells the same statement whether this change is an event.
+    id: '0016_webhook_deliveries',
+    sql: `
+      ALTER TABLE generations ADD COLUMN reported_version int NULL;
+
+      CREATE TABLE webhook_deliveries (
+        id                     text PRIMARY KEY,
+        message_id             text NOT NULL,
+        owner                  text NOT NULL,
+        endpoint_id            text NULL,
+        url                    text NULL,
+        generation_id          text NOT NULL,
+        generation_version     int NOT NULL,
+        event_type             text NOT NULL,
+        data                   jsonb NOT NULL,
+        occurred_at            timestamptz NOT NULL,
+        created_at             timestamptz NOT NULL,
+        status                 text NOT NULL,
+        attempts               int NOT NULL DEFAULT 0,
+        next_attempt_at        timestamptz NULL,
+        last_attempt_at        timestamptz NULL,
+        last_status_code       int NULL,
+        last_error             text NULL,
+        last_response_excerpt  text NULL,
+        last_duration_ms       int NULL,
+        delivered_at           timestamptz NULL,
+        lease_owner            text NULL,
+        lease_until            timestamptz NULL,
+        lease_epoch            int NOT NULL DEFAULT 0
+      );
+
+      -- One delivery per endpoint and event, whatever retries the writer makes.
+      CREATE UNIQUE INDEX webhook_deliveries_endpoint_message
+        ON webhook_deliveries (endpoint_id, message_id) WHERE endpoint_id IS NOT NULL;
+      -- The sender's lease queue claims by due time among pending deliveries only.
+      CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'PENDING';
+      CREATE INDEX webhook_deliveries_generation ON webhook_deliveries (owner, generation_id, created_at);
+      CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, created_at);
+    `,
+  },
+  {
+    // Issue 16: since when an endpoint's attempts have failed without a success in between (null
+    // while it answers 2xx), so that one failing for too long is disabled.
+    id: '0016_webhook_endpoint_failing_since',
+    sql: `ALTER TABLE webhook_endpoints ADD COLUMN failing_since timestamptz NULL;`,
+  },
+  {
+    // Issue 16: per-generation webhooks. The URL and events ride on the generation, so the statement
+    // that changes it can queue their delivery (sql/generations/update.ts); they are signed with the
+    // owner's signing secret, one per owner, rotated like an endpoint's. A per-generation delivery has
+    // no endpoint, so its uniqueness per event is by generation.
+    id: '0016_webhook_per_generation',
+    sql: `
+      ALTER TABLE generations ADD COLUMN webhook_url text NULL;
+      ALTER TABLE generations ADD COLUMN webhook_events jsonb NULL;
+
+      CREATE TABLE webhook_signing_secrets (
+        owner                       text PRIMARY KEY,
+        secret                      text NOT NULL,
+        previous_secret             text NULL,
+        previous_secret_expires_at  timestamptz NULL,
+        created_at                  timestamptz NOT NULL,
+        updated_at                  timestamptz NOT NULL
+      );
+
+      CREATE UNIQUE INDEX webhook_deliveries_generation_message
+        ON webhook_deliveries (generation_id, message_id) WHERE endpoint_id IS NULL;
+    `,
+  },
+  {
     // Issue 14: reads that grow with an owner's history. A filtered list walks one of the first two in
     // order per filter value (see listGenerationKeys), so a filter with few matches reads only those;
     // the owner-wide catch-up after a pub/sub gap reads the newest changes by the third. The first one

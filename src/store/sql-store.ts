@@ -1,4 +1,5 @@
-import type { Generation } from '../model/generation';
+import type { Generation, MediaCopy } from '../model/generation';
+import type { WebhookDelivery, WebhookEndpoint, WebhookSigningSecret } from '../model/webhook';
 import { ListPageCache } from './list-page-cache';
 import { migrations as defaultMigrations, type Migration } from './migrations';
 import { insertApiKey } from './sql/api-keys/insert';
@@ -8,13 +9,39 @@ import { deleteGeneration } from './sql/generations/delete';
 import { insertGeneration } from './sql/generations/insert';
 import { changedSince, findByIdempotencyKey, getGeneration, getGenerations, listGenerationKeys } from './sql/generations/select';
 import { updateGeneration } from './sql/generations/update';
+import { claimMediaCopies } from './sql/media-copies/claim';
+import { nextMediaCopyDueAt } from './sql/media-copies/select';
+import { finishMediaCopy, retryMediaCopy } from './sql/media-copies/update';
 import { migrate } from './sql/migrate';
 import { claimDueGenerations } from './sql/poll-queue/claim';
 import { findStaleSubmissions, nextDueAt } from './sql/poll-queue/select';
 import { updateBookkeeping } from './sql/poll-queue/update';
 import type { SqlDriver } from './sql/session';
 import { countByStatus, countInFlight, usageGroups } from './sql/statistics/select';
-import type { ApiKeyRecord, GenerationKey, GenerationUpdate, Lease, ListQuery, NewGeneration, PollBookkeeping, Store, UsageGroup } from './store';
+import { claimWebhookDeliveries, nextWebhookDeliveryDueAt } from './sql/webhook-deliveries/claim';
+import { listWebhookDeliveries, pendingWebhookDeliveries } from './sql/webhook-deliveries/select';
+import { recordWebhookAttempt, redeliverWebhookDelivery } from './sql/webhook-deliveries/update';
+import { deleteWebhookEndpoint } from './sql/webhook-endpoints/delete';
+import { insertWebhookEndpoint } from './sql/webhook-endpoints/insert';
+import { getWebhookEndpoint, getWebhookEndpointsByIds, listWebhookEndpoints } from './sql/webhook-endpoints/select';
+import { getWebhookSigningSecrets } from './sql/webhook-signing-secrets/select';
+import { rotateWebhookSigningSecret } from './sql/webhook-signing-secrets/upsert';
+import { disableWebhookEndpoint, recordWebhookEndpointHealth, updateWebhookEndpoint } from './sql/webhook-endpoints/update';
+import type {
+  ApiKeyRecord,
+  GenerationKey,
+  GenerationUpdate,
+  Lease,
+  ListQuery,
+  MediaCopyJob,
+  NewGeneration,
+  PollBookkeeping,
+  Store,
+  UsageGroup,
+  WebhookAttemptRecord,
+  WebhookDeliveryQuery,
+  WebhookEndpointUpdate,
+} from './store';
 
 /**
  * The Store over plain PostgreSQL, for the embedded database and a real server alike, so the two
@@ -130,6 +157,28 @@ export class SqlStore implements Store {
     return findStaleSubmissions(this.db(), before);
   }
 
+  // The copier's queue.
+
+  async claimMediaCopies(leaseOwner: string, now: Date, leaseMs: number, limit: number): Promise<MediaCopyJob[]> {
+    return claimMediaCopies(this.db(), leaseOwner, now, leaseMs, limit);
+  }
+
+  async retryMediaCopy(job: MediaCopyJob, dueAt: Date, lastError: string, counted: boolean): Promise<boolean> {
+    return retryMediaCopy(this.db(), job, dueAt, lastError, counted);
+  }
+
+  async finishMediaCopy(job: MediaCopyJob, copy: MediaCopy, at: Date): Promise<Generation | null> {
+    try {
+      return await finishMediaCopy(this.db(), job, copy, at);
+    } finally {
+      this.listPages?.changed(job.owner);
+    }
+  }
+
+  async nextMediaCopyDueAt(): Promise<Date | null> {
+    return nextMediaCopyDueAt(this.db());
+  }
+
   // API keys.
 
   async insertApiKey(key: ApiKeyRecord): Promise<void> {
@@ -160,6 +209,78 @@ export class SqlStore implements Store {
 
   async usageGroups(owner: string, since: Date | null): Promise<UsageGroup[]> {
     return usageGroups(this.db(), owner, since);
+  }
+
+  // Webhook endpoints.
+
+  async insertWebhookEndpoint(endpoint: WebhookEndpoint, maxPerOwner: number): Promise<boolean> {
+    return insertWebhookEndpoint(this.db(), endpoint, maxPerOwner);
+  }
+
+  async listWebhookEndpoints(owner: string): Promise<WebhookEndpoint[]> {
+    return listWebhookEndpoints(this.db(), owner);
+  }
+
+  async getWebhookEndpoint(owner: string, id: string): Promise<WebhookEndpoint | null> {
+    return getWebhookEndpoint(this.db(), owner, id);
+  }
+
+  async updateWebhookEndpoint(owner: string, id: string, update: WebhookEndpointUpdate): Promise<WebhookEndpoint | null> {
+    return updateWebhookEndpoint(this.db(), owner, id, update);
+  }
+
+  async deleteWebhookEndpoint(owner: string, id: string): Promise<boolean> {
+    return deleteWebhookEndpoint(this.db(), owner, id);
+  }
+
+  // Owners' signing secrets (per-generation webhooks).
+
+  async rotateWebhookSigningSecret(owner: string, secret: string, previousExpiresAt: Date, at: Date): Promise<WebhookSigningSecret> {
+    return rotateWebhookSigningSecret(this.db(), owner, secret, previousExpiresAt, at);
+  }
+
+  async getWebhookSigningSecrets(owners: readonly string[]): Promise<WebhookSigningSecret[]> {
+    return getWebhookSigningSecrets(this.db(), owners);
+  }
+
+  // The webhook outbox.
+
+  async listWebhookDeliveries(query: WebhookDeliveryQuery): Promise<WebhookDelivery[]> {
+    return listWebhookDeliveries(this.db(), query);
+  }
+
+  async redeliverWebhookDelivery(owner: string, id: string, at: Date): Promise<WebhookDelivery | null> {
+    return redeliverWebhookDelivery(this.db(), owner, id, at);
+  }
+
+  // The webhook sender's queue.
+
+  async claimWebhookDeliveries(leaseOwner: string, now: Date, leaseMs: number, limit: number, maxPerEndpoint?: number): Promise<WebhookDelivery[]> {
+    return claimWebhookDeliveries(this.db(), leaseOwner, now, leaseMs, limit, maxPerEndpoint);
+  }
+
+  async recordWebhookAttempt(id: string, lease: Lease, attempt: WebhookAttemptRecord): Promise<boolean> {
+    return recordWebhookAttempt(this.db(), id, lease, attempt);
+  }
+
+  async nextWebhookDeliveryDueAt(): Promise<Date | null> {
+    return nextWebhookDeliveryDueAt(this.db());
+  }
+
+  async pendingWebhookDeliveries(): Promise<{ count: number; oldestCreatedAt: Date | null }> {
+    return pendingWebhookDeliveries(this.db());
+  }
+
+  async getWebhookEndpointsByIds(ids: readonly string[]): Promise<WebhookEndpoint[]> {
+    return getWebhookEndpointsByIds(this.db(), ids);
+  }
+
+  async recordWebhookEndpointHealth(id: string, ok: boolean, at: Date): Promise<Date | null> {
+    return recordWebhookEndpointHealth(this.db(), id, ok, at);
+  }
+
+  async disableWebhookEndpoint(id: string, reason: string, at: Date): Promise<boolean> {
+    return disableWebhookEndpoint(this.db(), id, reason, at);
   }
 
   private db(): SqlDriver {

@@ -1,4 +1,12 @@
-import type { Generation, GenerationInput, GenerationState, GenerationStatus } from '../model/generation';
+import type { Generation, GenerationInput, GenerationState, GenerationStatus, MediaCopy } from '../model/generation';
+import type {
+  GenerationWebhook,
+  WebhookDelivery,
+  WebhookDeliveryStatus,
+  WebhookEndpoint,
+  WebhookEndpointChange,
+  WebhookSigningSecret,
+} from '../model/webhook';
 
 export interface NewGeneration {
   id: string;
@@ -9,6 +17,8 @@ export interface NewGeneration {
   status: GenerationStatus;
   createdAt: Date;
   deadlineAt: Date;
+  /** A webhook for this generation only; its deliveries are queued with the changes they report. */
+  webhook?: GenerationWebhook | null;
 }
 
 /** Poller bookkeeping: not visible to clients, never bumps `version`. */
@@ -173,6 +183,105 @@ export interface GenerationStatistics {
   usageGroups(owner: string, since: Date | null): Promise<UsageGroup[]>;
 }
 
+/** A change to an endpoint: the owner's, and what the gateway sets along with it. */
+export interface WebhookEndpointUpdate {
+  change: WebhookEndpointChange;
+  /** undefined leaves it alone. */
+  disabledReason?: string | null;
+  /** A new secret; the current one becomes the previous one, still signed with until `previousExpiresAt`. */
+  secret?: { value: string; previousExpiresAt: Date };
+  at: Date;
+}
+
+/** Owners' webhook endpoints. Every read and write is scoped to an owner: another's endpoint is not there. */
+export interface WebhookEndpointRecords {
+  /** Inserts unless the owner already has `maxPerOwner` endpoints; false then. */
+  insertWebhookEndpoint(endpoint: WebhookEndpoint, maxPerOwner: number): Promise<boolean>;
+  /** The owner's endpoints, oldest first. */
+  listWebhookEndpoints(owner: string): Promise<WebhookEndpoint[]>;
+  getWebhookEndpoint(owner: string, id: string): Promise<WebhookEndpoint | null>;
+  /** The endpoint after the update, or null when the owner has none with this id. */
+  updateWebhookEndpoint(owner: string, id: string, update: WebhookEndpointUpdate): Promise<WebhookEndpoint | null>;
+  /** True when the owner had an endpoint with this id. */
+  deleteWebhookEndpoint(owner: string, id: string): Promise<boolean>;
+}
+
+/** Owners' signing secrets, for per-generation webhooks. */
+export interface WebhookSigningSecretRecords {
+  /**
+   * Sets the owner's signing secret to `secret`, creating it or keeping the one it replaces as the
+   * previous secret until `previousExpiresAt`. Answers the record as it is then.
+   */
+  rotateWebhookSigningSecret(owner: string, secret: string, previousExpiresAt: Date, at: Date): Promise<WebhookSigningSecret>;
+  /** The signing secrets of these owners that have one. */
+  getWebhookSigningSecrets(owners: readonly string[]): Promise<WebhookSigningSecret[]>;
+}
+
+export interface WebhookDeliveryQuery {
+  owner: string;
+  endpointId?: string;
+  generationId?: string;
+  /** Most rows returned. */
+  limit: number;
+}
+
+/**
+ * The webhook outbox, as its owners see it. Deliveries are written by `updateGeneration` itself, in the
+ * same statement as the change they report (see sql/generations/update.ts).
+ */
+export interface WebhookDeliveryRecords {
+  /** The owner's deliveries, newest first, optionally of one endpoint or one generation. */
+  listWebhookDeliveries(query: WebhookDeliveryQuery): Promise<WebhookDelivery[]>;
+  /**
+   * Makes the owner's delivery due now (PENDING again, whatever it was), for one more attempt; one in
+   * flight is left alone. The delivery as it is then, or null when the owner has none with this id.
+   */
+  redeliverWebhookDelivery(owner: string, id: string, at: Date): Promise<WebhookDelivery | null>;
+}
+
+/** How one attempt went, and what happens next. */
+export interface WebhookAttemptRecord {
+  at: Date;
+  /** PENDING again (a retry at `nextAttemptAt`), DELIVERED, or FAILED (given up). */
+  status: WebhookDeliveryStatus;
+  statusCode: number | null;
+  error: string | null;
+  responseExcerpt: string | null;
+  durationMs: number;
+  deliveredAt: Date | null;
+  nextAttemptAt: Date | null;
+}
+
+/**
+ * The webhook sender's queue: pending deliveries, each attempt claimed under a lease (see Lease and
+ * sql/lease-queue.ts) by one sender of one instance.
+ */
+export interface WebhookSendQueue {
+  /**
+   * Claims up to `limit` due pending deliveries, as PollQueue.claimDueGenerations does generations.
+   * With `maxPerEndpoint`, leaves an endpoint (or a per-generation webhook's URL) with at most that many
+   * deliveries leased, by any claimer, so that one slow endpoint cannot take every sending slot.
+   */
+  claimWebhookDeliveries(leaseOwner: string, now: Date, leaseMs: number, limit: number, maxPerEndpoint?: number): Promise<WebhookDelivery[]>;
+  /** Records an attempt and releases the lease, only while `lease` is held. False when it is not. */
+  recordWebhookAttempt(id: string, lease: Lease, attempt: WebhookAttemptRecord): Promise<boolean>;
+  /** When the next pending delivery becomes claimable; null when none is pending. */
+  nextWebhookDeliveryDueAt(): Promise<Date | null>;
+  /** Owners' signing secrets, for per-generation deliveries. */
+  getWebhookSigningSecrets(owners: readonly string[]): Promise<WebhookSigningSecret[]>;
+  /** Endpoints by id, whoever owns them. */
+  getWebhookEndpointsByIds(ids: readonly string[]): Promise<WebhookEndpoint[]>;
+  /** How many deliveries are pending, and when the oldest of them was queued (metrics). */
+  pendingWebhookDeliveries(): Promise<{ count: number; oldestCreatedAt: Date | null }>;
+  /**
+   * After an attempt: a success clears the endpoint's `failingSince`, a failure sets it unless set.
+   * Answers `failingSince` as it is then.
+   */
+  recordWebhookEndpointHealth(id: string, ok: boolean, at: Date): Promise<Date | null>;
+  /** Disables an enabled endpoint with a reason; false when it is gone or already disabled. */
+  disableWebhookEndpoint(id: string, reason: string, at: Date): Promise<boolean>;
+}
+
 export interface StoreLifecycle {
   /** Opens the database and applies pending migrations. */
   start(): Promise<void>;
@@ -186,4 +295,46 @@ export interface StoreLifecycle {
  * implementation (PGlite) and the PostgreSQL one run the same SQL (src/store/sql/). Consumers take
  * the interface they use, not this one; the composition root and the keys CLI hold the whole store.
  */
-export interface Store extends StoreLifecycle, GenerationRecords, PollQueue, ApiKeyRecords, GenerationStatistics {}
+export interface Store
+  extends
+    StoreLifecycle,
+    GenerationRecords,
+    PollQueue,
+    ApiKeyRecords,
+    GenerationStatistics,
+    WebhookEndpointRecords,
+    WebhookDeliveryRecords,
+    WebhookSigningSecretRecords,
+    WebhookSendQueue,
+    MediaCopyQueue {}
+
+/** One claimed copy of a finished video into the media store (see MediaCopyQueue). */
+export interface MediaCopyJob {
+  generationId: string;
+  owner: string;
+  /** The upstream's link to copy from. */
+  sourceUrl: string;
+  /** Attempts made before this one. */
+  attempts: number;
+  lease: Lease;
+}
+
+/**
+ * The copier's queue: one job per finished video, enqueued with the completion itself (see the
+ * `0015_media_copies` migration) and claimed under a lease, like the poll queue, by one copier at a
+ * time across instances. Every write below happens only while the lease is held.
+ */
+export interface MediaCopyQueue {
+  /** Claims up to `limit` due copies not leased by someone else, leased to `leaseOwner` until `now + leaseMs`. Most overdue first. */
+  claimMediaCopies(leaseOwner: string, now: Date, leaseMs: number, limit: number): Promise<MediaCopyJob[]>;
+  /** Records a failed attempt (counted unless `counted` is false) and schedules the next one at `dueAt`, releasing the lease. */
+  retryMediaCopy(job: MediaCopyJob, dueAt: Date, lastError: string, counted: boolean): Promise<boolean>;
+  /**
+   * Ends the job (its copy STORED or FAILED) and writes `copy` into its generation's video as a
+   * visible change (version + 1), in one statement. Returns the changed generation to publish, or
+   * null when the lease is no longer held or the generation is gone.
+   */
+  finishMediaCopy(job: MediaCopyJob, copy: MediaCopy, at: Date): Promise<Generation | null>;
+  /** When the next copy becomes claimable (its due time, or its lease expiry while leased); null when none is queued. */
+  nextMediaCopyDueAt(): Promise<Date | null>;
+}

@@ -18,7 +18,7 @@ const UNHANDLED_ERROR = 'qwerty cop { abc }';
 const errorMessages = (errors: Array<{ message?: string }> | undefined) => (errors ?? []).map((e) => e.message ?? '').join('\n');
 
 describe.each([
-  ['production', { NODE_ENV: 'production' }],
+  ['production', { NODE_ENV: 'production', TRUSTED_DOCUMENTS: 'off' }],
   ['development', {}],
 ])('graphql-cop probes against a %s gateway', (mode, env) => {
   const production = mode === 'production';

@@ -4,7 +4,8 @@
  * VideoGeneration, and each must have an owner-scoping probe below. A new query, mutation,
  * subscription or nested field of that kind fails the first test until someone writes its probe.
  *
- * Each probe is bob trying to reach alice's generation; he must get NOT_FOUND or see nothing.
+ * Each probe is bob trying to reach alice's generation (or her webhook endpoint); he must get
+ * NOT_FOUND or see nothing.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -21,7 +22,22 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import type { Client } from 'graphql-ws';
-import { CREATE, GET, WATCH, WATCH_ALL, collect, gql, gqlData, sleep, startGateway, waitFor, wsClient, type TestGateway } from '../helpers/gateway';
+import {
+  CREATE,
+  GET,
+  WATCH,
+  WATCH_ALL,
+  collect,
+  gql,
+  gqlData,
+  sleep,
+  startGateway,
+  waitFor,
+  within,
+  wsClient,
+  type TestGateway,
+} from '../helpers/gateway';
+import { httpSubscriber, subscriptionErrorCodes, type HttpTransport } from '../helpers/http-subscriptions';
 import { expectCanaryAbsent, expectHealthy, recordSeen } from '../helpers/probes';
 
 const GENERATION_TYPE = 'VideoGeneration';
@@ -82,6 +98,37 @@ const CANCEL = `mutation Cancel($id: ID!) { cancelVideoGeneration(id: $id) { id 
 const LIST = `query List($after: String) {
   videoGenerations(first: 100, after: $after) { nodes { id } edges { cursor node { id } } pageInfo { endCursor } }
 }`;
+
+const ENDPOINT = 'id url enabled events';
+
+/** Alice's webhook endpoint, written to the store: this gateway's URL policy admits no reachable test host. */
+async function aliceEndpoint(gw: TestGateway, id: string): Promise<string> {
+  const now = new Date();
+  await gw.app.store.insertWebhookEndpoint(
+    {
+      id,
+      owner: 'alice',
+      url: 'https://alice-hooks.example.com/',
+      description: 'alice private hook',
+      events: null,
+      enabled: true,
+      disabledReason: null,
+      secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+      previousSecret: null,
+      previousSecretExpiresAt: null,
+      createdAt: now,
+      updatedAt: now,
+    },
+    100,
+  );
+  return id;
+}
+
+/** Alice's endpoint, as she sees it: unchanged by whatever bob tried. */
+async function expectAliceEndpointIntact(gw: TestGateway, alice: string, id: string): Promise<void> {
+  const mine = await gqlData(gw, alice, `query E($id: ID!) { webhookEndpoint(id: $id) { ${ENDPOINT} } }`, { id });
+  expect(mine.webhookEndpoint).toEqual({ id, url: 'https://alice-hooks.example.com/', enabled: true, events: null });
+}
 
 interface Owners {
   gw: TestGateway;
@@ -147,6 +194,59 @@ const PROBES: Record<string, (o: Owners) => Promise<void>> = {
     expect(frames.join('\n')).not.toContain('alice');
   },
 
+  'Query.webhookEndpoint': async ({ gw, alice, bob }) => {
+    const id = await aliceEndpoint(gw, 'whe_alice_read');
+    const res = await gql(gw, bob, `query E($id: ID!) { webhookEndpoint(id: $id) { ${ENDPOINT} } }`, { id });
+    expectNotFound(res);
+    const list = await gql(gw, bob, `query { webhookEndpoints { ${ENDPOINT} } }`);
+    recordSeen(list.text);
+    expect(list.body.data?.webhookEndpoints).toEqual([]);
+    await expectAliceEndpointIntact(gw, alice, id);
+  },
+
+  'Mutation.updateWebhookEndpoint': async ({ gw, alice, bob }) => {
+    const id = await aliceEndpoint(gw, 'whe_alice_update');
+    const update = `mutation U($id: ID!, $input: UpdateWebhookEndpointInput!) { updateWebhookEndpoint(id: $id, input: $input) { ${ENDPOINT} } }`;
+    expectNotFound(await gql(gw, bob, update, { id, input: { enabled: false, events: ['GENERATION_FAILED'] } }));
+    await expectAliceEndpointIntact(gw, alice, id);
+  },
+
+  'Mutation.rotateWebhookEndpointSecret': async ({ gw, bob }) => {
+    const id = await aliceEndpoint(gw, 'whe_alice_rotate');
+    const res = await gql(gw, bob, `mutation R($id: ID!) { rotateWebhookEndpointSecret(id: $id) { secret } }`, { id });
+    expectNotFound(res);
+    expect(res.text).not.toContain('whsec_');
+    const stored = await gw.app.store.getWebhookEndpoint('alice', id);
+    expect(stored?.secret).toBe('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
+    expect(stored?.previousSecret).toBeNull();
+  },
+
+  'Mutation.deleteWebhookEndpoint': async ({ gw, alice, bob }) => {
+    const id = await aliceEndpoint(gw, 'whe_alice_delete');
+    expectNotFound(await gql(gw, bob, `mutation D($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id }));
+    await expectAliceEndpointIntact(gw, alice, id);
+  },
+
+  'Query.webhookDeliveries': async ({ gw, bob, aliceGen }) => {
+    const id = await aliceEndpoint(gw, 'whe_alice_deliveries');
+    const deliveries = `query W($endpointId: ID, $generationId: ID) { webhookDeliveries(endpointId: $endpointId, generationId: $generationId) { id messageId } }`;
+    expectNotFound(await gql(gw, bob, deliveries, { endpointId: id }));
+    const byGeneration = await gql(gw, bob, deliveries, { generationId: aliceGen.id });
+    recordSeen(byGeneration.text);
+    expect(byGeneration.body.data?.webhookDeliveries).toEqual([]);
+  },
+
+  'Mutation.redeliverWebhook': async ({ gw, alice, bob }) => {
+    const id = await aliceEndpoint(gw, 'whe_alice_redeliver');
+    // Alice's own generation reaching a new status queues a delivery to her endpoint.
+    const created = (await gqlData(gw, alice, CREATE, { input: { model: 'google/veo-3.0-fast', prompt: 'alice redelivered clip' } }))
+      .createVideoGeneration;
+    await gqlData(gw, alice, CANCEL, { id: created.id });
+    const [delivery] = await gw.app.store.listWebhookDeliveries({ owner: 'alice', endpointId: id, limit: 1 });
+    const res = await gql(gw, bob, `mutation R($id: ID!) { redeliverWebhook(id: $id) { id status } }`, { id: delivery!.id });
+    expectNotFound(res);
+  },
+
   'Subscription.videoGenerationsUpdated': async ({ gw, alice, bob, clients }) => {
     const bobFrames: string[] = [];
     const bobClient = wsClient(gw, bob, { frames: bobFrames });
@@ -169,6 +269,45 @@ const PROBES: Record<string, (o: Owners) => Promise<void>> = {
     expect(bobAll.errors).toEqual([]);
     bobAll.unsubscribe();
     aliceAll.unsubscribe();
+  },
+};
+
+/**
+ * The subscription probes again over each HTTP transport (SSE, multipart): the same resolvers, but
+ * a transport that skipped a check would show here.
+ */
+const HTTP_SUBSCRIPTION_PROBES: Record<string, (o: Owners, transport: HttpTransport) => Promise<void>> = {
+  'Subscription.videoGenerationUpdated': async ({ gw, bob, aliceGen }, transport) => {
+    const sub = httpSubscriber[transport](gw, bob, WATCH, { id: aliceGen.id });
+    await within('the refusal', sub.done, 5_000);
+    const seen = JSON.stringify(sub.errors);
+    recordSeen(seen);
+    expect(sub.values).toEqual([]);
+    expect(subscriptionErrorCodes(sub.errors)).toEqual(['NOT_FOUND']);
+    expect(seen).not.toContain('alice');
+  },
+
+  'Subscription.videoGenerationsUpdated': async ({ gw, alice, bob }, transport) => {
+    const active = async () => (await gw.app.metrics.subscriptions.get()).values[0]?.value ?? 0;
+    const base = await active();
+    const bobAll = httpSubscriber[transport](gw, bob, WATCH_ALL);
+    const aliceAll = httpSubscriber[transport](gw, alice, WATCH_ALL);
+    try {
+      await waitFor('both subscriptions', async () => (await active()) >= base + 2);
+      const created = (await gqlData(gw, alice, CREATE, { input: { model: 'google/veo-3.0-fast', prompt: `alice watched over ${transport}` } }))
+        .createVideoGeneration;
+      await gqlData(gw, alice, CANCEL, { id: created.id });
+      await waitFor('alice to see her cancellation', () =>
+        aliceAll.values.some((v) => v.videoGenerationsUpdated.id === created.id && v.videoGenerationsUpdated.status === 'CANCELLED'),
+      );
+      await sleep(100); // room for a wrongly routed event to arrive
+      recordSeen(JSON.stringify(bobAll.values));
+      expect(bobAll.values).toEqual([]);
+      expect(bobAll.errors).toEqual([]);
+    } finally {
+      bobAll.unsubscribe();
+      aliceAll.unsubscribe();
+    }
   },
 };
 
@@ -215,4 +354,15 @@ describe('owner scoping of every path to a generation', () => {
   it.each(Object.keys(PROBES))('should keep %s to its owner', async (coordinate) => {
     await PROBES[coordinate]!(owners);
   });
+
+  it('should have a probe over every HTTP transport for every subscription path', () => {
+    expect(Object.keys(HTTP_SUBSCRIPTION_PROBES).sort()).toEqual(ownerSensitivePaths(schema).filter((p) => p.startsWith('Subscription.')));
+  });
+
+  it.each(Object.keys(HTTP_SUBSCRIPTION_PROBES).flatMap((c) => (['sse', 'multipart'] as const).map((t) => [c, t] as const)))(
+    'should keep %s to its owner over %s',
+    async (coordinate, transport) => {
+      await HTTP_SUBSCRIPTION_PROBES[coordinate]!(owners, transport);
+    },
+  );
 });

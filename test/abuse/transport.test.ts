@@ -1,6 +1,6 @@
 /**
  * Transport-level abuse (reference/reliability-security.md §4.1–4.3), over HTTP and over
- * graphql-ws: every probe is refused with a 4xx (or a GraphQL error / close code), never a 5xx,
+ * graphql-ws, SSE and multipart HTTP: every probe is refused with a 4xx (or a GraphQL error / close code), never a 5xx,
  * and the WebSocket path gets the same document limits as HTTP. After every probe the process is
  * still healthy, and the canary upstream key appears nowhere.
  */
@@ -14,6 +14,7 @@ import {
   expectJson4xx,
   expectRefusedDocument,
   expectWsRefused,
+  overHttpStream,
   overWs,
   postJson,
   send,
@@ -285,8 +286,48 @@ describe('WebSocket transport', () => {
   });
 });
 
+describe.each(['sse', 'multipart'] as const)('subscriptions over %s', (transport) => {
+  let gw: TestGateway;
+  let key: string;
+
+  beforeAll(async () => {
+    gw = await startGateway();
+    key = await gw.keyFor('alice');
+  }, 60_000);
+  checkAfterProbes(() => gw);
+
+  const over = (query: string, variables?: Record<string, unknown>) => overHttpStream(gw, transport, key, query, variables);
+
+  it('should apply the depth, alias, directive and token limits to subscriptions, as over WebSocket', async () => {
+    expectWsRefused(await over(depthSubscription), /depth/i);
+    expectWsRefused(await over(aliasFloodSubscription(16)), /alias/i);
+    expectWsRefused(
+      await over(`subscription { videoGenerationsUpdated { ${Array.from({ length: 7 }, (_, i) => `f${i}: id @include(if: true)`).join(' ')} } }`),
+      /directive/i,
+    );
+    expectWsRefused(await over(tokenFloodSubscription), /token/i);
+    // Control: a valid subscription is accepted and stays open.
+    const ok = await over(WATCH_ALL);
+    expect(ok.errors).toEqual([]);
+  });
+
+  // A query or mutation with a multipart Accept is an ordinary request for Apollo (its limits are the
+  // HTTP probes above); an SSE stream serves subscriptions only, as graphql-ws does.
+  if (transport === 'sse') {
+    it('should refuse queries and mutations over SSE without executing them, and apply the limits to them', async () => {
+      expectWsRefused(await over('{ videoModels { id } }'), /subscription/i);
+      expectWsRefused(await over(CREATE, { input: { model: 'google/veo-3.0-fast', prompt: 'over sse' } }), /subscription/i);
+      expectWsRefused(await over(depthQuery), /depth/i);
+      expectWsRefused(await over(aliasFlood(101, '__typename')), /alias/i);
+      expectWsRefused(await over(costly(100)), /cost/i);
+      await sleep(100);
+      expect(gw.simulator.control.counts().create).toBe(0);
+    });
+  }
+});
+
 describe.each([
-  ['NODE_ENV=production', { NODE_ENV: 'production' }],
+  ['NODE_ENV=production', { NODE_ENV: 'production', TRUSTED_DOCUMENTS: 'off' }],
   ['INTROSPECTION=false', { INTROSPECTION: 'false' }],
 ])('introspection off (%s)', (_name, env) => {
   let gw: TestGateway;
@@ -348,6 +389,14 @@ describe.each([
       const res = await postJson(gw, { query, variables }, { authorization: `Bearer ${key}` });
       expectJson4xx(res, 400);
       expect(res.text).not.toMatch(/did you mean/i);
+    }
+  });
+
+  it.each(['sse', 'multipart'] as const)('should never suggest names in subscriptions over %s', async (transport) => {
+    for (const [query, variables] of wsTypos.filter(([q]) => q.startsWith('subscription'))) {
+      const out = await overHttpStream(gw, transport, key, query, variables);
+      expectWsRefused(out);
+      expect(out.frames.join('\n')).not.toMatch(/did you mean/i);
     }
   });
 

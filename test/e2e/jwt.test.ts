@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { CREATE, WATCH_ALL, collect, gql, gqlData, startGateway, within, type TestGateway, useGateway } from '../helpers/gateway';
+import { httpSubscriber, subscriptionErrorCodes } from '../helpers/http-subscriptions';
 
 const SECRET = 'a-shared-secret-of-at-least-32-characters!';
 const ISSUER = 'https://id.example.test';
@@ -121,6 +122,23 @@ describe('JWT with a shared secret', () => {
     expect(closed[0]!.at).toBeLessThan(exp * 1000 + 1_500);
     await client.dispose();
   });
+
+  it.each(['sse', 'multipart'] as const)(
+    'serves subscriptions to a token over %s and ends the stream with UNAUTHENTICATED when the token expires',
+    async (transport) => {
+      const exp = nowSeconds() + 2;
+      const token = await hsToken({ sub: 'dora' }, { exp });
+      const sub = httpSubscriber[transport](gw, token, WATCH_ALL);
+      await new Promise((r) => setTimeout(r, 200));
+      await gqlData(gw, token, CREATE, { input: INPUT });
+      await within('the expiry end', sub.done, 5_000);
+      const endedAt = Date.now();
+      expect(sub.values.length).toBeGreaterThan(0);
+      expect(subscriptionErrorCodes(sub.errors)).toEqual(['UNAUTHENTICATED']);
+      expect(endedAt).toBeGreaterThanOrEqual(exp * 1000 - 50);
+      expect(endedAt).toBeLessThan(exp * 1000 + 1_500);
+    },
+  );
 });
 
 describe('JWT with a JWKS URL', () => {

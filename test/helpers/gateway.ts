@@ -62,6 +62,9 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
     // Suites send many anonymous probes from 127.0.0.1; the per-address limit has its own tests.
     ANONYMOUS_REQUESTS_PER_MINUTE: '0',
     UPSTREAM_BREAKER_FAILURES: '0',
+    // The media store (copies of finished videos, a new version per copy) is off unless a test turns it on
+    // (test/e2e/media-store.test.ts): other suites count the versions and events of a generation.
+    MEDIA_STORE: 'off',
     ...(options.dataDir ? { DATA_DIR: options.dataDir } : { DATA_IN_MEMORY: 'true' }),
     ...options.env,
   });
@@ -130,15 +133,18 @@ export type Operation<T = any, V = any> = string | TypedDocumentNode<T, V>;
 
 const operationText = (query: Operation): string => (typeof query === 'string' ? query : print(query));
 
+/** A gateway to send operations to: one started in this process, or any served at `url` (a gateway process). */
+type GraphQLTarget = TestGateway | App | { readonly url: string };
+
 /** POSTs a GraphQL operation over HTTP. */
 export async function gql<T = any, V = Record<string, unknown>>(
-  gateway: TestGateway | App,
+  gateway: GraphQLTarget,
   key: string | null,
   query: Operation<T, V>,
   variables?: V,
 ): Promise<GraphQLResponse<T>> {
-  const app = 'app' in gateway ? gateway.app : gateway;
-  const res = await fetch(app.url, {
+  const { url } = 'app' in gateway ? gateway.app : gateway;
+  const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
     body: JSON.stringify({ query: operationText(query), variables }),
@@ -149,7 +155,7 @@ export async function gql<T = any, V = Record<string, unknown>>(
 
 /** Like `gql`, but fails the test on any error and returns `data`. */
 export async function gqlData<T = any, V = Record<string, unknown>>(
-  gateway: TestGateway | App,
+  gateway: GraphQLTarget,
   key: string,
   query: Operation<T, V>,
   variables?: V,

@@ -6,6 +6,7 @@
  */
 import type { Client } from 'graphql-ws';
 import { SIMULATOR_KEY, collect, wsClient, type TestGateway } from './gateway';
+import { collectSse, readMultipart, type HttpTransport } from './http-subscriptions';
 
 export interface Raw {
   status: number;
@@ -60,6 +61,42 @@ export async function overWs(gw: TestGateway, key: string, query: string, variab
     await client.dispose();
     seen.push(...frames);
   }
+}
+
+/**
+ * A subscription over SSE (graphql-sse's client) or multipart HTTP (a raw reader, which keeps a
+ * refusal's JSON body), in overWs's shape: results with data, the errors, and what the wire carried.
+ */
+export async function overHttpStream(
+  gw: TestGateway,
+  transport: HttpTransport,
+  key: string,
+  query: string,
+  variables?: Record<string, unknown>,
+): Promise<WsOutcome> {
+  let timer: NodeJS.Timeout | undefined;
+  const settled = (done: Promise<void>) =>
+    Promise.race([done, new Promise((r) => (timer = setTimeout(r, 3_000)))]).finally(() => clearTimeout(timer));
+  if (transport === 'sse') {
+    const sub = collectSse(gw, key, query, variables);
+    await settled(sub.done);
+    sub.unsubscribe();
+    const frames = [...sub.values, ...sub.errors].map((v) => JSON.stringify(v));
+    seen.push(...frames);
+    return { values: sub.values, errors: sub.errors as WsOutcome['errors'], frames };
+  }
+  const stream = await readMultipart(gw, key, query, variables);
+  await settled(stream.done);
+  stream.abort();
+  type Part = { payload?: { data?: unknown; errors?: WsOutcome['errors'] } | null; errors?: WsOutcome['errors'] };
+  const parts = stream.parts as Part[];
+  const frames = parts.map((p) => JSON.stringify(p));
+  seen.push(...frames);
+  return {
+    values: parts.flatMap((p) => (p.payload?.data ? [p.payload.data] : [])),
+    errors: parts.flatMap((p) => p.errors ?? p.payload?.errors ?? []),
+    frames,
+  };
 }
 
 /** Records what a raw socket or any other client saw, for the canary check. */

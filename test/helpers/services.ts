@@ -266,6 +266,9 @@ export async function startGatewayProcess(
         QUOTA_REQUESTS_PER_SECOND: '0',
         ANONYMOUS_REQUESTS_PER_MINUTE: '0',
         UPSTREAM_BREAKER_FAILURES: '0',
+        // The media store (copies of finished videos, a new version per copy) is off unless a test turns it on
+        // (test/e2e/media-store.test.ts): other suites count the versions and events of a generation.
+        MEDIA_STORE: 'off',
         ...env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -27,6 +27,29 @@ describe('loadConfig', () => {
       deadlineMs: 900_000,
       deadlineLastLooks: 5,
       mediaUrls: { allowPrivate: false },
+      webhooks: {
+        allowHttp: false,
+        allowPrivate: false,
+        maxEndpointsPerOwner: 20,
+        secretRotationGraceMs: 86_400_000,
+        timeoutMs: 10_000,
+        retryScheduleMs: [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
+        concurrency: 16,
+        maxInFlightPerEndpoint: 2,
+        pollIntervalMs: 500,
+        disableAfterFailingMs: 432_000_000,
+      },
+      media: {
+        store: { kind: 'folder', dir: path.join(path.resolve('./data'), 'media') },
+        maxBytes: 2 * 1024 ** 3,
+        copyTimeoutMs: 600_000,
+        copyAttempts: 6,
+        copyRetryMs: 5_000,
+        copyConcurrency: 4,
+        linkTtlSeconds: 3_600,
+        linkSecret: null,
+        publicBaseUrl: null,
+      },
       createRecordRetryMs: 3_600_000,
       upstreamTimeouts: { createMs: 60_000, pollMs: 15_000 },
       http: {
@@ -42,6 +65,9 @@ describe('loadConfig', () => {
       },
       graphql: { maxDocumentBytes: 32 * 1024, documentCacheBytes: 16 * 1024 * 1024, maxVariablesDepth: 16, maxListItems: 200 },
       anonymousRequestsPerMinute: 120,
+      trustedDocuments: { mode: 'off', manifests: [expect.stringMatching(/persisted-documents\.json$/)] },
+      apqCacheBytes: 4 * 1024 * 1024,
+      httpSubscriptions: { heartbeatMs: 5_000 },
       introspection: true,
       playground: true,
       devApiKey: true,
@@ -67,6 +93,27 @@ describe('loadConfig', () => {
       cors: { origins: [] },
       apiKeyCacheMs: 5_000,
     });
+  });
+
+  it('reads the webhook settings', () => {
+    expect(
+      loadConfig({
+        WEBHOOK_ALLOW_HTTP: 'true',
+        WEBHOOK_ALLOW_PRIVATE: 'yes',
+        WEBHOOK_MAX_ENDPOINTS_PER_OWNER: '3',
+        WEBHOOK_SECRET_ROTATION_GRACE_SECONDS: '60',
+        WEBHOOK_RETRY_SCHEDULE_SECONDS: ' 0.5, 60 ,3600',
+      }).webhooks,
+    ).toMatchObject({
+      allowHttp: true,
+      allowPrivate: true,
+      maxEndpointsPerOwner: 3,
+      secretRotationGraceMs: 60_000,
+      retryScheduleMs: [500, 60_000, 3_600_000],
+    });
+    expect(() => loadConfig({ WEBHOOK_RETRY_SCHEDULE_SECONDS: '5,,10' })).toThrow(/WEBHOOK_RETRY_SCHEDULE_SECONDS/);
+    expect(() => loadConfig({ WEBHOOK_RETRY_SCHEDULE_SECONDS: '-1' })).toThrow(/WEBHOOK_RETRY_SCHEDULE_SECONDS/);
+    expect(() => loadConfig({ WEBHOOK_MAX_ENDPOINTS_PER_OWNER: '0' })).toThrow(/WEBHOOK_MAX_ENDPOINTS_PER_OWNER/);
   });
 
   it('reads the generation safety settings', () => {
@@ -291,5 +338,33 @@ describe('loadConfig', () => {
   it('never puts the API key in the error message', () => {
     const e = configError({ AIMLAPI_API_KEY: 'sk-secret-value', PORT: 'abc' });
     expect(e.message).not.toContain('sk-secret-value');
+  });
+
+  describe('media store settings', () => {
+    it('keeps videos in DATA_DIR/media, a temporary folder in memory, or a bucket; refuses s3 without a bucket', () => {
+      expect(loadConfig({ DATA_DIR: '/srv/gw' }).media!.store).toEqual({ kind: 'folder', dir: '/srv/gw/media' });
+      expect(loadConfig({ DATA_IN_MEMORY: 'true' }).media!.store).toEqual({ kind: 'folder', dir: null });
+      expect(loadConfig({ MEDIA_STORE: 'off' }).media).toBeNull();
+      expect(
+        loadConfig({ MEDIA_STORE: 's3', MEDIA_S3_BUCKET: 'b', MEDIA_S3_ENDPOINT: 'http://127.0.0.1:9000', MEDIA_S3_FORCE_PATH_STYLE: 'true' }).media!
+          .store,
+      ).toEqual({
+        kind: 's3',
+        bucket: 'b',
+        prefix: '',
+        region: 'us-east-1',
+        endpoint: 'http://127.0.0.1:9000',
+        forcePathStyle: true,
+      });
+      expect(() => loadConfig({ MEDIA_STORE: 's3' })).toThrow('MEDIA_S3_BUCKET: MEDIA_STORE=s3 needs a bucket');
+      expect(() => loadConfig({ MEDIA_STORE: 'tape' })).toThrow('MEDIA_STORE');
+    });
+
+    it('takes PUBLIC_BASE_URL without its trailing slash, and refuses one that is not an http(s) URL', () => {
+      expect(loadConfig({ PUBLIC_BASE_URL: 'https://videos.example.com/gw/' }).media!.publicBaseUrl).toBe('https://videos.example.com/gw');
+      expect(loadConfig({}).media!.publicBaseUrl).toBeNull();
+      expect(() => loadConfig({ PUBLIC_BASE_URL: 'videos.example.com' })).toThrow('PUBLIC_BASE_URL');
+      expect(() => loadConfig({ PUBLIC_BASE_URL: 'ftp://videos.example.com' })).toThrow('PUBLIC_BASE_URL');
+    });
   });
 });

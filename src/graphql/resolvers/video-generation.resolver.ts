@@ -6,7 +6,8 @@ import { GenerationStatus, type Generation, type GenerationInput } from '../../m
 import { requireOwner, type GraphQLContext } from '../context';
 import { AspectRatio, PersonGeneration, Resolution, UpstreamProvider } from '../enums';
 import { CreateVideoGenerationInput, VideoGenerationFilter } from '../types/inputs';
-import { GenerationSettings, VideoGeneration, VideoGenerationConnection } from '../types/video-generation.type';
+import { GenerationSettings, Video, VideoGeneration, VideoGenerationConnection } from '../types/video-generation.type';
+import type { PlayableVideo } from '../../generations/playable-video';
 
 /** Input fields whose values the domain spells differently from the GraphQL enum a client sends. */
 const ENUM_FIELDS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
@@ -74,11 +75,12 @@ export class VideoGenerationResolver {
     @Ctx() ctx: GraphQLContext,
   ): Promise<Generation> {
     const owner = requireOwner(ctx);
-    const { idempotencyKey, ...rest } = input;
+    const { idempotencyKey, webhook: webhookInput, ...rest } = input;
     // Copy only the fields that were set, into a plain object the domain owns.
     const domainInput = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined && v !== null)) as unknown as GenerationInput;
     try {
-      return await ctx.service.create(owner, domainInput, idempotencyKey);
+      const webhook = webhookInput ? await ctx.webhooks.generations.check(owner, webhookInput, 'input.webhook') : null;
+      return await ctx.service.create(owner, domainInput, idempotencyKey, webhook);
     } catch (error) {
       throw inClientSpelling(error);
     }
@@ -137,6 +139,11 @@ export class VideoGenerationResolver {
     // Rows stored before the provider became `native` for every maker say `google`.
     if ((settings.provider as string | undefined) === 'google') return { ...settings, provider: 'native' };
     return settings;
+  }
+
+  @FieldResolver(() => Video, { nullable: true })
+  video(@Root() g: Generation, @Ctx() ctx: GraphQLContext): PlayableVideo | null {
+    return ctx.service.video(g);
   }
 
   @FieldResolver()

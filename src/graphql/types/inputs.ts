@@ -2,6 +2,7 @@ import { GraphQLJSONObject } from 'graphql-scalars';
 import { Field, Float, InputType, Int } from 'type-graphql';
 import { GenerationStatus } from '../../model/generation';
 import { AspectRatio, PersonGeneration, Resolution, UpstreamProvider } from '../enums';
+import { GenerationWebhookInput } from './webhook-signing-secret.type';
 
 @InputType({
   description:
@@ -82,6 +83,13 @@ export class CreateVideoGenerationInput {
       'Makes the create safe to retry: the same owner, key and input return the same generation (kept at least 24 h); the same key with another input is IDEMPOTENCY_CONFLICT.',
   })
   idempotencyKey?: string;
+
+  @Field(() => GenerationWebhookInput, {
+    nullable: true,
+    description:
+      'A webhook for this generation only, signed with your webhook signing secret (create it first with `rotateWebhookSigningSecret`). Sent besides your webhook endpoints.',
+  })
+  webhook?: GenerationWebhookInput | null;
 }
 
 @InputType()

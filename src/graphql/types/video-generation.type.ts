@@ -1,16 +1,55 @@
 import { GraphQLJSON, GraphQLJSONObject } from 'graphql-scalars';
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
-import { GenerationErrorCode, GenerationStatus } from '../../model/generation';
+import { GenerationErrorCode, GenerationStatus, MediaCopyErrorCode, MediaCopyState } from '../../model/generation';
 import { AspectRatio, PersonGeneration, Resolution, UpstreamProvider } from '../enums';
 
 // simpleResolvers: the plain fields of what a subscription emits resolve with graphql-js's default
 // resolver (`root[field]`), not type-graphql's per-field wrapper that runs middlewares — the gateway
 // registers none — and allocates on every field of every event (BENCHMARKS.md, "Profiles").
 // Methods under @FieldResolver keep their resolvers.
+@ObjectType({
+  description: "The gateway's own copy of a finished video (MEDIA_STORE). Its end (STORED or FAILED) is a new version of the generation.",
+  simpleResolvers: true,
+})
+export class MediaCopy {
+  @Field(() => MediaCopyState)
+  state!: MediaCopyState;
+
+  @Field(() => Float, { nullable: true, description: 'Bytes stored.' })
+  sizeBytes?: number;
+
+  @Field(() => String, { nullable: true, description: 'SHA-256 of the stored bytes, hex.' })
+  sha256?: string;
+
+  @Field(() => String, { nullable: true })
+  contentType?: string;
+
+  @Field(() => String, { nullable: true, description: 'When it was stored (ISO 8601).' })
+  storedAt?: string;
+
+  @Field(() => MediaCopyErrorCode, { nullable: true, description: 'Why it was given up (FAILED only); the upstream link stays the video.' })
+  errorCode?: MediaCopyErrorCode;
+
+  @Field(() => String, { nullable: true, description: 'The last failure, in words.' })
+  errorMessage?: string;
+}
+
 @ObjectType({ description: 'The generated video.', simpleResolvers: true })
 export class Video {
-  @Field({ description: 'Where to download or play the video (served by the upstream; it may expire).' })
+  @Field({
+    description:
+      "Where to download or play the video. Once the gateway's copy is STORED, its own signed link (`/media/<id>?exp=…&sig=…`, behind PUBLIC_BASE_URL when set, else relative), which a plain `<video src>` plays and which is valid for MEDIA_LINK_TTL_SECONDS from this read; until then, the upstream's link (`upstreamUrl`).",
+  })
   url!: string;
+
+  @Field({ description: "The upstream's own link to the video, as it gave it (provenance; it expires, see `upstreamUrlExpiresAt`)." })
+  upstreamUrl!: string;
+
+  @Field(() => Date, {
+    nullable: true,
+    description: "When the upstream's link stops working, when the link says so (`Expires=`, `X-Amz-Date` + `X-Amz-Expires`); null when unknown.",
+  })
+  upstreamUrlExpiresAt!: Date | null;
 
   @Field(() => String, { nullable: true })
   contentType!: string | null;
@@ -20,6 +59,9 @@ export class Video {
 
   @Field(() => Float, { nullable: true, description: 'Size in bytes, when the upstream reports it.' })
   sizeBytes!: number | null;
+
+  @Field(() => MediaCopy, { nullable: true, description: "The gateway's own copy; null when no media store kept it." })
+  copy?: MediaCopy;
 }
 
 @ObjectType({ description: 'Why a generation ended without a video.', simpleResolvers: true })

@@ -23,6 +23,11 @@ export interface LeaseQueueTable {
     leaseUntil: string;
     leaseEpoch: string;
   };
+  /**
+   * SQL expression over a row naming the group it belongs to (a webhook's endpoint), for claims capped
+   * per group (`claim`'s `maxPerGroup`); code-provided, like `queued`.
+   */
+  group?: string;
 }
 
 /** The lease columns a holder may set along with its own bookkeeping. */
@@ -51,22 +56,48 @@ export class LeaseQueue {
    * expired one), leasing them to `owner` until `now + leaseMs` and bumping the epoch. FOR UPDATE
    * SKIP LOCKED: concurrent claimers never get the same row. Returns the claimed rows (RETURNING *),
    * most overdue first.
+   *
+   * With `maxPerGroup` (and the table's `group`), no group ends up with more than that many rows
+   * leased, counting the rows that any claimer holds now: the rest of a busy group's rows stay
+   * queued, and the limit goes to other groups' rows instead. Two claims at the same moment may each
+   * fill a group up to the cap, as neither sees the other's leases.
    */
-  async claim(db: SqlSession, owner: string, now: Date, leaseMs: number, limit: number): Promise<Row[]> {
+  async claim(db: SqlSession, owner: string, now: Date, leaseMs: number, limit: number, maxPerGroup?: number): Promise<Row[]> {
     if (limit <= 0) return [];
     const { table, queued, columns: c } = this.t;
-    const rows = await db.query(
-      `UPDATE ${table} SET ${c.leaseOwner} = $1, ${c.leaseUntil} = $2, ${c.leaseEpoch} = ${c.leaseEpoch} + 1
-       WHERE ${c.id} IN (
-         SELECT ${c.id} FROM ${table}
-         WHERE ${queued}
+    const claimable = `${queued}
            AND ${c.dueAt} IS NOT NULL AND ${c.dueAt} <= $3
-           AND (${c.leaseUntil} IS NULL OR ${c.leaseUntil} < $3)
+           AND (${c.leaseUntil} IS NULL OR ${c.leaseUntil} < $3)`;
+    const capped = maxPerGroup !== undefined && this.t.group !== undefined;
+    // FOR UPDATE does not go with window functions, so the capped pick is made first and locked after,
+    // re-checked under the lock.
+    const candidates = capped
+      ? `SELECT ${c.id} FROM ${table}
+         WHERE ${c.id} IN (
+           SELECT id FROM (
+             SELECT q.${c.id} AS id, q.${c.dueAt} AS due,
+               row_number() OVER (PARTITION BY q.grp ORDER BY q.${c.dueAt}, q.${c.id}) + COALESCE(busy.n, 0) AS place
+             FROM (SELECT *, ${this.t.group} AS grp FROM ${table} WHERE ${claimable}) q
+             LEFT JOIN (
+               SELECT ${this.t.group} AS grp, count(*) AS n FROM ${table}
+               WHERE ${queued} AND ${c.leaseUntil} >= $3 GROUP BY 1
+             ) busy ON busy.grp = q.grp
+           ) ranked
+           WHERE place <= $5
+           ORDER BY due
+           LIMIT $4)
+           AND ${claimable}
+         FOR UPDATE SKIP LOCKED`
+      : `SELECT ${c.id} FROM ${table}
+         WHERE ${claimable}
          ORDER BY ${c.dueAt}
          LIMIT $4
-         FOR UPDATE SKIP LOCKED)
+         FOR UPDATE SKIP LOCKED`;
+    const rows = await db.query(
+      `UPDATE ${table} SET ${c.leaseOwner} = $1, ${c.leaseUntil} = $2, ${c.leaseEpoch} = ${c.leaseEpoch} + 1
+       WHERE ${c.id} IN (${candidates})
        RETURNING *`,
-      [owner, new Date(now.getTime() + leaseMs), now, limit],
+      [owner, new Date(now.getTime() + leaseMs), now, limit, ...(capped ? [maxPerGroup] : [])],
     );
     // RETURNING keeps no order.
     const due = (row: Row) => toDateOrNull(row[c.dueAt])!.getTime();

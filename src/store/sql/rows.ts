@@ -1,4 +1,12 @@
 import type { Generation, GenerationError, GenerationInput, GenerationStatus, GenerationVideo, Usage } from '../../model/generation';
+import type {
+  WebhookDelivery,
+  WebhookDeliveryStatus,
+  WebhookEndpoint,
+  WebhookEventType,
+  WebhookGenerationData,
+  WebhookSigningSecret,
+} from '../../model/webhook';
 import type { ApiKeyRecord } from '../store';
 import type { Row } from './session';
 
@@ -46,6 +54,66 @@ export function toApiKey(row: Row): ApiKeyRecord {
     label: (row.label as string | null) ?? null,
     createdAt: toDate(row.created_at),
     revokedAt: toDateOrNull(row.revoked_at),
+  };
+}
+
+/** Decodes a `webhook_endpoints` row. */
+export function toWebhookEndpoint(row: Row): WebhookEndpoint {
+  return {
+    id: String(row.id),
+    owner: String(row.owner),
+    url: String(row.url),
+    description: (row.description as string | null) ?? null,
+    events: toJsonOrNull<WebhookEventType[]>(row.events),
+    enabled: Boolean(row.enabled),
+    disabledReason: (row.disabled_reason as string | null) ?? null,
+    secret: String(row.secret),
+    previousSecret: (row.previous_secret as string | null) ?? null,
+    previousSecretExpiresAt: toDateOrNull(row.previous_secret_expires_at),
+    failingSince: toDateOrNull(row.failing_since),
+    createdAt: toDate(row.created_at),
+    updatedAt: toDate(row.updated_at),
+  };
+}
+
+/** Decodes a `webhook_signing_secrets` row. */
+export function toWebhookSigningSecret(row: Row): WebhookSigningSecret {
+  return {
+    owner: String(row.owner),
+    secret: String(row.secret),
+    previousSecret: (row.previous_secret as string | null) ?? null,
+    previousSecretExpiresAt: toDateOrNull(row.previous_secret_expires_at),
+    createdAt: toDate(row.created_at),
+    updatedAt: toDate(row.updated_at),
+  };
+}
+
+/** Decodes a `webhook_deliveries` row. */
+export function toWebhookDelivery(row: Row): WebhookDelivery {
+  return {
+    id: String(row.id),
+    messageId: String(row.message_id),
+    owner: String(row.owner),
+    endpointId: (row.endpoint_id as string | null) ?? null,
+    url: (row.url as string | null) ?? null,
+    generationId: String(row.generation_id),
+    generationVersion: Number(row.generation_version),
+    eventType: row.event_type as WebhookEventType,
+    data: toJson<WebhookGenerationData>(row.data),
+    occurredAt: toDate(row.occurred_at),
+    createdAt: toDate(row.created_at),
+    status: row.status as WebhookDeliveryStatus,
+    attempts: Number(row.attempts),
+    nextAttemptAt: toDateOrNull(row.next_attempt_at),
+    lastAttemptAt: toDateOrNull(row.last_attempt_at),
+    lastStatusCode: toNumberOrNull(row.last_status_code),
+    lastError: (row.last_error as string | null) ?? null,
+    lastResponseExcerpt: (row.last_response_excerpt as string | null) ?? null,
+    lastDurationMs: toNumberOrNull(row.last_duration_ms),
+    deliveredAt: toDateOrNull(row.delivered_at),
+    leaseOwner: (row.lease_owner as string | null) ?? null,
+    leaseUntil: toDateOrNull(row.lease_until),
+    leaseEpoch: Number(row.lease_epoch),
   };
 }
 

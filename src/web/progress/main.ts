@@ -10,7 +10,7 @@
  */
 import { CloseCode } from 'graphql-ws';
 import { loadApiKey, saveApiKey } from '../api-key';
-import { GatewayClient, GraphQLRequestError } from '../graphql-client';
+import { GatewayClient, GraphQLRequestError, TransportUnavailableError, type Transport } from '../graphql-client';
 import {
   CancelVideoGenerationDocument,
   CreateVideoGenerationDocument,
@@ -21,6 +21,7 @@ import {
 } from '../generated/graphql';
 import { renderCard, TERMINAL, tickCard, titleOf } from './generation-card';
 import { STATUSES } from './labels';
+import { bindTransportSelect, TRANSPORTS, transportLabel } from '../transport-choice';
 import { ModelForm } from './model-form';
 
 const GRAPHQL_URL = new URL('/graphql', location.href).href;
@@ -29,6 +30,7 @@ const $ = <T extends HTMLElement>(selector: string) => document.querySelector<T>
 const keyForm = $<HTMLFormElement>('#key-form');
 const keyInput = $<HTMLInputElement>('#api-key');
 const connection = $<HTMLParagraphElement>('#connection');
+const transportSelect = $<HTMLSelectElement>('#transport');
 const createForm = $<HTMLFormElement>('#create');
 const submit = createForm.querySelector<HTMLButtonElement>('button[type=submit]')!;
 const list = $<HTMLUListElement>('#generations');
@@ -39,6 +41,7 @@ let form: ModelForm;
 let modelNames = new Map<string, string>();
 let client: GatewayClient | null = null;
 let connectedKey: string | null = null;
+let chosenTransport: Transport = 'websocket';
 let stopWatching: () => void = () => {};
 const generations = new Map<string, { generation: Generation; item: HTMLLIElement }>();
 
@@ -125,6 +128,7 @@ async function createFromForm(event: SubmitEvent): Promise<void> {
 
 /** Why live updates stopped, in words, from a graphql-ws close event or GraphQL errors. */
 function reasonOf(err: unknown): string {
+  if (err instanceof TransportUnavailableError) return reasonOf(err.cause);
   if (Array.isArray(err)) return err.map((e: { message?: string }) => e.message ?? '').join('; ');
   if (err && typeof err === 'object' && 'code' in err) {
     const { code, reason } = err as { code: number; reason?: string };
@@ -141,8 +145,13 @@ function disconnect(): void {
   connectedKey = null;
 }
 
-async function connect(key: string): Promise<void> {
-  if (key === connectedKey) return;
+/**
+ * Follows the key's generations over `transport`. A transport that cannot connect here (a proxy
+ * that drops WebSockets, say) hands over to the next one in TRANSPORTS, and the page says so;
+ * `failed` lists those that already could not.
+ */
+async function connect(key: string, transport = chosenTransport, failed: Transport[] = []): Promise<void> {
+  if (key === connectedKey && !failed.length) return;
   disconnect();
   generations.clear();
   list.replaceChildren();
@@ -153,8 +162,11 @@ async function connect(key: string): Promise<void> {
     return;
   }
   connectedKey = key;
-  setConnection('Connecting…', 'info');
-  const current = new GatewayClient(GRAPHQL_URL, key);
+  const over = transportLabel(transport);
+  const fallback = failed.length ? ` (${failed.map(transportLabel).join(' and ')} could not connect here)` : '';
+  setConnection(`Connecting over ${over}…`, 'info');
+  connection.dataset.transport = transport;
+  const current = new GatewayClient(GRAPHQL_URL, key, transport);
   client = current;
   stopWatching = current.subscribe(
     VideoGenerationsUpdatedDocument,
@@ -162,14 +174,19 @@ async function connect(key: string): Promise<void> {
     (data) => show(data.videoGenerationsUpdated),
     (err) => {
       // A client that was replaced or closed has nothing more to say.
-      if (client === current) setConnection(`Live updates stopped: ${reasonOf(err)}. Reload the page to reconnect.`, 'error');
+      if (client !== current) return;
+      const next = TRANSPORTS.find((t) => t.id !== transport && !failed.includes(t.id));
+      if (err instanceof TransportUnavailableError && next) {
+        connectedKey = null;
+        void connect(key, next.id, [...failed, transport]);
+      } else setConnection(`Live updates over ${over} stopped: ${reasonOf(err)}. Reload the page to reconnect.`, 'error');
     },
   );
   try {
     const { videoGenerations } = await current.request(VideoGenerationsDocument, { first: 20 });
     if (client !== current) return;
     for (const { node } of [...videoGenerations.edges].reverse()) show(node);
-    setConnection('Connected. Updates arrive live.', 'ok');
+    setConnection(`Connected over ${over}${fallback}. Updates arrive live.`, 'ok');
     showEmpty(generations.size ? null : 'No videos yet. Describe one above and press Generate video.');
     createForm.hidden = false;
   } catch (err) {
@@ -194,6 +211,11 @@ async function start(): Promise<void> {
   modelNames = new Map(videoModels.map((m) => [m.id, m.name]));
   form = new ModelForm(createForm, videoModels);
   keyInput.value = loadApiKey();
+  chosenTransport = bindTransportSelect(transportSelect, (transport) => {
+    chosenTransport = transport;
+    connectedKey = null;
+    void connect(keyInput.value.trim());
+  });
   keyInput.addEventListener('change', connectFromInput);
   keyForm.addEventListener('submit', (event) => {
     event.preventDefault();

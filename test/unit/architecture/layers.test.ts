@@ -21,8 +21,8 @@ const LAYERS: readonly (readonly string[])[] = [
   /* transports */ ['server'],
   ['graphql'],
   /* cross-cutting services around the domain */ ['auth', 'quotas', 'scale'],
-  /* the domain */ ['generations'],
-  /* what the domain drives */ ['upstream', 'store'],
+  /* the domain */ ['generations', 'webhooks'],
+  /* what the domain drives */ ['upstream', 'store', 'media'],
   /* leaves: vocabulary and process-wide settings */ ['model', 'config', 'errors', 'logger', 'secret-redaction', 'cors-origins', 'lifecycle'],
 ];
 
@@ -258,13 +258,13 @@ describe('the layering check itself', () => {
         edge('generations/poller.ts', '../simulator/server', 'simulator/server'),
         edge('simulator/server.ts', '../config', 'config'),
         edge('graphql/schema.ts', '../web/api-key', 'web/api-key'),
-        edge('webhooks/send.ts', '../model/generation', 'model/generation'),
+        edge('notifications/send.ts', '../model/generation', 'model/generation'),
       ]),
     ).toEqual([
       "src/generations/poller.ts imports '../simulator/server': simulator/ may be imported by app",
       "src/simulator/server.ts imports '../config': simulator/ may import only upstream/vendor/",
       "src/graphql/schema.ts imports '../web/api-key': web/ may be imported by nothing in src/",
-      'src/webhooks is in no layer: add it to LAYERS in this test',
+      'src/notifications is in no layer: add it to LAYERS in this test',
     ]);
   });
 });

@@ -22,8 +22,25 @@ describe('GraphQL schema', () => {
   });
 
   it('has the operations the product promises', () => {
-    expect(Object.keys(schema.getQueryType()!.getFields()).sort()).toEqual(['usage', 'videoGeneration', 'videoGenerations', 'videoModels']);
-    expect(Object.keys(schema.getMutationType()!.getFields()).sort()).toEqual(['cancelVideoGeneration', 'createVideoGeneration']);
+    expect(Object.keys(schema.getQueryType()!.getFields()).sort()).toEqual([
+      'usage',
+      'videoGeneration',
+      'videoGenerations',
+      'videoModels',
+      'webhookDeliveries',
+      'webhookEndpoint',
+      'webhookEndpoints',
+    ]);
+    expect(Object.keys(schema.getMutationType()!.getFields()).sort()).toEqual([
+      'cancelVideoGeneration',
+      'createVideoGeneration',
+      'createWebhookEndpoint',
+      'deleteWebhookEndpoint',
+      'redeliverWebhook',
+      'rotateWebhookEndpointSecret',
+      'rotateWebhookSigningSecret',
+      'updateWebhookEndpoint',
+    ]);
     expect(Object.keys(schema.getSubscriptionType()!.getFields()).sort()).toEqual(['videoGenerationUpdated', 'videoGenerationsUpdated']);
   });
 

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GenerationStatus, type Generation } from '../../../src/model/generation';
+import { GenerationStatus, MediaCopyErrorCode, MediaCopyState, type Generation } from '../../../src/model/generation';
 import pg from 'pg';
 import { createPgStore } from '../../../src/store/pg-store';
 import { pgliteDriver } from '../../../src/store/pglite-driver';
@@ -14,6 +14,25 @@ import { migrate } from '../../../src/store/sql/migrate';
 import { countByStatus, usageGroups } from '../../../src/store/sql/statistics/select';
 import { missingServices, startPostgres, type PostgresServer } from '../../helpers/services';
 import type { NewGeneration, Store } from '../../../src/store/store';
+import { WebhookDeliveryStatus, WebhookEventType, type WebhookEndpoint } from '../../../src/model/webhook';
+
+function endpoint(id: string, overrides: Partial<WebhookEndpoint> = {}): WebhookEndpoint {
+  return {
+    id,
+    owner: 'alice',
+    url: `https://hooks.example.com/${id}`,
+    description: null,
+    events: null,
+    enabled: true,
+    disabledReason: null,
+    secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+    previousSecret: null,
+    previousSecretExpiresAt: null,
+    createdAt: T0,
+    updatedAt: T0,
+    ...overrides,
+  };
+}
 
 const T0 = new Date('2025-01-01T00:00:00.000Z');
 const at = (seconds: number): Date => new Date(T0.getTime() + seconds * 1000);
@@ -73,7 +92,7 @@ describe.each(drivers)('SqlStore on %s', (driver) => {
       // Each test starts from empty tables, as it does on a fresh in-memory PGlite.
       const admin = new pg.Client({ connectionString: server.url });
       await admin.connect();
-      await admin.query('TRUNCATE generations, api_keys');
+      await admin.query('TRUNCATE generations, api_keys, webhook_endpoints, webhook_deliveries, media_copies');
       await admin.end();
     } else {
       store = createPgliteStore({});
@@ -590,6 +609,192 @@ describe.each(drivers)('SqlStore on %s', (driver) => {
       { ...k1, revokedAt: at(10) },
       { ...k2, revokedAt: at(12) },
     ]);
+  });
+
+  it('queues a webhook delivery with each reported change, for each enabled endpoint of the owner that takes it', async () => {
+    expect(await store.insertWebhookEndpoint(endpoint('whe-all'), 10)).toBe(true);
+    await store.insertWebhookEndpoint(endpoint('whe-completed', { events: [WebhookEventType.GENERATION_COMPLETED] }), 10);
+    await store.insertWebhookEndpoint(endpoint('whe-off', { enabled: false }), 10);
+    await store.insertWebhookEndpoint(endpoint('whe-bob', { owner: 'bob' }), 10);
+    // The cap counts the owner's endpoints only.
+    expect(await store.insertWebhookEndpoint(endpoint('whe-over'), 4)).toBe(true);
+    expect(await store.insertWebhookEndpoint(endpoint('whe-over-2'), 4)).toBe(false);
+    await store.deleteWebhookEndpoint('alice', 'whe-over');
+
+    const { generation } = await store.insertGeneration(newGeneration());
+    const queued = await store.updateGeneration({ id: generation.id, expectedVersion: 1, change: { upstreamId: 'up-1' } });
+    const generating = await store.updateGeneration({ id: generation.id, expectedVersion: 2, change: { status: GenerationStatus.GENERATING } });
+    // Not an event: the status stays.
+    await store.updateGeneration({
+      id: generation.id,
+      expectedVersion: 3,
+      change: { upstreamStatus: 'processing', status: GenerationStatus.GENERATING },
+    });
+    const video = { url: 'https://cdn.example.com/v.mp4', contentType: 'video/mp4', fileName: null, sizeBytes: null };
+    const completed = await store.updateGeneration({
+      id: generation.id,
+      expectedVersion: 4,
+      change: { status: GenerationStatus.COMPLETED, video, usage: { credits: 10, usd: 0.01 }, completedAt: at(50) },
+      at: at(50),
+    });
+    // A stale writer changes nothing and queues nothing.
+    expect(await store.updateGeneration({ id: generation.id, expectedVersion: 4, change: { status: GenerationStatus.FAILED } })).toBeNull();
+
+    const toAll = await store.listWebhookDeliveries({ owner: 'alice', endpointId: 'whe-all', limit: 10 });
+    // The completion was written with an earlier `at` than the others' wall clock: order by version.
+    toAll.sort((x, y) => x.generationVersion - y.generationVersion);
+    expect(toAll.map((d) => [d.eventType, d.generationVersion, d.messageId])).toEqual([
+      [WebhookEventType.GENERATION_QUEUED, queued!.version, `msg_${generation.id}_2`],
+      [WebhookEventType.GENERATION_GENERATING, generating!.version, `msg_${generation.id}_3`],
+      [WebhookEventType.GENERATION_COMPLETED, completed!.version, `msg_${generation.id}_5`],
+    ]);
+    const [toCompleted, ...more] = await store.listWebhookDeliveries({ owner: 'alice', endpointId: 'whe-completed', limit: 10 });
+    expect(more).toEqual([]);
+    expect(toCompleted).toMatchObject({
+      messageId: `msg_${generation.id}_5`,
+      status: WebhookDeliveryStatus.PENDING,
+      attempts: 0,
+      nextAttemptAt: at(50),
+      occurredAt: at(50),
+      data: { id: generation.id, status: 'COMPLETED', version: 5, model: 'google/veo3', video, error: null, usage: { credits: 10, usd: 0.01 } },
+    });
+    expect(await store.listWebhookDeliveries({ owner: 'alice', endpointId: 'whe-off', limit: 10 })).toEqual([]);
+    expect(await store.listWebhookDeliveries({ owner: 'bob', limit: 10 })).toEqual([]);
+  });
+
+  it('queues video.stored with a stored copy, in the same statement, and nothing for a copy given up on', async () => {
+    await store.insertWebhookEndpoint(endpoint('whe-all'), 10);
+    await store.insertWebhookEndpoint(endpoint('whe-stored', { events: [WebhookEventType.VIDEO_STORED] }), 10);
+    await store.insertWebhookEndpoint(endpoint('whe-completed', { events: [WebhookEventType.GENERATION_COMPLETED] }), 10);
+    const complete = async (hook: { url: string; events: WebhookEventType[] | null } | null): Promise<Generation> => {
+      const { generation } = await store.insertGeneration(newGeneration({ webhook: hook }));
+      await store.updateGeneration({ id: generation.id, expectedVersion: 1, change: { upstreamId: `up-${generation.id}` } });
+      const video = { url: `https://cdn.example.com/${generation.id}.mp4`, contentType: 'video/mp4', fileName: null, sizeBytes: null };
+      return (await store.updateGeneration({
+        id: generation.id,
+        expectedVersion: 2,
+        change: { status: GenerationStatus.COMPLETED, video: { ...video, copy: { state: MediaCopyState.PENDING } }, completedAt: at(60) },
+        at: at(60),
+      }))!;
+    };
+    const stored = await complete({ url: 'https://jobs.example.com/stored-only', events: [WebhookEventType.VIDEO_STORED] });
+    const givenUp = await complete(null);
+
+    const jobs = await store.claimMediaCopies('copier', at(61), 60_000, 10);
+    expect(jobs.map((j) => j.generationId).sort()).toEqual([stored.id, givenUp.id].sort());
+    const job = (id: string) => jobs.find((j) => j.generationId === id)!;
+    // A copier that lost its lease writes nothing, so it queues nothing either.
+    expect(
+      await store.finishMediaCopy({ ...job(stored.id), lease: { owner: 'someone-else', epoch: 1 } }, { state: MediaCopyState.STORED }, at(62)),
+    ).toBeNull();
+    const copy = { state: MediaCopyState.STORED, sizeBytes: 1234, sha256: 'ab'.repeat(32), contentType: 'video/mp4', storedAt: at(62).toISOString() };
+    const afterStore = await store.finishMediaCopy(job(stored.id), copy, at(62));
+    expect(afterStore!.version).toBe(stored.version + 1);
+    const afterGiveUp = await store.finishMediaCopy(
+      job(givenUp.id),
+      { state: MediaCopyState.FAILED, errorCode: MediaCopyErrorCode.LINK_GONE, errorMessage: 'Answered 404' },
+      at(63),
+    );
+    expect(afterGiveUp!.video!.copy!.state).toBe(MediaCopyState.FAILED);
+
+    const events = async (endpointId: string) =>
+      (await store.listWebhookDeliveries({ owner: 'alice', endpointId, limit: 20 }))
+        .sort((x, y) => x.generationVersion - y.generationVersion)
+        .map((d) => [d.generationId, d.eventType, d.messageId]);
+    const storedEvent = [stored.id, WebhookEventType.VIDEO_STORED, `msg_${stored.id}_${afterStore!.version}`];
+    expect(await events('whe-stored')).toEqual([storedEvent]);
+    expect((await events('whe-all')).filter(([id]) => id === stored.id).at(-1)).toEqual(storedEvent);
+    // The copy given up on is reported to nobody: its last event is still the completion.
+    expect((await events('whe-all')).filter(([id]) => id === givenUp.id).map(([, type]) => type)).toEqual([
+      WebhookEventType.GENERATION_QUEUED,
+      WebhookEventType.GENERATION_COMPLETED,
+    ]);
+    expect(await events('whe-completed')).toHaveLength(2);
+    const [own, ...more] = await store
+      .listWebhookDeliveries({ owner: 'alice', generationId: stored.id, limit: 20 })
+      .then((all) => all.filter((d) => d.endpointId === null));
+    expect(more).toEqual([]);
+    expect(own).toMatchObject({
+      url: 'https://jobs.example.com/stored-only',
+      eventType: WebhookEventType.VIDEO_STORED,
+      messageId: storedEvent[2],
+      status: WebhookDeliveryStatus.PENDING,
+      occurredAt: at(62),
+      data: { id: stored.id, status: 'COMPLETED', version: afterStore!.version, video: { url: stored.video!.url, copy } },
+    });
+  });
+
+  it('hands each due webhook delivery to one claimer, and records an attempt only under its lease', async () => {
+    await store.insertWebhookEndpoint(endpoint('whe-1'), 10);
+    for (let i = 0; i < 6; i++) {
+      const { generation } = await store.insertGeneration(newGeneration());
+      await store.updateGeneration({ id: generation.id, expectedVersion: 1, change: { upstreamId: `up-${i}` }, at: at(i) });
+    }
+    const now = at(100);
+    const [a, b] = await Promise.all([store.claimWebhookDeliveries('a', now, 30_000, 4), store.claimWebhookDeliveries('b', now, 30_000, 4)]);
+    const ids = [...a, ...b].map((d) => d.id);
+    expect(ids).toHaveLength(6);
+    expect(new Set(ids).size).toBe(6);
+    expect(await store.claimWebhookDeliveries('c', now, 30_000, 4)).toEqual([]);
+    expect(await store.nextWebhookDeliveryDueAt()).toEqual(new Date(now.getTime() + 30_000));
+
+    const mine = a[0]!;
+    const attempt = {
+      at: now,
+      status: WebhookDeliveryStatus.PENDING,
+      statusCode: 503,
+      error: 'Answered 503',
+      responseExcerpt: 'busy',
+      durationMs: 12,
+      deliveredAt: null,
+      nextAttemptAt: at(120),
+    };
+    expect(await store.recordWebhookAttempt(mine.id, { owner: 'a', epoch: mine.leaseEpoch + 1 }, attempt)).toBe(false);
+    expect(await store.recordWebhookAttempt(mine.id, { owner: 'a', epoch: mine.leaseEpoch }, attempt)).toBe(true);
+    const [recorded] = (await store.listWebhookDeliveries({ owner: 'alice', limit: 10 })).filter((d) => d.id === mine.id);
+    expect(recorded).toMatchObject({ attempts: 1, lastStatusCode: 503, lastResponseExcerpt: 'busy', nextAttemptAt: at(120), leaseOwner: null });
+    // Due again at its next attempt; the others come back only when their leases expire.
+    expect((await store.claimWebhookDeliveries('c', at(125), 30_000, 10)).map((d) => d.id)).toEqual([mine.id]);
+    expect(await store.claimWebhookDeliveries('c', at(131), 30_000, 10)).toHaveLength(5);
+  });
+
+  it('claims at most the cap per endpoint, counting every lease held, and fills the limit from other endpoints', async () => {
+    await store.insertWebhookEndpoint(endpoint('whe-busy'), 10);
+    await store.insertWebhookEndpoint(endpoint('whe-other', { owner: 'bob' }), 10);
+    for (let i = 0; i < 6; i++) {
+      const { generation } = await store.insertGeneration(newGeneration());
+      await store.updateGeneration({ id: generation.id, expectedVersion: 1, change: { upstreamId: `up-${i}` }, at: at(i) });
+    }
+    // Bob's are due last: an uncapped claim of 4 would take alice's endpoint's four oldest.
+    for (let i = 0; i < 2; i++) {
+      const { generation } = await store.insertGeneration(newGeneration({ owner: 'bob' }));
+      await store.updateGeneration({ id: generation.id, expectedVersion: 1, change: { upstreamId: `up-bob-${i}` }, at: at(50 + i) });
+    }
+    const now = at(100);
+    const first = await store.claimWebhookDeliveries('a', now, 30_000, 4, 2);
+    expect(first.map((d) => d.endpointId).sort()).toEqual(['whe-busy', 'whe-busy', 'whe-other', 'whe-other']);
+    // Another claimer sees those leases: both endpoints are at the cap.
+    expect(await store.claimWebhookDeliveries('b', now, 30_000, 4, 2)).toEqual([]);
+    // One attempt ends: one place frees up, for that endpoint's next delivery, oldest first.
+    const ended = first.find((d) => d.endpointId === 'whe-busy')!;
+    const attempt = {
+      at: now,
+      status: WebhookDeliveryStatus.DELIVERED,
+      statusCode: 200,
+      error: null,
+      responseExcerpt: null,
+      durationMs: 3,
+      deliveredAt: now,
+      nextAttemptAt: null,
+    };
+    expect(await store.recordWebhookAttempt(ended.id, { owner: 'a', epoch: ended.leaseEpoch }, attempt)).toBe(true);
+    const next = await store.claimWebhookDeliveries('b', now, 30_000, 4, 2);
+    expect(next.map((d) => [d.endpointId, d.generationVersion])).toEqual([['whe-busy', 2]]);
+    expect(next[0]!.occurredAt.getTime()).toBeGreaterThan(
+      Math.max(...first.filter((d) => d.endpointId === 'whe-busy').map((d) => d.occurredAt.getTime())),
+    );
+    // Without a cap, the old claim: everything due.
+    expect(await store.claimWebhookDeliveries('c', at(200), 30_000, 10)).toHaveLength(7);
   });
 });
 

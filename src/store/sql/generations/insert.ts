@@ -13,8 +13,9 @@ export async function insertGeneration(db: SqlSession, g: NewGeneration): Promis
     const rows = await db.query(
       `INSERT INTO generations (
          id, owner, model, input, input_hash, idempotency_key, status,
-         created_at, updated_at, deadline_at, version, transitions, poll_count, poll_failures
-       ) VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $8, $9, 1, $10::jsonb, 0, 0)
+         created_at, updated_at, deadline_at, version, transitions, poll_count, poll_failures,
+         webhook_url, webhook_events
+       ) VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $8, $9, 1, $10::jsonb, 0, 0, $11, $12::jsonb)
        ON CONFLICT (owner, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
        RETURNING *`,
       [
@@ -28,6 +29,8 @@ export async function insertGeneration(db: SqlSession, g: NewGeneration): Promis
         g.createdAt,
         g.deadlineAt,
         JSON.stringify(transitions),
+        g.webhook?.url ?? null,
+        g.webhook?.events ? JSON.stringify(g.webhook.events) : null,
       ],
     );
     if (rows[0]) return { inserted: true, generation: toGeneration(rows[0]) };

@@ -3,6 +3,7 @@ import type { GenerationUpdate } from '../../store';
 import { bookkeepingSets } from '../poll-queue/update';
 import { pollQueue } from '../poll-queue/queue';
 import { toGeneration } from '../rows';
+import { webhookOutboxInsert } from '../webhook-deliveries/outbox';
 import { jsonParam, Params, type SqlSession } from '../session';
 
 /** See GenerationRecords.updateGeneration. */
@@ -25,15 +26,39 @@ export async function updateGeneration(db: SqlSession, update: GenerationUpdate)
          ELSE transitions END`,
     );
   }
+  sets.push(reportedVersionSet(change, params));
   const rows = await db.query(
-    `UPDATE generations SET ${sets.join(', ')}
-     WHERE id = ${params.add(id)} AND version = ${params.add(expectedVersion)}::int
-       ${lease ? `AND ${pollQueue.held(lease, params)}` : ''}
-     RETURNING *`,
+    `WITH updated AS (
+       UPDATE generations SET ${sets.join(', ')}
+       WHERE id = ${params.add(id)} AND version = ${params.add(expectedVersion)}::int
+         ${lease ? `AND ${pollQueue.held(lease, params)}` : ''}
+       RETURNING *
+     ), outbox AS (${statusOutboxInsert})
+     SELECT * FROM updated`,
     params.values,
   );
   return rows[0] ? toGeneration(rows[0]) : null;
 }
+
+/**
+ * Marks a change that webhooks report: a new status, or the upstream accepting the create (the
+ * generation stays QUEUED, but until then a refused create would still remove it, so "queued" is not
+ * reported before). SET sees the row as it was, so the decision needs no read before the write.
+ */
+function reportedVersionSet(change: Partial<GenerationState>, params: Params): string {
+  const events: string[] = [];
+  if (change.status !== undefined) events.push(`status IS DISTINCT FROM ${params.add(change.status)}::text`);
+  if (change.upstreamId) events.push('upstream_id IS NULL');
+  if (events.length === 0) return 'reported_version = reported_version';
+  return `reported_version = CASE WHEN ${events.join(' OR ')} THEN version + 1 ELSE reported_version END`;
+}
+
+/**
+ * The outbox for status changes (see webhookOutboxInsert): a change marked as reported by
+ * reportedVersionSet, its event type the status in the payload's spelling (`generation.timed_out`,
+ * WebhookEventType).
+ */
+const statusOutboxInsert = webhookOutboxInsert('updated', `'generation.' || lower(u.status)`, 'u.reported_version = u.version');
 
 /** SET clauses for the visible fields; undefined means "leave alone", null means "set null". */
 function stateSets(change: Partial<GenerationState>, params: Params): string[] {
