@@ -12,6 +12,8 @@ export interface PgliteStoreOptions {
   dataDir?: string;
   /** Names this process in the data folder's lock (see data-folder-lock.ts). Default "gateway". */
   role?: string;
+  /** shared_buffers (MB) for a data folder; undefined keeps PGlite's (128 MB). See EMBEDDED_SHARED_BUFFERS_MB. */
+  sharedBuffersMb?: number;
 }
 
 /**
@@ -20,10 +22,10 @@ export interface PgliteStoreOptions {
  */
 export function createPgliteStore(options: PgliteStoreOptions = {}): Store {
   // This process alone writes to its PGlite database, so list pages can be kept until they change.
-  return new SqlStore(() => openPglite(options.dataDir, options.role ?? 'gateway'), undefined, { cacheListPages: true });
+  return new SqlStore(() => openPglite(options.dataDir, options.role ?? 'gateway', options.sharedBuffersMb), undefined, { cacheListPages: true });
 }
 
-async function openPglite(dataDir: string | undefined, role: string): Promise<SqlDriver> {
+async function openPglite(dataDir: string | undefined, role: string, sharedBuffersMb: number | undefined): Promise<SqlDriver> {
   if (dataDir === undefined) return openPgliteThread({ templateFile: templatePath() });
   await mkdir(dataDir, { recursive: true });
   // Before PGlite reads a byte: a second process would load its own copy and overwrite the holder's.
@@ -32,7 +34,7 @@ async function openPglite(dataDir: string | undefined, role: string): Promise<Sq
   try {
     // A folder without PG_VERSION is new: initdb runs on a thread of its own first (see initialisePgliteDataDir).
     if (!(await isInitialised(dataDir))) await initialisePgliteDataDir(dataDir);
-    driver = await openPgliteThread({ dataDir, templateFile: null });
+    driver = await openPgliteThread({ dataDir, templateFile: null, sharedBuffersMb });
   } catch (err) {
     await lock.release();
     throw err;

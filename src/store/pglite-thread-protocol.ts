@@ -12,6 +12,11 @@ export interface PgliteThreadOptions {
   templateFile: string | null;
   /** Open the data folder (initialising it when empty), close it and say so: a first start. */
   initialiseOnly?: boolean;
+  /**
+   * shared_buffers (MB) when opening `dataDir`; undefined keeps PGlite's 128 MB. Ignored in memory: a
+   * template restored with other start-up settings did not open (it hung) when tried.
+   */
+  sharedBuffersMb?: number;
   /** PGlite's WASM, compiled once per process (see pglite-thread.ts): each thread would compile it again. */
   wasm: { pglite: WebAssembly.Module; initdb: WebAssembly.Module };
 }

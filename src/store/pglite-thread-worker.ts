@@ -24,6 +24,12 @@ function failure(err: unknown): PgliteFailure {
 }
 
 /** Thrown inside a transaction's callback to roll it back on request. */
+/** PGlite's start-up parameters, plus shared_buffers when set (a start-up setting: PGlite runs single-user). */
+function startParams(sharedBuffersMb: number | undefined): string[] | undefined {
+  if (sharedBuffersMb === undefined) return undefined;
+  return [...PGlite.defaultStartParams, '-c', `shared_buffers=${sharedBuffersMb}MB`];
+}
+
 class RollbackRequested extends Error {}
 
 /** An open transaction: its session, and how to end it (PGlite commits when the callback resolves). */
@@ -39,7 +45,7 @@ async function main(): Promise<void> {
     const db =
       options.dataDir === undefined
         ? await createInMemoryPglite(options.templateFile, compiled)
-        : await PGlite.create({ ...compiled, dataDir: options.dataDir });
+        : await PGlite.create({ ...compiled, dataDir: options.dataDir, startParams: startParams(options.sharedBuffersMb) });
     driver = pgliteDriver(db);
     if (options.initialiseOnly) {
       await driver.close();

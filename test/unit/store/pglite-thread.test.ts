@@ -4,10 +4,13 @@
  * their isolation across the thread boundary, errors keep their SQLSTATE, and a closed or dead thread
  * fails calls instead of hanging them.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { pgliteDriver } from '../../../src/store/pglite-driver';
 import { createInMemoryPglite, templatePath } from '../../../src/store/pglite-template';
-import { openPgliteThread } from '../../../src/store/pglite-thread';
+import { initialisePgliteDataDir, openPgliteThread } from '../../../src/store/pglite-thread';
 import type { SqlDriver } from '../../../src/store/sql/session';
 
 /** CPU-bound for a while in PGlite (about a second on a loaded 2-core machine), no table needed. */
@@ -127,4 +130,29 @@ describe('PGlite on its own thread', () => {
     await closing.close();
     await expect(closing.query('SELECT 1')).rejects.toThrow(/thread exited/);
   }, 60_000);
+
+  // The embedded default's idle memory (issue 14): PGlite's 128 MB of shared_buffers stay in its WASM
+  // memory once touched. The setting is a start-up parameter, so a data folder opens with either value.
+  it('opens a data folder with the shared_buffers asked for, keeping its rows, and with the default again after', async () => {
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'pglite-shared-buffers-'));
+    try {
+      await initialisePgliteDataDir(dataDir);
+      const small = await openPgliteThread({ dataDir, templateFile: null, sharedBuffersMb: 16 });
+      try {
+        expect(await small.query('SHOW shared_buffers')).toEqual([{ shared_buffers: '16MB' }]);
+        await small.exec('CREATE TABLE kept (n int); INSERT INTO kept VALUES (7);');
+      } finally {
+        await small.close();
+      }
+      const usual = await openPgliteThread({ dataDir, templateFile: null });
+      try {
+        expect(await usual.query('SHOW shared_buffers')).toEqual([{ shared_buffers: '128MB' }]);
+        expect(await usual.query('SELECT n FROM kept')).toEqual([{ n: 7 }]);
+      } finally {
+        await usual.close();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });
