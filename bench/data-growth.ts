@@ -75,9 +75,14 @@ export async function runDataGrowth(plan: DataGrowthPlan, log: (line: string) =>
     const open = async () => {
       const driver = pgDriver({ connectionString: url });
       // Each size starts from an empty database.
-      await driver.exec('DROP TABLE IF EXISTS generations, api_keys, schema_migrations, generation_status_counts, generation_usage_days CASCADE');
+      // Every table and function the migrations create (src/store/migrations.ts), or re-running them fails.
       await driver.exec(
-        'DROP FUNCTION IF EXISTS generation_status_counted, generation_usage_counted, generation_usage_number, generation_usage_duration, generation_usage_day CASCADE',
+        `DROP TABLE IF EXISTS generations, api_keys, schema_migrations, generation_status_counts, generation_usage_days,
+           media_copies, webhook_endpoints, webhook_deliveries, webhook_signing_secrets CASCADE`,
+      );
+      await driver.exec(
+        `DROP FUNCTION IF EXISTS generation_status_counted, generation_usage_counted, generation_usage_number,
+           generation_usage_duration, generation_usage_day, enqueue_media_copy CASCADE`,
       );
       return driver;
     };
