@@ -5,6 +5,8 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { graphqlInput, modelMix, wireBody } from './inputs';
 import { HostProcess, type Started } from './processes';
@@ -77,17 +79,37 @@ function compiledMain(): string {
   return existsSync(besideBench) ? besideBench : path.resolve(__dirname, '../dist/main.js');
 }
 
+/**
+ * Where the store is for a start: in memory, or the embedded default's data folder (`DATA_DIR`), whose
+ * first start initialises it (initdb) and whose later starts open it.
+ */
+export type StartupStore = { inMemory: true } | { dataDir: string };
+
+/** The start-up figures of the embedded default: a first start on a fresh data folder, then a second one. */
+export async function runDataFolderStartups(mainJs = compiledMain()): Promise<{ first: StartupResult; later: StartupResult }> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'veo-bench-startup-'));
+  try {
+    const first = await runStartup(mainJs, { dataDir });
+    const later = await runStartup(mainJs, { dataDir });
+    return { first, later };
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
 /** Spawns the real entry point and times it to ready. */
-export async function runStartup(mainJs = compiledMain()): Promise<StartupResult> {
+export async function runStartup(mainJs = compiledMain(), store: StartupStore = { inMemory: true }): Promise<StartupResult> {
   const started = preciseNow();
+  const storeEnv = 'inMemory' in store ? { DATA_IN_MEMORY: 'true' } : { DATA_IN_MEMORY: 'false', DATA_DIR: store.dataDir };
   const child = spawn(process.execPath, [mainJs], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_IN_MEMORY: 'true', SIMULATOR_PORT: '0', LOG_LEVEL: 'warn', NODE_ENV: 'development' },
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...storeEnv, SIMULATOR_PORT: '0', LOG_LEVEL: 'warn', NODE_ENV: 'development' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const deadline = Date.now() + 60_000;
+    // A first start on a data folder runs initdb: over a minute on a loaded machine.
+    const deadline = Date.now() + ('inMemory' in store ? 60_000 : 180_000);
     let readyAt: number | null = null;
     while (readyAt === null) {
       if (Date.now() > deadline || child.exitCode !== null) throw new Error(`gateway did not become ready:\n${output}`);

@@ -2,13 +2,13 @@
  * The baseline for upstream efficiency: what the vendor's samples and SDK do. Every job is polled
  * every 10 s from its creation until it leaves `queued`/`generating`, straight against the upstream.
  */
-import { preciseNow } from './stats';
 
 export const VENDOR_INTERVAL_MS = 10_000;
 
 export interface FixedLoopResult {
   polls: number;
   /** Wall-clock ms when a poll first saw a terminal status. */
+  /** Date.now() when the end was seen: the simulator's completesAt is on the same wall clock. */
   noticedAt: number;
   status: string;
 }
@@ -33,7 +33,7 @@ export async function pollWithFixedLoop(options: {
     const body = (await res.json()) as { status?: string };
     polls++;
     const status = body.status ?? `http ${res.status}`;
-    if (status !== 'queued' && status !== 'generating') return { polls, noticedAt: preciseNow(), status };
+    if (status !== 'queued' && status !== 'generating') return { polls, noticedAt: Date.now(), status };
     if (Date.now() > options.giveUpAt) throw new Error(`fixed loop gave up on ${options.id} (still ${status})`);
   }
 }

@@ -1,8 +1,8 @@
 /**
  * `npm run bench [-- --quick] [-- --only PART[,PART]]`: runs every benchmark, prints one table, and
  * writes it into BENCHMARKS.md between the `bench:table` markers (the prose around it is kept).
- * `--only` (parts: upstream, fanout, http, creates, attacks, startup, webhooks) runs just those parts of the plan and
- * prints their rows without touching BENCHMARKS.md, whose table must hold a whole run.
+ * `--only` (parts: upstream, fanout, http, creates, attacks, startup, growth, webhooks) runs just those parts of the plan and
+ * prints their rows without touching BENCHMARKS.md, whose table must hold a whole run; so does `--quick`.
  * `--webhooks-full` runs the webhook part at the issue's 1,000 endpoints instead of 200.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
@@ -18,10 +18,13 @@ async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
   const only = onlyParts();
   const fanoutOnly = fanoutSizes(process.argv);
+  const growthOnly = sizesAfter(process.argv, '--growth', 'generations per owner', '--growth 1000,100000');
   const base = quick ? QUICK_PLAN : FULL_PLAN;
   // `--fanout N,M` sets the fan-out sizes, alone or beside the parts `--only` names.
   const chosen: BenchPlan = fanoutOnly ? { ...(only ? pick(base, only) : {}), fanout: fanoutOnly } : only ? pick(base, only) : base;
-  const plan: BenchPlan = chosen.webhooks && process.argv.includes('--webhooks-full') ? { ...chosen, webhooks: WEBHOOK_FULL_PLAN } : chosen;
+  let plan: BenchPlan = chosen.webhooks && process.argv.includes('--webhooks-full') ? { ...chosen, webhooks: WEBHOOK_FULL_PLAN } : chosen;
+  // `--growth N,M` runs the data-growth part at these sizes (the first is the baseline), likewise.
+  if (growthOnly) plan = { ...(only || fanoutOnly ? plan : {}), growth: { ...base.growth!, sizes: growthOnly } };
   const started = Date.now();
   const rows = await runBenchmarks(plan, (line) => console.error(line));
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
@@ -30,15 +33,16 @@ async function main(): Promise<void> {
   const table = markdownTable(rows);
   const section = [
     START,
-    `Run: \`npm run bench${quick ? ' -- --quick' : ''}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${seconds} s. Machine: ${machine}.`,
+    `Run: \`npm run bench\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, ${seconds} s. Machine: ${machine}.`,
     '',
     table,
     END,
   ].join('\n');
   console.log(`\n${table}\n`);
-  // A partial run (profiling, before/after comparisons) prints its table but leaves BENCHMARKS.md alone.
-  if (only || fanoutOnly) {
-    console.error(`partial run: BENCHMARKS.md left as it is (${seconds} s).`);
+  // A partial or quick run (profiling, before/after comparisons, a smaller run of each part) prints its
+  // table but leaves BENCHMARKS.md alone, whose table holds a whole full run.
+  if (only || fanoutOnly || growthOnly || quick) {
+    console.error(`${quick ? 'quick' : 'partial'} run: BENCHMARKS.md left as it is (${seconds} s).`);
     return;
   }
   const file = path.resolve(__dirname, '../../BENCHMARKS.md');
@@ -59,16 +63,21 @@ async function main(): Promise<void> {
 
 /** `--fanout 1000,10000`: only the fan-out benchmark, at these connection counts; null without the flag. */
 function fanoutSizes(argv: readonly string[]): number[] | null {
-  const i = argv.indexOf('--fanout');
+  return sizesAfter(argv, '--fanout', 'connection counts', '--fanout 1000,10000');
+}
+
+/** The positive integers after `flag` (comma-separated); null without the flag. */
+function sizesAfter(argv: readonly string[], flag: string, what: string, example: string): number[] | null {
+  const i = argv.indexOf(flag);
   if (i < 0) return null;
   const sizes = (argv[i + 1] ?? '').split(',').map(Number);
   if (!sizes.length || sizes.some((n) => !Number.isInteger(n) || n <= 0)) {
-    throw new Error('--fanout takes connection counts separated by commas, e.g. --fanout 1000,10000');
+    throw new Error(`${flag} takes ${what} separated by commas, e.g. ${example}`);
   }
   return sizes;
 }
 
-const PARTS = ['upstream', 'fanout', 'http', 'creates', 'attacks', 'startup', 'webhooks'] as const;
+const PARTS = ['upstream', 'fanout', 'http', 'creates', 'attacks', 'startup', 'growth', 'webhooks'] as const;
 type Part = (typeof PARTS)[number];
 
 /** The parts named by `--only a,b` (or `--only=a,b`); null when absent. */
@@ -88,6 +97,7 @@ function onlyParts(): Part[] | null {
 function pick(plan: BenchPlan, parts: readonly Part[]): BenchPlan {
   const out: BenchPlan = {};
   for (const part of parts) (out as Record<Part, unknown>)[part] = plan[part];
+  if (parts.includes('startup')) out.startupDataFolder = plan.startupDataFolder;
   return out;
 }
 

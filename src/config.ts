@@ -25,6 +25,13 @@ const schema = z.object({
   /** Keep the embedded store in memory only (tests, throwaway runs). */
   DATA_IN_MEMORY: bool.default(false),
   /**
+   * PostgreSQL's shared_buffers (MB) for the embedded store in DATA_DIR. Default 16 (MB). PGlite's own
+   * default, 128 MB, stays in the process's WASM memory once touched and was most of its idle RSS; pages
+   * beyond it are read from the data folder through the OS's page cache. Not applied with DATA_IN_MEMORY
+   * (the in-memory store loads a saved template and keeps its settings).
+   */
+  EMBEDDED_SHARED_BUFFERS_MB: int(1, 4096).default(16),
+  /**
    * With the embedded store in DATA_DIR, listen on the Unix socket DATA_DIR/admin.sock (mode 0600,
    * never on the network) so that `npm run keys` works while the gateway runs. Default true.
    */
@@ -361,6 +368,8 @@ export interface Config {
   port: number;
   host: string;
   dataDir: string | undefined;
+  /** shared_buffers (MB) of the embedded store in a data folder (EMBEDDED_SHARED_BUFFERS_MB). */
+  embeddedSharedBuffersMb: number;
   /** Listen on DATA_DIR/admin.sock for key management (embedded store in a folder only). */
   adminSocket: boolean;
   /** Null means: run the in-process simulator. */
@@ -539,6 +548,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     host: e.HOST,
     dataDir: e.DATA_IN_MEMORY ? undefined : path.resolve(e.DATA_DIR),
+    embeddedSharedBuffersMb: e.EMBEDDED_SHARED_BUFFERS_MB,
     adminSocket: e.ADMIN_SOCKET,
     upstream,
     simulator: { port: e.SIMULATOR_PORT, timeScale: e.SIMULATOR_TIME_SCALE },

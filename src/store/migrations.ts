@@ -242,4 +242,164 @@ export const migrations: readonly Migration[] = [
         WHERE status IN ('QUEUED', 'GENERATING') AND lease_until IS NOT NULL;
     `,
   },
+  {
+    // Issue 14: reads that grow with an owner's history. A filtered list walks one of the first two in
+    // order per filter value (see listGenerationKeys), so a filter with few matches reads only those;
+    // the owner-wide catch-up after a pub/sub gap reads the newest changes by the third. The first one
+    // also answers countByStatus and countInFlight from the index alone.
+    // On PostgreSQL, CREATE INDEX blocks writes to the table while it runs (seconds per million rows):
+    // migrations run in one transaction, where CONCURRENTLY is not allowed.
+    id: '0014_history_indexes',
+    sql: `
+      CREATE INDEX IF NOT EXISTS generations_owner_status_created
+        ON generations (owner, status, created_at DESC, id DESC);
+      CREATE INDEX IF NOT EXISTS generations_owner_model_created
+        ON generations (owner, model, created_at DESC, id DESC);
+      CREATE INDEX IF NOT EXISTS generations_owner_updated
+        ON generations (owner, updated_at);
+    `,
+  },
+  {
+    // Issue 14: /metrics reads the per-status counts on every scrape; counting the table grows with
+    // history, so triggers keep the counts as rows change. One row per status: concurrent writers of
+    // the same status queue on its row for the rest of their statement (a single-row update each).
+    id: '0014_status_counts',
+    sql: `
+      CREATE TABLE generation_status_counts (
+        status text PRIMARY KEY,
+        n      bigint NOT NULL
+      );
+      INSERT INTO generation_status_counts (status, n) SELECT status, count(*) FROM generations GROUP BY status;
+
+      CREATE FUNCTION generation_status_counted() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF TG_OP = 'TRUNCATE' THEN
+          DELETE FROM generation_status_counts;
+          RETURN NULL;
+        END IF;
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+          UPDATE generation_status_counts SET n = n - 1 WHERE status = OLD.status;
+        END IF;
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN
+          INSERT INTO generation_status_counts AS c (status, n) VALUES (NEW.status, 1)
+            ON CONFLICT (status) DO UPDATE SET n = c.n + 1;
+        END IF;
+        RETURN NULL;
+      END $$;
+
+      CREATE TRIGGER generations_counted_rows AFTER INSERT OR DELETE ON generations
+        FOR EACH ROW EXECUTE FUNCTION generation_status_counted();
+      CREATE TRIGGER generations_counted_status AFTER UPDATE OF status ON generations
+        FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status) EXECUTE FUNCTION generation_status_counted();
+      CREATE TRIGGER generations_counted_truncate AFTER TRUNCATE ON generations
+        FOR EACH STATEMENT EXECUTE FUNCTION generation_status_counted();
+    `,
+  },
+  {
+    // Issue 14: `usage` summed an owner's whole history on every call. Triggers keep per-day sums in the
+    // same write (the day in UTC of created_at, per status, model and requested duration), so a report
+    // reads one row per day and group, plus the generations of the day `since` falls in (usageGroups).
+    // Sums are numeric: a change subtracts the old contribution, and float8 would drift. Only status and
+    // usage ever change on a stored generation; the other grouping columns are written once.
+    // The value functions ignore what is not a JSON number rather than fail the write that stores it.
+    id: '0014_usage_days',
+    sql: `
+      CREATE FUNCTION generation_usage_number(v jsonb) RETURNS numeric LANGUAGE sql IMMUTABLE AS $$
+        SELECT CASE WHEN jsonb_typeof(v) = 'number' THEN v::text::numeric END
+      $$;
+      CREATE FUNCTION generation_usage_duration(input jsonb) RETURNS int LANGUAGE sql IMMUTABLE AS $$
+        SELECT CASE WHEN jsonb_typeof(input->'durationSeconds') = 'number'
+                    THEN round((input->>'durationSeconds')::numeric)::int END
+      $$;
+      CREATE FUNCTION generation_usage_day(created_at timestamptz) RETURNS date LANGUAGE sql IMMUTABLE AS $$
+        SELECT (created_at AT TIME ZONE 'UTC')::date
+      $$;
+
+      CREATE TABLE generation_usage_days (
+        owner     text NOT NULL,
+        day       date NOT NULL,
+        status    text NOT NULL,
+        model     text NOT NULL,
+        duration  int NULL,
+        n         bigint NOT NULL,
+        credits   numeric NOT NULL,
+        -- How many of the n reported credits (usd): a sum over none is null, not 0.
+        credits_n bigint NOT NULL,
+        usd       numeric NOT NULL,
+        usd_n     bigint NOT NULL,
+        UNIQUE NULLS NOT DISTINCT (owner, day, status, model, duration)
+      );
+      INSERT INTO generation_usage_days
+        SELECT owner, generation_usage_day(created_at), status, model, duration, count(*),
+               coalesce(sum(credits), 0), count(credits), coalesce(sum(usd), 0), count(usd)
+          FROM (SELECT owner, created_at, status, model, generation_usage_duration(input) AS duration,
+                       generation_usage_number(usage->'credits') AS credits, generation_usage_number(usage->'usd') AS usd
+                  FROM generations
+                UNION ALL
+                SELECT owner, created_at, status, model, duration_seconds, credits::numeric, usd::numeric
+                  FROM deleted_usage) AS used
+         GROUP BY 1, 2, 3, 4, 5;
+
+      CREATE FUNCTION generation_usage_counted() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE
+        given_credits numeric;
+        given_usd numeric;
+      BEGIN
+        IF TG_OP = 'TRUNCATE' THEN
+          DELETE FROM generation_usage_days;
+          RETURN NULL;
+        END IF;
+        IF TG_OP IN ('UPDATE', 'DELETE') THEN
+          given_credits := generation_usage_number(OLD.usage->'credits');
+          given_usd := generation_usage_number(OLD.usage->'usd');
+          -- The last generation of a group takes its row with it, so the table holds only live groups.
+          DELETE FROM generation_usage_days AS u
+           WHERE u.owner = OLD.owner AND u.day = generation_usage_day(OLD.created_at) AND u.status = OLD.status
+             AND u.model = OLD.model AND u.duration IS NOT DISTINCT FROM generation_usage_duration(OLD.input) AND u.n = 1;
+          IF NOT FOUND THEN
+            UPDATE generation_usage_days AS u
+               SET n = u.n - 1, credits = u.credits - coalesce(given_credits, 0), credits_n = u.credits_n - (given_credits IS NOT NULL)::int,
+                   usd = u.usd - coalesce(given_usd, 0), usd_n = u.usd_n - (given_usd IS NOT NULL)::int
+             WHERE u.owner = OLD.owner AND u.day = generation_usage_day(OLD.created_at) AND u.status = OLD.status
+               AND u.model = OLD.model AND u.duration IS NOT DISTINCT FROM generation_usage_duration(OLD.input);
+          END IF;
+        END IF;
+        IF TG_OP IN ('INSERT', 'UPDATE') THEN
+          given_credits := generation_usage_number(NEW.usage->'credits');
+          given_usd := generation_usage_number(NEW.usage->'usd');
+          INSERT INTO generation_usage_days AS u (owner, day, status, model, duration, n, credits, credits_n, usd, usd_n)
+            VALUES (NEW.owner, generation_usage_day(NEW.created_at), NEW.status, NEW.model, generation_usage_duration(NEW.input), 1,
+                    coalesce(given_credits, 0), (given_credits IS NOT NULL)::int, coalesce(given_usd, 0), (given_usd IS NOT NULL)::int)
+            ON CONFLICT (owner, day, status, model, duration) DO UPDATE
+              SET n = u.n + 1, credits = u.credits + EXCLUDED.credits, credits_n = u.credits_n + EXCLUDED.credits_n,
+                  usd = u.usd + EXCLUDED.usd, usd_n = u.usd_n + EXCLUDED.usd_n;
+        END IF;
+        RETURN NULL;
+      END $$;
+
+      CREATE TRIGGER generations_usage_rows AFTER INSERT OR DELETE ON generations
+        FOR EACH ROW EXECUTE FUNCTION generation_usage_counted();
+      CREATE TRIGGER generations_usage_changes AFTER UPDATE OF status, usage ON generations
+        FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.usage IS DISTINCT FROM NEW.usage)
+        EXECUTE FUNCTION generation_usage_counted();
+      CREATE TRIGGER generations_usage_truncate AFTER TRUNCATE ON generations
+        FOR EACH STATEMENT EXECUTE FUNCTION generation_usage_counted();
+
+      -- Deleting a generation takes it from its day (above), and the statement that deletes it records
+      -- what was paid in deleted_usage (0015_media_retention_deleted_usage): that record adds it back, so
+      -- usage never drops, while a row removed for never reaching the upstream leaves the sums for good.
+      CREATE FUNCTION deleted_usage_counted() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO generation_usage_days AS u (owner, day, status, model, duration, n, credits, credits_n, usd, usd_n)
+          VALUES (NEW.owner, generation_usage_day(NEW.created_at), NEW.status, NEW.model, NEW.duration_seconds, 1,
+                  coalesce(NEW.credits, 0), (NEW.credits IS NOT NULL)::int, coalesce(NEW.usd, 0), (NEW.usd IS NOT NULL)::int)
+          ON CONFLICT (owner, day, status, model, duration) DO UPDATE
+            SET n = u.n + 1, credits = u.credits + EXCLUDED.credits, credits_n = u.credits_n + EXCLUDED.credits_n,
+                usd = u.usd + EXCLUDED.usd, usd_n = u.usd_n + EXCLUDED.usd_n;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER deleted_usage_rows AFTER INSERT ON deleted_usage
+        FOR EACH ROW EXECUTE FUNCTION deleted_usage_counted();
+    `,
+  },
 ];

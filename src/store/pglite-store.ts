@@ -1,9 +1,10 @@
-import { mkdir } from 'node:fs/promises';
-import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { access, mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { lockDataFolder } from './data-folder-lock';
-import { createInMemoryPglite } from './pglite-template';
+import { templatePath } from './pglite-template';
+import { initialisePgliteDataDir, openPgliteThread } from './pglite-thread';
 import { SqlStore } from './sql-store';
-import type { Row, SqlDriver, SqlSession } from './sql/session';
+import type { SqlDriver } from './sql/session';
 import type { Store } from './store';
 
 export interface PgliteStoreOptions {
@@ -11,27 +12,33 @@ export interface PgliteStoreOptions {
   dataDir?: string;
   /** Names this process in the data folder's lock (see data-folder-lock.ts). Default "gateway". */
   role?: string;
+  /** shared_buffers (MB) for a data folder; undefined keeps PGlite's (128 MB). See EMBEDDED_SHARED_BUFFERS_MB. */
+  sharedBuffersMb?: number;
 }
 
-/** The embedded store: PostgreSQL compiled to WASM, in this process, with the same SQL as PostgreSQL. */
+/**
+ * The embedded store: PostgreSQL compiled to WASM, with the same SQL as PostgreSQL, on a thread of
+ * its own (pglite-thread.ts) so that no query blocks the gateway's main thread.
+ */
 export function createPgliteStore(options: PgliteStoreOptions = {}): Store {
   // This process alone writes to its PGlite database, so list pages can be kept until they change.
-  return new SqlStore(() => openPglite(options.dataDir, options.role ?? 'gateway'), undefined, { cacheListPages: true });
+  return new SqlStore(() => openPglite(options.dataDir, options.role ?? 'gateway', options.sharedBuffersMb), undefined, { cacheListPages: true });
 }
 
-async function openPglite(dataDir: string | undefined, role: string): Promise<SqlDriver> {
-  if (dataDir === undefined) return pgliteDriver(await createInMemoryPglite());
+async function openPglite(dataDir: string | undefined, role: string, sharedBuffersMb: number | undefined): Promise<SqlDriver> {
+  if (dataDir === undefined) return openPgliteThread({ templateFile: templatePath() });
   await mkdir(dataDir, { recursive: true });
   // Before PGlite reads a byte: a second process would load its own copy and overwrite the holder's.
   const lock = await lockDataFolder(dataDir, role);
-  let db: PGlite;
+  let driver: SqlDriver;
   try {
-    db = await PGlite.create({ dataDir });
+    // A folder without PG_VERSION is new: initdb runs on a thread of its own first (see initialisePgliteDataDir).
+    if (!(await isInitialised(dataDir))) await initialisePgliteDataDir(dataDir);
+    driver = await openPgliteThread({ dataDir, templateFile: null, sharedBuffersMb });
   } catch (err) {
     await lock.release();
     throw err;
   }
-  const driver = pgliteDriver(db);
   return {
     ...driver,
     close: async () => {
@@ -44,35 +51,9 @@ async function openPglite(dataDir: string | undefined, role: string): Promise<Sq
   };
 }
 
-/**
- * PGlite has a single connection and queues every call; its `transaction()` holds that queue until
- * the callback settles, so queries from elsewhere wait rather than land inside someone's transaction.
- * Inside the callback only `tx` may be used: the outer handle would wait for the transaction forever.
- */
-export function pgliteDriver(db: PGlite): SqlDriver {
-  return {
-    ...session(db),
-    transaction: (fn) => db.transaction((tx) => fn(session(tx))),
-    close: () => db.close(),
-  };
-}
-
-function session(db: PGlite | Transaction): SqlSession {
-  return {
-    async query<T = Row>(sql: string, params?: readonly unknown[]): Promise<T[]> {
-      const result = await db.query<T>(sql, params?.map(toPgliteParam));
-      return result.rows;
-    },
-    async exec(sql: string): Promise<void> {
-      await db.exec(sql);
-    },
-  };
-}
-
-/**
- * Dates go as ISO text (the SQL casts or infers timestamptz): PGlite only recognises a Date made in its
- * own realm, and under jest the caller's Dates come from the test sandbox.
- */
-function toPgliteParam(value: unknown): unknown {
-  return value instanceof Date ? value.toISOString() : value;
+async function isInitialised(dataDir: string): Promise<boolean> {
+  return access(path.join(dataDir, 'PG_VERSION')).then(
+    () => true,
+    () => false,
+  );
 }

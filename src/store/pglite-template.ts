@@ -8,22 +8,25 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 
 const CACHE_DIR = path.resolve(__dirname, '../../node_modules/.cache/veo-gateway');
 
-/** A new in-memory database, from the saved template when there is one. */
-export async function createInMemoryPglite(): Promise<PGlite> {
-  const file = templatePath();
+/**
+ * A new in-memory database, from the saved template when there is one. `file` is where the template
+ * is kept: by default templatePath(), which a bundled copy of this module (the database thread run
+ * from sources) cannot work out itself.
+ */
+export async function createInMemoryPglite(file: string | null = templatePath(), options: PGliteOptions = {}): Promise<PGlite> {
   const saved = file ? await readFile(file).catch(() => null) : null;
   if (saved) {
     try {
-      return await PGlite.create({ loadDataDir: new Blob([saved]) });
+      return await PGlite.create({ ...options, loadDataDir: new Blob([saved]) });
     } catch {
       // An unreadable template (a write cut short): initialise anew and save a good one below.
     }
   }
-  const db = await PGlite.create();
+  const db = await PGlite.create(options);
   if (file) await save(db, file).catch(() => undefined);
   return db;
 }

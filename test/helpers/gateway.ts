@@ -100,8 +100,10 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
  * `afterAll`. The handle is filled once that `beforeAll` has run, so read it in tests and in hooks
  * declared after this call. `options` may be a function, called in `beforeAll`, for values that exist
  * only then (a database URL from an earlier hook).
+ * A start waits up to 120 s by default: a test file's first start compiles PGlite's WASM and opens the
+ * embedded database's thread, which on a loaded shared machine took over Jest's default 30 s.
  */
-export function useGateway(options: StartOptions | (() => StartOptions) = {}, startTimeoutMs?: number): TestGateway {
+export function useGateway(options: StartOptions | (() => StartOptions) = {}, startTimeoutMs = 120_000): TestGateway {
   let gateway: TestGateway | null = null;
   const started = (): TestGateway => {
     if (!gateway) throw new Error('the gateway of useGateway() is not started: read it in a test, or in a hook declared after useGateway()');

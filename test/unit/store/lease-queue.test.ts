@@ -1,6 +1,6 @@
 import { createInMemoryPglite } from '../../../src/store/pglite-template';
 import { pgDriver } from '../../../src/store/pg-store';
-import { pgliteDriver } from '../../../src/store/pglite-store';
+import { pgliteDriver } from '../../../src/store/pglite-driver';
 import { LeaseQueue } from '../../../src/store/sql/lease-queue';
 import { Params, type SqlDriver } from '../../../src/store/sql/session';
 import { missingServices, startPostgres, type PostgresServer } from '../../helpers/services';

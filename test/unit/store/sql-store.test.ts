@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { GenerationStatus, MediaCopyErrorCode, MediaCopyState, type Generation } from '../../../src/model/generation';
 import pg from 'pg';
 import { createPgStore } from '../../../src/store/pg-store';
+import { pgliteDriver } from '../../../src/store/pglite-driver';
 import { createPgliteStore } from '../../../src/store/pglite-store';
+import { createInMemoryPglite } from '../../../src/store/pglite-template';
+import { migrations } from '../../../src/store/migrations';
+import { insertGeneration } from '../../../src/store/sql/generations/insert';
+import { updateGeneration } from '../../../src/store/sql/generations/update';
+import { migrate } from '../../../src/store/sql/migrate';
+import { countByStatus, usageGroups } from '../../../src/store/sql/statistics/select';
 import { missingServices, startPostgres, type PostgresServer } from '../../helpers/services';
 import type { NewGeneration, Store } from '../../../src/store/store';
 import { WebhookDeliveryStatus, WebhookEventType, type WebhookEndpoint } from '../../../src/model/webhook';
@@ -85,7 +92,7 @@ describe.each(drivers)('SqlStore on %s', (driver) => {
       // Each test starts from empty tables, as it does on a fresh in-memory PGlite.
       const admin = new pg.Client({ connectionString: server.url });
       await admin.connect();
-      await admin.query('TRUNCATE generations, api_keys, webhook_endpoints, webhook_deliveries, media_copies');
+      await admin.query('TRUNCATE generations, api_keys, webhook_endpoints, webhook_deliveries, media_copies, deleted_usage');
       await admin.end();
     } else {
       store = createPgliteStore({});
@@ -502,6 +509,87 @@ describe.each(drivers)('SqlStore on %s', (driver) => {
     });
   });
 
+  it('keeps the counts by status right through every kind of write', async () => {
+    const keyed = newGeneration({ idempotencyKey: 'k' });
+    const a = (await store.insertGeneration(keyed)).generation;
+    // The same key again inserts nothing, so counts nothing.
+    expect((await store.insertGeneration({ ...keyed, id: 'other-id' })).inserted).toBe(false);
+    const b = (await store.insertGeneration(newGeneration())).generation;
+    const c = (await store.insertGeneration(newGeneration())).generation;
+    // A change that keeps the status (bookkeeping, an upstream id) moves no count.
+    await store.updateGeneration({ id: a.id, expectedVersion: 1, change: { upstreamId: 'up-a' }, bookkeeping: { nextPollAt: at(5) } });
+    await store.updateGeneration({ id: a.id, expectedVersion: 2, change: { status: GenerationStatus.GENERATING } });
+    await store.updateGeneration({ id: a.id, expectedVersion: 3, change: { status: GenerationStatus.GENERATING, upstreamStatus: 'generating' } });
+    await store.updateGeneration({ id: a.id, expectedVersion: 4, change: { status: GenerationStatus.COMPLETED } });
+    // A stale version changes nothing.
+    await store.updateGeneration({ id: b.id, expectedVersion: 7, change: { status: GenerationStatus.CANCELLED } });
+    await store.deleteGeneration(c.id);
+    expect(await store.countByStatus()).toEqual({ QUEUED: 1, GENERATING: 0, COMPLETED: 1, FAILED: 0, CANCELLED: 0, TIMED_OUT: 0 });
+  });
+
+  it('keeps usage per day right through every kind of write, for any `since`', async () => {
+    const day = (n: number, hours = 0) => new Date(Date.UTC(2025, 0, 1 + n, hours));
+    const plan: Array<[Partial<NewGeneration>, Partial<Generation> | 'delete' | null]> = [
+      [{ createdAt: day(0, 1) }, { status: GenerationStatus.COMPLETED, usage: { credits: 400_000, usd: 0.5 } }],
+      [{ createdAt: day(0, 23) }, { status: GenerationStatus.COMPLETED, usage: { credits: 300_000, usd: 0.125 } }],
+      [{ createdAt: day(1, 0) }, { status: GenerationStatus.FAILED, usage: { credits: 1, usd: null } }],
+      [{ createdAt: day(1, 5), input: { model: 'google/veo3', prompt: 'no duration' } }, { status: GenerationStatus.COMPLETED }],
+      [{ createdAt: day(1, 6), input: { model: 'google/veo-3.0-fast', prompt: 'p', durationSeconds: 8 } }, null],
+      [{ createdAt: day(1, 7) }, 'delete'],
+      [{ createdAt: day(2, 12) }, { status: GenerationStatus.GENERATING }],
+      [
+        { createdAt: day(2, 13), owner: 'bob' },
+        { status: GenerationStatus.COMPLETED, usage: { credits: 5, usd: 5 } },
+      ],
+    ];
+    for (const [fields, change] of plan) {
+      const g = (await store.insertGeneration(newGeneration(fields))).generation;
+      if (change === 'delete') await store.deleteGeneration(g.id);
+      else if (change) await store.updateGeneration({ id: g.id, expectedVersion: 1, change });
+    }
+    // The first one's usage is corrected later (as a late poll would), and a stale write changes nothing.
+    const first = (await store.listGenerationKeys({ owner: 'alice', limit: 100 })).at(-1)!;
+    await store.updateGeneration({ id: first.id, expectedVersion: 2, change: { usage: { credits: 400_000, usd: 0.75 } } });
+    await store.updateGeneration({ id: first.id, expectedVersion: 2, change: { status: GenerationStatus.FAILED } });
+
+    // What the generations themselves say, summed here.
+    const keys = await store.listGenerationKeys({ owner: 'alice', limit: 100 });
+    const stored = (await Promise.all(keys.map((k) => store.getGeneration(k.id)))).map((g) => g!);
+    const expected = (since: Date | null) => {
+      const groups = new Map<
+        string,
+        { status: string; model: string; durationSeconds: number | null; count: number; credits: number | null; usd: number | null }
+      >();
+      for (const g of stored.filter((x) => !since || x.createdAt >= since)) {
+        const durationSeconds = typeof g.input.durationSeconds === 'number' ? g.input.durationSeconds : null;
+        const key = `${g.status}|${g.input.model}|${durationSeconds}`;
+        const group = groups.get(key) ?? { status: g.status, model: g.input.model, durationSeconds, count: 0, credits: null, usd: null };
+        group.count += 1;
+        if (g.usage?.credits != null) group.credits = (group.credits ?? 0) + g.usage.credits;
+        if (g.usage?.usd != null) group.usd = (group.usd ?? 0) + g.usage.usd;
+        groups.set(key, group);
+      }
+      return sorted([...groups.values()]);
+    };
+    const sorted = <T extends { status: string; model: string; durationSeconds: number | null }>(groups: T[]) =>
+      [...groups].sort((a, b) => `${a.status}|${a.model}|${a.durationSeconds}`.localeCompare(`${b.status}|${b.model}|${b.durationSeconds}`));
+
+    expect(stored).toHaveLength(6);
+    for (const since of [null, day(0), day(0, 12), day(1), day(1, 5), day(1, 6), day(2, 12), day(5)]) {
+      const groups = sorted(await store.usageGroups('alice', since));
+      expect({ since, groups }).toEqual({ since, groups: expected(since) });
+    }
+    // Binary-exact dollars, so a plain equality shows the roll-up neither loses nor drifts.
+    expect(await store.usageGroups('alice', null)).toContainEqual({
+      status: GenerationStatus.COMPLETED,
+      model: 'google/veo3',
+      durationSeconds: 8,
+      count: 2,
+      credits: 700_000,
+      usd: 0.875,
+    });
+  });
+
   it('stores, finds, lists and revokes API keys', async () => {
     const k1 = { id: 'key-1', owner: 'alice', hash: 'h1', prefix: 'vk_aaaa', label: 'laptop', createdAt: at(1), revokedAt: null };
     const k2 = { id: 'key-2', owner: 'bob', hash: 'h2', prefix: 'vk_bbbb', label: null, createdAt: at(2), revokedAt: null };
@@ -749,4 +837,56 @@ describe('PGlite store on disk', () => {
     // Three cold starts of an on-disk database, the first with a full initdb: about 10 s on an idle
     // machine, and CI's loaded one once went past the default 30 s.
   }, 120_000);
+});
+
+describe('counts by status on a database that had generations before they were counted', () => {
+  it('counts the rows already there when migration 0014_status_counts runs', async () => {
+    const db = pgliteDriver(await createInMemoryPglite());
+    try {
+      await migrate(
+        db,
+        migrations.filter((m) => m.id !== '0014_status_counts'),
+      );
+      await insertGeneration(db, newGeneration());
+      const failed = (await insertGeneration(db, newGeneration())).generation;
+      await updateGeneration(db, { id: failed.id, expectedVersion: 1, change: { status: GenerationStatus.FAILED } });
+      await migrate(db, migrations);
+      expect(await countByStatus(db)).toEqual({ QUEUED: 1, GENERATING: 0, COMPLETED: 0, FAILED: 1, CANCELLED: 0, TIMED_OUT: 0 });
+      // And counted from then on.
+      await insertGeneration(db, newGeneration());
+      expect((await countByStatus(db)).QUEUED).toBe(2);
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+describe('usage on a database that had generations before usage was summed per day', () => {
+  it('sums the rows already there when migration 0014_usage_days runs', async () => {
+    const db = pgliteDriver(await createInMemoryPglite());
+    try {
+      await migrate(
+        db,
+        migrations.filter((m) => m.id !== '0014_usage_days'),
+      );
+      const done = (await insertGeneration(db, newGeneration({ owner: 'carol' }))).generation;
+      await updateGeneration(db, {
+        id: done.id,
+        expectedVersion: 1,
+        change: { status: GenerationStatus.COMPLETED, usage: { credits: 10, usd: 0.5 } },
+      });
+      await insertGeneration(db, newGeneration({ owner: 'carol' }));
+      await migrate(db, migrations);
+      const groups = (since: Date | null) => usageGroups(db, 'carol', since);
+      const queued = { status: GenerationStatus.QUEUED, model: 'google/veo3', durationSeconds: 8, credits: null, usd: null };
+      const completed = { status: GenerationStatus.COMPLETED, model: 'google/veo3', durationSeconds: 8, count: 1, credits: 10, usd: 0.5 };
+      expect(await groups(null)).toEqual(expect.arrayContaining([completed, { ...queued, count: 1 }]));
+      expect(await groups(null)).toHaveLength(2);
+      // And summed from then on.
+      await insertGeneration(db, newGeneration({ owner: 'carol' }));
+      expect(await groups(null)).toEqual(expect.arrayContaining([completed, { ...queued, count: 2 }]));
+    } finally {
+      await db.close();
+    }
+  });
 });

@@ -4,9 +4,12 @@ import { IN_FLIGHT } from '../generations/in-flight';
 import { toNumberOrNull } from '../rows';
 import type { Row, SqlSession } from '../session';
 
-/** Every known status is present (0 when none), so a metrics gauge drops back to zero. */
+/**
+ * Every known status is present (0 when none), so a metrics gauge drops back to zero. From the counts
+ * that triggers keep (migration 0014_status_counts): a scrape costs the same whatever the history.
+ */
 export async function countByStatus(db: SqlSession): Promise<Record<string, number>> {
-  const rows = await db.query<{ status: string; n: unknown }>('SELECT status, count(*)::int AS n FROM generations GROUP BY status');
+  const rows = await db.query<{ status: string; n: unknown }>('SELECT status, n FROM generation_status_counts');
   const counts: Record<string, number> = {};
   for (const status of Object.values(GenerationStatus)) counts[status] = 0;
   for (const row of rows) counts[row.status] = Number(row.n);
@@ -18,17 +21,39 @@ export async function countInFlight(db: SqlSession, owner: string): Promise<numb
   return Number(rows[0]?.n ?? 0);
 }
 
+/**
+ * From the per-day sums that triggers keep (migration 0014_usage_days): whole UTC days at or after
+ * `since` come from there, so a report reads one row per day and group whatever the history; only the
+ * generations between `since` and the next midnight are read one by one (none when `since` is a
+ * midnight or absent). One statement, so both parts come from the same snapshot.
+ */
 export async function usageGroups(db: SqlSession, owner: string, since: Date | null): Promise<UsageGroup[]> {
+  // The first UTC midnight at or after `since`, as a date.
+  const firstDay = `(CASE WHEN ($2::timestamptz AT TIME ZONE 'UTC')::time = '00:00'
+                          THEN ($2::timestamptz AT TIME ZONE 'UTC')::date
+                          ELSE ($2::timestamptz AT TIME ZONE 'UTC')::date + 1 END)`;
   const rows = await db.query<Row>(
-    // Deleted generations count as they were when deleted (deleted_usage): what was paid stays paid.
-    `SELECT status, model, duration, count(*)::int AS n, sum(credits) AS credits, sum(usd) AS usd
-       FROM (SELECT status, model, (input->>'durationSeconds')::int AS duration,
-                    (usage->>'credits')::float8 AS credits, (usage->>'usd')::float8 AS usd, created_at
-               FROM generations WHERE owner = $1
+    // Deleted generations count as they were when deleted (deleted_usage): what was paid stays paid. Whole
+    // days already hold them (a trigger on deleted_usage adds back what the delete took from the day).
+    `SELECT status, model, duration, sum(n)::int AS n,
+            CASE WHEN sum(credits_n) > 0 THEN sum(credits)::float8 END AS credits,
+            CASE WHEN sum(usd_n) > 0 THEN sum(usd)::float8 END AS usd
+       FROM (SELECT status, model, duration, n, credits, credits_n, usd, usd_n
+               FROM generation_usage_days
+              WHERE owner = $1 AND ($2::timestamptz IS NULL OR day >= ${firstDay})
              UNION ALL
-             SELECT status, model, duration_seconds, credits, usd, created_at
-               FROM deleted_usage WHERE owner = $1) AS used
-      WHERE $2::timestamptz IS NULL OR created_at >= $2::timestamptz
+             SELECT status, model, generation_usage_duration(input), 1,
+                    coalesce(generation_usage_number(usage->'credits'), 0), (generation_usage_number(usage->'credits') IS NOT NULL)::int,
+                    coalesce(generation_usage_number(usage->'usd'), 0), (generation_usage_number(usage->'usd') IS NOT NULL)::int
+               FROM generations
+              WHERE owner = $1 AND $2::timestamptz IS NOT NULL
+                AND created_at >= $2::timestamptz AND created_at < (${firstDay}::timestamp AT TIME ZONE 'UTC')
+             UNION ALL
+             SELECT status, model, duration_seconds, 1,
+                    coalesce(credits, 0), (credits IS NOT NULL)::int, coalesce(usd, 0), (usd IS NOT NULL)::int
+               FROM deleted_usage
+              WHERE owner = $1 AND $2::timestamptz IS NOT NULL
+                AND created_at >= $2::timestamptz AND created_at < (${firstDay}::timestamp AT TIME ZONE 'UTC')) AS parts
       GROUP BY status, model, duration`,
     [owner, since],
   );

@@ -1,0 +1,226 @@
+/**
+ * Data growth (issue 14): what each per-owner read and the metrics read cost as one owner's history
+ * grows, on the embedded store (PGlite on its thread) and on the PostgreSQL at BENCH_POSTGRES_URL when
+ * set (an empty database it may drop the gateway's tables in; test/helpers/services.ts, which starts
+ * one for the tests, needs Jest's globals). For each
+ * size the table is filled with SQL (bench/history-fill.ts: the heavy owner's rows and as many over
+ * 1,000 other owners), then every read runs `samples` times through the Store, one at a time; its p99
+ * is compared with the same read's p99 at the smallest size in the same run (target: within 1.5×).
+ * Also the head-of-line figure: another owner's list throughput alone and while the heavy owner loops on
+ * `usage`, and the event loop's delay p99 meanwhile beside its idle p99.
+ *
+ * Store level, in this process: it measures the store and its SQL, not HTTP (that is the HTTP part).
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { GenerationStatus } from '../src/model/generation';
+import { pgDriver } from '../src/store/pg-store';
+import { templatePath } from '../src/store/pglite-template';
+import { openPgliteThread } from '../src/store/pglite-thread';
+import { SqlStore } from '../src/store/sql-store';
+import type { SqlDriver } from '../src/store/sql/session';
+import type { Store } from '../src/store/store';
+import { fillHistory, HISTORY_START } from './history-fill';
+import type { Row } from './results';
+import { quantile } from './stats';
+
+export interface DataGrowthPlan {
+  /** Generations of the heavy owner at each step, smallest first (the baseline). */
+  sizes: number[];
+  /** Calls of each read at each size. */
+  samples: number;
+  /** Length of each head-of-line window (solo, then beside the usage loop). Default 3000 ms. */
+  headOfLineMs?: number;
+}
+
+/** Another owner's list requests in flight at once during the head-of-line windows. */
+const LIST_CONCURRENCY = 4;
+/** A bound on calls per loop in a window, whatever the window's length. */
+const MAX_CALLS_PER_LOOP = 100_000;
+
+interface Read {
+  name: string;
+  run(store: Store, size: number): Promise<unknown>;
+}
+
+const HEAVY = 'heavy';
+const createdAt = (i: number) => new Date(HISTORY_START.getTime() + i * 1000);
+
+const READS: Read[] = [
+  { name: 'by id', run: (s, n) => s.getGeneration(`heavy-${Math.floor(n / 2)}`) },
+  { name: 'first list page', run: (s) => s.listGenerationKeys({ owner: HEAVY, limit: 21 }) },
+  {
+    name: 'deep list page',
+    run: (s) => s.listGenerationKeys({ owner: HEAVY, limit: 21, before: { createdAt: createdAt(100), id: 'heavy-100' } }),
+  },
+  { name: 'rare status filter', run: (s) => s.listGenerationKeys({ owner: HEAVY, limit: 21, statuses: [GenerationStatus.TIMED_OUT] }) },
+  { name: 'owner-wide catch-up', run: (s, n) => s.changedSince(HEAVY, createdAt(Math.max(0, n - 200)), 100) },
+  { name: 'usage', run: (s) => s.usageGroups(HEAVY, null) },
+  // Reads the generations from `since` to the next midnight one by one (here the last 200).
+  { name: 'usage since mid-day', run: (s, n) => s.usageGroups(HEAVY, createdAt(Math.max(0, n - 200))) },
+  { name: 'metrics counts', run: (s) => s.countByStatus() },
+];
+
+/** A store over `driver` (already open), so the bench can fill its tables with SQL first. */
+function storeOver(driver: SqlDriver): Store {
+  return new SqlStore(async () => driver);
+}
+
+export async function runDataGrowth(plan: DataGrowthPlan, log: (line: string) => void = () => {}): Promise<Row[]> {
+  const rows: Row[] = [];
+  rows.push(...(await measureStore('embedded', () => openPgliteThread({ templateFile: templatePath() }), plan, log)));
+  const url = process.env.BENCH_POSTGRES_URL;
+  if (!url) {
+    log('  data growth on PostgreSQL skipped: BENCH_POSTGRES_URL is not set');
+  } else {
+    const open = async () => {
+      const driver = pgDriver({ connectionString: url });
+      // Each size starts from an empty database.
+      // Every table and function the migrations create (src/store/migrations.ts), or re-running them fails.
+      await driver.exec(
+        `DROP TABLE IF EXISTS generations, api_keys, schema_migrations, generation_status_counts, generation_usage_days,
+           media_copies, webhook_endpoints, webhook_deliveries, webhook_signing_secrets CASCADE`,
+      );
+      await driver.exec(
+        `DROP FUNCTION IF EXISTS generation_status_counted, generation_usage_counted, generation_usage_number,
+           generation_usage_duration, generation_usage_day, enqueue_media_copy CASCADE`,
+      );
+      return driver;
+    };
+    rows.push(...(await measureStore('PostgreSQL', open, plan, log)));
+  }
+  return rows;
+}
+
+async function measureStore(label: string, open: () => Promise<SqlDriver>, plan: DataGrowthPlan, log: (line: string) => void): Promise<Row[]> {
+  const p99s = new Map<string, number[]>();
+  const headOfLine: HeadOfLine[] = [];
+  for (const size of plan.sizes) {
+    const driver = await open();
+    const store = storeOver(driver);
+    try {
+      await store.start();
+      const filling = Date.now();
+      await fillHistory(driver, { perOwner: size, heavyOwner: HEAVY, otherOwners: 1_000 });
+      log(`  ${label}, ${size} per owner: filled in ${((Date.now() - filling) / 1000).toFixed(1)} s`);
+      for (const read of READS) {
+        const times: number[] = [];
+        // One untimed call first: the first one plans the statement and warms the cache.
+        await read.run(store, size);
+        for (let i = 0; i < plan.samples; i++) {
+          const t = performance.now();
+          await read.run(store, size);
+          times.push(performance.now() - t);
+        }
+        p99s.set(read.name, [...(p99s.get(read.name) ?? []), quantile(times, 0.99)]);
+      }
+      headOfLine.push(await measureHeadOfLine(store, plan.headOfLineMs ?? 3000));
+    } finally {
+      await store.stop();
+    }
+  }
+  const rows: Row[] = [];
+  const base = plan.sizes[0]!;
+  plan.sizes.forEach((size, i) => {
+    if (i === 0) return;
+    for (const read of READS) {
+      const values = p99s.get(read.name)!;
+      rows.push({
+        bench: `Data growth, ${label}`,
+        metric: `${read.name} p99 at ${size} vs ${base} per owner`,
+        ours: values[i]!,
+        baseline: values[0]!,
+        unit: 'ms',
+        target: '≤ 1.5×',
+        met: values[i]! <= 1.5 * values[0]!,
+      });
+    }
+  });
+  plan.sizes.forEach((size, i) => {
+    const h = headOfLine[i]!;
+    rows.push({
+      bench: `Data growth, ${label}`,
+      metric: `another owner's list while the heavy owner loops on usage, ${size} per owner (baseline: solo)`,
+      ours: h.contendedPerSecond,
+      baseline: h.soloPerSecond,
+      unit: 'req/s',
+      target: '≥ 0.8×',
+      met: h.contendedPerSecond >= 0.8 * h.soloPerSecond,
+      higherIsBetter: true,
+    });
+    rows.push({
+      bench: `Data growth, ${label}`,
+      metric: `event-loop delay p99 while those queries run, ${size} per owner (baseline: idle)`,
+      ours: h.contendedLoopP99,
+      baseline: h.idleLoopP99,
+      unit: 'ms',
+      target: '< 20 ms',
+      met: h.contendedLoopP99 < 20,
+    });
+  });
+  return rows;
+}
+
+interface HeadOfLine {
+  soloPerSecond: number;
+  contendedPerSecond: number;
+  /** Event-loop delay p99 (ms) with nothing running, for the machine's own noise. */
+  idleLoopP99: number;
+  /** Event-loop delay p99 (ms) while the list loops and the usage loop run. */
+  contendedLoopP99: number;
+}
+
+/**
+ * The head-of-line figure: another owner's list page (keys, then the page's rows, as the service
+ * reads one) at LIST_CONCURRENCY in flight, alone and then while the heavy owner calls `usage` back to
+ * back; and the event loop's delay meanwhile, beside its delay when idle for as long.
+ */
+async function measureHeadOfLine(store: Store, windowMs: number): Promise<HeadOfLine> {
+  const other = 'owner-7';
+  const list = async () => {
+    const keys = await store.listGenerationKeys({ owner: other, limit: 21 });
+    await store.getGenerations(
+      other,
+      keys.map((k) => k.id),
+    );
+  };
+  const loopUntil = async (deadline: number, call: () => Promise<unknown>): Promise<number> => {
+    let calls = 0;
+    while (performance.now() < deadline && calls < MAX_CALLS_PER_LOOP) {
+      await call();
+      calls += 1;
+    }
+    return calls;
+  };
+  const listRate = async (): Promise<number> => {
+    const start = performance.now();
+    const counts = await Promise.all(Array.from({ length: LIST_CONCURRENCY }, () => loopUntil(start + windowMs, list)));
+    return counts.reduce((a, b) => a + b, 0) / ((performance.now() - start) / 1000);
+  };
+
+  const idleLoopP99 = await loopDelayDuring(() => new Promise((resolve) => setTimeout(resolve, windowMs)));
+  await list(); // plans the statements once, outside the windows
+  const soloPerSecond = await listRate();
+  let stop = false;
+  const usageLoop = (async () => {
+    for (let calls = 0; !stop && calls < MAX_CALLS_PER_LOOP; calls++) await store.usageGroups(HEAVY, null);
+  })();
+  let contendedPerSecond = 0;
+  const contendedLoopP99 = await loopDelayDuring(async () => {
+    contendedPerSecond = await listRate();
+  });
+  stop = true;
+  await usageLoop;
+  return { soloPerSecond, contendedPerSecond, idleLoopP99, contendedLoopP99 };
+}
+
+/** The event loop's delay p99 (ms) while `work` runs. */
+async function loopDelayDuring(work: () => Promise<unknown>): Promise<number> {
+  const histogram = monitorEventLoopDelay({ resolution: 5 });
+  histogram.enable();
+  try {
+    await work();
+  } finally {
+    histogram.disable();
+  }
+  return histogram.percentile(99) / 1e6;
+}

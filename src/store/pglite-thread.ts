@@ -1,0 +1,205 @@
+/**
+ * The embedded database on a thread of its own, behind the same SqlDriver as every other database:
+ * PGlite executes each query synchronously (WASM), so no query may run on the gateway's main thread,
+ * where it would stop HTTP, WebSockets and the poller for as long as it runs. The main thread only
+ * sends SQL and receives rows (structured clone); the thread holds the PGlite instance and its memory.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { PgliteFailure, PgliteReply, PgliteRequest, PgliteThreadOptions } from './pglite-thread-protocol';
+import type { Row, SqlDriver, SqlSession } from './sql/session';
+
+/** A request before call() numbers it (Omit over each member of the union). */
+type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+/** How a database thread opens its database (see PgliteThreadOptions). */
+export type PgliteThreadOpening = Omit<PgliteThreadOptions, 'wasm' | 'initialiseOnly'>;
+
+/** Opens a database thread and resolves once its database is open. */
+export async function openPgliteThread(opening: PgliteThreadOpening): Promise<SqlDriver> {
+  const options: PgliteThreadOptions = { ...opening, wasm: await compiledWasm() };
+  const worker = new Worker(await workerEntry(), { workerData: options });
+  const pending = new Map<number, { resolve: (rows: unknown[] | undefined) => void; reject: (err: Error) => void }>();
+  let nextId = 1;
+  /** Set once the thread is gone: every later call fails with it. */
+  let gone: Error | null = null;
+
+  const opened = new Promise<void>((resolve, reject) => {
+    worker.on('message', (reply: PgliteReply) => {
+      switch (reply.kind) {
+        case 'ready':
+          return resolve();
+        case 'failed-to-open':
+          return reject(toError(reply.error));
+        case 'done':
+        case 'error': {
+          const call = pending.get(reply.id);
+          pending.delete(reply.id);
+          if (reply.kind === 'done') call?.resolve(reply.rows);
+          else call?.reject(toError(reply.error));
+        }
+      }
+    });
+    const end = (err: Error) => {
+      gone ??= err;
+      reject(gone);
+      for (const call of pending.values()) call.reject(gone);
+      pending.clear();
+    };
+    worker.on('error', (err) => end(new Error(`the embedded database thread failed: ${err.message}`, { cause: err })));
+    worker.on('exit', (code) => end(new Error(`the embedded database thread exited (code ${code})`)));
+  });
+  try {
+    await opened;
+  } catch (err) {
+    await worker.terminate();
+    throw err;
+  }
+
+  function call(request: WithoutId<PgliteRequest>): Promise<unknown[] | undefined> {
+    if (gone) return Promise.reject(gone);
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      pending.set(id, { resolve, reject });
+      worker.postMessage({ ...request, id } as PgliteRequest);
+    });
+  }
+
+  function session(tx?: number): SqlSession {
+    return {
+      async query<T = Row>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+        return ((await call({ kind: 'query', sql, params, tx })) ?? []) as T[];
+      },
+      async exec(sql: string): Promise<void> {
+        await call({ kind: 'exec', sql, tx });
+      },
+    };
+  }
+
+  return {
+    ...session(),
+    async transaction<T>(fn: (tx: SqlSession) => Promise<T>): Promise<T> {
+      // The request's id names the transaction; the thread answers once BEGIN has run.
+      const tx = nextId;
+      await call({ kind: 'begin' });
+      let result: T;
+      try {
+        result = await fn(session(tx));
+      } catch (err) {
+        await call({ kind: 'rollback', tx }).catch(() => undefined);
+        throw err;
+      }
+      await call({ kind: 'commit', tx });
+      return result;
+    },
+    async close(): Promise<void> {
+      if (gone) return;
+      try {
+        await call({ kind: 'close' });
+      } finally {
+        await worker.terminate();
+      }
+    },
+  };
+}
+
+/**
+ * Runs a thread that opens `dataDir` (PGlite runs initdb there when it is empty), closes it and ends.
+ * WebAssembly memory never shrinks, and initdb grows it to several hundred MB: done on a thread that
+ * then ends, that memory goes with it, and the gateway's own thread opens a folder already initialised.
+ */
+export async function initialisePgliteDataDir(dataDir: string): Promise<void> {
+  const options: PgliteThreadOptions = { dataDir, templateFile: null, initialiseOnly: true, wasm: await compiledWasm() };
+  const worker = new Worker(await workerEntry(), { workerData: options });
+  let failed: Error | null = null;
+  let done = false;
+  worker.on('message', (reply: PgliteReply) => {
+    if (reply.kind === 'failed-to-open') failed = toError(reply.error);
+    if (reply.kind === 'ready') {
+      done = true;
+      // Its database is closed; ending the thread is what frees the memory.
+      void worker.terminate();
+    }
+  });
+  worker.on('error', (err) => (failed ??= err));
+  const code = await new Promise<number>((resolve) => worker.once('exit', resolve));
+  // Assigned in the listeners above, which the compiler does not follow.
+  const failure = failed as Error | null;
+  if (failure) throw failure;
+  if (!done) throw new Error(`initialising the embedded database in ${dataDir} failed (thread exit code ${code})`);
+}
+
+let compiled: Promise<PgliteThreadOptions['wasm']> | undefined;
+
+// Node has the WebAssembly global; the ES2023 lib this project compiles against declares only its types.
+const wasmCompiler = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<WebAssembly.Module> } }).WebAssembly;
+
+/**
+ * PGlite's two WASM programs (the database, and initdb for a new one), compiled once per process and
+ * shared with every database thread: compiling them takes seconds of CPU, which every store start
+ * (and every test's in-memory store) would otherwise pay again on its new thread.
+ */
+function compiledWasm(): Promise<PgliteThreadOptions['wasm']> {
+  compiled ??= (async () => {
+    const dist = path.dirname(require.resolve('@electric-sql/pglite'));
+    const [pglite, initdb] = await Promise.all(
+      ['pglite.wasm', 'initdb.wasm'].map(async (name) => wasmCompiler.compile(await readFile(path.join(dist, name)))),
+    );
+    return { pglite: pglite!, initdb: initdb! };
+  })();
+  compiled.catch(() => (compiled = undefined));
+  return compiled;
+}
+
+function toError(failure: PgliteFailure): Error {
+  const err = new Error(failure.message) as Error & Partial<PgliteFailure>;
+  if (failure.code !== undefined) err.code = failure.code;
+  if (failure.detail !== undefined) err.detail = failure.detail;
+  if (failure.constraint !== undefined) err.constraint = failure.constraint;
+  return err;
+}
+
+/**
+ * The thread's script: the compiled pglite-thread-worker.js beside this file. Run from the TypeScript
+ * sources (the tests), there is none: the worker's source is bundled once with esbuild (a development
+ * dependency) into node_modules/.cache, where Node resolves PGlite from the project's node_modules.
+ */
+async function workerEntry(): Promise<string> {
+  if (path.extname(__filename) !== '.ts') return path.join(__dirname, 'pglite-thread-worker.js');
+  bundled ??= bundleWorkerFromSources();
+  return bundled;
+}
+
+let bundled: Promise<string> | undefined;
+
+async function bundleWorkerFromSources(): Promise<string> {
+  const esbuild = await import('esbuild');
+  const source = path.join(__dirname, 'pglite-thread-worker.ts');
+  const result = await esbuild.build({
+    entryPoints: [source],
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    // PGlite loads its WASM and data files from beside its own module.
+    external: ['@electric-sql/pglite'],
+    write: false,
+    logLevel: 'silent',
+  });
+  const code = result.outputFiles[0]!.text;
+  const file = path.resolve(__dirname, `../../node_modules/.cache/veo-gateway/pglite-thread-worker-${hash(code)}.js`);
+  if ((await readFile(file, 'utf8').catch(() => null)) !== code) {
+    await mkdir(path.dirname(file), { recursive: true });
+    // Written aside, then renamed: a parallel test process never runs half a file.
+    const partial = `${file}.${process.pid}.partial`;
+    await writeFile(partial, code);
+    await rename(partial, file);
+  }
+  return file;
+}
+
+function hash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 16);
+}
