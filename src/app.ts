@@ -63,6 +63,8 @@ import { WebhookSender } from './webhooks/sender';
 import { openMediaStore } from './media/create-media-store';
 import type { MediaStore } from './media/media-store';
 import { MediaCopier } from './generations/media-copier';
+import { MediaRetention } from './generations/media-retention';
+import type { Generation } from './model/generation';
 import { VideoDownloader } from './upstream/video-download';
 import { MediaLinks } from './media/media-links';
 import { createMediaRoute } from './server/media-route';
@@ -337,6 +339,10 @@ function startGenerations(config: Config, deps: GenerationDeps, lifecycle: Lifec
     onScheduled: () => poller.wake(),
   });
   lifecycle.started('generation service', () => service.stop());
+  startMediaRetention(config, deps, lifecycle, (g) => {
+    service.changedElsewhere(g);
+    events.publish(g);
+  });
   // Started before HTTP listens, so that it stops after HTTP has drained: requests finishing during
   // the drain still see their generations polled.
   poller.start();
@@ -410,6 +416,22 @@ function startMediaCopier(config: Config, deps: GenerationDeps, events: Generati
   copier.start();
   lifecycle.started('media copier', () => copier.stop());
   return copier;
+}
+
+/** Removes stored videos past MEDIA_RETENTION_DAYS (when set); stops before the store. */
+function startMediaRetention(config: Config, deps: GenerationDeps, lifecycle: Lifecycle, publish: (g: Generation) => void): void {
+  if (!deps.media || !config.media || config.media.retentionMs <= 0) return;
+  const retention = new MediaRetention({
+    queue: deps.store,
+    media: deps.media,
+    publish,
+    log: deps.log.child({ component: 'media-retention' }),
+    retentionMs: config.media.retentionMs,
+    intervalMs: config.media.retentionSweepMs,
+    batch: config.media.retentionSweepBatch,
+  });
+  retention.start();
+  lifecycle.started('media retention', () => retention.stop());
 }
 
 interface GraphQLDeps {

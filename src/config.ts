@@ -346,6 +346,16 @@ const schema = z.object({
    * The request's Host header is never used: a client could choose it.
    */
   PUBLIC_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /**
+   * How long stored videos are kept, in days (fractions allowed) after they were stored; then a sweep
+   * removes the file, the generation stays with its copy EXPIRED and `video.url` back on the upstream's
+   * link. Default 0: kept forever.
+   */
+  MEDIA_RETENTION_DAYS: z.coerce.number().min(0).max(36_500).default(0),
+  /** How often the retention sweep runs (with MEDIA_RETENTION_DAYS), in seconds. Default 3600. */
+  MEDIA_RETENTION_SWEEP_SECONDS: z.coerce.number().min(0.1).max(86_400).default(3_600),
+  /** Most stored videos one retention sweep removes; the rest wait for the next run. Default 100. */
+  MEDIA_RETENTION_SWEEP_BATCH: int(1, 10_000).default(100),
 });
 
 /**
@@ -479,6 +489,11 @@ export interface Config {
     linkSecret: string | null;
     /** Put in front of stored videos' links, without a trailing slash; null: relative links. */
     publicBaseUrl: string | null;
+    /** Stored files older than this are removed, in ms; 0: kept forever. */
+    retentionMs: number;
+    /** Between retention sweeps, in ms. */
+    retentionSweepMs: number;
+    retentionSweepBatch: number;
   } | null;
 }
 
@@ -668,6 +683,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
             linkTtlSeconds: e.MEDIA_LINK_TTL_SECONDS,
             linkSecret: e.MEDIA_LINK_SECRET ?? null,
             publicBaseUrl: e.PUBLIC_BASE_URL ? e.PUBLIC_BASE_URL.replace(/\/+$/, '') : null,
+            retentionMs: Math.round(e.MEDIA_RETENTION_DAYS * 86_400_000),
+            retentionSweepMs: Math.round(e.MEDIA_RETENTION_SWEEP_SECONDS * 1000),
+            retentionSweepBatch: e.MEDIA_RETENTION_SWEEP_BATCH,
           },
   };
 }

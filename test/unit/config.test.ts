@@ -50,6 +50,9 @@ describe('loadConfig', () => {
         linkTtlSeconds: 3_600,
         linkSecret: null,
         publicBaseUrl: null,
+        retentionMs: 0,
+        retentionSweepMs: 3_600_000,
+        retentionSweepBatch: 100,
       },
       createRecordRetryMs: 3_600_000,
       upstreamTimeouts: { createMs: 60_000, pollMs: 15_000 },
@@ -360,6 +363,14 @@ describe('loadConfig', () => {
       });
       expect(() => loadConfig({ MEDIA_STORE: 's3' })).toThrow('MEDIA_S3_BUCKET: MEDIA_STORE=s3 needs a bucket');
       expect(() => loadConfig({ MEDIA_STORE: 'tape' })).toThrow('MEDIA_STORE');
+    });
+
+    it('takes MEDIA_RETENTION_DAYS in days, fractions allowed, and refuses a negative one', () => {
+      expect(loadConfig({ MEDIA_RETENTION_DAYS: '0.5', MEDIA_RETENTION_SWEEP_SECONDS: '0.2' }).media).toMatchObject({
+        retentionMs: 43_200_000,
+        retentionSweepMs: 200,
+      });
+      expect(() => loadConfig({ MEDIA_RETENTION_DAYS: '-1' })).toThrow('MEDIA_RETENTION_DAYS');
     });
 
     it('takes PUBLIC_BASE_URL without its trailing slash, and refuses one that is not an http(s) URL', () => {

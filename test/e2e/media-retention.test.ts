@@ -1,0 +1,135 @@
+/**
+ * Retention and deletion of stored videos, end to end: a real gateway, the simulator as the upstream,
+ * the folder store and an S3 bucket (s3rver). `deleteVideoGeneration` removes the owner's generation
+ * and its file at once without lowering usage; another owner's id is NOT_FOUND; one in flight is
+ * refused. MEDIA_RETENTION_DAYS (a tiny fraction here) expires stored files: the generation stays,
+ * its copy EXPIRED as a new version, `video.url` back on the upstream's link.
+ */
+import { randomUUID } from 'node:crypto';
+import { mediaKey } from '../../src/generations/media-copier';
+import { GenerationStatus } from '../../src/model/generation';
+import { gql, gqlData, useGateway, waitFor, type TestGateway } from '../helpers/gateway';
+import { startS3Server, type S3Server } from '../helpers/s3-server';
+
+jest.setTimeout(120_000);
+
+const CREATE = 'mutation C($input: CreateVideoGenerationInput!) { createVideoGeneration(input: $input) { id } }';
+const DELETE = 'mutation D($id: ID!) { deleteVideoGeneration(id: $id) }';
+const GET = 'query G($id: ID!) { videoGeneration(id: $id) { version video { url upstreamUrl copy { state expiredAt } } } }';
+const USAGE = 'query { usage { generations byStatus { status count } videoSeconds credits usd } }';
+
+async function createStored(gw: TestGateway, key: string): Promise<string> {
+  const { createVideoGeneration } = await gqlData(gw, key, CREATE, { input: { model: 'google/veo-3.0-fast', prompt: 'a lighthouse at dusk' } });
+  const id: string = createVideoGeneration.id;
+  await waitFor(
+    'the copy to be stored',
+    async () => ((await gw.app.store.getGeneration(id))?.video?.copy?.state === 'STORED' ? true : undefined),
+    60_000,
+    50,
+  );
+  expect(await gw.app.media!.head(mediaKey(id))).not.toBeNull();
+  return id;
+}
+
+function deletionTests(gw: TestGateway) {
+  it("deletes the owner's generation and its stored video at once, and usage still counts what was paid", async () => {
+    const key = await gw.keyFor('alice');
+    const id = await createStored(gw, key);
+    const before = (await gqlData(gw, key, USAGE)).usage;
+    expect(before.generations).toBeGreaterThan(0);
+
+    expect(await gqlData(gw, key, DELETE, { id })).toEqual({ deleteVideoGeneration: id });
+    expect(await gw.app.media!.head(mediaKey(id))).toBeNull();
+    expect(await gw.app.store.getGeneration(id)).toBeNull();
+    const read = await gql(gw, key, GET, { id });
+    expect(read.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect((await gqlData(gw, key, USAGE)).usage).toEqual(before);
+    // Deleting again: gone, like an id that never was.
+    expect((await gql(gw, key, DELETE, { id })).body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+  });
+
+  it("answers another owner's id as it answers an unknown one (NOT_FOUND), and deletes nothing", async () => {
+    const alice = await gw.keyFor('alice');
+    const mallory = await gw.keyFor('mallory');
+    const id = await createStored(gw, alice);
+    const theirs = await gql(gw, mallory, DELETE, { id });
+    const unknown = await gql(gw, mallory, DELETE, { id: randomUUID() });
+    expect(theirs.body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect(theirs.body.errors?.[0]?.message).toBe(unknown.body.errors?.[0]?.message);
+    expect(theirs.body.data).toBeNull();
+    expect(await gw.app.store.getGeneration(id)).not.toBeNull();
+    expect(await gw.app.media!.head(mediaKey(id))).not.toBeNull();
+  });
+}
+
+describe('deletion: the folder store', () => {
+  const gw = useGateway({ env: { MEDIA_STORE: 'folder' } });
+  deletionTests(gw);
+
+  it('refuses a generation still in flight with GENERATION_IN_FLIGHT, and keeps it', async () => {
+    const key = await gw.keyFor('alice');
+    const id = randomUUID();
+    const now = new Date();
+    // Recorded but never sent: it stays QUEUED for the length of this test.
+    await gw.app.store.insertGeneration({
+      id,
+      owner: 'alice',
+      input: { model: 'google/veo-3.0-fast', prompt: 'still running' },
+      inputHash: 'in-flight-test',
+      idempotencyKey: null,
+      status: GenerationStatus.QUEUED,
+      createdAt: now,
+      deadlineAt: new Date(now.getTime() + 3_600_000),
+    });
+    const res = await gql(gw, key, DELETE, { id });
+    expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: 'GENERATION_IN_FLIGHT', status: 'QUEUED' });
+    expect(await gw.app.store.getGeneration(id)).not.toBeNull();
+  });
+});
+
+describe('deletion: an S3 bucket (s3rver)', () => {
+  let s3: S3Server;
+  const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+  beforeAll(async () => {
+    s3 = await startS3Server();
+    process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
+    process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
+  });
+  afterAll(async () => {
+    process.env.AWS_ACCESS_KEY_ID = saved.id;
+    process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+    if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
+    if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
+    await s3?.stop();
+  });
+  const gw = useGateway(() => ({
+    env: { MEDIA_STORE: 's3', MEDIA_S3_BUCKET: s3.bucket, MEDIA_S3_ENDPOINT: s3.endpoint, MEDIA_S3_FORCE_PATH_STYLE: 'true' },
+  }));
+  deletionTests(gw);
+});
+
+describe('retention: MEDIA_RETENTION_DAYS', () => {
+  // Three seconds, swept five times a second.
+  const gw = useGateway({ env: { MEDIA_STORE: 'folder', MEDIA_RETENTION_DAYS: String(3 / 86_400), MEDIA_RETENTION_SWEEP_SECONDS: '0.2' } });
+
+  it('removes a stored video past its retention: the generation stays, its copy EXPIRED as a new version, video.url the upstream link again', async () => {
+    const key = await gw.keyFor('alice');
+    const id = await createStored(gw, key);
+    const stored = (await gqlData(gw, key, GET, { id })).videoGeneration;
+    expect(stored.video.url).not.toBe(stored.video.upstreamUrl);
+    const expired = await waitFor(
+      'the retention sweep',
+      async () => {
+        const g = (await gqlData(gw, key, GET, { id })).videoGeneration;
+        return g.video.copy.state === 'EXPIRED' ? g : undefined;
+      },
+      60_000,
+      100,
+    );
+    expect(expired.version).toBe(stored.version + 1);
+    expect(expired.video.url).toBe(expired.video.upstreamUrl);
+    expect(Date.parse(expired.video.copy.expiredAt)).toBeGreaterThan(0);
+    expect(await gw.app.media!.head(mediaKey(id))).toBeNull();
+    expect(await gw.app.store.getGeneration(id)).not.toBeNull();
+  });
+});
