@@ -75,6 +75,7 @@ describe('loadConfig', () => {
       introspection: true,
       playground: true,
       devApiKey: true,
+      embeddedSharedBuffersMb: 16,
       logLevel: 'info',
       logFormat: 'auto',
       shutdownGraceMs: 10_000,
