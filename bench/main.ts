@@ -1,13 +1,17 @@
 /**
  * `npm run bench [-- --quick] [-- --only PART[,PART]]`: runs every benchmark, prints one table, and
  * writes it into BENCHMARKS.md between the `bench:table` markers (the prose around it is kept).
- * `--only` (parts: upstream, fanout, http, creates, attacks, startup, growth, webhooks) runs just those parts of the plan and
+ * `--only` (parts: upstream, fanout, http, creates, attacks, startup, growth, webhooks, poller) runs just those parts of the plan and
  * prints their rows without touching BENCHMARKS.md, whose table must hold a whole run; so does `--quick`.
  * `--webhooks-full` runs the webhook part at the issue's 1,000 endpoints instead of 200.
+ * `--poller-scale [N]` adds the poller with N (default 10,000) generations in flight beside 100, on the
+ * embedded store and on PostgreSQL when BENCH_POSTGRES_URL is set (`--only poller` runs it alone); it
+ * takes minutes, so it is in no run without the flag.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { POLLER_SCALE_PLAN } from './poller-scale';
 import { runBenchmarks, type BenchPlan, FULL_PLAN, QUICK_PLAN, WEBHOOK_FULL_PLAN } from './suite';
 import { markdownTable } from './results';
 
@@ -22,7 +26,9 @@ async function main(): Promise<void> {
   const base = quick ? QUICK_PLAN : FULL_PLAN;
   // `--fanout N,M` sets the fan-out sizes, alone or beside the parts `--only` names.
   const chosen: BenchPlan = fanoutOnly ? { ...(only ? pick(base, only) : {}), fanout: fanoutOnly } : only ? pick(base, only) : base;
-  let plan: BenchPlan = chosen.webhooks && process.argv.includes('--webhooks-full') ? { ...chosen, webhooks: WEBHOOK_FULL_PLAN } : chosen;
+  const withWebhooks: BenchPlan = chosen.webhooks && process.argv.includes('--webhooks-full') ? { ...chosen, webhooks: WEBHOOK_FULL_PLAN } : chosen;
+  const pollerSize = pollerScale(process.argv, only?.includes('poller') ?? false);
+  let plan: BenchPlan = pollerSize ? { ...withWebhooks, poller: { ...POLLER_SCALE_PLAN, size: pollerSize } } : withWebhooks;
   // `--growth N,M` runs the data-growth part at these sizes (the first is the baseline), likewise.
   if (growthOnly) plan = { ...(only || fanoutOnly ? plan : {}), growth: { ...base.growth!, sizes: growthOnly } };
   const started = Date.now();
@@ -77,7 +83,19 @@ function sizesAfter(argv: readonly string[], flag: string, what: string, example
   return sizes;
 }
 
-const PARTS = ['upstream', 'fanout', 'http', 'creates', 'attacks', 'startup', 'growth', 'webhooks'] as const;
+/** `--poller-scale [N]`: N in flight (default 10,000); also on with `--only poller`; null otherwise. */
+function pollerScale(argv: readonly string[], named: boolean): number | null {
+  const i = argv.indexOf('--poller-scale');
+  if (i < 0) return named ? POLLER_SCALE_PLAN.size : null;
+  const value = argv[i + 1];
+  if (value === undefined || value.startsWith('--')) return POLLER_SCALE_PLAN.size;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0)
+    throw new Error(`--poller-scale takes a number of generations in flight, e.g. --poller-scale 1000; got "${value}"`);
+  return n;
+}
+
+const PARTS = ['upstream', 'fanout', 'http', 'creates', 'attacks', 'startup', 'growth', 'webhooks', 'poller'] as const;
 type Part = (typeof PARTS)[number];
 
 /** The parts named by `--only a,b` (or `--only=a,b`); null when absent. */

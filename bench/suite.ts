@@ -4,6 +4,7 @@ import { runCreatePath, runDataFolderStartups, runStartup } from './create-start
 import { runDataGrowth, type DataGrowthPlan } from './data-growth';
 import { runFanout, startFanoutServer, type FanoutFigures } from './fanout';
 import { runHttpOverhead, startHttpServers } from './http-overhead';
+import { runPollerScale, type PollerScalePlan } from './poller-scale';
 import { HostProcess, stopAll, type Started } from './processes';
 import type { Row } from './results';
 import { runWebhookDelivery, type WebhookBenchPlan } from './webhook-delivery';
@@ -28,6 +29,8 @@ export interface BenchPlan {
   growth?: DataGrowthPlan;
   /** Webhook delivery with some endpoints dead, beside the same load with none dead (issue 16). */
   webhooks?: WebhookBenchPlan;
+  /** The poller with N generations in flight beside 100, and its restart ramp (issue 13): minutes, so only behind `--poller-scale`. */
+  poller?: PollerScalePlan;
 }
 
 /** The attacks at the issue's sizes. */
@@ -118,13 +121,13 @@ export async function runBenchmarks(plan: BenchPlan, log: (line: string) => void
   ];
   try {
     await step('starting servers', () => Promise.all(all));
-    return await runInOrder(plan, servers, step);
+    return await runInOrder(plan, servers, step, log);
   } finally {
     await stopAll(all);
   }
 }
 
-async function runInOrder(plan: BenchPlan, servers: Prestarted, step: Step): Promise<Row[]> {
+async function runInOrder(plan: BenchPlan, servers: Prestarted, step: Step, log: (line: string) => void): Promise<Row[]> {
   const rows: Row[] = [];
   if (plan.upstream) rows.push(...upstreamRows(await step('upstream efficiency', () => runUpstreamEfficiency(plan.upstream!, servers.upstream))));
   for (const [i, n] of (plan.fanout ?? []).entries()) {
@@ -200,6 +203,7 @@ async function runInOrder(plan: BenchPlan, servers: Prestarted, step: Step): Pro
       { bench: W, metric: 'state change → receipt p99', ours: ours.p99Ms, baseline: baseline.p99Ms, unit: 'ms', target: '–' },
     );
   }
+  if (plan.poller) rows.push(...(await step(`poller, ${plan.poller.size} in flight`, () => runPollerScale(plan.poller!, log))));
   if (plan.startup) {
     // Last, alone: it times a start.
     const s = await step('start-up', () => runStartup());

@@ -1,0 +1,202 @@
+/**
+ * The gateway under the poller-scale benchmark (bench/poller-scale.ts), in its own process so its CPU
+ * time and event-loop delay are the gateway's alone: the simulator it polls runs in the bench
+ * process. `argv[2]` is a JSON PollerHostOptions. It talks over IPC (PollerHostRequest), like
+ * bench/server-host.ts.
+ */
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { loadConfig, type Config } from '../src/config';
+import { startApp, type App } from '../src/app';
+import { GenerationStatus, type Generation } from '../src/model/generation';
+import { createStore } from '../src/store/create-store';
+import type { SqlSession } from '../src/store/sql/session';
+import type { Store } from '../src/store/store';
+import { quantile, sleep } from './stats';
+
+export interface PollerHostOptions {
+  simulatorUrl: string;
+  simulatorKey: string;
+  /** PostgreSQL; null for the embedded store in `dataDir` (a folder, so that a restart keeps the rows). */
+  databaseUrl: string | null;
+  dataDir: string;
+}
+
+export type PollerHostRequest =
+  /**
+   * Inserts one in-flight generation per upstream job with SQL (10k GraphQL creates would take
+   * minutes), their first polls due evenly over the next `spreadMs`.
+   */
+  | { type: 'seed'; jobs: Array<{ upstreamId: string; model: string }>; owners: number; spreadMs: number }
+  /** Measures the poller for `ms`: lateness of every poll claimed, CPU time, event-loop delay. */
+  | { type: 'measure'; ms: number }
+  /**
+   * Stops the gateway, makes every in-flight generation due now (as after a long outage), and starts
+   * it again with this upstream request budget.
+   */
+  | { type: 'restart'; ratePerSecond: number; burst: number }
+  | { type: 'stop' };
+
+export interface PollerMeasurement {
+  seconds: number;
+  polls: number;
+  latenessP50Ms: number;
+  latenessP95Ms: number;
+  /** User + system CPU of the gateway process over the window, µs. */
+  cpuMicros: number;
+  eventLoopDelayP99Ms: number;
+}
+
+const options = JSON.parse(process.argv[2]!) as PollerHostOptions;
+
+function configFor(ratePerSecond: number, burst: number): Config {
+  return loadConfig({
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'error',
+    AIMLAPI_API_KEY: options.simulatorKey,
+    AIMLAPI_BASE_URL: options.simulatorUrl,
+    ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : { DATA_DIR: options.dataDir }),
+    DEV_API_KEY: 'false',
+    SHUTDOWN_GRACE_MS: '200',
+    QUOTA_CREATES_PER_MINUTE: '0',
+    QUOTA_MAX_IN_FLIGHT: '0',
+    QUOTA_REQUESTS_PER_SECOND: '0',
+    UPSTREAM_BREAKER_FAILURES: '0',
+    UPSTREAM_REQUESTS_PER_SECOND: String(ratePerSecond),
+    UPSTREAM_REQUEST_BURST: String(burst),
+    MEDIA_STORE: 'off',
+    // The bench sends no GraphQL; the manifest is not copied into dist-bench, so it is read from src/.
+    TRUSTED_DOCUMENTS: 'off',
+    TRUSTED_DOCUMENTS_MANIFESTS: path.resolve(__dirname, '../../src/web/generated/persisted-documents.json'),
+  });
+}
+
+/** The SQL session under the store: the bench fills rows with one statement instead of 10k inserts. */
+function sqlOf(store: Store): SqlSession {
+  return (store as unknown as { db(): SqlSession }).db();
+}
+
+/** Lateness (claim time − due time, ms) of each poll the poller claims while `recording`. */
+let lateness: number[] = [];
+let recording = false;
+
+/** Wraps the store's claim so each claimed generation's lateness is recorded (the poll starts right after). */
+function observeClaims(app: App): void {
+  const store = app.store;
+  const claim = store.claimDueGenerationsShared.bind(store);
+  store.claimDueGenerationsShared = async (...args) => {
+    const claimed: Generation[] = await claim(...args);
+    if (recording) {
+      const now = Date.now();
+      for (const g of claimed) if (g.nextPollAt) lateness.push(now - g.nextPollAt.getTime());
+    }
+    return claimed;
+  };
+}
+
+async function main(): Promise<void> {
+  // The first phase measures scheduling cost, so the budget is off; `restart` turns it on.
+  let app = await startApp(configFor(0, 1));
+  observeClaims(app);
+
+  async function handle(req: PollerHostRequest): Promise<unknown> {
+    switch (req.type) {
+      case 'seed': {
+        const now = new Date();
+        const seedId = `seed-${randomUUID()}`;
+        await app.store.insertGeneration({
+          id: seedId,
+          owner: 'owner-0',
+          input: { model: req.jobs[0]!.model, prompt: 'poller scale' },
+          inputHash: 'bench',
+          idempotencyKey: null,
+          status: GenerationStatus.GENERATING,
+          createdAt: now,
+          deadlineAt: new Date(now.getTime() + 3_600_000),
+        });
+        // Copies of the seed row (so every column has its real default), each with its own job.
+        await sqlOf(app.store).query(
+          `INSERT INTO generations
+           SELECT (jsonb_populate_record(g, jsonb_build_object(
+             'id', j.id, 'owner', 'owner-' || (j.n % $5), 'upstream_id', j.up, 'upstream_status', 'queued',
+             'input', jsonb_build_object('model', j.model, 'prompt', 'poller scale'),
+             'next_poll_at', now() + (j.n * $6::float8 / $7) * interval '1 millisecond'))).*
+           FROM generations g, unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS j(id, up, model, n)
+           WHERE g.id = $4`,
+          [
+            req.jobs.map(() => randomUUID()),
+            req.jobs.map((j) => j.upstreamId),
+            req.jobs.map((j) => j.model),
+            seedId,
+            req.owners,
+            req.spreadMs,
+            req.jobs.length,
+          ],
+        );
+        await sqlOf(app.store).query('DELETE FROM generations WHERE id = $1', [seedId]);
+        await sqlOf(app.store).query('ANALYZE generations');
+        // A create through the API wakes the poller; rows written with SQL do not.
+        app.poller.wake();
+        return {};
+      }
+      case 'measure': {
+        const delay = monitorEventLoopDelay({ resolution: 10 });
+        lateness = [];
+        recording = true;
+        delay.enable();
+        const cpu = process.cpuUsage();
+        const started = performance.now();
+        await sleep(req.ms);
+        const used = process.cpuUsage(cpu);
+        const seconds = (performance.now() - started) / 1000;
+        recording = false;
+        delay.disable();
+        const m: PollerMeasurement = {
+          seconds,
+          polls: lateness.length,
+          latenessP50Ms: quantile(lateness, 0.5),
+          latenessP95Ms: quantile(lateness, 0.95),
+          cpuMicros: used.user + used.system,
+          eventLoopDelayP99Ms: delay.percentile(99) / 1e6,
+        };
+        return m;
+      }
+      case 'restart': {
+        await app.stop();
+        const config = configFor(req.ratePerSecond, req.burst);
+        const store = createStore(config, undefined, 'bench');
+        await store.start();
+        await sqlOf(store).query(
+          `UPDATE generations SET next_poll_at = now() - interval '30 seconds', lease_owner = NULL, lease_until = NULL
+           WHERE next_poll_at IS NOT NULL`,
+        );
+        await store.stop();
+        app = await startApp(config);
+        observeClaims(app);
+        return { startedAt: Date.now() };
+      }
+      case 'stop': {
+        await app.stop();
+        setImmediate(() => process.exit(0));
+        return {};
+      }
+    }
+  }
+
+  process.on('message', (msg: { seq: number; req: PollerHostRequest }) => {
+    handle(msg.req).then(
+      (reply) => process.send!({ seq: msg.seq, reply }),
+      (err: unknown) => process.send!({ seq: msg.seq, error: String((err as Error)?.stack ?? err) }),
+    );
+  });
+  process.send!({ type: 'ready' });
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
