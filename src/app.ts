@@ -24,6 +24,7 @@ import { GenerationEvents } from './generations/events';
 import { Poller } from './generations/poller';
 import { GenerationService } from './generations/service';
 import { PollSchedule } from './generations/timing';
+import { TimingLearner } from './generations/timing-learner';
 import { UpstreamBackoff } from './upstream/health/backoff';
 import { createContext, type GraphQLContext } from './graphql/context';
 import { apolloDocumentProtection } from './graphql/document-limits';
@@ -282,15 +283,29 @@ interface GenerationDeps {
 }
 
 /** The domain: events, the service, and the poller, started. */
-function startGenerations(config: Config, deps: GenerationDeps, lifecycle: Lifecycle) {
+async function startGenerations(config: Config, deps: GenerationDeps, lifecycle: Lifecycle) {
   const { store, redis, upstream, circuit, metrics, log } = deps;
   const events = new GenerationEvents(redis?.eventTarget);
   redis?.resyncAfterReconnects(events);
-  const schedule = new PollSchedule({
-    timeScale: config.timeScale,
-    minIntervalMs: config.poll.minIntervalMs,
-    maxIntervalMs: config.poll.maxIntervalMs,
+  const learner = new TimingLearner({
+    store,
+    minSamples: config.timing.minSamples,
+    halfLifeSamples: config.timing.halfLifeSamples,
+    // The refresh is scaled like every upstream time, so a time-scaled simulator's runs learn quickly too.
+    refreshMs: Math.max(100, config.timing.refreshMs * Math.min(1, config.timeScale)),
+    log: log.child({ component: 'timing' }),
   });
+  await learner.start();
+  lifecycle.started('timing learner', () => learner.stop());
+  const schedule = new PollSchedule(
+    {
+      timeScale: config.timeScale,
+      minIntervalMs: config.poll.minIntervalMs,
+      maxIntervalMs: config.poll.maxIntervalMs,
+      noticeTargetMs: config.timing.noticeTargetMs,
+    },
+    learner,
+  );
   const backoff = redis?.backoff ?? new UpstreamBackoff();
   const copier = startMediaCopier(config, deps, events, lifecycle);
   const poller = new Poller({
@@ -335,7 +350,7 @@ function startGenerations(config: Config, deps: GenerationDeps, lifecycle: Lifec
   lifecycle.started('poller', () => poller.stop());
   return { events, backoff, poller, service };
 }
-type Generations = ReturnType<typeof startGenerations>;
+type Generations = Awaited<ReturnType<typeof startGenerations>>;
 
 /** Sends the webhook outbox; like the poller, started before HTTP so that it stops after HTTP drained. */
 function startWebhookSender(

@@ -12,6 +12,8 @@ import { updateGeneration } from './sql/generations/update';
 import { claimMediaCopies } from './sql/media-copies/claim';
 import { nextMediaCopyDueAt } from './sql/media-copies/select';
 import { finishMediaCopy, retryMediaCopy } from './sql/media-copies/update';
+import { listGenerationTimings } from './sql/generation-timings/select';
+import { recordGenerationTime } from './sql/generation-timings/upsert';
 import { migrate } from './sql/migrate';
 import { claimDueGenerations } from './sql/poll-queue/claim';
 import { findStaleSubmissions, nextDueAt } from './sql/poll-queue/select';
@@ -36,6 +38,8 @@ import type {
   MediaCopyJob,
   NewGeneration,
   PollBookkeeping,
+  GenerationTimeSample,
+  GenerationTimingSketch,
   Store,
   UsageGroup,
   WebhookAttemptRecord,
@@ -177,6 +181,16 @@ export class SqlStore implements Store {
 
   async nextMediaCopyDueAt(): Promise<Date | null> {
     return nextMediaCopyDueAt(this.db());
+  }
+
+  // Learned generation times.
+
+  async recordGenerationTime(sample: GenerationTimeSample): Promise<void> {
+    return recordGenerationTime(this.db(), sample);
+  }
+
+  async listGenerationTimings(): Promise<GenerationTimingSketch[]> {
+    return listGenerationTimings(this.db());
   }
 
   // API keys.
