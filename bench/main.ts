@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --quick] [-- --only PART[,PART]]`: runs every benchmark, prints one table, and
  * writes it into BENCHMARKS.md between the `bench:table` markers (the prose around it is kept).
- * `--only` (parts: upstream, fanout, http, creates, attacks, startup, webhooks) runs just those parts of the plan and
+ * `--only` (parts: upstream, fanout, http, creates, attacks, startup, webhooks, timing) runs just those parts of the plan and
  * prints their rows without touching BENCHMARKS.md, whose table must hold a whole run.
  * `--webhooks-full` runs the webhook part at the issue's 1,000 endpoints instead of 200.
  */
@@ -68,7 +68,7 @@ function fanoutSizes(argv: readonly string[]): number[] | null {
   return sizes;
 }
 
-const PARTS = ['upstream', 'fanout', 'http', 'creates', 'attacks', 'startup', 'webhooks'] as const;
+const PARTS = ['upstream', 'fanout', 'http', 'creates', 'attacks', 'startup', 'webhooks', 'timing'] as const;
 type Part = (typeof PARTS)[number];
 
 /** The parts named by `--only a,b` (or `--only=a,b`); null when absent. */

@@ -8,6 +8,7 @@ import type { Row } from './results';
 import { runWebhookDelivery, type WebhookBenchPlan } from './webhook-delivery';
 import type { HostReady } from './server-host';
 import { runUpstreamEfficiency, startUpstreamGateways, type UpstreamEfficiencyResult } from './upstream-efficiency';
+import { runLearnedTiming, type LearnedTimingResult } from './learned-timing';
 
 /** What to run; a part left out is skipped. */
 export interface BenchPlan {
@@ -23,6 +24,8 @@ export interface BenchPlan {
   startup?: boolean;
   /** Webhook delivery with some endpoints dead, beside the same load with none dead (issue 16). */
   webhooks?: WebhookBenchPlan;
+  /** The learned poll schedule and ETA in virtual time (issue 13): generations per model, per run. */
+  timing?: { perModel: number };
 }
 
 /** The attacks at the issue's sizes. */
@@ -51,6 +54,7 @@ export const FULL_PLAN: BenchPlan = {
   attacks: { phaseSeconds: 15, largeGenerations: 30, imageBytes: 1024 * 1024, sizes: ATTACK_SIZES },
   startup: true,
   webhooks: WEBHOOK_PLAN,
+  timing: { perModel: 60 },
 };
 
 /**
@@ -66,6 +70,7 @@ export const QUICK_PLAN: BenchPlan = {
   attacks: { phaseSeconds: 3, largeGenerations: 30, imageBytes: 1024 * 1024, sizes: ATTACK_SIZES },
   startup: true,
   webhooks: WEBHOOK_PLAN,
+  timing: { perModel: 20 },
 };
 
 const FANOUT_TARGET_AT = 10_000;
@@ -190,12 +195,85 @@ async function runInOrder(plan: BenchPlan, servers: Prestarted, step: Step): Pro
       { bench: W, metric: 'state change → receipt p99', ours: ours.p99Ms, baseline: baseline.p99Ms, unit: 'ms', target: '–' },
     );
   }
+  if (plan.timing) {
+    const { perModel } = plan.timing;
+    rows.push(...timingRows(await step('learned timing', async () => runLearnedTiming({ perModel, drift: 1 }))));
+    rows.push(...timingRows(await step('learned timing, 2× drift', async () => runLearnedTiming({ perModel, drift: 2 }))));
+  }
   if (plan.startup) {
     // Last, alone: it times a start.
     const s = await step('start-up', () => runStartup());
     rows.push(
       { bench: 'Start-up', metric: 'spawn → /readyz 200', ours: s.readyMs, unit: 'ms', target: '–' },
       { bench: 'Start-up', metric: 'idle RSS', ours: s.idleRssMB, unit: 'MB', target: '–' },
+    );
+  }
+  return rows;
+}
+
+/** One learned-timing run: the learned schedule beside the fixed loop, the static schedule and the optimum; ETA errors. */
+function timingRows(t: LearnedTimingResult): Row[] {
+  const B = `Learned timing (${t.drift === 1 ? "simulator's times" : `${t.drift}× slower than the catalogue`}, ${t.generations} generations, virtual time)`;
+  const rows: Row[] = [
+    {
+      bench: B,
+      metric: 'polls per generation, learned vs fixed 10 s loop',
+      ours: t.learned.pollsPerGeneration,
+      baseline: t.fixedLoop.pollsPerGeneration,
+      unit: '',
+      target: '–',
+    },
+    {
+      bench: B,
+      metric: 'completion notice p95, learned vs fixed 10 s loop',
+      ours: t.learned.delayP95,
+      baseline: t.fixedLoop.delayP95,
+      unit: 's',
+      target: '≤ 0.5×',
+      met: t.learned.delayP95 <= 0.5 * t.fixedLoop.delayP95,
+    },
+    {
+      bench: B,
+      metric: 'polls per generation, learned vs static (catalogue) schedule',
+      ours: t.learned.pollsPerGeneration,
+      baseline: t.static.pollsPerGeneration,
+      unit: '',
+      target: '–',
+    },
+    {
+      bench: B,
+      metric: 'completion notice p95, static schedule vs fixed loop',
+      ours: t.static.delayP95,
+      baseline: t.fixedLoop.delayP95,
+      unit: 's',
+      target: '–',
+    },
+    {
+      bench: B,
+      metric: 'polls per generation, learned vs optimum (true distribution, same p95)',
+      ours: t.learned.pollsPerGeneration,
+      baseline: t.optimum.pollsPerGeneration,
+      unit: '',
+      target: '≤ 1.25×',
+      met: t.learned.pollsPerGeneration <= 1.25 * t.optimum.pollsPerGeneration,
+    },
+    {
+      bench: B,
+      metric: `polls per generation once learned (after ${t.recovery} per model) vs optimum`,
+      ours: t.learnedSettled.pollsPerGeneration,
+      baseline: t.optimum.pollsPerGeneration,
+      unit: '',
+      target: '≤ 1.25×',
+      met: t.learnedSettled.pollsPerGeneration <= 1.25 * t.optimum.pollsPerGeneration,
+    },
+    { bench: B, metric: 'generations until the learned median is within 10 % (worst model)', ours: t.recovery, unit: '', target: '–' },
+  ];
+  for (const [i, at] of t.etaLearned.at.entries()) {
+    const fixed = t.etaStatic.at[i]!;
+    const pct = `${Math.round(at.fraction * 100)} %`;
+    rows.push(
+      { bench: B, metric: `|ETA − actual| median at ${pct}, learned vs static`, ours: at.median, baseline: fixed.median, unit: 's', target: '–' },
+      { bench: B, metric: `|ETA − actual| p90 at ${pct}, learned vs static`, ours: at.p90, baseline: fixed.p90, unit: 's', target: '–' },
     );
   }
   return rows;
