@@ -291,7 +291,8 @@ async function startGenerations(config: Config, deps: GenerationDeps, lifecycle:
     store,
     minSamples: config.timing.minSamples,
     halfLifeSamples: config.timing.halfLifeSamples,
-    // The refresh is scaled like every upstream time, so a time-scaled simulator's runs learn quickly too.
+    shared: Boolean(config.databaseUrl),
+    // Scaled like every upstream time, so a time-scaled simulator's runs learn quickly too.
     refreshMs: Math.max(100, config.timing.refreshMs * Math.min(1, config.timeScale)),
     log: log.child({ component: 'timing' }),
   });

@@ -69,7 +69,10 @@ const schema = z.object({
   TIMING_MIN_SAMPLES: int(1, 10_000).default(10),
   /** Finished generations after which one counts half in the learned times: how fast an old regime fades. */
   TIMING_HALF_LIFE_SAMPLES: int(1, 100_000).default(20),
-  /** How often each instance re-reads the learned times every instance writes to the store, in ms. */
+  /**
+   * How often each instance re-reads the learned times the others write to PostgreSQL, and the least time
+   * between two rebuilds of one model's learned distribution (each makes a new poll plan), in ms.
+   */
   TIMING_REFRESH_MS: int(100, 3_600_000).default(15_000),
   /**
    * Past its deadline a generation is polled once more before it ends TIMED_OUT (the job may have

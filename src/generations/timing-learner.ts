@@ -3,8 +3,9 @@
  *
  * Each bucket (a model, a clip length, a resolution: the things that change a job's time) keeps a
  * recency-weighted histogram of create → COMPLETED times (time-distribution.ts). The store holds it
- * (table `generation_timings`), so every instance learns from every instance's completions; each
- * instance re-reads the table every `refreshMs`. Until a bucket has `minSamples` (effective,
+ * (table `generation_timings`), so every instance learns from every instance's completions; over
+ * PostgreSQL each instance re-reads the table every `refreshMs`, over the embedded store (one process)
+ * it reads it once and keeps its own samples in memory as well. Until a bucket has `minSamples` (effective,
  * decayed) samples, its distribution is a blend with the seed from the catalogue's stated time,
  * weighted by the sample count; from then on the learned histogram alone.
  */
@@ -27,7 +28,16 @@ export interface TimingLearnerOptions {
   minSamples?: number;
   /** Samples after which an observation counts half: how fast an old regime fades. */
   halfLifeSamples?: number;
-  /** How often to re-read every instance's sketches from the store, in ms. */
+  /**
+   * Other instances write to the same store (PostgreSQL): re-read it every `refreshMs`. Otherwise (the
+   * embedded store, one process) it is read once at start and this instance's samples are kept in memory too.
+   */
+  shared?: boolean;
+  /**
+   * How often to re-read every instance's sketches from a shared store, and the least time between two
+   * rebuilds of one bucket's distribution (each rebuild costs a new poll plan), in ms. Default 15 s with a
+   * store, 0 (every sample at once) without.
+   */
   refreshMs?: number;
   log?: Logger;
 }
@@ -43,7 +53,7 @@ export function timingBucket(input: Pick<GenerationInput, 'model' | 'durationSec
 
 export class TimingLearner {
   private readonly sketches = new Map<string, number[]>();
-  private readonly distributions = new Map<string, LearnedTiming>();
+  private readonly distributions = new Map<string, { timing: LearnedTiming; builtAt: number; stale: boolean }>();
   private readonly minSamples: number;
   private readonly decay: number;
   private readonly refreshMs: number;
@@ -52,13 +62,13 @@ export class TimingLearner {
   constructor(private readonly options: TimingLearnerOptions = {}) {
     this.minSamples = options.minSamples ?? DEFAULT_TIMING_MIN_SAMPLES;
     this.decay = 0.5 ** (1 / (options.halfLifeSamples ?? DEFAULT_TIMING_HALF_LIFE_SAMPLES));
-    this.refreshMs = options.refreshMs ?? DEFAULT_TIMING_REFRESH_MS;
+    this.refreshMs = options.refreshMs ?? (options.store ? DEFAULT_TIMING_REFRESH_MS : 0);
   }
 
-  /** Loads the shared sketches, then re-reads them every `refreshMs`. */
+  /** Loads the stored sketches, then, when other instances share them, re-reads them every `refreshMs`. */
   async start(): Promise<void> {
     await this.refresh();
-    if (!this.options.store || this.timer) return;
+    if (!this.options.store || !this.options.shared || this.timer) return;
     this.timer = setInterval(() => void this.refresh(), this.refreshMs);
     this.timer.unref();
   }
@@ -75,13 +85,15 @@ export class TimingLearner {
   async record(input: Pick<GenerationInput, 'model' | 'durationSeconds' | 'resolution'>, seconds: number, at: Date): Promise<void> {
     if (!(seconds > 0)) return;
     const bucket = timingBucket(input);
-    if (!this.options.store) {
+    if (!this.options.shared) {
+      // Alone on the store (or without one): what the store would hold after this write, kept here too.
       const weights = this.sketches.get(bucket) ?? emptyWeights();
       addSample(weights, seconds, this.decay);
       this.sketches.set(bucket, weights);
-      this.distributions.delete(bucket);
-      return;
+      const built = this.distributions.get(bucket);
+      if (built) built.stale = true;
     }
+    if (!this.options.store) return;
     try {
       await this.options.store.recordGenerationTime({ bucket, bin: binOf(seconds), bins: TIME_BINS, decay: this.decay, at });
     } catch (err) {
@@ -106,7 +118,7 @@ export class TimingLearner {
   timingFor(input: Pick<GenerationInput, 'model' | 'durationSeconds' | 'resolution'>): LearnedTiming {
     const bucket = timingBucket(input);
     const cached = this.distributions.get(bucket);
-    if (cached) return cached;
+    if (cached && !(cached.stale && Date.now() - cached.builtAt >= this.refreshMs)) return cached.timing;
     const seed = seedWeights(typicalTimeFor(input));
     const sketch = this.sketches.get(bucket);
     const samples = sketch ? sketch.reduce((a, b) => a + b, 0) : 0;
@@ -117,7 +129,7 @@ export class TimingLearner {
       weights = seed.map((s, i) => s * (1 - learned) + (smooth[i]! / samples) * learned);
     }
     const timing = { distribution: new TimeDistribution(weights), samples };
-    this.distributions.set(bucket, timing);
+    this.distributions.set(bucket, { timing, builtAt: Date.now(), stale: false });
     return timing;
   }
 }

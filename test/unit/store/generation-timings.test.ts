@@ -25,13 +25,15 @@ describe('learned timings in the embedded store', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('survive a restart: a new store on the same folder starts from what the old one learned', async () => {
+  it('are used at once by the instance that records them, and survive a restart: a new store on the same folder starts from them', async () => {
     const first = createPgliteStore({ dataDir: dir });
     await first.start();
     try {
       const learner = new TimingLearner({ ...LEARNING, store: first });
       await learner.start();
       for (let i = 0; i < 30; i++) await learner.record(veo3, 300 + i, T0);
+      // Alone on its store, the instance uses its own samples at once, without re-reading the store.
+      expect(learner.timingFor(veo3).samples).toBeGreaterThan(15);
       learner.stop();
     } finally {
       await first.stop();
@@ -71,8 +73,8 @@ const missing = missingServices();
   });
 
   it('count every sample both record at once, with the same decay as in memory, and each reads the shared result', async () => {
-    const learnerA = new TimingLearner({ ...LEARNING, store: a });
-    const learnerB = new TimingLearner({ ...LEARNING, store: b });
+    const learnerA = new TimingLearner({ ...LEARNING, store: a, shared: true });
+    const learnerB = new TimingLearner({ ...LEARNING, store: b, shared: true });
     const times = Array.from({ length: 40 }, (_, i) => 200 + i);
     await Promise.all([...times.map((t) => learnerA.record(veo3, t, T0)), ...times.map((t) => learnerB.record(veo3, t + 40, T0))]);
     const [row] = await b.listGenerationTimings();
