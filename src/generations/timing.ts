@@ -37,7 +37,7 @@ const NOTICE_COVERAGE = 0.97;
 /** The plan runs to this quantile (×1.2); past it a job is overdue and polls spread out. */
 const PLAN_END_QUANTILE = 0.999;
 /** At most this many grid steps per plan: bounds the planner's work for hour-long models. */
-const PLAN_STEPS = 1_500;
+const PLAN_STEPS = 600;
 /** Expected polls a plan may trade for nothing: only breaks ties between plans of equal cost. */
 const POLL_TIE_BREAK = 1e-6;
 
@@ -173,7 +173,7 @@ export interface PlanOptions {
  */
 export function planPolls(distribution: TimeDistribution, o: PlanOptions): Float64Array {
   const horizon = distribution.quantile(PLAN_END_QUANTILE) * 1.2;
-  const step = Math.max(0.25, Math.min(o.targetDelayS / 4, horizon / PLAN_STEPS), horizon / (PLAN_STEPS * 4));
+  const step = Math.max(0.25, Math.min(o.targetDelayS / 3, horizon / PLAN_STEPS), horizon / (PLAN_STEPS * 3));
   const n = Math.max(1, Math.ceil(horizon / step));
   const F = new Float64Array(n + 1);
   for (let i = 0; i <= n; i++) F[i] = distribution.cdf(i * step);
@@ -225,12 +225,13 @@ export function planPolls(distribution: TimeDistribution, o: PlanOptions): Float
   };
 
   const allowed = 1 - o.coverage;
-  let low = 0.01;
-  let high = 1e6;
+  // λ is the price of a late notice in polls: between a tenth of a poll and 10⁵ polls covers every plan.
+  let low = 0.1;
+  let high = 1e5;
   if (solve(high) > allowed) {
     // Not reachable within the gaps allowed: the densest plan there is.
   } else {
-    for (let k = 0; k < 24; k++) {
+    for (let k = 0; k < 16; k++) {
       const mid = Math.sqrt(low * high);
       if (solve(mid) <= allowed) high = mid;
       else low = mid;
