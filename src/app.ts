@@ -304,6 +304,7 @@ async function startGenerations(config: Config, deps: GenerationDeps, lifecycle:
       minIntervalMs: config.poll.minIntervalMs,
       maxIntervalMs: config.poll.maxIntervalMs,
       noticeTargetMs: config.timing.noticeTargetMs,
+      planInBackground: true,
     },
     learner,
   );

@@ -6,6 +6,7 @@
 import type { TypicalTime } from '../upstream/models';
 import { GenerationStatus, type GenerationInput } from '../model/generation';
 import { TimingLearner, type LearnedTiming } from './timing-learner';
+import { typicalTimeFor } from './typical-time';
 import type { TimeDistribution } from './time-distribution';
 
 export { typicalTimeFor } from './typical-time';
@@ -22,6 +23,13 @@ export interface TimingOptions {
    * polls that notice `NOTICE_COVERAGE` of completions within it. Default IN_RANGE_INTERVAL_MS.
    */
   noticeTargetMs?: number;
+  /**
+   * Build poll plans off the request path (one per turn of the event loop, after the current one) and
+   * answer from the catalogue's stated range until a distribution's plan is ready. A plan costs a few ms
+   * warm and 100 ms+ on a cold start, and a create or a poll must not wait for it. The gateway sets
+   * this; unit tests and benches plan synchronously.
+   */
+  planInBackground?: boolean;
 }
 
 /**
@@ -40,6 +48,10 @@ const PLAN_END_QUANTILE = 0.999;
 const PLAN_STEPS = 600;
 /** Expected polls a plan may trade for nothing: only breaks ties between plans of equal cost. */
 const POLL_TIE_BREAK = 1e-6;
+/** Looks inside a stated range at most, before the catalogue schedule's gap widens past the notice target. */
+const IN_RANGE_LOOKS = 20;
+/** The catalogue schedule's widest in-range gap, in ms at time scale 1: the vendor's own fixed loop. */
+const WIDE_RANGE_INTERVAL_MS = 10_000;
 
 type TimingInput = Pick<GenerationInput, 'model' | 'durationSeconds' | 'resolution'>;
 
@@ -55,6 +67,8 @@ type TimingInput = Pick<GenerationInput, 'model' | 'durationSeconds' | 'resoluti
  */
 export class PollSchedule {
   private readonly plans = new WeakMap<TimeDistribution, Float64Array>();
+  /** Distributions waiting for their plan (planInBackground), in the order they were asked for. */
+  private readonly unplanned = new Set<TimeDistribution>();
   readonly learner: TimingLearner;
 
   constructor(
@@ -86,34 +100,73 @@ export class PollSchedule {
    * schedule must not let a generation time out without a look.
    */
   nextPollAt(input: TimingInput, createdAt: Date, now: Date, deadline?: Date): Date {
-    return this.nextPollFrom(this.timingFor(input).distribution, createdAt, now, deadline);
+    const distribution = this.timingFor(input).distribution;
+    if (!this.options.planInBackground) return this.nextPollFrom(distribution, createdAt, now, deadline);
+    const plan = this.readyPlan(distribution);
+    const elapsedS = this.elapsedS(createdAt, now);
+    const gapS = plan ? this.plannedGapS(plan, elapsedS) : this.catalogueGapS(typicalTimeFor(input), elapsedS);
+    return this.at(gapS, now, deadline);
   }
 
-  /** `nextPollAt` for a distribution at hand (benchmarks drive this one). */
+  /** `nextPollAt` for a distribution at hand, planning it now if need be (benchmarks drive this one). */
   nextPollFrom(distribution: TimeDistribution, createdAt: Date, now: Date, deadline?: Date): Date {
-    const scale = this.options.timeScale;
-    const elapsedS = (now.getTime() - createdAt.getTime()) / 1000 / scale;
-    const plan = this.planFor(distribution);
+    return this.at(this.plannedGapS(this.planFor(distribution), this.elapsedS(createdAt, now)), now, deadline);
+  }
+
+  private elapsedS(createdAt: Date, now: Date): number {
+    return (now.getTime() - createdAt.getTime()) / 1000 / this.options.timeScale;
+  }
+
+  /** Seconds (unscaled) from `elapsedS` to the plan's next poll. */
+  private plannedGapS(plan: Float64Array, elapsedS: number): number {
     const minGapS = this.options.minIntervalMs / 1000;
-    let nextS: number | undefined;
     // The first planned time at least a minimum gap away: a poll that ran late skips the times it missed.
-    for (const t of plan) {
-      if (t >= elapsedS + minGapS * 0.999) {
-        nextS = t;
-        break;
-      }
-    }
-    let gapMs: number;
-    if (nextS !== undefined) {
-      gapMs = (nextS - elapsedS) * 1000;
-    } else {
-      // Overdue: the longer it runs, the less likely the next second matters.
-      const end = plan.length > 0 ? plan[plan.length - 1]! : 0;
-      gapMs = this.noticeTargetMs() + 100 * Math.max(0, elapsedS - end);
-    }
-    const next = now.getTime() + this.clamp(gapMs * scale);
+    for (const t of plan) if (t >= elapsedS + minGapS * 0.999) return t - elapsedS;
+    // Overdue: the longer it runs, the less likely the next second matters.
+    const end = plan.length > 0 ? plan[plan.length - 1]! : 0;
+    return this.noticeTargetMs() / 1000 + 0.1 * Math.max(0, elapsedS - end);
+  }
+
+  /**
+   * Seconds (unscaled) to the next poll from the catalogue's stated range alone, while a plan is being
+   * built: one look halfway to the range, dense looks inside it, spreading out past it.
+   */
+  private catalogueGapS(typical: TypicalTime, elapsedS: number): number {
+    const [low, high] = typical.rangeSeconds;
+    // A wide range (a guessed time) would take too many dense looks: spread them, up to the vendor's own 10 s.
+    const dense = Math.min(WIDE_RANGE_INTERVAL_MS / 1000, Math.max(this.noticeTargetMs() / 1000, (high - low) / IN_RANGE_LOOKS));
+    if (elapsedS < low / 2) return low / 2 - elapsedS;
+    if (elapsedS < low) return low + dense / 2 - elapsedS;
+    if (elapsedS < high) return dense;
+    return dense + 0.1 * (elapsedS - high);
+  }
+
+  /** The poll time `gapS` (unscaled) after `now`, within the gap limits and moved to the deadline's eve. */
+  private at(gapS: number, now: Date, deadline?: Date): Date {
+    const scale = this.options.timeScale;
+    const next = now.getTime() + this.clamp(gapS * 1000 * scale);
     const eve = deadline ? deadline.getTime() - this.options.minIntervalMs * scale : Infinity;
     return new Date(next > eve && now.getTime() < eve ? eve : next);
+  }
+
+  /** The plan of a distribution if it is built; otherwise queues it to be built after this turn. */
+  private readyPlan(distribution: TimeDistribution): Float64Array | undefined {
+    const plan = this.plans.get(distribution);
+    if (plan) return plan;
+    if (!this.unplanned.has(distribution)) {
+      this.unplanned.add(distribution);
+      if (this.unplanned.size === 1) setImmediate(() => this.planNext()).unref();
+    }
+    return undefined;
+  }
+
+  /** Builds one queued plan per turn, so a burst of new buckets never holds the event loop for long. */
+  private planNext(): void {
+    const [distribution] = this.unplanned;
+    if (!distribution) return;
+    this.planFor(distribution);
+    this.unplanned.delete(distribution);
+    if (this.unplanned.size > 0) setImmediate(() => this.planNext()).unref();
   }
 
   /** The planned poll times of a distribution, in unscaled seconds from creation. */

@@ -59,6 +59,24 @@ describe('PollSchedule.nextPollAt (from the catalogue seed)', () => {
     expect(schedule.nextPollAt(veo3, T0, at(late)).getTime() - T0.getTime()).toBeCloseTo(Math.max(plan[k + 1]! * 1000, late + 2_000), -1);
   });
 
+  it('with planInBackground, answers from the catalogue range without planning on the call, then from the plan built after that turn', async () => {
+    const background = new PollSchedule({ ...DEFAULTS, planInBackground: true });
+    const distribution = background.timingFor(veo3).distribution;
+    const planning = jest.spyOn(background, 'planFor');
+    const [low] = typicalTimeFor(veo3).rangeSeconds;
+    // A create asks for its first poll: no plan is built while it waits; the catalogue's first look, halfway to
+    // the range (at most the maximum interval away).
+    const firstLookMs = Math.min(low / 2, DEFAULTS.maxIntervalMs / 1000) * 1000;
+    expect(background.nextPollAt(veo3, T0, T0).getTime() - T0.getTime()).toBeCloseTo(firstLookMs, -1);
+    expect(background.nextPollAt(veo3, at(1_000), at(1_000)).getTime() - T0.getTime()).toBeCloseTo(1_000 + firstLookMs, -1);
+    expect(planning).not.toHaveBeenCalled();
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(planning).toHaveBeenCalledTimes(1); // asked twice, planned once
+    const plan = new PollSchedule(DEFAULTS).planFor(distribution);
+    expect(background.nextPollAt(veo3, T0, T0).getTime() - T0.getTime()).toBeCloseTo(plan[0]! * 1000, -1);
+  });
+
   it('looks once on the eve of a deadline that comes before the next poll', () => {
     const deadline = at(60_000);
     const first = schedule.nextPollAt(veo3, T0, at(50_000), deadline).getTime() - T0.getTime();
