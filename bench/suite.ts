@@ -10,6 +10,7 @@ import type { Row } from './results';
 import { runWebhookDelivery, type WebhookBenchPlan } from './webhook-delivery';
 import type { HostReady } from './server-host';
 import { runUpstreamEfficiency, startUpstreamGateways, type UpstreamEfficiencyResult } from './upstream-efficiency';
+import { runLearnedTiming, type LearnedTimingResult } from './learned-timing';
 
 /** What to run; a part left out is skipped. */
 export interface BenchPlan {
@@ -31,6 +32,8 @@ export interface BenchPlan {
   webhooks?: WebhookBenchPlan;
   /** The poller with N generations in flight beside 100, and its restart ramp (issue 13): minutes, so only behind `--poller-scale`. */
   poller?: PollerScalePlan;
+  /** The learned poll schedule and ETA in virtual time (issue 13): generations per model, per run. */
+  timing?: { perModel: number };
 }
 
 /** The attacks at the issue's sizes. */
@@ -62,6 +65,7 @@ export const FULL_PLAN: BenchPlan = {
   // 1M per owner only when asked for (`--growth 1000,100000,1000000`): its fill alone takes many minutes.
   growth: { sizes: [1_000, 100_000], samples: 20 },
   webhooks: WEBHOOK_PLAN,
+  timing: { perModel: 60 },
 };
 
 /**
@@ -79,6 +83,7 @@ export const QUICK_PLAN: BenchPlan = {
   startupDataFolder: true,
   growth: { sizes: [1_000, 10_000], samples: 5, headOfLineMs: 1000 },
   webhooks: WEBHOOK_PLAN,
+  timing: { perModel: 20 },
 };
 
 const FANOUT_TARGET_AT = 10_000;
@@ -204,6 +209,11 @@ async function runInOrder(plan: BenchPlan, servers: Prestarted, step: Step, log:
     );
   }
   if (plan.poller) rows.push(...(await step(`poller, ${plan.poller.size} in flight`, () => runPollerScale(plan.poller!, log))));
+  if (plan.timing) {
+    const { perModel } = plan.timing;
+    rows.push(...timingRows(await step('learned timing', async () => runLearnedTiming({ perModel, drift: 1 }))));
+    rows.push(...timingRows(await step('learned timing, 2× drift', async () => runLearnedTiming({ perModel, drift: 2 }))));
+  }
   if (plan.startup) {
     // Last, alone: it times a start.
     const s = await step('start-up', () => runStartup());
@@ -246,6 +256,74 @@ async function runInOrder(plan: BenchPlan, servers: Prestarted, step: Step, log:
   if (plan.growth) {
     const plan14 = plan.growth;
     rows.push(...(await step('data growth', () => runDataGrowth(plan14, (line) => console.error(line)))));
+  }
+  return rows;
+}
+
+/** One learned-timing run: the learned schedule beside the fixed loop, the static schedule and the optimum; ETA errors. */
+function timingRows(t: LearnedTimingResult): Row[] {
+  const B = `Learned timing (${t.drift === 1 ? "simulator's times" : `${t.drift}× slower than the catalogue`}, ${t.generations} generations, virtual time)`;
+  const rows: Row[] = [
+    {
+      bench: B,
+      metric: 'polls per generation, learned vs fixed 10 s loop',
+      ours: t.learned.pollsPerGeneration,
+      baseline: t.fixedLoop.pollsPerGeneration,
+      unit: '',
+      target: '–',
+    },
+    {
+      bench: B,
+      metric: 'completion notice p95, learned vs fixed 10 s loop',
+      ours: t.learned.delayP95,
+      baseline: t.fixedLoop.delayP95,
+      unit: 's',
+      target: '≤ 0.5×',
+      met: t.learned.delayP95 <= 0.5 * t.fixedLoop.delayP95,
+    },
+    {
+      bench: B,
+      metric: 'polls per generation, learned vs static (catalogue) schedule',
+      ours: t.learned.pollsPerGeneration,
+      baseline: t.static.pollsPerGeneration,
+      unit: '',
+      target: '–',
+    },
+    {
+      bench: B,
+      metric: 'completion notice p95, static schedule vs fixed loop',
+      ours: t.static.delayP95,
+      baseline: t.fixedLoop.delayP95,
+      unit: 's',
+      target: '–',
+    },
+    {
+      bench: B,
+      metric: 'polls per generation, learned vs optimum (true distribution, same p95)',
+      ours: t.learned.pollsPerGeneration,
+      baseline: t.optimum.pollsPerGeneration,
+      unit: '',
+      target: '≤ 1.25×',
+      met: t.learned.pollsPerGeneration <= 1.25 * t.optimum.pollsPerGeneration,
+    },
+    {
+      bench: B,
+      metric: `polls per generation once learned (after ${t.recovery} per model) vs optimum`,
+      ours: t.learnedSettled.pollsPerGeneration,
+      baseline: t.optimum.pollsPerGeneration,
+      unit: '',
+      target: '≤ 1.25×',
+      met: t.learnedSettled.pollsPerGeneration <= 1.25 * t.optimum.pollsPerGeneration,
+    },
+    { bench: B, metric: 'generations until the learned median is within 10 % (worst model)', ours: t.recovery, unit: '', target: '–' },
+  ];
+  for (const [i, at] of t.etaLearned.at.entries()) {
+    const fixed = t.etaStatic.at[i]!;
+    const pct = `${Math.round(at.fraction * 100)} %`;
+    rows.push(
+      { bench: B, metric: `|ETA − actual| median at ${pct}, learned vs static`, ours: at.median, baseline: fixed.median, unit: 's', target: '–' },
+      { bench: B, metric: `|ETA − actual| p90 at ${pct}, learned vs static`, ours: at.p90, baseline: fixed.p90, unit: 's', target: '–' },
+    );
   }
   return rows;
 }

@@ -24,6 +24,7 @@ import { GenerationEvents } from './generations/events';
 import { Poller } from './generations/poller';
 import { GenerationService } from './generations/service';
 import { PollSchedule } from './generations/timing';
+import { TimingLearner } from './generations/timing-learner';
 import { UpstreamBackoff } from './upstream/health/backoff';
 import { LocalRequestBudget, UnlimitedRequestBudget, type RequestBudget } from './upstream/budget/request-budget';
 import { SharedRequestBudget } from './upstream/budget/shared-request-budget';
@@ -287,15 +288,31 @@ interface GenerationDeps {
 }
 
 /** The domain: events, the service, and the poller, started. */
-function startGenerations(config: Config, deps: GenerationDeps, lifecycle: Lifecycle) {
+async function startGenerations(config: Config, deps: GenerationDeps, lifecycle: Lifecycle) {
   const { store, redis, upstream, circuit, metrics, log } = deps;
   const events = new GenerationEvents(redis?.eventTarget);
   redis?.resyncAfterReconnects(events);
-  const schedule = new PollSchedule({
-    timeScale: config.timeScale,
-    minIntervalMs: config.poll.minIntervalMs,
-    maxIntervalMs: config.poll.maxIntervalMs,
+  const learner = new TimingLearner({
+    store,
+    minSamples: config.timing.minSamples,
+    halfLifeSamples: config.timing.halfLifeSamples,
+    shared: Boolean(config.databaseUrl),
+    // Scaled like every upstream time, so a time-scaled simulator's runs learn quickly too.
+    refreshMs: Math.max(100, config.timing.refreshMs * Math.min(1, config.timeScale)),
+    log: log.child({ component: 'timing' }),
   });
+  await learner.start();
+  lifecycle.started('timing learner', () => learner.stop());
+  const schedule = new PollSchedule(
+    {
+      timeScale: config.timeScale,
+      minIntervalMs: config.poll.minIntervalMs,
+      maxIntervalMs: config.poll.maxIntervalMs,
+      noticeTargetMs: config.timing.noticeTargetMs,
+      planInBackground: true,
+    },
+    learner,
+  );
   const backoff = redis?.backoff ?? new UpstreamBackoff();
   const budget = createRequestBudget(config, redis, log);
   const copier = startMediaCopier(config, deps, events, lifecycle);
@@ -349,7 +366,7 @@ function startGenerations(config: Config, deps: GenerationDeps, lifecycle: Lifec
   lifecycle.started('poller', () => poller.stop());
   return { events, backoff, poller, service };
 }
-type Generations = ReturnType<typeof startGenerations>;
+type Generations = Awaited<ReturnType<typeof startGenerations>>;
 
 /** The upstream request budget: in Redis when instances share it, in this process otherwise; none at rate 0. */
 function createRequestBudget(config: Config, redis: RedisFanout | null, log: Logger): RequestBudget {

@@ -65,6 +65,23 @@ const schema = z.object({
   /** A generation still pending after this many seconds (at time scale 1) ends TIMED_OUT. */
   GENERATION_DEADLINE_SECONDS: int(10, 86_400).default(900),
   /**
+   * The completion-notice delay the poll schedule aims at, in ms (at time scale 1): it plans the
+   * fewest polls that notice 97 % of completions within this long, given the learned times.
+   */
+  POLL_NOTICE_TARGET_MS: int(100, 600_000).default(4_500),
+  /**
+   * Finished generations (of one model, clip length and resolution; recency-weighted) from which the
+   * learned time distribution replaces the catalogue's stated time entirely; fewer blend the two.
+   */
+  TIMING_MIN_SAMPLES: int(1, 10_000).default(10),
+  /** Finished generations after which one counts half in the learned times: how fast an old regime fades. */
+  TIMING_HALF_LIFE_SAMPLES: int(1, 100_000).default(20),
+  /**
+   * How often each instance re-reads the learned times the others write to PostgreSQL, and the least time
+   * between two rebuilds of one model's learned distribution (each makes a new poll plan), in ms.
+   */
+  TIMING_REFRESH_MS: int(100, 3_600_000).default(15_000),
+  /**
    * Past its deadline a generation is polled once more before it ends TIMED_OUT (the job may have
    * finished while the gateway was down). When that last look fails, it is retried; after this many
    * failed polls in a row it ends TIMED_OUT without an answer. Count; default 5.
@@ -389,6 +406,8 @@ export interface Config {
   timeScale: number;
   poll: { minIntervalMs: number; maxIntervalMs: number; concurrency: number; leaseMs: number };
   deadlineMs: number;
+  /** The poll schedule's notice target and the learned generation times (generations/timing-learner.ts). */
+  timing: { noticeTargetMs: number; minSamples: number; halfLifeSamples: number; refreshMs: number };
   /** Failed polls in a row after which a generation past its deadline ends TIMED_OUT unseen. */
   deadlineLastLooks: number;
   /** Media URL targets accepted in create inputs. */
@@ -575,6 +594,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       leaseMs: e.POLL_LEASE_MS,
     },
     deadlineMs: e.GENERATION_DEADLINE_SECONDS * 1000,
+    timing: {
+      noticeTargetMs: e.POLL_NOTICE_TARGET_MS,
+      minSamples: e.TIMING_MIN_SAMPLES,
+      halfLifeSamples: e.TIMING_HALF_LIFE_SAMPLES,
+      refreshMs: e.TIMING_REFRESH_MS,
+    },
     deadlineLastLooks: e.GENERATION_DEADLINE_LAST_LOOKS,
     mediaUrls: { allowPrivate: e.MEDIA_URL_ALLOW_PRIVATE },
     webhooks: {

@@ -14,7 +14,7 @@ import { UpstreamError, UpstreamFailure, type UpstreamClient } from '../upstream
 import type { GenerationEvents } from './events';
 import { logGenerationChanged } from './generation-log';
 import { mapUpstreamStatus, stateFromJob } from './status-mapping';
-import { typicalTimeFor, type PollSchedule } from './timing';
+import type { PollSchedule } from './timing';
 import { GenerationErrorCode, GenerationStatus, isTerminal, MediaCopyState, type Generation, type GenerationState } from '../model/generation';
 import type { UpstreamBackoff } from '../upstream/health/backoff';
 import { UnlimitedRequestBudget, type RequestBudget } from '../upstream/budget/request-budget';
@@ -291,7 +291,6 @@ export class Poller {
   private async pollAndStore(g: Generation, lease: HeldLease): Promise<PollOutcome> {
     const pastDeadline = this.now() >= g.deadlineAt;
     if (pastDeadline && g.upstreamId === null) return this.timeOut(g, lease, 'Still pending upstream when the deadline passed');
-    const typical = typicalTimeFor(g.input);
     try {
       const job = await this.options.upstream.get(g.upstreamId!, g.input.model);
       this.options.backoff.reset();
@@ -309,13 +308,16 @@ export class Poller {
       if (pastDeadline && !(change.status !== undefined && isTerminal(change.status))) {
         return this.timeOut(g, lease, 'Still pending upstream when the deadline passed', change);
       }
-      const nextPollAt = this.options.schedule.nextPollAt(typical, g.createdAt, after, g.deadlineAt);
+      const nextPollAt = this.options.schedule.nextPollAt(g.input, g.createdAt, after, g.deadlineAt);
       const bookkeeping = { nextPollAt, pollCount: g.pollCount + 1, pollFailures: 0 };
       if (Object.keys(change).length === 0) {
         return (await this.release(g, lease, bookkeeping)) ? 'unchanged' : this.dropped(g, lease);
       }
       const written = await this.apply(g, lease, change, bookkeeping);
       if (written === 'stored' && change.video?.copy) this.options.keepVideos?.onVideoFinished();
+      // The schedule and the ETA learn from every completion this gateway sees (timing-learner.ts).
+      if (written === 'stored' && change.status === GenerationStatus.COMPLETED)
+        void this.options.schedule.observeCompletion(g.input, g.createdAt, after);
       return written === 'lease_lost' ? this.dropped(g, lease) : 'changed';
     } catch (error) {
       if (!(error instanceof UpstreamError)) throw error;

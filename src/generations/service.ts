@@ -14,7 +14,7 @@ import { summarizeInlineMedia } from './inline-media';
 import { checkMediaUrls, type MediaUrlPolicy } from './media-url';
 import { UnrecordedCreates } from './unrecorded-creates';
 import { stateFromJob } from './status-mapping';
-import { typicalTimeFor, type PollSchedule } from './timing';
+import type { PollSchedule, ProgressEstimate } from './timing';
 import { GenerationErrorCode, GenerationStatus, isTerminal, type Generation, type GenerationInput, type GenerationState } from '../model/generation';
 import type { UpstreamBackoff } from '../upstream/health/backoff';
 import type { RequestBudget } from '../upstream/budget/request-budget';
@@ -251,10 +251,9 @@ export class GenerationService {
       usage: job.usage,
       ...stateFromJob(job, generation.status, now),
     };
-    const typical = typicalTimeFor(generation.input);
     const terminal = change.status !== undefined && isTerminal(change.status);
     const updated = await this.record(generation, change, {
-      nextPollAt: terminal ? null : this.deps.schedule.nextPollAt(typical, generation.createdAt, now, generation.deadlineAt),
+      nextPollAt: terminal ? null : this.deps.schedule.nextPollAt(generation.input, generation.createdAt, now, generation.deadlineAt),
     });
     logGenerationCreated(log, updated);
     this.deps.onScheduled?.();
@@ -445,9 +444,9 @@ export class GenerationService {
     return summarizeUsage(await this.deps.store.usageGroups(owner, since), since);
   }
 
-  /** Expected create-to-completion time of a request, in ms (scaled like the poll schedule). */
-  expectedMs(input: GenerationInput): number {
-    return this.deps.schedule.expectedMs(typicalTimeFor(input));
+  /** Progress and ETA (with its range and how many finished generations it learned from), now. */
+  estimate(g: Generation): ProgressEstimate {
+    return this.deps.schedule.estimate(g.status, g.input, g.createdAt, this.now());
   }
 
   /** The generation's video as a client sees it: the gateway's signed link once stored (playable-video.ts). */

@@ -402,4 +402,17 @@ export const migrations: readonly Migration[] = [
         FOR EACH ROW EXECUTE FUNCTION deleted_usage_counted();
     `,
   },
+  {
+    // Issue 13: learned generation times, one recency-weighted histogram per bucket (model, clip
+    // length, resolution), shared by every instance. Bins are fixed (generations/time-distribution.ts).
+    id: '0013_generation_timings',
+    sql: `
+      CREATE TABLE generation_timings (
+        bucket      text PRIMARY KEY,
+        weights     float8[] NOT NULL,
+        samples     int NOT NULL,
+        updated_at  timestamptz NOT NULL
+      );
+    `,
+  },
 ];

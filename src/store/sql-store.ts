@@ -13,6 +13,8 @@ import { claimMediaCopies } from './sql/media-copies/claim';
 import { findExpiringCopies, hasMediaCopy, markCopiesExpired } from './sql/media-copies/retention';
 import { nextMediaCopyDueAt } from './sql/media-copies/select';
 import { finishMediaCopy, releaseMediaCopyLeases, retryMediaCopy } from './sql/media-copies/update';
+import { listGenerationTimings } from './sql/generation-timings/select';
+import { recordGenerationTime } from './sql/generation-timings/upsert';
 import { migrate } from './sql/migrate';
 import { claimDueGenerations, claimDueGenerationsShared } from './sql/poll-queue/claim';
 import { findStaleSubmissions, nextDueAt } from './sql/poll-queue/select';
@@ -39,6 +41,8 @@ import type {
   NewGeneration,
   OwnedGenerationDeletion,
   PollBookkeeping,
+  GenerationTimeSample,
+  GenerationTimingSketch,
   Store,
   UsageGroup,
   WebhookAttemptRecord,
@@ -218,6 +222,16 @@ export class SqlStore implements Store {
 
   async hasMediaCopy(generationId: string): Promise<boolean> {
     return hasMediaCopy(this.db(), generationId);
+  }
+
+  // Learned generation times.
+
+  async recordGenerationTime(sample: GenerationTimeSample): Promise<void> {
+    return recordGenerationTime(this.db(), sample);
+  }
+
+  async listGenerationTimings(): Promise<GenerationTimingSketch[]> {
+    return listGenerationTimings(this.db());
   }
 
   // API keys.

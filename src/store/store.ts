@@ -309,6 +309,35 @@ export interface WebhookSendQueue {
   disableWebhookEndpoint(id: string, reason: string, at: Date): Promise<boolean>;
 }
 
+/** One bucket's learned generation times: recency-weighted counts over the time bins (generations/time-distribution.ts). */
+export interface GenerationTimingSketch {
+  bucket: string;
+  weights: number[];
+  /** Samples ever recorded (not decayed). */
+  samples: number;
+  updatedAt: Date;
+}
+
+/** One finished generation's time, as the learner records it. */
+export interface GenerationTimeSample {
+  bucket: string;
+  /** The time bin it fell in, 0-based, of `bins`. */
+  bin: number;
+  bins: number;
+  /** Every existing weight is multiplied by this before the sample adds 1. */
+  decay: number;
+  at: Date;
+}
+
+/**
+ * The learned generation times every instance shares (generations/timing-learner.ts). A sample is
+ * added in one statement, so concurrent completions on several instances are all counted.
+ */
+export interface GenerationTimings {
+  recordGenerationTime(sample: GenerationTimeSample): Promise<void>;
+  listGenerationTimings(): Promise<GenerationTimingSketch[]>;
+}
+
 export interface StoreLifecycle {
   /** Opens the database and applies pending migrations. */
   start(): Promise<void>;
@@ -333,7 +362,8 @@ export interface Store
     WebhookDeliveryRecords,
     WebhookSigningSecretRecords,
     WebhookSendQueue,
-    MediaCopyQueue {}
+    MediaCopyQueue,
+    GenerationTimings {}
 
 /** One claimed copy of a finished video into the media store (see MediaCopyQueue). */
 export interface MediaCopyJob {

@@ -489,7 +489,7 @@ describe('generation lifecycle with an unknown upstream status', () => {
   beforeAll(async () => {
     // 60 s at time scale 0.01: the deadline passes 0.6 s after creation.
     gw = await startGateway({ env: { GENERATION_DEADLINE_SECONDS: '60' } });
-  });
+  }, 120_000); // a cold embedded store on a loaded machine
 
   afterAll(async () => {
     await Promise.all(clients.splice(0).map((c) => c.dispose()));

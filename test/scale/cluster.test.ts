@@ -12,7 +12,6 @@ import { Topic, topicOf } from '../../src/generations/events';
 import { PollSchedule } from '../../src/generations/timing';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { createPgStore } from '../../src/store/pg-store';
-import { typicalTimeFor } from '../../src/generations/timing';
 import { CREATE, GET, SIMULATOR_KEY, WATCH, WATCH_ALL, collect, sleep, waitFor, within, type Collected } from '../helpers/gateway';
 import {
   describeWithServices,
@@ -227,7 +226,7 @@ describeWithServices('several gateway instances', () => {
       unrecorded += counts.pollsById[g.upstreamId]! - stored.poll_count;
       expect(counts.maxConcurrentPollsById[g.upstreamId]).toBe(1);
       // No more than a single instance's schedule would make up to the moment it ended.
-      const model = typicalTimeFor({ model: stored.model });
+      const model = { model: stored.model as string };
       const createdAt = new Date(final.createdAt);
       const end = new Date(final.completedAt).getTime();
       let scheduled = 0;

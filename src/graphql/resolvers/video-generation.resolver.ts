@@ -1,7 +1,6 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from 'type-graphql';
 import { ErrorCode, GatewayError, notFound } from '../../errors';
 import { encodeCursor } from '../../generations/service';
-import { estimateProgress } from '../../generations/timing';
 import { GenerationStatus, type Generation, type GenerationInput } from '../../model/generation';
 import { requireOwner, type GraphQLContext } from '../context';
 import { AspectRatio, PersonGeneration, Resolution, UpstreamProvider } from '../enums';
@@ -170,7 +169,22 @@ export class VideoGenerationResolver {
     return this.estimate(g, ctx).estimatedCompletionAt;
   }
 
+  @FieldResolver()
+  etaLowSeconds(@Root() g: Generation, @Ctx() ctx: GraphQLContext): number | null {
+    return this.estimate(g, ctx).etaLowSeconds;
+  }
+
+  @FieldResolver()
+  etaHighSeconds(@Root() g: Generation, @Ctx() ctx: GraphQLContext): number | null {
+    return this.estimate(g, ctx).etaHighSeconds;
+  }
+
+  @FieldResolver()
+  etaSampleCount(@Root() g: Generation, @Ctx() ctx: GraphQLContext): number {
+    return this.estimate(g, ctx).sampleCount;
+  }
+
   private estimate(g: Generation, ctx: GraphQLContext) {
-    return estimateProgress(g.status, g.createdAt, ctx.service.expectedMs(g.input), new Date());
+    return ctx.service.estimate(g);
   }
 }

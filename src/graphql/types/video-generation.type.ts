@@ -225,8 +225,29 @@ export class VideoGeneration {
   })
   progress!: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'Estimated seconds until completion; null when ended or overdue.' })
+  @Field(() => Int, {
+    nullable: true,
+    description: "Estimated seconds until completion (the median of the model's learned times, given the time elapsed); null when ended or overdue.",
+  })
   etaSeconds!: number | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'The low end of the ETA: 1 in 10 generations like this one finishes sooner (10th percentile). Null when ended or overdue.',
+  })
+  etaLowSeconds!: number | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'The high end of the ETA: 9 in 10 generations like this one finish sooner (90th percentile). Null when ended or overdue.',
+  })
+  etaHighSeconds!: number | null;
+
+  @Field(() => Float, {
+    description:
+      "How sure the estimate is: the recency-weighted count of finished generations of this model, length and resolution it learned from. 0: the catalogue's stated time alone.",
+  })
+  etaSampleCount!: number;
 
   @Field(() => Date, { nullable: true, description: 'When completion is expected, so a client can animate a progress bar itself.' })
   estimatedCompletionAt!: Date | null;

@@ -1,0 +1,135 @@
+/**
+ * Learns how long generations really take, from the gateway's own finished ones.
+ *
+ * Each bucket (a model, a clip length, a resolution: the things that change a job's time) keeps a
+ * recency-weighted histogram of create → COMPLETED times (time-distribution.ts). The store holds it
+ * (table `generation_timings`), so every instance learns from every instance's completions; over
+ * PostgreSQL each instance re-reads the table every `refreshMs`, over the embedded store (one process)
+ * it reads it once and keeps its own samples in memory as well. Until a bucket has `minSamples` (effective,
+ * decayed) samples, its distribution is a blend with the seed from the catalogue's stated time,
+ * weighted by the sample count; from then on the learned histogram alone.
+ */
+import type { Logger } from 'pino';
+import type { GenerationTimings } from '../store/store';
+import type { GenerationInput } from '../model/generation';
+import { addSample, binOf, emptyWeights, seedWeights, smoothed, TIME_BINS, TimeDistribution } from './time-distribution';
+import { typicalTimeFor } from './typical-time';
+
+export interface LearnedTiming {
+  distribution: TimeDistribution;
+  /** Effective (recency-weighted) samples behind it; 0 when it is the catalogue's seed alone. */
+  samples: number;
+}
+
+export interface TimingLearnerOptions {
+  /** Where sketches are shared between instances. Without one, learning stays in this process. */
+  store?: GenerationTimings | null;
+  /** Effective samples from which a bucket's learned distribution replaces the seed entirely. */
+  minSamples?: number;
+  /** Samples after which an observation counts half: how fast an old regime fades. */
+  halfLifeSamples?: number;
+  /**
+   * Other instances write to the same store (PostgreSQL): re-read it every `refreshMs`. Otherwise (the
+   * embedded store, one process) it is read once at start and this instance's samples are kept in memory too.
+   */
+  shared?: boolean;
+  /**
+   * How often to re-read every instance's sketches from a shared store, and the least time between two
+   * rebuilds of one bucket's distribution (each rebuild costs a new poll plan), in ms. Default 15 s with a
+   * store, 0 (every sample at once) without.
+   */
+  refreshMs?: number;
+  log?: Logger;
+}
+
+export const DEFAULT_TIMING_MIN_SAMPLES = 10;
+export const DEFAULT_TIMING_HALF_LIFE_SAMPLES = 20;
+export const DEFAULT_TIMING_REFRESH_MS = 15_000;
+
+/** The key a generation's time is learned under. Unset inputs take the model's default, so they share one. */
+export function timingBucket(input: Pick<GenerationInput, 'model' | 'durationSeconds' | 'resolution'>): string {
+  return `${input.model}|${input.durationSeconds ?? ''}|${input.resolution?.toLowerCase() ?? ''}`;
+}
+
+export class TimingLearner {
+  private readonly sketches = new Map<string, number[]>();
+  private readonly distributions = new Map<string, { timing: LearnedTiming; builtAt: number; stale: boolean }>();
+  private readonly minSamples: number;
+  private readonly decay: number;
+  private readonly refreshMs: number;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly options: TimingLearnerOptions = {}) {
+    this.minSamples = options.minSamples ?? DEFAULT_TIMING_MIN_SAMPLES;
+    this.decay = 0.5 ** (1 / (options.halfLifeSamples ?? DEFAULT_TIMING_HALF_LIFE_SAMPLES));
+    this.refreshMs = options.refreshMs ?? (options.store ? DEFAULT_TIMING_REFRESH_MS : 0);
+  }
+
+  /** Loads the stored sketches, then, when other instances share them, re-reads them every `refreshMs`. */
+  async start(): Promise<void> {
+    await this.refresh();
+    if (!this.options.store || !this.options.shared || this.timer) return;
+    this.timer = setInterval(() => void this.refresh(), this.refreshMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /**
+   * One finished generation took `seconds` (at time scale 1). With a store, the sample is written
+   * there and shows at the next refresh (every instance at once); without one, here at once.
+   */
+  async record(input: Pick<GenerationInput, 'model' | 'durationSeconds' | 'resolution'>, seconds: number, at: Date): Promise<void> {
+    if (!(seconds > 0)) return;
+    const bucket = timingBucket(input);
+    if (!this.options.shared) {
+      // Alone on the store (or without one): what the store would hold after this write, kept here too.
+      const weights = this.sketches.get(bucket) ?? emptyWeights();
+      addSample(weights, seconds, this.decay);
+      this.sketches.set(bucket, weights);
+      const built = this.distributions.get(bucket);
+      if (built) built.stale = true;
+    }
+    if (!this.options.store) return;
+    try {
+      await this.options.store.recordGenerationTime({ bucket, bin: binOf(seconds), bins: TIME_BINS, decay: this.decay, at });
+    } catch (err) {
+      this.options.log?.warn({ err, bucket }, 'could not record a generation time; the schedule learns from the next one');
+    }
+  }
+
+  /** Re-reads every bucket's sketch from the store. A failed read keeps what was known. */
+  async refresh(): Promise<void> {
+    if (!this.options.store) return;
+    try {
+      const rows = await this.options.store.listGenerationTimings();
+      this.sketches.clear();
+      for (const row of rows) if (row.weights.length === TIME_BINS) this.sketches.set(row.bucket, row.weights);
+      this.distributions.clear();
+    } catch (err) {
+      this.options.log?.warn({ err }, 'could not read the learned generation times; keeping the last ones');
+    }
+  }
+
+  /** The time distribution of this request: learned, seeded, or a blend by sample count. */
+  timingFor(input: Pick<GenerationInput, 'model' | 'durationSeconds' | 'resolution'>): LearnedTiming {
+    const bucket = timingBucket(input);
+    const cached = this.distributions.get(bucket);
+    if (cached && !(cached.stale && Date.now() - cached.builtAt >= this.refreshMs)) return cached.timing;
+    const seed = seedWeights(typicalTimeFor(input));
+    const sketch = this.sketches.get(bucket);
+    const samples = sketch ? sketch.reduce((a, b) => a + b, 0) : 0;
+    let weights = seed;
+    if (sketch && samples > 0) {
+      const learned = Math.min(1, samples / this.minSamples);
+      const smooth = smoothed(sketch);
+      weights = seed.map((s, i) => s * (1 - learned) + (smooth[i]! / samples) * learned);
+    }
+    const timing = { distribution: new TimeDistribution(weights), samples };
+    this.distributions.set(bucket, { timing, builtAt: Date.now(), stale: false });
+    return timing;
+  }
+}
