@@ -4,11 +4,12 @@
  * `--only` (parts: upstream, fanout, http, creates, attacks, startup, webhooks) runs just those parts of the plan and
  * prints their rows without touching BENCHMARKS.md, whose table must hold a whole run.
  * `--webhooks-full` runs the webhook part at the issue's 1,000 endpoints instead of 200.
+ * `--sse-fanout-full` runs the SSE fan-out tier at 1,000 and 10,000 streams instead of 1,000.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runBenchmarks, type BenchPlan, FULL_PLAN, QUICK_PLAN, WEBHOOK_FULL_PLAN } from './suite';
+import { runBenchmarks, type BenchPlan, FULL_PLAN, QUICK_PLAN, SSE_FANOUT_FULL, WEBHOOK_FULL_PLAN } from './suite';
 import { markdownTable } from './results';
 
 const START = '<!-- bench:table:start -->';
@@ -21,7 +22,8 @@ async function main(): Promise<void> {
   const base = quick ? QUICK_PLAN : FULL_PLAN;
   // `--fanout N,M` sets the fan-out sizes, alone or beside the parts `--only` names.
   const chosen: BenchPlan = fanoutOnly ? { ...(only ? pick(base, only) : {}), fanout: fanoutOnly } : only ? pick(base, only) : base;
-  const plan: BenchPlan = chosen.webhooks && process.argv.includes('--webhooks-full') ? { ...chosen, webhooks: WEBHOOK_FULL_PLAN } : chosen;
+  const withWebhooks: BenchPlan = chosen.webhooks && process.argv.includes('--webhooks-full') ? { ...chosen, webhooks: WEBHOOK_FULL_PLAN } : chosen;
+  const plan: BenchPlan = process.argv.includes('--sse-fanout-full') ? { ...withWebhooks, sseFanout: SSE_FANOUT_FULL } : withWebhooks;
   const started = Date.now();
   const rows = await runBenchmarks(plan, (line) => console.error(line));
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
@@ -88,6 +90,8 @@ function onlyParts(): Part[] | null {
 function pick(plan: BenchPlan, parts: readonly Part[]): BenchPlan {
   const out: BenchPlan = {};
   for (const part of parts) (out as Record<Part, unknown>)[part] = plan[part];
+  // The SSE tier is part of the fan-out.
+  if (parts.includes('fanout')) out.sseFanout = plan.sseFanout;
   return out;
 }
 
