@@ -4,7 +4,7 @@
  * `--only` (parts: upstream, fanout, http, creates, attacks, startup, webhooks) runs just those parts of the plan and
  * prints their rows without touching BENCHMARKS.md, whose table must hold a whole run.
  * `--webhooks-full` runs the webhook part at the issue's 1,000 endpoints instead of 200.
- * `--sse-fanout-full` runs the SSE fan-out tier at 1,000 and 10,000 streams instead of 1,000.
+ * `--sse-fanout-full` runs the SSE fan-out tier (part of `fanout`) at 1,000 and 10,000 streams instead of 1,000.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -23,7 +23,8 @@ async function main(): Promise<void> {
   // `--fanout N,M` sets the fan-out sizes, alone or beside the parts `--only` names.
   const chosen: BenchPlan = fanoutOnly ? { ...(only ? pick(base, only) : {}), fanout: fanoutOnly } : only ? pick(base, only) : base;
   const withWebhooks: BenchPlan = chosen.webhooks && process.argv.includes('--webhooks-full') ? { ...chosen, webhooks: WEBHOOK_FULL_PLAN } : chosen;
-  const plan: BenchPlan = process.argv.includes('--sse-fanout-full') ? { ...withWebhooks, sseFanout: SSE_FANOUT_FULL } : withWebhooks;
+  const plan: BenchPlan =
+    withWebhooks.sseFanout && process.argv.includes('--sse-fanout-full') ? { ...withWebhooks, sseFanout: SSE_FANOUT_FULL } : withWebhooks;
   const started = Date.now();
   const rows = await runBenchmarks(plan, (line) => console.error(line));
   const seconds = ((Date.now() - started) / 1000).toFixed(0);

@@ -82,6 +82,8 @@ type Step = <T>(name: string, run: () => Promise<T>) => Promise<T>;
 interface Prestarted {
   upstream: Promise<Started<HostReady>>[];
   firstFanout: readonly [Promise<Started<HostReady>>, Promise<Started<HostReady>>] | null;
+  /** The gateway of the SSE tier's first size. */
+  firstSseFanout: Promise<Started<HostReady>> | null;
   http: [Promise<Started<HostReady>>, Promise<Started<HostReady>>] | null;
   create: Promise<Started<HostReady>> | null;
   attacks: Promise<Started<HostReady>> | null;
@@ -101,6 +103,7 @@ export async function runBenchmarks(plan: BenchPlan, log: (line: string) => void
   const servers: Prestarted = {
     upstream: plan.upstream ? startUpstreamGateways(plan.upstream) : [],
     firstFanout: plan.fanout?.length ? [startFanoutServer('bare-ws'), startFanoutServer('gateway')] : null,
+    firstSseFanout: plan.sseFanout?.length ? startFanoutServer('gateway') : null,
     http: plan.http ? startHttpServers() : null,
     create: plan.creates ? HostProcess.start<HostReady>('server-host', ['gateway']) : null,
     attacks: plan.attacks ? HostProcess.start<HostReady>('server-host', ['gateway']) : null,
@@ -108,6 +111,7 @@ export async function runBenchmarks(plan: BenchPlan, log: (line: string) => void
   const all = [
     ...servers.upstream,
     ...(servers.firstFanout ?? []),
+    ...(servers.firstSseFanout ? [servers.firstSseFanout] : []),
     ...(servers.http ?? []),
     ...(servers.create ? [servers.create] : []),
     ...(servers.attacks ? [servers.attacks] : []),
@@ -139,11 +143,18 @@ async function runInOrder(plan: BenchPlan, servers: Prestarted, step: Step): Pro
       await stopAll(pair);
     }
   }
-  for (const n of plan.sseFanout ?? []) {
-    // A fresh gateway for each, so neither run's memory figures carry the other's connections.
-    const ws = gatewayWs.get(n) ?? (await step(`fan-out ${n}, gateway over WebSocket`, () => runFanout('gateway', n)));
-    const sse = await step(`fan-out ${n}, gateway over SSE`, () => runFanout('gateway', n, startFanoutServer('gateway'), 'sse'));
-    rows.push(...sseFanoutRows(sse, ws, n));
+  for (const [i, n] of (plan.sseFanout ?? []).entries()) {
+    // A gateway of its own (not the WebSocket run's), so neither run's memory figures carry the
+    // other's connections; the first one started with the others, before anything was timed.
+    const gateway = i === 0 && servers.firstSseFanout ? servers.firstSseFanout : startFanoutServer('gateway');
+    const wsGateway = gatewayWs.has(n) ? null : startFanoutServer('gateway');
+    try {
+      const ws = gatewayWs.get(n) ?? (await step(`fan-out ${n}, gateway over WebSocket`, () => runFanout('gateway', n, wsGateway!)));
+      const sse = await step(`fan-out ${n}, gateway over SSE`, () => runFanout('gateway', n, gateway, 'sse'));
+      rows.push(...sseFanoutRows(sse, ws, n));
+    } finally {
+      await stopAll(wsGateway ? [gateway, wsGateway] : [gateway]);
+    }
   }
   if (plan.http) {
     const http = await step('HTTP overhead', () => runHttpOverhead(plan.http!, servers.http!));

@@ -15,7 +15,7 @@ describe('benchmark smoke run', () => {
     // The parts mostly wait (on timers, sockets and child processes), so they run side by side.
     const parts = await Promise.all([
       runBenchmarks({ upstream: { perModel: 1, timeScale: 0.01, subscriberCounts: [3] } }),
-      runBenchmarks({ fanout: [20], sseFanout: [20] }),
+      runBenchmarks({ fanout: [20] }),
       runBenchmarks({ http: { durationSeconds: 1, warmupSeconds: 0, connections: 4, generations: 5 } }),
       runBenchmarks({ creates: 5, startup: true }),
     ]);
@@ -25,9 +25,9 @@ describe('benchmark smoke run', () => {
   it('has a row for every figure, each with a finite number and a unit-consistent baseline', () => {
     const benches = new Set(rows.map((r) => r.bench.replace(/ \(.*\)$/, '').replace(/ \d+$/, '')));
     expect([...benches].sort()).toEqual(
-      ['Create', 'Fan-out', 'Fan-out over SSE', 'HTTP videoGeneration(id)', 'HTTP videoGenerations(first: 20)', 'Start-up', 'Upstream'].sort(),
+      ['Create', 'Fan-out', 'HTTP videoGeneration(id)', 'HTTP videoGenerations(first: 20)', 'Start-up', 'Upstream'].sort(),
     );
-    expect(rows).toHaveLength(3 + 1 + 4 + 4 + 4 + 3 + 2);
+    expect(rows).toHaveLength(3 + 1 + 4 + 4 + 3 + 2);
     for (const r of rows) {
       expect({ metric: r.metric, finite: Number.isFinite(r.ours) }).toEqual({ metric: r.metric, finite: true });
       if (r.baseline !== undefined) expect(Number.isFinite(r.baseline)).toBe(true);
