@@ -1,20 +1,28 @@
 /**
- * A WebSocket load driver, forked by the fan-out benchmark: one graphql-ws connection per
- * generation id, each with one subscription, and the wall-clock time each one receives COMPLETED.
+ * A subscription load driver, forked by the fan-out benchmark: per generation id, one graphql-ws
+ * connection with one subscription, or one GraphQL over SSE stream (a POST answered with an event
+ * stream, read here with node:http), and the wall-clock time each one receives COMPLETED.
  */
+import { Agent, request, type ClientRequest } from 'node:http';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { GENERATION_FIELDS } from './bare-servers';
 import { preciseNow } from './stats';
 
 export type DriverRequest =
-  { type: 'subscribe'; wsUrl: string; key: string; ids: string[] } | { type: 'collect'; timeoutMs: number } | { type: 'stop' };
+  | { type: 'subscribe'; wsUrl: string; key: string; ids: string[] }
+  | { type: 'subscribeSse'; url: string; key: string; ids: string[] }
+  | { type: 'collect'; timeoutMs: number }
+  | { type: 'stop' };
 
 const WATCH = `subscription Watch($id: ID!) { videoGenerationUpdated(id: $id) { ${GENERATION_FIELDS} } }`;
 /** Connections opened at once; the server's listen backlog (511) must not overflow. */
 const OPEN_BATCH = 200;
 
 const clients: Client[] = [];
+const streams: ClientRequest[] = [];
+/** One socket per stream, none pooled or capped: each stream holds its connection for its whole life. */
+const sseAgent = new Agent({ keepAlive: false, maxSockets: Infinity });
 const receipts: number[] = [];
 let expected = 0;
 let errors = 0;
@@ -67,6 +75,70 @@ async function subscribe(req: Extract<DriverRequest, { type: 'subscribe' }>): Pr
   return { subscribed, errors };
 }
 
+/**
+ * Opens one SSE stream per id; resolves once each has its snapshot or failed. A stream counts as
+ * failed on a refusal, an error as its first event, or an end before any event, so no wait is left
+ * without an end.
+ */
+async function subscribeSse(req: Extract<DriverRequest, { type: 'subscribeSse' }>): Promise<{ subscribed: number; errors: number }> {
+  let subscribed = 0;
+  for (let i = 0; i < req.ids.length; i += OPEN_BATCH) {
+    await Promise.all(
+      req.ids.slice(i, i + OPEN_BATCH).map(
+        (id) =>
+          new Promise<void>((resolve) => {
+            let settled = false;
+            const settle = (ok: boolean) => {
+              if (settled) return;
+              settled = true;
+              if (ok) subscribed++;
+              else errors++;
+              resolve();
+            };
+            const body = JSON.stringify({ query: WATCH, variables: { id } });
+            const stream = request(
+              req.url,
+              {
+                method: 'POST',
+                agent: sseAgent,
+                headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${req.key}` },
+              },
+              (res) => {
+                if (res.statusCode !== 200) {
+                  res.resume();
+                  return settle(false);
+                }
+                res.setEncoding('utf8');
+                let buffer = '';
+                res.on('data', (chunk: string) => {
+                  buffer += chunk;
+                  let end: number;
+                  while ((end = buffer.indexOf('\n\n')) !== -1) {
+                    const event = buffer.slice(0, end);
+                    buffer = buffer.slice(end + 2);
+                    if (!event.startsWith('event: next')) continue;
+                    if (!settled) settle(!event.includes('"errors"'));
+                    else if (event.includes('"status":"COMPLETED"')) {
+                      receipts.push(preciseNow());
+                      onReceipt?.();
+                    }
+                  }
+                });
+                res.on('close', () => settle(false));
+              },
+            );
+            stream.on('error', () => settle(false));
+            streams.push(stream);
+            stream.end(body);
+          }),
+      ),
+    );
+  }
+  // Only streams that received their snapshot can receive COMPLETED: collect waits for those.
+  expected = subscribed;
+  return { subscribed, errors };
+}
+
 function collect(timeoutMs: number): Promise<{ receipts: number[]; errors: number }> {
   return new Promise((resolve) => {
     const done = () => {
@@ -87,10 +159,13 @@ process.on('message', (msg: { seq: number; req: DriverRequest }) => {
     switch (msg.req.type) {
       case 'subscribe':
         return subscribe(msg.req);
+      case 'subscribeSse':
+        return subscribeSse(msg.req);
       case 'collect':
         return collect(msg.req.timeoutMs);
       case 'stop':
         await Promise.all(clients.map((c) => c.dispose()));
+        for (const s of streams) s.destroy();
         setImmediate(() => process.exit(0));
         return {};
     }

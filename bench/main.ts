@@ -7,12 +7,13 @@
  * `--poller-scale [N]` adds the poller with N (default 10,000) generations in flight beside 100, on the
  * embedded store and on PostgreSQL when BENCH_POSTGRES_URL is set (`--only poller` runs it alone); it
  * takes minutes, so it is in no run without the flag.
+ * `--sse-fanout-full` runs the SSE fan-out tier (part of `fanout`) at 1,000 and 10,000 streams instead of 1,000.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { POLLER_SCALE_PLAN } from './poller-scale';
-import { runBenchmarks, type BenchPlan, FULL_PLAN, QUICK_PLAN, WEBHOOK_FULL_PLAN } from './suite';
+import { runBenchmarks, type BenchPlan, FULL_PLAN, QUICK_PLAN, SSE_FANOUT_FULL, WEBHOOK_FULL_PLAN } from './suite';
 import { markdownTable } from './results';
 
 const START = '<!-- bench:table:start -->';
@@ -28,7 +29,9 @@ async function main(): Promise<void> {
   const chosen: BenchPlan = fanoutOnly ? { ...(only ? pick(base, only) : {}), fanout: fanoutOnly } : only ? pick(base, only) : base;
   const withWebhooks: BenchPlan = chosen.webhooks && process.argv.includes('--webhooks-full') ? { ...chosen, webhooks: WEBHOOK_FULL_PLAN } : chosen;
   const pollerSize = pollerScale(process.argv, only?.includes('poller') ?? false);
-  let plan: BenchPlan = pollerSize ? { ...withWebhooks, poller: { ...POLLER_SCALE_PLAN, size: pollerSize } } : withWebhooks;
+  const withPoller: BenchPlan = pollerSize ? { ...withWebhooks, poller: { ...POLLER_SCALE_PLAN, size: pollerSize } } : withWebhooks;
+  let plan: BenchPlan =
+    withPoller.sseFanout && process.argv.includes('--sse-fanout-full') ? { ...withPoller, sseFanout: SSE_FANOUT_FULL } : withPoller;
   // `--growth N,M` runs the data-growth part at these sizes (the first is the baseline), likewise.
   if (growthOnly) plan = { ...(only || fanoutOnly ? plan : {}), growth: { ...base.growth!, sizes: growthOnly } };
   const started = Date.now();
@@ -116,6 +119,8 @@ function pick(plan: BenchPlan, parts: readonly Part[]): BenchPlan {
   const out: BenchPlan = {};
   for (const part of parts) (out as Record<Part, unknown>)[part] = plan[part];
   if (parts.includes('startup')) out.startupDataFolder = plan.startupDataFolder;
+  // The SSE tier is part of the fan-out.
+  if (parts.includes('fanout')) out.sseFanout = plan.sseFanout;
   return out;
 }
 

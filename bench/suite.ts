@@ -18,6 +18,8 @@ export interface BenchPlan {
   upstream?: { perModel: number; timeScale: number; subscriberCounts: number[] };
   /** Connection counts; the target applies at 10 000. */
   fanout?: number[];
+  /** Stream counts of the SSE tier, each beside the gateway's WebSocket figures at the same count. */
+  sseFanout?: number[];
   http?: { durationSeconds: number; warmupSeconds: number; connections: number; generations: number };
   /** Sequential creates through the gateway and directly. */
   creates?: number;
@@ -51,12 +53,15 @@ const ATTACK_SIZES = {
  * machine: the sender drains some tens of deliveries a second on one embedded store (BENCHMARKS.md).
  */
 export const WEBHOOK_PLAN: WebhookBenchPlan = { endpoints: 200, owners: 20, generationsPerOwner: 1, deadFraction: 0.1 };
+/** The SSE tier at the issue's sizes (`--sse-fanout-full`): 10k streams need an open-file limit above 10 000 per process. */
+export const SSE_FANOUT_FULL = [1_000, 10_000];
 /** The issue's size, 1,000 endpoints (`--webhooks-full`): minutes on a loaded machine. */
 export const WEBHOOK_FULL_PLAN: WebhookBenchPlan = { endpoints: 1_000, owners: 100, generationsPerOwner: 1, deadFraction: 0.1 };
 
 export const FULL_PLAN: BenchPlan = {
   upstream: { perModel: 3, timeScale: 0.1, subscriberCounts: [100, 1000] },
   fanout: [1_000, 5_000, 10_000, 20_000],
+  sseFanout: [1_000],
   http: { durationSeconds: 8, warmupSeconds: 2, connections: 50, generations: 40 },
   creates: 200,
   attacks: { phaseSeconds: 15, largeGenerations: 30, imageBytes: 1024 * 1024, sizes: ATTACK_SIZES },
@@ -76,6 +81,7 @@ export const FULL_PLAN: BenchPlan = {
 export const QUICK_PLAN: BenchPlan = {
   upstream: { perModel: 1, timeScale: 0.05, subscriberCounts: [1000] },
   fanout: [1_000],
+  sseFanout: [1_000],
   http: { durationSeconds: 1, warmupSeconds: 0.5, connections: 50, generations: 20 },
   creates: 20,
   attacks: { phaseSeconds: 3, largeGenerations: 30, imageBytes: 1024 * 1024, sizes: ATTACK_SIZES },
@@ -94,6 +100,8 @@ type Step = <T>(name: string, run: () => Promise<T>) => Promise<T>;
 interface Prestarted {
   upstream: Promise<Started<HostReady>>[];
   firstFanout: readonly [Promise<Started<HostReady>>, Promise<Started<HostReady>>] | null;
+  /** The gateway of the SSE tier's first size. */
+  firstSseFanout: Promise<Started<HostReady>> | null;
   http: [Promise<Started<HostReady>>, Promise<Started<HostReady>>] | null;
   create: Promise<Started<HostReady>> | null;
   attacks: Promise<Started<HostReady>> | null;
@@ -113,6 +121,7 @@ export async function runBenchmarks(plan: BenchPlan, log: (line: string) => void
   const servers: Prestarted = {
     upstream: plan.upstream ? startUpstreamGateways(plan.upstream) : [],
     firstFanout: plan.fanout?.length ? [startFanoutServer('bare-ws'), startFanoutServer('gateway')] : null,
+    firstSseFanout: plan.sseFanout?.length ? startFanoutServer('gateway') : null,
     http: plan.http ? startHttpServers() : null,
     create: plan.creates ? HostProcess.start<HostReady>('server-host', ['gateway']) : null,
     attacks: plan.attacks ? HostProcess.start<HostReady>('server-host', ['gateway']) : null,
@@ -120,6 +129,7 @@ export async function runBenchmarks(plan: BenchPlan, log: (line: string) => void
   const all = [
     ...servers.upstream,
     ...(servers.firstFanout ?? []),
+    ...(servers.firstSseFanout ? [servers.firstSseFanout] : []),
     ...(servers.http ?? []),
     ...(servers.create ? [servers.create] : []),
     ...(servers.attacks ? [servers.attacks] : []),
@@ -134,6 +144,8 @@ export async function runBenchmarks(plan: BenchPlan, log: (line: string) => void
 
 async function runInOrder(plan: BenchPlan, servers: Prestarted, step: Step, log: (line: string) => void): Promise<Row[]> {
   const rows: Row[] = [];
+  /** The gateway's WebSocket figures by connection count, for the SSE tier's rows. */
+  const gatewayWs = new Map<number, FanoutFigures>();
   if (plan.upstream) rows.push(...upstreamRows(await step('upstream efficiency', () => runUpstreamEfficiency(plan.upstream!, servers.upstream))));
   for (const [i, n] of (plan.fanout ?? []).entries()) {
     // Both servers start before either is measured (the gateway idles, with no connections, while
@@ -144,8 +156,22 @@ async function runInOrder(plan: BenchPlan, servers: Prestarted, step: Step, log:
       const base = await step(`fan-out ${n}, bare graphql-ws`, () => runFanout('bare-ws', n, pair[0]));
       const ours = await step(`fan-out ${n}, gateway`, () => runFanout('gateway', n, pair[1]));
       rows.push(...fanoutRows(ours, base, n));
+      gatewayWs.set(n, ours);
     } finally {
       await stopAll(pair);
+    }
+  }
+  for (const [i, n] of (plan.sseFanout ?? []).entries()) {
+    // A gateway of its own (not the WebSocket run's), so neither run's memory figures carry the
+    // other's connections; the first one started with the others, before anything was timed.
+    const gateway = i === 0 && servers.firstSseFanout ? servers.firstSseFanout : startFanoutServer('gateway');
+    const wsGateway = gatewayWs.has(n) ? null : startFanoutServer('gateway');
+    try {
+      const ws = gatewayWs.get(n) ?? (await step(`fan-out ${n}, gateway over WebSocket`, () => runFanout('gateway', n, wsGateway!)));
+      const sse = await step(`fan-out ${n}, gateway over SSE`, () => runFanout('gateway', n, gateway, 'sse'));
+      rows.push(...sseFanoutRows(sse, ws, n));
+    } finally {
+      await stopAll(wsGateway ? [gateway, wsGateway] : [gateway]);
     }
   }
   if (plan.http) {
@@ -397,6 +423,21 @@ function fanoutRows(ours: FanoutFigures, base: FanoutFigures, requested: number)
       met: targeted ? ours.heapPerConnectionKB < 20 : undefined,
     },
     { bench: F, metric: 'RSS per connection', ours: ours.rssPerConnectionKB, baseline: base.rssPerConnectionKB, unit: 'KB', target: '–' },
+  ];
+}
+
+/** The SSE tier's rows: the gateway's SSE streams, with its WebSocket figures of the same run as the baseline. */
+function sseFanoutRows(sse: FanoutFigures, ws: FanoutFigures, requested: number): Row[] {
+  const capped = sse.connections < requested ? ` (capped from ${requested} by the open-file limit)` : '';
+  const F = `Fan-out over SSE ${sse.connections}${capped}`;
+  const complete = sse.received === sse.connections && ws.received === ws.connections;
+  const missing = complete ? '' : ` (received ${sse.received}/${sse.connections}, WebSocket ${ws.received}/${ws.connections})`;
+  const vs = 'vs the gateway over WebSocket';
+  return [
+    { bench: F, metric: `transition → receipt p50 ${vs}${missing}`, ours: sse.latencyP50Ms, baseline: ws.latencyP50Ms, unit: 'ms', target: '–' },
+    { bench: F, metric: `transition → receipt p99 ${vs}`, ours: sse.latencyP99Ms, baseline: ws.latencyP99Ms, unit: 'ms', target: '–' },
+    { bench: F, metric: `heap per stream ${vs}`, ours: sse.heapPerConnectionKB, baseline: ws.heapPerConnectionKB, unit: 'KB', target: '–' },
+    { bench: F, metric: `RSS per stream ${vs}`, ours: sse.rssPerConnectionKB, baseline: ws.rssPerConnectionKB, unit: 'KB', target: '–' },
   ];
 }
 
