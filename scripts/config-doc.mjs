@@ -25,13 +25,18 @@ const UNIT_BY_SUFFIX = [
   ['_PER_SECOND', 'per second'],
 ];
 
-/** Evaluates the integer literals the schema writes defaults with (`60_000`, `16 * 1024 * 1024`). */
+/** Evaluates the integer literals the schema writes defaults with (`60_000`, `16 * 1024 * 1024`, `2 * 1024 ** 3`). */
 function integerExpression(text) {
   if (!/^[\d_\s*+]+$/.test(text)) return null;
+  const power = (factor) =>
+    factor
+      .split('**')
+      .map((n) => Number(n.trim()))
+      .reduceRight((exponent, base) => base ** exponent);
   return text
     .replace(/_/g, '')
     .split('+')
-    .reduce((sum, term) => sum + term.split('*').reduce((product, factor) => product * Number(factor.trim()), 1), 0);
+    .reduce((sum, term) => sum + term.split(/(?<!\*)\*(?!\*)/).reduce((product, factor) => product * power(factor), 1), 0);
 }
 
 function literal(node, source) {
