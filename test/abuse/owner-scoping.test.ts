@@ -173,6 +173,13 @@ const PROBES: Record<string, (o: Owners) => Promise<void>> = {
     expect(['QUEUED', 'GENERATING']).toContain(after.status);
   },
 
+  'Mutation.deleteVideoGeneration': async ({ gw, alice, bob, aliceGen }) => {
+    // NOT_FOUND, never GENERATION_IN_FLIGHT: that code would tell bob that alice's running generation exists.
+    expectNotFound(await gql(gw, bob, `mutation D($id: ID!) { deleteVideoGeneration(id: $id) }`, { id: aliceGen.id }));
+    const after = (await gqlData(gw, alice, GET, { id: aliceGen.id })).videoGeneration;
+    expect(after.id).toBe(aliceGen.id);
+  },
+
   'Mutation.createVideoGeneration': async ({ gw, alice, bob }) => {
     // The only way a create could reach an existing generation is its idempotency key: scoped per owner.
     const input = { model: 'google/veo-3.0-fast', prompt: 'same key, two owners', idempotencyKey: 'shared-key-1' };

@@ -16,6 +16,6 @@ describe('gateway smoke', () => {
     expect(sub.errors).toEqual([]);
     const last = sub.values.at(-1)!.videoGenerationUpdated;
     expect(last.status).toBe('COMPLETED');
-    expect(last.video!.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/files\/.+\.mp4$/);
+    expect(last.video!.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/files\/.+\.mp4\?Expires=\d+&Signature=[\w-]+$/);
   });
 });
