@@ -237,7 +237,11 @@ describe('generation lifecycle', () => {
         expect(last.transitions.map((t: { status: string }) => t.status)).toEqual(['QUEUED', 'GENERATING', 'COMPLETED']);
         expectIncreasingTimes(last.transitions);
         expect(last.video).toEqual(
-          expect.objectContaining({ url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/.+\.mp4$/), contentType: 'video/mp4' }),
+          // The simulator's links are signed and expire, as the upstream's are.
+          expect.objectContaining({
+            url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\/.+\.mp4\?Expires=\d+&Signature=[\w-]+$/),
+            contentType: 'video/mp4',
+          }),
         );
         // Progress only moves forward while it runs.
         const progress = updates.map((u) => u.progress as number);
