@@ -69,6 +69,7 @@ describe('loadConfig', () => {
       },
       graphql: { maxDocumentBytes: 32 * 1024, documentCacheBytes: 16 * 1024 * 1024, maxVariablesDepth: 16, maxListItems: 200 },
       anonymousRequestsPerMinute: 120,
+      timing: { halfLifeSamples: 20, minSamples: 10, noticeTargetMs: 4_500, refreshMs: 15_000 },
       trustedDocuments: { mode: 'off', manifests: [expect.stringMatching(/persisted-documents\.json$/)] },
       apqCacheBytes: 4 * 1024 * 1024,
       httpSubscriptions: { heartbeatMs: 5_000 },

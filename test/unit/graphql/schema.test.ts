@@ -35,6 +35,7 @@ describe('GraphQL schema', () => {
       'cancelVideoGeneration',
       'createVideoGeneration',
       'createWebhookEndpoint',
+      'deleteVideoGeneration',
       'deleteWebhookEndpoint',
       'redeliverWebhook',
       'rotateWebhookEndpointSecret',
