@@ -2,37 +2,26 @@
  * The poller's look at its next due time, as PostgreSQL plans it with 10,000 generations in flight:
  * index scans that read a handful of rows, not a pass over every in-flight row (issue 13).
  */
-import pg from 'pg';
 import { GenerationStatus } from '../../../src/model/generation';
-import { createPgStore } from '../../../src/store/pg-store';
+import { createPgStore, pgDriver } from '../../../src/store/pg-store';
 import { pollQueue } from '../../../src/store/sql/poll-queue/queue';
-import type { SqlSession } from '../../../src/store/sql/session';
+import type { SqlDriver, SqlSession } from '../../../src/store/sql/session';
 import type { Store } from '../../../src/store/store';
+import { explaining, planNodes as nodes } from '../../helpers/query-plans';
 import { describeWithServices, startPostgres, type PostgresServer } from '../../helpers/services';
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  'Actual Rows': number;
-  'Actual Loops': number;
-  Plans?: PlanNode[];
-}
-
-function nodes(plan: PlanNode): PlanNode[] {
-  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
-}
 
 describeWithServices('the poll queue on PostgreSQL with 10,000 in flight', () => {
   let server: PostgresServer;
   let store: Store;
-  let pool: pg.Pool;
+  // The store's own driver, not a bare pg.Pool: its pool listens for connections that PostgreSQL's
+  // shutdown in afterAll ends, which a bare pool would rethrow as an unhandled error.
+  let db: SqlDriver;
 
   beforeAll(async () => {
     server = await startPostgres();
     store = createPgStore({ connectionString: server.url, poolSize: 2, connectTimeoutMs: 5_000 });
     await store.start();
-    pool = new pg.Pool({ connectionString: server.url, max: 1 });
+    db = pgDriver({ connectionString: server.url, poolSize: 1 });
     const now = new Date();
     await store.insertGeneration({
       id: 'seed',
@@ -45,7 +34,7 @@ describeWithServices('the poll queue on PostgreSQL with 10,000 in flight', () =>
       deadlineAt: new Date(now.getTime() + 3_600_000),
     });
     // 10,000 copies of it, due one second apart from a minute ago; 8 of them leased, as while polled.
-    await pool.query(
+    await db.exec(
       `INSERT INTO generations
        SELECT (jsonb_populate_record(g, jsonb_build_object(
          'id', 'plan-' || i, 'owner', 'owner-' || (i % 50),
@@ -54,29 +43,21 @@ describeWithServices('the poll queue on PostgreSQL with 10,000 in flight', () =>
          'lease_until', CASE WHEN i % 1250 = 0 THEN now() + interval '30 seconds' END))).*
        FROM generations g, generate_series(1, 10000) i WHERE g.id = 'seed'`,
     );
-    await pool.query(`DELETE FROM generations WHERE id = 'seed'`);
-    await pool.query('ANALYZE generations');
+    await db.exec(`DELETE FROM generations WHERE id = 'seed'`);
+    await db.exec('ANALYZE generations');
   }, 120_000);
 
   afterAll(async () => {
-    await pool?.end();
+    await db?.close();
     await store?.stop();
     await server?.destroy();
   }, 60_000);
 
-  /** Runs `use` against a session that EXPLAINs (ANALYZE) each query instead, and returns the plans. */
-  async function explain(use: (db: SqlSession) => Promise<unknown>): Promise<PlanNode[]> {
-    const plans: PlanNode[] = [];
-    const session: SqlSession = {
-      query: async (sql, params) => {
-        const result = await pool.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params as unknown[]);
-        plans.push((result.rows[0] as { 'QUERY PLAN': Array<{ Plan: PlanNode }> })['QUERY PLAN'][0]!.Plan);
-        return [];
-      },
-      exec: () => Promise.resolve(),
-    };
+  /** The plans of the queries `use` runs. */
+  async function explain(use: (session: SqlSession) => Promise<unknown>) {
+    const session = explaining(db);
     await use(session);
-    return plans;
+    return session.plans;
   }
 
   it('finds the next due time by index scans that read a handful of rows, not every in-flight one', async () => {

@@ -12,43 +12,15 @@ import { migrations } from '../../../src/store/migrations';
 import { pgDriver } from '../../../src/store/pg-store';
 import { changedSince, getGeneration, getGenerations, listGenerationKeys } from '../../../src/store/sql/generations/select';
 import { migrate } from '../../../src/store/sql/migrate';
-import type { Row, SqlDriver, SqlSession } from '../../../src/store/sql/session';
+import type { SqlDriver, SqlSession } from '../../../src/store/sql/session';
 import { countByStatus, countInFlight, usageGroups } from '../../../src/store/sql/statistics/select';
+import { explaining, planNodes as nodes, type PlanNode } from '../../helpers/query-plans';
 import { describeWithServices, startPostgres, type PostgresServer } from '../../helpers/services';
 
 /** Generations of the heavy owner, and as many again spread over 1,000 others. */
 const HISTORY = 30_000;
 /** Any read that follows the page size (at most 101 rows) stays far below this. */
 const FLAT_ROWS = 500;
-
-interface PlanNode {
-  'Node Type': string;
-  'Relation Name'?: string;
-  'Index Name'?: string;
-  'Actual Rows': number;
-  'Actual Loops': number;
-  'Rows Removed by Filter'?: number;
-  'Rows Removed by Index Recheck'?: number;
-  Plans?: PlanNode[];
-}
-
-/** A session that runs EXPLAIN ANALYZE of every statement it is given and keeps the plans. */
-function explaining(db: SqlSession): SqlSession & { plans: PlanNode[] } {
-  const plans: PlanNode[] = [];
-  return {
-    plans,
-    async query<T = Row>(sql: string, params?: readonly unknown[]): Promise<T[]> {
-      const [row] = await db.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql}`, params);
-      plans.push(row!['QUERY PLAN'][0].Plan);
-      return [];
-    },
-    exec: () => Promise.reject(new Error('not explained')),
-  };
-}
-
-function nodes(plan: PlanNode): PlanNode[] {
-  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
-}
 
 /** Rows the plan's scans of `generations` read: returned, plus those read and dropped by a filter. */
 function rowsRead(plan: PlanNode): number {
