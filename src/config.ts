@@ -201,7 +201,8 @@ const schema = z.object({
   HTTP_WRITE_TIMEOUT_MS: int(100, 3_600_000).default(30_000),
   /**
    * Response bytes one HTTP connection may hold unsent while its client takes none; above it the
-   * connection is destroyed at once, without waiting for HTTP_WRITE_TIMEOUT_MS. Default 8 MiB.
+   * connection is destroyed once two looks in a row (up to 1 s apart) find nothing taken, without
+   * waiting for HTTP_WRITE_TIMEOUT_MS. Default 8 MiB.
    */
   HTTP_MAX_UNSENT_BYTES: int(1_024, 1024 * 1024 * 1024).default(8 * 1024 * 1024),
   /** Answer introspection queries. Defaults to on outside production. */

@@ -111,31 +111,43 @@ export interface DeliveryLimits {
 export type DropReason = 'write_timeout' | 'unsent_bytes';
 
 /**
+ * Looks that must find a client taking nothing, one after the other, before more than
+ * `maxUnsentBytes` unsent drops it. One is not enough: while our own event loop pauses (a GC, a
+ * long task) no write can follow the client's reads, so a client that read everything the kernel
+ * held looks stalled to the first look after the pause.
+ */
+const STALLED_LOOKS = 2;
+
+/** How often a guard looks at a connection, in ms: four looks per write timeout, between 25 ms and 1 s. */
+function lookEveryMs(writeTimeoutMs: number): number {
+  return Math.min(1_000, Math.max(25, Math.floor(writeTimeoutMs / 4)));
+}
+
+/**
  * Watches a response already handed to Node until it is flushed: a response still unsent after
- * `writeTimeoutMs`, or holding more than `maxUnsentBytes` while its client took nothing since the
- * last look, destroys its connection, which frees the bytes. `onDropped` is called once per drop.
+ * `writeTimeoutMs`, or holding more than `maxUnsentBytes` while its client took nothing over the
+ * last looks (STALLED_LOOKS), destroys its connection, which frees the bytes. `onDropped` is called
+ * once per drop.
  */
 export function guardDelivery(res: ServerResponse, o: DeliveryLimits, onDropped: (reason: DropReason, unsentBytes: number) => void): void {
   const socket = res.socket;
   if (!socket || res.writableFinished || socket.destroyed) return;
   const started = Date.now();
   let last = progress(socket);
-  const timer = setInterval(
-    () => {
-      // An upper bound: a chunk handed to libuv counts whole until the kernel has taken all of it.
-      const unsent = socket.writableLength + res.writableLength;
-      const now = progress(socket);
-      const stalled = now === last;
-      last = now;
-      const reason: DropReason | null =
-        Date.now() - started >= o.writeTimeoutMs ? 'write_timeout' : unsent > o.maxUnsentBytes && stalled ? 'unsent_bytes' : null;
-      if (!reason) return;
-      stop();
-      socket.destroy();
-      onDropped(reason, unsent);
-    },
-    Math.min(1_000, Math.max(25, Math.floor(o.writeTimeoutMs / 4))),
-  );
+  let stalledLooks = 0;
+  const timer = setInterval(() => {
+    // An upper bound: a chunk handed to libuv counts whole until the kernel has taken all of it.
+    const unsent = res.writableLength; // the socket's own buffer included
+    const now = progress(socket);
+    stalledLooks = now === last ? stalledLooks + 1 : 0;
+    last = now;
+    const reason: DropReason | null =
+      Date.now() - started >= o.writeTimeoutMs ? 'write_timeout' : unsent > o.maxUnsentBytes && stalledLooks >= STALLED_LOOKS ? 'unsent_bytes' : null;
+    if (!reason) return;
+    stop();
+    socket.destroy();
+    onDropped(reason, unsent);
+  }, lookEveryMs(o.writeTimeoutMs));
   timer.unref();
   const stop = () => {
     clearInterval(timer);
@@ -147,8 +159,8 @@ export function guardDelivery(res: ServerResponse, o: DeliveryLimits, onDropped:
 /**
  * Watches a response that never finishes by design (a subscription stream): its connection is
  * destroyed once bytes have waited unsent, with no progress, for `writeTimeoutMs`, or once more
- * than `maxUnsentBytes` wait while its client took nothing since the last look. A client that
- * stops reading then costs a bounded buffer for a bounded time, as over WebSocket.
+ * than `maxUnsentBytes` wait while its client took nothing over the last looks (STALLED_LOOKS). A
+ * client that stops reading then costs a bounded buffer for a bounded time, as over WebSocket.
  */
 export function guardStreamDelivery(res: ServerResponse, o: DeliveryLimits, onDropped: (reason: DropReason, unsentBytes: number) => void): void {
   const socket = res.socket;
@@ -156,26 +168,30 @@ export function guardStreamDelivery(res: ServerResponse, o: DeliveryLimits, onDr
   // Not `progress()`: new events change the write queue too, so it would hide a client that takes nothing.
   let lastTaken = takenByKernel(socket);
   let stalledSince: number | null = null;
-  const timer = setInterval(
-    () => {
-      const unsent = socket.writableLength + res.writableLength;
-      const taken = takenByKernel(socket);
-      const stalled = unsent > 0 && taken === lastTaken;
-      lastTaken = taken;
-      if (!stalled) {
-        stalledSince = null;
-        return;
-      }
-      stalledSince ??= Date.now();
-      const reason: DropReason | null =
-        Date.now() - stalledSince >= o.writeTimeoutMs ? 'write_timeout' : unsent > o.maxUnsentBytes ? 'unsent_bytes' : null;
-      if (!reason) return;
-      clearInterval(timer);
-      socket.destroy();
-      onDropped(reason, unsent);
-    },
-    Math.min(1_000, Math.max(25, Math.floor(o.writeTimeoutMs / 4))),
-  );
+  let stalledLooks = 0;
+  const timer = setInterval(() => {
+    const unsent = res.writableLength; // the socket's own buffer included
+    const taken = takenByKernel(socket);
+    const stalled = unsent > 0 && taken === lastTaken;
+    lastTaken = taken;
+    if (!stalled) {
+      stalledSince = null;
+      stalledLooks = 0;
+      return;
+    }
+    stalledSince ??= Date.now();
+    stalledLooks++;
+    const reason: DropReason | null =
+      Date.now() - stalledSince >= o.writeTimeoutMs
+        ? 'write_timeout'
+        : unsent > o.maxUnsentBytes && stalledLooks >= STALLED_LOOKS
+          ? 'unsent_bytes'
+          : null;
+    if (!reason) return;
+    clearInterval(timer);
+    socket.destroy();
+    onDropped(reason, unsent);
+  }, lookEveryMs(o.writeTimeoutMs));
   timer.unref();
   res.once('close', () => clearInterval(timer));
 }

@@ -62,7 +62,7 @@ describe('guardStreamDelivery', () => {
     }
   });
 
-  it('drops at once, when stalled, a client holding more than the unsent-bytes cap', async () => {
+  it('drops, once two looks in a row find it stalled, a client holding more than the unsent-bytes cap', async () => {
     const host = await endlessStream({ writeTimeoutMs: 60_000, maxUnsentBytes: 1024 * 1024 });
     const socket = await request(host.port, false);
     try {
