@@ -27,11 +27,16 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
   /**
    * `limit`: unread values kept at most; past it the oldest is dropped (safe when each value
    * supersedes the ones before it). `start` runs on the first `next()`, as a Repeater's executor did,
-   * so a stream nobody reads holds no listener.
+   * so a stream nobody reads holds no listener. `keyOf`, for a stream that mixes several things'
+   * values (an owner's generations), says which thing a value is about: past the limit, the value
+   * dropped is then the oldest one a later unread value of the same thing supersedes, so no thing's
+   * newest value is lost while any is superseded; only past `limit` distinct things is the oldest
+   * dropped whatever it is.
    */
   constructor(
     private readonly limit: number,
     private readonly start: StreamStart<T>,
+    private readonly keyOf?: (value: T) => string,
   ) {}
 
   /** Hands a value to the reader, or queues it. Ignored once ended. */
@@ -43,7 +48,7 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
       return;
     }
     this.queue.push(value);
-    if (this.queue.length > this.limit) this.queue.shift();
+    if (this.queue.length > this.limit) this.queue.splice(this.oldestSuperseded(), 1);
   }
 
   /** No more values: the reader gets what is queued, then `done`. */
@@ -102,6 +107,21 @@ export class EventStream<T> implements AsyncIterableIterator<T> {
     } else {
       reader.resolve(DONE);
     }
+  }
+
+  /** The index of the oldest unread value a later one of the same key supersedes; 0 without keys or when none is. */
+  private oldestSuperseded(): number {
+    if (!this.keyOf) return 0;
+    // From the newest back: the last index whose key appears again after it is not what we want;
+    // the first (oldest) such index is. One pass, only when the queue is full.
+    const later = new Set<string>();
+    let oldest = -1;
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const key = this.keyOf(this.queue[i]!);
+      if (later.has(key)) oldest = i;
+      else later.add(key);
+    }
+    return oldest === -1 ? 0 : oldest;
   }
 
   private unhook(): void {

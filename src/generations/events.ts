@@ -30,6 +30,15 @@ export function topicOf(kind: (typeof Topic)[keyof typeof Topic], key: string): 
  */
 const SUBSCRIBER_BUFFER = 64;
 
+/**
+ * Events an owner-wide subscriber may have unread. Its events are about many generations, so none
+ * supersedes another's: past this, a generation's older unread version gives way first (the reader
+ * then skips to its newer one, whose `transitions` still list every status), and only a reader more
+ * than this many generations behind loses one's oldest unread event. Each is a reference to a
+ * generation every subscriber shares.
+ */
+const OWNER_SUBSCRIBER_BUFFER = 1_000;
+
 /** Generations an owner-wide watcher remembers the last version of; the least recently changed go first. */
 const OWNER_WATCH_TRACKED = 10_000;
 
@@ -131,32 +140,36 @@ export class GenerationEvents {
     const topic = topicOf(Topic.owner, owner);
     const target = this.target;
     const resyncs = this.resyncs;
-    return new EventStream<Generation>(SUBSCRIBER_BUFFER, (stream) => {
-      const startedAt = Date.now();
-      // The newest version seen per generation, so a catch-up never repeats what an event brought.
-      const versions = new Map<string, number>();
-      const offer = (g: Generation) => {
-        if (g.owner !== owner || g.version <= (versions.get(g.id) ?? 0)) return;
-        versions.delete(g.id); // re-inserted last: the map's order is least recently changed first
-        versions.set(g.id, g.version);
-        if (versions.size > OWNER_WATCH_TRACKED) versions.delete(versions.keys().next().value!);
-        if (!statuses?.length || statuses.includes(g.status)) stream.push(g);
-      };
-      const listener = (event: Event) => offer((event as CustomEvent<Generation>).detail);
-      target.addEventListener(topic, listener);
-      const reload = (gapStartedAt: Date) => {
-        // Other instances stamp updatedAt with their own clocks: read a little further back.
-        const since = new Date(Math.max(startedAt, gapStartedAt.getTime()) - CLOCK_SKEW_MARGIN_MS);
-        changedSince!(since).then(
-          (changed) => changed.forEach(offer),
-          () => undefined, // still unreachable: the next resync tries again
-        );
-      };
-      if (changedSince) resyncs.add(reload);
-      return () => {
-        target.removeEventListener(topic, listener);
-        resyncs.delete(reload);
-      };
-    });
+    return new EventStream<Generation>(
+      OWNER_SUBSCRIBER_BUFFER,
+      (stream) => {
+        const startedAt = Date.now();
+        // The newest version seen per generation, so a catch-up never repeats what an event brought.
+        const versions = new Map<string, number>();
+        const offer = (g: Generation) => {
+          if (g.owner !== owner || g.version <= (versions.get(g.id) ?? 0)) return;
+          versions.delete(g.id); // re-inserted last: the map's order is least recently changed first
+          versions.set(g.id, g.version);
+          if (versions.size > OWNER_WATCH_TRACKED) versions.delete(versions.keys().next().value!);
+          if (!statuses?.length || statuses.includes(g.status)) stream.push(g);
+        };
+        const listener = (event: Event) => offer((event as CustomEvent<Generation>).detail);
+        target.addEventListener(topic, listener);
+        const reload = (gapStartedAt: Date) => {
+          // Other instances stamp updatedAt with their own clocks: read a little further back.
+          const since = new Date(Math.max(startedAt, gapStartedAt.getTime()) - CLOCK_SKEW_MARGIN_MS);
+          changedSince!(since).then(
+            (changed) => changed.forEach(offer),
+            () => undefined, // still unreachable: the next resync tries again
+          );
+        };
+        if (changedSince) resyncs.add(reload);
+        return () => {
+          target.removeEventListener(topic, listener);
+          resyncs.delete(reload);
+        };
+      },
+      (g) => g.id,
+    );
   }
 }

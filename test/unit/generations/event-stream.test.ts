@@ -54,6 +54,28 @@ describe('EventStream', () => {
     await expect(drain(stream)).resolves.toEqual([4, 5, 6]);
   });
 
+  it('with keys, lets a superseded value give way first, and drops the oldest only when none is', async () => {
+    const read = async (values: string[]) => {
+      const stream = new EventStream<string>(
+        3,
+        () => () => undefined,
+        (v) => v[0]!,
+      );
+      const first = stream.next(); // starts it
+      stream.push('x');
+      await first;
+      for (const v of values) stream.push(v);
+      stream.end();
+      const seen: string[] = [];
+      for await (const v of stream) seen.push(v);
+      return seen;
+    };
+    // b1 is the oldest, but a1 is superseded by a2: a1 gives way, and b's only value stays.
+    await expect(read(['b1', 'a1', 'a2', 'c1'])).resolves.toEqual(['b1', 'a2', 'c1']);
+    // Four distinct keys, none superseded: the oldest goes.
+    await expect(read(['a1', 'b1', 'c1', 'd1'])).resolves.toEqual(['b1', 'c1', 'd1']);
+  });
+
   it('throws a failure after the values already queued, once', async () => {
     const { stream } = probe(10);
     const first = stream.next();

@@ -103,6 +103,29 @@ describe('GenerationEvents owner-wide catch-up', () => {
     expect(seen).toEqual(['g1@2', 'g1@3', 'g2@2', 'g2@3']);
   });
 
+  it('never loses the newest version of any generation for a reader that falls behind', async () => {
+    // 600 generations move twice each while the reader reads nothing: a queue that dropped its oldest
+    // events would leave most of them without their last version (a COMPLETED never delivered).
+    const events = new GenerationEvents();
+    const stream = events.watchOwner('alice');
+    const first = stream.next(); // starts it
+    events.publish(generation(1, GenerationStatus.QUEUED, 'first'));
+    await first;
+    for (let i = 0; i < 600; i++) events.publish(generation(2, GenerationStatus.GENERATING, `g${i}`));
+    for (let i = 0; i < 600; i++) events.publish(generation(3, GenerationStatus.COMPLETED, `g${i}`));
+    const last = new Map<string, number>();
+    for (let n = 0; n < 1_200; n++) {
+      const next = await Promise.race([stream.next(), tick().then(() => null)]);
+      if (!next || next.done) break;
+      const g = next.value;
+      expect(g.version).toBeGreaterThan(last.get(g.id) ?? 0); // in order per generation, none twice
+      last.set(g.id, g.version);
+    }
+    await stream.return!();
+    expect(last.size).toBe(600);
+    expect([...last.values()].every((v) => v === 3)).toBe(true);
+  });
+
   it('reads no further back than its own start, keeps the status filter, and ignores other owners', async () => {
     const events = new GenerationEvents();
     const startedAt = Date.now();
