@@ -340,6 +340,17 @@ export const migrations: readonly Migration[] = [
                   FROM deleted_usage) AS used
          GROUP BY 1, 2, 3, 4, 5;
 
+      -- One generation's contribution added to its group's day, the row created with the first.
+      CREATE FUNCTION generation_usage_add(for_owner text, for_day date, for_status text, for_model text, for_duration int,
+                                           given_credits numeric, given_usd numeric) RETURNS void LANGUAGE sql AS $$
+        INSERT INTO generation_usage_days AS u (owner, day, status, model, duration, n, credits, credits_n, usd, usd_n)
+          VALUES (for_owner, for_day, for_status, for_model, for_duration, 1,
+                  coalesce(given_credits, 0), (given_credits IS NOT NULL)::int, coalesce(given_usd, 0), (given_usd IS NOT NULL)::int)
+          ON CONFLICT (owner, day, status, model, duration) DO UPDATE
+            SET n = u.n + 1, credits = u.credits + EXCLUDED.credits, credits_n = u.credits_n + EXCLUDED.credits_n,
+                usd = u.usd + EXCLUDED.usd, usd_n = u.usd_n + EXCLUDED.usd_n
+      $$;
+
       CREATE FUNCTION generation_usage_counted() RETURNS trigger LANGUAGE plpgsql AS $$
       DECLARE
         given_credits numeric;
@@ -365,14 +376,9 @@ export const migrations: readonly Migration[] = [
           END IF;
         END IF;
         IF TG_OP IN ('INSERT', 'UPDATE') THEN
-          given_credits := generation_usage_number(NEW.usage->'credits');
-          given_usd := generation_usage_number(NEW.usage->'usd');
-          INSERT INTO generation_usage_days AS u (owner, day, status, model, duration, n, credits, credits_n, usd, usd_n)
-            VALUES (NEW.owner, generation_usage_day(NEW.created_at), NEW.status, NEW.model, generation_usage_duration(NEW.input), 1,
-                    coalesce(given_credits, 0), (given_credits IS NOT NULL)::int, coalesce(given_usd, 0), (given_usd IS NOT NULL)::int)
-            ON CONFLICT (owner, day, status, model, duration) DO UPDATE
-              SET n = u.n + 1, credits = u.credits + EXCLUDED.credits, credits_n = u.credits_n + EXCLUDED.credits_n,
-                  usd = u.usd + EXCLUDED.usd, usd_n = u.usd_n + EXCLUDED.usd_n;
+          PERFORM generation_usage_add(NEW.owner, generation_usage_day(NEW.created_at), NEW.status, NEW.model,
+                                       generation_usage_duration(NEW.input), generation_usage_number(NEW.usage->'credits'),
+                                       generation_usage_number(NEW.usage->'usd'));
         END IF;
         RETURN NULL;
       END $$;
@@ -390,12 +396,8 @@ export const migrations: readonly Migration[] = [
       -- usage never drops, while a row removed for never reaching the upstream leaves the sums for good.
       CREATE FUNCTION deleted_usage_counted() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        INSERT INTO generation_usage_days AS u (owner, day, status, model, duration, n, credits, credits_n, usd, usd_n)
-          VALUES (NEW.owner, generation_usage_day(NEW.created_at), NEW.status, NEW.model, NEW.duration_seconds, 1,
-                  coalesce(NEW.credits, 0), (NEW.credits IS NOT NULL)::int, coalesce(NEW.usd, 0), (NEW.usd IS NOT NULL)::int)
-          ON CONFLICT (owner, day, status, model, duration) DO UPDATE
-            SET n = u.n + 1, credits = u.credits + EXCLUDED.credits, credits_n = u.credits_n + EXCLUDED.credits_n,
-                usd = u.usd + EXCLUDED.usd, usd_n = u.usd_n + EXCLUDED.usd_n;
+        PERFORM generation_usage_add(NEW.owner, generation_usage_day(NEW.created_at), NEW.status, NEW.model,
+                                     NEW.duration_seconds, NEW.credits::numeric, NEW.usd::numeric);
         RETURN NULL;
       END $$;
       CREATE TRIGGER deleted_usage_rows AFTER INSERT ON deleted_usage
