@@ -207,6 +207,7 @@ describeWithServices('several gateway instances', () => {
     expect(counts.create).toBe(30);
     let polls = 0;
     let unrecorded = 0;
+    let overlapped = 0;
     for (const [i, g] of created.entries()) {
       const w = watchers[i]!;
       expect(w.errors).toEqual([]);
@@ -221,10 +222,11 @@ describeWithServices('several gateway instances', () => {
           .map((u) => u.version);
         expect(seen).toEqual(Array.from({ length: final.version - 1 }, (_, k) => k + 2));
       }
-      // Never two polls of one job at once; the answered polls the store did not record are counted below.
+      // Two polls of one job at once only after a lease was lost (counted below); the answered polls the
+      // store did not record are counted below too.
       const stored = await row(g.id);
       unrecorded += counts.pollsById[g.upstreamId]! - stored.poll_count;
-      expect(counts.maxConcurrentPollsById[g.upstreamId]).toBe(1);
+      if (counts.maxConcurrentPollsById[g.upstreamId]! > 1) overlapped++;
       // No more than a single instance's schedule would make up to the moment it ended.
       const model = { model: stored.model as string };
       const createdAt = new Date(final.createdAt);
@@ -238,6 +240,9 @@ describeWithServices('several gateway instances', () => {
     // lease had expired (a stall on a busy machine) and dropped, counting it: none went unaccounted.
     const leaseLost = (await Promise.all(gateways.map(leaseLostPolls))).reduce((sum, n, i) => sum + n - leaseLostBefore[i]!, 0);
     expect(unrecorded).toBe(leaseLost);
+    // An instance stalled past its 1 s lease (a loaded machine) is the only way a second one polls the
+    // same job meanwhile: each such job cost at least one lease-lost poll.
+    expect(overlapped).toBeLessThanOrEqual(leaseLost);
     console.log(`scale: 30 generations over 3 instances: ${counts.create} creates, ${polls} polls (${(polls / 30).toFixed(1)} per generation)`);
   }, 60_000);
 
