@@ -169,14 +169,27 @@ export async function runPostgresStartups(
 }
 
 /** Spawns the real entry point and times it to ready. */
-export async function runStartup(mainJs = compiledMain(), store: StartupStore = { inMemory: true }, options: StartupOptions = {}): Promise<StartupResult> {
+export async function runStartup(
+  mainJs = compiledMain(),
+  store: StartupStore = { inMemory: true },
+  options: StartupOptions = {},
+): Promise<StartupResult> {
   const started = preciseNow();
   const storeEnv =
     'inMemory' in store
       ? { DATA_IN_MEMORY: 'true' }
       : { DATA_IN_MEMORY: 'false', DATA_DIR: store.dataDir, ...(store.databaseUrl ? { DATABASE_URL: store.databaseUrl } : {}) };
   const child = spawn(process.execPath, [...(options.eager ? eagerPreloads(mainJs) : []), mainJs], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...storeEnv, SIMULATOR_PORT: '0', LOG_LEVEL: 'warn', NODE_ENV: 'development', ...options.env },
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ...storeEnv,
+      SIMULATOR_PORT: '0',
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'development',
+      ...options.env,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {

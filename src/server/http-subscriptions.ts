@@ -139,7 +139,9 @@ export function createHttpSubscriptions(o: HttpSubscriptionOptions) {
       }
       const open = opener(res, authorization, principal, r.log);
       if (protocol === 'sse') {
-        await (await sseHandler())(req, res, { owner: principal.owner, requestId: r.requestId, log: r.log, body: r.body, search: r.search }, open);
+        await (
+          await sseHandler()
+        )(req, res, { owner: principal.owner, requestId: r.requestId, log: r.log, body: r.body, search: r.search }, open);
         return true;
       }
       const prepared = prepareSubscription(o, principal.owner, r.requestId, request!, 'multipart HTTP');

@@ -23,9 +23,13 @@ async function loadedModules(env: Record<string, string>, use: (url: string, out
   const dir = mkdtempSync(path.join(tmpdir(), 'veo-lazy-'));
   const file = path.join(dir, 'loaded.txt');
   try {
-    const gateway = await startGatewayProcess('lazy', { NODE_OPTIONS: `--require ${PRELOAD}`, LOADED_MODULES_FILE: file, ...env }, { startTimeoutMs: 90_000 });
+    const gateway = await startGatewayProcess(
+      'lazy',
+      { NODE_OPTIONS: `--require ${PRELOAD}`, LOADED_MODULES_FILE: file, ...env },
+      { startTimeoutMs: 90_000 },
+    );
     try {
-      await use(gateway.url, gateway.output);
+      await use(gateway.url, () => gateway.output());
     } finally {
       await gateway.stop();
     }

@@ -2,6 +2,7 @@
 // appends every module file the process loads to LOADED_MODULES_FILE, one a line, so a test can tell
 // which packages a configuration pulls in. CommonJS modules are listed from require.cache at exit
 // (the gateway exits on SIGTERM); ES modules (an import() of a package) by a load hook as they load.
+/* eslint-disable @typescript-eslint/no-require-imports -- a `--require` preload is CommonJS */
 const { appendFileSync } = require('node:fs');
 const { register } = require('node:module');
 const { isMainThread } = require('node:worker_threads');
