@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { graphqlInput, modelMix, wireBody } from './inputs';
 import { HostProcess, type Started } from './processes';
 import type { HostReady } from './server-host';
@@ -26,6 +27,10 @@ export interface StartupResult {
   readyMs: number;
   /** Resident set size 1 s after ready, in MB. */
   idleRssMB: number;
+  /** The main thread's V8 heap in use and reserved, and its memory outside the heap (buffers), in MB, from the gateway's /metrics. */
+  heapUsedMB: number;
+  heapTotalMB: number;
+  externalMB: number;
 }
 
 const CREATE = 'mutation C($input: CreateVideoGenerationInput!) { createVideoGeneration(input: $input) { id status } }';
@@ -81,28 +86,110 @@ function compiledMain(): string {
 
 /**
  * Where the store is for a start: in memory, or the embedded default's data folder (`DATA_DIR`), whose
- * first start initialises it (initdb) and whose later starts open it.
+ * first start initialises it (initdb) and whose later starts open it, or PostgreSQL (`DATABASE_URL`,
+ * with `dataDir` for the media folder).
  */
-export type StartupStore = { inMemory: true } | { dataDir: string };
+export type StartupStore = { inMemory: true } | { dataDir: string; databaseUrl?: string };
 
-/** The start-up figures of the embedded default: a first start on a fresh data folder, then a second one. */
-export async function runDataFolderStartups(mainJs = compiledMain()): Promise<{ first: StartupResult; later: StartupResult }> {
+export interface StartupOptions {
+  /**
+   * Preloads the modules that only some deployments use, as every start loaded them before they were
+   * loaded lazily (issue 14): the baseline of the same start in the same run.
+   */
+  eager?: boolean;
+  /** More environment for the gateway. */
+  env?: Record<string, string>;
+}
+
+/** Packages that only some deployments use (Redis, PostgreSQL, S3, SSE; PGlite's JavaScript, which runs on its own thread). */
+const OPTIONAL_PACKAGES = [
+  'ioredis',
+  '@graphql-yoga/redis-event-target',
+  'pg',
+  '@aws-sdk/client-s3',
+  '@aws-sdk/lib-storage',
+  '@aws-sdk/s3-request-presigner',
+  'graphql-sse',
+  '@electric-sql/pglite',
+];
+
+/** `--require` arguments that load the optional packages and the simulator before `mainJs` starts. */
+function eagerPreloads(mainJs: string): string[] {
+  const files = [...OPTIONAL_PACKAGES.map((name) => require.resolve(name)), path.join(path.dirname(mainJs), 'simulator', 'server.js')];
+  return files.flatMap((file) => ['--require', file]);
+}
+
+/** The start-up figures of the embedded default: a first start on a fresh data folder, then a later one, lazily and eagerly loaded. */
+export async function runDataFolderStartups(mainJs = compiledMain()): Promise<{ first: StartupResult; later: StartupResult; eager: StartupResult }> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'veo-bench-startup-'));
   try {
     const first = await runStartup(mainJs, { dataDir });
     const later = await runStartup(mainJs, { dataDir });
-    return { first, later };
+    const eager = await runStartup(mainJs, { dataDir }, { eager: true });
+    return { first, later, eager };
   } finally {
     await rm(dataDir, { recursive: true, force: true });
   }
 }
 
+/**
+ * The same on PostgreSQL (a fresh database on `serverUrl`'s server; its first start migrates it), as a
+ * deployment on PostgreSQL runs: with an upstream key, so without the simulator. Nothing calls the
+ * upstream while the gateway idles (nothing is in flight), so the key and address are placeholders.
+ */
+export async function runPostgresStartups(
+  serverUrl: string,
+  mainJs = compiledMain(),
+): Promise<{ first: StartupResult; later: StartupResult; eager: StartupResult }> {
+  const name = `bench_startup_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: serverUrl });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'veo-bench-startup-pg-'));
+  try {
+    const own = new URL(serverUrl);
+    own.pathname = `/${name}`;
+    const store = { dataDir, databaseUrl: own.toString() };
+    const env = { AIMLAPI_API_KEY: 'bench-placeholder-key', AIMLAPI_BASE_URL: 'http://127.0.0.1:9' };
+    const first = await runStartup(mainJs, store, { env });
+    const later = await runStartup(mainJs, store, { env });
+    const eager = await runStartup(mainJs, store, { env, eager: true });
+    return { first, later, eager };
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+    await admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  }
+}
+
 /** Spawns the real entry point and times it to ready. */
-export async function runStartup(mainJs = compiledMain(), store: StartupStore = { inMemory: true }): Promise<StartupResult> {
+export async function runStartup(
+  mainJs = compiledMain(),
+  store: StartupStore = { inMemory: true },
+  options: StartupOptions = {},
+): Promise<StartupResult> {
   const started = preciseNow();
-  const storeEnv = 'inMemory' in store ? { DATA_IN_MEMORY: 'true' } : { DATA_IN_MEMORY: 'false', DATA_DIR: store.dataDir };
-  const child = spawn(process.execPath, [mainJs], {
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...storeEnv, SIMULATOR_PORT: '0', LOG_LEVEL: 'warn', NODE_ENV: 'development' },
+  const storeEnv =
+    'inMemory' in store
+      ? { DATA_IN_MEMORY: 'true' }
+      : { DATA_IN_MEMORY: 'false', DATA_DIR: store.dataDir, ...(store.databaseUrl ? { DATABASE_URL: store.databaseUrl } : {}) };
+  const child = spawn(process.execPath, [...(options.eager ? eagerPreloads(mainJs) : []), mainJs], {
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ...storeEnv,
+      SIMULATOR_PORT: '0',
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'development',
+      ...options.env,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {
@@ -111,23 +198,37 @@ export async function runStartup(mainJs = compiledMain(), store: StartupStore = 
     // A first start on a data folder runs initdb: over a minute on a loaded machine.
     const deadline = Date.now() + ('inMemory' in store ? 60_000 : 180_000);
     let readyAt: number | null = null;
+    let base = '';
     while (readyAt === null) {
       if (Date.now() > deadline || child.exitCode !== null) throw new Error(`gateway did not become ready:\n${output}`);
-      const url = /GraphQL \(HTTP\):\s+(http:\/\/\S+)\/graphql/.exec(output)?.[1];
-      if (url) {
-        const res = await fetch(`${url}/readyz`).catch(() => null);
+      base = /GraphQL \(HTTP\):\s+(http:\/\/\S+)\/graphql/.exec(output)?.[1] ?? '';
+      if (base) {
+        const res = await fetch(`${base}/readyz`).catch(() => null);
         if (res?.status === 200) readyAt = preciseNow();
         await res?.arrayBuffer();
       }
       if (readyAt === null) await sleep(5);
     }
     await sleep(1_000);
+    // Read before the scrape below, which allocates.
     const rssKB = Number(
       execFileSync('ps', ['-o', 'rss=', '-p', String(child.pid)])
         .toString()
         .trim(),
     );
-    return { readyMs: readyAt - started, idleRssMB: rssKB / 1024 };
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    const mb = (name: string) => {
+      const value = new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1];
+      if (value === undefined) throw new Error(`/metrics has no ${name}`);
+      return Number(value) / 2 ** 20;
+    };
+    return {
+      readyMs: readyAt - started,
+      idleRssMB: rssKB / 1024,
+      heapUsedMB: mb('nodejs_heap_size_used_bytes'),
+      heapTotalMB: mb('nodejs_heap_size_total_bytes'),
+      externalMB: mb('nodejs_external_memory_bytes'),
+    };
   } finally {
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));

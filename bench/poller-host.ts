@@ -168,7 +168,7 @@ async function main(): Promise<void> {
       case 'restart': {
         await app.stop();
         const config = configFor(req.ratePerSecond, req.burst);
-        const store = createStore(config, undefined, 'bench');
+        const store = await createStore(config, undefined, 'bench');
         await store.start();
         await sqlOf(store).query(
           `UPDATE generations SET next_poll_at = now() - interval '30 seconds', lease_owner = NULL, lease_until = NULL

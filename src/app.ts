@@ -45,7 +45,7 @@ import { createReadiness } from './server/readiness';
 import { Metrics } from './server/metrics';
 import { createStaticAssets } from './server/static-assets';
 import { attachWebSocketServer } from './server/websocket';
-import { startSimulator, type Simulator } from './simulator/server';
+import type { Simulator } from './simulator/server';
 import type { UpstreamClient } from './upstream/types';
 import { createStore } from './store/create-store';
 import type { Store } from './store/store';
@@ -55,7 +55,7 @@ import { OwnerSubscriptions } from './quotas/owner-subscriptions';
 import { UpstreamCircuit } from './upstream/health/circuit-breaker';
 import { createUpstreamClient } from './upstream/client';
 import type { Redis } from 'ioredis';
-import { RedisFanout } from './scale/redis-fanout';
+import type { RedisFanout } from './scale/redis-fanout';
 import { resolveWithSystemDns } from './webhooks/endpoint-url';
 import { WebhookDeliveries } from './webhooks/deliveries';
 import { WebhookEndpoints } from './webhooks/endpoints';
@@ -187,7 +187,7 @@ async function compose(config: Config, log: Logger, lifecycle: Lifecycle): Promi
 }
 
 async function startStore(config: Config, log: Logger, lifecycle: Lifecycle): Promise<Store> {
-  const store = createStore(config, log.child({ component: 'store' }));
+  const store = await createStore(config, log.child({ component: 'store' }));
   await store.start();
   lifecycle.started('store', () => store.stop());
   return store;
@@ -211,6 +211,8 @@ async function startMediaStore(config: Config, lifecycle: Lifecycle): Promise<Me
 
 async function startRedis(config: Config, log: Logger, lifecycle: Lifecycle): Promise<RedisFanout | null> {
   if (!config.redisUrl) return null;
+  // ioredis and the Redis event target are loaded only by deployments that use Redis.
+  const { RedisFanout } = await import('./scale/redis-fanout.js');
   const redis = new RedisFanout(config.redisUrl, log.child({ component: 'redis' }), config.redisCommandTimeoutMs);
   // Its clients connect (and keep retrying) from construction on: a start that fails must close them too.
   lifecycle.started('redis', () => redis.stop());
@@ -223,6 +225,8 @@ type UpstreamTarget = NonNullable<Config['upstream']>;
 /** The configured upstream, or an in-process simulator when no upstream key is set. */
 async function chooseUpstream(config: Config, lifecycle: Lifecycle): Promise<{ target: UpstreamTarget; simulator: Simulator | null }> {
   if (config.upstream) return { target: config.upstream, simulator: null };
+  // Loaded only when it runs: the simulator brings the vendor's specs and their validators.
+  const { startSimulator } = await import('./simulator/server.js');
   const apiKey = randomBytes(18).toString('base64url');
   const simulator = await startSimulator({
     port: config.simulator.port,

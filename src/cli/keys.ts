@@ -50,7 +50,7 @@ async function main(argv: string[]): Promise<number> {
     console.error(`(through the running gateway, on ${socketPath})`);
     return run(remote, command, args);
   }
-  const store: Store = createStore(config, undefined, 'keys CLI');
+  const store: Store = await createStore(config, undefined, 'keys CLI');
   await store.start();
   try {
     return await run(storeKeyAdmin(store), command, args);

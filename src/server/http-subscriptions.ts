@@ -17,7 +17,7 @@ import { closeWhenRevoked } from './credential-recheck';
 import { HttpStream, HttpStreams, type LastWords } from './http-stream';
 import type { Metrics } from './metrics';
 import { acceptsMultipartSubscription, serveMultipart } from './multipart-subscriptions';
-import { createSseHandler } from './sse';
+import type { createSseHandler } from './sse';
 import { checkSubscription, prepareSubscription, type SubscribeRequest, type SubscriptionOperationOptions } from './subscription-operation';
 
 export interface HttpSubscriptionOptions extends SubscriptionOperationOptions {
@@ -62,7 +62,9 @@ export function subscriptionProtocol(accept: string | undefined): SubscriptionPr
 
 export function createHttpSubscriptions(o: HttpSubscriptionOptions) {
   const streams = new HttpStreams();
-  const sse = createSseHandler(o);
+  // graphql-sse is loaded at the first SSE request: most deployments' clients use WebSockets.
+  let sse: Promise<ReturnType<typeof createSseHandler>> | undefined;
+  const sseHandler = () => (sse ??= import('./sse.js').then((m) => m.createSseHandler(o)));
 
   const opener =
     (res: ServerResponse, authorization: string | undefined, principal: { owner: string; expiresAt: Date | null }, log: Logger) =>
@@ -137,7 +139,9 @@ export function createHttpSubscriptions(o: HttpSubscriptionOptions) {
       }
       const open = opener(res, authorization, principal, r.log);
       if (protocol === 'sse') {
-        await sse(req, res, { owner: principal.owner, requestId: r.requestId, log: r.log, body: r.body, search: r.search }, open);
+        await (
+          await sseHandler()
+        )(req, res, { owner: principal.owner, requestId: r.requestId, log: r.log, body: r.body, search: r.search }, open);
         return true;
       }
       const prepared = prepareSubscription(o, principal.owner, r.requestId, request!, 'multipart HTTP');

@@ -1,18 +1,21 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config';
-import { createPgStore } from './pg-store';
-import { createPgliteStore } from './pglite-store';
 import type { Store } from './store';
 
-/** The store the configuration asks for: PostgreSQL when DATABASE_URL is set, else the embedded one, in `dataDir` or in memory. */
-export function createStore(
+/**
+ * The store the configuration asks for: PostgreSQL when DATABASE_URL is set, else the embedded one, in `dataDir` or in memory.
+ * Each is loaded only when chosen: a deployment pays for pg or PGlite's JavaScript, never both.
+ */
+export async function createStore(
   config: Pick<Config, 'dataDir'> & Partial<Pick<Config, 'databaseUrl' | 'databasePoolSize' | 'embeddedSharedBuffersMb'>>,
   log?: Logger,
   /** Names this process in the embedded data folder's lock. Default "gateway". */
   role?: string,
-): Store {
+): Promise<Store> {
   if (config.databaseUrl) {
+    const { createPgStore } = await import('./pg-store.js');
     return createPgStore({ connectionString: config.databaseUrl, poolSize: config.databasePoolSize, log });
   }
+  const { createPgliteStore } = await import('./pglite-store.js');
   return createPgliteStore({ dataDir: config.dataDir, role, sharedBuffersMb: config.embeddedSharedBuffersMb });
 }

@@ -1,7 +1,7 @@
 import { access, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { lockDataFolder } from './data-folder-lock';
-import { templatePath } from './pglite-template';
+import { templatePath } from './pglite-template-path';
 import { initialisePgliteDataDir, openPgliteThread } from './pglite-thread';
 import { SqlStore } from './sql-store';
 import type { SqlDriver } from './sql/session';

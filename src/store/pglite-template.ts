@@ -6,11 +6,11 @@
  * cache cannot be read or written (a read-only install), a database is simply initialised anew.
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
+import { templatePath } from './pglite-template-path';
 
-const CACHE_DIR = path.resolve(__dirname, '../../node_modules/.cache/veo-gateway');
+export { templatePath };
 
 /**
  * A new in-memory database, from the saved template when there is one. `file` is where the template
@@ -38,17 +38,4 @@ async function save(db: PGlite, file: string): Promise<void> {
   const partial = `${file}.${process.pid}.partial`;
   await writeFile(partial, Buffer.from(await dump.arrayBuffer()));
   await rename(partial, file);
-}
-
-/** Where the template of this PGlite version is kept; null when the version cannot be told. */
-export function templatePath(): string | null {
-  try {
-    const entry = require.resolve('@electric-sql/pglite');
-    let dir = path.dirname(entry);
-    while (!dir.endsWith(`${path.sep}pglite`) && dir !== path.dirname(dir)) dir = path.dirname(dir);
-    const { version } = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string };
-    return path.join(CACHE_DIR, `pglite-${version}-initdb.tar`);
-  } catch {
-    return null;
-  }
 }

@@ -1,0 +1,76 @@
+/**
+ * Optional modules are loaded only by the deployments that use them (issue 14's memory): the built
+ * gateway runs with a preload that lists every module file it loads (helpers/loaded-modules.js), and
+ * the list must not hold a package the configuration does not use. Needs the build in dist/.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startGatewayProcess } from '../helpers/services';
+
+jest.setTimeout(120_000);
+
+const PRELOAD = path.resolve(__dirname, '../helpers/loaded-modules.js');
+
+/** The packages that only some deployments use, and which deployments. */
+const REDIS = ['ioredis', '@graphql-yoga/redis-event-target'];
+const POSTGRESQL = ['pg', 'pg-pool', 'pg-protocol'];
+const S3 = ['@aws-sdk/client-s3', '@aws-sdk/lib-storage', '@aws-sdk/s3-request-presigner'];
+const SSE = ['graphql-sse'];
+
+/** Starts the built gateway with `env`, runs `use` against it, stops it, and returns the files it loaded. */
+async function loadedModules(env: Record<string, string>, use: (url: string, output: () => string) => Promise<void> = async () => {}) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'veo-lazy-'));
+  const file = path.join(dir, 'loaded.txt');
+  try {
+    const gateway = await startGatewayProcess(
+      'lazy',
+      { NODE_OPTIONS: `--require ${PRELOAD}`, LOADED_MODULES_FILE: file, ...env },
+      { startTimeoutMs: 90_000 },
+    );
+    try {
+      await use(gateway.url, () => gateway.output());
+    } finally {
+      await gateway.stop();
+    }
+    return readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The packages of `names` that `files` hold a file of. */
+function packagesIn(files: readonly string[], names: readonly string[]): string[] {
+  return names.filter((name) => files.some((f) => f.includes(`/node_modules/${name}/`)));
+}
+
+describe('optional modules', () => {
+  it('the embedded default with the simulator loads neither Redis, pg, the S3 SDK nor graphql-sse', async () => {
+    const files = await loadedModules({ DATA_IN_MEMORY: 'true', SIMULATOR_PORT: '0', MEDIA_STORE: 'folder' });
+    // The list is real: what this deployment does use is in it.
+    expect(packagesIn(files, ['@apollo/server', 'graphql-ws'])).toEqual(['@apollo/server', 'graphql-ws']);
+    expect(files.some((f) => f.endsWith(`${path.sep}dist${path.sep}simulator${path.sep}server.js`))).toBe(true);
+    expect(packagesIn(files, [...REDIS, ...POSTGRESQL, ...S3, ...SSE])).toEqual([]);
+  });
+
+  it('with an upstream key the simulator is not loaded; graphql-sse is, at the first SSE subscription', async () => {
+    const files = await loadedModules(
+      { DATA_IN_MEMORY: 'true', AIMLAPI_API_KEY: 'test-upstream-key', AIMLAPI_BASE_URL: 'http://127.0.0.1:9', DEV_API_KEY: 'true' },
+      async (url, output) => {
+        const key = /Development key \(shown once, owner "dev"\): (\S+)/.exec(output())?.[1];
+        expect(key).toBeDefined();
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${key}` },
+          body: JSON.stringify({ query: 'subscription { videoGenerationUpdated(id: "no-such-generation") { id } }' }),
+          signal: AbortSignal.timeout(30_000),
+        });
+        expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
+        expect(await res.text()).toContain('NOT_FOUND');
+      },
+    );
+    expect(files.filter((f) => f.includes(`${path.sep}dist${path.sep}simulator${path.sep}`))).toEqual([]);
+    expect(packagesIn(files, SSE)).toEqual(SSE);
+    expect(packagesIn(files, [...REDIS, ...POSTGRESQL, ...S3])).toEqual([]);
+  });
+});
