@@ -16,7 +16,7 @@ import { timelineSeconds } from './timelines';
 import { validateCreateBody } from './validation';
 import { CREATE_PATH, LEGACY_PATHS } from './vendor-specs';
 import { FileLinkSigner } from './file-links';
-import { FILES_PREFIX, generationIdFromFilePath, sampleVideo, sendFaultyVideo, sendSizedVideo, sendVideo, videoPath } from './video';
+import { drainedOrClosed, FILES_PREFIX, generationIdFromFilePath, sampleVideo, sendFaultyVideo, sendSizedVideo, sendVideo, videoPath } from './video';
 
 export interface SimulatorOptions {
   /** TCP port to listen on. Default 0 (the OS picks a free one; read it from `Simulator.url`). */
@@ -211,11 +211,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         res.write(`{"padding":"`);
         const chunk = 'x'.repeat(64 * 1024);
         for (let sent = 0; sent < target && !res.destroyed; sent += chunk.length) {
-          if (!res.write(chunk))
-            await new Promise<void>((resolve) => {
-              res.once('drain', resolve);
-              res.once('close', resolve);
-            });
+          if (!res.write(chunk)) await drainedOrClosed(res);
         }
         if (!res.destroyed) res.end(`","answer":${json}}`);
         return;

@@ -109,6 +109,22 @@ export interface FaultyVideoOptions {
 }
 
 /**
+ * Until `res` can take more, or is closed. Each wait removes both of its listeners: a body of hundreds of
+ * megabytes waits thousands of times, and a `close` listener left behind each time piled up on the response.
+ */
+export function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
+}
+
+/**
  * The clip as a faulty link delivers it: a 200 (or a range's 206), generated piece by piece (never the
  * whole body in memory, so a fault can send hundreds of megabytes), honouring backpressure. `sleep`
  * comes from the server so that stop() cancels its waits.
@@ -137,11 +153,7 @@ export async function sendFaultyVideo(
           ? zeros.subarray(0, n)
           : Buffer.concat([data.subarray(at), zeros]).subarray(0, n);
     at += n;
-    if (!res.write(chunk))
-      await new Promise<void>((resolve) => {
-        res.once('drain', resolve);
-        res.once('close', resolve);
-      });
+    if (!res.write(chunk)) await drainedOrClosed(res);
     if (options.chunkDelayMs > 0 && at < end) await sleep(options.chunkDelayMs);
   }
   if (res.destroyed) return;
