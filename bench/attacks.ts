@@ -6,8 +6,8 @@
  * A figure, not a timed test: targets are judged in the table (peak RSS < 1.5× the unattacked
  * phase's, legitimate p99 < 5× its unattacked value, process alive).
  */
-import { readFileSync } from 'node:fs';
 import type { AttackReport, AttackRequest, AttackSizes } from './attack-driver';
+import { rssOf } from './process-memory';
 import { HostProcess, type Started } from './processes';
 import type { HostReady, HostRequest } from './server-host';
 import { preciseNow, quantile, sleep } from './stats';
@@ -181,16 +181,6 @@ function sampleMemory(host: HostProcess, until: () => boolean): { done: Promise<
     }
   })();
   return state;
-}
-
-/** Resident set size of `pid` in bytes (Linux /proc), 0 where there is no /proc. */
-function rssOf(pid: number): number {
-  try {
-    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
 }
 
 async function isAlive(host: HostProcess, server: HostReady): Promise<boolean> {

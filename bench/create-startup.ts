@@ -79,7 +79,7 @@ export async function runCreatePath(
 }
 
 /** The compiled entry point: next to this build (dist-bench), else the app build (dist/). */
-function compiledMain(): string {
+export function compiledMain(): string {
   const besideBench = path.resolve(__dirname, '../src/main.js');
   return existsSync(besideBench) ? besideBench : path.resolve(__dirname, '../dist/main.js');
 }

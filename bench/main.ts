@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --quick] [-- --only PART[,PART]]`: runs every benchmark, prints one table, and
  * writes it into BENCHMARKS.md between the `bench:table` markers (the prose around it is kept).
- * `--only` (parts: upstream, fanout, http, creates, attacks, startup, growth, webhooks, poller, timing) runs just those parts of the plan and
+ * `--only` (parts: upstream, fanout, http, creates, attacks, startup, growth, webhooks, poller, timing, media) runs just those parts of the plan and
  * prints their rows without touching BENCHMARKS.md, whose table must hold a whole run; so does `--quick`.
  * `--webhooks-full` runs the webhook part at the issue's 1,000 endpoints instead of 200.
  * `--poller-scale [N]` adds the poller with N (default 10,000) generations in flight beside 100, on the
@@ -98,7 +98,7 @@ function pollerScale(argv: readonly string[], named: boolean): number | null {
   return n;
 }
 
-const PARTS = ['upstream', 'fanout', 'http', 'creates', 'attacks', 'startup', 'growth', 'webhooks', 'poller', 'timing'] as const;
+const PARTS = ['upstream', 'fanout', 'http', 'creates', 'attacks', 'startup', 'growth', 'webhooks', 'poller', 'timing', 'media'] as const;
 type Part = (typeof PARTS)[number];
 
 /** The parts named by `--only a,b` (or `--only=a,b`); null when absent. */

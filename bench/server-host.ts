@@ -106,7 +106,7 @@ async function main(): Promise<void> {
         // The upstream request budget would cap the load too; bench/poller-scale.ts measures it on its own.
         UPSTREAM_REQUESTS_PER_SECOND: '0',
         // The media store (copies of finished videos) is off: these figures measure polling and fan-out;
-        // a copy-throughput figure of its own is still to come (issue 15).
+        // the copies' throughput and memory have a part of their own (bench/media-copy.ts).
         MEDIA_STORE: 'off',
         // Passed through so the key cache's effect can be measured: `API_KEY_CACHE_MS=0 npm run bench`.
         ...(process.env.API_KEY_CACHE_MS ? { API_KEY_CACHE_MS: process.env.API_KEY_CACHE_MS } : {}),

@@ -11,6 +11,7 @@ import { runWebhookDelivery, type WebhookBenchPlan } from './webhook-delivery';
 import type { HostReady } from './server-host';
 import { runUpstreamEfficiency, startUpstreamGateways, type UpstreamEfficiencyResult } from './upstream-efficiency';
 import { runLearnedTiming, type LearnedTimingResult } from './learned-timing';
+import { RSS_GROWTH_BOUND_MB, runMediaCopy, type MediaCopyPlan, type MediaCopyResult } from './media-copy';
 
 /** What to run; a part left out is skipped. */
 export interface BenchPlan {
@@ -36,6 +37,8 @@ export interface BenchPlan {
   poller?: PollerScalePlan;
   /** The learned poll schedule and ETA in virtual time (issue 13): generations per model, per run. */
   timing?: { perModel: number };
+  /** Finished videos copied into the media store at once, beside a plain streaming copy (issue 15). */
+  media?: MediaCopyPlan;
 }
 
 /** The attacks at the issue's sizes. */
@@ -71,6 +74,7 @@ export const FULL_PLAN: BenchPlan = {
   growth: { sizes: [1_000, 100_000], samples: 20 },
   webhooks: WEBHOOK_PLAN,
   timing: { perModel: 60 },
+  media: { videos: 10, videoMB: 200 },
 };
 
 /**
@@ -90,6 +94,7 @@ export const QUICK_PLAN: BenchPlan = {
   growth: { sizes: [1_000, 10_000], samples: 5, headOfLineMs: 1000 },
   webhooks: WEBHOOK_PLAN,
   timing: { perModel: 20 },
+  media: { videos: 2, videoMB: 8 },
 };
 
 const FANOUT_TARGET_AT = 10_000;
@@ -240,6 +245,10 @@ async function runInOrder(plan: BenchPlan, servers: Prestarted, step: Step, log:
     rows.push(...timingRows(await step('learned timing', async () => runLearnedTiming({ perModel, drift: 1 }))));
     rows.push(...timingRows(await step('learned timing, 2× drift', async () => runLearnedTiming({ perModel, drift: 2 }))));
   }
+  if (plan.media) {
+    const media = plan.media;
+    rows.push(...mediaRows(await step(`media copy, ${media.videos} × ${media.videoMB} MB`, () => runMediaCopy(media, log))));
+  }
   if (plan.startup) rows.push(...(await startupRows(plan, step, log)));
   if (plan.growth) {
     const plan14 = plan.growth;
@@ -344,6 +353,42 @@ function memorySplit(start: string, ours: StartupResult, eager: StartupResult): 
     row('main thread heap reserved', (r) => r.heapTotalMB),
     row('main thread external (buffers)', (r) => r.externalMB),
     row('rest of RSS (threads, WASM, code, native)', rest),
+  ];
+}
+
+/** The media copy's rows: the gateway's copies beside the plain streaming copy of the same run. */
+function mediaRows(m: MediaCopyResult): Row[] {
+  const B = `Media copy (${m.plan.videos} × ${m.plan.videoMB} MB at once, folder store, vs plain undici stream to file)`;
+  const growth = (f: MediaCopyResult['gateway']) => f.peakRssMB - f.rssBeforeMB;
+  return [
+    {
+      bench: B,
+      metric: 'copies complete',
+      ours: m.gateway.stored,
+      baseline: m.plain.stored,
+      unit: '',
+      target: `= ${m.plan.videos}`,
+      met: m.gateway.stored === m.plan.videos,
+    },
+    {
+      bench: B,
+      metric: 'first completion → last stored (baseline: first request → last file closed)',
+      ours: m.gateway.seconds,
+      baseline: m.plain.seconds,
+      unit: 's',
+      target: '–',
+    },
+    { bench: B, metric: 'throughput', ours: m.gateway.mbPerSecond, baseline: m.plain.mbPerSecond, unit: 'MB/s', target: '–', higherIsBetter: true },
+    { bench: B, metric: 'RSS before the copies', ours: m.gateway.rssBeforeMB, baseline: m.plain.rssBeforeMB, unit: 'MB', target: '–' },
+    {
+      bench: B,
+      metric: 'peak RSS growth while copying',
+      ours: growth(m.gateway),
+      baseline: growth(m.plain),
+      unit: 'MB',
+      target: `≤ ${RSS_GROWTH_BOUND_MB} MB`,
+      met: growth(m.gateway) <= RSS_GROWTH_BOUND_MB,
+    },
   ];
 }
 

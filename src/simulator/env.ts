@@ -17,6 +17,7 @@ export class SimulatorEnvError extends Error {
  * SIMULATOR_PORT (default 4010), SIMULATOR_HOST (default 127.0.0.1), SIMULATOR_API_KEY (default
  * `sim-key`), SIMULATOR_TIME_SCALE (default 1), SIMULATOR_CREATE_STATUS (200 or 201, default 201),
  * SIMULATOR_FILE_LINK_TTL_SECONDS (how long finished-video links work, default 3600),
+ * SIMULATOR_VIDEO_BYTES (every finished video's size in bytes, the clip padded with zeros; default: the clip's own),
  * SIMULATOR_STATE_FILE, SIMULATOR_SEED and SIMULATOR_PUBLIC_URL (all optional). Empty counts as
  * unset. Throws `SimulatorEnvError` naming the first bad variable.
  */
@@ -33,6 +34,8 @@ export function simulatorOptionsFromEnv(env: NodeJS.ProcessEnv): SimulatorOption
     createStatus: createStatus(get('SIMULATOR_CREATE_STATUS') ?? '201'),
     fileLinkTtlSeconds: integer('SIMULATOR_FILE_LINK_TTL_SECONDS', get('SIMULATOR_FILE_LINK_TTL_SECONDS') ?? '3600', 1, 365 * 86_400),
   };
+  const videoBytes = get('SIMULATOR_VIDEO_BYTES');
+  if (videoBytes) options.videoBytes = integer('SIMULATOR_VIDEO_BYTES', videoBytes, 1, Number.MAX_SAFE_INTEGER);
   const stateFile = get('SIMULATOR_STATE_FILE');
   if (stateFile) options.stateFile = stateFile;
   const seed = get('SIMULATOR_SEED');

@@ -16,7 +16,7 @@ import { timelineSeconds } from './timelines';
 import { validateCreateBody } from './validation';
 import { CREATE_PATH, LEGACY_PATHS } from './vendor-specs';
 import { FileLinkSigner } from './file-links';
-import { FILES_PREFIX, generationIdFromFilePath, sampleVideo, sendFaultyVideo, sendVideo, videoPath } from './video';
+import { drainedOrClosed, FILES_PREFIX, generationIdFromFilePath, sampleVideo, sendFaultyVideo, sendSizedVideo, sendVideo, videoPath } from './video';
 
 export interface SimulatorOptions {
   /** TCP port to listen on. Default 0 (the OS picks a free one; read it from `Simulator.url`). */
@@ -51,6 +51,12 @@ export interface SimulatorOptions {
    * shortest the vendor's peers keep outputs).
    */
   fileLinkTtlSeconds?: number;
+  /**
+   * Size of every finished video, in bytes: the bundled clip followed by zeros, generated as it is sent
+   * (never held whole), with byte ranges, so copies of large videos can be measured (`bench/media-copy.ts`).
+   * Default: off, the clip as it is (113,130 bytes).
+   */
+  videoBytes?: number;
 }
 
 export interface Simulator {
@@ -111,7 +117,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       url: `${publicUrl}${links.sign(videoPath(job.id))}`,
       content_type: 'video/mp4',
       file_name: 'output.mp4',
-      file_size: video.length,
+      file_size: opts.videoBytes ?? video.length,
     }));
 
   function serveCreate(body: unknown, path: string): Answer {
@@ -205,11 +211,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         res.write(`{"padding":"`);
         const chunk = 'x'.repeat(64 * 1024);
         for (let sent = 0; sent < target && !res.destroyed; sent += chunk.length) {
-          if (!res.write(chunk))
-            await new Promise<void>((resolve) => {
-              res.once('drain', resolve);
-              res.once('close', resolve);
-            });
+          if (!res.write(chunk)) await drainedOrClosed(res);
         }
         if (!res.destroyed) res.end(`","answer":${json}}`);
         return;
@@ -285,11 +287,14 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     const job = id === null ? undefined : store.get(id);
     if (!job || !store.hasVideo(job)) return sendError(res, 404, 'Not Found', path);
     const action = faults.take({ endpoint: 'file', model: job.model, generationId: job.id });
+    const size = opts.videoBytes ?? video.length;
     const faulty = (changes: { size?: number; contentType?: string; cutAfter?: number; chunkBytes?: number; chunkDelayMs?: number }) =>
-      sendFaultyVideo(res, video, { size: video.length, contentType: 'video/mp4', chunkBytes: 64 * 1024, chunkDelayMs: 0, ...changes }, sleep);
+      sendFaultyVideo(res, video, { size, contentType: 'video/mp4', chunkBytes: 64 * 1024, chunkDelayMs: 0, ...changes }, sleep);
+    // A video of another size than the clip's is generated as it is sent.
+    const healthy = () => (size === video.length ? sendVideo(req, res, video) : sendSizedVideo(req, res, video, size, sleep));
     switch (action?.kind) {
       case 'truncated':
-        return faulty({ cutAfter: action.bytes ?? Math.floor(video.length / 2) });
+        return faulty({ cutAfter: action.bytes ?? Math.floor(size / 2) });
       case 'slowBody':
         return faulty({ chunkDelayMs: action.chunkDelayMs, chunkBytes: action.chunkBytes ?? 16 * 1024 });
       case 'contentType':
@@ -298,9 +303,9 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
         return faulty({ size: action.bytes ?? 4 * 1024 * 1024 });
       case 'delay':
         await sleep(action.ms);
-        return sendVideo(req, res, video);
+        return healthy();
       case undefined:
-        return sendVideo(req, res, video);
+        return healthy();
       default:
         return deliver(req, res, path, action, () => ({ status: 200, body: null }));
     }
@@ -417,6 +422,7 @@ interface CheckedOptions {
   seed?: string | number;
   publicUrl?: string;
   fileLinkTtlSeconds: number;
+  videoBytes?: number;
 }
 
 function checkOptions(o: SimulatorOptions): CheckedOptions {
@@ -431,6 +437,9 @@ function checkOptions(o: SimulatorOptions): CheckedOptions {
   const fileLinkTtlSeconds = o.fileLinkTtlSeconds ?? 3600;
   if (!Number.isInteger(fileLinkTtlSeconds) || fileLinkTtlSeconds < 1) {
     throw new RangeError(`fileLinkTtlSeconds must be a positive integer, got ${String(fileLinkTtlSeconds)}`);
+  }
+  if (o.videoBytes !== undefined && !(Number.isSafeInteger(o.videoBytes) && o.videoBytes > 0)) {
+    throw new RangeError(`videoBytes must be a positive integer, got ${String(o.videoBytes)}`);
   }
   return { ...o, port, host: o.host ?? '127.0.0.1', timeScale, createStatus, fileLinkTtlSeconds };
 }

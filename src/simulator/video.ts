@@ -33,21 +33,27 @@ export function generationIdFromFilePath(pathname: string): string | null {
 }
 
 export function sendVideo(req: IncomingMessage, res: ServerResponse, data: Buffer): void {
-  const size = data.length;
-  const common = { 'content-type': 'video/mp4', 'accept-ranges': 'bytes', 'cache-control': 'public, max-age=3600' };
-  const range = parseRange(req.headers.range, size);
-  if (range === 'unsatisfiable') {
-    res.writeHead(416, { ...common, 'content-range': `bytes */${size}`, 'content-length': 0 });
-    res.end();
-    return;
-  }
-  const [start, end] = range ?? [0, size - 1];
-  res.writeHead(range ? 206 : 200, {
-    ...common,
-    'content-length': end - start + 1,
-    ...(range ? { 'content-range': `bytes ${start}-${end}/${size}` } : {}),
-  });
+  const range = parseRange(req.headers.range, data.length);
+  if (range === 'unsatisfiable') return sendUnsatisfiable(res, data.length);
+  const [start, end] = range ?? [0, data.length - 1];
+  res.writeHead(range ? 206 : 200, videoHeaders('video/mp4', data.length, range));
   res.end(req.method === 'HEAD' ? undefined : data.subarray(start, end + 1));
+}
+
+function sendUnsatisfiable(res: ServerResponse, size: number): void {
+  res.writeHead(416, { ...videoHeaders('video/mp4', size, null), 'content-range': `bytes */${size}`, 'content-length': 0 });
+  res.end();
+}
+
+/** The headers of a video of `size` bytes, or of its `range` (inclusive) in a 206. */
+function videoHeaders(contentType: string, size: number, range: readonly [number, number] | null): Record<string, string | number> {
+  return {
+    'content-type': contentType,
+    'accept-ranges': 'bytes',
+    'cache-control': 'public, max-age=3600',
+    'content-length': range ? range[1] - range[0] + 1 : size,
+    ...(range ? { 'content-range': `bytes ${range[0]}-${range[1]}/${size}` } : {}),
+  };
 }
 
 /**
@@ -67,11 +73,34 @@ function parseRange(header: string | undefined, size: number): [number, number] 
   return [start, end];
 }
 
+/**
+ * The clip padded with zeros to `size` bytes (the simulator's `videoBytes` option), with byte ranges,
+ * generated as it is sent like an oversize fault's body: a video of gigabytes costs one chunk.
+ */
+export async function sendSizedVideo(
+  req: IncomingMessage,
+  res: ServerResponse,
+  data: Buffer,
+  size: number,
+  sleep: (ms: number) => Promise<void>,
+): Promise<void> {
+  const range = parseRange(req.headers.range, size);
+  if (range === 'unsatisfiable') return sendUnsatisfiable(res, size);
+  if (req.method === 'HEAD') {
+    res.writeHead(range ? 206 : 200, videoHeaders('video/mp4', size, range));
+    res.end();
+    return;
+  }
+  await sendFaultyVideo(res, data, { size, contentType: 'video/mp4', chunkBytes: 64 * 1024, chunkDelayMs: 0, ...(range ? { range } : {}) }, sleep);
+}
+
 export interface FaultyVideoOptions {
   /** The declared length and, unless cut short, the bytes sent: the clip, then zeros. */
   size: number;
   contentType: string;
-  /** Close the connection after this many bytes (a body cut short). */
+  /** Only these bytes (inclusive), in a 206. */
+  range?: readonly [number, number];
+  /** Close the connection after this many bytes of the body (a body cut short). */
   cutAfter?: number;
   /** Pieces of this many bytes… */
   chunkBytes: number;
@@ -80,9 +109,25 @@ export interface FaultyVideoOptions {
 }
 
 /**
- * The clip as a faulty link delivers it: a whole 200, generated piece by piece (never the whole body
- * in memory, so a fault can send hundreds of megabytes), honouring backpressure. `sleep` comes from
- * the server so that stop() cancels its waits.
+ * Until `res` can take more, or is closed. Each wait removes both of its listeners: a body of hundreds of
+ * megabytes waits thousands of times, and a `close` listener left behind each time piled up on the response.
+ */
+export function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
+}
+
+/**
+ * The clip as a faulty link delivers it: a 200 (or a range's 206), generated piece by piece (never the
+ * whole body in memory, so a fault can send hundreds of megabytes), honouring backpressure. `sleep`
+ * comes from the server so that stop() cancels its waits.
  */
 export async function sendFaultyVideo(
   res: ServerResponse,
@@ -90,25 +135,29 @@ export async function sendFaultyVideo(
   options: FaultyVideoOptions,
   sleep: (ms: number) => Promise<void>,
 ): Promise<void> {
-  res.writeHead(200, { 'content-type': options.contentType, 'content-length': options.size, 'accept-ranges': 'bytes' });
+  const { range = null } = options;
+  res.writeHead(range ? 206 : 200, videoHeaders(options.contentType, options.size, range));
   // A client that gives up closes the socket; the writes then fail, which is the point.
   res.on('error', () => undefined);
-  const end = Math.min(options.size, options.cutAfter ?? options.size);
+  const first = range ? range[0] : 0;
+  const last = range ? range[1] + 1 : options.size;
+  const end = Math.min(last, first + (options.cutAfter ?? Infinity));
   const zeros = Buffer.alloc(options.chunkBytes);
-  for (let sent = 0; sent < end && !res.destroyed;) {
-    const n = Math.min(options.chunkBytes, end - sent);
+  for (let at = first; at < end && !res.destroyed;) {
+    const n = Math.min(options.chunkBytes, end - at);
+    // Past the clip the same zeros go out again and again: hundreds of megabytes cost one chunk.
     const chunk =
-      sent + n <= data.length ? data.subarray(sent, sent + n) : Buffer.concat([data.subarray(Math.min(sent, data.length)), zeros]).subarray(0, n);
-    sent += n;
-    if (!res.write(chunk))
-      await new Promise<void>((resolve) => {
-        res.once('drain', resolve);
-        res.once('close', resolve);
-      });
-    if (options.chunkDelayMs > 0 && sent < end) await sleep(options.chunkDelayMs);
+      at + n <= data.length
+        ? data.subarray(at, at + n)
+        : at >= data.length
+          ? zeros.subarray(0, n)
+          : Buffer.concat([data.subarray(at), zeros]).subarray(0, n);
+    at += n;
+    if (!res.write(chunk)) await drainedOrClosed(res);
+    if (options.chunkDelayMs > 0 && at < end) await sleep(options.chunkDelayMs);
   }
   if (res.destroyed) return;
-  if (end < options.size) {
+  if (end < last) {
     // Destroying at once would drop what is still buffered: the cut must come after the bytes sent.
     await new Promise<void>((resolve) => res.write(Buffer.alloc(0), () => resolve()));
     res.destroy();

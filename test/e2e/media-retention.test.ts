@@ -3,9 +3,13 @@
  * the folder store and an S3 bucket (s3rver). `deleteVideoGeneration` removes the owner's generation
  * and its file at once without lowering usage; another owner's id is NOT_FOUND; one in flight is
  * refused. MEDIA_RETENTION_DAYS (a tiny fraction here) expires stored files: the generation stays,
- * its copy EXPIRED as a new version, `video.url` back on the upstream's link.
+ * its copy EXPIRED as a new version, `video.url` back on the upstream's link. A generation deleted while
+ * its copy still streams loses that copy too: the copier removes what it stored once it ends.
  */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { mediaKey } from '../../src/generations/media-copier';
 import { GenerationStatus } from '../../src/model/generation';
 import { gql, gqlData, useGateway, waitFor, type TestGateway } from '../helpers/gateway';
@@ -63,8 +67,39 @@ function deletionTests(gw: TestGateway) {
 }
 
 describe('deletion: the folder store', () => {
-  const gw = useGateway({ env: { MEDIA_STORE: 'folder' } });
+  const mediaDir = mkdtempSync(join(tmpdir(), 'vgw-media-delete-'));
+  const gw = useGateway({ env: { MEDIA_STORE: 'folder', MEDIA_DIR: mediaDir } });
   deletionTests(gw);
+  afterAll(() => rmSync(mediaDir, { recursive: true, force: true }));
+
+  it('deletes a generation whose copy is still streaming: the copier removes what it stored when it ends, nothing is left, no error', async () => {
+    const key = await gw.keyFor('alice');
+    const partial = join(mediaDir, '.partial');
+    // The file comes in 4 KiB pieces 100 ms apart (about 3 s for the clip), so the delete lands mid-copy.
+    gw.simulator.control.injectFault({ endpoint: 'file', action: { kind: 'slowBody', chunkDelayMs: 100, chunkBytes: 4 * 1024 } });
+    const logsBefore = gw.logs.length;
+    try {
+      const { createVideoGeneration } = await gqlData(gw, key, CREATE, { input: { model: 'google/veo-3.0-fast', prompt: 'deleted mid-copy' } });
+      const id: string = createVideoGeneration.id;
+      await waitFor('the copy to be streaming into the folder', async () => (readdirSync(partial).length > 0 ? true : undefined), 60_000, 20);
+
+      expect(await gqlData(gw, key, DELETE, { id })).toEqual({ deleteVideoGeneration: id });
+      const logs = () => gw.logs.slice(logsBefore).map((line) => JSON.parse(line) as { level: number; msg: string; generationId?: string });
+      await waitFor(
+        "the copier to end the deleted generation's copy",
+        async () => logs().some((l) => l.generationId === id && /after its generation was deleted/.test(l.msg)) || undefined,
+        60_000,
+        50,
+      );
+      expect(await gw.app.media!.head(mediaKey(id))).toBeNull();
+      const left = readdirSync(mediaDir, { recursive: true, encoding: 'utf8' }).filter((f) => f.includes(id) || f.startsWith('.partial/'));
+      expect(left).toEqual([]);
+      expect((await gql(gw, key, GET, { id })).body.errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+      expect(logs().filter((l) => l.level >= 50)).toEqual([]);
+    } finally {
+      gw.simulator.control.clearFaults();
+    }
+  });
 
   it('refuses a generation still in flight with GENERATION_IN_FLIGHT, and keeps it', async () => {
     const key = await gw.keyFor('alice');

@@ -23,6 +23,7 @@ describe('simulatorOptionsFromEnv', () => {
         SIMULATOR_SEED: 'x',
         SIMULATOR_PUBLIC_URL: 'http://sim:4010',
         SIMULATOR_FILE_LINK_TTL_SECONDS: '60',
+        SIMULATOR_VIDEO_BYTES: '209715200',
       }),
     ).toMatchObject({
       port: 0,
@@ -33,6 +34,7 @@ describe('simulatorOptionsFromEnv', () => {
       seed: 'x',
       publicUrl: 'http://sim:4010',
       fileLinkTtlSeconds: 60,
+      videoBytes: 209_715_200,
     });
   });
 
@@ -44,6 +46,8 @@ describe('simulatorOptionsFromEnv', () => {
     ['SIMULATOR_CREATE_STATUS', '202'],
     ['SIMULATOR_PUBLIC_URL', 'sim:4010'],
     ['SIMULATOR_FILE_LINK_TTL_SECONDS', '0'],
+    ['SIMULATOR_VIDEO_BYTES', '0'],
+    ['SIMULATOR_VIDEO_BYTES', '200MB'],
   ])('names the bad variable %s=%s', (name, value) => {
     expect(() => simulatorOptionsFromEnv({ [name]: value })).toThrow(new RegExp(`^${name}: `));
   });
@@ -56,6 +60,7 @@ describe('startSimulator options', () => {
     [{ apiKey: 'k', port: -1 }, /port/],
     [{ apiKey: 'k', createStatus: 202 as 201 }, /createStatus/],
     [{ apiKey: 'k', fileLinkTtlSeconds: 0 }, /fileLinkTtlSeconds/],
+    [{ apiKey: 'k', videoBytes: 1.5 }, /videoBytes/],
   ])('rejects %o', async (options, message) => {
     await expect(startSimulator(options)).rejects.toThrow(message);
   });

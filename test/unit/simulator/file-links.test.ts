@@ -2,7 +2,7 @@
  * Finished-video links: signed and expiring like the upstream's CDN links, and faulty on demand
  * (each download fault the gateway's media copier must handle).
  */
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { get } from 'node:http';
 import { SAMPLE_VIDEO_PATH, type Simulator } from '../../../src/simulator';
 import { linkExpiry } from '../../../src/upstream/link-expiry';
@@ -10,6 +10,18 @@ import { CREATE_REQUESTS } from '../../fixtures/upstream-requests';
 import { createId, start, waitForStatus } from './helpers';
 
 const SAMPLE_SIZE = statSync(SAMPLE_VIDEO_PATH).size;
+
+/** The declared length and the bytes that came before the connection ended (fetch would throw on a cut body). */
+function download(url: string): Promise<{ declared: string | undefined; received: number }> {
+  return new Promise((resolve, reject) => {
+    get(url, (res) => {
+      let received = 0;
+      res.on('data', (chunk: Buffer) => (received += chunk.length));
+      res.on('error', () => undefined);
+      res.on('close', () => resolve({ declared: res.headers['content-length'], received }));
+    }).on('error', reject);
+  });
+}
 
 describe('signed, expiring video links', () => {
   let sim: Simulator;
@@ -97,14 +109,7 @@ describe('download faults', () => {
 
   it('cuts the body short of its declared length', async () => {
     sim.control.injectFault({ endpoint: 'file', action: { kind: 'truncated', bytes: 1000 } });
-    const { declared, received } = await new Promise<{ declared: string | undefined; received: number }>((resolve, reject) => {
-      get(url, (res) => {
-        let received = 0;
-        res.on('data', (chunk: Buffer) => (received += chunk.length));
-        res.on('error', () => undefined);
-        res.on('close', () => resolve({ declared: res.headers['content-length'], received }));
-      }).on('error', reject);
-    });
+    const { declared, received } = await download(url);
     expect({ declared, received }).toEqual({ declared: String(SAMPLE_SIZE), received: 1000 });
   });
 
@@ -122,5 +127,52 @@ describe('download faults', () => {
     expect((await fetch(url)).status).toBe(200);
     expect(() => sim.control.injectFault({ endpoint: 'poll', action: { kind: 'truncated' } })).toThrow(/needs endpoint "file"/);
     expect(() => sim.control.injectFault({ endpoint: 'file', action: { kind: 'malformed' } })).toThrow(/endpoint "file" takes/);
+  });
+});
+
+describe('videos of a chosen size (videoBytes)', () => {
+  const SIZE = 3 * 1024 * 1024 + 7;
+  let sim: Simulator;
+  let id: string;
+  let url: string;
+  let poll: Record<string, any>;
+  beforeAll(async () => {
+    sim = await start({ timeScale: 0.0001, videoBytes: SIZE });
+    id = await createId(sim, CREATE_REQUESTS.veo2);
+    poll = await waitForStatus(sim, id, 'completed');
+    url = poll.video.url as string;
+  });
+  afterEach(() => sim.control.clearFaults());
+  afterAll(() => sim.stop());
+
+  it('says the size in the poll answer and serves that many bytes: the clip, then zeros', async () => {
+    expect(poll.video.file_size).toBe(SIZE);
+    const res = await fetch(url);
+    expect([res.status, res.headers.get('content-length'), res.headers.get('content-type')]).toEqual([200, String(SIZE), 'video/mp4']);
+    const body = Buffer.from(await res.arrayBuffer());
+    expect(body.length).toBe(SIZE);
+    expect(body.subarray(0, SAMPLE_SIZE).equals(readFileSync(SAMPLE_VIDEO_PATH))).toBe(true);
+    expect(body.subarray(SAMPLE_SIZE).every((b) => b === 0)).toBe(true);
+  });
+
+  it('answers ranges across the clip and the padding with 206, and HEAD with the size alone', async () => {
+    const whole = Buffer.from(await (await fetch(url)).arrayBuffer());
+    const from = SAMPLE_SIZE - 10;
+    const res = await fetch(url, { headers: { range: `bytes=${from}-${from + 99}` } });
+    expect([res.status, res.headers.get('content-range')]).toEqual([206, `bytes ${from}-${from + 99}/${SIZE}`]);
+    expect(Buffer.from(await res.arrayBuffer()).equals(whole.subarray(from, from + 100))).toBe(true);
+    const tail = await fetch(url, { headers: { range: 'bytes=-5' } });
+    expect([tail.status, (await tail.arrayBuffer()).byteLength]).toEqual([206, 5]);
+    const beyond = await fetch(url, { headers: { range: `bytes=${SIZE}-` } });
+    expect(beyond.status).toBe(416);
+    await beyond.arrayBuffer();
+    const head = await fetch(url, { method: 'HEAD' });
+    expect([head.status, head.headers.get('content-length')]).toEqual([200, String(SIZE)]);
+  });
+
+  it('applies download faults to the sized video (a body cut at half of it)', async () => {
+    sim.control.injectFault({ endpoint: 'file', action: { kind: 'truncated' } });
+    const { declared, received } = await download(url);
+    expect({ declared, received }).toEqual({ declared: String(SIZE), received: Math.floor(SIZE / 2) });
   });
 });
