@@ -19,6 +19,8 @@ export interface LearnedTiming {
   distribution: TimeDistribution;
   /** Effective (recency-weighted) samples behind it; 0 when it is the catalogue's seed alone. */
   samples: number;
+  /** At least `minSamples` behind it: the learned histogram alone, no longer blended with the catalogue's seed. */
+  learned: boolean;
 }
 
 export interface TimingLearnerOptions {
@@ -128,7 +130,7 @@ export class TimingLearner {
       const smooth = smoothed(sketch);
       weights = seed.map((s, i) => s * (1 - learned) + (smooth[i]! / samples) * learned);
     }
-    const timing = { distribution: new TimeDistribution(weights), samples };
+    const timing = { distribution: new TimeDistribution(weights), samples, learned: samples >= this.minSamples };
     this.distributions.set(bucket, { timing, builtAt: Date.now(), stale: false });
     return timing;
   }

@@ -53,6 +53,7 @@ describe('TimingLearner', () => {
     const { distribution, samples } = learner.timingFor(veo3);
     const [low, high] = typicalTimeFor(veo3).rangeSeconds;
     expect(samples).toBe(0);
+    expect(learner.timingFor(veo3).learned).toBe(false);
     expect(distribution.quantile(0.1)).toBeCloseTo(low, -1);
     expect(distribution.quantile(0.9)).toBeCloseTo(high, -1);
   });
@@ -63,11 +64,14 @@ describe('TimingLearner', () => {
     await feed(learner, veo3, 5, 290, 310);
     const half = learner.timingFor(veo3);
     expect(half.samples).toBeCloseTo(5, 1);
+    // Still blended with the catalogue: an ETA from it says so (etaFromCatalogue).
+    expect(half.learned).toBe(false);
     // Half learned (5 of 10): the median sits between the seed's mass and the learned one.
     expect(half.distribution.cdf(seedMedian * 1.7)).toBeGreaterThan(0.4);
     expect(half.distribution.cdf(seedMedian * 1.7)).toBeLessThan(0.6);
     await feed(learner, veo3, 10, 290, 310, 'more');
     const full = learner.timingFor(veo3);
+    expect(full.learned).toBe(true);
     expect(full.distribution.quantile(0.5)).toBeGreaterThan(280);
     expect(full.distribution.quantile(0.5)).toBeLessThan(320);
     expect(full.distribution.cdf(200)).toBe(0);
