@@ -363,7 +363,12 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       if (i > 0) {
         const wait = Math.max(retryDelayMs(i - 1, retryBase, retryMax), last?.retryAfterMs ?? 0);
         if (last && !(await mayRetry(wait))) {
-          throw new UpstreamError(last.failure, `${last.message} (not retried: the upstream request budget is spent)`, last.httpStatus, last.retryAfterMs);
+          throw new UpstreamError(
+            last.failure,
+            `${last.message} (not retried: the upstream request budget is spent)`,
+            last.httpStatus,
+            last.retryAfterMs,
+          );
         }
         await sleep(wait);
       }
