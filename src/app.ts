@@ -148,10 +148,11 @@ async function compose(config: Config, log: Logger, lifecycle: Lifecycle): Promi
   const devApiKey = await lifecycle.run('development key', () => (config.devApiKey ? ensureDevelopmentKey(store) : null));
   const { target, simulator } = await lifecycle.run('simulator', () => chooseUpstream(config, lifecycle));
   const metrics = new Metrics(store);
-  const { upstream, circuit } = await lifecycle.run('upstream client', () => createUpstream(config, target, metrics, log, lifecycle));
+  const budget = createRequestBudget(config, redis, log);
+  const { upstream, circuit } = await lifecycle.run('upstream client', () => createUpstream(config, target, budget, metrics, log, lifecycle));
   const access = await lifecycle.run('access', () => createAccess(config, store, redis, metrics, log));
   const generations = await lifecycle.run('generations', () =>
-    startGenerations(config, { store, redis, media, mediaLinks, upstream, circuit, quotas: access.quotas, metrics, log }, lifecycle),
+    startGenerations(config, { store, redis, media, mediaLinks, upstream, budget, circuit, quotas: access.quotas, metrics, log }, lifecycle),
   );
   const webhookSender = await lifecycle.run('webhook sender', () => startWebhookSender(config, store, metrics, log, lifecycle, mediaLinks));
   const graphql = await lifecycle.run('graphql', () =>
@@ -243,6 +244,7 @@ async function chooseUpstream(config: Config, lifecycle: Lifecycle): Promise<{ t
 function createUpstream(
   config: Config,
   target: UpstreamTarget,
+  budget: RequestBudget,
   metrics: Metrics,
   log: Logger,
   lifecycle: Lifecycle,
@@ -254,6 +256,8 @@ function createUpstream(
     createHeadersTimeoutMs: config.upstreamTimeouts.createMs,
     headersTimeoutMs: config.upstreamTimeouts.pollMs,
     bodyTimeoutMs: config.upstreamTimeouts.pollMs,
+    // Retries count against the budget like every other request; first attempts are paid by their callers.
+    retryBudget: budget,
     observer: metrics.upstreamCall,
   });
   lifecycle.started('upstream client', () => client.stop());
@@ -285,6 +289,8 @@ interface GenerationDeps {
   media: MediaStore | null;
   mediaLinks: MediaLinks | null;
   upstream: UpstreamClient;
+  /** The upstream request budget, shared by the poller, creates and the client's retries. */
+  budget: RequestBudget;
   circuit: UpstreamCircuit;
   quotas: OwnerQuotas;
   metrics: Metrics;
@@ -293,7 +299,7 @@ interface GenerationDeps {
 
 /** The domain: events, the service, and the poller, started. */
 async function startGenerations(config: Config, deps: GenerationDeps, lifecycle: Lifecycle) {
-  const { store, redis, upstream, circuit, metrics, log } = deps;
+  const { store, redis, upstream, budget, circuit, metrics, log } = deps;
   const events = new GenerationEvents(redis?.eventTarget);
   redis?.resyncAfterReconnects(events);
   const learner = new TimingLearner({
@@ -318,7 +324,6 @@ async function startGenerations(config: Config, deps: GenerationDeps, lifecycle:
     learner,
   );
   const backoff = redis?.backoff ?? new UpstreamBackoff();
-  const budget = createRequestBudget(config, redis, log);
   const copier = startMediaCopier(config, deps, events, lifecycle);
   const poller = new Poller({
     store,

@@ -71,7 +71,8 @@ const schema = z.object({
   POLL_NOTICE_TARGET_MS: int(100, 600_000).default(4_500),
   /**
    * Finished generations (of one model, clip length and resolution; recency-weighted) from which the
-   * learned time distribution replaces the catalogue's stated time entirely; fewer blend the two.
+   * learned time distribution replaces the catalogue's stated time entirely; fewer blend the two. Times the
+   * stated one says never happen (past 1.6× its range) count as a plainly wrong figure: 3 of them replace it.
    */
   TIMING_MIN_SAMPLES: int(1, 10_000).default(10),
   /** Finished generations after which one counts half in the learned times: how fast an old regime fades. */

@@ -19,6 +19,8 @@ export interface LearnedTiming {
   distribution: TimeDistribution;
   /** Effective (recency-weighted) samples behind it; 0 when it is the catalogue's seed alone. */
   samples: number;
+  /** Enough samples behind it (see samplesToReplace) for the learned histogram alone, no longer blended with the catalogue's seed. */
+  learned: boolean;
 }
 
 export interface TimingLearnerOptions {
@@ -45,6 +47,8 @@ export interface TimingLearnerOptions {
 export const DEFAULT_TIMING_MIN_SAMPLES = 10;
 export const DEFAULT_TIMING_HALF_LIFE_SAMPLES = 20;
 export const DEFAULT_TIMING_REFRESH_MS = 15_000;
+/** The fewest effective samples that replace the seed, when all of them fall outside it (samplesToReplace). */
+const SURPRISED_MIN_SAMPLES = 3;
 
 /** The key a generation's time is learned under. Unset inputs take the model's default, so they share one. */
 export function timingBucket(input: Pick<GenerationInput, 'model' | 'durationSeconds' | 'resolution'>): string {
@@ -114,6 +118,20 @@ export class TimingLearner {
     }
   }
 
+  /**
+   * Effective samples from which the learned sketch replaces the seed: `minSamples` while the samples fall
+   * where the catalogue's seed has weight, fewer (down to SURPRISED_MIN_SAMPLES) as more of their weight
+   * falls where it has none. A stated time that is plainly wrong (a model running 2× slower) is dropped
+   * after a few generations, not `minSamples`, each planned for the wrong range and polled past its plan.
+   */
+  private samplesToReplace(seed: readonly number[], sketch: readonly number[], samples: number): number {
+    let outside = 0;
+    sketch.forEach((w, i) => {
+      if (seed[i] === 0) outside += w;
+    });
+    return Math.max(Math.min(this.minSamples, SURPRISED_MIN_SAMPLES), this.minSamples * (1 - outside / samples));
+  }
+
   /** The time distribution of this request: learned, seeded, or a blend by sample count. */
   timingFor(input: Pick<GenerationInput, 'model' | 'durationSeconds' | 'resolution'>): LearnedTiming {
     const bucket = timingBucket(input);
@@ -123,12 +141,13 @@ export class TimingLearner {
     const sketch = this.sketches.get(bucket);
     const samples = sketch ? sketch.reduce((a, b) => a + b, 0) : 0;
     let weights = seed;
+    let learned = 0;
     if (sketch && samples > 0) {
-      const learned = Math.min(1, samples / this.minSamples);
+      learned = Math.min(1, samples / this.samplesToReplace(seed, sketch, samples));
       const smooth = smoothed(sketch);
       weights = seed.map((s, i) => s * (1 - learned) + (smooth[i]! / samples) * learned);
     }
-    const timing = { distribution: new TimeDistribution(weights), samples };
+    const timing = { distribution: new TimeDistribution(weights), samples, learned: learned >= 1 };
     this.distributions.set(bucket, { timing, builtAt: Date.now(), stale: false });
     return timing;
   }

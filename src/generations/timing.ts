@@ -194,7 +194,7 @@ export class PollSchedule {
   /** Progress and ETA of a generation from its distribution, in this schedule's time scale. */
   estimate(status: GenerationStatus, input: TimingInput, createdAt: Date, now: Date): ProgressEstimate {
     const timing = this.timingFor(input);
-    return estimateProgress(status, createdAt, timing.distribution, now, this.options.timeScale, timing.samples);
+    return estimateProgress(status, createdAt, timing.distribution, now, this.options.timeScale, timing.samples, timing.learned);
   }
 
   private noticeTargetMs(): number {
@@ -348,6 +348,8 @@ export interface ProgressEstimate {
   estimatedCompletionAt: Date | null;
   /** Effective finished generations the estimate learned from; 0 when it is the catalogue's stated time alone. */
   sampleCount: number;
+  /** Fewer samples than the learner needs (TIMING_MIN_SAMPLES): the catalogue's stated time is still blended in. */
+  fromCatalogue: boolean;
 }
 
 /**
@@ -363,8 +365,10 @@ export function estimateProgress(
   now: Date,
   timeScale = 1,
   sampleCount = 0,
+  learned = false,
 ): ProgressEstimate {
-  const ended = { etaLowSeconds: null, etaHighSeconds: null, sampleCount };
+  const fromCatalogue = !learned;
+  const ended = { etaLowSeconds: null, etaHighSeconds: null, sampleCount, fromCatalogue };
   if (status === GenerationStatus.COMPLETED)
     return { progress: 1, etaSeconds: 0, estimatedCompletionAt: null, ...ended, etaLowSeconds: 0, etaHighSeconds: 0 };
   if (status !== GenerationStatus.QUEUED && status !== GenerationStatus.GENERATING) {
@@ -386,6 +390,7 @@ export function estimateProgress(
       etaHighSeconds: remaining(distribution.conditionalQuantile(0.9, elapsed)),
       estimatedCompletionAt: new Date(createdAt.getTime() + ms(median)),
       sampleCount,
+      fromCatalogue,
     };
   }
   return { progress, etaSeconds: null, estimatedCompletionAt: null, ...ended };

@@ -5,6 +5,10 @@
  * upstream, so it is sent at most once. Any failure after the request may have reached the
  * upstream is reported as OUTCOME_UNKNOWN, never as something the caller could "just retry".
  * Polls are free and idempotent, so they retry transient failures within a small budget.
+ *
+ * Every request sent counts against the upstream request budget (budget/request-budget.ts): the first
+ * attempt of a call is paid for by its caller (the poller takes a token per generation it claims, a
+ * create books one before anything is stored), each poll retry books its own here.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool, type Dispatcher } from 'undici';
@@ -14,6 +18,7 @@ import { UpstreamError, UpstreamFailure, type UpstreamCallObserver, type Upstrea
 import { CURRENT_PATH, LEGACY_PATH, pathForModel } from './paths';
 import { parseRetryAfter, retryDelayMs } from './health/retry-delay';
 import { cleanUpstreamMessage, parseJob, redactSecrets, toWireBody } from './wire';
+import type { RequestBudget } from './budget/request-budget';
 
 export interface UpstreamClientOptions {
   /** Scheme, host and optional path prefix of the API, e.g. `https://api.aimlapi.com`. */
@@ -58,6 +63,12 @@ export interface UpstreamClientOptions {
    * can back off globally.
    */
   retryMaxDelayMs?: number;
+  /**
+   * The upstream request budget a poll retry books a token from (the first attempt is the caller's).
+   * A retry goes ahead only if the budget has a token for it by the end of its backoff; otherwise the
+   * poll fails with its last failure, without waiting longer, and the poller reschedules it. Default: none.
+   */
+  retryBudget?: RequestBudget;
   /** `User-Agent` header. Default: `veo-graphql-gateway/0.1`. */
   userAgent?: string;
   /** Called once per HTTP attempt (for metrics); its exceptions are swallowed. */
@@ -199,6 +210,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const retryBase = options.retryBaseDelayMs ?? 250;
   const retryMax = options.retryMaxDelayMs ?? 5_000;
   const observer = options.observer;
+  const retryBudget = options.retryBudget;
 
   const pool = new Pool(base.origin, {
     connect: { timeout: options.connectTimeoutMs ?? 5_000 },
@@ -330,12 +342,34 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     throw httpFailure('create', a);
   }
 
+  /**
+   * Books a retry's token, to be spent `waitMs` from now (when its backoff ends). A budget that cannot
+   * give one by then refuses: waiting longer would hold a poller slot for a poll the schedule can
+   * simply try again later, and borrowing further ahead would take tokens from polls that are due.
+   */
+  async function mayRetry(waitMs: number): Promise<boolean> {
+    if (!retryBudget) return true;
+    try {
+      return (await retryBudget.reserve(waitMs)).ok;
+    } catch {
+      return false; // an unanswerable budget protects the upstream rather than the retry
+    }
+  }
+
   async function get(upstreamId: string, modelId?: string): Promise<UpstreamJob> {
     const requestPath = `${pathFor(modelId)}?generation_id=${encodeURIComponent(upstreamId)}`;
     let last: UpstreamError | null = null;
     for (let i = 0; i <= pollRetries; i++) {
       if (i > 0) {
         const wait = Math.max(retryDelayMs(i - 1, retryBase, retryMax), last?.retryAfterMs ?? 0);
+        if (last && !(await mayRetry(wait))) {
+          throw new UpstreamError(
+            last.failure,
+            `${last.message} (not retried: the upstream request budget is spent)`,
+            last.httpStatus,
+            last.retryAfterMs,
+          );
+        }
         await sleep(wait);
       }
       const startedAt = performance.now();

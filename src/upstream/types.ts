@@ -49,7 +49,8 @@ export interface UpstreamClient {
   /** POSTs the generation once; never retried. Throws `UpstreamError`. */
   create(input: GenerationInput): Promise<UpstreamJob>;
   /**
-   * GETs the job's status, retrying transient failures within its budget. Throws `UpstreamError`.
+   * GETs the job's status, retrying transient failures a few times, each retry only with a token
+   * from the upstream request budget. Throws `UpstreamError`.
    * `modelId` (the upstream model id) sends the poll to the path its create took.
    */
   get(upstreamId: string, modelId?: string): Promise<UpstreamJob>;

@@ -13,6 +13,10 @@ const describeWithChromium = hasChromium ? describe : describe.skip;
 
 jest.setTimeout(45_000);
 
+/** The time left of a running generation with its range, in each part of the countdown (src/web/progress/time-left.ts). */
+const ETA_WITH_RANGE =
+  /^About [\d a-z]+ left, (between [\d a-z]+ and|at most) [\d a-z]+$|^Any moment now: within [\d a-z]+$|^Taking longer than usual…$/;
+
 describeWithChromium('browser pages', () => {
   let gw: TestGateway;
   let browser: BrowserSession;
@@ -191,7 +195,10 @@ describeWithChromium('browser pages', () => {
       await expect(item.locator('.status').innerText()).resolves.toBe('Generating');
       const early = await generating.evaluate((p: { value: number }) => p.value);
       expect(early).toBeLessThan(1);
-      await expect(item.locator('.eta').innerText()).resolves.toMatch(/^About \d+ s left$|longer than usual/);
+      // The time left with its range (whichever part of it the countdown is in), never a bare figure.
+      await expect(item.locator('.eta').innerText()).resolves.toMatch(ETA_WITH_RANGE);
+      // The first Veo 3 Fast 4 s clip this gateway makes: its estimate is the catalogue's, and says so.
+      await expect(item.locator('.eta-basis').innerText()).resolves.toMatch(/^Rough estimate: from the model's stated time/);
       await expect(item.getByRole('button', { name: 'Cancel' }).isVisible()).resolves.toBe(true);
       await saveScreenshot(page, 'progress-running');
       await waitFor(
@@ -251,6 +258,32 @@ describeWithChromium('browser pages', () => {
       await saveScreenshot(page, 'progress-failed');
       expect(await lowContrastText(page)).toEqual([]);
       expect(await unnamedControls(page)).toEqual([]);
+      expect(browser.offsite).toEqual([]);
+      expect(browser.problems).toEqual([]);
+    });
+  });
+
+  it('the progress page says when a generation takes longer than its estimate', async () => {
+    const { page } = browser;
+    await withScreenshotOnFailure(page, 'failed-progress-overrun', async () => {
+      await page.goto(progressUrl(gw));
+      await page.locator('#create').waitFor({ state: 'visible' });
+      const { createVideoGeneration: g } = await gqlData(gw, key, CreateVideoGenerationDocument, {
+        input: { model: 'google/veo-3.0-fast', prompt: 'a clip slower than every estimate', durationSeconds: 4 },
+      });
+      // The upstream keeps it generating long past the high end of its range (about 6 s at this time scale).
+      gw.simulator.control.forceOutcome(g.upstreamId!, 'pending');
+      const item = page.locator(`li.card[data-id="${g.id}"]`);
+      await waitFor(
+        'the card to say it takes longer than usual',
+        async () => (await item.locator('.eta').innerText()) === 'Taking longer than usual…',
+        30_000,
+        200,
+      );
+      await expect(item.locator('.status').innerText()).resolves.toBe('Generating');
+      expect(await lowContrastText(page)).toEqual([]);
+      await item.getByRole('button', { name: 'Cancel' }).click();
+      await item.locator('.status', { hasText: 'Cancelled' }).waitFor({ timeout: 10_000 });
       expect(browser.offsite).toEqual([]);
       expect(browser.problems).toEqual([]);
     });

@@ -6,11 +6,12 @@ import { CREATE, gqlData, useGateway, waitFor } from '../helpers/gateway';
  */
 const TIME_SCALE = 0.05;
 const ESTIMATE = `query Estimate($id: ID!) {
-  videoGeneration(id: $id) { id status progress etaSeconds etaLowSeconds etaHighSeconds etaSampleCount estimatedCompletionAt }
+  videoGeneration(id: $id) { id status progress etaSeconds etaLowSeconds etaHighSeconds etaSampleCount etaFromCatalogue estimatedCompletionAt }
 }`;
 
 describe('videoGeneration shows the estimate range', () => {
-  const gw = useGateway({ timeScale: TIME_SCALE }, 120_000);
+  // One finished generation is enough to count as learned here (TIMING_MIN_SAMPLES, default 10).
+  const gw = useGateway({ timeScale: TIME_SCALE, env: { TIMING_MIN_SAMPLES: '1' } }, 120_000);
 
   it('while in flight: low ≤ ETA ≤ high from the catalogue (no samples), then from finished generations', async () => {
     const key = await gw.keyFor('eta-owner');
@@ -21,6 +22,7 @@ describe('videoGeneration shows the estimate range', () => {
     const first = await estimate(await create('a first clip'));
     expect(first.status).toMatch(/QUEUED|GENERATING/);
     expect(first.etaSampleCount).toBe(0);
+    expect(first.etaFromCatalogue).toBe(true);
     expect(first.etaLowSeconds).toBeLessThanOrEqual(first.etaSeconds);
     expect(first.etaHighSeconds).toBeGreaterThanOrEqual(first.etaSeconds);
     // Veo 3 takes about 2 minutes: 6 s at this time scale, with a range around it.
@@ -40,6 +42,7 @@ describe('videoGeneration shows the estimate range', () => {
       30_000,
       500,
     );
+    expect(next.etaFromCatalogue).toBe(false);
     expect(next.etaLowSeconds).toBeLessThanOrEqual(next.etaSeconds);
     expect(next.etaHighSeconds).toBeGreaterThanOrEqual(next.etaSeconds);
   }, 120_000);

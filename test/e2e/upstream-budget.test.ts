@@ -1,12 +1,40 @@
 /**
  * A restart with hundreds of generations due: the new gateway's polls, counted at the simulator, ramp
- * up from an empty budget and never outrun it (issue 13).
+ * up from an empty budget and never outrun it (issue 13). And an upstream that answers every poll with a
+ * 5xx: the client's retries count against the same budget as the polls and creates they retry.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { CREATE, gqlData, SIMULATOR_KEY, sleep, startGateway, type TestGateway } from '../helpers/gateway';
+
+interface Sample {
+  at: number;
+  requests: number;
+}
+
+/**
+ * Checks samples of requests counted at the simulator against a bucket of `rate`/s and `burst` that started
+ * empty at `origin`: never more than rate × time since then, nor in any stretch of a second or more more than
+ * burst + rate × its length (+1 each: a sample can see a request counted a moment after its neighbour).
+ */
+function expectWithinBudget(samples: Sample[], origin: number, rate: number, burst: number): void {
+  for (const s of samples) expect(s.requests).toBeLessThanOrEqual(Math.floor((rate * (s.at - origin)) / 1000) + 1);
+  for (const a of samples) {
+    for (const b of samples) {
+      if (b.at - a.at >= 1_000) expect(b.requests - a.requests).toBeLessThanOrEqual(burst + Math.ceil((rate * (b.at - a.at)) / 1000) + 1);
+    }
+  }
+}
+
+/** The sum of one metric family's samples whose labels include `having` (e.g. `endpoint="poll"`). */
+async function metricSum(gw: TestGateway, name: string, having = ''): Promise<number> {
+  const text = await (await fetch(gw.app.url.replace(/\/graphql$/, '/metrics'))).text();
+  let sum = 0;
+  for (const m of text.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\S+)$`, 'gm'))) if (m[1]!.includes(having)) sum += Number(m[2]);
+  return sum;
+}
 
 const IN_FLIGHT = 300;
 const RATE = 20;
@@ -51,26 +79,65 @@ describe('a restart with many generations due, under the upstream request budget
       env: { ...env, UPSTREAM_REQUESTS_PER_SECOND: String(RATE), UPSTREAM_REQUEST_BURST: String(BURST) },
     });
     gateways.push(second);
-    const samples: Array<{ at: number; polls: number }> = [];
+    const samples: Sample[] = [];
     // Bounded: 60 samples, 50 ms apart.
     for (let i = 0; i < 60; i++) {
-      samples.push({ at: Date.now(), polls: simulator.control.counts().poll - before });
+      samples.push({ at: Date.now(), requests: simulator.control.counts().poll - before });
       await sleep(50);
     }
     await second.stop({ keepSimulator: true });
 
-    for (const s of samples) {
-      // From an empty bucket: never more than RATE per second since the origin (+1 for rounding).
-      expect(s.polls).toBeLessThanOrEqual(Math.floor((RATE * (s.at - origin)) / 1000) + 1);
-    }
-    for (const a of samples) {
-      for (const b of samples) {
-        // Any stretch of at least a second: at most BURST + RATE × seconds (+1: a sample can see a poll
-        // counted a moment after its neighbour).
-        if (b.at - a.at >= 1_000) expect(b.polls - a.polls).toBeLessThanOrEqual(BURST + Math.ceil((RATE * (b.at - a.at)) / 1000) + 1);
-      }
-    }
+    expectWithinBudget(samples, origin, RATE, BURST);
     // And it does poll: the backlog drains at the budget, not at zero.
-    expect(samples.at(-1)!.polls).toBeGreaterThanOrEqual(5);
+    expect(samples.at(-1)!.requests).toBeGreaterThanOrEqual(5);
+  }, 300_000);
+
+  it('counts every retry of a failing poll against the budget, with creates in the same bucket', async () => {
+    // Few enough that a poll and its two retries (1 + 2 requests) clearly outrun the budget if retries were free.
+    const rate = 5;
+    const burst = 2;
+    const concurrency = 2;
+    simulator.control.resetCounts();
+    // Every poll answers 500: each one the poller sends is retried by the client (pollRetries: 2).
+    simulator.control.injectFault({ endpoint: 'poll', times: Infinity, action: { kind: 'status', status: 500 } });
+    try {
+      const origin = Date.now(); // before the gateway (and its empty bucket) exists
+      const gw = await startGateway({
+        simulator,
+        timeScale: 0.01,
+        env: {
+          GENERATION_DEADLINE_SECONDS: '86400',
+          UPSTREAM_REQUESTS_PER_SECOND: String(rate),
+          UPSTREAM_REQUEST_BURST: String(burst),
+          UPSTREAM_BUDGET_CREATE_WAIT_MS: '30000',
+          POLL_CONCURRENCY: String(concurrency),
+        },
+      });
+      gateways.push(gw);
+      const key = await gw.keyFor('bob');
+      const requests = () => simulator.control.counts().poll + simulator.control.counts().create;
+      const samples: Sample[] = [{ at: Date.now(), requests: requests() }];
+      // Creates book their tokens ahead of the poller's and wait for them; all of them are sent.
+      await Promise.all(
+        Array.from({ length: 6 }, (_, i) => gqlData(gw, key, CREATE, { input: { model: 'google/veo3', prompt: `failing polls ${i}` } })),
+      );
+      // Bounded: 100 samples, 50 ms apart.
+      for (let i = 0; i < 100; i++) {
+        samples.push({ at: Date.now(), requests: requests() });
+        await sleep(50);
+      }
+      const sentPolls = await metricSum(gw, 'gateway_upstream_requests_total', 'endpoint="poll"');
+      const pollsDone = await metricSum(gw, 'gateway_polls_total');
+      await gw.stop({ keepSimulator: true });
+
+      expect(simulator.control.counts().create).toBe(6);
+      expectWithinBudget(samples, origin, rate, burst);
+      // The polls did go on, under the budget.
+      expect(samples.at(-1)!.requests - 6).toBeGreaterThanOrEqual(5);
+      // And retries were sent: more poll requests than polls, beyond the `concurrency` polls still under way.
+      expect(sentPolls).toBeGreaterThan(pollsDone + concurrency);
+    } finally {
+      simulator.control.clearFaults();
+    }
   }, 300_000);
 });

@@ -184,6 +184,11 @@ export class VideoGenerationResolver {
     return this.estimate(g, ctx).sampleCount;
   }
 
+  @FieldResolver()
+  etaFromCatalogue(@Root() g: Generation, @Ctx() ctx: GraphQLContext): boolean {
+    return this.estimate(g, ctx).fromCatalogue;
+  }
+
   private estimate(g: Generation, ctx: GraphQLContext) {
     return ctx.service.estimate(g);
   }

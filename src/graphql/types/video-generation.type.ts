@@ -249,6 +249,12 @@ export class VideoGeneration {
   })
   etaSampleCount!: number;
 
+  @Field({
+    description:
+      "True while the estimate still leans on the catalogue's stated time: fewer finished generations like this one than TIMING_MIN_SAMPLES (recency-weighted, as `etaSampleCount` counts them; 3 when their times fall outside anything that figure allows) are known, so it is blended with that figure. False once it rests on learned times alone.",
+  })
+  etaFromCatalogue!: boolean;
+
   @Field(() => Date, { nullable: true, description: 'When completion is expected, so a client can animate a progress bar itself.' })
   estimatedCompletionAt!: Date | null;
 

@@ -57,7 +57,8 @@ export class TokenBucket {
   take(wanted: number): Taken {
     if (wanted <= 0) return { granted: 0, retryInMs: 0 };
     this.refill();
-    const granted = Math.min(wanted, Math.floor(this.tokens));
+    // A reservation's debt leaves the bucket below zero: nothing to grant then (and nothing to "give back").
+    const granted = Math.max(0, Math.min(wanted, Math.floor(this.tokens)));
     this.tokens -= granted;
     return { granted, retryInMs: granted > 0 ? 0 : this.msUntil(1) };
   }

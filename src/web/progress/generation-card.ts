@@ -1,10 +1,11 @@
 /**
  * One generation as a card: status in words, the prompt and settings, a progress bar with the time
- * left, the failure in words, the video with a download link, and cancel while it runs.
+ * left and its range, the failure in words, the video with a download link, and cancel while it runs.
  */
 import type { GenerationProgressFragment as Generation } from '../generated/graphql';
 import { el } from './element';
 import { FAILURES, STATUSES, valueName } from './labels';
+import { timeLeft } from './time-left';
 
 export const TERMINAL = new Set(['COMPLETED', 'FAILED', 'CANCELLED', 'TIMED_OUT']);
 
@@ -22,17 +23,6 @@ export function progressNow(g: Generation, now = Date.now()): number | null {
   const end = Date.parse(g.estimatedCompletionAt);
   const byClock = end > start ? (now - start) / (end - start) : 0;
   return Math.min(0.99, Math.max(g.progress ?? 0, byClock));
-}
-
-/** What is left, in words, counting down between events. */
-export function timeLeft(g: Generation, now = Date.now()): string {
-  if (TERMINAL.has(g.status)) return '';
-  if (!g.estimatedCompletionAt) return g.status === 'QUEUED' ? 'Waiting for the video service…' : '';
-  const seconds = Math.ceil((Date.parse(g.estimatedCompletionAt) - now) / 1000);
-  if (seconds <= 0) return 'Taking a little longer than usual…';
-  if (seconds < 60) return `About ${seconds} s left`;
-  const minutes = Math.floor(seconds / 60);
-  return `About ${minutes} min ${seconds % 60 ? `${seconds % 60} s ` : ''}left`;
 }
 
 /** What a card and announcements call a generation: its prompt, or its model for the few that take none. */
@@ -73,12 +63,14 @@ export function renderCard(g: Generation, options: CardOptions): HTMLLIElement {
 
   const progress = progressNow(g);
   if (!TERMINAL.has(g.status)) {
+    const left = timeLeft(g);
     item.append(
       el(
         'div',
         { className: 'progress' },
         el('progress', { max: 1, value: progress ?? 0, attrs: { 'aria-label': 'Progress' } }),
-        el('span', { className: 'eta', textContent: timeLeft(g) }),
+        el('span', { className: 'eta', textContent: left.text }),
+        el('span', { className: 'eta-basis', textContent: left.basis, hidden: !left.basis }),
       ),
     );
   }
@@ -141,8 +133,9 @@ export function tickCard(item: HTMLLIElement, g: Generation): void {
   const bar = item.querySelector('progress');
   const value = progressNow(g);
   if (bar && value !== null) bar.value = value;
+  const left = timeLeft(g);
   const eta = item.querySelector('.eta');
-  if (eta) eta.textContent = timeLeft(g);
+  if (eta) eta.textContent = left.text;
   const started = item.querySelector('.started');
   if (started) started.textContent = startedAt(g.createdAt);
 }

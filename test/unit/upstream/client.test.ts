@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createUpstreamClient, provesNotSent, type UpstreamClientOptions } from '../../../src/upstream/client';
 import { parseRetryAfter } from '../../../src/upstream/health/retry-delay';
+import { LocalRequestBudget } from '../../../src/upstream/budget/request-budget';
 import { UpstreamError, UpstreamFailure, type UpstreamClient } from '../../../src/upstream/types';
 import { startSimulator } from '../../../src/simulator';
 
@@ -369,6 +370,32 @@ describe('get', () => {
     expect(err.httpStatus).toBe(503);
     expect(srv.count('GET')).toBe(4);
     expect(calls.map((c) => c[1])).toEqual(['503', '503', '503', '503']);
+  });
+
+  it('books every retry in the request budget; with none left by the end of its backoff, fails without sending it', async () => {
+    const budget = new LocalRequestBudget({ ratePerSecond: 1, burst: 1 });
+    const { srv, client } = await setup((_req, res) => json(res, 503, { message: 'Service unavailable' }), { pollRetries: 3, retryBudget: budget });
+    // The first attempt is the caller's (the poller took its token); the bucket starts empty, so the
+    // first retry would have to wait about a second, far past its backoff (at most 50 ms here).
+    const err = await failure(client.get('x'));
+    expect(err.failure).toBe(UpstreamFailure.UNAVAILABLE);
+    expect(err.httpStatus).toBe(503);
+    expect(err.message).toMatch(/not retried: the upstream request budget is spent/);
+    expect(srv.count('GET')).toBe(1);
+  });
+
+  it('spends a token on each retry it sends', async () => {
+    let clock = 1_000_000;
+    const budget = new LocalRequestBudget({ ratePerSecond: 10, burst: 2 }, () => clock);
+    clock += 10_000; // full: 2 tokens
+    const { srv, client } = await setup(
+      (_req, res, _seen, n) => (n < 3 ? json(res, 503, { message: 'Service unavailable' }) : json(res, 200, { id: 'x', status: 'queued' })),
+      { pollRetries: 3, retryBudget: budget },
+    );
+    await expect(client.get('x')).resolves.toMatchObject({ status: 'queued' });
+    expect(srv.count('GET')).toBe(3);
+    // Both tokens went to the two retries: a taker finds none (the clock stood still).
+    expect((await budget.take(1)).granted).toBe(0);
   });
 
   it('waits out a short Retry-After on 429 and retries', async () => {

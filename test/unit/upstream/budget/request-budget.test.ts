@@ -49,6 +49,15 @@ describe('LocalRequestBudget (a token bucket in this process)', () => {
     expect((await budget.take(1)).granted).toBe(0);
     expect(await budget.reserve(50)).toEqual({ ok: false, retryInMs: 100 });
   });
+
+  it('while reservations hold it in debt, a take gets nothing and leaves the debt as it was', async () => {
+    const budget = new LocalRequestBudget({ ratePerSecond: 10, burst: 5 }, now);
+    for (let i = 0; i < 3; i++) expect((await budget.reserve(1_000)).ok).toBe(true); // 3 tokens borrowed
+    clock += 50; // -2.5 tokens
+    expect(await budget.take(4)).toEqual({ granted: 0, retryInMs: 350 });
+    // Had the take "granted" a negative count, the debt would be forgotten and this reservation could wait less.
+    expect(await budget.reserve(1_000)).toEqual({ ok: true, waitMs: 350 });
+  });
 });
 
 describeWithServices('SharedRequestBudget (one bucket in Redis)', () => {
