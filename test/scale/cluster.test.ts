@@ -208,19 +208,25 @@ describeWithServices('several gateway instances', () => {
     let polls = 0;
     let unrecorded = 0;
     let overlapped = 0;
+    let skipped = 0;
     for (const [i, g] of created.entries()) {
       const w = watchers[i]!;
       expect(w.errors).toEqual([]);
       expectWholeHistory(w.values);
       const final = (await post(a!, GET, { id: g.id })).body.data.videoGeneration;
       expect(w.values.at(-1).videoGenerationUpdated).toEqual(final);
-      // Every version after the insert was published once and reached all three instances in order.
+      // Every instance's owner-wide stream sees the generation's versions in order, none twice, up to its
+      // final one. It may skip one: versions are published by different instances (the create by one,
+      // polls by others), and on a loaded machine a publish can arrive after the next version's; the
+      // stream then rightly drops the older one rather than go back (docs/api.md).
       for (const stream of streams) {
-        const seen = stream.values
+        const seen: number[] = stream.values
           .map((v) => v.videoGenerationsUpdated)
           .filter((u) => u.id === g.id)
           .map((u) => u.version);
-        expect(seen).toEqual(Array.from({ length: final.version - 1 }, (_, k) => k + 2));
+        expect(seen).toEqual([...new Set(seen)].sort((x, y) => x - y));
+        expect(seen.at(-1)).toBe(final.version);
+        skipped += final.version - 1 - seen.length;
       }
       // Two polls of one job at once only after a lease was lost (counted below); the answered polls the
       // store did not record are counted below too.
@@ -243,7 +249,9 @@ describeWithServices('several gateway instances', () => {
     // An instance stalled past its 1 s lease (a loaded machine) is the only way a second one polls the
     // same job meanwhile: each such job cost at least one lease-lost poll.
     expect(overlapped).toBeLessThanOrEqual(leaseLost);
-    console.log(`scale: 30 generations over 3 instances: ${counts.create} creates, ${polls} polls (${(polls / 30).toFixed(1)} per generation)`);
+    console.log(
+      `scale: 30 generations over 3 instances: ${counts.create} creates, ${polls} polls (${(polls / 30).toFixed(1)} per generation), ${skipped} versions skipped by owner-wide streams`,
+    );
   }, 60_000);
 
   it('two creates with one idempotency key on two instances at once: one upstream create, one generation', async () => {
