@@ -22,6 +22,7 @@ import { graphql } from './graphql-client';
 import { wireBody } from './inputs';
 import type { PlainCopyReport, PlainCopyRequest } from './plain-copy';
 import { watchRss } from './process-memory';
+import { LOAD_LIMITS_OFF } from './load-limits-off';
 import { HostProcess, stopAll } from './processes';
 import { sleep } from './stats';
 
@@ -219,12 +220,7 @@ async function startGateway(simulator: Simulator, plan: MediaCopyPlan, mediaDir:
       // A completion the bench forces is noticed within 0.2 s, so the copies start together.
       POLL_MIN_INTERVAL_MS: '50',
       POLL_MAX_INTERVAL_MS: '200',
-      QUOTA_CREATES_PER_MINUTE: '0',
-      QUOTA_MAX_IN_FLIGHT: '0',
-      QUOTA_REQUESTS_PER_SECOND: '0',
-      QUOTA_MAX_SUBSCRIPTIONS: '0',
-      UPSTREAM_BREAKER_FAILURES: '0',
-      UPSTREAM_REQUESTS_PER_SECOND: '0',
+      ...LOAD_LIMITS_OFF,
       MEDIA_STORE: 'folder',
       MEDIA_DIR: mediaDir,
       MEDIA_COPY_CONCURRENCY: String(plan.videos),

@@ -3,6 +3,7 @@
  * generators never share its event loop. `argv[2]` picks it: `gateway` (the real gateway with its
  * embedded simulator), `bare-apollo` or `bare-ws` (the baselines). It talks over IPC: see HostRequest.
  */
+import { LOAD_LIMITS_OFF } from './load-limits-off';
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { writeHeapSnapshot } from 'node:v8';
@@ -96,15 +97,7 @@ async function main(): Promise<void> {
         DEV_API_KEY: 'false',
         SHUTDOWN_GRACE_MS: '200',
         UPSTREAM_CREATE_TIMEOUT_MS: '600000',
-        // Per-owner quotas would refuse the load itself (one owner drives every request); the breaker
-        // has nothing to do against a healthy simulator.
-        QUOTA_CREATES_PER_MINUTE: '0',
-        QUOTA_MAX_IN_FLIGHT: '0',
-        QUOTA_REQUESTS_PER_SECOND: '0',
-        QUOTA_MAX_SUBSCRIPTIONS: '0',
-        UPSTREAM_BREAKER_FAILURES: '0',
-        // The upstream request budget would cap the load too; bench/poller-scale.ts measures it on its own.
-        UPSTREAM_REQUESTS_PER_SECOND: '0',
+        ...LOAD_LIMITS_OFF,
         // The media store (copies of finished videos) is off: these figures measure polling and fan-out;
         // the copies' throughput and memory have a part of their own (bench/media-copy.ts).
         MEDIA_STORE: 'off',
