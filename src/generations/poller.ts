@@ -290,7 +290,11 @@ export class Poller {
    */
   private async pollAndStore(g: Generation, lease: HeldLease): Promise<PollOutcome> {
     const pastDeadline = this.now() >= g.deadlineAt;
-    if (pastDeadline && g.upstreamId === null) return this.timeOut(g, lease, 'Still pending upstream when the deadline passed');
+    if (pastDeadline && g.upstreamId === null) {
+      // Nothing is sent for it, so the budget token claimed for this poll goes back.
+      await this.budget.refund(1);
+      return this.timeOut(g, lease, 'Still pending upstream when the deadline passed');
+    }
     try {
       const job = await this.options.upstream.get(g.upstreamId!, g.input.model);
       this.options.backoff.reset();

@@ -6,7 +6,7 @@ import { GenerationService } from '../../../src/generations/service';
 import { PollSchedule } from '../../../src/generations/timing';
 import { GenerationErrorCode, GenerationStatus, isTerminal, type Generation } from '../../../src/model/generation';
 import { UpstreamBackoff } from '../../../src/upstream/health/backoff';
-import { LocalRequestBudget } from '../../../src/upstream/budget/request-budget';
+import { LocalRequestBudget, type RequestBudget } from '../../../src/upstream/budget/request-budget';
 import { createPgliteStore } from '../../../src/store/pglite-store';
 import type { NewGeneration, Store } from '../../../src/store/store';
 import { UpstreamError, UpstreamFailure, type UpstreamClient, type UpstreamJob } from '../../../src/upstream/types';
@@ -667,6 +667,34 @@ describe('Poller and the upstream request budget', () => {
     await h.poller.stop();
     // The bucket starts empty: by any moment t, at most 20 polls per second since it was made (+1 for rounding).
     callTimes.forEach((at, i) => expect(i + 1).toBeLessThanOrEqual(Math.floor((20 * (at - origin)) / 1000) + 1));
+  });
+
+  it('spends no token on a generation past its deadline without an upstream id, where nothing is sent', async () => {
+    const local = new LocalRequestBudget({ ratePerSecond: 1_000, burst: 10 });
+    let spent = 0;
+    const budget: RequestBudget = {
+      settings: local.settings,
+      take: async (wanted) => {
+        const taken = await local.take(wanted);
+        spent += taken.granted;
+        return taken;
+      },
+      refund: async (tokens) => {
+        spent -= tokens;
+        await local.refund(tokens);
+      },
+      reserve: (maxWaitMs) => local.reserve(maxWaitMs),
+    };
+    h = await harness({ budget });
+    const now = Date.now();
+    // Scheduled without an upstream id (the create's answer never came), its deadline already passed.
+    const unsent = await h.insert({ upstreamId: null, createdAt: new Date(now - 1_000), deadlineAt: new Date(now - 500) });
+    await h.store.updateGeneration({ id: unsent.id, expectedVersion: unsent.version, change: {}, bookkeeping: { nextPollAt: new Date(now) } });
+    h.poller.start();
+    expect((await settle(unsent.id)).status).toBe(GenerationStatus.TIMED_OUT);
+    await h.poller.stop();
+    expect(h.upstream.calls).toEqual([]);
+    expect(spent).toBe(0);
   });
 
   it("one owner's many due polls do not keep another owner's few waiting", async () => {
