@@ -91,6 +91,17 @@ export class Poller {
   private wakeUp: (() => void) | null = null;
   /** A wake that arrived while the loop was busy; the next sleep returns at once. */
   private wakePending = false;
+  /** When the current sleep ends (epoch ms), while the loop sleeps. */
+  private sleepingUntil: number | null = null;
+  /** Shortens the current sleep so that it ends at the given time (epoch ms). */
+  private sleepUntil: ((at: number) => void) | null = null;
+  /**
+   * The earliest next poll this instance scheduled while the loop was not asleep (epoch ms): the
+   * schedule the loop read may predate it, so the next sleep ends by then at the latest.
+   */
+  private scheduledWhileAwake: number | null = null;
+  /** The last look found every slot taken: a poll that ends wakes the loop to claim again. */
+  private slotsFull = false;
   private loop: Promise<void> | null = null;
   private readonly now: () => Date;
   private readonly loggedUnknown = new Set<string>();
@@ -155,11 +166,12 @@ export class Poller {
         idleLook = false;
         const wait = await this.untilNextDue();
         if (wait > 0) {
-          idleLook = (await this.sleep(wait)) && wait >= this.options.idleMs;
+          idleLook = (await this.sleep(wait, true)) && wait >= this.options.idleMs;
           continue;
         }
       }
       const free = this.options.concurrency - this.inFlight.size;
+      this.slotsFull = free <= 0;
       let claimed: Generation[] = [];
       let granted = 0;
       if (free > 0) {
@@ -180,7 +192,7 @@ export class Poller {
       for (const g of claimed) this.track(this.pollOne(g));
       if (claimed.length === granted && granted > 0) continue; // more may be due right now
       const wait = await this.untilNextDue();
-      idleLook = (await this.sleep(wait)) && wait >= this.options.idleMs;
+      idleLook = (await this.sleep(wait, true)) && wait >= this.options.idleMs;
     }
   }
 
@@ -207,8 +219,28 @@ export class Poller {
     this.inFlight.add(p);
     void p.finally(() => {
       this.inFlight.delete(p);
-      this.wake(); // a slot is free
+      // A free slot matters only to a loop that found none; otherwise the loop already sleeps until
+      // the next due time, and the poll's own next time reaches it through scheduled() instead.
+      if (this.slotsFull) {
+        this.slotsFull = false;
+        this.wake();
+      }
     });
+  }
+
+  /**
+   * A poll released its generation due again at `at`: the loop, asleep until later (it read the
+   * schedule while the generation was leased), must wake by then. Waking it at once instead would
+   * cost a claim and a look at the schedule per poll, both finding nothing due.
+   */
+  private scheduled(at: Date | null | undefined): void {
+    if (!at) return;
+    const ms = at.getTime();
+    if (this.sleepUntil && this.sleepingUntil !== null) {
+      if (ms < this.sleepingUntil) this.sleepUntil(ms);
+    } else if (this.scheduledWhileAwake === null || ms < this.scheduledWhileAwake) {
+      this.scheduledWhileAwake = ms;
+    }
   }
 
   private async untilNextDue(): Promise<number> {
@@ -222,11 +254,22 @@ export class Poller {
     }
   }
 
-  /** Resolves true when the full `ms` passed, false when woken (or not sleeping at all). */
-  private sleep(ms: number): Promise<boolean> {
+  /**
+   * Resolves true when the full `ms` passed, false when woken (or not sleeping at all). A sleep
+   * `untilDue` (the next due time, not a pause or the budget's wait) also ends early for a poll
+   * scheduled before its end.
+   */
+  private sleep(ms: number, untilDue = false): Promise<boolean> {
     if (this.phase !== 'running' || this.wakePending) {
       this.wakePending = false;
       return Promise.resolve(false);
+    }
+    const scheduled = untilDue ? this.scheduledWhileAwake : null;
+    if (untilDue) this.scheduledWhileAwake = null;
+    let cut = false;
+    if (scheduled !== null && scheduled - Date.now() < ms) {
+      ms = Math.max(0, scheduled - Date.now());
+      cut = true;
     }
     return new Promise((resolve) => {
       // Either way the wake-up is cleared, so a wake() arriving while the loop is busy is kept
@@ -234,10 +277,19 @@ export class Poller {
       const finish = (fullCourse: boolean) => {
         clearTimeout(timer);
         this.wakeUp = null;
+        this.sleepUntil = null;
+        this.sleepingUntil = null;
         resolve(fullCourse);
       };
-      const timer = setTimeout(() => finish(true), ms);
+      let timer = setTimeout(() => finish(!cut), ms);
       this.wakeUp = () => finish(false);
+      if (!untilDue) return;
+      this.sleepingUntil = Date.now() + ms;
+      this.sleepUntil = (at) => {
+        clearTimeout(timer);
+        this.sleepingUntil = at;
+        timer = setTimeout(() => finish(false), Math.max(0, at - Date.now()));
+      };
     });
   }
 
@@ -374,7 +426,10 @@ export class Poller {
   /** Writes bookkeeping and releases the lease, if the lease is still held. False when it is not. */
   private async release(g: Generation, lease: HeldLease, bookkeeping: PollBookkeeping = {}): Promise<boolean> {
     if (lease.lost) return false;
-    return this.options.store.updateBookkeeping(g.id, lease, { ...bookkeeping, leaseOwner: null, leaseUntil: null });
+    const released = await this.options.store.updateBookkeeping(g.id, lease, { ...bookkeeping, leaseOwner: null, leaseUntil: null });
+    // Without a new time the row keeps the one it was claimed at, which has passed: due again now.
+    if (released) this.scheduled(bookkeeping.nextPollAt === undefined ? g.nextPollAt : bookkeeping.nextPollAt);
+    return released;
   }
 
   /**
@@ -398,6 +453,7 @@ export class Poller {
       lease,
     });
     if (updated) {
+      this.scheduled(updated.nextPollAt);
       this.options.events.publish(updated);
       logGenerationChanged(this.options.log, updated);
       return 'stored';
