@@ -22,6 +22,8 @@ export interface PollerHostOptions {
   /** PostgreSQL; null for the embedded store in `dataDir` (a folder, so that a restart keeps the rows). */
   databaseUrl: string | null;
   dataDir: string;
+  /** POLL_CONCURRENCY: polls in flight at once. */
+  concurrency: number;
 }
 
 export type PollerHostRequest =
@@ -65,6 +67,7 @@ function configFor(ratePerSecond: number, burst: number): Config {
     QUOTA_CREATES_PER_MINUTE: '0',
     QUOTA_MAX_IN_FLIGHT: '0',
     QUOTA_REQUESTS_PER_SECOND: '0',
+    POLL_CONCURRENCY: String(options.concurrency),
     UPSTREAM_BREAKER_FAILURES: '0',
     UPSTREAM_REQUESTS_PER_SECOND: String(ratePerSecond),
     UPSTREAM_REQUEST_BURST: String(burst),
