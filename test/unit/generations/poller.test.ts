@@ -514,6 +514,22 @@ describe('Poller', () => {
     expect(counts.claims).toBeGreaterThan(1);
   });
 
+  it('a finished poll costs no second claim: its own next time ends the loop sleep, however long the idle period', async () => {
+    const counts = { claims: 0 };
+    const counting: Store = Object.create(sharedStore);
+    counting.claimDueGenerationsShared = (...args) => (counts.claims++, sharedStore.claimDueGenerationsShared(...args));
+    // Polls 300–400 ms apart, so that a claim right after a poll finds nothing due yet; a 60 s idle
+    // period, which a loop sleeping until its end would not finish in time.
+    h = await harness({ store: counting, idleMs: 60_000, schedule: new PollSchedule({ timeScale: 1, minIntervalMs: 300, maxIntervalMs: 400 }) });
+    const g = await h.insert();
+    h.upstream.script(g.upstreamId!, ...Array.from({ length: 5 }, () => job('generating')), job('completed', { video: VIDEO }));
+    h.poller.start();
+    await waitFor(async () => (await get(g.id)).status === GenerationStatus.COMPLETED, 'six polls', 20_000);
+    expect(h.upstream.calls).toHaveLength(6);
+    // One claim per poll, and a few for a timer firing a moment early; waking on every finished poll cost two.
+    expect(counts.claims).toBeLessThanOrEqual(8);
+  });
+
   it('stop() waits for polls in flight, and claims nothing more', async () => {
     h = await harness();
     const g = await h.insert();
