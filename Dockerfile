@@ -44,5 +44,6 @@ EXPOSE 4000
 # (`podman build --format docker`).
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||4000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
-# node directly (not npm start, which would rebuild): it gets SIGTERM and drains gracefully.
-CMD ["node", "dist/main.js"]
+# node directly (not npm start, which would rebuild): it gets SIGTERM and drains gracefully. A 2 MB
+# semi-space (V8's default 16 MB) keeps the young generation small: ~17 MB less idle RSS (docs/operations.md).
+CMD ["node", "--max-semi-space-size=2", "dist/main.js"]

@@ -113,6 +113,9 @@ const OPTIONAL_PACKAGES = [
   '@electric-sql/pglite',
 ];
 
+/** Node's flags as `npm start` and the Dockerfile run the gateway (see docs/operations.md). */
+const DEPLOYED_NODE_FLAGS = ['--max-semi-space-size=2'];
+
 /** `--require` arguments that load the optional packages and the simulator before `mainJs` starts. */
 function eagerPreloads(mainJs: string): string[] {
   const files = [...OPTIONAL_PACKAGES.map((name) => require.resolve(name)), path.join(path.dirname(mainJs), 'simulator', 'server.js')];
@@ -179,7 +182,7 @@ export async function runStartup(
     'inMemory' in store
       ? { DATA_IN_MEMORY: 'true' }
       : { DATA_IN_MEMORY: 'false', DATA_DIR: store.dataDir, ...(store.databaseUrl ? { DATABASE_URL: store.databaseUrl } : {}) };
-  const child = spawn(process.execPath, [...(options.eager ? eagerPreloads(mainJs) : []), mainJs], {
+  const child = spawn(process.execPath, [...DEPLOYED_NODE_FLAGS, ...(options.eager ? eagerPreloads(mainJs) : []), mainJs], {
     env: {
       ...process.env,
       PORT: '0',

@@ -122,7 +122,7 @@ export interface App {
 
 export async function startApp(config: Config, options: AppOptions = {}): Promise<App> {
   const secrets = config.upstream ? [config.upstream.apiKey] : [];
-  const log = createLogger(config.logLevel, secrets, options.logDestination, config.logFormat).child({ instance: config.instanceId });
+  const log = (await createLogger(config.logLevel, secrets, options.logDestination, config.logFormat)).child({ instance: config.instanceId });
   const lifecycle = new Lifecycle(log);
   try {
     return await compose(config, log, lifecycle);

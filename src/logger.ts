@@ -1,5 +1,4 @@
 import pino, { type Logger } from 'pino';
-import pinoPretty from 'pino-pretty';
 import { createRedactor } from './secret-redaction';
 
 /** `auto`: pretty when no destination is given and stdout is a terminal (a person is reading), JSON otherwise. */
@@ -12,20 +11,21 @@ export const LOGGED_ERROR_STRING_MAX = 1_000;
  * The process logger: JSON lines on stdout, or one coloured readable line per event on a terminal.
  * Anything that could carry a secret is redacted by path, and the upstream key is additionally
  * scrubbed from every line by value. The scrub runs on pino's JSON line before any formatting, so
- * the pretty format shows exactly what the JSON one would, never more.
+ * the pretty format shows exactly what the JSON one would, never more. pino-pretty is loaded only
+ * when the pretty format is chosen: deployments log JSON and need not hold it in memory.
  */
-export function createLogger(
+export async function createLogger(
   level: string,
   secrets: readonly string[] = [],
   destination?: pino.DestinationStream,
   format: LogFormat = 'json',
-): Logger {
+): Promise<Logger> {
   const scrub = secrets.filter((s) => s.length >= 8);
   const redact = createRedactor(scrub);
   const toTerminal = !destination && process.stdout.isTTY === true;
   const pretty = format === 'pretty' || (format === 'auto' && toTerminal);
   const stream = pretty
-    ? pinoPretty({
+    ? (await import('pino-pretty')).default({
         destination: destination ?? 1,
         colorize: toTerminal,
         // Synchronous like pino's own stdout: nothing is lost when the process exits right after a line.

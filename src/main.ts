@@ -3,14 +3,17 @@
  * start exits non-zero with the reason.
  */
 import 'reflect-metadata';
-import { startApp } from './app';
 import { ConfigError, loadConfig } from './config';
+import { startCompilingPgliteWasm } from './store/pglite-thread';
 
 /** Set once startApp runs: from then on its logger has reported any failure, with the step that failed. */
 let appLogsFailures = false;
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // The embedded store's WASM compiles in the background while the gateway's modules load (below).
+  if (!config.databaseUrl) startCompilingPgliteWasm();
+  const { startApp } = await import('./app.js');
   appLogsFailures = true;
   const app = await startApp(config);
 

@@ -10,8 +10,6 @@ export interface PgliteThreadOptions {
   dataDir?: string;
   /** Where the in-memory template is kept (see pglite-template.ts); null: none. */
   templateFile: string | null;
-  /** Open the data folder (initialising it when empty), close it and say so: a first start. */
-  initialiseOnly?: boolean;
   /**
    * shared_buffers (MB) when opening `dataDir`; undefined keeps PGlite's 128 MB. Ignored in memory: a
    * template restored with other start-up settings did not open (it hung) when tried.
@@ -20,6 +18,12 @@ export interface PgliteThreadOptions {
   /** PGlite's WASM, compiled once per process (see pglite-thread.ts): each thread would compile it again. */
   wasm: { pglite: WebAssembly.Module; initdb: WebAssembly.Module };
 }
+
+/**
+ * The worker's script run as a process with this argument and a folder initialises the folder
+ * (PGlite runs initdb in it), closes it and exits: 0 when done, else 1 with the reason on stderr.
+ */
+export const INITIALISE_ARGUMENT = '--initialise-data-folder';
 
 export type PgliteRequest =
   | { id: number; kind: 'query'; sql: string; params?: readonly unknown[]; tx?: number }
@@ -38,7 +42,7 @@ export interface PgliteFailure {
 }
 
 export type PgliteReply =
-  /** The thread has opened its database (or, for initialiseOnly, initialised and closed it). */
+  /** The thread has opened its database. */
   | { kind: 'ready' }
   | { kind: 'failed-to-open'; error: PgliteFailure }
   | { kind: 'done'; id: number; rows?: unknown[] }

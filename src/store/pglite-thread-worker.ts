@@ -7,14 +7,15 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { pgliteDriver } from './pglite-driver';
 import { createInMemoryPglite } from './pglite-template';
-import type { PgliteFailure, PgliteReply, PgliteRequest, PgliteThreadOptions } from './pglite-thread-protocol';
+import { INITIALISE_ARGUMENT, type PgliteFailure, type PgliteReply, type PgliteRequest, type PgliteThreadOptions } from './pglite-thread-protocol';
 import type { SqlDriver, SqlSession } from './sql/session';
 
-const port = parentPort!;
+/** As a thread: the port to the gateway's main thread. As a process (initialising a folder): null. */
+const port = parentPort;
 const options = workerData as PgliteThreadOptions;
 
 function send(reply: PgliteReply): void {
-  port.postMessage(reply);
+  port!.postMessage(reply);
 }
 
 function failure(err: unknown): PgliteFailure {
@@ -47,11 +48,6 @@ async function main(): Promise<void> {
         ? await createInMemoryPglite(options.templateFile, compiled)
         : await PGlite.create({ ...compiled, dataDir: options.dataDir, startParams: startParams(options.sharedBuffersMb) });
     driver = pgliteDriver(db);
-    if (options.initialiseOnly) {
-      await driver.close();
-      send({ kind: 'ready' });
-      return;
-    }
   } catch (err) {
     send({ kind: 'failed-to-open', error: failure(err) });
     return;
@@ -112,7 +108,7 @@ async function main(): Promise<void> {
     }
   };
 
-  port.on('message', (request: PgliteRequest) => {
+  port!.on('message', (request: PgliteRequest) => {
     handle(request).then(
       (rows) => send({ kind: 'done', id: request.id, rows }),
       (err: unknown) => send({ kind: 'error', id: request.id, error: failure(err) }),
@@ -121,4 +117,20 @@ async function main(): Promise<void> {
   send({ kind: 'ready' });
 }
 
-void main();
+/** The process's work (see INITIALISE_ARGUMENT): PGlite runs initdb in an empty folder when it opens it. */
+async function initialise(dataDir: string): Promise<void> {
+  const db = await PGlite.create({ dataDir });
+  await db.close();
+}
+
+if (port) {
+  void main();
+} else if (process.argv[2] === INITIALISE_ARGUMENT && process.argv[3]) {
+  initialise(process.argv[3]).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      console.error(failure(err).message);
+      process.exit(1);
+    },
+  );
+}

@@ -4,18 +4,19 @@
  * where it would stop HTTP, WebSockets and the poller for as long as it runs. The main thread only
  * sends SQL and receives rows (structured clone); the thread holds the PGlite instance and its memory.
  */
+import { fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import type { PgliteFailure, PgliteReply, PgliteRequest, PgliteThreadOptions } from './pglite-thread-protocol';
+import { INITIALISE_ARGUMENT, type PgliteFailure, type PgliteReply, type PgliteRequest, type PgliteThreadOptions } from './pglite-thread-protocol';
 import type { Row, SqlDriver, SqlSession } from './sql/session';
 
 /** A request before call() numbers it (Omit over each member of the union). */
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
 /** How a database thread opens its database (see PgliteThreadOptions). */
-export type PgliteThreadOpening = Omit<PgliteThreadOptions, 'wasm' | 'initialiseOnly'>;
+export type PgliteThreadOpening = Omit<PgliteThreadOptions, 'wasm'>;
 
 /** Opens a database thread and resolves once its database is open. */
 export async function openPgliteThread(opening: PgliteThreadOpening): Promise<SqlDriver> {
@@ -106,32 +107,40 @@ export async function openPgliteThread(opening: PgliteThreadOpening): Promise<Sq
 }
 
 /**
- * Runs a thread that opens `dataDir` (PGlite runs initdb there when it is empty), closes it and ends.
- * WebAssembly memory never shrinks, and initdb grows it to several hundred MB: done on a thread that
- * then ends, that memory goes with it, and the gateway's own thread opens a folder already initialised.
+ * Runs a process that opens `dataDir` (PGlite runs initdb there when it is empty), closes it and
+ * exits. initdb grows PGlite's WASM memory to several hundred MB, and the C allocator keeps what a
+ * thread used in its arenas after the thread ends (a thread for it left the gateway 80 MB larger for
+ * good): a process of its own returns all of it, and the gateway opens a folder already initialised.
+ * The process compiles PGlite's WASM for itself (a compiled module cannot cross to another process):
+ * a first start only.
  */
 export async function initialisePgliteDataDir(dataDir: string): Promise<void> {
-  const options: PgliteThreadOptions = { dataDir, templateFile: null, initialiseOnly: true, wasm: await compiledWasm() };
-  const worker = new Worker(await workerEntry(), { workerData: options });
-  let failed: Error | null = null;
-  let done = false;
-  worker.on('message', (reply: PgliteReply) => {
-    if (reply.kind === 'failed-to-open') failed = toError(reply.error);
-    if (reply.kind === 'ready') {
-      done = true;
-      // Its database is closed; ending the thread is what frees the memory.
-      void worker.terminate();
-    }
+  const child = fork(await workerEntry(), [INITIALISE_ARGUMENT, dataDir], {
+    // Not the parent's flags (jest's, an inspector's): the script needs none.
+    execArgv: [],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
-  worker.on('error', (err) => (failed ??= err));
-  const code = await new Promise<number>((resolve) => worker.once('exit', resolve));
-  // Assigned in the listeners above, which the compiler does not follow.
-  const failure = failed as Error | null;
-  if (failure) throw failure;
-  if (!done) throw new Error(`initialising the embedded database in ${dataDir} failed (thread exit code ${code})`);
+  let stderr = '';
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', resolve);
+  });
+  if (code !== 0) {
+    throw new Error(`initialising the embedded database in ${dataDir} failed (exit code ${code}): ${stderr.trim() || 'no message'}`);
+  }
 }
 
 let compiled: Promise<PgliteThreadOptions['wasm']> | undefined;
+
+/**
+ * Starts compiling PGlite's WASM now, for a store opened later: the compile runs on V8's background
+ * threads, so the entry point calls this before it loads the rest of the gateway, and the two overlap.
+ */
+export function startCompilingPgliteWasm(): void {
+  // A failure is not lost: the store's open compiles again and reports it.
+  compiledWasm().catch(() => undefined);
+}
 
 // Node has the WebAssembly global; the ES2023 lib this project compiles against declares only its types.
 const wasmCompiler = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<WebAssembly.Module> } }).WebAssembly;
@@ -162,7 +171,8 @@ function toError(failure: PgliteFailure): Error {
 }
 
 /**
- * The thread's script: the compiled pglite-thread-worker.js beside this file. Run from the TypeScript
+ * The thread's script (also run as a process to initialise a data folder): the compiled
+ * pglite-thread-worker.js beside this file. Run from the TypeScript
  * sources (the tests), there is none: the worker's source is bundled once with esbuild (a development
  * dependency) into node_modules/.cache, where Node resolves PGlite from the project's node_modules.
  */

@@ -17,6 +17,8 @@ const REDIS = ['ioredis', '@graphql-yoga/redis-event-target'];
 const POSTGRESQL = ['pg', 'pg-pool', 'pg-protocol'];
 const S3 = ['@aws-sdk/client-s3', '@aws-sdk/lib-storage', '@aws-sdk/s3-request-presigner'];
 const SSE = ['graphql-sse'];
+/** Pretty log lines are for a person at a terminal; a gateway whose output is piped logs JSON. */
+const PRETTY_LOGS = ['pino-pretty'];
 
 /** Starts the built gateway with `env`, runs `use` against it, stops it, and returns the files it loaded. */
 async function loadedModules(env: Record<string, string>, use: (url: string, output: () => string) => Promise<void> = async () => {}) {
@@ -45,12 +47,12 @@ function packagesIn(files: readonly string[], names: readonly string[]): string[
 }
 
 describe('optional modules', () => {
-  it('the embedded default with the simulator loads neither Redis, pg, the S3 SDK nor graphql-sse', async () => {
+  it('the embedded default with the simulator loads neither Redis, pg, the S3 SDK, graphql-sse nor pino-pretty', async () => {
     const files = await loadedModules({ DATA_IN_MEMORY: 'true', SIMULATOR_PORT: '0', MEDIA_STORE: 'folder' });
     // The list is real: what this deployment does use is in it.
     expect(packagesIn(files, ['@apollo/server', 'graphql-ws'])).toEqual(['@apollo/server', 'graphql-ws']);
     expect(files.some((f) => f.endsWith(`${path.sep}dist${path.sep}simulator${path.sep}server.js`))).toBe(true);
-    expect(packagesIn(files, [...REDIS, ...POSTGRESQL, ...S3, ...SSE])).toEqual([]);
+    expect(packagesIn(files, [...REDIS, ...POSTGRESQL, ...S3, ...SSE, ...PRETTY_LOGS])).toEqual([]);
   });
 
   it('with an upstream key the simulator is not loaded; graphql-sse is, at the first SSE subscription', async () => {
@@ -71,6 +73,6 @@ describe('optional modules', () => {
     );
     expect(files.filter((f) => f.includes(`${path.sep}dist${path.sep}simulator${path.sep}`))).toEqual([]);
     expect(packagesIn(files, SSE)).toEqual(SSE);
-    expect(packagesIn(files, [...REDIS, ...POSTGRESQL, ...S3])).toEqual([]);
+    expect(packagesIn(files, [...REDIS, ...POSTGRESQL, ...S3, ...PRETTY_LOGS])).toEqual([]);
   });
 });

@@ -17,9 +17,9 @@ function capture(): { lines: string[]; destination: Writable } {
   return { lines, destination };
 }
 
-it('writes one JSON object per line by default, with the upstream key scrubbed', () => {
+it('writes one JSON object per line by default, with the upstream key scrubbed', async () => {
   const { lines, destination } = capture();
-  const log = createLogger('info', [UPSTREAM_KEY], destination);
+  const log = await createLogger('info', [UPSTREAM_KEY], destination);
   log.info({ generationId: 'g1', reason: `upstream said Bearer ${UPSTREAM_KEY}` }, 'generation created');
   expect(lines).toHaveLength(1);
   const line = JSON.parse(lines[0]!) as Record<string, unknown>;
@@ -27,9 +27,9 @@ it('writes one JSON object per line by default, with the upstream key scrubbed',
   expect(lines[0]).not.toContain(UPSTREAM_KEY);
 });
 
-it('writes readable single lines in the pretty format, with the same scrub and the same fields', () => {
+it('writes readable single lines in the pretty format, with the same scrub and the same fields', async () => {
   const { lines, destination } = capture();
-  const log = createLogger('info', [UPSTREAM_KEY], destination, 'pretty').child({ instance: 'host-1-abc' });
+  const log = (await createLogger('info', [UPSTREAM_KEY], destination, 'pretty')).child({ instance: 'host-1-abc' });
   log.info({ generationId: 'g1', reason: `key ${UPSTREAM_KEY}` }, 'generation completed after 41.5 s');
   log.debug('a detail nobody asked for');
   log.warn({ authorization: `Bearer ${UPSTREAM_KEY}` }, 'poll failed; will retry');
@@ -42,8 +42,8 @@ it('writes readable single lines in the pretty format, with the same scrub and t
   expect(lines.join('\n')).not.toContain(UPSTREAM_KEY);
 });
 
-it('chooses JSON in the auto format when lines go anywhere but a terminal', () => {
+it('chooses JSON in the auto format when lines go anywhere but a terminal', async () => {
   const { lines, destination } = capture();
-  createLogger('info', [], destination, 'auto').info('gateway ready');
+  (await createLogger('info', [], destination, 'auto')).info('gateway ready');
   expect(JSON.parse(lines[0]!)).toMatchObject({ msg: 'gateway ready' });
 });

@@ -4,7 +4,7 @@
  * their isolation across the thread boundary, errors keep their SQLSTATE, and a closed or dead thread
  * fails calls instead of hanging them.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -155,4 +155,18 @@ describe('PGlite on its own thread', () => {
       await rm(dataDir, { recursive: true, force: true });
     }
   }, 180_000);
+
+  // initdb runs in a process of its own (its memory leaves with it): a failure there reaches the caller with its reason.
+  it('reports a data folder that cannot be initialised with the reason, from the initialising process', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'pglite-init-fails-'));
+    try {
+      const notAFolder = path.join(dir, 'a-file');
+      await writeFile(notAFolder, 'not a folder');
+      await expect(initialisePgliteDataDir(path.join(notAFolder, 'data'))).rejects.toThrow(
+        /^initialising the embedded database in .*a-file\/data failed \(exit code 1\): \S/,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
