@@ -112,7 +112,13 @@ async function measureStore(label: string, open: () => Promise<OpenedStore>, pla
         }
         p99s.set(read.name, [...(p99s.get(read.name) ?? []), quantile(times, 0.99)]);
       }
-      headOfLine.push(await measureHeadOfLine(store, plan.headOfLineMs ?? 3000));
+      // Logged as each size ends, so a run stopped during a long fill still leaves the sizes it measured.
+      log(`  ${label}, ${size} per owner: p99 ${READS.map((r) => `${r.name} ${p99s.get(r.name)!.at(-1)!.toFixed(2)} ms`).join(', ')}`);
+      const h = await measureHeadOfLine(store, plan.headOfLineMs ?? 3000);
+      headOfLine.push(h);
+      log(
+        `  ${label}, ${size} per owner: other owner's list ${h.contendedPerSecond.toFixed(1)} req/s beside usage vs ${h.soloPerSecond.toFixed(1)} solo; event-loop p99 ${h.contendedLoopP99.toFixed(1)} ms vs ${h.idleLoopP99.toFixed(1)} idle`,
+      );
     } finally {
       await store.stop();
       await drop();
