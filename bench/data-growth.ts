@@ -31,7 +31,11 @@ export interface DataGrowthPlan {
   samples: number;
   /** Length of each head-of-line window (solo, then beside the usage loop). Default 3000 ms. */
   headOfLineMs?: number;
+  /** Which stores to measure. Default both (PostgreSQL only with BENCH_POSTGRES_URL). */
+  stores?: readonly GrowthStore[];
 }
+
+export type GrowthStore = 'embedded' | 'postgres';
 
 /** Another owner's list requests in flight at once during the head-of-line windows. */
 const LIST_CONCURRENCY = 4;
@@ -68,9 +72,11 @@ function storeOver(driver: SqlDriver): Store {
 
 export async function runDataGrowth(plan: DataGrowthPlan, log: (line: string) => void = () => {}): Promise<Row[]> {
   const rows: Row[] = [];
+  const stores = plan.stores ?? ['embedded', 'postgres'];
   const embedded = async (): Promise<OpenedStore> => ({ driver: await openPgliteThread({ templateFile: templatePath() }), drop: async () => {} });
-  rows.push(...(await measureStore('embedded', embedded, plan, log)));
+  if (stores.includes('embedded')) rows.push(...(await measureStore('embedded', embedded, plan, log)));
   const url = process.env.BENCH_POSTGRES_URL;
+  if (!stores.includes('postgres')) return rows;
   if (!url) {
     log('  data growth on PostgreSQL skipped: BENCH_POSTGRES_URL is not set');
   } else {
