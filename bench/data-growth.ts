@@ -1,8 +1,8 @@
 /**
  * Data growth (issue 14): what each per-owner read and the metrics read cost as one owner's history
  * grows, on the embedded store (PGlite on its thread) and on the PostgreSQL at BENCH_POSTGRES_URL when
- * set (an empty database it may drop the gateway's tables in; test/helpers/services.ts, which starts
- * one for the tests, needs Jest's globals). For each
+ * set (a database of its own there for each size, dropped after it; test/helpers/services.ts, which
+ * starts a server for the tests, needs Jest's globals). For each
  * size the table is filled with SQL (bench/history-fill.ts: the heavy owner's rows and as many over
  * 1,000 other owners), then every read runs `samples` times through the Store, one at a time; its p99
  * is compared with the same read's p99 at the smallest size in the same run (target: within 1.5×).
@@ -20,6 +20,7 @@ import { SqlStore } from '../src/store/sql-store';
 import type { SqlDriver } from '../src/store/sql/session';
 import type { Store } from '../src/store/store';
 import { fillHistory, HISTORY_START } from './history-fill';
+import { createScratchDatabase } from './scratch-database';
 import type { Row } from './results';
 import { quantile } from './stats';
 
@@ -30,7 +31,11 @@ export interface DataGrowthPlan {
   samples: number;
   /** Length of each head-of-line window (solo, then beside the usage loop). Default 3000 ms. */
   headOfLineMs?: number;
+  /** Which stores to measure. Default both (PostgreSQL only with BENCH_POSTGRES_URL). */
+  stores?: readonly GrowthStore[];
 }
+
+export type GrowthStore = 'embedded' | 'postgres';
 
 /** Another owner's list requests in flight at once during the head-of-line windows. */
 const LIST_CONCURRENCY = 4;
@@ -67,35 +72,35 @@ function storeOver(driver: SqlDriver): Store {
 
 export async function runDataGrowth(plan: DataGrowthPlan, log: (line: string) => void = () => {}): Promise<Row[]> {
   const rows: Row[] = [];
-  rows.push(...(await measureStore('embedded', () => openPgliteThread({ templateFile: templatePath() }), plan, log)));
+  const stores = plan.stores ?? ['embedded', 'postgres'];
+  const embedded = async (): Promise<OpenedStore> => ({ driver: await openPgliteThread({ templateFile: templatePath() }), drop: async () => {} });
+  if (stores.includes('embedded')) rows.push(...(await measureStore('embedded', embedded, plan, log)));
   const url = process.env.BENCH_POSTGRES_URL;
+  if (!stores.includes('postgres')) return rows;
   if (!url) {
     log('  data growth on PostgreSQL skipped: BENCH_POSTGRES_URL is not set');
   } else {
-    const open = async () => {
-      const driver = pgDriver({ connectionString: url });
-      // Each size starts from an empty database.
-      // Every table and function the migrations create (src/store/migrations.ts), or re-running them fails.
-      await driver.exec(
-        `DROP TABLE IF EXISTS generations, api_keys, schema_migrations, generation_status_counts, generation_usage_days,
-           media_copies, webhook_endpoints, webhook_deliveries, webhook_signing_secrets CASCADE`,
-      );
-      await driver.exec(
-        `DROP FUNCTION IF EXISTS generation_status_counted, generation_usage_counted, generation_usage_number,
-           generation_usage_duration, generation_usage_day, enqueue_media_copy CASCADE`,
-      );
-      return driver;
+    // Each size starts from an empty database of its own on that server.
+    const open = async (): Promise<OpenedStore> => {
+      const database = await createScratchDatabase(url, 'bench_growth');
+      return { driver: pgDriver({ connectionString: database.url }), drop: () => database.drop() };
     };
     rows.push(...(await measureStore('PostgreSQL', open, plan, log)));
   }
   return rows;
 }
 
-async function measureStore(label: string, open: () => Promise<SqlDriver>, plan: DataGrowthPlan, log: (line: string) => void): Promise<Row[]> {
+/** A store's driver, opened empty, and how to remove what it leaves behind once closed. */
+interface OpenedStore {
+  driver: SqlDriver;
+  drop: () => Promise<void>;
+}
+
+async function measureStore(label: string, open: () => Promise<OpenedStore>, plan: DataGrowthPlan, log: (line: string) => void): Promise<Row[]> {
   const p99s = new Map<string, number[]>();
   const headOfLine: HeadOfLine[] = [];
   for (const size of plan.sizes) {
-    const driver = await open();
+    const { driver, drop } = await open();
     const store = storeOver(driver);
     try {
       await store.start();
@@ -113,9 +118,16 @@ async function measureStore(label: string, open: () => Promise<SqlDriver>, plan:
         }
         p99s.set(read.name, [...(p99s.get(read.name) ?? []), quantile(times, 0.99)]);
       }
-      headOfLine.push(await measureHeadOfLine(store, plan.headOfLineMs ?? 3000));
+      // Logged as each size ends, so a run stopped during a long fill still leaves the sizes it measured.
+      log(`  ${label}, ${size} per owner: p99 ${READS.map((r) => `${r.name} ${p99s.get(r.name)!.at(-1)!.toFixed(2)} ms`).join(', ')}`);
+      const h = await measureHeadOfLine(store, plan.headOfLineMs ?? 3000);
+      headOfLine.push(h);
+      log(
+        `  ${label}, ${size} per owner: other owner's list ${h.contendedPerSecond.toFixed(1)} req/s beside usage vs ${h.soloPerSecond.toFixed(1)} solo; event-loop p99 ${h.contendedLoopP99.toFixed(1)} ms vs ${h.idleLoopP99.toFixed(1)} idle`,
+      );
     } finally {
       await store.stop();
+      await drop();
     }
   }
   const rows: Row[] = [];

@@ -7,11 +7,13 @@
  * `--poller-scale [N]` adds the poller with N (default 10,000) generations in flight beside 100, on the
  * embedded store and on PostgreSQL when BENCH_POSTGRES_URL is set (`--only poller` runs it alone); it
  * takes minutes, so it is in no run without the flag.
+ * `--growth-stores embedded|postgres` measures the data growth on that store only (default both).
  * `--sse-fanout-full` runs the SSE fan-out tier (part of `fanout`) at 1,000 and 10,000 streams instead of 1,000.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { GrowthStore } from './data-growth';
 import { POLLER_SCALE_PLAN } from './poller-scale';
 import { runBenchmarks, type BenchPlan, FULL_PLAN, QUICK_PLAN, SSE_FANOUT_FULL, WEBHOOK_FULL_PLAN } from './suite';
 import { markdownTable } from './results';
@@ -34,6 +36,8 @@ async function main(): Promise<void> {
     withPoller.sseFanout && process.argv.includes('--sse-fanout-full') ? { ...withPoller, sseFanout: SSE_FANOUT_FULL } : withPoller;
   // `--growth N,M` runs the data-growth part at these sizes (the first is the baseline), likewise.
   if (growthOnly) plan = { ...(only || fanoutOnly ? plan : {}), growth: { ...base.growth!, sizes: growthOnly } };
+  const growthStores = growthStoresAsked(process.argv);
+  if (growthStores && plan.growth) plan = { ...plan, growth: { ...plan.growth, stores: growthStores } };
   const started = Date.now();
   const rows = await runBenchmarks(plan, (line) => console.error(line));
   const seconds = ((Date.now() - started) / 1000).toFixed(0);
@@ -84,6 +88,17 @@ function sizesAfter(argv: readonly string[], flag: string, what: string, example
     throw new Error(`${flag} takes ${what} separated by commas, e.g. ${example}`);
   }
   return sizes;
+}
+
+/** `--growth-stores embedded,postgres`: the stores the data-growth part measures; null without the flag. */
+function growthStoresAsked(argv: readonly string[]): GrowthStore[] | null {
+  const i = argv.indexOf('--growth-stores');
+  if (i < 0) return null;
+  const stores = (argv[i + 1] ?? '').split(',');
+  if (!stores.length || stores.some((s) => s !== 'embedded' && s !== 'postgres')) {
+    throw new Error(`--growth-stores takes embedded, postgres or both separated by a comma; got "${argv[i + 1] ?? ''}"`);
+  }
+  return stores as GrowthStore[];
 }
 
 /** `--poller-scale [N]`: N in flight (default 10,000); also on with `--only poller`; null otherwise. */

@@ -5,7 +5,7 @@
  * SHA-256 (not a slow password hash) is enough because keys are 192 random bits, not
  * human-chosen secrets, and it keeps the per-request lookup cheap.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { hash, randomBytes, randomUUID } from 'node:crypto';
 import type { ApiKeyRecord, ApiKeyRecords } from '../store/store';
 import type { ApiKeyCache } from './api-key-cache';
 
@@ -16,7 +16,8 @@ const SHOWN_PREFIX_LENGTH = 12;
 const OWNER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,127}$/;
 
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  // The one-shot hash: no Hash object per request (it runs on every authenticated request).
+  return hash('sha256', key, 'hex');
 }
 
 export function checkOwnerName(owner: string): string {

@@ -24,6 +24,10 @@ export function playableVideo(g: Pick<Generation, 'id' | 'owner' | 'video'>, lin
     ...video,
     url: stored ? links.url(g.owner, g.id, now) : video.url,
     upstreamUrl: video.url,
-    upstreamUrlExpiresAt: linkExpiry(video.url),
+    // Read from the link only when asked for: parsing it was 3 % of a list request's CPU when the
+    // field was not even selected (BENCHMARKS.md, HTTP). A getter is still read by spreads and JSON.
+    get upstreamUrlExpiresAt() {
+      return linkExpiry(video.url);
+    },
   };
 }

@@ -1,6 +1,7 @@
 import { createPubSub } from '@graphql-yoga/subscription';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
+import { DateTimeISO } from './date-time-iso';
 import { VideoGenerationResolver } from './resolvers/video-generation.resolver';
 import { UsageResolver } from './resolvers/usage.resolver';
 import { VideoModelResolver } from './resolvers/video-model.resolver';
@@ -23,5 +24,6 @@ export function buildGatewaySchema(): Promise<GraphQLSchema> {
     // published to this one; type-graphql still requires a pubsub.
     pubSub: createPubSub(),
     validate: false,
+    scalarsMap: [{ type: Date, scalar: DateTimeISO }],
   });
 }

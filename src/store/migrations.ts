@@ -8,6 +8,23 @@ export interface Migration {
   sql: string;
 }
 
+/**
+ * The roll-ups (0014_status_counts, 0014_usage_days) computed from the rows at hand, as their migrations
+ * first fill them; exported for fills that load rows with the triggers off and count once at the end
+ * (bench/history-fill.ts). The text is the migrations' own: changing it would change applied migrations.
+ */
+export const STATUS_COUNTS_FROM_ROWS = `INSERT INTO generation_status_counts (status, n) SELECT status, count(*) FROM generations GROUP BY status;`;
+export const USAGE_DAYS_FROM_ROWS = `INSERT INTO generation_usage_days
+        SELECT owner, generation_usage_day(created_at), status, model, duration, count(*),
+               coalesce(sum(credits), 0), count(credits), coalesce(sum(usd), 0), count(usd)
+          FROM (SELECT owner, created_at, status, model, generation_usage_duration(input) AS duration,
+                       generation_usage_number(usage->'credits') AS credits, generation_usage_number(usage->'usd') AS usd
+                  FROM generations
+                UNION ALL
+                SELECT owner, created_at, status, model, duration_seconds, credits::numeric, usd::numeric
+                  FROM deleted_usage) AS used
+         GROUP BY 1, 2, 3, 4, 5;`;
+
 export const migrations: readonly Migration[] = [
   {
     id: '0001_generations',
@@ -269,7 +286,7 @@ export const migrations: readonly Migration[] = [
         status text PRIMARY KEY,
         n      bigint NOT NULL
       );
-      INSERT INTO generation_status_counts (status, n) SELECT status, count(*) FROM generations GROUP BY status;
+      ${STATUS_COUNTS_FROM_ROWS}
 
       CREATE FUNCTION generation_status_counted() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
@@ -329,16 +346,7 @@ export const migrations: readonly Migration[] = [
         usd_n     bigint NOT NULL,
         UNIQUE NULLS NOT DISTINCT (owner, day, status, model, duration)
       );
-      INSERT INTO generation_usage_days
-        SELECT owner, generation_usage_day(created_at), status, model, duration, count(*),
-               coalesce(sum(credits), 0), count(credits), coalesce(sum(usd), 0), count(usd)
-          FROM (SELECT owner, created_at, status, model, generation_usage_duration(input) AS duration,
-                       generation_usage_number(usage->'credits') AS credits, generation_usage_number(usage->'usd') AS usd
-                  FROM generations
-                UNION ALL
-                SELECT owner, created_at, status, model, duration_seconds, credits::numeric, usd::numeric
-                  FROM deleted_usage) AS used
-         GROUP BY 1, 2, 3, 4, 5;
+      ${USAGE_DAYS_FROM_ROWS}
 
       -- One generation's contribution added to its group's day, the row created with the first.
       CREATE FUNCTION generation_usage_add(for_owner text, for_day date, for_status text, for_model text, for_duration int,

@@ -101,6 +101,19 @@ describeWithServices('query plans on a long history (PostgreSQL)', () => {
     expect(rows).toBeLessThan(FLAT_ROWS);
   });
 
+  it('the fill (triggers off, roll-ups counted after) leaves the roll-ups the generations add up to', async () => {
+    const counts = await db.query('SELECT status, n::int AS n FROM generation_status_counts ORDER BY status');
+    const direct = await db.query('SELECT status, count(*)::int AS n FROM generations GROUP BY status ORDER BY status');
+    expect(counts).toEqual(direct);
+    const sums = await db.query(`SELECT sum(n)::int AS n, sum(credits)::float8 AS credits FROM generation_usage_days WHERE owner = $1`, [heavy]);
+    const summed = await db.query(
+      `SELECT count(*)::int AS n, sum((usage->>'credits')::numeric)::float8 AS credits FROM generations WHERE owner = $1`,
+      [heavy],
+    );
+    expect(sums).toEqual(summed);
+    expect(summed[0]).toMatchObject({ n: HISTORY });
+  });
+
   it('countByStatus reads the counts, not the generations', async () => {
     const { plan, rows } = await explain(countByStatus);
     expect(rows).toBe(0);
