@@ -28,50 +28,55 @@ let expected = 0;
 let errors = 0;
 let onReceipt: (() => void) | null = null;
 
+/** Records the time a stream received its generation's COMPLETED. */
+function receiveCompleted(): void {
+  receipts.push(preciseNow());
+  onReceipt?.();
+}
+
+/** Opens one stream per id with `open`, OPEN_BATCH at a time; `open` resolves once its stream is subscribed or failed. */
+async function openInBatches(ids: string[], open: (id: string) => Promise<void>): Promise<void> {
+  for (let i = 0; i < ids.length; i += OPEN_BATCH) await Promise.all(ids.slice(i, i + OPEN_BATCH).map(open));
+}
+
 async function subscribe(req: Extract<DriverRequest, { type: 'subscribe' }>): Promise<{ subscribed: number; errors: number }> {
   expected = req.ids.length;
   let subscribed = 0;
-  for (let i = 0; i < req.ids.length; i += OPEN_BATCH) {
-    await Promise.all(
-      req.ids.slice(i, i + OPEN_BATCH).map(
-        (id) =>
-          new Promise<void>((resolve) => {
-            const client = createClient({
-              url: req.wsUrl,
-              webSocketImpl: WebSocket,
-              connectionParams: req.key ? { authorization: `Bearer ${req.key}` } : {},
-              retryAttempts: 0,
-              lazy: true,
-              keepAlive: 0,
-            });
-            clients.push(client);
-            let first = true;
-            client.subscribe<{ videoGenerationUpdated: { status: string } }>(
-              { query: WATCH, variables: { id } },
-              {
-                next: (result) => {
-                  if (first) {
-                    first = false;
-                    subscribed++;
-                    resolve();
-                    return;
-                  }
-                  if (result.data?.videoGenerationUpdated.status === 'COMPLETED') {
-                    receipts.push(preciseNow());
-                    onReceipt?.();
-                  }
-                },
-                error: () => {
-                  errors++;
-                  resolve();
-                },
-                complete: () => resolve(),
-              },
-            );
-          }),
-      ),
-    );
-  }
+  await openInBatches(
+    req.ids,
+    (id) =>
+      new Promise<void>((resolve) => {
+        const client = createClient({
+          url: req.wsUrl,
+          webSocketImpl: WebSocket,
+          connectionParams: req.key ? { authorization: `Bearer ${req.key}` } : {},
+          retryAttempts: 0,
+          lazy: true,
+          keepAlive: 0,
+        });
+        clients.push(client);
+        let first = true;
+        client.subscribe<{ videoGenerationUpdated: { status: string } }>(
+          { query: WATCH, variables: { id } },
+          {
+            next: (result) => {
+              if (first) {
+                first = false;
+                subscribed++;
+                resolve();
+                return;
+              }
+              if (result.data?.videoGenerationUpdated.status === 'COMPLETED') receiveCompleted();
+            },
+            error: () => {
+              errors++;
+              resolve();
+            },
+            complete: () => resolve(),
+          },
+        );
+      }),
+  );
   return { subscribed, errors };
 }
 
@@ -82,58 +87,52 @@ async function subscribe(req: Extract<DriverRequest, { type: 'subscribe' }>): Pr
  */
 async function subscribeSse(req: Extract<DriverRequest, { type: 'subscribeSse' }>): Promise<{ subscribed: number; errors: number }> {
   let subscribed = 0;
-  for (let i = 0; i < req.ids.length; i += OPEN_BATCH) {
-    await Promise.all(
-      req.ids.slice(i, i + OPEN_BATCH).map(
-        (id) =>
-          new Promise<void>((resolve) => {
-            let settled = false;
-            const settle = (ok: boolean) => {
-              if (settled) return;
-              settled = true;
-              if (ok) subscribed++;
-              else errors++;
-              resolve();
-            };
-            const body = JSON.stringify({ query: WATCH, variables: { id } });
-            const stream = request(
-              req.url,
-              {
-                method: 'POST',
-                agent: sseAgent,
-                headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${req.key}` },
-              },
-              (res) => {
-                if (res.statusCode !== 200) {
-                  res.resume();
-                  return settle(false);
-                }
-                res.setEncoding('utf8');
-                let buffer = '';
-                res.on('data', (chunk: string) => {
-                  buffer += chunk;
-                  let end: number;
-                  while ((end = buffer.indexOf('\n\n')) !== -1) {
-                    const event = buffer.slice(0, end);
-                    buffer = buffer.slice(end + 2);
-                    if (!event.startsWith('event: next')) continue;
-                    if (!settled) settle(!event.includes('"errors"'));
-                    else if (event.includes('"status":"COMPLETED"')) {
-                      receipts.push(preciseNow());
-                      onReceipt?.();
-                    }
-                  }
-                });
-                res.on('close', () => settle(false));
-              },
-            );
-            stream.on('error', () => settle(false));
-            streams.push(stream);
-            stream.end(body);
-          }),
-      ),
-    );
-  }
+  await openInBatches(
+    req.ids,
+    (id) =>
+      new Promise<void>((resolve) => {
+        let settled = false;
+        const settle = (ok: boolean) => {
+          if (settled) return;
+          settled = true;
+          if (ok) subscribed++;
+          else errors++;
+          resolve();
+        };
+        const body = JSON.stringify({ query: WATCH, variables: { id } });
+        const stream = request(
+          req.url,
+          {
+            method: 'POST',
+            agent: sseAgent,
+            headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${req.key}` },
+          },
+          (res) => {
+            if (res.statusCode !== 200) {
+              res.resume();
+              return settle(false);
+            }
+            res.setEncoding('utf8');
+            let buffer = '';
+            res.on('data', (chunk: string) => {
+              buffer += chunk;
+              let end: number;
+              while ((end = buffer.indexOf('\n\n')) !== -1) {
+                const event = buffer.slice(0, end);
+                buffer = buffer.slice(end + 2);
+                if (!event.startsWith('event: next')) continue;
+                if (!settled) settle(!event.includes('"errors"'));
+                else if (event.includes('"status":"COMPLETED"')) receiveCompleted();
+              }
+            });
+            res.on('close', () => settle(false));
+          },
+        );
+        stream.on('error', () => settle(false));
+        streams.push(stream);
+        stream.end(body);
+      }),
+  );
   // Only streams that received their snapshot can receive COMPLETED: collect waits for those.
   expected = subscribed;
   return { subscribed, errors };

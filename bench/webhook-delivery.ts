@@ -17,6 +17,8 @@ import { GenerationStatus } from '../src/model/generation';
 import { createPgliteStore } from '../src/store/pglite-store';
 import type { Store } from '../src/store/store';
 import { WebhookSender } from '../src/webhooks/sender';
+import { freePort } from '../test/helpers/free-port';
+import { webhookEndpointRecord } from '../test/helpers/webhook-endpoint-record';
 import { quantile, preciseNow, sleep } from './stats';
 
 export interface WebhookBenchPlan {
@@ -57,7 +59,7 @@ export async function runWebhookDelivery(plan: WebhookBenchPlan): Promise<Webhoo
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   // A port that was just free and is closed again: connections to it are refused.
-  const deadPort = await closedPort();
+  const deadPort = await freePort();
   const livePort = (receiver.address() as AddressInfo).port;
 
   const sender = new WebhookSender({
@@ -109,24 +111,7 @@ export async function runWebhookDelivery(plan: WebhookBenchPlan): Promise<Webhoo
 }
 
 async function insertEndpoint(store: Store, owner: string, url: string): Promise<void> {
-  const now = new Date();
-  await store.insertWebhookEndpoint(
-    {
-      id: `whe_${randomUUID()}`,
-      owner,
-      url,
-      description: null,
-      events: null,
-      enabled: true,
-      disabledReason: null,
-      secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
-      previousSecret: null,
-      previousSecretExpiresAt: null,
-      createdAt: now,
-      updatedAt: now,
-    },
-    10_000,
-  );
+  await store.insertWebhookEndpoint(webhookEndpointRecord({ owner, url }), 10_000);
 }
 
 async function insertGeneration(store: Store, owner: string): Promise<string> {
@@ -142,12 +127,4 @@ async function insertGeneration(store: Store, owner: string): Promise<string> {
     deadlineAt: new Date(now.getTime() + 3_600_000),
   });
   return generation.id;
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }

@@ -5,7 +5,7 @@
  */
 import { request } from 'node:http';
 import WebSocket from 'ws';
-import { startGateway, within, type TestGateway } from '../helpers/gateway';
+import { startGateway, useGateway, within, type TestGateway } from '../helpers/gateway';
 import { checkAfterProbes, expectJson4xx, expectRefusedDocument, expectWsRefused, overWs, postJson, recordSeen } from '../helpers/probes';
 
 const circularFragments = `subscription { videoGenerationsUpdated { ...A } } fragment A on VideoGeneration { id ...B } fragment B on VideoGeneration { status ...A }`;
@@ -180,16 +180,12 @@ describe('hostile inputs', () => {
 });
 
 describe('values the database cannot hold', () => {
-  let gw: TestGateway;
-  let key: string;
   const CREATES_PER_MINUTE = 2;
+  const gw = useGateway({ env: { QUOTA_CREATES_PER_MINUTE: String(CREATES_PER_MINUTE) } });
+  let key: string;
 
   beforeAll(async () => {
-    gw = await startGateway({ env: { QUOTA_CREATES_PER_MINUTE: String(CREATES_PER_MINUTE) } });
     key = await gw.keyFor('alice');
-  });
-  afterAll(async () => {
-    await gw?.stop();
   });
 
   const auth = () => ({ authorization: `Bearer ${key}` });

@@ -39,6 +39,7 @@ import {
 } from '../helpers/gateway';
 import { httpSubscriber, subscriptionErrorCodes, type HttpTransport } from '../helpers/http-subscriptions';
 import { expectCanaryAbsent, expectHealthy, recordSeen } from '../helpers/probes';
+import { webhookEndpointRecord } from '../helpers/webhook-endpoint-record';
 
 const GENERATION_TYPE = 'VideoGeneration';
 
@@ -103,22 +104,8 @@ const ENDPOINT = 'id url enabled events';
 
 /** Alice's webhook endpoint, written to the store: this gateway's URL policy admits no reachable test host. */
 async function aliceEndpoint(gw: TestGateway, id: string): Promise<string> {
-  const now = new Date();
   await gw.app.store.insertWebhookEndpoint(
-    {
-      id,
-      owner: 'alice',
-      url: 'https://alice-hooks.example.com/',
-      description: 'alice private hook',
-      events: null,
-      enabled: true,
-      disabledReason: null,
-      secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
-      previousSecret: null,
-      previousSecretExpiresAt: null,
-      createdAt: now,
-      updatedAt: now,
-    },
+    webhookEndpointRecord({ id, owner: 'alice', url: 'https://alice-hooks.example.com/', description: 'alice private hook' }),
     100,
   );
   return id;

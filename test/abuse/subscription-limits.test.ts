@@ -4,7 +4,7 @@
  * operation of the per-second quota when it opens; failed authentications spend the address's
  * anonymous budget on every transport alike; and streams count against MAX_CONNECTIONS as sockets do.
  */
-import { WATCH_ALL, collect, startGateway, waitFor, wsClient, type TestGateway } from '../helpers/gateway';
+import { WATCH_ALL, collect, startGateway, useGateway, waitFor, wsClient, type TestGateway } from '../helpers/gateway';
 import { readMultipart } from '../helpers/http-subscriptions';
 import { expectCanaryAbsent, expectHealthy, overWs, recordSeen } from '../helpers/probes';
 
@@ -49,6 +49,21 @@ async function runningSubscriptions(gw: TestGateway): Promise<number> {
 }
 
 const codeOf = (s: { json: any }) => s.json?.errors?.[0]?.extensions?.code;
+
+/** Opens with `open` every 200 ms until a stream is let in (up to 30 s), closing each refused attempt. */
+function openOnceAdmitted<S extends OpenStream>(what: string, open: () => Promise<S>): Promise<S> {
+  return waitFor(
+    what,
+    async () => {
+      const attempt = await open();
+      if (attempt.status === 200) return attempt;
+      attempt.close();
+      return null;
+    },
+    30_000,
+    200,
+  );
+}
 
 describe('open subscriptions per owner, over all three transports together', () => {
   let gw: TestGateway;
@@ -98,40 +113,19 @@ describe('open subscriptions per owner, over all three transports together', () 
 
     // A client that goes away gives its slot back, whatever the transport.
     sse.close();
-    const again = await waitFor(
-      "a slot freed by alice's closed SSE stream",
-      async () => {
-        const attempt = await openMultipart(gw, alice);
-        opened.push(attempt);
-        return attempt.status === 200 ? attempt : null;
-      },
-      30_000,
-      200,
-    );
+    const again = await openOnceAdmitted("a slot freed by alice's closed SSE stream", () => openMultipart(gw, alice));
+    opened.push(again);
     expect(again.status).toBe(200);
     overWebSocket.unsubscribe();
-    const overWs2 = await waitFor(
-      "a slot freed by alice's completed WebSocket subscription",
-      async () => {
-        const attempt = await openSse(gw, alice);
-        opened.push(attempt);
-        return attempt.status === 200 ? attempt : null;
-      },
-      30_000,
-      200,
-    );
+    const overWs2 = await openOnceAdmitted("a slot freed by alice's completed WebSocket subscription", () => openSse(gw, alice));
+    opened.push(overWs2);
     expect(overWs2.status).toBe(200);
     await expectHealthy(gw);
   }, 90_000);
 });
 
 describe('operations per second: a subscription stream spends one when it opens', () => {
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    gw = await startGateway({ env: { QUOTA_REQUESTS_PER_SECOND: '2' } });
-  }, 60_000);
-  afterAll(() => gw?.stop(), 60_000);
+  const gw = useGateway({ env: { QUOTA_REQUESTS_PER_SECOND: '2' } });
 
   it.each(['sse', 'multipart'] as const)(
     'answers a burst of %s opens over the quota with 429 RATE_LIMITED',
@@ -182,12 +176,7 @@ describe('failed authentications per client address, on every transport alike', 
 });
 
 describe('subscription streams count against MAX_CONNECTIONS', () => {
-  let gw: TestGateway;
-
-  beforeAll(async () => {
-    gw = await startGateway({ env: { MAX_CONNECTIONS: '3' } });
-  }, 60_000);
-  afterAll(() => gw?.stop(), 60_000);
+  const gw = useGateway({ env: { MAX_CONNECTIONS: '3' } });
 
   it('answers a new connection 503 while streams hold every slot, and serves again once one closes', async () => {
     const key = await gw.keyFor('connections');
@@ -197,16 +186,8 @@ describe('subscription streams count against MAX_CONNECTIONS', () => {
     expect(over.status).toBe(503);
     expect(codeOf(over)).toBe('SERVICE_UNAVAILABLE');
     for (const s of streams) s.close();
-    const after = await waitFor(
-      'a connection slot after the streams closed',
-      async () => {
-        const attempt = await openSse(gw, key);
-        attempt.close();
-        return attempt.status === 200;
-      },
-      30_000,
-      200,
-    );
-    expect(after).toBe(true);
+    const after = await openOnceAdmitted('a connection slot after the streams closed', () => openSse(gw, key));
+    after.close();
+    expect(after.status).toBe(200);
   }, 60_000);
 });

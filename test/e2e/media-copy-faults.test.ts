@@ -9,8 +9,8 @@
 import { createHash } from 'node:crypto';
 import { startSimulator, type Fault, type Simulator } from '../../src/simulator';
 import { sampleVideo } from '../../src/simulator/video';
-import { SIMULATOR_KEY, TEST_TIME_SCALE, gqlData, startGateway, waitFor, type TestGateway } from '../helpers/gateway';
-import { startS3Server, type S3Server } from '../helpers/s3-server';
+import { SIMULATOR_KEY, TEST_TIME_SCALE, gqlData, useGateway, waitFor, type TestGateway } from '../helpers/gateway';
+import { useS3Server } from '../helpers/s3-server';
 
 jest.setTimeout(120_000);
 
@@ -19,8 +19,19 @@ const SAMPLE_SHA256 = createHash('sha256').update(SAMPLE).digest('hex');
 const VIEW = `query Get($id: ID!) { videoGeneration(id: $id) {
   status error { code } video { url upstreamUrl upstreamUrlExpiresAt copy { state sizeBytes sha256 errorCode } } } }`;
 
-function simulator(fileLinkTtlSeconds: number): Promise<Simulator> {
-  return startSimulator({ apiKey: SIMULATOR_KEY, port: 0, timeScale: TEST_TIME_SCALE, seed: 15, fileLinkTtlSeconds });
+/**
+ * A gateway (as `useGateway`) in front of a simulator of its own whose file links live
+ * `fileLinkTtlSeconds`; the simulator's faults are cleared after each test.
+ */
+function useGatewayWithLinks(fileLinkTtlSeconds: number, env: () => Record<string, string>): TestGateway {
+  let sim: Simulator;
+  beforeAll(async () => {
+    sim = await startSimulator({ apiKey: SIMULATOR_KEY, port: 0, timeScale: TEST_TIME_SCALE, seed: 15, fileLinkTtlSeconds });
+  }, 120_000);
+  const gw = useGateway(() => ({ simulator: sim, env: env() }));
+  afterEach(() => sim.control.clearFaults());
+  afterAll(() => sim?.stop(), 120_000);
+  return gw;
 }
 
 /** Creates a generation and waits until its copy has ended; returns what its owner reads. */
@@ -53,26 +64,13 @@ async function playsSample(url: string, base: string): Promise<boolean> {
 }
 
 describe('media copy: download faults from the simulator (folder store)', () => {
-  let sim: Simulator;
-  let gw: TestGateway;
-  beforeAll(async () => {
-    sim = await simulator(3600);
-    gw = await startGateway({
-      simulator: sim,
-      env: {
-        MEDIA_STORE: 'folder',
-        MEDIA_COPY_ATTEMPTS: '3',
-        MEDIA_COPY_RETRY_MS: '100',
-        MEDIA_MAX_BYTES: String(1024 * 1024),
-        MEDIA_COPY_TIMEOUT_MS: '5000',
-      },
-    });
-  }, 120_000);
-  afterEach(() => sim.control.clearFaults());
-  afterAll(async () => {
-    await gw?.stop();
-    await sim?.stop();
-  }, 120_000);
+  const gw = useGatewayWithLinks(3600, () => ({
+    MEDIA_STORE: 'folder',
+    MEDIA_COPY_ATTEMPTS: '3',
+    MEDIA_COPY_RETRY_MS: '100',
+    MEDIA_MAX_BYTES: String(1024 * 1024),
+    MEDIA_COPY_TIMEOUT_MS: '5000',
+  }));
 
   const transient: [string, Fault['action'], number][] = [
     ['a 503 twice', { kind: 'status', status: 503 }, 2],
@@ -82,7 +80,7 @@ describe('media copy: download faults from the simulator (folder store)', () => 
     ['a slow start', { kind: 'delay', ms: 1_000 }, 1],
   ];
   it.each(transient)('stores the video despite %s (retrying what failed) and serves it as video.url', async (_name, action, times) => {
-    sim.control.injectFault({ endpoint: 'file', times, action });
+    gw.simulator.control.injectFault({ endpoint: 'file', times, action });
     const { view } = await createAndSettle(gw);
     expect(view.status).toBe('COMPLETED');
     expect(view.video.copy).toEqual({ state: 'STORED', sizeBytes: SAMPLE.length, sha256: SAMPLE_SHA256, errorCode: null });
@@ -97,9 +95,9 @@ describe('media copy: download faults from the simulator (folder store)', () => 
     ['a body cut short on every attempt', { kind: 'truncated' }, 'ATTEMPTS_EXHAUSTED'],
   ];
   it.each(final)('gives up on %s with a typed code; the generation stays COMPLETED with the upstream link', async (_name, action, code) => {
-    sim.control.injectFault({ endpoint: 'file', times: Infinity, action });
+    gw.simulator.control.injectFault({ endpoint: 'file', times: Infinity, action });
     const { view } = await createAndSettle(gw);
-    sim.control.clearFaults();
+    gw.simulator.control.clearFaults();
     expect(view).toMatchObject({ status: 'COMPLETED', error: null, video: { copy: { state: 'FAILED', errorCode: code, sizeBytes: null } } });
     // Not lost: the video is the upstream's link, which still plays.
     expect(view.video.url).toBe(view.video.upstreamUrl);
@@ -109,34 +107,13 @@ describe('media copy: download faults from the simulator (folder store)', () => 
 
 describe.each(['folder', 's3'] as const)('media copy: a short-lived upstream link (%s store)', (kind) => {
   const TTL_SECONDS = 5;
-  let sim: Simulator;
-  let s3: S3Server | undefined;
-  let gw: TestGateway;
-  const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
-  beforeAll(async () => {
-    sim = await simulator(TTL_SECONDS);
-    const env: Record<string, string> = { MEDIA_STORE: kind, MEDIA_COPY_ATTEMPTS: '3', MEDIA_COPY_RETRY_MS: '14000' };
-    if (kind === 's3') {
-      s3 = await startS3Server();
-      process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
-      process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
-      Object.assign(env, { MEDIA_S3_BUCKET: s3.bucket, MEDIA_S3_ENDPOINT: s3.endpoint, MEDIA_S3_FORCE_PATH_STYLE: 'true' });
-    }
-    gw = await startGateway({ simulator: sim, env });
-  }, 120_000);
-  afterEach(() => sim.control.clearFaults());
-  afterAll(async () => {
-    await gw?.stop();
-    await sim?.stop();
-    await s3?.stop();
-    for (const [name, value] of [
-      ['AWS_ACCESS_KEY_ID', saved.id],
-      ['AWS_SECRET_ACCESS_KEY', saved.secret],
-    ] as const) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  }, 120_000);
+  const s3 = kind === 's3' ? useS3Server() : null;
+  const gw = useGatewayWithLinks(TTL_SECONDS, () => ({
+    MEDIA_STORE: kind,
+    MEDIA_COPY_ATTEMPTS: '3',
+    MEDIA_COPY_RETRY_MS: '14000',
+    ...s3?.gatewayEnv(),
+  }));
 
   it('stores the video before the link expires, and it still plays from video.url once the upstream link is dead', async () => {
     const { id, view } = await createAndSettle(gw);
@@ -155,7 +132,7 @@ describe.each(['folder', 's3'] as const)('media copy: a short-lived upstream lin
   if (kind === 'folder')
     it('gives up with LINK_GONE when the link has expired before a retry (a real 403 from the signed link)', async () => {
       // One failure that may pass; the retry (7-14 s later) finds the link dead.
-      sim.control.injectFault({ endpoint: 'file', action: { kind: 'status', status: 503 } });
+      gw.simulator.control.injectFault({ endpoint: 'file', action: { kind: 'status', status: 503 } });
       const { view } = await createAndSettle(gw, 90_000);
       expect(view).toMatchObject({ status: 'COMPLETED', error: null, video: { copy: { state: 'FAILED', errorCode: 'LINK_GONE' } } });
       expect(view.video.url).toBe(view.video.upstreamUrl);

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { mediaKey } from '../../src/generations/media-copier';
 import { GenerationStatus } from '../../src/model/generation';
 import { gql, gqlData, useGateway, waitFor, type TestGateway } from '../helpers/gateway';
-import { startS3Server, type S3Server } from '../helpers/s3-server';
+import { useS3Server } from '../helpers/s3-server';
 
 jest.setTimeout(120_000);
 
@@ -123,23 +123,8 @@ describe('deletion: the folder store', () => {
 });
 
 describe('deletion: an S3 bucket (s3rver)', () => {
-  let s3: S3Server;
-  const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
-  beforeAll(async () => {
-    s3 = await startS3Server();
-    process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
-    process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
-  });
-  afterAll(async () => {
-    process.env.AWS_ACCESS_KEY_ID = saved.id;
-    process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
-    if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
-    if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
-    await s3?.stop();
-  });
-  const gw = useGateway(() => ({
-    env: { MEDIA_STORE: 's3', MEDIA_S3_BUCKET: s3.bucket, MEDIA_S3_ENDPOINT: s3.endpoint, MEDIA_S3_FORCE_PATH_STYLE: 'true' },
-  }));
+  const s3 = useS3Server();
+  const gw = useGateway(() => ({ env: s3.gatewayEnv() }));
   deletionTests(gw);
 });
 

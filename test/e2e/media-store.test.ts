@@ -17,7 +17,7 @@ import {
   wsClient,
   type TestGateway,
 } from '../helpers/gateway';
-import { startS3Server, type S3Server } from '../helpers/s3-server';
+import { useS3Server } from '../helpers/s3-server';
 import { createHash } from 'node:crypto';
 
 const SAMPLE_SHA256 = createHash('sha256').update(sampleVideo()).digest('hex');
@@ -161,24 +161,8 @@ describe('media store: a folder (the embedded default)', () => {
 });
 
 describe('media store: an S3 bucket (s3rver)', () => {
-  let s3: S3Server;
-  const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
-  beforeAll(async () => {
-    s3 = await startS3Server();
-    // The SDK's own credential chain, as in production (config.ts names no credentials).
-    process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
-    process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
-  });
-  afterAll(async () => {
-    process.env.AWS_ACCESS_KEY_ID = saved.id;
-    process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
-    if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
-    if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
-    await s3?.stop();
-  });
-  const gw = useGateway(() => ({
-    env: { MEDIA_STORE: 's3', MEDIA_S3_BUCKET: s3.bucket, MEDIA_S3_ENDPOINT: s3.endpoint, MEDIA_S3_FORCE_PATH_STYLE: 'true', MEDIA_S3_PREFIX: 'gw/' },
-  }));
+  const s3 = useS3Server();
+  const gw = useGateway(() => ({ env: s3.gatewayEnv('gw/') }));
 
   it('copies a finished video into the bucket, and the subscription ends once it is stored; its link redirects to a presigned GET', async () => {
     const { id, last } = await createAndWatch(gw);

@@ -11,6 +11,7 @@ import { createPgliteStore } from '../../src/store/pglite-store';
 import type { Store } from '../../src/store/store';
 import { WebhookSender } from '../../src/webhooks/sender';
 import { waitFor } from '../helpers/gateway';
+import { webhookEndpointRecord } from '../helpers/webhook-endpoint-record';
 import { Receiver } from '../helpers/webhook-receiver';
 
 const CONCURRENCY = 4;
@@ -19,12 +20,9 @@ const MAX_IN_FLIGHT_PER_ENDPOINT = 2;
 const TIMEOUT_MS = 60_000;
 
 async function addEndpoint(store: Store, owner: string, url: string): Promise<string> {
-  const id = `whe_${randomUUID()}`;
-  const now = new Date();
-  const secret = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
-  const endpoint = { id, owner, url, description: null, events: null, enabled: true, disabledReason: null, secret };
-  await store.insertWebhookEndpoint({ ...endpoint, previousSecret: null, previousSecretExpiresAt: null, createdAt: now, updatedAt: now }, 10);
-  return id;
+  const endpoint = webhookEndpointRecord({ owner, url });
+  await store.insertWebhookEndpoint(endpoint, 10);
+  return endpoint.id;
 }
 
 /** A generation of `owner` that completes, queueing one delivery to each of the owner's endpoints. */

@@ -4,6 +4,7 @@
  */
 import { Webhook } from 'standardwebhooks';
 import { gql, gqlData, useGateway } from '../helpers/gateway';
+import { webhookEndpointRecord } from '../helpers/webhook-endpoint-record';
 
 const ENDPOINT_FIELDS = 'id url description events enabled disabledReason previousSecretExpiresAt createdAt updatedAt';
 const CREATE = `mutation Create($input: CreateWebhookEndpointInput!) {
@@ -152,22 +153,8 @@ describe('webhook endpoint URLs under the default policy (https, public hosts on
   it('should refuse a private target on update too, keeping the URL', async () => {
     // Registered through the store: under this policy no public https host is reachable from the test.
     const key = await gw.keyFor('moving-owner');
-    const now = new Date();
     await gw.app.store.insertWebhookEndpoint(
-      {
-        id: 'whe_test_public',
-        owner: 'moving-owner',
-        url: 'https://hooks.example.com/',
-        description: null,
-        events: null,
-        enabled: true,
-        disabledReason: null,
-        secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
-        previousSecret: null,
-        previousSecretExpiresAt: null,
-        createdAt: now,
-        updatedAt: now,
-      },
+      webhookEndpointRecord({ id: 'whe_test_public', owner: 'moving-owner', url: 'https://hooks.example.com/' }),
       20,
     );
     const res = await gql(gw, key, UPDATE, { id: 'whe_test_public', input: { url: 'https://10.0.0.1/' } });

@@ -198,28 +198,42 @@ export interface Collected<T> {
   unsubscribe(): void;
 }
 
-/** Subscribes and collects every `data` payload (and errors) until completion. */
-export function collect<T = any, V = Record<string, unknown>>(client: Client, query: Operation<T, V>, variables?: V): Collected<T> {
+/** The callbacks a subscription client reports to: each result, then an error or the end. */
+export interface SubscriptionSink<T> {
+  next(result: { data?: T | null; errors?: ReadonlyArray<unknown> }): void;
+  error(err: unknown): void;
+  complete(): void;
+}
+
+/**
+ * Collects every `data` payload (and errors) a client reports until completion; `subscribe` hands the
+ * sink to the client and returns how to unsubscribe.
+ */
+export function collectFrom<T>(subscribe: (sink: SubscriptionSink<T>) => () => void): Collected<T> {
   const values: T[] = [];
   const errors: unknown[] = [];
   let unsubscribe: () => void = () => {};
   const done = new Promise<void>((resolve) => {
-    unsubscribe = client.subscribe<T>(
-      { query: operationText(query), variables: variables as Record<string, unknown> | undefined },
-      {
-        next: (result) => {
-          if (result.errors) errors.push(...result.errors);
-          if (result.data) values.push(result.data as T);
-        },
-        error: (err) => {
-          errors.push(err);
-          resolve();
-        },
-        complete: () => resolve(),
+    unsubscribe = subscribe({
+      next: (result) => {
+        if (result.errors) errors.push(...result.errors);
+        if (result.data) values.push(result.data);
       },
-    );
+      error: (err) => {
+        errors.push(err);
+        resolve();
+      },
+      complete: () => resolve(),
+    });
   });
   return { values, errors, done, unsubscribe: () => unsubscribe() };
+}
+
+/** Subscribes and collects every `data` payload (and errors) until completion. */
+export function collect<T = any, V = Record<string, unknown>>(client: Client, query: Operation<T, V>, variables?: V): Collected<T> {
+  return collectFrom<T>((sink) =>
+    client.subscribe<T>({ query: operationText(query), variables: variables as Record<string, unknown> | undefined }, sink),
+  );
 }
 
 export { within } from './within';

@@ -6,7 +6,7 @@
 import { print } from 'graphql';
 import { createClient } from 'graphql-sse';
 import type { App } from '../../src/app';
-import type { Collected, Operation, TestGateway } from './gateway';
+import { collectFrom, type Collected, type Operation, type TestGateway } from './gateway';
 
 // Apollo Client's types are ES module declarations; its CommonJS build is what Jest runs.
 const {
@@ -38,31 +38,8 @@ export function collectSse<T = any>(
     retryAttempts: options.retryAttempts ?? 0,
     retry: () => new Promise((r) => setTimeout(r, 50)),
   });
-  const values: T[] = [];
-  const errors: unknown[] = [];
-  let unsubscribe: () => void = () => {};
-  const done = new Promise<void>((resolve) => {
-    unsubscribe = client.subscribe<T>(
-      { query: operationText(query), variables },
-      {
-        next: (result) => {
-          if (result.errors) errors.push(...result.errors);
-          if (result.data) values.push(result.data as T);
-        },
-        error: (err) => {
-          errors.push(err);
-          resolve();
-        },
-        complete: () => resolve(),
-      },
-    );
-  });
-  return {
-    values,
-    errors,
-    done: done.finally(() => client.dispose()),
-    unsubscribe: () => unsubscribe(),
-  };
+  const collected = collectFrom<T>((sink) => client.subscribe<T>({ query: operationText(query), variables }, sink));
+  return { ...collected, done: collected.done.finally(() => client.dispose()) };
 }
 
 /** Apollo Client's HttpLink, which speaks the multipart subscription protocol for subscriptions. */
@@ -76,24 +53,11 @@ export function collectApolloMultipart<T = any>(
     link: new HttpLink({ uri: appOf(gateway).url, headers: key ? { authorization: `Bearer ${key}` } : {}, fetch }),
     cache: new InMemoryCache(),
   });
-  const values: T[] = [];
-  const errors: unknown[] = [];
-  let unsubscribe: () => void = () => {};
-  const done = new Promise<void>((resolve) => {
-    const subscription = client.subscribe<T>({ query: apolloGql(operationText(query)), variables, fetchPolicy: 'no-cache' }).subscribe({
-      next: (result) => {
-        if (result.errors) errors.push(...result.errors);
-        if (result.data) values.push(result.data);
-      },
-      error: (err) => {
-        errors.push(err);
-        resolve();
-      },
-      complete: () => resolve(),
-    });
-    unsubscribe = () => subscription.unsubscribe();
+  const collected = collectFrom<T>((sink) => {
+    const subscription = client.subscribe<T>({ query: apolloGql(operationText(query)), variables, fetchPolicy: 'no-cache' }).subscribe(sink);
+    return () => subscription.unsubscribe();
   });
-  return { values, errors, done: done.finally(() => client.stop()), unsubscribe: () => unsubscribe() };
+  return { ...collected, done: collected.done.finally(() => client.stop()) };
 }
 
 export interface MultipartStream {

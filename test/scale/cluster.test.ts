@@ -7,21 +7,12 @@ import { createClient, type Client } from 'graphql-ws';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import WebSocket from 'ws';
-import { createApiKey } from '../../src/auth/api-keys';
 import { Topic, topicOf } from '../../src/generations/events';
 import { PollSchedule } from '../../src/generations/timing';
-import { startSimulator, type Simulator } from '../../src/simulator';
-import { createPgStore } from '../../src/store/pg-store';
-import { CREATE, GET, SIMULATOR_KEY, WATCH, WATCH_ALL, collect, sleep, waitFor, within, type Collected } from '../helpers/gateway';
-import {
-  describeWithServices,
-  startGatewayProcess,
-  startPostgres,
-  startRedis,
-  type GatewayProcess,
-  type PostgresServer,
-  type RedisServer,
-} from '../helpers/services';
+import type { Simulator } from '../../src/simulator';
+import { CREATE, GET, WATCH, WATCH_ALL, collect, sleep, waitFor, within, type Collected } from '../helpers/gateway';
+import { startGatewayGroup, type GatewayGroup } from '../helpers/gateway-group';
+import { describeWithServices, type GatewayProcess, type PostgresServer, type RedisServer } from '../helpers/services';
 
 /** veo2 (45 s) takes about 0.9 s, veo3 (2 min) about 2.4 s. */
 const TIME_SCALE = 0.02;
@@ -39,32 +30,17 @@ interface Created {
 }
 
 describeWithServices('several gateway instances', () => {
+  let group: GatewayGroup;
   let postgres: PostgresServer;
   let redis: RedisServer;
   let simulator: Simulator;
   let db: pg.Pool;
   let key: string;
-  const gateways: GatewayProcess[] = [];
+  let gateways: GatewayProcess[] = [];
   const clients: Client[] = [];
   const subs: Collected<any>[] = [];
-  let started = 0;
 
-  async function startInstance(env: Record<string, string> = {}): Promise<GatewayProcess> {
-    started += 1;
-    const gateway = await startGatewayProcess(`gw-${started}`, {
-      DATABASE_URL: postgres.url,
-      REDIS_URL: redis.url,
-      AIMLAPI_API_KEY: SIMULATOR_KEY,
-      AIMLAPI_BASE_URL: simulator.url,
-      UPSTREAM_TIME_SCALE: String(TIME_SCALE),
-      POLL_LEASE_MS: String(LEASE_MS),
-      POLL_MIN_INTERVAL_MS: String(POLL_MIN_INTERVAL_MS),
-      POLL_MAX_INTERVAL_MS: String(POLL_MAX_INTERVAL_MS),
-      ...env,
-    });
-    gateways.push(gateway);
-    return gateway;
-  }
+  const startInstance = (env: Record<string, string> = {}): Promise<GatewayProcess> => group.startInstance(env);
 
   const alive = () => gateways.filter((g) => g.alive);
 
@@ -156,19 +132,25 @@ describeWithServices('several gateway instances', () => {
   }
 
   beforeAll(async () => {
-    [postgres, redis, simulator] = await Promise.all([
-      startPostgres(),
-      startRedis(),
-      startSimulator({ apiKey: SIMULATOR_KEY, port: 0, timeScale: TIME_SCALE, seed: 4 }),
-    ]);
-    const store = createPgStore({ connectionString: postgres.url });
-    await store.start(); // migrations, so the key can be written before any gateway runs
-    key = (await createApiKey(store, 'alice')).key;
-    await store.stop();
+    group = await startGatewayGroup({
+      // Three instances starting at once also race on the migrations (already applied here: a no-op each).
+      instances: 3,
+      atOnce: true,
+      name: 'gw',
+      timeScale: TIME_SCALE,
+      seed: 4,
+      owner: 'alice',
+      redis: true,
+      env: {
+        POLL_LEASE_MS: String(LEASE_MS),
+        POLL_MIN_INTERVAL_MS: String(POLL_MIN_INTERVAL_MS),
+        POLL_MAX_INTERVAL_MS: String(POLL_MAX_INTERVAL_MS),
+      },
+    });
+    ({ postgres, simulator, key, gateways } = group);
+    redis = group.redis!;
     db = new pg.Pool({ connectionString: postgres.url, max: 2 });
     db.on('error', () => undefined); // the PostgreSQL restart test drops these connections too
-    // Three instances starting at once also race on the migrations (already applied here: a no-op each).
-    await Promise.all([startInstance(), startInstance(), startInstance()]);
   }, 90_000);
 
   afterEach(() => {
@@ -179,8 +161,7 @@ describeWithServices('several gateway instances', () => {
     await Promise.allSettled(clients.map((c) => c.dispose()));
     await Promise.allSettled(gateways.map((g) => g.stop()));
     await db?.end().catch(() => undefined);
-    await simulator?.stop();
-    await Promise.allSettled([postgres?.destroy(), redis?.destroy()]);
+    await group?.stop();
   }, 60_000);
 
   it('30 generations over three instances: every watcher sees every change, one create each, no extra polls', async () => {

@@ -3,68 +3,37 @@
  * can be installed here): every finished video is copied exactly once, by whichever instance claims
  * its copy job, and both serve its link. Counted at the bucket: one upload per generation.
  */
-import { createApiKey } from '../../src/auth/api-keys';
-import { startSimulator, type Simulator } from '../../src/simulator';
 import { sampleVideo } from '../../src/simulator/video';
-import { createPgStore } from '../../src/store/pg-store';
-import { CREATE, gqlData, SIMULATOR_KEY, waitFor } from '../helpers/gateway';
-import { startS3Server, type S3Server } from '../helpers/s3-server';
-import { describeWithServices, startGatewayProcess, startPostgres, type GatewayProcess, type PostgresServer } from '../helpers/services';
+import { CREATE, gqlData, waitFor } from '../helpers/gateway';
+import { startGatewayGroup, type GatewayGroup } from '../helpers/gateway-group';
+import { useS3Server } from '../helpers/s3-server';
+import { describeWithServices, type GatewayProcess } from '../helpers/services';
 
 const TIME_SCALE = 0.01;
 const COUNT = 12;
 const VIEW = 'query($id: ID!) { videoGeneration(id: $id) { status video { url copy { state sizeBytes } } } }';
 
 describeWithServices('video copies by two instances on one PostgreSQL', () => {
-  let postgres: PostgresServer;
-  let simulator: Simulator;
-  let s3: S3Server;
-  let key: string;
-  const gateways: GatewayProcess[] = [];
+  const s3 = useS3Server();
+  let group: GatewayGroup;
 
   beforeAll(async () => {
-    [postgres, simulator, s3] = await Promise.all([
-      startPostgres(),
-      startSimulator({ apiKey: SIMULATOR_KEY, port: 0, host: '127.0.0.1', timeScale: TIME_SCALE, seed: 15 }),
-      startS3Server(),
-    ]);
-    const store = createPgStore({ connectionString: postgres.url });
-    await store.start();
-    key = (await createApiKey(store, 'media-owner')).key;
-    await store.stop();
-    for (const name of ['media-a', 'media-b']) {
-      gateways.push(
-        await startGatewayProcess(
-          name,
-          {
-            DATABASE_URL: postgres.url,
-            AIMLAPI_API_KEY: SIMULATOR_KEY,
-            AIMLAPI_BASE_URL: simulator.url,
-            UPSTREAM_TIME_SCALE: String(TIME_SCALE),
-            POLL_MIN_INTERVAL_MS: '2000',
-            MEDIA_STORE: 's3',
-            MEDIA_S3_BUCKET: s3.bucket,
-            MEDIA_S3_ENDPOINT: s3.endpoint,
-            MEDIA_S3_FORCE_PATH_STYLE: 'true',
-            MEDIA_LINK_SECRET: 'a shared secret of at least 32 characters',
-            AWS_ACCESS_KEY_ID: 'S3RVER',
-            AWS_SECRET_ACCESS_KEY: 'S3RVER',
-          },
-          { startTimeoutMs: 60_000 },
-        ),
-      );
-    }
+    group = await startGatewayGroup({
+      instances: 2,
+      name: 'media',
+      timeScale: TIME_SCALE,
+      seed: 15,
+      owner: 'media-owner',
+      env: { ...s3.gatewayEnv(), MEDIA_LINK_SECRET: 'a shared secret of at least 32 characters' },
+      startTimeoutMs: 60_000,
+    });
   }, 120_000);
 
-  afterAll(async () => {
-    await Promise.allSettled(gateways.map((g) => g.stop()));
-    await simulator?.stop();
-    await s3?.stop();
-    await postgres?.destroy();
-  }, 60_000);
+  afterAll(() => group?.stop(), 60_000);
 
   it('copies each video exactly once (one upload per generation), and either instance serves it', async () => {
-    const [a, b] = gateways as [GatewayProcess, GatewayProcess];
+    const { key } = group;
+    const [a, b] = group.gateways as [GatewayProcess, GatewayProcess];
     const created = await Promise.all(
       Array.from({ length: COUNT }, (_, i) =>
         gqlData(i % 2 ? a : b, key, CREATE, { input: { model: 'google/veo-3.0-fast', prompt: `copied ${i}` } }),

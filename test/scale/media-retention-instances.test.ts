@@ -15,7 +15,7 @@ import { GenerationStatus, MediaCopyState, type Generation } from '../../src/mod
 import { createPgStore } from '../../src/store/pg-store';
 import type { Store } from '../../src/store/store';
 import { within } from '../helpers/within';
-import { startS3Server, type S3Server } from '../helpers/s3-server';
+import { useS3Server } from '../helpers/s3-server';
 import { describeWithServices, startPostgres, type PostgresServer } from '../helpers/services';
 
 const COPIES = 20;
@@ -23,12 +23,12 @@ const HOUR = 3_600_000;
 
 describeWithServices('retention sweeps of two instances at once', () => {
   let postgres: PostgresServer;
-  let s3: S3Server;
+  const s3 = useS3Server();
   let stores: [Store, Store];
   let media: S3MediaStore;
 
   beforeAll(async () => {
-    [postgres, s3] = await Promise.all([startPostgres(), startS3Server()]);
+    postgres = await startPostgres();
     // One after the other: the first applies the migrations.
     const a = createPgStore({ connectionString: postgres.url });
     await a.start();
@@ -41,7 +41,6 @@ describeWithServices('retention sweeps of two instances at once', () => {
   afterAll(async () => {
     await Promise.allSettled((stores ?? []).map((s) => s.stop()));
     media?.stop();
-    await s3?.stop();
     await postgres?.destroy();
   }, 60_000);
 

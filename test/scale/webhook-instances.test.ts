@@ -4,68 +4,50 @@
  * attempt the outbox recorded (at-least-once retries), never two instances sending the same attempt.
  */
 import pg from 'pg';
-import { createApiKey } from '../../src/auth/api-keys';
-import { startSimulator, type Simulator } from '../../src/simulator';
-import { createPgStore } from '../../src/store/pg-store';
-import { CREATE, GET, gqlData, SIMULATOR_KEY, waitFor } from '../helpers/gateway';
-import { describeWithServices, startGatewayProcess, startPostgres, type GatewayProcess, type PostgresServer } from '../helpers/services';
+import { CREATE, GET, gqlData, waitFor } from '../helpers/gateway';
+import { startGatewayGroup, type GatewayGroup } from '../helpers/gateway-group';
+import { describeWithServices, type GatewayProcess } from '../helpers/services';
 import { Receiver } from '../helpers/webhook-receiver';
 
 const TIME_SCALE = 0.01;
 const CREATE_ENDPOINT = `mutation C($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { secret endpoint { id } } }`;
 
 describeWithServices('webhooks sent by two instances on one PostgreSQL', () => {
-  let postgres: PostgresServer;
-  let simulator: Simulator;
+  let group: GatewayGroup;
   let db: pg.Pool;
-  let key: string;
-  const gateways: GatewayProcess[] = [];
   const receivers = [new Receiver(), new Receiver(), new Receiver()];
 
   beforeAll(async () => {
-    [postgres, simulator] = await Promise.all([
-      startPostgres(),
-      startSimulator({ apiKey: SIMULATOR_KEY, port: 0, host: '127.0.0.1', timeScale: TIME_SCALE, seed: 17 }),
-    ]);
-    const store = createPgStore({ connectionString: postgres.url });
-    await store.start();
-    key = (await createApiKey(store, 'scaled-owner')).key;
-    await store.stop();
-    db = new pg.Pool({ connectionString: postgres.url, max: 2 });
+    await Promise.all(receivers.map((r) => r.start()));
+    group = await startGatewayGroup({
+      instances: 2,
+      name: 'webhooks',
+      timeScale: TIME_SCALE,
+      seed: 17,
+      owner: 'scaled-owner',
+      env: {
+        WEBHOOK_ALLOW_HTTP: 'true',
+        WEBHOOK_ALLOW_PRIVATE: 'true',
+        WEBHOOK_POLL_INTERVAL_MS: '20',
+        WEBHOOK_RETRY_SCHEDULE_SECONDS: '0.2,0.2,0.2,0.2,0.2,0.2,0.2,0.2',
+      },
+      startTimeoutMs: 60_000,
+    });
+    db = new pg.Pool({ connectionString: group.postgres.url, max: 2 });
     // pool.end() resolves before its sockets close, so PostgreSQL's shutdown in afterAll can still reach an
     // idle connection; without a listener the pool rethrows that as an unhandled error.
     db.on('error', () => undefined);
-    await Promise.all(receivers.map((r) => r.start()));
-    for (const name of ['webhooks-a', 'webhooks-b']) {
-      gateways.push(
-        await startGatewayProcess(
-          name,
-          {
-            DATABASE_URL: postgres.url,
-            AIMLAPI_API_KEY: SIMULATOR_KEY,
-            AIMLAPI_BASE_URL: simulator.url,
-            UPSTREAM_TIME_SCALE: String(TIME_SCALE),
-            POLL_MIN_INTERVAL_MS: '2000',
-            WEBHOOK_ALLOW_HTTP: 'true',
-            WEBHOOK_ALLOW_PRIVATE: 'true',
-            WEBHOOK_POLL_INTERVAL_MS: '20',
-            WEBHOOK_RETRY_SCHEDULE_SECONDS: '0.2,0.2,0.2,0.2,0.2,0.2,0.2,0.2',
-          },
-          { startTimeoutMs: 60_000 },
-        ),
-      );
-    }
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.allSettled(gateways.map((g) => g.stop()));
+    await Promise.allSettled(group?.gateways.map((g) => g.stop()) ?? []);
     await db?.end().catch(() => undefined);
     await Promise.allSettled(receivers.map((r) => r.stop()));
-    await simulator?.stop();
-    await postgres?.destroy();
+    await group?.stop();
   }, 60_000);
 
   it('should send each attempt once: every event arrives, and no receipt goes beyond the recorded attempts and logged lost leases', async () => {
+    const { key, gateways } = group;
     const [a, b] = gateways as [GatewayProcess, GatewayProcess];
     // One receiver fails now and then, so retries happen and are counted as attempts, not duplicates.
     receivers[2]!.answer = (_req, index) => (index % 3 === 0 ? 500 : 200);

@@ -13,25 +13,12 @@ import { updateGeneration } from '../../../src/store/sql/generations/update';
 import { migrate } from '../../../src/store/sql/migrate';
 import { countByStatus, usageGroups } from '../../../src/store/sql/statistics/select';
 import { missingServices, startPostgres, type PostgresServer } from '../../helpers/services';
+import { webhookEndpointRecord } from '../../helpers/webhook-endpoint-record';
 import type { NewGeneration, Store } from '../../../src/store/store';
 import { WebhookDeliveryStatus, WebhookEventType, type WebhookEndpoint } from '../../../src/model/webhook';
 
 function endpoint(id: string, overrides: Partial<WebhookEndpoint> = {}): WebhookEndpoint {
-  return {
-    id,
-    owner: 'alice',
-    url: `https://hooks.example.com/${id}`,
-    description: null,
-    events: null,
-    enabled: true,
-    disabledReason: null,
-    secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
-    previousSecret: null,
-    previousSecretExpiresAt: null,
-    createdAt: T0,
-    updatedAt: T0,
-    ...overrides,
-  };
+  return webhookEndpointRecord({ id, createdAt: T0, updatedAt: T0, ...overrides });
 }
 
 const T0 = new Date('2025-01-01T00:00:00.000Z');
