@@ -11,6 +11,7 @@ import path from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import type { GraphQLSchema } from 'graphql';
 import type { DestinationStream, Logger } from 'pino';
 import { bearerToken, ensureDevelopmentKey, revokeApiKey } from './auth/api-keys';
 import { JwtVerifier } from './auth/jwt';
@@ -47,7 +48,7 @@ import { createStaticAssets } from './server/static-assets';
 import { attachWebSocketServer } from './server/websocket';
 import type { Simulator } from './simulator/server';
 import type { UpstreamClient } from './upstream/types';
-import { createStore } from './store/create-store';
+import { openStore } from './store/create-store';
 import type { Store } from './store/store';
 import { AnonymousQuota } from './quotas/anonymous-quota';
 import { OwnerQuotas } from './quotas/owner-quotas';
@@ -76,6 +77,11 @@ const EMBEDDED_POLLER_IDLE_MS = 10_000;
 export interface AppOptions {
   /** Where log lines go. Default: stdout. */
   logDestination?: DestinationStream;
+  /**
+   * The store, already opening (main.ts opens the embedded one before it loads this module); else
+   * opened here. Either way its failure stops the start at the 'store' step, and the app stops it.
+   */
+  store?: Promise<Store>;
 }
 
 export interface App {
@@ -125,7 +131,7 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   const log = (await createLogger(config.logLevel, secrets, options.logDestination, config.logFormat)).child({ instance: config.instanceId });
   const lifecycle = new Lifecycle(log);
   try {
-    return await compose(config, log, lifecycle);
+    return await compose(config, log, lifecycle, options.store);
   } catch (error) {
     // Logged here, once, with the step that failed; callers (main.ts, tests) get the error itself.
     const step = lifecycle.step ?? 'start';
@@ -135,8 +141,13 @@ export async function startApp(config: Config, options: AppOptions = {}): Promis
   }
 }
 
-async function compose(config: Config, log: Logger, lifecycle: Lifecycle): Promise<App> {
-  const store = await lifecycle.run('store', () => startStore(config, log, lifecycle));
+async function compose(config: Config, log: Logger, lifecycle: Lifecycle, opening?: Promise<Store>): Promise<App> {
+  const storeStarted = lifecycle.run('store', () => startStore(config, log, lifecycle, opening));
+  // Built here, on this thread, while the store opens (the embedded one on a thread of its own);
+  // a failure is reported by the 'graphql' step, which awaits it.
+  const schema = buildGatewaySchema();
+  schema.catch(() => undefined);
+  const store = await storeStarted;
   const redis = await lifecycle.run('redis', () => startRedis(config, log, lifecycle));
   const media = await lifecycle.run('media store', () => startMediaStore(config, lifecycle));
   if (media?.kind === 'folder' && config.databaseUrl) {
@@ -156,7 +167,7 @@ async function compose(config: Config, log: Logger, lifecycle: Lifecycle): Promi
   );
   const webhookSender = await lifecycle.run('webhook sender', () => startWebhookSender(config, store, metrics, log, lifecycle, mediaLinks));
   const graphql = await lifecycle.run('graphql', () =>
-    startGraphQL(config, { store, media, mediaLinks, redis, circuit, target, metrics, access, generations, webhookSender, log }, lifecycle),
+    startGraphQL(config, { schema, store, media, mediaLinks, redis, circuit, target, metrics, access, generations, webhookSender, log }, lifecycle),
   );
   const httpServer = graphql.httpServer;
   await lifecycle.run('http', () => listen(httpServer, config));
@@ -187,9 +198,8 @@ async function compose(config: Config, log: Logger, lifecycle: Lifecycle): Promi
   };
 }
 
-async function startStore(config: Config, log: Logger, lifecycle: Lifecycle): Promise<Store> {
-  const store = await createStore(config, log.child({ component: 'store' }));
-  await store.start();
+async function startStore(config: Config, log: Logger, lifecycle: Lifecycle, opening?: Promise<Store>): Promise<Store> {
+  const store = await (opening ?? openStore(config, log.child({ component: 'store' })));
   lifecycle.started('store', () => store.stop());
   return store;
 }
@@ -461,6 +471,8 @@ function startMediaRetention(config: Config, deps: GenerationDeps, lifecycle: Li
 }
 
 interface GraphQLDeps {
+  /** The gateway's schema, being built (see compose). */
+  schema: Promise<GraphQLSchema>;
   store: Store;
   media: MediaStore | null;
   /** Signs and checks stored videos' links; null without a media store. */
@@ -480,7 +492,7 @@ async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecy
   const { metrics, log } = deps;
   const { quotas, checkCredential } = deps.access;
   const { service, poller, backoff } = deps.generations;
-  const schema = await buildGatewaySchema();
+  const schema = await deps.schema;
   const formatError = createErrorFormatter(log);
   const httpServer: Server = createServer(serverOptions(config.http));
   const connectionCap = capConnections(httpServer, {

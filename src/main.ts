@@ -4,18 +4,29 @@
  */
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from './config';
-import { startCompilingPgliteWasm } from './store/pglite-thread';
+import { openStore } from './store/create-store';
+import { pgliteStartedElsewhere } from './store/pglite-thread';
 
 /** Set once startApp runs: from then on its logger has reported any failure, with the step that failed. */
 let appLogsFailures = false;
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  // The embedded store's WASM compiles in the background while the gateway's modules load (below).
-  if (!config.databaseUrl) startCompilingPgliteWasm();
+  // The embedded store opens first: its thread compiles and starts PGlite (a second or more of CPU)
+  // while this one loads the gateway's modules below. PostgreSQL's open is a connection and a query,
+  // and its pool logs through the app's logger: startApp opens it.
+  const store = config.databaseUrl ? undefined : openStore(config);
+  if (store) {
+    // Not lost: startApp's first step awaits it and reports its failure.
+    const settled = store.then(
+      () => undefined,
+      () => undefined,
+    );
+    await Promise.race([pgliteStartedElsewhere, settled]);
+  }
   const { startApp } = await import('./app.js');
   appLogsFailures = true;
-  const app = await startApp(config);
+  const app = await startApp(config, { store });
 
   const lines = [
     '',

@@ -19,3 +19,10 @@ export async function createStore(
   const { createPgliteStore } = await import('./pglite-store.js');
   return createPgliteStore({ dataDir: config.dataDir, role, sharedBuffersMb: config.embeddedSharedBuffersMb });
 }
+
+/** The store of createStore, opened and migrated (Store.start). */
+export async function openStore(...args: Parameters<typeof createStore>): Promise<Store> {
+  const store = await createStore(...args);
+  await store.start();
+  return store;
+}

@@ -22,6 +22,7 @@ export type PgliteThreadOpening = Omit<PgliteThreadOptions, 'wasm'>;
 export async function openPgliteThread(opening: PgliteThreadOpening): Promise<SqlDriver> {
   const options: PgliteThreadOptions = { ...opening, wasm: await compiledWasm() };
   const worker = new Worker(await workerEntry(), { workerData: options });
+  markStartedElsewhere();
   const pending = new Map<number, { resolve: (rows: unknown[] | undefined) => void; reject: (err: Error) => void }>();
   let nextId = 1;
   /** Set once the thread is gone: every later call fails with it. */
@@ -120,6 +121,7 @@ export async function initialisePgliteDataDir(dataDir: string): Promise<void> {
     execArgv: [],
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });
+  markStartedElsewhere();
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const code = await new Promise<number | null>((resolve, reject) => {
@@ -131,16 +133,17 @@ export async function initialisePgliteDataDir(dataDir: string): Promise<void> {
   }
 }
 
-let compiled: Promise<PgliteThreadOptions['wasm']> | undefined;
+let markStartedElsewhere!: () => void;
 
 /**
- * Starts compiling PGlite's WASM now, for a store opened later: the compile runs on V8's background
- * threads, so the entry point calls this before it loads the rest of the gateway, and the two overlap.
+ * Resolves once this process has handed PGlite's start to a thread (or initdb to a process). The
+ * entry point waits for it before it loads the rest of the gateway: that load holds the main thread
+ * for a second, and would hold back the few file operations before the hand-over instead of
+ * running beside the work handed over.
  */
-export function startCompilingPgliteWasm(): void {
-  // A failure is not lost: the store's open compiles again and reports it.
-  compiledWasm().catch(() => undefined);
-}
+export const pgliteStartedElsewhere = new Promise<void>((resolve) => (markStartedElsewhere = resolve));
+
+let compiled: Promise<PgliteThreadOptions['wasm']> | undefined;
 
 // Node has the WebAssembly global; the ES2023 lib this project compiles against declares only its types.
 const wasmCompiler = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<WebAssembly.Module> } }).WebAssembly;
