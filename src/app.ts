@@ -29,6 +29,7 @@ import { UpstreamBackoff } from './upstream/health/backoff';
 import { LocalRequestBudget, UnlimitedRequestBudget, type RequestBudget } from './upstream/budget/request-budget';
 import { SharedRequestBudget } from './upstream/budget/shared-request-budget';
 import { createContext, type GraphQLContext } from './graphql/context';
+import { noStorePlugin } from './graphql/no-store';
 import { apolloDocumentProtection } from './graphql/document-limits';
 import { createErrorFormatter, internalErrorStatusPlugin } from './graphql/errors';
 import { PersistedQueryCache } from './graphql/persisted-query-cache';
@@ -590,9 +591,10 @@ async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecy
       },
       // Apollo's default landing page loads from a CDN; the playground is our own (static-assets.ts).
       ApolloServerPluginLandingPageDisabled(),
-      // No field sets a cache hint, so the plugin only ever answered `no-store` (now sent by http.ts),
-      // yet it wrapped every field's resolver for the hints: 8-11 % of a list request's CPU.
+      // No field sets a cache hint, so the plugin only ever answered `no-store`, which noStorePlugin
+      // sends, yet it wrapped every field's resolver for the hints: 8-11 % of a list request's CPU.
       ApolloServerPluginCacheControlDisabled(),
+      noStorePlugin,
       internalErrorStatusPlugin,
     ],
   });

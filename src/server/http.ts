@@ -199,9 +199,6 @@ async function handle<TContext extends BaseContext>(
     httpGraphQLRequest: { method: req.method!.toUpperCase(), headers, search, body },
     context: async () => o.context(owner, requestId, log),
   });
-  // An answer is one owner's data, read at one moment: no cache may keep it (Apollo's cache-control
-  // plugin, which said the same, is off in app.ts).
-  res.setHeader('cache-control', 'no-store');
   for (const [key, value] of response.headers) res.setHeader(key, value);
   res.statusCode = response.status ?? 200;
   if (response.body.kind === 'complete') return res.end(response.body.string);
