@@ -36,7 +36,7 @@ describe('OwnerReadCache', () => {
   });
 });
 
-describe('the embedded store keeps list pages, and every write shows in the next list', () => {
+describe('the embedded store keeps list pages and usage reports, and every write shows in the next read', () => {
   let store: Store;
   beforeAll(async () => {
     store = createPgliteStore();
@@ -84,29 +84,7 @@ describe('the embedded store keeps list pages, and every write shows in the next
     expect(await store.listGenerationKeys(q)).toEqual([{ id: a.id, version: 2 }]);
     expect(await store.listGenerationKeys({ ...q, statuses: [GenerationStatus.QUEUED] })).toEqual([]);
   });
-});
 
-describe('the embedded store keeps usage reports, and every write of the owner shows in the next one', () => {
-  let store: Store;
-  beforeAll(async () => {
-    store = createPgliteStore();
-    await store.start();
-  });
-  afterAll(() => store.stop());
-
-  const insert = async (owner: string) =>
-    (
-      await store.insertGeneration({
-        id: randomUUID(),
-        owner,
-        input: { model: 'veo2', prompt: 'p' },
-        inputHash: 'h',
-        idempotencyKey: null,
-        status: GenerationStatus.QUEUED,
-        createdAt: new Date(),
-        deadlineAt: new Date(Date.now() + 60_000),
-      })
-    ).generation;
   const counts = async (owner: string) =>
     Object.fromEntries((await store.usageGroups(owner, null)).map((g) => [g.status, g.count])) as Record<string, number>;
 
