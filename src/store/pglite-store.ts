@@ -21,9 +21,11 @@ export interface PgliteStoreOptions {
  * its own (pglite-thread.ts) so that no query blocks the gateway's main thread.
  */
 export function createPgliteStore(options: PgliteStoreOptions = {}): Store {
-  // This process alone writes to its PGlite database, so list pages can be kept until they change.
-  return new SqlStore(() => openPglite(options.dataDir, options.role ?? 'gateway', options.sharedBuffersMb), undefined, { cacheListPages: true });
+  return new SqlStore(() => openPglite(options.dataDir, options.role ?? 'gateway', options.sharedBuffersMb), undefined, EMBEDDED_SQL_STORE_OPTIONS);
 }
+
+/** This process alone writes to its PGlite database, so list pages and usage reports can be kept until they change. */
+export const EMBEDDED_SQL_STORE_OPTIONS = { cacheOwnerReads: true } as const;
 
 async function openPglite(dataDir: string | undefined, role: string, sharedBuffersMb: number | undefined): Promise<SqlDriver> {
   if (dataDir === undefined) return openPgliteThread({ templateFile: templatePath() });

@@ -1,6 +1,6 @@
 import type { Generation, MediaCopy } from '../model/generation';
 import type { WebhookDelivery, WebhookEndpoint, WebhookSigningSecret } from '../model/webhook';
-import { ListPageCache } from './list-page-cache';
+import { OwnerReadCache } from './owner-read-cache';
 import { migrations as defaultMigrations, type Migration } from './migrations';
 import { insertApiKey } from './sql/api-keys/insert';
 import { findApiKeyByHash, listApiKeys } from './sql/api-keys/select';
@@ -53,23 +53,23 @@ import type {
 /**
  * The Store over plain PostgreSQL, for the embedded database and a real server alike, so the two
  * cannot drift apart. Each statement lives in src/store/sql/, one file per consumer and SQL verb;
- * this class holds the connection and the list-page cache.
+ * this class holds the connection and the owner-read cache.
  */
 export class SqlStore implements Store {
   private driver: SqlDriver | null = null;
-  private readonly listPages: ListPageCache | null;
+  private readonly ownerReads: OwnerReadCache | null;
 
   /**
-   * `open` is called by `start()`, so a stopped store can be started again. `options.cacheListPages`
-   * (default false) keeps list pages in memory until the owner's generations change: only for a
-   * database this process alone writes to (see ListPageCache).
+   * `open` is called by `start()`, so a stopped store can be started again. `options.cacheOwnerReads`
+   * (default false) keeps list pages and usage reports in memory until the owner's generations change:
+   * only for a database this process alone writes to (see OwnerReadCache).
    */
   constructor(
     private readonly open: () => Promise<SqlDriver>,
     private readonly migrations: readonly Migration[] = defaultMigrations,
-    options: { cacheListPages?: boolean } = {},
+    options: { cacheOwnerReads?: boolean } = {},
   ) {
-    this.listPages = options.cacheListPages ? new ListPageCache() : null;
+    this.ownerReads = options.cacheOwnerReads ? new OwnerReadCache() : null;
   }
 
   async start(): Promise<void> {
@@ -100,7 +100,7 @@ export class SqlStore implements Store {
     try {
       return await insertGeneration(this.db(), g);
     } finally {
-      this.listPages?.changed(g.owner);
+      this.ownerReads?.changed(g.owner);
     }
   }
 
@@ -118,7 +118,7 @@ export class SqlStore implements Store {
 
   async listGenerationKeys(query: ListQuery): Promise<readonly GenerationKey[]> {
     const read = () => listGenerationKeys(this.db(), query);
-    return this.listPages ? this.listPages.page(query, read) : read();
+    return this.ownerReads ? this.ownerReads.read(query.owner, listPageKey(query), read) : read();
   }
 
   async changedSince(owner: string, since: Date, limit: number): Promise<Generation[]> {
@@ -130,11 +130,11 @@ export class SqlStore implements Store {
     try {
       updated = await updateGeneration(this.db(), update);
     } catch (err) {
-      this.listPages?.changed(null);
+      this.ownerReads?.changed(null);
       throw err;
     }
     // No row: the version did not match, nothing changed.
-    if (updated) this.listPages?.changed(updated.owner);
+    if (updated) this.ownerReads?.changed(updated.owner);
     return updated;
   }
 
@@ -142,7 +142,7 @@ export class SqlStore implements Store {
     try {
       await deleteGeneration(this.db(), id);
     } finally {
-      this.listPages?.changed(null);
+      this.ownerReads?.changed(null);
     }
   }
 
@@ -150,7 +150,7 @@ export class SqlStore implements Store {
     try {
       return await deleteOwnedGeneration(this.db(), owner, id, at);
     } finally {
-      this.listPages?.changed(owner);
+      this.ownerReads?.changed(owner);
     }
   }
 
@@ -196,7 +196,7 @@ export class SqlStore implements Store {
     try {
       return await finishMediaCopy(this.db(), job, copy, at);
     } finally {
-      this.listPages?.changed(job.owner);
+      this.ownerReads?.changed(job.owner);
     }
   }
 
@@ -216,7 +216,7 @@ export class SqlStore implements Store {
     try {
       return await markCopiesExpired(this.db(), ids, at);
     } finally {
-      this.listPages?.changed(null);
+      this.ownerReads?.changed(null);
     }
   }
 
@@ -262,8 +262,9 @@ export class SqlStore implements Store {
     return countInFlight(this.db(), owner);
   }
 
-  async usageGroups(owner: string, since: Date | null): Promise<UsageGroup[]> {
-    return usageGroups(this.db(), owner, since);
+  async usageGroups(owner: string, since: Date | null): Promise<readonly UsageGroup[]> {
+    const read = () => usageGroups(this.db(), owner, since);
+    return this.ownerReads ? this.ownerReads.read(owner, `usage:${since?.toISOString() ?? ''}`, read) : read();
   }
 
   // Webhook endpoints.
@@ -342,4 +343,8 @@ export class SqlStore implements Store {
     if (!this.driver) throw new Error('store is not started');
     return this.driver;
   }
+}
+
+function listPageKey(q: ListQuery): string {
+  return `list:${JSON.stringify([q.limit, q.before?.createdAt.toISOString() ?? null, q.before?.id ?? null, q.statuses ?? [], q.models ?? []])}`;
 }

@@ -206,8 +206,11 @@ export interface GenerationStatistics {
   countByStatus(): Promise<Record<string, number>>;
   /** How many of the owner's generations are not yet ended (QUEUED or GENERATING). */
   countInFlight(owner: string): Promise<number>;
-  /** The owner's generations created at or after `since` (all when null), grouped for usage reports. */
-  usageGroups(owner: string, since: Date | null): Promise<UsageGroup[]>;
+  /**
+   * The owner's generations created at or after `since` (all when null), grouped for usage reports.
+   * Read-only: the embedded store hands the same array to later callers until the owner's next write.
+   */
+  usageGroups(owner: string, since: Date | null): Promise<readonly UsageGroup[]>;
 }
 
 /** A change to an endpoint: the owner's, and what the gateway sets along with it. */

@@ -18,4 +18,15 @@ describe('gateway smoke', () => {
     expect(last.status).toBe('COMPLETED');
     expect(last.video!.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/files\/.+\.mp4\?Expires=\d+&Signature=[\w-]+$/);
   });
+
+  it("tells every cache not to keep an owner's answer", async () => {
+    const key = await gw.keyFor('alice');
+    const res = await fetch(gw.app.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ query: '{ videoGenerations(first: 1) { nodes { id } } }' }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+  });
 });

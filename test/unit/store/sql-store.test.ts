@@ -558,7 +558,7 @@ describe.each(drivers)('SqlStore on %s', (driver) => {
       }
       return sorted([...groups.values()]);
     };
-    const sorted = <T extends { status: string; model: string; durationSeconds: number | null }>(groups: T[]) =>
+    const sorted = <T extends { status: string; model: string; durationSeconds: number | null }>(groups: readonly T[]) =>
       [...groups].sort((a, b) => `${a.status}|${a.model}|${a.durationSeconds}`.localeCompare(`${b.status}|${b.model}|${b.durationSeconds}`));
 
     expect(stored).toHaveLength(6);

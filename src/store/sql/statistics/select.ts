@@ -28,6 +28,7 @@ export async function countInFlight(db: SqlSession, owner: string): Promise<numb
  * midnight or absent). One statement, so both parts come from the same snapshot.
  */
 export async function usageGroups(db: SqlSession, owner: string, since: Date | null): Promise<UsageGroup[]> {
+  if (since === null) return (await db.query<Row>(ALL_TIME_USAGE, [owner])).map(toUsageGroup);
   // The first UTC midnight at or after `since`, as a date.
   const firstDay = `(CASE WHEN ($2::timestamptz AT TIME ZONE 'UTC')::time = '00:00'
                           THEN ($2::timestamptz AT TIME ZONE 'UTC')::date
@@ -57,12 +58,29 @@ export async function usageGroups(db: SqlSession, owner: string, since: Date | n
       GROUP BY status, model, duration`,
     [owner, since],
   );
-  return rows.map((r) => ({
+  return rows.map(toUsageGroup);
+}
+
+/**
+ * All time: the per-day sums alone (deleted generations are in them already). The statement above
+ * answers the same for a null `since`, but planning its three branches cost the embedded database about
+ * as much again as running it (4.2 vs 2.5 ms a call at 1k rows per owner), and every other owner's
+ * query waits behind it there.
+ */
+const ALL_TIME_USAGE = `SELECT status, model, duration, sum(n)::int AS n,
+       CASE WHEN sum(credits_n) > 0 THEN sum(credits)::float8 END AS credits,
+       CASE WHEN sum(usd_n) > 0 THEN sum(usd)::float8 END AS usd
+  FROM generation_usage_days
+ WHERE owner = $1
+ GROUP BY status, model, duration`;
+
+function toUsageGroup(r: Row): UsageGroup {
+  return {
     status: r.status as GenerationStatus,
     model: String(r.model),
     durationSeconds: toNumberOrNull(r.duration),
     count: Number(r.n),
     credits: toNumberOrNull(r.credits),
     usd: toNumberOrNull(r.usd),
-  }));
+  };
 }
