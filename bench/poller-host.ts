@@ -11,6 +11,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadConfig, type Config } from '../src/config';
 import { startApp, type App } from '../src/app';
 import { GenerationStatus, type Generation } from '../src/model/generation';
+import { mapUpstreamStatus } from '../src/generations/status-mapping';
+import { PollSchedule } from '../src/generations/timing';
 import { createStore } from '../src/store/create-store';
 import type { SqlSession } from '../src/store/sql/session';
 import type { Store } from '../src/store/store';
@@ -26,12 +28,24 @@ export interface PollerHostOptions {
   concurrency: number;
 }
 
+/** One simulator job to seed a generation for. */
+export interface SeedJob {
+  upstreamId: string;
+  model: string;
+  /** Steady state only: when the job was created (epoch ms) and what the upstream reported last. */
+  startedAt?: number;
+  upstreamStatus?: string;
+}
+
 export type PollerHostRequest =
   /**
    * Inserts one in-flight generation per upstream job with SQL (10k GraphQL creates would take
-   * minutes), their first polls due evenly over the next `spreadMs`.
+   * minutes). `burst`: all created now, their first polls due evenly over the next `spreadMs`.
+   * `steady`: each created at its job's `startedAt`, polled so far on the gateway's own schedule up to
+   * `at` (epoch ms, after the seeding), so its next poll is the schedule's first after `at`.
    */
-  | { type: 'seed'; jobs: Array<{ upstreamId: string; model: string }>; owners: number; spreadMs: number }
+  | { type: 'seed'; scenario: 'burst'; jobs: SeedJob[]; owners: number; spreadMs: number }
+  | { type: 'seed'; scenario: 'steady'; jobs: SeedJob[]; owners: number; at: number }
   /** Measures the poller for `ms`: lateness of every poll claimed, CPU time, event-loop delay. */
   | { type: 'measure'; ms: number }
   /**
@@ -106,44 +120,97 @@ async function main(): Promise<void> {
   let app = await startApp(configFor(0, 1));
   observeClaims(app);
 
+  /**
+   * One in-flight generation per job, owners spread over `owners`, as copies of one row inserted
+   * through the store (so every column has its real default), with `columns(i)` set on job i's row.
+   * The poller is woken after, as a create through the API would.
+   */
+  async function insertCopies(jobs: SeedJob[], owners: number, columns: (i: number) => Record<string, unknown>): Promise<void> {
+    const now = new Date();
+    const seedId = `seed-${randomUUID()}`;
+    await app.store.insertGeneration({
+      id: seedId,
+      owner: 'owner-0',
+      input: { model: jobs[0]!.model, prompt: 'poller scale' },
+      inputHash: 'bench',
+      idempotencyKey: null,
+      status: GenerationStatus.GENERATING,
+      createdAt: now,
+      deadlineAt: new Date(now.getTime() + 3_600_000),
+    });
+    await sqlOf(app.store).query(
+      `INSERT INTO generations
+       SELECT (jsonb_populate_record(g, jsonb_build_object(
+         'id', j.id, 'owner', 'owner-' || (j.n % $5), 'upstream_id', j.up, 'upstream_status', 'queued',
+         'input', jsonb_build_object('model', j.model, 'prompt', 'poller scale')) || j.columns)).*
+       FROM generations g,
+         ROWS FROM (unnest($1::text[]), unnest($2::text[]), unnest($3::text[]), jsonb_array_elements($6::jsonb))
+           WITH ORDINALITY AS j(id, up, model, columns, n)
+       WHERE g.id = $4`,
+      [
+        jobs.map(() => randomUUID()),
+        jobs.map((j) => j.upstreamId),
+        jobs.map((j) => j.model),
+        seedId,
+        owners,
+        JSON.stringify(jobs.map((_, i) => columns(i))),
+      ],
+    );
+    await sqlOf(app.store).query('DELETE FROM generations WHERE id = $1', [seedId]);
+    await sqlOf(app.store).query('ANALYZE generations');
+    // A create through the API wakes the poller; rows written with SQL do not.
+    app.poller.wake();
+  }
+
+  /**
+   * The steady scenario's rows: created when their jobs started, each with the polls the gateway's own
+   * schedule (catalogue-seeded, as on a fresh store) would have made by `at`, and its next one after.
+   */
+  async function seedSteady(jobs: SeedJob[], owners: number, at: number): Promise<{ overrunMs: number }> {
+    const { config } = app;
+    const schedule = new PollSchedule({
+      timeScale: config.timeScale,
+      minIntervalMs: config.poll.minIntervalMs,
+      maxIntervalMs: config.poll.maxIntervalMs,
+      noticeTargetMs: config.timing.noticeTargetMs,
+    });
+    const end = new Date(at);
+    const rows = jobs.map((j) => {
+      const input = { model: j.model, prompt: 'poller scale' };
+      const createdAt = new Date(j.startedAt!);
+      const deadlineAt = new Date(createdAt.getTime() + config.deadlineMs);
+      // Creation schedules the first poll (service.ts); each poll schedules the next (poller.ts).
+      let next = schedule.nextPollAt(input, createdAt, createdAt, deadlineAt);
+      let polls = 0;
+      while (next <= end) {
+        next = schedule.nextPollAt(input, createdAt, next, deadlineAt);
+        polls++;
+      }
+      const mapped = mapUpstreamStatus(j.upstreamStatus ?? 'queued');
+      const status = mapped.kind === 'pending' && polls > 0 ? mapped.status : GenerationStatus.QUEUED;
+      return { createdAt, deadlineAt, next, polls, status, upstreamStatus: polls > 0 ? j.upstreamStatus! : null };
+    });
+    await insertCopies(jobs, owners, (i) => {
+      const r = rows[i]!;
+      return {
+        created_at: r.createdAt.toISOString(),
+        deadline_at: r.deadlineAt.toISOString(),
+        next_poll_at: r.next.toISOString(),
+        poll_count: r.polls,
+        status: r.status,
+        upstream_status: r.upstreamStatus,
+      };
+    });
+    return { overrunMs: Math.max(0, Date.now() - at) };
+  }
+
   async function handle(req: PollerHostRequest): Promise<unknown> {
     switch (req.type) {
       case 'seed': {
-        const now = new Date();
-        const seedId = `seed-${randomUUID()}`;
-        await app.store.insertGeneration({
-          id: seedId,
-          owner: 'owner-0',
-          input: { model: req.jobs[0]!.model, prompt: 'poller scale' },
-          inputHash: 'bench',
-          idempotencyKey: null,
-          status: GenerationStatus.GENERATING,
-          createdAt: now,
-          deadlineAt: new Date(now.getTime() + 3_600_000),
-        });
-        // Copies of the seed row (so every column has its real default), each with its own job.
-        await sqlOf(app.store).query(
-          `INSERT INTO generations
-           SELECT (jsonb_populate_record(g, jsonb_build_object(
-             'id', j.id, 'owner', 'owner-' || (j.n % $5), 'upstream_id', j.up, 'upstream_status', 'queued',
-             'input', jsonb_build_object('model', j.model, 'prompt', 'poller scale'),
-             'next_poll_at', now() + (j.n * $6::float8 / $7) * interval '1 millisecond'))).*
-           FROM generations g, unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS j(id, up, model, n)
-           WHERE g.id = $4`,
-          [
-            req.jobs.map(() => randomUUID()),
-            req.jobs.map((j) => j.upstreamId),
-            req.jobs.map((j) => j.model),
-            seedId,
-            req.owners,
-            req.spreadMs,
-            req.jobs.length,
-          ],
-        );
-        await sqlOf(app.store).query('DELETE FROM generations WHERE id = $1', [seedId]);
-        await sqlOf(app.store).query('ANALYZE generations');
-        // A create through the API wakes the poller; rows written with SQL do not.
-        app.poller.wake();
+        if (req.scenario === 'steady') return seedSteady(req.jobs, req.owners, req.at);
+        const now = Date.now();
+        const n = req.jobs.length;
+        await insertCopies(req.jobs, req.owners, (i) => ({ next_poll_at: new Date(now + ((i + 1) * req.spreadMs) / n).toISOString() }));
         return {};
       }
       case 'measure': {
