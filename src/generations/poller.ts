@@ -18,6 +18,7 @@ import type { PollSchedule } from './timing';
 import { GenerationErrorCode, GenerationStatus, isTerminal, MediaCopyState, type Generation, type GenerationState } from '../model/generation';
 import type { UpstreamBackoff } from '../upstream/health/backoff';
 import { UnlimitedRequestBudget, type RequestBudget } from '../upstream/budget/request-budget';
+import { PollReleases } from './poll-releases';
 
 /** `lease_lost`: another claim took the generation over mid-poll, so this poll's result was dropped. */
 export type PollOutcome = 'changed' | 'unchanged' | 'failed' | 'rate_limited' | 'timed_out' | 'lost' | 'lease_lost';
@@ -109,9 +110,12 @@ export class Poller {
   /** Polls this instance recently claimed per owner (halved every OWNER_SHARE_DECAY_MS): the owners' turns. */
   private polledByOwner = new Map<string, number>();
   private lastShareDecay = Date.now();
+  /** Ends of polls that leave only bookkeeping, written in batches. */
+  private readonly releases: PollReleases;
 
   constructor(private readonly options: PollerOptions) {
     this.instanceId = options.instanceId ?? randomUUID();
+    this.releases = new PollReleases(options.store, this.instanceId);
     this.now = options.now ?? (() => new Date());
     this.budget = options.budget ?? new UnlimitedRequestBudget();
   }
@@ -171,26 +175,30 @@ export class Poller {
         }
       }
       const free = this.options.concurrency - this.inFlight.size;
-      this.slotsFull = free <= 0;
-      let claimed: Generation[] = [];
-      let granted = 0;
-      if (free > 0) {
-        const taken = await this.budget.take(free);
-        granted = taken.granted;
-        if (granted === 0) {
-          // Out of budget: nothing is claimed, so the most overdue are still first when tokens return.
-          await this.sleep(taken.retryInMs);
-          continue;
-        }
-        try {
-          claimed = await this.claim(granted);
-        } catch (err) {
-          this.options.log.error({ err }, 'poller could not claim generations');
-        }
-        if (claimed.length < granted) await this.budget.refund(granted - claimed.length);
+      if (free <= 0) {
+        // Every slot is taken: the next poll to end wakes the loop. Reading the schedule now would
+        // find the backlog due and loop straight back, a read per turn for as long as the slots stay full.
+        this.slotsFull = true;
+        await this.sleep(this.options.idleMs);
+        continue;
       }
+      this.slotsFull = false;
+      let claimed: Generation[] = [];
+      const taken = await this.budget.take(free);
+      const granted = taken.granted;
+      if (granted === 0) {
+        // Out of budget: nothing is claimed, so the most overdue are still first when tokens return.
+        await this.sleep(taken.retryInMs);
+        continue;
+      }
+      try {
+        claimed = await this.claim(granted);
+      } catch (err) {
+        this.options.log.error({ err }, 'poller could not claim generations');
+      }
+      if (claimed.length < granted) await this.budget.refund(granted - claimed.length);
       for (const g of claimed) this.track(this.pollOne(g));
-      if (claimed.length === granted && granted > 0) continue; // more may be due right now
+      if (claimed.length === granted) continue; // more may be due right now
       const wait = await this.untilNextDue();
       idleLook = (await this.sleep(wait, true)) && wait >= this.options.idleMs;
     }
@@ -426,7 +434,11 @@ export class Poller {
   /** Writes bookkeeping and releases the lease, if the lease is still held. False when it is not. */
   private async release(g: Generation, lease: HeldLease, bookkeeping: PollBookkeeping = {}): Promise<boolean> {
     if (lease.lost) return false;
-    const released = await this.options.store.updateBookkeeping(g.id, lease, { ...bookkeeping, leaseOwner: null, leaseUntil: null });
+    const { nextPollAt, pollCount, pollFailures } = bookkeeping;
+    const released =
+      nextPollAt && pollCount !== undefined && pollFailures !== undefined
+        ? await this.releases.release({ id: g.id, epoch: lease.epoch, nextPollAt, pollCount, pollFailures })
+        : await this.options.store.updateBookkeeping(g.id, lease, { ...bookkeeping, leaseOwner: null, leaseUntil: null });
     // Without a new time the row keeps the one it was claimed at, which has passed: due again now.
     if (released) this.scheduled(bookkeeping.nextPollAt === undefined ? g.nextPollAt : bookkeeping.nextPollAt);
     return released;
