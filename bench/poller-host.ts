@@ -32,19 +32,20 @@ export interface PollerHostOptions {
 export interface SeedJob {
   upstreamId: string;
   model: string;
-  /** Steady state only: when the job was created (epoch ms) and what the upstream reported last. */
-  startedAt?: number;
+  /** When the job was created (epoch ms). */
+  startedAt: number;
+  /** Steady state only: what the upstream reported last. */
   upstreamStatus?: string;
 }
 
 export type PollerHostRequest =
   /**
    * Inserts one in-flight generation per upstream job with SQL (10k GraphQL creates would take
-   * minutes). `burst`: all created now, their first polls due evenly over the next `spreadMs`.
-   * `steady`: each created at its job's `startedAt`, polled so far on the gateway's own schedule up to
-   * `at` (epoch ms, after the seeding), so its next poll is the schedule's first after `at`.
+   * minutes), as of `at` (epoch ms, after the seeding). `burst`: all created at `at`, their first polls
+   * due evenly over the `spreadMs` after it. `steady`: each created at its job's `startedAt`, polled so
+   * far on the gateway's own schedule, so its next poll is the schedule's first after `at`.
    */
-  | { type: 'seed'; scenario: 'burst'; jobs: SeedJob[]; owners: number; spreadMs: number }
+  | { type: 'seed'; scenario: 'burst'; jobs: SeedJob[]; owners: number; at: number; spreadMs: number }
   | { type: 'seed'; scenario: 'steady'; jobs: SeedJob[]; owners: number; at: number }
   /** Measures the poller for `ms`: lateness of every poll claimed, CPU time, event-loop delay. */
   | { type: 'measure'; ms: number }
@@ -176,7 +177,7 @@ async function main(): Promise<void> {
     });
     // A poll's next time depends only on the model and the time since creation, so each model's poll
     // times (ms from creation, as creation and then each poll schedule them) are worked out once.
-    const longestAge = Math.max(...jobs.map((j) => at - j.startedAt!));
+    const longestAge = Math.max(...jobs.map((j) => at - j.startedAt));
     const pollTimes = new Map<string, number[]>();
     const timesFor = (model: string): number[] => {
       let times = pollTimes.get(model);
@@ -191,9 +192,9 @@ async function main(): Promise<void> {
       return times;
     };
     const rows = jobs.map((j) => {
-      const createdAt = new Date(j.startedAt!);
+      const createdAt = new Date(j.startedAt);
       const times = timesFor(j.model);
-      const polls = times.findIndex((t) => t > at - j.startedAt!);
+      const polls = times.findIndex((t) => t > at - j.startedAt);
       const mapped = mapUpstreamStatus(j.upstreamStatus ?? 'queued');
       const status = mapped.kind === 'pending' && polls > 0 ? mapped.status : GenerationStatus.QUEUED;
       return {
@@ -224,10 +225,14 @@ async function main(): Promise<void> {
     switch (req.type) {
       case 'seed': {
         if (req.scenario === 'steady') return seedSteady(req.jobs, req.owners, req.at);
-        const now = Date.now();
         const n = req.jobs.length;
-        await insertCopies(req.jobs, req.owners, (i) => ({ next_poll_at: new Date(now + ((i + 1) * req.spreadMs) / n).toISOString() }));
-        return {};
+        const inserting = performance.now();
+        await insertCopies(req.jobs, req.owners, (i) => ({
+          created_at: new Date(req.at).toISOString(),
+          deadline_at: new Date(req.at + app.config.deadlineMs).toISOString(),
+          next_poll_at: new Date(req.at + ((i + 1) * req.spreadMs) / n).toISOString(),
+        }));
+        return { overrunMs: Math.max(0, Date.now() - req.at), insertMs: performance.now() - inserting };
       }
       case 'measure': {
         const delay = monitorEventLoopDelay({ resolution: 10 });

@@ -66,12 +66,12 @@ interface SizeFigures extends PollerMeasurement {
 }
 
 /**
- * Time the steady scenario leaves for seeding (ms, fixed + per generation): its rows are written as of
- * this long after the jobs are made, so that none comes due while the bench is still writing them
- * (the fixed part is mostly the poll plans, built on the spot for each model).
+ * Time left for seeding (ms, fixed + per generation, per store): both scenarios start this long after
+ * the jobs are made (their jobs and rows as of then), so that no row comes due while the bench is
+ * still writing the rows. The fixed part is mostly the poll plans, built on the spot for each model;
+ * the embedded store took 24 s to insert 10k rows at load average 11.
  */
 const SEED_MS = 3_000;
-const SEED_MS_PER_GENERATION = 0.5;
 
 interface RampFigures {
   /** Polls reaching the simulator in each whole second after the restart. */
@@ -83,12 +83,15 @@ interface RampFigures {
 /** Where each run's rows live: a fresh folder, or a fresh database on BENCH_POSTGRES_URL's server. */
 interface StoreUnderTest {
   name: string;
+  /** Time left for seeding per generation (ms): see SEED_MS. */
+  seedMsPerGeneration: number;
   open(): Promise<{ databaseUrl: string | null; dataDir: string; drop(): Promise<void> }>;
 }
 
 function embedded(): StoreUnderTest {
   return {
     name: 'embedded',
+    seedMsPerGeneration: 4,
     open: () => {
       const dataDir = mkdtempSync(path.join(tmpdir(), 'veo-poller-bench-'));
       return Promise.resolve({ databaseUrl: null, dataDir, drop: () => Promise.resolve(rmSync(dataDir, { recursive: true, force: true })) });
@@ -99,6 +102,7 @@ function embedded(): StoreUnderTest {
 function postgres(url: string): StoreUnderTest {
   return {
     name: 'PostgreSQL',
+    seedMsPerGeneration: 0.5,
     open: async () => {
       const name = `bench_poller_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
       const admin = new pg.Client({ connectionString: url });
@@ -122,15 +126,15 @@ function postgres(url: string): StoreUnderTest {
 }
 
 /**
- * `n` jobs for the burst: created on the simulator now, in process (10k creates over HTTP took tens
- * of seconds, during which the first jobs ran on while their rows did not exist yet).
+ * `n` jobs for the burst, all started at `at` (epoch ms), made in process (10k creates over HTTP took
+ * tens of seconds, during which the first jobs ran on while their rows did not exist yet).
  */
-function burstJobs(simulator: Simulator, n: number): SeedJob[] {
+function burstJobs(simulator: Simulator, n: number, at: number): SeedJob[] {
   return modelMix(Math.ceil(n / 17))
     .slice(0, n)
     .map((model) => {
-      const job = simulator.control.createJob(wireBody(model));
-      return { upstreamId: job.id, model: job.model };
+      const job = simulator.control.createJob(wireBody(model), Date.now() - at);
+      return { upstreamId: job.id, model: job.model, startedAt: at };
     });
 }
 
@@ -187,23 +191,14 @@ async function runSize(
     };
     host = (await HostProcess.start<unknown>('poller-host', [JSON.stringify(options)])).host;
     const seeding = performance.now();
-    if (scenario === 'burst') {
-      const jobs = burstJobs(simulator, n);
-      await host.request({ type: 'seed', scenario, jobs, owners: OWNERS, spreadMs: plan.spreadSeconds * 1000 });
-    } else {
-      const at = Date.now() + SEED_MS + n * SEED_MS_PER_GENERATION;
-      const jobs = steadyJobs(simulator, n, at, `poller-steady-${n}`);
-      const { overrunMs, insertMs } = await host.request<{ overrunMs: number; insertMs: number }>({
-        type: 'seed',
-        scenario,
-        jobs,
-        owners: OWNERS,
-        at,
-      });
-      if (overrunMs > 0)
-        log(`  (the steady seed, its insert ${insertMs.toFixed(0)} ms, ran ${overrunMs} ms past its start time: rows due before were late)`);
-      await sleep(Math.max(0, at - Date.now()));
-    }
+    const at = Date.now() + SEED_MS + n * store.seedMsPerGeneration;
+    const jobs = scenario === 'burst' ? burstJobs(simulator, n, at) : steadyJobs(simulator, n, at, `poller-steady-${n}`);
+    const seed = { jobs, owners: OWNERS, at };
+    const { overrunMs, insertMs } = await host.request<{ overrunMs: number; insertMs: number }>(
+      scenario === 'burst' ? { type: 'seed', scenario, ...seed, spreadMs: plan.spreadSeconds * 1000 } : { type: 'seed', scenario, ...seed },
+    );
+    if (overrunMs > 0) log(`  (the seed, its insert ${insertMs.toFixed(0)} ms, ran ${overrunMs} ms past its start time: rows due before were late)`);
+    await sleep(Math.max(0, at - Date.now()));
     log(`  ${store.name}, ${scenario}, ${n}: seeded in ${((performance.now() - seeding) / 1000).toFixed(1)} s`);
     const m = await host.request<PollerMeasurement>({ type: 'measure', ms: plan.measureSeconds * 1000 });
     log(`  ${store.name}, ${scenario}, ${n} in flight: ${m.polls} polls, lateness p95 ${m.latenessP95Ms.toFixed(0)} ms`);
