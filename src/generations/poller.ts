@@ -69,6 +69,12 @@ type Phase = 'stopped' | 'running' | 'stopping';
 const DEFAULT_LAST_LOOK_ATTEMPTS = 5;
 
 /**
+ * With every slot taken, the loop claims again once this share of `concurrency` (1/8: 8 of 64) is free:
+ * a few idle slots for a claim per several polls instead of one per poll.
+ */
+const CLAIM_BATCH_DIVISOR = 8;
+
+/**
  * How often the per-owner counts of recent polls are halved, in ms: an owner's share is judged on the
  * last few seconds, so one idle for a while gets no long head start over owners polled all along.
  */
@@ -101,8 +107,13 @@ export class Poller {
    * schedule the loop read may predate it, so the next sleep ends by then at the latest.
    */
   private scheduledWhileAwake: number | null = null;
-  /** The last look found every slot taken: a poll that ends wakes the loop to claim again. */
+  /**
+   * The last look found every slot taken: once `claimBatch` slots are free again, a poll that ends
+   * wakes the loop to claim. Claiming per freed slot would cost a claim (the heaviest statement, a
+   * pass over the most overdue rows) per poll while a backlog keeps the slots full.
+   */
   private slotsFull = false;
+  private readonly claimBatch: number;
   private loop: Promise<void> | null = null;
   private readonly now: () => Date;
   private readonly loggedUnknown = new Set<string>();
@@ -116,6 +127,7 @@ export class Poller {
   constructor(private readonly options: PollerOptions) {
     this.instanceId = options.instanceId ?? randomUUID();
     this.releases = new PollReleases(options.store, this.instanceId);
+    this.claimBatch = Math.max(1, Math.floor(options.concurrency / CLAIM_BATCH_DIVISOR));
     this.now = options.now ?? (() => new Date());
     this.budget = options.budget ?? new UnlimitedRequestBudget();
   }
@@ -229,7 +241,7 @@ export class Poller {
       this.inFlight.delete(p);
       // A free slot matters only to a loop that found none; otherwise the loop already sleeps until
       // the next due time, and the poll's own next time reaches it through scheduled() instead.
-      if (this.slotsFull) {
+      if (this.slotsFull && this.options.concurrency - this.inFlight.size >= this.claimBatch) {
         this.slotsFull = false;
         this.wake();
       }
