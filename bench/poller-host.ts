@@ -11,6 +11,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { loadConfig, type Config } from '../src/config';
 import { startApp, type App } from '../src/app';
 import { GenerationStatus, type Generation } from '../src/model/generation';
+import { mapUpstreamStatus } from '../src/generations/status-mapping';
+import { PollSchedule } from '../src/generations/timing';
 import { createStore } from '../src/store/create-store';
 import type { SqlSession } from '../src/store/sql/session';
 import type { Store } from '../src/store/store';
@@ -26,12 +28,25 @@ export interface PollerHostOptions {
   concurrency: number;
 }
 
+/** One simulator job to seed a generation for. */
+export interface SeedJob {
+  upstreamId: string;
+  model: string;
+  /** When the job was created (epoch ms). */
+  startedAt: number;
+  /** Steady state only: what the upstream reported last. */
+  upstreamStatus?: string;
+}
+
 export type PollerHostRequest =
   /**
    * Inserts one in-flight generation per upstream job with SQL (10k GraphQL creates would take
-   * minutes), their first polls due evenly over the next `spreadMs`.
+   * minutes), as of `at` (epoch ms, after the seeding). `burst`: all created at `at`, their first polls
+   * due evenly over the `spreadMs` after it. `steady`: each created at its job's `startedAt`, polled so
+   * far on the gateway's own schedule, so its next poll is the schedule's first after `at`.
    */
-  | { type: 'seed'; jobs: Array<{ upstreamId: string; model: string }>; owners: number; spreadMs: number }
+  | { type: 'seed'; scenario: 'burst'; jobs: SeedJob[]; owners: number; at: number; spreadMs: number }
+  | { type: 'seed'; scenario: 'steady'; jobs: SeedJob[]; owners: number; at: number }
   /** Measures the poller for `ms`: lateness of every poll claimed, CPU time, event-loop delay. */
   | { type: 'measure'; ms: number }
   /**
@@ -52,6 +67,9 @@ export interface PollerMeasurement {
 }
 
 const options = JSON.parse(process.argv[2]!) as PollerHostOptions;
+
+/** Rows per INSERT of the seed. */
+const SEED_CHUNK = 500;
 
 function configFor(ratePerSecond: number, burst: number): Config {
   return loadConfig({
@@ -106,45 +124,124 @@ async function main(): Promise<void> {
   let app = await startApp(configFor(0, 1));
   observeClaims(app);
 
+  /**
+   * One in-flight generation per job, owners spread over `owners`, as copies of one row inserted
+   * through the store (so every column has its real default), with `columns(i)` set on job i's row.
+   * The poller is woken after, as a create through the API would.
+   */
+  async function insertCopies(jobs: SeedJob[], owners: number, columns: (i: number) => Record<string, unknown>): Promise<void> {
+    const now = new Date();
+    const seedId = `seed-${randomUUID()}`;
+    await app.store.insertGeneration({
+      id: seedId,
+      owner: 'owner-0',
+      input: { model: jobs[0]!.model, prompt: 'poller scale' },
+      inputHash: 'bench',
+      idempotencyKey: null,
+      status: GenerationStatus.GENERATING,
+      createdAt: now,
+      deadlineAt: new Date(now.getTime() + 3_600_000),
+    });
+    // In chunks, so that the per-owner counter rows the insert triggers bump are not updated thousands
+    // of times in one statement. It did not measurably help: 10k rows still took 88–98 s at load 20–29.
+    for (let from = 0; from < jobs.length; from += SEED_CHUNK) {
+      const chunk = jobs.slice(from, from + SEED_CHUNK);
+      await sqlOf(app.store).query(
+        `INSERT INTO generations
+         SELECT (jsonb_populate_record(g, jsonb_build_object(
+           'id', j.id, 'owner', 'owner-' || ((j.n + $7) % $5), 'upstream_id', j.up, 'upstream_status', 'queued',
+           'input', jsonb_build_object('model', j.model, 'prompt', 'poller scale')) || j.columns)).*
+         FROM generations g,
+           ROWS FROM (unnest($1::text[]), unnest($2::text[]), unnest($3::text[]), jsonb_array_elements($6::jsonb))
+             WITH ORDINALITY AS j(id, up, model, columns, n)
+         WHERE g.id = $4`,
+        [
+          chunk.map(() => randomUUID()),
+          chunk.map((j) => j.upstreamId),
+          chunk.map((j) => j.model),
+          seedId,
+          owners,
+          JSON.stringify(chunk.map((_, i) => columns(from + i))),
+          from,
+        ],
+      );
+    }
+    await sqlOf(app.store).query('DELETE FROM generations WHERE id = $1', [seedId]);
+    await sqlOf(app.store).query('ANALYZE generations');
+    // A create through the API wakes the poller; rows written with SQL do not.
+    app.poller.wake();
+  }
+
+  /**
+   * The steady scenario's rows: created when their jobs started, each with the polls the gateway's own
+   * schedule (catalogue-seeded, as on a fresh store) would have made by `at`, and its next one after.
+   */
+  async function seedSteady(jobs: SeedJob[], owners: number, at: number): Promise<{ overrunMs: number; insertMs: number }> {
+    const { config } = app;
+    const schedule = new PollSchedule({
+      timeScale: config.timeScale,
+      minIntervalMs: config.poll.minIntervalMs,
+      maxIntervalMs: config.poll.maxIntervalMs,
+      noticeTargetMs: config.timing.noticeTargetMs,
+    });
+    // A poll's next time depends only on the model and the time since creation, so each model's poll
+    // times (ms from creation, as creation and then each poll schedule them) are worked out once.
+    const longestAge = Math.max(...jobs.map((j) => at - j.startedAt));
+    const pollTimes = new Map<string, number[]>();
+    const timesFor = (model: string): number[] => {
+      let times = pollTimes.get(model);
+      if (!times) {
+        const input = { model, prompt: 'poller scale' };
+        const origin = new Date(0);
+        const deadline = new Date(config.deadlineMs);
+        times = [schedule.nextPollAt(input, origin, origin, deadline).getTime()];
+        while (times.at(-1)! <= longestAge) times.push(schedule.nextPollAt(input, origin, new Date(times.at(-1)!), deadline).getTime());
+        pollTimes.set(model, times);
+      }
+      return times;
+    };
+    const rows = jobs.map((j) => {
+      const createdAt = new Date(j.startedAt);
+      const times = timesFor(j.model);
+      const polls = times.findIndex((t) => t > at - j.startedAt);
+      const mapped = mapUpstreamStatus(j.upstreamStatus ?? 'queued');
+      const status = mapped.kind === 'pending' && polls > 0 ? mapped.status : GenerationStatus.QUEUED;
+      return {
+        createdAt,
+        deadlineAt: new Date(createdAt.getTime() + config.deadlineMs),
+        next: new Date(createdAt.getTime() + times[polls]!),
+        polls,
+        status,
+        upstreamStatus: polls > 0 ? j.upstreamStatus! : null,
+      };
+    });
+    const inserting = performance.now();
+    await insertCopies(jobs, owners, (i) => {
+      const r = rows[i]!;
+      return {
+        created_at: r.createdAt.toISOString(),
+        deadline_at: r.deadlineAt.toISOString(),
+        next_poll_at: r.next.toISOString(),
+        poll_count: r.polls,
+        status: r.status,
+        upstream_status: r.upstreamStatus,
+      };
+    });
+    return { overrunMs: Math.max(0, Date.now() - at), insertMs: performance.now() - inserting };
+  }
+
   async function handle(req: PollerHostRequest): Promise<unknown> {
     switch (req.type) {
       case 'seed': {
-        const now = new Date();
-        const seedId = `seed-${randomUUID()}`;
-        await app.store.insertGeneration({
-          id: seedId,
-          owner: 'owner-0',
-          input: { model: req.jobs[0]!.model, prompt: 'poller scale' },
-          inputHash: 'bench',
-          idempotencyKey: null,
-          status: GenerationStatus.GENERATING,
-          createdAt: now,
-          deadlineAt: new Date(now.getTime() + 3_600_000),
-        });
-        // Copies of the seed row (so every column has its real default), each with its own job.
-        await sqlOf(app.store).query(
-          `INSERT INTO generations
-           SELECT (jsonb_populate_record(g, jsonb_build_object(
-             'id', j.id, 'owner', 'owner-' || (j.n % $5), 'upstream_id', j.up, 'upstream_status', 'queued',
-             'input', jsonb_build_object('model', j.model, 'prompt', 'poller scale'),
-             'next_poll_at', now() + (j.n * $6::float8 / $7) * interval '1 millisecond'))).*
-           FROM generations g, unnest($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS j(id, up, model, n)
-           WHERE g.id = $4`,
-          [
-            req.jobs.map(() => randomUUID()),
-            req.jobs.map((j) => j.upstreamId),
-            req.jobs.map((j) => j.model),
-            seedId,
-            req.owners,
-            req.spreadMs,
-            req.jobs.length,
-          ],
-        );
-        await sqlOf(app.store).query('DELETE FROM generations WHERE id = $1', [seedId]);
-        await sqlOf(app.store).query('ANALYZE generations');
-        // A create through the API wakes the poller; rows written with SQL do not.
-        app.poller.wake();
-        return {};
+        if (req.scenario === 'steady') return seedSteady(req.jobs, req.owners, req.at);
+        const n = req.jobs.length;
+        const inserting = performance.now();
+        await insertCopies(req.jobs, req.owners, (i) => ({
+          created_at: new Date(req.at).toISOString(),
+          deadline_at: new Date(req.at + app.config.deadlineMs).toISOString(),
+          next_poll_at: new Date(req.at + ((i + 1) * req.spreadMs) / n).toISOString(),
+        }));
+        return { overrunMs: Math.max(0, Date.now() - req.at), insertMs: performance.now() - inserting };
       }
       case 'measure': {
         const delay = monitorEventLoopDelay({ resolution: 10 });

@@ -1,11 +1,18 @@
 /**
  * Issue 13's "10k in flight" benchmark: the poller with N generations in flight (100 as the baseline
  * beside the size asked for, 10,000 by default) against the simulator at real speed (time scale 1), on
- * the embedded store and, when BENCH_POSTGRES_URL is set, on PostgreSQL. Per size and store: poll
- * lateness p50/p95 (claim time − due time), polls/s, the gateway's CPU per poll and its event-loop
- * delay p99, with the upstream request budget off (these measure the scheduling, not the budget). At
- * the large size it then restarts the gateway with every generation due and the budget on, and counts
- * the polls reaching the simulator in each second against the budget's allowance.
+ * the embedded store and, when BENCH_POSTGRES_URL is set, on PostgreSQL, in two scenarios:
+ * - steady: N in flight as after creations arriving at a constant rate for longer than a job takes.
+ *   Each job started a while ago (a length-biased draw: a job is in flight in proportion to how long
+ *   it runs, its age uniform over its run), its row created then and polled so far on the gateway's
+ *   own schedule, so polls come due as they would in a running system;
+ * - burst: all N created at once, their first polls due evenly over `spreadSeconds` (N / spread
+ *   creates per second, far beyond what the upstream budget lets through: a stress case).
+ * Per scenario, size and store: poll lateness p50/p95 (claim time − due time), polls/s, the gateway's
+ * CPU per poll and its event-loop delay p99, with the upstream request budget off (these measure the
+ * scheduling, not the budget). After the steady scenario at the large size it restarts the gateway
+ * with every generation due and the budget on, and counts the polls reaching the simulator in each
+ * second against the budget's allowance.
  * Run with `npm run bench -- --poller-scale [N]` (or `--only poller`); never in the smoke test.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,8 +20,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { startSimulator, type Simulator } from '../src/simulator';
+import { createRandom } from '../src/simulator/random';
 import { modelMix, wireBody } from './inputs';
-import type { PollerHostOptions, PollerMeasurement } from './poller-host';
+import type { PollerHostOptions, PollerMeasurement, SeedJob } from './poller-host';
 import { HostProcess } from './processes';
 import type { Row } from './results';
 import { sleep } from './stats';
@@ -23,7 +31,7 @@ export interface PollerScalePlan {
   /** The baseline size (100) and the size measured against it (10,000 in the issue). */
   baseline: number;
   size: number;
-  /** First polls spread evenly over this long, then measured this long (s). */
+  /** Burst: first polls spread evenly over this long (s). Both scenarios are then measured `measureSeconds`. */
   spreadSeconds: number;
   measureSeconds: number;
   /** The budget the restart runs under, and how long its ramp is counted (s). */
@@ -51,9 +59,19 @@ const SIMULATOR_KEY = 'bench-poller-key';
 /** Owners the generations are spread over (the claim lets owners take turns). */
 const OWNERS = 20;
 
+export type Scenario = 'steady' | 'burst';
+
 interface SizeFigures extends PollerMeasurement {
   inFlight: number;
 }
+
+/**
+ * Time left for seeding (ms, fixed + per generation, per store): both scenarios start this long after
+ * the jobs are made (their jobs and rows as of then), so that no row comes due while the bench is
+ * still writing the rows. The fixed part is mostly the poll plans, built on the spot for each model, and the ANALYZE (2.4 s for 100 rows at load 15);
+ * the embedded store took 24 s to insert 10k rows at load average 11.
+ */
+const SEED_MS = 8_000;
 
 interface RampFigures {
   /** Polls reaching the simulator in each whole second after the restart. */
@@ -65,12 +83,15 @@ interface RampFigures {
 /** Where each run's rows live: a fresh folder, or a fresh database on BENCH_POSTGRES_URL's server. */
 interface StoreUnderTest {
   name: string;
+  /** Time left for seeding per generation (ms): see SEED_MS. */
+  seedMsPerGeneration: number;
   open(): Promise<{ databaseUrl: string | null; dataDir: string; drop(): Promise<void> }>;
 }
 
 function embedded(): StoreUnderTest {
   return {
     name: 'embedded',
+    seedMsPerGeneration: 1.5,
     open: () => {
       const dataDir = mkdtempSync(path.join(tmpdir(), 'veo-poller-bench-'));
       return Promise.resolve({ databaseUrl: null, dataDir, drop: () => Promise.resolve(rmSync(dataDir, { recursive: true, force: true })) });
@@ -81,6 +102,7 @@ function embedded(): StoreUnderTest {
 function postgres(url: string): StoreUnderTest {
   return {
     name: 'PostgreSQL',
+    seedMsPerGeneration: 0.5,
     open: async () => {
       const name = `bench_poller_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
       const admin = new pg.Client({ connectionString: url });
@@ -103,29 +125,54 @@ function postgres(url: string): StoreUnderTest {
   };
 }
 
-/** `n` jobs created on the simulator over HTTP (cheap: no gateway involved), a few at a time. */
-async function createJobs(simulator: Simulator, n: number): Promise<Array<{ upstreamId: string; model: string }>> {
-  const models = modelMix(Math.ceil(n / 17)).slice(0, n);
-  let next = 0;
-  const worker = async () => {
-    while (next < models.length) {
-      const model = models[next++]!;
-      const res = await fetch(`${simulator.url}/v2/video/generations`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${SIMULATOR_KEY}` },
-        body: JSON.stringify(wireBody(model)),
-      });
-      await res.arrayBuffer();
-      if (res.status !== 201) throw new Error(`simulator create failed: ${res.status}`);
+/**
+ * `n` jobs for the burst, all started at `at` (epoch ms), made in process (10k creates over HTTP took
+ * tens of seconds, during which the first jobs ran on while their rows did not exist yet).
+ */
+function burstJobs(simulator: Simulator, n: number, at: number): SeedJob[] {
+  return modelMix(Math.ceil(n / 17))
+    .slice(0, n)
+    .map((model) => {
+      const job = simulator.control.createJob(wireBody(model), Date.now() - at);
+      return { upstreamId: job.id, model: job.model, startedAt: at };
+    });
+}
+
+/**
+ * `n` jobs in flight at `at` (epoch ms) as in a steady state: creations of the bench's model mix
+ * arriving at a constant rate for longer than any job runs. Such a population holds each job in
+ * proportion to its run time, with an age uniform over its run; it is drawn by rejection: a candidate
+ * started a uniform time within the longest run ago is kept if it is still running at `at`.
+ */
+function steadyJobs(simulator: Simulator, n: number, at: number, seed: string): SeedJob[] {
+  const random = createRandom(seed);
+  const mix = modelMix(1);
+  const sinceStart = (ago: number) => ago - (at - Date.now());
+  // The longest run: the simulator draws each job's run within ±10 % of its model's stated time, so
+  // 1.25 × the longest of a few draws per model bounds it.
+  let longest = 0;
+  for (const model of mix) {
+    for (let i = 0; i < 4; i++) {
+      const job = simulator.control.createJob(wireBody(model), sinceStart(0));
+      longest = Math.max(longest, simulator.control.completesAt(job.id)!.getTime() - at);
     }
-  };
-  await Promise.all(Array.from({ length: 16 }, worker));
-  return simulator.control.jobs().map((j) => ({ upstreamId: j.id, model: j.model }));
+  }
+  const window = 1.25 * longest;
+  const jobs: SeedJob[] = [];
+  while (jobs.length < n) {
+    const model = mix[Math.floor(random.next() * mix.length)]!;
+    const age = random.next() * window;
+    const job = simulator.control.createJob(wireBody(model), sinceStart(age));
+    if (simulator.control.completesAt(job.id)!.getTime() <= at) continue;
+    jobs.push({ upstreamId: job.id, model: job.model, startedAt: at - age, upstreamStatus: job.status });
+  }
+  return jobs;
 }
 
 /** One size on one store: seed, measure, and (when `ramp`) restart under the budget and count. */
 async function runSize(
   store: StoreUnderTest,
+  scenario: Scenario,
   n: number,
   plan: PollerScalePlan,
   ramp: boolean,
@@ -135,7 +182,6 @@ async function runSize(
   const where = await store.open();
   let host: HostProcess | null = null;
   try {
-    const jobs = await createJobs(simulator, n);
     const options: PollerHostOptions = {
       simulatorUrl: simulator.url,
       simulatorKey: SIMULATOR_KEY,
@@ -144,9 +190,18 @@ async function runSize(
       concurrency: plan.concurrency,
     };
     host = (await HostProcess.start<unknown>('poller-host', [JSON.stringify(options)])).host;
-    await host.request({ type: 'seed', jobs, owners: OWNERS, spreadMs: plan.spreadSeconds * 1000 });
+    const seeding = performance.now();
+    const at = Date.now() + SEED_MS + n * store.seedMsPerGeneration;
+    const jobs = scenario === 'burst' ? burstJobs(simulator, n, at) : steadyJobs(simulator, n, at, `poller-steady-${n}`);
+    const seed = { jobs, owners: OWNERS, at };
+    const { overrunMs, insertMs } = await host.request<{ overrunMs: number; insertMs: number }>(
+      scenario === 'burst' ? { type: 'seed', scenario, ...seed, spreadMs: plan.spreadSeconds * 1000 } : { type: 'seed', scenario, ...seed },
+    );
+    if (overrunMs > 0) log(`  (the seed, its insert ${insertMs.toFixed(0)} ms, ran ${overrunMs} ms past its start time: rows due before were late)`);
+    await sleep(Math.max(0, at - Date.now()));
+    log(`  ${store.name}, ${scenario}, ${n}: seeded in ${((performance.now() - seeding) / 1000).toFixed(1)} s`);
     const m = await host.request<PollerMeasurement>({ type: 'measure', ms: plan.measureSeconds * 1000 });
-    log(`  ${store.name}, ${n} in flight: ${m.polls} polls, lateness p95 ${m.latenessP95Ms.toFixed(0)} ms`);
+    log(`  ${store.name}, ${scenario}, ${n} in flight: ${m.polls} polls, lateness p95 ${m.latenessP95Ms.toFixed(0)} ms`);
     if (!ramp) return { figures: { ...m, inFlight: n }, ramp: null };
     // Every generation due at once, the budget starting empty: count what reaches the upstream.
     await host.request({ type: 'restart', ...plan.budget });
@@ -174,16 +229,19 @@ export async function runPollerScale(plan: PollerScalePlan, log: (line: string) 
   if (stores.length === 1) log('  BENCH_POSTGRES_URL is not set: the poller-scale bench runs on the embedded store only');
   const rows: Row[] = [];
   for (const store of stores) {
-    const base = await runSize(store, plan.baseline, plan, false, log);
-    const big = await runSize(store, plan.size, plan, true, log);
-    rows.push(...pollerRows(store.name, base.figures, big.figures, plan));
-    rows.push(...rampRows(store.name, big.ramp!, plan));
+    for (const scenario of ['steady', 'burst'] as const) {
+      const base = await runSize(store, scenario, plan.baseline, plan, false, log);
+      const big = await runSize(store, scenario, plan.size, plan, scenario === 'steady', log);
+      rows.push(...pollerRows(store.name, scenario, base.figures, big.figures, plan));
+      if (big.ramp) rows.push(...rampRows(store.name, big.ramp, plan));
+    }
   }
   return rows;
 }
 
-function pollerRows(store: string, base: SizeFigures, ours: SizeFigures, plan: PollerScalePlan): Row[] {
-  const B = `Poller, ${store} store (${ours.inFlight} in flight vs ${base.inFlight})`;
+function pollerRows(store: string, scenario: Scenario, base: SizeFigures, ours: SizeFigures, plan: PollerScalePlan): Row[] {
+  const what = scenario === 'steady' ? 'steady state' : `burst: first polls over ${plan.spreadSeconds} s`;
+  const B = `Poller, ${store} store, ${what} (${ours.inFlight} in flight vs ${base.inFlight})`;
   const atTarget = ours.inFlight >= 10_000;
   const cpuPerPoll = (m: SizeFigures) => (m.polls ? m.cpuMicros / 1000 / m.polls : Number.NaN);
   return [
@@ -199,7 +257,7 @@ function pollerRows(store: string, base: SizeFigures, ours: SizeFigures, plan: P
     },
     {
       bench: B,
-      metric: `polls/s (first polls spread over ${plan.spreadSeconds} s)`,
+      metric: 'polls/s',
       ours: ours.polls / ours.seconds,
       baseline: base.polls / base.seconds,
       unit: '/s',

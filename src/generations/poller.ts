@@ -18,6 +18,7 @@ import type { PollSchedule } from './timing';
 import { GenerationErrorCode, GenerationStatus, isTerminal, MediaCopyState, type Generation, type GenerationState } from '../model/generation';
 import type { UpstreamBackoff } from '../upstream/health/backoff';
 import { UnlimitedRequestBudget, type RequestBudget } from '../upstream/budget/request-budget';
+import { PollReleases } from './poll-releases';
 
 /** `lease_lost`: another claim took the generation over mid-poll, so this poll's result was dropped. */
 export type PollOutcome = 'changed' | 'unchanged' | 'failed' | 'rate_limited' | 'timed_out' | 'lost' | 'lease_lost';
@@ -68,6 +69,12 @@ type Phase = 'stopped' | 'running' | 'stopping';
 const DEFAULT_LAST_LOOK_ATTEMPTS = 5;
 
 /**
+ * With every slot taken, the loop claims again once this share of `concurrency` (1/8: 8 of 64) is free:
+ * a few idle slots for a claim per several polls instead of one per poll.
+ */
+const CLAIM_BATCH_DIVISOR = 8;
+
+/**
  * How often the per-owner counts of recent polls are halved, in ms: an owner's share is judged on the
  * last few seconds, so one idle for a while gets no long head start over owners polled all along.
  */
@@ -100,8 +107,13 @@ export class Poller {
    * schedule the loop read may predate it, so the next sleep ends by then at the latest.
    */
   private scheduledWhileAwake: number | null = null;
-  /** The last look found every slot taken: a poll that ends wakes the loop to claim again. */
+  /**
+   * The last look found every slot taken: once `claimBatch` slots are free again, a poll that ends
+   * wakes the loop to claim. Claiming per freed slot would cost a claim (the heaviest statement, a
+   * pass over the most overdue rows) per poll while a backlog keeps the slots full.
+   */
   private slotsFull = false;
+  private readonly claimBatch: number;
   private loop: Promise<void> | null = null;
   private readonly now: () => Date;
   private readonly loggedUnknown = new Set<string>();
@@ -109,9 +121,13 @@ export class Poller {
   /** Polls this instance recently claimed per owner (halved every OWNER_SHARE_DECAY_MS): the owners' turns. */
   private polledByOwner = new Map<string, number>();
   private lastShareDecay = Date.now();
+  /** Ends of polls that leave only bookkeeping, written in batches. */
+  private readonly releases: PollReleases;
 
   constructor(private readonly options: PollerOptions) {
     this.instanceId = options.instanceId ?? randomUUID();
+    this.releases = new PollReleases(options.store, this.instanceId);
+    this.claimBatch = Math.max(1, Math.floor(options.concurrency / CLAIM_BATCH_DIVISOR));
     this.now = options.now ?? (() => new Date());
     this.budget = options.budget ?? new UnlimitedRequestBudget();
   }
@@ -171,26 +187,30 @@ export class Poller {
         }
       }
       const free = this.options.concurrency - this.inFlight.size;
-      this.slotsFull = free <= 0;
-      let claimed: Generation[] = [];
-      let granted = 0;
-      if (free > 0) {
-        const taken = await this.budget.take(free);
-        granted = taken.granted;
-        if (granted === 0) {
-          // Out of budget: nothing is claimed, so the most overdue are still first when tokens return.
-          await this.sleep(taken.retryInMs);
-          continue;
-        }
-        try {
-          claimed = await this.claim(granted);
-        } catch (err) {
-          this.options.log.error({ err }, 'poller could not claim generations');
-        }
-        if (claimed.length < granted) await this.budget.refund(granted - claimed.length);
+      if (free <= 0) {
+        // Every slot is taken: the next poll to end wakes the loop. Reading the schedule now would
+        // find the backlog due and loop straight back, a read per turn for as long as the slots stay full.
+        this.slotsFull = true;
+        await this.sleep(this.options.idleMs);
+        continue;
       }
+      this.slotsFull = false;
+      let claimed: Generation[] = [];
+      const taken = await this.budget.take(free);
+      const granted = taken.granted;
+      if (granted === 0) {
+        // Out of budget: nothing is claimed, so the most overdue are still first when tokens return.
+        await this.sleep(taken.retryInMs);
+        continue;
+      }
+      try {
+        claimed = await this.claim(granted);
+      } catch (err) {
+        this.options.log.error({ err }, 'poller could not claim generations');
+      }
+      if (claimed.length < granted) await this.budget.refund(granted - claimed.length);
       for (const g of claimed) this.track(this.pollOne(g));
-      if (claimed.length === granted && granted > 0) continue; // more may be due right now
+      if (claimed.length === granted) continue; // more may be due right now
       const wait = await this.untilNextDue();
       idleLook = (await this.sleep(wait, true)) && wait >= this.options.idleMs;
     }
@@ -221,7 +241,7 @@ export class Poller {
       this.inFlight.delete(p);
       // A free slot matters only to a loop that found none; otherwise the loop already sleeps until
       // the next due time, and the poll's own next time reaches it through scheduled() instead.
-      if (this.slotsFull) {
+      if (this.slotsFull && this.options.concurrency - this.inFlight.size >= this.claimBatch) {
         this.slotsFull = false;
         this.wake();
       }
@@ -426,7 +446,11 @@ export class Poller {
   /** Writes bookkeeping and releases the lease, if the lease is still held. False when it is not. */
   private async release(g: Generation, lease: HeldLease, bookkeeping: PollBookkeeping = {}): Promise<boolean> {
     if (lease.lost) return false;
-    const released = await this.options.store.updateBookkeeping(g.id, lease, { ...bookkeeping, leaseOwner: null, leaseUntil: null });
+    const { nextPollAt, pollCount, pollFailures } = bookkeeping;
+    const released =
+      nextPollAt && pollCount !== undefined && pollFailures !== undefined
+        ? await this.releases.release({ id: g.id, epoch: lease.epoch, nextPollAt, pollCount, pollFailures })
+        : await this.options.store.updateBookkeeping(g.id, lease, { ...bookkeeping, leaseOwner: null, leaseUntil: null });
     // Without a new time the row keeps the one it was claimed at, which has passed: due again now.
     if (released) this.scheduled(bookkeeping.nextPollAt === undefined ? g.nextPollAt : bookkeeping.nextPollAt);
     return released;

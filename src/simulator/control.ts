@@ -44,6 +44,13 @@ export interface SimulatorControl {
   resetCounts(): void;
   jobs(): SimulatedJob[];
   /**
+   * Creates a job as a create request with this body would (same validation, same timeline draw),
+   * without HTTP and without counting a request, its timeline started `startedAgoMs` of wall-clock
+   * time ago (default 0; negative: later). Benchmarks seed thousands of jobs, some already under
+   * way, with it. Throws TypeError with the create route's message on a body the route refuses.
+   */
+  createJob(body: unknown, startedAgoMs?: number): SimulatedJob;
+  /**
    * The wall-clock time at which this job's timeline reaches `completed` at the current time scale
    * (in the past when it already has); null when a forced outcome overrides the timeline. Benchmarks
    * use it to measure how late a completion is noticed. Throws when the id is unknown.
@@ -167,6 +174,16 @@ export function handleControl(control: SimulatorControl, method: string, path: s
       return { status: 204 };
     case 'GET /__control/jobs':
       return { status: 200, body: { jobs: control.jobs() } };
+    case 'POST /__control/jobs': {
+      const b = (body ?? {}) as { body?: unknown; startedAgoMs?: unknown };
+      if (b.startedAgoMs !== undefined && (typeof b.startedAgoMs !== 'number' || !Number.isFinite(b.startedAgoMs)))
+        return invalid('startedAgoMs must be a finite number');
+      try {
+        return { status: 201, body: control.createJob(b.body, b.startedAgoMs as number | undefined) };
+      } catch (err) {
+        return invalid((err as Error).message);
+      }
+    }
     case 'PUT /__control/time-scale': {
       const scale = (body as { timeScale?: unknown } | null)?.timeScale;
       if (!isTimeScale(scale)) return invalid('timeScale must be a finite number > 0');

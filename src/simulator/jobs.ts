@@ -133,7 +133,8 @@ export class JobStore {
     this.clock = new VirtualClock(timeScale, startVirtual);
   }
 
-  create(spec: NewJob): JobRecord {
+  /** A new job, its timeline started `startedAgoMs` of wall-clock time ago (negative: later). */
+  create(spec: NewJob, startedAgoMs = 0): JobRecord {
     const [low, high] = spec.rangeSeconds.map((s) => s * 1000) as [number, number];
     const totalMs = low + (high - low) * this.random.next();
     // Mean ≈ 10% of the run, capped: `queued` is usually seen once or not at all (contract §8).
@@ -143,7 +144,7 @@ export class JobStore {
       model: spec.model,
       duration: spec.duration,
       usage: { ...spec.usage },
-      createdAt: this.clock.now(),
+      createdAt: this.clock.now() - startedAgoMs / this.clock.timeScale,
       queuedMs,
       totalMs,
     };

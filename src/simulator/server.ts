@@ -100,6 +100,12 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     counts: () => counter.snapshot(),
     resetCounts: () => counter.reset(),
     jobs: () => store.all().map((job) => ({ id: job.id, model: job.model, status: store.status(job) })),
+    createJob(body, startedAgoMs = 0) {
+      if (!Number.isFinite(startedAgoMs)) throw new TypeError('startedAgoMs must be a finite number');
+      const job = createJob(body, CREATE_PATH, startedAgoMs);
+      if (typeof job === 'string') throw new TypeError(job);
+      return { id: job.id, model: job.model, status: store.status(job) };
+    },
     completesAt(generationId) {
       const job = store.get(generationId);
       if (!job) throw new Error(`Unknown generation id: ${generationId}`);
@@ -120,21 +126,30 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
       file_size: opts.videoBytes ?? video.length,
     }));
 
-  function serveCreate(body: unknown, path: string): Answer {
+  /** A job for a create body, or the create route's validation message when the body is refused. */
+  function createJob(body: unknown, path: string, startedAgoMs = 0): JobRecord | string {
     const result = validateCreateBody(body, path);
-    if (!result.ok) return errorAnswer(400, ['Body validation error!', ...result.issues].join('\n'));
+    if (!result.ok) return ['Body validation error!', ...result.issues].join('\n');
     const model = result.model.id;
-    const job = store.create({
-      model,
-      duration: result.duration,
-      usage: usageFor(model, result.duration),
-      rangeSeconds: timelineSeconds({
-        modelId: model,
+    return store.create(
+      {
+        model,
         duration: result.duration,
-        ...(result.resolution !== undefined ? { resolution: result.resolution } : {}),
-        ...(result.defaultResolution !== undefined ? { defaultResolution: result.defaultResolution } : {}),
-      }),
-    });
+        usage: usageFor(model, result.duration),
+        rangeSeconds: timelineSeconds({
+          modelId: model,
+          duration: result.duration,
+          ...(result.resolution !== undefined ? { resolution: result.resolution } : {}),
+          ...(result.defaultResolution !== undefined ? { defaultResolution: result.defaultResolution } : {}),
+        }),
+      },
+      startedAgoMs,
+    );
+  }
+
+  function serveCreate(body: unknown, path: string): Answer {
+    const job = createJob(body, path);
+    if (typeof job === 'string') return errorAnswer(400, job);
     return { status: opts.createStatus, body: { id: job.id, status: 'queued', meta: { usage: { ...job.usage } } } };
   }
 

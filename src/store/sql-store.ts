@@ -18,7 +18,7 @@ import { recordGenerationTime } from './sql/generation-timings/upsert';
 import { migrate } from './sql/migrate';
 import { claimDueGenerations, claimDueGenerationsShared } from './sql/poll-queue/claim';
 import { findStaleSubmissions, nextDueAt } from './sql/poll-queue/select';
-import { updateBookkeeping } from './sql/poll-queue/update';
+import { releasePolled, updateBookkeeping } from './sql/poll-queue/update';
 import type { SqlDriver } from './sql/session';
 import { countByStatus, countInFlight, usageGroups } from './sql/statistics/select';
 import { claimWebhookDeliveries, nextWebhookDeliveryDueAt } from './sql/webhook-deliveries/claim';
@@ -41,6 +41,7 @@ import type {
   NewGeneration,
   OwnedGenerationDeletion,
   PollBookkeeping,
+  PollRelease,
   GenerationTimeSample,
   GenerationTimingSketch,
   Store,
@@ -172,6 +173,10 @@ export class SqlStore implements Store {
 
   async updateBookkeeping(id: string, lease: Lease, bookkeeping: PollBookkeeping): Promise<boolean> {
     return updateBookkeeping(this.db(), id, lease, bookkeeping);
+  }
+
+  async releasePolled(leaseOwner: string, releases: readonly PollRelease[]): Promise<Set<string>> {
+    return releasePolled(this.db(), leaseOwner, releases);
   }
 
   async nextDueAt(): Promise<Date | null> {

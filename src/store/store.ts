@@ -42,6 +42,16 @@ export interface Lease {
   epoch: number;
 }
 
+/** A poll's end: its generation's lease (held by the releasing instance) released, with its next poll. */
+export interface PollRelease {
+  id: string;
+  /** The lease's epoch as claimed; the owner is the releaser's. */
+  epoch: number;
+  nextPollAt: Date;
+  pollCount: number;
+  pollFailures: number;
+}
+
 /** Which row, at which version. */
 export interface GenerationKey {
   id: string;
@@ -182,6 +192,12 @@ export interface PollQueue {
   ): Promise<Generation[]>;
   /** Updates bookkeeping only while `lease` is held. False when it is not. */
   updateBookkeeping(id: string, lease: Lease, bookkeeping: PollBookkeeping): Promise<boolean>;
+  /**
+   * Releases many leases of `leaseOwner` at once (one statement), each row's bookkeeping set as given,
+   * each only while its lease (`leaseOwner`, its epoch) is held. Returns the ids released; a lease
+   * taken over meanwhile leaves its row alone and its id out.
+   */
+  releasePolled(leaseOwner: string, releases: readonly PollRelease[]): Promise<Set<string>>;
   /**
    * When the next in-flight generation becomes claimable: its `nextPollAt`, or its lease expiry while
    * it is leased. Null when none is scheduled.

@@ -213,6 +213,34 @@ export class LeaseQueue {
   }
 
   /**
+   * Releases many of `owner`'s leases in one statement: each row's lease ends and its due time (and
+   * `extra` columns, plain identifiers from code) is set from the arrays (element i for `leases[i]`),
+   * only while that lease (owner and epoch) is held. Returns the ids released.
+   */
+  async releaseHeld(
+    db: SqlSession,
+    owner: string,
+    leases: ReadonlyArray<{ id: string; epoch: number }>,
+    values: { dueAt: readonly string[]; extra: ReadonlyArray<{ column: string; type: 'int' | 'text'; values: readonly unknown[] }> },
+  ): Promise<string[]> {
+    const { table, columns: c } = this.t;
+    for (const e of values.extra) {
+      if (!IDENTIFIER.test(e.column)) throw new Error(`lease queue: ${JSON.stringify(e.column)} is not a plain SQL identifier`);
+    }
+    const extraSets = values.extra.map((e) => `, ${e.column} = r.${e.column}`).join('');
+    const extraArrays = values.extra.map((e, i) => `, $${i + 5}::${e.type}[]`).join('');
+    const extraNames = values.extra.map((e) => `, ${e.column}`).join('');
+    const rows = await db.query<{ id: string }>(
+      `UPDATE ${table} q SET ${c.dueAt} = r.due, ${c.leaseOwner} = NULL, ${c.leaseUntil} = NULL${extraSets}
+       FROM unnest($2::text[], $3::int[], $4::timestamptz[]${extraArrays}) AS r(id, epoch, due${extraNames})
+       WHERE q.${c.id} = r.id AND q.${c.leaseOwner} = $1 AND q.${c.leaseEpoch} = r.epoch
+       RETURNING q.${c.id} AS id`,
+      [owner, leases.map((l) => l.id), leases.map((l) => l.epoch), values.dueAt, ...values.extra.map((e) => e.values)],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  /**
    * Ends every lease on queued rows, so they are claimable at once. Only for a holder-less moment: a
    * process alone on its database (the embedded store's locked data folder) at start, when every
    * lease is its dead predecessor's. Returns how many were released.

@@ -655,6 +655,9 @@ function gatedStore(arrived: Deferred<void>, gate: Promise<void>): Store {
       if (prop === 'updateGeneration') {
         return (...args: Parameters<Store['updateGeneration']>) => held(() => target.updateGeneration(...args));
       }
+      if (prop === 'releasePolled') {
+        return (...args: Parameters<Store['releasePolled']>) => held(() => target.releasePolled(...args));
+      }
       if (prop === 'updateBookkeeping') {
         return (...args: Parameters<Store['updateBookkeeping']>) => {
           const renewal = Object.keys(args[2]).join() === 'leaseUntil';

@@ -218,3 +218,38 @@ describe('forceOutcome', () => {
     expect(() => sim.control.forceOutcome('nope', 'completed')).toThrow(/Unknown generation id/);
   });
 });
+
+describe('jobs created through the control interface', () => {
+  let sim: Simulator;
+  beforeAll(async () => {
+    sim = await start({ timeScale: 1, seed: 11 }); // veo2: 40-50 s
+  });
+  afterAll(() => sim.stop());
+
+  it('starts a job under way: its timeline began startedAgoMs ago, and polls see where it is now', async () => {
+    const before = Date.now();
+    const fresh = sim.control.createJob(CREATE_REQUESTS.veo2);
+    const halfway = sim.control.createJob(CREATE_REQUESTS.veo2, 30_000);
+    const done = sim.control.createJob(CREATE_REQUESTS.veo2, 60_000);
+    const fromNow = (id: string) => sim.control.completesAt(id)!.getTime() - before;
+    expect(fromNow(fresh.id)).toBeGreaterThanOrEqual(39_900);
+    expect(fromNow(halfway.id)).toBeGreaterThanOrEqual(9_900);
+    expect(fromNow(halfway.id)).toBeLessThanOrEqual(20_100);
+    expect(done.status).toBe('completed');
+    expect((await pollJson(sim, halfway.id)).status).toBe('generating');
+    expect((await pollJson(sim, done.id)).status).toBe('completed');
+    // Not a request: the counts are the API's alone.
+    expect(sim.control.counts().create).toBe(0);
+  });
+
+  it('refuses a body the create route would refuse, with its message; works over HTTP too', async () => {
+    expect(() => sim.control.createJob({ model: 'veo2' })).toThrow(/Body validation error!/);
+    const res = await fetch(`${sim.url}/__control/jobs`, {
+      method: 'POST',
+      headers: auth(),
+      body: JSON.stringify({ body: CREATE_REQUESTS.veo2, startedAgoMs: 60_000 }),
+    });
+    expect(res.status).toBe(201);
+    expect(await res.json()).toEqual({ id: expect.any(String), model: 'veo2', status: 'completed' });
+  });
+});

@@ -386,6 +386,37 @@ describe.each(drivers)('SqlStore on %s', (driver) => {
     expect(await store.updateBookkeeping(g.id, current, { pollCount: 7 })).toBe(false);
   });
 
+  it('releases many leases in one write, each only while its lease is held: a taken-over or re-claimed one is left alone', async () => {
+    const [g1, g2, g3] = [await insertDue(store, at(0)), await insertDue(store, at(0)), await insertDue(store, at(0))];
+    const claimed = await store.claimDueGenerations('poller-a', at(1), 30_000, 10);
+    const epoch = (id: string) => claimed.find((g) => g.id === id)!.leaseEpoch;
+    // g2's lease expires and poller-b takes it over; g3 is re-claimed by poller-a itself (a new epoch).
+    await store.updateBookkeeping(g1!.id, { owner: 'poller-a', epoch: epoch(g1!.id) }, { leaseUntil: at(100) });
+    await store.updateBookkeeping(g3!.id, { owner: 'poller-a', epoch: epoch(g3!.id) }, { leaseOwner: null, leaseUntil: null });
+    const [takenOver] = await store.claimDueGenerations('poller-b', at(40), 30_000, 1);
+    expect(takenOver!.id).toBe(g2!.id);
+    const [reclaimed] = await store.claimDueGenerations('poller-a', at(41), 30_000, 1);
+    expect(reclaimed!.id).toBe(g3!.id);
+
+    const release = (id: string, n: number) => ({ id, epoch: epoch(id), nextPollAt: at(60 + n), pollCount: n, pollFailures: n - 1 });
+    const released = await store.releasePolled('poller-a', [release(g1!.id, 1), release(g2!.id, 2), release(g3!.id, 3)]);
+    expect([...released]).toEqual([g1!.id]);
+    expect(await store.getGeneration(g1!.id)).toMatchObject({
+      nextPollAt: at(61),
+      pollCount: 1,
+      pollFailures: 0,
+      leaseOwner: null,
+      leaseUntil: null,
+      version: g1!.version,
+    });
+    expect(await store.getGeneration(g2!.id)).toEqual(takenOver);
+    expect(await store.getGeneration(g3!.id)).toEqual(reclaimed);
+    // Another owner's release of the new holders' leases changes nothing either; an empty batch is no write.
+    expect(await store.releasePolled('poller-c', [{ ...release(g2!.id, 4), epoch: takenOver!.leaseEpoch }])).toEqual(new Set());
+    expect(await store.releasePolled('poller-a', [])).toEqual(new Set());
+    expect(await store.getGeneration(g2!.id)).toEqual(takenOver);
+  });
+
   it('fences an earlier claim of the same instance, and keeps an expired lease nobody took over', async () => {
     const g = await insertDue(store, at(0));
     const [first] = await store.claimDueGenerations('poller-a', at(1), 30_000, 10);
