@@ -4,7 +4,7 @@
  * spawning the real entry point (`main.js`) to a 200 on /readyz, with its idle RSS after that.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +25,8 @@ export interface CreatePathResult {
 export interface StartupResult {
   /** Spawn to the first 200 from /readyz, in ms. */
   readyMs: number;
+  /** CPU time (user + system, every thread of the process) at that 200, in ms: steadier than readyMs on a loaded machine. NaN without /proc. */
+  cpuToReadyMs: number;
   /** Resident set size 1 s after ready, in MB. */
   idleRssMB: number;
   /** The main thread's V8 heap in use and reserved, and its memory outside the heap (buffers), in MB, from the gateway's /metrics. */
@@ -99,6 +101,8 @@ export interface StartupOptions {
   eager?: boolean;
   /** More environment for the gateway. */
   env?: Record<string, string>;
+  /** Without DEPLOYED_ENV (glibc's default allocator settings), as every start ran before issue 14's allocator setting. */
+  defaultAllocator?: boolean;
 }
 
 /** Packages that only some deployments use (Redis, PostgreSQL, S3, SSE; PGlite's JavaScript, which runs on its own thread). */
@@ -116,6 +120,9 @@ const OPTIONAL_PACKAGES = [
 /** Node's flags as `npm start` and the Dockerfile run the gateway (see docs/operations.md). */
 const DEPLOYED_NODE_FLAGS = ['--max-semi-space-size=2'];
 
+/** The environment `npm start` and the Dockerfile give the gateway's process (see docs/operations.md). */
+export const DEPLOYED_ENV = { MALLOC_MMAP_THRESHOLD_: '131072' };
+
 /** `--require` arguments that load the optional packages and the simulator before `mainJs` starts. */
 function eagerPreloads(mainJs: string): string[] {
   const files = [...OPTIONAL_PACKAGES.map((name) => require.resolve(name)), path.join(path.dirname(mainJs), 'simulator', 'server.js')];
@@ -128,7 +135,7 @@ export async function runDataFolderStartups(mainJs = compiledMain()): Promise<{ 
   try {
     const first = await runStartup(mainJs, { dataDir });
     const later = await runStartup(mainJs, { dataDir });
-    const eager = await runStartup(mainJs, { dataDir }, { eager: true });
+    const eager = await runStartup(mainJs, { dataDir }, { eager: true, defaultAllocator: true });
     return { first, later, eager };
   } finally {
     await rm(dataDir, { recursive: true, force: true });
@@ -163,7 +170,7 @@ export async function runPostgresStartups(
     const env = { AIMLAPI_API_KEY: 'bench-placeholder-key', AIMLAPI_BASE_URL: 'http://127.0.0.1:9' };
     const first = await runStartup(mainJs, store, { env });
     const later = await runStartup(mainJs, store, { env });
-    const eager = await runStartup(mainJs, store, { env, eager: true });
+    const eager = await runStartup(mainJs, store, { env, eager: true, defaultAllocator: true });
     return { first, later, eager };
   } finally {
     await rm(dataDir, { recursive: true, force: true });
@@ -191,6 +198,7 @@ export async function runStartup(
       SIMULATOR_PORT: '0',
       LOG_LEVEL: 'warn',
       NODE_ENV: 'development',
+      ...(options.defaultAllocator ? {} : DEPLOYED_ENV),
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -201,13 +209,17 @@ export async function runStartup(
     // A first start on a data folder runs initdb: over a minute on a loaded machine.
     const deadline = Date.now() + ('inMemory' in store ? 60_000 : 180_000);
     let readyAt: number | null = null;
+    let cpuToReadyMs = NaN;
     let base = '';
     while (readyAt === null) {
       if (Date.now() > deadline || child.exitCode !== null) throw new Error(`gateway did not become ready:\n${output}`);
       base = /GraphQL \(HTTP\):\s+(http:\/\/\S+)\/graphql/.exec(output)?.[1] ?? '';
       if (base) {
         const res = await fetch(`${base}/readyz`).catch(() => null);
-        if (res?.status === 200) readyAt = preciseNow();
+        if (res?.status === 200) {
+          readyAt = preciseNow();
+          cpuToReadyMs = processCpuMs(child.pid!);
+        }
         await res?.arrayBuffer();
       }
       if (readyAt === null) await sleep(5);
@@ -227,6 +239,7 @@ export async function runStartup(
     };
     return {
       readyMs: readyAt - started,
+      cpuToReadyMs,
       idleRssMB: rssKB / 1024,
       heapUsedMB: mb('nodejs_heap_size_used_bytes'),
       heapTotalMB: mb('nodejs_heap_size_total_bytes'),
@@ -235,5 +248,15 @@ export async function runStartup(
   } finally {
     child.kill('SIGTERM');
     await new Promise((resolve) => child.once('exit', resolve));
+  }
+}
+
+/** User + system CPU time of process `pid` and all its threads so far, in ms (fields 14–15 of /proc/<pid>/stat, in clock ticks of 10 ms); NaN without /proc. */
+function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
   }
 }
