@@ -101,8 +101,11 @@ export interface StartupOptions {
   eager?: boolean;
   /** More environment for the gateway. */
   env?: Record<string, string>;
-  /** Without DEPLOYED_ENV (glibc's default allocator settings), as every start ran before issue 14's allocator setting. */
-  defaultAllocator?: boolean;
+  /**
+   * As every start ran before the 2026-12-03 round of issue 14: without DEPLOYED_ENV (glibc's default allocator
+   * settings) and with V8's default WASM tiering budget. `--max-semi-space-size=2` is kept.
+   */
+  defaultAllocatorAndTiering?: boolean;
 }
 
 /** Packages that only some deployments use (Redis, PostgreSQL, S3, SSE; PGlite's JavaScript, which runs on its own thread). */
@@ -118,7 +121,7 @@ const OPTIONAL_PACKAGES = [
 ];
 
 /** Node's flags as `npm start` and the Dockerfile run the gateway (see docs/operations.md). */
-const DEPLOYED_NODE_FLAGS = ['--max-semi-space-size=2'];
+const DEPLOYED_NODE_FLAGS = ['--max-semi-space-size=2', '--wasm-tiering-budget=18000000'];
 
 /** The environment `npm start` and the Dockerfile give the gateway's process (see docs/operations.md). */
 export const DEPLOYED_ENV = { MALLOC_MMAP_THRESHOLD_: '131072' };
@@ -135,7 +138,7 @@ export async function runDataFolderStartups(mainJs = compiledMain()): Promise<{ 
   try {
     const first = await runStartup(mainJs, { dataDir });
     const later = await runStartup(mainJs, { dataDir });
-    const eager = await runStartup(mainJs, { dataDir }, { eager: true, defaultAllocator: true });
+    const eager = await runStartup(mainJs, { dataDir }, { eager: true, defaultAllocatorAndTiering: true });
     return { first, later, eager };
   } finally {
     await rm(dataDir, { recursive: true, force: true });
@@ -170,7 +173,7 @@ export async function runPostgresStartups(
     const env = { AIMLAPI_API_KEY: 'bench-placeholder-key', AIMLAPI_BASE_URL: 'http://127.0.0.1:9' };
     const first = await runStartup(mainJs, store, { env });
     const later = await runStartup(mainJs, store, { env });
-    const eager = await runStartup(mainJs, store, { env, eager: true, defaultAllocator: true });
+    const eager = await runStartup(mainJs, store, { env, eager: true, defaultAllocatorAndTiering: true });
     return { first, later, eager };
   } finally {
     await rm(dataDir, { recursive: true, force: true });
@@ -189,7 +192,10 @@ export async function runStartup(
     'inMemory' in store
       ? { DATA_IN_MEMORY: 'true' }
       : { DATA_IN_MEMORY: 'false', DATA_DIR: store.dataDir, ...(store.databaseUrl ? { DATABASE_URL: store.databaseUrl } : {}) };
-  const child = spawn(process.execPath, [...DEPLOYED_NODE_FLAGS, ...(options.eager ? eagerPreloads(mainJs) : []), mainJs], {
+  const nodeFlags = options.defaultAllocatorAndTiering
+    ? DEPLOYED_NODE_FLAGS.filter((f) => !f.startsWith('--wasm-tiering-budget'))
+    : DEPLOYED_NODE_FLAGS;
+  const child = spawn(process.execPath, [...nodeFlags, ...(options.eager ? eagerPreloads(mainJs) : []), mainJs], {
     env: {
       ...process.env,
       PORT: '0',
@@ -198,7 +204,7 @@ export async function runStartup(
       SIMULATOR_PORT: '0',
       LOG_LEVEL: 'warn',
       NODE_ENV: 'development',
-      ...(options.defaultAllocator ? {} : DEPLOYED_ENV),
+      ...(options.defaultAllocatorAndTiering ? {} : DEPLOYED_ENV),
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -268,13 +268,13 @@ async function runInOrder(plan: BenchPlan, servers: Prestarted, step: Step, log:
 
 /**
  * The start-up rows' baseline: the same start as before issue 14, with the optional modules loaded eagerly
- * and glibc's default allocator settings (no DEPLOYED_ENV).
+ * and glibc's and V8's default allocator and WASM tiering (no DEPLOYED_ENV, no tiering flag).
  */
-const EAGERLY = ' (baseline: optional modules loaded eagerly, default allocator)';
+const EAGERLY = ' (baseline: optional modules loaded eagerly, default allocator and WASM tiering)';
 
 /**
  * Start-up, last and alone (it times starts): each start beside the same start as before issue 14 (the
- * optional modules loaded eagerly, glibc's default allocator settings). Issue 14's targets: on the embedded default (a data
+ * optional modules loaded eagerly, default allocator and WASM tiering). Issue 14's targets: on the embedded default (a data
  * folder) and on PostgreSQL, ready ≤ 1.5 s after the first start; idle RSS ≤ 200 MB embedded (also after
  * a first start, which must not keep initdb's memory) and ≤ 80 MB on PostgreSQL.
  */
@@ -282,7 +282,7 @@ async function startupRows(plan: BenchPlan, step: Step, log: (line: string) => v
   const B = 'Start-up';
   const s = await step('start-up', () => runStartup());
   const sEager = await step('start-up, optional modules loaded eagerly', () =>
-    runStartup(undefined, { inMemory: true }, { eager: true, defaultAllocator: true }),
+    runStartup(undefined, { inMemory: true }, { eager: true, defaultAllocatorAndTiering: true }),
   );
   const rows: Row[] = [
     { bench: B, metric: `spawn → /readyz 200 (in memory)${EAGERLY}`, ours: s.readyMs, baseline: sEager.readyMs, unit: 'ms', target: '–' },
