@@ -22,11 +22,27 @@ export interface GraphQLContext {
   service: GenerationService;
   webhooks: Webhooks;
   requestId: string;
-  log: Logger;
+  /** The request's logger (bound to its request id), made when first read. */
+  readonly log: Logger;
 }
 
-export function createContext(service: GenerationService, webhooks: Webhooks, owner: string | null, requestId: string, log: Logger): GraphQLContext {
-  return { owner, service, webhooks, requestId, log };
+/** `log`: the request's logger, asked for only when something logs (see `lazyChild`). */
+export function createContext(
+  service: GenerationService,
+  webhooks: Webhooks,
+  owner: string | null,
+  requestId: string,
+  log: () => Logger,
+): GraphQLContext {
+  return {
+    owner,
+    service,
+    webhooks,
+    requestId,
+    get log() {
+      return log();
+    },
+  };
 }
 
 export function requireOwner(context: GraphQLContext): string {
