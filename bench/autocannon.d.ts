@@ -8,11 +8,14 @@ declare module 'autocannon' {
     connections?: number;
     /** Seconds. */
     duration?: number;
+    /** Resolve with the raw result (encoded histograms) for `aggregateResult` to merge. */
+    skipAggregateResult?: boolean;
   }
   interface Histogram {
     average: number;
     p50: number;
     p99: number;
+    max: number;
   }
   interface Result {
     /** Per second; `total`: requests answered in the whole run. */
@@ -22,6 +25,18 @@ declare module 'autocannon' {
     errors: number;
     timeouts: number;
   }
+  /** One run's figures with its histograms still encoded (`skipAggregateResult`). */
+  interface RawResult {
+    totalCompletedRequests: number;
+    /** Seconds the run lasted. */
+    duration: number;
+  }
+  function autocannon(options: Options & { skipAggregateResult: true }): Promise<RawResult>;
   function autocannon(options: Options): Promise<Result>;
+  namespace autocannon {
+    /** Merges raw results: latency percentiles over every request of every run. */
+    function aggregateResult(results: RawResult[], options: { url: string; connections?: number }): Result;
+  }
+  export type { RawResult };
   export default autocannon;
 }

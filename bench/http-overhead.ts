@@ -5,9 +5,10 @@
  * bare Apollo Server 5 with plain graphql-js resolvers over the same generations (copied from the
  * gateway's own answer). Both servers run in their own process; autocannon runs in this one.
  */
-import autocannon from 'autocannon';
+import autocannon, { type RawResult } from 'autocannon';
 import { GENERATION_FIELDS, type PlainGeneration } from './bare-servers';
 import { HostProcess, stopAll, type Started } from './processes';
+import type { PauseWindow } from './pause-monitor';
 import type { HostReady } from './server-host';
 
 export interface HttpFigures {
@@ -29,6 +30,8 @@ export interface HttpOverheadResult {
 export interface HttpOverheadOptions {
   /** Seconds of measured load per query and server. */
   durationSeconds: number;
+  /** Windows the measured load of each server is split into, alternating between the two servers. */
+  rounds: number;
   /** Seconds of unmeasured load before it, so JIT and caches settle. */
   warmupSeconds: number;
   connections: number;
@@ -57,8 +60,12 @@ export async function runHttpOverhead(o: HttpOverheadOptions, started = startHtt
     ];
     const out: HttpOverheadResult['queries'] = [];
     for (const q of queries) {
-      const gw = await load(gateway.host, gateway.first.url, gateway.first.key, q.body, o);
-      const base = await load(baseline.host, baselineUrl, '', q.body, o);
+      const [gw, base] = await loadBoth(
+        { host: gateway.host, url: gateway.first.url, key: gateway.first.key },
+        { host: baseline.host, url: baselineUrl, key: '' },
+        q.body,
+        o,
+      );
       out.push({ name: q.name, gateway: gw, baseline: base });
     }
     return { queries: out };
@@ -67,23 +74,76 @@ export async function runHttpOverhead(o: HttpOverheadOptions, started = startHtt
   }
 }
 
-async function load(host: HostProcess, url: string, key: string, body: unknown, o: HttpOverheadOptions): Promise<HttpFigures> {
-  const request = {
-    url,
+/** One server's load: where it is, and how its host process is asked for CPU time and pauses. */
+interface Target {
+  host: HostProcess;
+  url: string;
+  key: string;
+}
+
+/**
+ * Loads both servers in alternating windows (gateway, baseline, baseline, gateway, …: `rounds` windows
+ * each, `durationSeconds` in all per server) so a change in the machine's load between windows falls on
+ * both, and each server's latency histogram is merged over its windows: its p99 is that of every
+ * request it answered, as with one window, but a burst of other work on the machine no longer lands on
+ * one server only.
+ */
+async function loadBoth(gateway: Target, baseline: Target, body: unknown, o: HttpOverheadOptions): Promise<[HttpFigures, HttpFigures]> {
+  const windowSeconds = o.durationSeconds / o.rounds;
+  const both = [gateway, baseline] as const;
+  const runs = both.map(() => ({ results: [] as RawResult[], seconds: 0, cpuMicros: 0 }));
+  for (const t of both) if (o.warmupSeconds > 0) await autocannon({ ...request(t, body, o), duration: o.warmupSeconds });
+  for (const t of both) await t.host.request({ type: 'pauses' });
+  for (let round = 0; round < o.rounds; round++) {
+    const order = round % 2 === 0 ? [0, 1] : [1, 0];
+    for (const i of order) {
+      const t = both[i]!;
+      const cpuBefore = await cpuMicros(t.host);
+      const raw = await autocannon({ ...request(t, body, o), duration: windowSeconds, skipAggregateResult: true });
+      runs[i]!.cpuMicros += (await cpuMicros(t.host)) - cpuBefore;
+      runs[i]!.results.push(raw);
+      runs[i]!.seconds += raw.duration;
+    }
+  }
+  const figures = await Promise.all(
+    both.map(async (t, i) => {
+      const run = runs[i]!;
+      const merged = autocannon.aggregateResult(run.results, { url: t.url, connections: o.connections });
+      const pauses = await t.host.request<PauseWindow>({ type: 'pauses' });
+      if (process.env.BENCH_DEBUG) console.error(`[http ${i === 0 ? 'gateway' : 'baseline'}] ${describePauses(pauses, merged.latency)}`);
+      const total = run.results.reduce((n, r) => n + r.totalCompletedRequests, 0);
+      return {
+        requestsPerSecond: total / Math.max(1e-9, run.seconds),
+        p99Ms: merged.latency.p99,
+        failures: merged.non2xx + merged.errors + merged.timeouts,
+        cpuPerRequestMs: run.cpuMicros / 1000 / Math.max(1, total),
+      };
+    }),
+  );
+  return [figures[0]!, figures[1]!];
+}
+
+function request(t: Target, body: unknown, o: HttpOverheadOptions) {
+  return {
+    url: t.url,
     method: 'POST' as const,
-    headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    headers: { 'content-type': 'application/json', ...(t.key ? { authorization: `Bearer ${t.key}` } : {}) },
     body: JSON.stringify(body),
     connections: o.connections,
   };
-  if (o.warmupSeconds > 0) await autocannon({ ...request, duration: o.warmupSeconds });
-  const cpu = async () => (await host.request<{ micros: number }>({ type: 'cpu' })).micros;
-  const cpuBefore = await cpu();
-  const result = await autocannon({ ...request, duration: o.durationSeconds });
-  const cpuMicros = (await cpu()) - cpuBefore;
-  return {
-    requestsPerSecond: result.requests.average,
-    p99Ms: result.latency.p99,
-    failures: result.non2xx + result.errors + result.timeouts,
-    cpuPerRequestMs: cpuMicros / 1000 / Math.max(1, result.requests.total),
-  };
+}
+
+async function cpuMicros(host: HostProcess): Promise<number> {
+  return (await host.request<{ micros: number }>({ type: 'cpu' })).micros;
+}
+
+function describePauses(p: PauseWindow, latency: { p50: number; p99: number; max: number }): string {
+  const gc = Object.entries(p.gc)
+    .filter(([, k]) => k.count > 0)
+    .map(([kind, k]) => `${kind} ${k.count}× ${k.totalMs.toFixed(0)} ms (max ${k.maxMs.toFixed(1)})`)
+    .join(', ');
+  return (
+    `latency p50 ${latency.p50} p99 ${latency.p99} max ${latency.max} ms; event-loop delay p50 ${p.loopDelayP50Ms.toFixed(1)} ` +
+    `p99 ${p.loopDelayP99Ms.toFixed(1)} max ${p.loopDelayMaxMs.toFixed(1)} ms; GC ${gc || 'none'}`
+  );
 }

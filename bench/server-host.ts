@@ -18,6 +18,7 @@ import { graphql } from './graphql-client';
 import { graphqlInput, modelMix } from './inputs';
 import { MODELS } from '../src/upstream/models';
 import { preciseNow } from './stats';
+import { PauseMonitor } from './pause-monitor';
 
 export type HostKind = 'gateway' | 'bare-apollo' | 'bare-ws';
 
@@ -35,6 +36,8 @@ export type HostRequest =
   | { type: 'completeAll' }
   /** The process's CPU time so far (user + system, µs). */
   | { type: 'cpu' }
+  /** Event-loop delay and GC pauses since the last `pauses` request (see pause-monitor.ts). */
+  | { type: 'pauses' }
   /** Garbage-collect, then report heap and RSS in bytes. */
   | { type: 'memory' }
   /** Heap and RSS in bytes as they are now, without collecting (sampled during the attack bench). */
@@ -69,6 +72,7 @@ const timeScale = process.argv[3] ?? '0.001';
 const seed = process.argv[4];
 
 async function main(): Promise<void> {
+  const pauses = new PauseMonitor();
   let app: App | null = null;
   let key = '';
   let data = new BareData([]);
@@ -223,6 +227,8 @@ async function main(): Promise<void> {
       }
       case 'cpu':
         return { micros: cpuMicros() };
+      case 'pauses':
+        return pauses.take();
       case 'memory': {
         for (let i = 0; i < 3; i++) global.gc?.();
         const m = process.memoryUsage();

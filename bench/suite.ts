@@ -21,7 +21,7 @@ export interface BenchPlan {
   fanout?: number[];
   /** Stream counts of the SSE tier, each beside the gateway's WebSocket figures at the same count. */
   sseFanout?: number[];
-  http?: { durationSeconds: number; warmupSeconds: number; connections: number; generations: number };
+  http?: { durationSeconds: number; rounds: number; warmupSeconds: number; connections: number; generations: number };
   /** Sequential creates through the gateway and directly. */
   creates?: number;
   /** Issue 10's attacks 1–3 against one gateway, each phase (no attack, attack) this long. */
@@ -65,7 +65,7 @@ export const FULL_PLAN: BenchPlan = {
   upstream: { perModel: 3, timeScale: 0.1, subscriberCounts: [100, 1000] },
   fanout: [1_000, 5_000, 10_000, 20_000],
   sseFanout: [1_000],
-  http: { durationSeconds: 8, warmupSeconds: 2, connections: 50, generations: 40 },
+  http: { durationSeconds: 8, rounds: 4, warmupSeconds: 2, connections: 50, generations: 40 },
   creates: 200,
   attacks: { phaseSeconds: 15, largeGenerations: 30, imageBytes: 1024 * 1024, sizes: ATTACK_SIZES },
   startup: true,
@@ -86,7 +86,7 @@ export const QUICK_PLAN: BenchPlan = {
   upstream: { perModel: 1, timeScale: 0.05, subscriberCounts: [1000] },
   fanout: [1_000],
   sseFanout: [1_000],
-  http: { durationSeconds: 1, warmupSeconds: 0.5, connections: 50, generations: 20 },
+  http: { durationSeconds: 1, rounds: 1, warmupSeconds: 0.5, connections: 50, generations: 20 },
   creates: 20,
   attacks: { phaseSeconds: 3, largeGenerations: 30, imageBytes: 1024 * 1024, sizes: ATTACK_SIZES },
   startup: true,

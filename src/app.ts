@@ -522,7 +522,7 @@ async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecy
     deliveries: new WebhookDeliveries(deps.store, () => deps.webhookSender.wake()),
     generations: new GenerationWebhooks(deps.store, config.webhooks, resolveWithSystemDns),
   };
-  const context = (owner: string | null, requestId: string, requestLog: Logger): GraphQLContext =>
+  const context = (owner: string | null, requestId: string, requestLog: () => Logger): GraphQLContext =>
     createContext(service, webhooks, owner, requestId, requestLog);
 
   const ws = attachWebSocketServer({

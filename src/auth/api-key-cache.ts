@@ -3,6 +3,10 @@
  * query the store for its key every time (the lookup was most of a small read's cost).
  *
  * Only keys that were found and not revoked are kept, by their SHA-256 hash (never the key).
+ * Concurrent misses for one key share one store lookup: when an entry expires under load, every
+ * request in flight on that key would otherwise query the store at once, and each waits for all the
+ * queries queued ahead of it (50 connections: 50 queries every TTL, the slowest 1 % of the
+ * benchmark's by-id requests; BENCHMARKS.md, HTTP).
  * A revocation through this process (`revokeApiKey` with this cache) clears the cache at once; one
  * made elsewhere (the key CLI, another instance on the same PostgreSQL) takes effect here within
  * the TTL.
@@ -18,6 +22,8 @@ export interface ApiKeyCacheOptions {
 
 export class ApiKeyCache {
   private readonly entries = new Map<string, { owner: string; expiresAt: number }>();
+  /** Store lookups under way, by hash, for the requests that miss while one runs. */
+  private readonly inFlight = new Map<string, Promise<string | null>>();
   private readonly ttlMs: number;
   private readonly maxEntries: number;
   private readonly now: () => number;
@@ -41,6 +47,27 @@ export class ApiKeyCache {
   }
 
   /**
+   * The owner of the key with this hash from `lookup` (null: unknown or revoked), sharing a lookup
+   * already under way for the same hash; a found owner is kept. With a TTL of 0 every call looks up.
+   */
+  lookup(hash: string, lookup: () => Promise<string | null>): Promise<string | null> {
+    if (this.ttlMs <= 0) return lookup();
+    const running = this.inFlight.get(hash);
+    if (running) return running;
+    const epoch = this.clears;
+    const shared = lookup()
+      .then((owner) => {
+        if (owner !== null) this.set(hash, owner, epoch);
+        return owner;
+      })
+      .finally(() => {
+        if (this.inFlight.get(hash) === shared) this.inFlight.delete(hash);
+      });
+    this.inFlight.set(hash, shared);
+    return shared;
+  }
+
+  /**
    * Marks the start of a store lookup; pass the value to `set`. A clear in between (a revocation
    * while the lookup was in flight) makes that `set` a no-op, so a stale answer is never kept.
    */
@@ -59,9 +86,10 @@ export class ApiKeyCache {
     this.entries.set(hash, { owner, expiresAt: this.now() + this.ttlMs });
   }
 
-  /** Forgets every lookup, and any still in flight. */
+  /** Forgets every lookup, and any still in flight (a later miss starts a new one). */
   clear(): void {
     this.entries.clear();
+    this.inFlight.clear();
     this.clears++;
   }
 

@@ -45,18 +45,19 @@ export async function createApiKey(store: ApiKeyRecords, owner: string, label: s
 
 /**
  * The owner of a presented key, or null when it is unknown or revoked. With a `cache`, a key found
- * recently is answered from it (see api-key-cache.ts for how soon a revocation is seen).
+ * recently is answered from it, and concurrent misses share one lookup (see api-key-cache.ts for how
+ * soon a revocation is seen).
  */
 export async function ownerOfKey(store: ApiKeyRecords, key: string, cache?: ApiKeyCache): Promise<string | null> {
   if (!key.startsWith(KEY_PREFIX) || key.length > 200) return null;
   const hash = hashApiKey(key);
   const cached = cache?.get(hash);
   if (cached !== undefined) return cached;
-  const epoch = cache?.epoch() ?? 0;
-  const record = await store.findApiKeyByHash(hash);
-  if (!record || record.revokedAt) return null;
-  cache?.set(hash, record.owner, epoch);
-  return record.owner;
+  const lookup = async () => {
+    const record = await store.findApiKeyByHash(hash);
+    return record && !record.revokedAt ? record.owner : null;
+  };
+  return cache ? cache.lookup(hash, lookup) : lookup();
 }
 
 /**

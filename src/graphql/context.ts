@@ -22,11 +22,37 @@ export interface GraphQLContext {
   service: GenerationService;
   webhooks: Webhooks;
   requestId: string;
-  log: Logger;
+  /** The request's logger (bound to its request id), made when first read. */
+  readonly log: Logger;
 }
 
-export function createContext(service: GenerationService, webhooks: Webhooks, owner: string | null, requestId: string, log: Logger): GraphQLContext {
-  return { owner, service, webhooks, requestId, log };
+/**
+ * A class, so `log` is one getter on the prototype: an object literal with a getter costs about 1.5 µs to
+ * make (V8 gives each one an accessor pair of its own), a seventh of the child logger it defers.
+ */
+class RequestContext implements GraphQLContext {
+  constructor(
+    readonly owner: string | null,
+    readonly service: GenerationService,
+    readonly webhooks: Webhooks,
+    readonly requestId: string,
+    private readonly requestLog: () => Logger,
+  ) {}
+
+  get log(): Logger {
+    return this.requestLog();
+  }
+}
+
+/** `log`: the request's logger, asked for only when something logs (see `lazyChild`). */
+export function createContext(
+  service: GenerationService,
+  webhooks: Webhooks,
+  owner: string | null,
+  requestId: string,
+  log: () => Logger,
+): GraphQLContext {
+  return new RequestContext(owner, service, webhooks, requestId, log);
 }
 
 export function requireOwner(context: GraphQLContext): string {

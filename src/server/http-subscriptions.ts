@@ -47,7 +47,8 @@ export interface StreamRequest {
   /** The request target's query string, with its `?` (a GET's document already decided by trusted documents). */
   search: string;
   requestId: string;
-  log: Logger;
+  /** The request's logger, made when first asked for (most requests are not streams). */
+  log: () => Logger;
 }
 
 export type SubscriptionProtocol = 'sse' | 'multipart';
@@ -137,11 +138,12 @@ export function createHttpSubscriptions(o: HttpSubscriptionOptions) {
         // 'close' comes once, however the response ends: completed, refused, dropped or left by its client.
         res.once('close', release);
       }
-      const open = opener(res, authorization, principal, r.log);
+      const log = r.log();
+      const open = opener(res, authorization, principal, log);
       if (protocol === 'sse') {
         await (
           await sseHandler()
-        )(req, res, { owner: principal.owner, requestId: r.requestId, log: r.log, body: r.body, search: r.search }, open);
+        )(req, res, { owner: principal.owner, requestId: r.requestId, log, body: r.body, search: r.search }, open);
         return true;
       }
       const prepared = prepareSubscription(o, principal.owner, r.requestId, request!, 'multipart HTTP');
@@ -154,7 +156,7 @@ export function createHttpSubscriptions(o: HttpSubscriptionOptions) {
         );
         return true;
       }
-      await serveMultipart(o, res, prepared.args, r.log, open);
+      await serveMultipart(o, res, prepared.args, log, open);
       return true;
     },
     /** Ends every open stream: SSE clients reconnect, multipart clients see a transport error. */

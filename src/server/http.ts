@@ -10,6 +10,7 @@ import { ApolloServerErrorCode } from '@apollo/server/errors';
 import type { GraphQLError } from 'graphql';
 import type { Logger } from 'pino';
 import { ErrorCode, GatewayError, RequestErrorCode } from '../errors';
+import { lazyChild } from '../logger';
 import type { GraphQLContext } from '../graphql/context';
 import { jsonDeeperThan, jsonShapeProblem, requestOutOfBounds, type RequestLimits } from '../graphql/request-limits';
 import { withDocument, type DocumentRequest, type TrustedDocuments } from '../graphql/trusted-documents';
@@ -33,7 +34,8 @@ export interface HttpHandlerOptions<TContext extends BaseContext = GraphQLContex
    * Without it every request is anonymous.
    */
   authenticate?: (authorization: string | undefined) => Promise<string | null | typeof INVALID_CREDENTIALS>;
-  context: (owner: string | null, requestId: string, log: Logger) => TContext | Promise<TContext>;
+  /** `log`: the request's logger, made when first asked for. */
+  context: (owner: string | null, requestId: string, log: () => Logger) => TContext | Promise<TContext>;
   /** Checked before each GraphQL request of an owner (per-owner rate limits); a thrown GatewayError refuses it. Default: none. */
   beforeOperation?: (owner: string) => Promise<void>;
   readiness: () => Promise<{ ready: boolean; checks: Record<string, string> }>;
@@ -89,13 +91,14 @@ export function createHttpHandler<TContext extends BaseContext = GraphQLContext>
     const header = req.headers['x-request-id'];
     const requestId = typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
     res.setHeader('x-request-id', requestId);
-    const log = o.log.child({ requestId });
+    // Made only if something logs: pino's child() serialises its bindings each time, and most requests never log.
+    const log = lazyChild(o.log, { requestId });
     // Started once the response is handed to Node, not before: a create may wait long for the upstream.
     const guard = () => {
       if (!o.delivery) return;
       const { onDropped, ...limits } = o.delivery;
       guardDelivery(res, limits, (reason, unsentBytes) => {
-        log.warn({ reason, unsentBytes }, 'dropped a connection whose client did not take its response');
+        log().warn({ reason, unsentBytes }, 'dropped a connection whose client did not take its response');
         onDropped?.(reason);
       });
     };
@@ -107,7 +110,7 @@ export function createHttpHandler<TContext extends BaseContext = GraphQLContext>
         if (err instanceof GatewayError && err.code === ErrorCode.DATABASE_UNAVAILABLE) {
           return sendJson(res, 503, { errors: [{ message: err.message, extensions: { code: err.code } }] });
         }
-        log.error({ err }, 'unexpected error while handling an HTTP request');
+        log().error({ err }, 'unexpected error while handling an HTTP request');
         sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] });
       })
       .finally(guard);
@@ -121,7 +124,7 @@ async function handle<TContext extends BaseContext>(
   req: IncomingMessage,
   res: ServerResponse,
   requestId: string,
-  log: Logger,
+  log: () => Logger,
 ) {
   // Split the raw target by hand: `new URL()` throws on targets such as `//?query=`.
   const target = req.url ?? '/';

@@ -7,6 +7,7 @@ import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { getOperationAST, GraphQLError, type ExecutionArgs, type GraphQLSchema } from 'graphql';
 import type { Logger } from 'pino';
 import { ErrorCode, GatewayError } from '../errors';
+import { lazyChild } from '../logger';
 import type { GraphQLContext } from '../graphql/context';
 import { checkWebSocketDocument, type DocumentProtectionOptions } from '../graphql/document-limits';
 import { DEFAULT_REQUEST_LIMITS, requestOutOfBounds } from '../graphql/request-limits';
@@ -16,7 +17,7 @@ export interface SubscriptionOperationOptions {
   introspection: boolean;
   /** The same request limits and document cache budget as HTTP. Default: their safe defaults. */
   documentProtection?: DocumentProtectionOptions;
-  context: (owner: string, requestId: string, log: Logger) => GraphQLContext;
+  context: (owner: string, requestId: string, log: () => Logger) => GraphQLContext;
   log: Logger;
 }
 
@@ -74,7 +75,7 @@ export function prepareSubscription(
 ): { args: ExecutionArgs & { contextValue: GraphQLContext } } | { errors: GraphQLError[]; notSubscription?: true } {
   const checked = checkSubscription(o, request, transport);
   if ('errors' in checked) return checked;
-  return { args: { ...checked, contextValue: o.context(owner, requestId, o.log.child({ requestId })) } };
+  return { args: { ...checked, contextValue: o.context(owner, requestId, lazyChild(o.log, { requestId })) } };
 }
 
 const badRequest = (message: string) => new GraphQLError(message, { extensions: { code: ApolloServerErrorCode.BAD_REQUEST } });

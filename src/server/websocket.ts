@@ -39,7 +39,7 @@ export interface WebSocketOptions {
    * subscription about to run, returning its release; a thrown GatewayError refuses it. Default: no cap.
    */
   admitSubscription?: (owner: string) => () => void;
-  context: (owner: string, requestId: string, log: Logger) => GraphQLContext;
+  context: (owner: string, requestId: string, log: () => Logger) => GraphQLContext;
   introspection: boolean;
   formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
   metrics: Metrics;

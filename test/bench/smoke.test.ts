@@ -16,7 +16,7 @@ describe('benchmark smoke run', () => {
     const parts = await Promise.all([
       runBenchmarks({ upstream: { perModel: 1, timeScale: 0.01, subscriberCounts: [3] } }),
       runBenchmarks({ fanout: [20] }),
-      runBenchmarks({ http: { durationSeconds: 1, warmupSeconds: 0, connections: 4, generations: 5 } }),
+      runBenchmarks({ http: { durationSeconds: 1, rounds: 1, warmupSeconds: 0, connections: 4, generations: 5 } }),
       runBenchmarks({ creates: 5, startup: true }),
     ]);
     rows = parts.flat();

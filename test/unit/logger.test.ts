@@ -1,6 +1,6 @@
 /** The process logger's two formats, and the upstream-key scrub in both. */
 import { Writable } from 'node:stream';
-import { createLogger } from '../../src/logger';
+import { createLogger, lazyChild } from '../../src/logger';
 
 // Random-looking like a real key: the scrub also removes any 8-character run of the key, so a key that
 // spelled words would redact those words too.
@@ -46,4 +46,19 @@ it('chooses JSON in the auto format when lines go anywhere but a terminal', asyn
   const { lines, destination } = capture();
   (await createLogger('info', [], destination, 'auto')).info('gateway ready');
   expect(JSON.parse(lines[0]!)).toMatchObject({ msg: 'gateway ready' });
+});
+
+it('makes a lazy child logger once, on first use, with its bindings on every line', async () => {
+  const { lines, destination } = capture();
+  const log = await createLogger('info', [], destination);
+  const child = jest.spyOn(log, 'child');
+  const requestLog = lazyChild(log, { requestId: 'r-1' });
+  expect(child).not.toHaveBeenCalled();
+  requestLog().info('first');
+  requestLog().warn('second');
+  expect(child).toHaveBeenCalledTimes(1);
+  expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toMatchObject([
+    { msg: 'first', requestId: 'r-1' },
+    { msg: 'second', requestId: 'r-1' },
+  ]);
 });

@@ -76,6 +76,27 @@ describe('ownerOfKey with a cache, on a real store', () => {
     expect(lookups).toHaveBeenCalledTimes(2);
   });
 
+  it('shares one store lookup among concurrent misses for a key, when it is new and when it has expired', async () => {
+    const cache = new ApiKeyCache({ ttlMs: 5_000, now: clock });
+    const { key } = await createApiKey(store, 'alice');
+    // 50 requests in flight on one key (the HTTP benchmark's connections) all miss at once.
+    const owners = () => Promise.all(Array.from({ length: 50 }, () => ownerOfKey(store, key, cache)));
+    expect(new Set(await owners())).toEqual(new Set(['alice']));
+    expect(lookups).toHaveBeenCalledTimes(1);
+    now += 5_000;
+    expect(new Set(await owners())).toEqual(new Set(['alice']));
+    expect(lookups).toHaveBeenCalledTimes(2);
+  });
+
+  it('shares a lookup that finds nothing, and keeps nothing of it', async () => {
+    const cache = new ApiKeyCache({ ttlMs: 5_000, now: clock });
+    const unknown = `vgw_${'C'.repeat(32)}`;
+    expect(await Promise.all([ownerOfKey(store, unknown, cache), ownerOfKey(store, unknown, cache)])).toEqual([null, null]);
+    expect(lookups).toHaveBeenCalledTimes(1);
+    expect(await ownerOfKey(store, unknown, cache)).toBeNull();
+    expect(lookups).toHaveBeenCalledTimes(2);
+  });
+
   it('never keeps an unknown or revoked key', async () => {
     const cache = new ApiKeyCache({ ttlMs: 5_000, now: clock });
     const { key, record } = await createApiKey(store, 'bob');
@@ -139,6 +160,25 @@ describe('ownerOfKey with a cache, on a real store', () => {
       slow.mockRestore();
       expect(cache.get(hashApiKey(key))).toBeUndefined();
       expect(await ownerOfKey(own, key, cache)).toBeNull();
+    });
+
+    it('does not answer a request after the revocation from a lookup started before it', async () => {
+      const { key } = await createApiKey(own, 'grace');
+      const read = own.findApiKeyByHash.bind(own);
+      let release: () => void = () => {};
+      const held = new Promise<void>((resolve) => (release = resolve));
+      const slow = jest.spyOn(own, 'findApiKeyByHash').mockImplementationOnce(async (hash) => {
+        const record = await read(hash);
+        await held;
+        return record;
+      });
+      const before = ownerOfKey(own, key, cache);
+      await revokeApiKey(own, key.slice(0, 12), cache);
+      const after = ownerOfKey(own, key, cache);
+      expect(await after).toBeNull();
+      release();
+      expect(await before).toBe('grace');
+      slow.mockRestore();
     });
   });
 });
