@@ -68,8 +68,10 @@ interface SizeFigures extends PollerMeasurement {
 /**
  * Time left for seeding (ms, fixed + per generation, per store): both scenarios start this long after
  * the jobs are made (their jobs and rows as of then), so that no row comes due while the bench is
- * still writing the rows. The fixed part is mostly the poll plans, built on the spot for each model, and the ANALYZE (2.4 s for 100 rows at load 15);
- * the embedded store took 24 s to insert 10k rows at load average 11.
+ * still writing the rows. The fixed part is mostly the poll plans, built on the spot for each model, and
+ * the ANALYZE (2.4 s for 100 rows at load 15). The insert of 10k rows took 4.5–5.5 s on the embedded
+ * store at load average 8–10 (one INSERT over unnest, bench/poller-host.ts): the per-generation part
+ * leaves about three times that.
  */
 const SEED_MS = 8_000;
 
@@ -193,13 +195,19 @@ async function runSize(
     const seeding = performance.now();
     const at = Date.now() + SEED_MS + n * store.seedMsPerGeneration;
     const jobs = scenario === 'burst' ? burstJobs(simulator, n, at) : steadyJobs(simulator, n, at, `poller-steady-${n}`);
+    const jobsMs = performance.now() - seeding;
     const seed = { jobs, owners: OWNERS, at };
     const { overrunMs, insertMs } = await host.request<{ overrunMs: number; insertMs: number }>(
       scenario === 'burst' ? { type: 'seed', scenario, ...seed, spreadMs: plan.spreadSeconds * 1000 } : { type: 'seed', scenario, ...seed },
     );
-    if (overrunMs > 0) log(`  (the seed, its insert ${insertMs.toFixed(0)} ms, ran ${overrunMs} ms past its start time: rows due before were late)`);
+    const seedMs = performance.now() - seeding;
+    log(
+      `  ${store.name}, ${scenario}, ${n}: seeded in ${(seedMs / 1000).toFixed(1)} s (simulator jobs ${(jobsMs / 1000).toFixed(1)} s, ` +
+        `insert ${(insertMs / 1000).toFixed(1)} s)` +
+        (overrunMs > 0 ? `, ${overrunMs} ms past its start time: rows due before then were late (figures not valid)` : ''),
+    );
+    // The window starts at `at` (the seed's "now"), never before the rows are in.
     await sleep(Math.max(0, at - Date.now()));
-    log(`  ${store.name}, ${scenario}, ${n}: seeded in ${((performance.now() - seeding) / 1000).toFixed(1)} s`);
     const m = await host.request<PollerMeasurement>({ type: 'measure', ms: plan.measureSeconds * 1000 });
     log(`  ${store.name}, ${scenario}, ${n} in flight: ${m.polls} polls, lateness p95 ${m.latenessP95Ms.toFixed(0)} ms`);
     if (!ramp) return { figures: { ...m, inFlight: n }, ramp: null };
