@@ -238,8 +238,9 @@ describe('connections: timeouts, cap and load shedding', () => {
     let answer = '';
     socket.on('data', (d) => (answer += d.toString()));
     const started = Date.now();
-    await waitFor('the slow client to be closed', () => socket.destroyed || socket.readableEnded, 5_000);
-    expect(Date.now() - started).toBeLessThan(4_000);
+    await waitFor('the slow client to be closed', () => socket.destroyed || socket.readableEnded, 9_000);
+    // Closed by the 1 s setting, not the default 10 s: the room above 1 s is for a loaded machine.
+    expect(Date.now() - started).toBeLessThan(8_000);
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
     await expectHealthy(timed);
   });
