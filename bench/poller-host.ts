@@ -68,9 +68,6 @@ export interface PollerMeasurement {
 
 const options = JSON.parse(process.argv[2]!) as PollerHostOptions;
 
-/** Rows per INSERT of the seed. */
-const SEED_CHUNK = 500;
-
 function configFor(ratePerSecond: number, burst: number): Config {
   return loadConfig({
     NODE_ENV: 'test',
@@ -94,6 +91,18 @@ function configFor(ratePerSecond: number, burst: number): Config {
     TRUSTED_DOCUMENTS: 'off',
     TRUSTED_DOCUMENTS_MANIFESTS: path.resolve(__dirname, '../../src/web/generated/persisted-documents.json'),
   });
+}
+
+/** One seeded generation's own columns (the rest come from its job, or are the schema's defaults). */
+interface SeedRow {
+  createdAt: Date;
+  deadlineAt: Date;
+  /** next_poll_at */
+  next: Date;
+  /** poll_count */
+  polls: number;
+  status: GenerationStatus;
+  upstreamStatus: string | null;
 }
 
 /** The SQL session under the store: the bench fills rows with one statement instead of 10k inserts. */
@@ -125,49 +134,43 @@ async function main(): Promise<void> {
   observeClaims(app);
 
   /**
-   * One in-flight generation per job, owners spread over `owners`, as copies of one row inserted
-   * through the store (so every column has its real default), with `columns(i)` set on job i's row.
-   * The poller is woken after, as a create through the API would.
+   * One in-flight generation per job, owners spread over `owners`, with `rows[i]` for job i, in one
+   * INSERT … SELECT over unnest: the poller sees none of them until all are in, and the columns left out
+   * take the schema's defaults. The roll-up triggers stay on, as for a create through the API. The
+   * poller is woken after, as a create would wake it.
+   *
+   * Issue 13: the seed used to copy one stored row per job with `(jsonb_populate_record(g, …)).*`,
+   * which PostgreSQL evaluates once per column of the result: 10k rows took 17–21 s on the embedded
+   * store at load average 5–10 (24–98 s in bench runs at load 11–29), this 4.5–5.5 s.
    */
-  async function insertCopies(jobs: SeedJob[], owners: number, columns: (i: number) => Record<string, unknown>): Promise<void> {
-    const now = new Date();
-    const seedId = `seed-${randomUUID()}`;
-    await app.store.insertGeneration({
-      id: seedId,
-      owner: 'owner-0',
-      input: { model: jobs[0]!.model, prompt: 'poller scale' },
-      inputHash: 'bench',
-      idempotencyKey: null,
-      status: GenerationStatus.GENERATING,
-      createdAt: now,
-      deadlineAt: new Date(now.getTime() + 3_600_000),
-    });
-    // In chunks, so that the per-owner counter rows the insert triggers bump are not updated thousands
-    // of times in one statement. It did not measurably help: 10k rows still took 88–98 s at load 20–29.
-    for (let from = 0; from < jobs.length; from += SEED_CHUNK) {
-      const chunk = jobs.slice(from, from + SEED_CHUNK);
-      await sqlOf(app.store).query(
-        `INSERT INTO generations
-         SELECT (jsonb_populate_record(g, jsonb_build_object(
-           'id', j.id, 'owner', 'owner-' || ((j.n + $7) % $5), 'upstream_id', j.up, 'upstream_status', 'queued',
-           'input', jsonb_build_object('model', j.model, 'prompt', 'poller scale')) || j.columns)).*
-         FROM generations g,
-           ROWS FROM (unnest($1::text[]), unnest($2::text[]), unnest($3::text[]), jsonb_array_elements($6::jsonb))
-             WITH ORDINALITY AS j(id, up, model, columns, n)
-         WHERE g.id = $4`,
-        [
-          chunk.map(() => randomUUID()),
-          chunk.map((j) => j.upstreamId),
-          chunk.map((j) => j.model),
-          seedId,
-          owners,
-          JSON.stringify(chunk.map((_, i) => columns(from + i))),
-          from,
-        ],
-      );
-    }
-    await sqlOf(app.store).query('DELETE FROM generations WHERE id = $1', [seedId]);
-    await sqlOf(app.store).query('ANALYZE generations');
+  async function insertRows(jobs: SeedJob[], owners: number, rows: SeedRow[]): Promise<void> {
+    const sql = sqlOf(app.store);
+    await sql.query(
+      `INSERT INTO generations (
+         id, owner, model, input, input_hash, status, upstream_id, upstream_status,
+         created_at, updated_at, deadline_at, version, transitions, next_poll_at, poll_count
+       )
+       SELECT r.id, r.owner, r.model, jsonb_build_object('model', r.model, 'prompt', 'poller scale'), 'bench', r.status,
+              r.upstream_id, r.upstream_status, r.created_at, r.created_at, r.deadline_at, 1,
+              jsonb_build_array(jsonb_build_object('status', r.status, 'upstreamStatus', NULL, 'at', r.created_at)),
+              r.next_poll_at, r.poll_count
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                     $7::timestamptz[], $8::timestamptz[], $9::timestamptz[], $10::int[])
+           AS r(id, owner, model, status, upstream_id, upstream_status, created_at, deadline_at, next_poll_at, poll_count)`,
+      [
+        jobs.map(() => randomUUID()),
+        jobs.map((_, i) => `owner-${i % owners}`),
+        jobs.map((j) => j.model),
+        rows.map((r) => r.status),
+        jobs.map((j) => j.upstreamId),
+        rows.map((r) => r.upstreamStatus),
+        rows.map((r) => r.createdAt.toISOString()),
+        rows.map((r) => r.deadlineAt.toISOString()),
+        rows.map((r) => r.next.toISOString()),
+        rows.map((r) => r.polls),
+      ],
+    );
+    await sql.query('ANALYZE generations');
     // A create through the API wakes the poller; rows written with SQL do not.
     app.poller.wake();
   }
@@ -200,7 +203,7 @@ async function main(): Promise<void> {
       }
       return times;
     };
-    const rows = jobs.map((j) => {
+    const rows = jobs.map((j): SeedRow => {
       const createdAt = new Date(j.startedAt);
       const times = timesFor(j.model);
       const polls = times.findIndex((t) => t > at - j.startedAt);
@@ -216,17 +219,7 @@ async function main(): Promise<void> {
       };
     });
     const inserting = performance.now();
-    await insertCopies(jobs, owners, (i) => {
-      const r = rows[i]!;
-      return {
-        created_at: r.createdAt.toISOString(),
-        deadline_at: r.deadlineAt.toISOString(),
-        next_poll_at: r.next.toISOString(),
-        poll_count: r.polls,
-        status: r.status,
-        upstream_status: r.upstreamStatus,
-      };
-    });
+    await insertRows(jobs, owners, rows);
     return { overrunMs: Math.max(0, Date.now() - at), insertMs: performance.now() - inserting };
   }
 
@@ -236,11 +229,18 @@ async function main(): Promise<void> {
         if (req.scenario === 'steady') return seedSteady(req.jobs, req.owners, req.at);
         const n = req.jobs.length;
         const inserting = performance.now();
-        await insertCopies(req.jobs, req.owners, (i) => ({
-          created_at: new Date(req.at).toISOString(),
-          deadline_at: new Date(req.at + app.config.deadlineMs).toISOString(),
-          next_poll_at: new Date(req.at + ((i + 1) * req.spreadMs) / n).toISOString(),
-        }));
+        await insertRows(
+          req.jobs,
+          req.owners,
+          req.jobs.map((_, i) => ({
+            createdAt: new Date(req.at),
+            deadlineAt: new Date(req.at + app.config.deadlineMs),
+            next: new Date(req.at + ((i + 1) * req.spreadMs) / n),
+            polls: 0,
+            status: GenerationStatus.GENERATING,
+            upstreamStatus: 'queued',
+          })),
+        );
         return { overrunMs: Math.max(0, Date.now() - req.at), insertMs: performance.now() - inserting };
       }
       case 'measure': {

@@ -7,6 +7,7 @@
  */
 import { startGateway, type TestGateway } from '../helpers/gateway';
 import { checkAfterProbes, expectJson4xx, overWs, postJson, send, type Raw } from '../helpers/probes';
+import { START_TIMEOUT_MS } from '../helpers/timeouts';
 
 const FIELD_SUGGESTIONS = 'query cop { __schema { directive } }';
 const INTROSPECTION = 'query cop { __schema { types { name fields { name } } } }';
@@ -31,7 +32,7 @@ describe.each([
   beforeAll(async () => {
     gw = await startGateway({ env });
     key = await gw.keyFor('cop');
-  });
+  }, START_TIMEOUT_MS);
   checkAfterProbes(() => gw);
 
   const onlyInProduction = production ? it : it.skip;

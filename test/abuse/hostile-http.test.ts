@@ -9,6 +9,7 @@ import { connect, type Socket } from 'node:net';
 import WebSocket from 'ws';
 import { sleep, startGateway, waitFor, type TestGateway } from '../helpers/gateway';
 import { expectCanaryAbsent, expectHealthy, expectJson4xx, expectWsRefused, overWs, postJson, recordSeen, send } from '../helpers/probes';
+import { START_TIMEOUT_MS } from '../helpers/timeouts';
 
 const LIST = 'query L($f: VideoGenerationFilter) { videoGenerations(filter: $f) { nodes { id } } }';
 
@@ -83,7 +84,7 @@ describe('documents, variables and caches', () => {
   beforeAll(async () => {
     gw = await startGateway({ env: { GRAPHQL_MAX_DOCUMENT_BYTES: '4096', GRAPHQL_DOCUMENT_CACHE_BYTES: String(64 * 1024) } });
     key = await gw.keyFor('alice');
-  });
+  }, START_TIMEOUT_MS);
   afterEach(() => expectHealthy(gw));
   afterAll(async () => {
     await expectCanaryAbsent(gw);
@@ -169,7 +170,7 @@ describe('anonymous operations per client address', () => {
       startGateway({ env: { ANONYMOUS_REQUESTS_PER_MINUTE: '3', TRUST_PROXY_HOPS: '1' } }),
     ]);
     key = await gw.keyFor('alice');
-  });
+  }, START_TIMEOUT_MS);
   afterAll(async () => {
     await expectCanaryAbsent(gw, proxied);
     await Promise.all([gw?.stop(), proxied?.stop()]);
@@ -222,7 +223,7 @@ describe('connections: timeouts, cap and load shedding', () => {
       startGateway({ env: { MAX_CONNECTIONS: '4' } }),
       startGateway({ env: { HTTP_HEADERS_TIMEOUT_MS: '1000', HTTP_REQUEST_TIMEOUT_MS: '2000' } }),
     ]);
-  });
+  }, START_TIMEOUT_MS);
   afterEach(() => {
     for (const s of sockets.splice(0)) s.destroy();
   });
@@ -237,8 +238,9 @@ describe('connections: timeouts, cap and load shedding', () => {
     let answer = '';
     socket.on('data', (d) => (answer += d.toString()));
     const started = Date.now();
-    await waitFor('the slow client to be closed', () => socket.destroyed || socket.readableEnded, 5_000);
-    expect(Date.now() - started).toBeLessThan(4_000);
+    await waitFor('the slow client to be closed', () => socket.destroyed || socket.readableEnded, 9_000);
+    // Closed by the 1 s setting, not the default 10 s: the room above 1 s is for a loaded machine.
+    expect(Date.now() - started).toBeLessThan(8_000);
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
     await expectHealthy(timed);
   });

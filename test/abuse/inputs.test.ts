@@ -7,6 +7,7 @@ import { request } from 'node:http';
 import WebSocket from 'ws';
 import { startGateway, useGateway, within, type TestGateway } from '../helpers/gateway';
 import { checkAfterProbes, expectJson4xx, expectRefusedDocument, expectWsRefused, overWs, postJson, recordSeen } from '../helpers/probes';
+import { START_TIMEOUT_MS } from '../helpers/timeouts';
 
 const circularFragments = `subscription { videoGenerationsUpdated { ...A } } fragment A on VideoGeneration { id ...B } fragment B on VideoGeneration { status ...A }`;
 
@@ -52,7 +53,7 @@ describe('hostile inputs', () => {
   beforeAll(async () => {
     gw = await startGateway();
     key = await gw.keyFor('alice');
-  });
+  }, START_TIMEOUT_MS);
   checkAfterProbes(() => gw);
 
   const auth = () => ({ authorization: `Bearer ${key}` });

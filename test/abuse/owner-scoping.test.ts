@@ -40,6 +40,7 @@ import {
 import { httpSubscriber, subscriptionErrorCodes, type HttpTransport } from '../helpers/http-subscriptions';
 import { expectCanaryAbsent, expectHealthy, recordSeen } from '../helpers/probes';
 import { webhookEndpointRecord } from '../helpers/webhook-endpoint-record';
+import { START_TIMEOUT_MS } from '../helpers/timeouts';
 
 const GENERATION_TYPE = 'VideoGeneration';
 
@@ -318,7 +319,7 @@ describe('owner scoping of every path to a generation', () => {
     owners.aliceGen = (
       await gqlData(owners.gw, owners.alice, CREATE, { input: { model: 'google/veo-3.0-fast', prompt: 'alice private clip' } })
     ).createVideoGeneration;
-  });
+  }, START_TIMEOUT_MS);
   afterEach(async () => {
     await Promise.all(owners.clients.splice(0).map((c) => c.dispose()));
     await expectHealthy(owners.gw);

@@ -19,6 +19,7 @@ import {
   postJson,
   send,
 } from '../helpers/probes';
+import { START_TIMEOUT_MS } from '../helpers/timeouts';
 
 const depthQuery = `{ __type(name: "Query") { fields { type { fields { type { fields { type { ofType { ofType { ofType { name } } } } } } } } } } }`;
 const depthViaFragments = `
@@ -47,7 +48,7 @@ describe('HTTP transport', () => {
   beforeAll(async () => {
     [gw, small] = await Promise.all([startGateway(), startGateway({ env: { HTTP_MAX_BODY_BYTES: '2048' } })]);
     key = await gw.keyFor('alice');
-  });
+  }, START_TIMEOUT_MS);
   afterEach(() => Promise.all([expectHealthy(gw), expectHealthy(small)]));
   afterAll(async () => {
     await expectCanaryAbsent(gw, small);
@@ -231,7 +232,7 @@ describe('WebSocket transport', () => {
   beforeAll(async () => {
     gw = await startGateway();
     key = await gw.keyFor('alice');
-  });
+  }, START_TIMEOUT_MS);
   checkAfterProbes(() => gw);
 
   it('should refuse queries and mutations over WebSocket without executing them', async () => {
@@ -336,7 +337,7 @@ describe.each([
   beforeAll(async () => {
     gw = await startGateway({ env });
     key = await gw.keyFor('alice');
-  });
+  }, START_TIMEOUT_MS);
   checkAfterProbes(() => gw);
 
   const introspection = [

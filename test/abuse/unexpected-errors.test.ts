@@ -8,6 +8,7 @@ import { GET, SIMULATOR_KEY, WATCH, collect, gql, startGateway, waitFor, wsClien
 import { expectHealthy, recordSeen, expectCanaryAbsent } from '../helpers/probes';
 import WebSocket from 'ws';
 import type { Store } from '../../src/store/store';
+import { START_TIMEOUT_MS } from '../helpers/timeouts';
 
 /** Makes `method` of the gateway's store throw an error that carries the canary key, until restored. */
 function breakStore(gw: TestGateway, method: keyof Store & ('findApiKeyByHash' | 'getGenerations')): () => void {
@@ -28,7 +29,7 @@ describe('unexpected errors', () => {
   beforeAll(async () => {
     gw = await startGateway();
     key = await gw.keyFor('alice');
-  });
+  }, START_TIMEOUT_MS);
   beforeEach(() => {
     consoleError = jest.spyOn(console, 'error');
   });

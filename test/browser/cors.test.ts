@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startGateway, type TestGateway } from '../helpers/gateway';
 import { CHROMIUM, hasChromium, openBrowser, withScreenshotOnFailure, type BrowserSession } from './browser';
+import { START_TIMEOUT_MS } from '../helpers/timeouts';
 
 if (!hasChromium) console.warn(`!! SKIPPING browser tests: ${CHROMIUM} is missing (apt-get install chromium)`);
 const describeWithChromium = hasChromium ? describe : describe.skip;
@@ -71,7 +72,7 @@ describeWithChromium('a frontend on another origin', () => {
       .setExpirationTime('5m')
       .sign(new TextEncoder().encode(SECRET));
     browser = await openBrowser();
-  });
+  }, START_TIMEOUT_MS);
   afterAll(async () => {
     await browser?.close();
     await gw?.stop();

@@ -7,6 +7,7 @@
 import { serverAudits, type AuditResult } from 'graphql-http';
 import { startGateway, type TestGateway } from '../helpers/gateway';
 import { expectCanaryAbsent, expectHealthy, recordSeen } from '../helpers/probes';
+import { START_TIMEOUT_MS } from '../helpers/timeouts';
 
 /**
  * Accepted non-ok results, by audit id. All come from Apollo Server's own choices, which we keep on
@@ -47,7 +48,7 @@ describe('graphql-http server audits', () => {
   beforeAll(async () => {
     gw = await startGateway();
     key = await gw.keyFor('auditor');
-  });
+  }, START_TIMEOUT_MS);
   afterAll(async () => {
     const counts = { ok: 0, warn: 0, notice: 0, error: 0 };
     for (const r of results) counts[r.status]++;

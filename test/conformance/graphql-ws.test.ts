@@ -7,6 +7,7 @@ import { CloseCode } from 'graphql-ws';
 import WebSocket from 'ws';
 import { WATCH_ALL, startGateway, within, type TestGateway } from '../helpers/gateway';
 import { expectCanaryAbsent, expectHealthy, recordSeen } from '../helpers/probes';
+import { START_TIMEOUT_MS } from '../helpers/timeouts';
 
 const INIT_TIMEOUT_MS = 300;
 const KEEPALIVE_MS = 250;
@@ -86,7 +87,7 @@ describe('graphql-ws protocol', () => {
       env: { WS_CONNECTION_INIT_TIMEOUT_MS: String(INIT_TIMEOUT_MS), WS_KEEPALIVE_MS: String(KEEPALIVE_MS) },
     });
     key = await gw.keyFor('alice');
-  });
+  }, START_TIMEOUT_MS);
   afterEach(async () => {
     for (const s of sockets.splice(0)) s.socket.terminate();
     await expectHealthy(gw);

@@ -7,6 +7,7 @@
  */
 import { CREATE, GET, SIMULATOR_KEY, gql, gqlData, sleep, startGateway, waitFor, type TestGateway } from '../helpers/gateway';
 import type { FaultAction } from '../../src/simulator';
+import { START_TIMEOUT_MS } from '../helpers/timeouts';
 
 const LIST = `query { videoGenerations(first: 100) { nodes { id status error { code } } } }`;
 const INPUT = { model: 'google/veo-3.0-fast', prompt: 'a lighthouse at dusk' };
@@ -27,7 +28,7 @@ function harness(env: Record<string, string> = {}) {
   };
   beforeAll(async () => {
     h.gw = await startGateway({ env });
-  });
+  }, START_TIMEOUT_MS);
   afterAll(() => h.gw.stop());
   afterEach(async () => {
     h.gw.simulator.control.clearFaults();

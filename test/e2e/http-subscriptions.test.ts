@@ -117,7 +117,8 @@ describe('GraphQL over SSE specifics', () => {
   it(
     'should end open streams at shutdown without `complete`, so graphql-sse clients reconnect',
     async () => {
-      const gateway = await startGateway();
+      // A grace period far longer than the bound below, so that a stop that waited for it fails.
+      const gateway = await startGateway({ env: { SHUTDOWN_GRACE_MS: '60000' } });
       const key = await gateway.keyFor('frank');
       const res = await fetch(gateway.app.url, {
         method: 'POST',
@@ -129,8 +130,9 @@ describe('GraphQL over SSE specifics', () => {
       const text = res.text();
       const stopping = Date.now();
       await gateway.stop();
-      // Ended at once, not after the drain's grace period has run out on an open response.
-      expect(Date.now() - stopping).toBeLessThan(3_000);
+      // Ended at once, not after the drain's grace period (60 s) has run out on an open response; the
+      // room is for closing the store on a loaded machine.
+      expect(Date.now() - stopping).toBeLessThan(20_000);
       expect(await within('the stream to end', text, 5_000)).not.toMatch(/event: complete/);
     },
     START_MS,

@@ -21,6 +21,7 @@ import {
   wsClient,
   type TestGateway,
 } from '../helpers/gateway';
+import { START_TIMEOUT_MS } from '../helpers/timeouts';
 
 const LIST = `query { videoGenerations(first: 100) { nodes { id settings { imageUrl } } } }`;
 
@@ -55,7 +56,7 @@ describe('inline media', () => {
     const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
     gw = await startGateway({ simulator, env: { AIMLAPI_BASE_URL: proxyUrl } });
     key = await gw.keyFor('alice');
-  });
+  }, START_TIMEOUT_MS);
   afterAll(async () => {
     await gw?.stop();
     proxy?.closeAllConnections();

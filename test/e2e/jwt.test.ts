@@ -9,6 +9,7 @@ import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { CREATE, WATCH_ALL, collect, gql, gqlData, startGateway, within, type TestGateway, useGateway } from '../helpers/gateway';
 import { httpSubscriber, subscriptionErrorCodes } from '../helpers/http-subscriptions';
+import { START_TIMEOUT_MS } from '../helpers/timeouts';
 
 const SECRET = 'a-shared-secret-of-at-least-32-characters!';
 const ISSUER = 'https://id.example.test';
@@ -161,7 +162,7 @@ describe('JWT with a JWKS URL', () => {
     gw = await startGateway({
       env: { JWT_JWKS_URL: `http://127.0.0.1:${port}/.well-known/jwks.json`, JWT_AUDIENCE: AUDIENCE, JWT_OWNER_CLAIM: 'email' },
     });
-  });
+  }, START_TIMEOUT_MS);
   afterAll(async () => {
     await gw?.stop();
     await new Promise((r) => jwks?.close(r));

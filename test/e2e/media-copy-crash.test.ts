@@ -17,6 +17,7 @@ import { startSimulator, type Simulator } from '../../src/simulator';
 import { sampleVideo } from '../../src/simulator/video';
 import { SIMULATOR_KEY, waitFor } from '../helpers/gateway';
 import { startGatewayProcess, type GatewayProcess } from '../helpers/services';
+import { START_TIMEOUT_MS } from '../helpers/timeouts';
 
 // Two cold starts of an embedded database: minutes on a loaded machine.
 jest.setTimeout(480_000);
@@ -71,7 +72,7 @@ describe('a copy interrupted by kill -9', () => {
     files = new StallingFileHost();
     const filesUrl = await files.start();
     simulator = await startSimulator({ apiKey: SIMULATOR_KEY, port: 0, timeScale: 0.01, seed: 1, publicUrl: filesUrl });
-  });
+  }, START_TIMEOUT_MS);
   afterAll(async () => {
     for (const g of gateways) await g.kill();
     await simulator?.stop();

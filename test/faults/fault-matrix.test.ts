@@ -9,6 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FaultAction } from '../../src/simulator';
 import { CREATE, GET, gql, gqlData, sleep, startGateway, waitFor, type TestGateway } from '../helpers/gateway';
+import { START_TIMEOUT_MS } from '../helpers/timeouts';
 
 const OPERATIONS_DOC = path.join(__dirname, '..', '..', 'docs', 'operations.md');
 const START = '<!-- fault-matrix:start -->';
@@ -58,7 +59,7 @@ beforeAll(async () => {
       UPSTREAM_POLL_TIMEOUT_MS: '500',
     },
   });
-});
+}, START_TIMEOUT_MS);
 afterAll(() => gw?.stop());
 
 const baseUrl = () => gw.app.url.replace(/\/graphql$/, '');

@@ -12,6 +12,7 @@ import { startApp, type App } from '../../src/app';
 import { createApiKey } from '../../src/auth/api-keys';
 import { loadConfig } from '../../src/config';
 import { startSimulator, type Simulator } from '../../src/simulator';
+import { START_TIMEOUT_MS } from './timeouts';
 
 export const SIMULATOR_KEY = 'sim-canary-key-3f9a7c21d4e8b6';
 
@@ -103,7 +104,7 @@ export async function startGateway(options: StartOptions = {}): Promise<TestGate
  * A start waits up to 120 s by default: a test file's first start compiles PGlite's WASM and opens the
  * embedded database's thread, which on a loaded shared machine took over Jest's default 30 s.
  */
-export function useGateway(options: StartOptions | (() => StartOptions) = {}, startTimeoutMs = 120_000): TestGateway {
+export function useGateway(options: StartOptions | (() => StartOptions) = {}, startTimeoutMs = START_TIMEOUT_MS): TestGateway {
   let gateway: TestGateway | null = null;
   const started = (): TestGateway => {
     if (!gateway) throw new Error('the gateway of useGateway() is not started: read it in a test, or in a hook declared after useGateway()');

@@ -29,6 +29,7 @@ export class Receiver {
         const answer = this.answer(got, this.received.length - 1);
         if (answer === 'hang') {
           this.hanging.add(res);
+          res.on('close', () => this.hanging.delete(res));
           return;
         }
         if (answer >= 300 && answer < 400) res.setHeader('location', `http://127.0.0.1:${this.port()}/redirected`);
@@ -37,6 +38,11 @@ export class Receiver {
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     return `http://127.0.0.1:${this.port()}/hook`;
+  }
+
+  /** Requests this receiver is holding unanswered ('hang') whose sender has not given up yet. */
+  hangingNow(): number {
+    return this.hanging.size;
   }
 
   port(): number {

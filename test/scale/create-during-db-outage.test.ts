@@ -6,6 +6,7 @@
  */
 import { CREATE, GET, gql, startGateway, waitFor, type TestGateway } from '../helpers/gateway';
 import { describeWithServices, startPostgres, type PostgresServer } from '../helpers/services';
+import { START_TIMEOUT_MS } from '../helpers/timeouts';
 
 jest.setTimeout(120_000);
 
@@ -18,7 +19,7 @@ describeWithServices('a create whose record cannot be written (PostgreSQL stops 
     postgres = await startPostgres();
     gw = await startGateway({ env: { DATABASE_URL: postgres.url } });
     key = await gw.keyFor('alice');
-  });
+  }, START_TIMEOUT_MS);
   afterAll(async () => {
     await gw?.stop();
     await postgres?.destroy();

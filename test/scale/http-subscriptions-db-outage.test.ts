@@ -8,6 +8,7 @@
 import { CREATE, WATCH, gqlData, sleep, startGateway, waitFor, within, type TestGateway } from '../helpers/gateway';
 import { collectSse, readMultipart } from '../helpers/http-subscriptions';
 import { describeWithServices, startPostgres, type PostgresServer } from '../helpers/services';
+import { START_TIMEOUT_MS } from '../helpers/timeouts';
 
 jest.setTimeout(120_000);
 
@@ -33,7 +34,7 @@ describeWithServices('subscriptions over SSE and multipart HTTP during a databas
       timeScale: 1,
       env: { DATABASE_URL: postgres.url, HTTP_SUBSCRIPTION_HEARTBEAT_MS: '200', API_KEY_CACHE_MS: '600000' },
     });
-  });
+  }, START_TIMEOUT_MS);
   afterAll(async () => {
     await gw?.stop();
     await postgres?.destroy();

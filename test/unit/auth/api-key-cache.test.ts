@@ -2,6 +2,7 @@ import { ApiKeyCache } from '../../../src/auth/api-key-cache';
 import { createApiKey, hashApiKey, ownerOfKey, revokeApiKey } from '../../../src/auth/api-keys';
 import { createPgliteStore } from '../../../src/store/pglite-store';
 import type { Store } from '../../../src/store/store';
+import { START_TIMEOUT_MS } from '../../helpers/timeouts';
 
 describe('ApiKeyCache', () => {
   let now = 0;
@@ -53,7 +54,7 @@ describe('ownerOfKey with a cache, on a real store', () => {
   beforeAll(async () => {
     store = createPgliteStore();
     await store.start();
-  });
+  }, START_TIMEOUT_MS);
   afterAll(async () => {
     await store.stop();
   });
@@ -127,7 +128,7 @@ describe('ownerOfKey with a cache, on a real store', () => {
       own = createPgliteStore();
       await own.start();
       cache = new ApiKeyCache({ ttlMs: 60_000, now: clock });
-    });
+    }, START_TIMEOUT_MS);
     afterAll(async () => {
       await own.stop();
     });

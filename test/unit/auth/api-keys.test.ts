@@ -1,6 +1,7 @@
 import { bearerToken, checkOwnerName, createApiKey, ensureDevelopmentKey, hashApiKey, ownerOfKey } from '../../../src/auth/api-keys';
 import { createPgliteStore } from '../../../src/store/pglite-store';
 import type { Store } from '../../../src/store/store';
+import { START_TIMEOUT_MS } from '../../helpers/timeouts';
 
 // One in-memory store for the file (starting PGlite takes seconds); tests use their own keys.
 let store: Store;
@@ -8,7 +9,7 @@ let store: Store;
 beforeAll(async () => {
   store = createPgliteStore();
   await store.start();
-});
+}, START_TIMEOUT_MS);
 
 afterAll(async () => {
   await store.stop();

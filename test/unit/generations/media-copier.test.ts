@@ -18,6 +18,7 @@ import { createPgliteStore } from '../../../src/store/pglite-store';
 import type { Store } from '../../../src/store/store';
 import { VideoDownloader } from '../../../src/upstream/video-download';
 import { waitFor } from '../../helpers/gateway';
+import { START_TIMEOUT_MS } from '../../helpers/timeouts';
 
 const MAX_BYTES = 2 * 1024 * 1024;
 const VIDEO = randomBytes(1024 * 1024);
@@ -96,7 +97,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${(host.address() as AddressInfo).port}`;
   store = createPgliteStore({});
   await store.start();
-});
+}, START_TIMEOUT_MS);
 afterAll(async () => {
   await store.stop();
   await new Promise((resolve) => host.close(resolve));

@@ -10,6 +10,7 @@ import { LocalRequestBudget, type RequestBudget } from '../../../src/upstream/bu
 import { createPgliteStore } from '../../../src/store/pglite-store';
 import type { NewGeneration, Store } from '../../../src/store/store';
 import { UpstreamError, UpstreamFailure, type UpstreamClient, type UpstreamJob } from '../../../src/upstream/types';
+import { START_TIMEOUT_MS } from '../../helpers/timeouts';
 
 const VIDEO = { url: 'https://cdn.example.com/out.mp4', contentType: 'video/mp4', fileName: 'out.mp4', sizeBytes: 42 };
 const STALE_MS = 60_000;
@@ -94,7 +95,7 @@ let sharedStore: Store;
 beforeAll(async () => {
   sharedStore = createPgliteStore();
   await sharedStore.start();
-});
+}, START_TIMEOUT_MS);
 afterAll(async () => {
   await sharedStore.stop();
 });

@@ -8,6 +8,7 @@ import { UpstreamBackoff } from '../../../src/upstream/health/backoff';
 import { createPgliteStore } from '../../../src/store/pglite-store';
 import type { Store } from '../../../src/store/store';
 import type { UpstreamClient } from '../../../src/upstream/types';
+import { START_TIMEOUT_MS } from '../../helpers/timeouts';
 
 let store: Store;
 let queries: string[][];
@@ -34,7 +35,7 @@ beforeAll(async () => {
     return getGenerations(owner, ids);
   };
   service = newService();
-});
+}, START_TIMEOUT_MS);
 afterAll(() => store.stop());
 beforeEach(() => (queries = []));
 

@@ -6,12 +6,13 @@ import { UnrecordedCreates } from '../../../src/generations/unrecorded-creates';
 import { databaseUnavailable } from '../../../src/store/database-unavailable';
 import { createPgliteStore } from '../../../src/store/pglite-store';
 import type { Store } from '../../../src/store/store';
+import { START_TIMEOUT_MS } from '../../helpers/timeouts';
 
 let store: Store;
 beforeAll(async () => {
   store = createPgliteStore();
   await store.start();
-});
+}, START_TIMEOUT_MS);
 afterAll(async () => {
   await store.stop();
 });

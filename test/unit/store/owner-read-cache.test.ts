@@ -3,6 +3,7 @@ import { GenerationStatus } from '../../../src/model/generation';
 import { OwnerReadCache } from '../../../src/store/owner-read-cache';
 import { createPgliteStore } from '../../../src/store/pglite-store';
 import type { GenerationKey, Store } from '../../../src/store/store';
+import { START_TIMEOUT_MS } from '../../helpers/timeouts';
 
 const page = (id: string, version = 1): GenerationKey[] => [{ id, version }];
 
@@ -41,7 +42,7 @@ describe('the embedded store keeps list pages and usage reports, and every write
   beforeAll(async () => {
     store = createPgliteStore();
     await store.start();
-  });
+  }, START_TIMEOUT_MS);
   afterAll(() => store.stop());
 
   const insert = async (owner: string) =>

@@ -413,7 +413,8 @@ describe('get', () => {
     expect(err.failure).toBe(UpstreamFailure.RATE_LIMITED);
     expect(err.retryAfterMs).toBe(30_000);
     expect(srv.count('GET')).toBe(1);
-    expect(Date.now() - started).toBeLessThan(1000);
+    // Not waiting out the 30 s it was told: a guard against that wait, with room for a loaded machine.
+    expect(Date.now() - started).toBeLessThan(10_000);
   });
 
   it('throws RATE_LIMITED when 429s without Retry-After exhaust the retries', async () => {
