@@ -35,6 +35,8 @@ describe('data-growth benchmark smoke run', () => {
     const headOfLine = rows.filter((r) => r.metric.startsWith("another owner's list while the heavy owner loops on usage"));
     // On the embedded store, also with every usage report read anew (the gateway's store keeps them).
     const anew = rows.filter((r) => r.metric.startsWith('the same with each usage report read anew'));
+    // And read anew at the gateway's per-owner quota rather than back to back.
+    const atQuota = rows.filter((r) => r.metric.startsWith("the same, read anew, at the gateway's default quota"));
     const loop = rows.filter((r) => r.metric.startsWith('event-loop delay p99 while those queries run'));
     expect(headOfLine.map((r) => [r.unit, r.baseline !== undefined])).toEqual([
       ['req/s', true],
@@ -44,11 +46,15 @@ describe('data-growth benchmark smoke run', () => {
       ['req/s', true],
       ['req/s', true],
     ]);
+    expect(atQuota.map((r) => [r.unit, r.baseline !== undefined])).toEqual([
+      ['req/s', true],
+      ['req/s', true],
+    ]);
     expect(loop.map((r) => [r.unit, r.baseline !== undefined])).toEqual([
       ['ms', true],
       ['ms', true],
     ]);
-    expect(rows).toHaveLength(growth.length + headOfLine.length + anew.length + loop.length);
+    expect(rows).toHaveLength(growth.length + headOfLine.length + anew.length + atQuota.length + loop.length);
     for (const r of rows) {
       expect(r.bench).toBe('Data growth, embedded');
       expect(Number.isFinite(r.ours) && r.ours >= 0).toBe(true);
