@@ -491,8 +491,9 @@ describe('generation lifecycle with an unknown upstream status', () => {
   const clients: Client[] = [];
 
   beforeAll(async () => {
-    // 60 s at time scale 0.01: the deadline passes 0.6 s after creation.
-    gw = await startGateway({ env: { GENERATION_DEADLINE_SECONDS: '60' } });
+    // 300 s at time scale 0.01: the deadline passes 3 s after creation, long enough for the first
+    // poll (which must see 'mystery' before the deadline) even on a loaded machine; at 0.6 s it was not.
+    gw = await startGateway({ env: { GENERATION_DEADLINE_SECONDS: '300' } });
   }, 120_000); // a cold embedded store on a loaded machine
 
   afterAll(async () => {
@@ -507,9 +508,9 @@ describe('generation lifecycle with an unknown upstream status', () => {
     });
     gw.simulator.control.forceOutcome(g.upstreamId!, { status: 'mystery' });
     const deadline = Date.parse(g.deadlineAt);
-    expect(deadline - Date.parse(g.createdAt)).toBe(600);
+    expect(deadline - Date.parse(g.createdAt)).toBe(3_000);
 
-    const updates = await follow(gw, key, g.id, clients, 8_000);
+    const updates = await follow(gw, key, g.id, clients, 20_000);
     const mystery = updates.find((u) => u.upstreamStatus === 'mystery' && u.status !== 'TIMED_OUT');
     expect(mystery).toBeDefined();
     expect(mystery!.status).toBe('QUEUED');
