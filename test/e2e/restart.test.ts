@@ -81,9 +81,13 @@ describe('gateway restart', () => {
     await simulator?.stop();
   });
 
-  /** A gateway on a fixed port and data folder, sharing the test's simulator. */
+  /**
+   * A gateway on a fixed port and data folder, sharing the test's simulator. The deadline is the
+   * longest allowed (864 s at the test's time scale): the default's 9 s was passed once by a stop and
+   * a start on a loaded machine, and these tests end their generations themselves.
+   */
   async function start(dataDir: string, port: number): Promise<TestGateway> {
-    const gw = await startGateway({ dataDir, simulator, env: { PORT: String(port) } });
+    const gw = await startGateway({ dataDir, simulator, env: { PORT: String(port), GENERATION_DEADLINE_SECONDS: '86400' } });
     gateways.push(gw);
     expect(gw.app.url).toBe(`http://127.0.0.1:${port}/graphql`);
     return gw;
