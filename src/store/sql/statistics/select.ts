@@ -63,9 +63,9 @@ export async function usageGroups(db: SqlSession, owner: string, since: Date | n
 }
 
 /**
- * All time: the totals alone (deleted generations are in them already), one row per group, as the
- * roll-up's unique key orders them. A statement of its own: planning the three branches above cost the
- * embedded database about as much again as running them (4.2 vs 2.5 ms a call at 1k rows per owner).
+ * All time: the totals alone (deleted generations are in them already), one row per group, found by
+ * the roll-up's unique key (owner first). A statement of its own: planning the three branches above cost
+ * the embedded database about as much again as running them (4.2 vs 2.5 ms a call at 1k rows per owner).
  */
 const ALL_TIME_USAGE = `SELECT status, model, duration, n::int AS n,
        CASE WHEN credits_n > 0 THEN credits::float8 END AS credits,
