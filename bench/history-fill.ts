@@ -3,11 +3,11 @@
  * for the data-growth benchmark and the EXPLAIN checks: `perOwner` generations of one heavy owner and
  * as many spread over `otherOwners` owners. Mostly ended generations, as in a long-running deployment:
  * of every 100, 90 COMPLETED (with usage), 6 FAILED, 2 CANCELLED, 1 TIMED_OUT, 1 GENERATING.
- * The roll-up triggers are off while it loads (each row otherwise upserts two roll-up rows: the 1M step,
+ * The roll-up triggers are off while it loads (each row otherwise upserts a row in each roll-up: the 1M step,
  * 2M rows, did not finish on the embedded store) and the roll-ups are then counted from the whole table
  * in one statement each, as their migrations do.
  */
-import { STATUS_COUNTS_FROM_ROWS, USAGE_DAYS_FROM_ROWS } from '../src/store/migrations';
+import { STATUS_COUNTS_FROM_ROWS, USAGE_DAYS_FROM_ROWS, USAGE_TOTALS_FROM_ROWS } from '../src/store/migrations';
 import type { SqlSession } from '../src/store/sql/session';
 
 export interface HistoryShape {
@@ -35,6 +35,7 @@ export async function fillHistory(db: SqlSession, shape: HistoryShape): Promise<
   }
   await db.exec(`DELETE FROM generation_status_counts; ${STATUS_COUNTS_FROM_ROWS}`);
   await db.exec(`DELETE FROM generation_usage_days; ${USAGE_DAYS_FROM_ROWS}`);
+  await db.exec(`DELETE FROM generation_usage_totals; ${USAGE_TOTALS_FROM_ROWS}`);
   await db.exec('ANALYZE generations');
 }
 

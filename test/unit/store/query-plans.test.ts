@@ -112,6 +112,8 @@ describeWithServices('query plans on a long history (PostgreSQL)', () => {
     );
     expect(sums).toEqual(summed);
     expect(summed[0]).toMatchObject({ n: HISTORY });
+    const totals = await db.query(`SELECT sum(n)::int AS n, sum(credits)::float8 AS credits FROM generation_usage_totals WHERE owner = $1`, [heavy]);
+    expect(totals).toEqual(summed);
   });
 
   it('countByStatus reads the counts, not the generations', async () => {
@@ -135,9 +137,24 @@ describeWithServices('query plans on a long history (PostgreSQL)', () => {
     ['all time', null],
     ['since a midnight', new Date('2024-01-01T00:00:00Z')],
     ['since 200 generations ago (the rest of that day)', createdAt(HISTORY - 200)],
-  ])('usage %s reads the per-day sums, not the history', async (_, since) => {
+  ])('usage %s reads the roll-ups, not the history', async (_, since) => {
     const { plan, rows } = await explain((s) => usageGroups(s, heavy, since));
     expect(rows).toBeLessThanOrEqual(200);
     expect(rowsReadAnywhere(plan)).toBeLessThan(FLAT_ROWS);
+  });
+
+  it('usage all time reads one row per group from the totals, by their index', async () => {
+    const { plan } = await explain((s) => usageGroups(s, heavy, null));
+    // An Index Scan, or a Bitmap Heap Scan of the table under a Bitmap Index Scan of the index.
+    expect(
+      nodes(plan)
+        .map((n) => n['Relation Name'])
+        .filter(Boolean),
+    ).toEqual(['generation_usage_totals']);
+    expect(nodes(plan).map((n) => n['Node Type'])).not.toContain('Seq Scan');
+    expect(nodes(plan).map((n) => n['Index Name'])).toContain('generation_usage_totals_owner_status_model_duration_key');
+    // Only the heavy owner's groups (status × model × duration), not the other owners' nor any day's.
+    const [groups] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM generation_usage_totals WHERE owner = $1', [heavy]);
+    expect(rowsReadAnywhere(plan)).toBe(groups!.n);
   });
 });

@@ -3,14 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GenerationStatus, MediaCopyErrorCode, MediaCopyState, type Generation } from '../../../src/model/generation';
 import pg from 'pg';
-import { createPgStore } from '../../../src/store/pg-store';
+import { createPgStore, pgDriver } from '../../../src/store/pg-store';
 import { pgliteDriver } from '../../../src/store/pglite-driver';
 import { createPgliteStore } from '../../../src/store/pglite-store';
 import { createInMemoryPglite } from '../../../src/store/pglite-template';
 import { migrations } from '../../../src/store/migrations';
+import { deleteGeneration, deleteOwnedGeneration } from '../../../src/store/sql/generations/delete';
 import { insertGeneration } from '../../../src/store/sql/generations/insert';
 import { updateGeneration } from '../../../src/store/sql/generations/update';
 import { migrate } from '../../../src/store/sql/migrate';
+import type { SqlDriver } from '../../../src/store/sql/session';
 import { countByStatus, usageGroups } from '../../../src/store/sql/statistics/select';
 import { missingServices, startPostgres, type PostgresServer } from '../../helpers/services';
 import { webhookEndpointRecord } from '../../helpers/webhook-endpoint-record';
@@ -885,7 +887,8 @@ describe('usage on a database that had generations before usage was summed per d
     try {
       await migrate(
         db,
-        migrations.filter((m) => m.id !== '0014_usage_days'),
+        // The totals' migration replaces the days' functions, so it cannot come before them.
+        migrations.filter((m) => m.id !== '0014_usage_days' && m.id !== '0014_usage_totals'),
       );
       const done = (await insertGeneration(db, newGeneration({ owner: 'carol' }))).generation;
       await updateGeneration(db, {
@@ -903,6 +906,175 @@ describe('usage on a database that had generations before usage was summed per d
       // And summed from then on.
       await insertGeneration(db, newGeneration({ owner: 'carol' }));
       expect(await groups(null)).toEqual(expect.arrayContaining([completed, { ...queued, count: 2 }]));
+    } finally {
+      await db.close();
+    }
+  });
+});
+
+/**
+ * All-time usage reads the per-owner totals (0014_usage_totals), which the same trigger calls keep as
+ * the per-day sums: after every kind of write both must say what a fresh count of the rows says.
+ */
+describe.each(drivers)('all-time usage totals on %s', (driverName) => {
+  let server: PostgresServer | null = null;
+  let db: SqlDriver;
+
+  beforeEach(async () => {
+    if (driverName === 'PostgreSQL') {
+      server ??= await startPostgres();
+      db = pgDriver({ connectionString: server.url });
+      await migrate(db, migrations);
+      await db.exec('TRUNCATE generations, deleted_usage CASCADE');
+    } else {
+      db = pgliteDriver(await createInMemoryPglite());
+      await migrate(db, migrations);
+    }
+  }, 60_000);
+
+  afterEach(async () => {
+    await db.close();
+  });
+
+  afterAll(async () => {
+    await server?.destroy();
+  });
+
+  const columns =
+    'owner, status, model, duration, n::int AS n, credits::text AS credits, credits_n::int AS credits_n, usd::text AS usd, usd_n::int AS usd_n';
+  const order = 'ORDER BY owner, status, model, duration';
+  const totals = () => db.query(`SELECT ${columns} FROM generation_usage_totals ${order}`);
+  /** The totals counted afresh from the rows, as the migration fills them. */
+  const recount = () =>
+    db.query(
+      `SELECT ${columns}
+         FROM (SELECT owner, status, model, duration, count(*) AS n, coalesce(sum(credits), 0) AS credits, count(credits) AS credits_n,
+                      coalesce(sum(usd), 0) AS usd, count(usd) AS usd_n
+                 FROM (SELECT owner, status, model, generation_usage_duration(input) AS duration,
+                              generation_usage_number(usage->'credits') AS credits, generation_usage_number(usage->'usd') AS usd
+                         FROM generations
+                       UNION ALL
+                       SELECT owner, status, model, duration_seconds, credits::numeric, usd::numeric FROM deleted_usage) AS used
+                GROUP BY 1, 2, 3, 4) AS counted ${order}`,
+    );
+  /** The per-day sums added up over the days. */
+  const daysSummed = () =>
+    db.query(
+      `SELECT ${columns}
+         FROM (SELECT owner, status, model, duration, sum(n) AS n, sum(credits) AS credits, sum(credits_n) AS credits_n,
+                      sum(usd) AS usd, sum(usd_n) AS usd_n
+                 FROM generation_usage_days GROUP BY 1, 2, 3, 4) AS summed ${order}`,
+    );
+  async function expectTotalsRight(): Promise<void> {
+    const kept = await totals();
+    expect(kept).toEqual(await recount());
+    expect(kept).toEqual(await daysSummed());
+  }
+
+  const day = (n: number, hours = 0) => new Date(Date.UTC(2025, 0, 1 + n, hours));
+
+  it('equal a fresh count after inserts, status changes, late usage, deletes, untouched updates and truncate', async () => {
+    const made: Generation[] = [];
+    for (const [i, fields] of (
+      [
+        { createdAt: day(0, 1) },
+        { createdAt: day(0, 23) },
+        { createdAt: day(1, 2) },
+        { createdAt: day(2, 3), input: { model: 'google/veo3', prompt: 'no duration' } },
+        { createdAt: day(3, 4), input: { model: 'google/veo-3.0-fast', prompt: 'p', durationSeconds: 4 } },
+        { createdAt: day(3, 5), owner: 'bob' },
+      ] as Array<Partial<NewGeneration>>
+    ).entries()) {
+      made.push((await insertGeneration(db, newGeneration({ id: `totals-${i}`, ...fields }))).generation);
+    }
+    await expectTotalsRight();
+
+    const [a, b, c, d, e, f] = made as [Generation, Generation, Generation, Generation, Generation, Generation];
+    await updateGeneration(db, { id: a.id, expectedVersion: 1, change: { status: GenerationStatus.GENERATING } });
+    await updateGeneration(db, {
+      id: a.id,
+      expectedVersion: 2,
+      change: { status: GenerationStatus.COMPLETED, usage: { credits: 400_000, usd: 0.5 } },
+    });
+    await updateGeneration(db, { id: b.id, expectedVersion: 1, change: { status: GenerationStatus.COMPLETED } });
+    // Usage arriving after the status, and a correction of it.
+    await updateGeneration(db, { id: b.id, expectedVersion: 2, change: { usage: { credits: 300_000, usd: 0.125 } } });
+    await updateGeneration(db, { id: a.id, expectedVersion: 3, change: { usage: { credits: 400_000, usd: 0.75 } } });
+    await updateGeneration(db, { id: c.id, expectedVersion: 1, change: { status: GenerationStatus.FAILED, usage: { credits: 1, usd: null } } });
+    await updateGeneration(db, { id: d.id, expectedVersion: 1, change: { status: GenerationStatus.COMPLETED, usage: { credits: 2, usd: 0.25 } } });
+    await updateGeneration(db, { id: f.id, expectedVersion: 1, change: { status: GenerationStatus.COMPLETED, usage: { credits: 5, usd: 5 } } });
+    // A change to neither status nor usage (as the retention sweep's new version of a generation is).
+    await updateGeneration(db, { id: a.id, expectedVersion: 4, change: { upstreamStatus: 'expired' } });
+    await expectTotalsRight();
+    expect(await usageGroups(db, 'alice', null)).toContainEqual({
+      status: GenerationStatus.COMPLETED,
+      model: 'google/veo3',
+      durationSeconds: 8,
+      count: 2,
+      credits: 700_000,
+      usd: 0.875,
+    });
+
+    // A delete by the owner keeps what was paid (deleted_usage); a plain delete takes it away.
+    expect(await deleteOwnedGeneration(db, 'alice', a.id, day(9))).toMatchObject({ deleted: true });
+    await deleteGeneration(db, e.id);
+    await expectTotalsRight();
+    const allTime = await usageGroups(db, 'alice', null);
+    expect(allTime).toContainEqual({
+      status: GenerationStatus.COMPLETED,
+      model: 'google/veo3',
+      durationSeconds: 8,
+      count: 2,
+      credits: 700_000,
+      usd: 0.875,
+    });
+    expect(allTime.find((g) => g.model === 'google/veo-3.0-fast')).toBeUndefined();
+    // The same as the day sums since the first midnight.
+    const byModel = (groups: Awaited<ReturnType<typeof usageGroups>>) =>
+      [...groups].sort((x, y) => `${x.status}|${x.model}|${x.durationSeconds}`.localeCompare(`${y.status}|${y.model}|${y.durationSeconds}`));
+    expect(byModel(allTime)).toEqual(byModel(await usageGroups(db, 'alice', day(0))));
+
+    await db.exec('TRUNCATE generations, deleted_usage CASCADE');
+    expect(await totals()).toEqual([]);
+    expect(await usageGroups(db, 'bob', null)).toEqual([]);
+    await insertGeneration(db, newGeneration({ id: 'totals-after', owner: 'bob' }));
+    await expectTotalsRight();
+    expect(await usageGroups(db, 'bob', null)).toEqual([
+      { status: GenerationStatus.QUEUED, model: 'google/veo3', durationSeconds: 8, count: 1, credits: null, usd: null },
+    ]);
+  });
+});
+
+describe('usage on a database that had generations before the all-time totals were kept', () => {
+  it('counts the rows already there when migration 0014_usage_totals runs', async () => {
+    const db = pgliteDriver(await createInMemoryPglite());
+    try {
+      await migrate(
+        db,
+        migrations.filter((m) => m.id !== '0014_usage_totals'),
+      );
+      const done = (await insertGeneration(db, newGeneration({ owner: 'dave' }))).generation;
+      await updateGeneration(db, {
+        id: done.id,
+        expectedVersion: 1,
+        change: { status: GenerationStatus.COMPLETED, usage: { credits: 10, usd: 0.5 } },
+      });
+      const gone = (await insertGeneration(db, newGeneration({ owner: 'dave' }))).generation;
+      await updateGeneration(db, {
+        id: gone.id,
+        expectedVersion: 1,
+        change: { status: GenerationStatus.COMPLETED, usage: { credits: 20, usd: 0.25 } },
+      });
+      await deleteOwnedGeneration(db, 'dave', gone.id, at(1000));
+      await insertGeneration(db, newGeneration({ owner: 'dave' }));
+      await migrate(db, migrations);
+      const completed = { status: GenerationStatus.COMPLETED, model: 'google/veo3', durationSeconds: 8, count: 2, credits: 30, usd: 0.75 };
+      const queued = { status: GenerationStatus.QUEUED, model: 'google/veo3', durationSeconds: 8, credits: null, usd: null };
+      expect(await usageGroups(db, 'dave', null)).toEqual(expect.arrayContaining([completed, { ...queued, count: 1 }]));
+      expect(await usageGroups(db, 'dave', null)).toHaveLength(2);
+      // And kept from then on.
+      await insertGeneration(db, newGeneration({ owner: 'dave' }));
+      expect(await usageGroups(db, 'dave', null)).toEqual(expect.arrayContaining([completed, { ...queued, count: 2 }]));
     } finally {
       await db.close();
     }
