@@ -144,42 +144,41 @@ describe('ownerOfKey with a cache, on a real store', () => {
       expect(await revokeApiKey(own, key.slice(0, 12), cache)).toBe(0);
     });
 
-    it('does not keep a lookup that read the key before it was revoked and finished after', async () => {
-      const { key } = await createApiKey(own, 'frank');
+    /** The next store lookup reads the key, then waits for `release` before it answers. */
+    function holdNextLookup(): { release: () => void; restore: () => void } {
       const read = own.findApiKeyByHash.bind(own);
       let release: () => void = () => {};
       const held = new Promise<void>((resolve) => (release = resolve));
-      const slow = jest.spyOn(own, 'findApiKeyByHash').mockImplementationOnce(async (hash) => {
+      const spy = jest.spyOn(own, 'findApiKeyByHash').mockImplementationOnce(async (hash) => {
         const record = await read(hash);
         await held;
         return record;
       });
+      return { release, restore: () => spy.mockRestore() };
+    }
+
+    it('does not keep a lookup that read the key before it was revoked and finished after', async () => {
+      const { key } = await createApiKey(own, 'frank');
+      const slow = holdNextLookup();
       const inFlight = ownerOfKey(own, key, cache);
       await revokeApiKey(own, key.slice(0, 12), cache);
-      release();
+      slow.release();
       expect(await inFlight).toBe('frank'); // it read the key before the revocation
-      slow.mockRestore();
+      slow.restore();
       expect(cache.get(hashApiKey(key))).toBeUndefined();
       expect(await ownerOfKey(own, key, cache)).toBeNull();
     });
 
     it('does not answer a request after the revocation from a lookup started before it', async () => {
       const { key } = await createApiKey(own, 'grace');
-      const read = own.findApiKeyByHash.bind(own);
-      let release: () => void = () => {};
-      const held = new Promise<void>((resolve) => (release = resolve));
-      const slow = jest.spyOn(own, 'findApiKeyByHash').mockImplementationOnce(async (hash) => {
-        const record = await read(hash);
-        await held;
-        return record;
-      });
+      const slow = holdNextLookup();
       const before = ownerOfKey(own, key, cache);
       await revokeApiKey(own, key.slice(0, 12), cache);
       const after = ownerOfKey(own, key, cache);
       expect(await after).toBeNull();
-      release();
+      slow.release();
       expect(await before).toBe('grace');
-      slow.mockRestore();
+      slow.restore();
     });
   });
 });
