@@ -346,9 +346,9 @@ export interface ProgressEstimate {
   etaLowSeconds: number | null;
   etaHighSeconds: number | null;
   estimatedCompletionAt: Date | null;
-  /** Effective finished generations the estimate learned from; 0 when it is the catalogue's stated time alone. */
+  /** Effective finished generations the estimate learned from; 0 when it is the catalogue's stated time alone, or once ended. */
   sampleCount: number;
-  /** Fewer samples than the learner needs (TIMING_MIN_SAMPLES): the catalogue's stated time is still blended in. */
+  /** Fewer samples than the learner needs (TIMING_MIN_SAMPLES): the catalogue's stated time is still blended in. False once ended. */
   fromCatalogue: boolean;
 }
 
@@ -368,7 +368,9 @@ export function estimateProgress(
   learned = false,
 ): ProgressEstimate {
   const fromCatalogue = !learned;
-  const ended = { etaLowSeconds: null, etaHighSeconds: null, sampleCount, fromCatalogue };
+  // An ended generation has nothing left to estimate, so it does not report what the learner knows
+  // now: its representation stays the same however many generations finish after it.
+  const ended = { etaLowSeconds: null, etaHighSeconds: null, sampleCount: 0, fromCatalogue: false };
   if (status === GenerationStatus.COMPLETED)
     return { progress: 1, etaSeconds: 0, estimatedCompletionAt: null, ...ended, etaLowSeconds: 0, etaHighSeconds: 0 };
   if (status !== GenerationStatus.QUEUED && status !== GenerationStatus.GENERATING) {
@@ -393,5 +395,5 @@ export function estimateProgress(
       fromCatalogue,
     };
   }
-  return { progress, etaSeconds: null, estimatedCompletionAt: null, ...ended };
+  return { progress, etaSeconds: null, estimatedCompletionAt: null, etaLowSeconds: null, etaHighSeconds: null, sampleCount, fromCatalogue };
 }

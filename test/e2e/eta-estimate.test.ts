@@ -32,7 +32,7 @@ describe('videoGeneration shows the estimate range', () => {
     // Once some finish, the next one's estimate has learned from them.
     await waitFor('the first clip to complete', async () => (await estimate(first.id)).status === 'COMPLETED', 60_000, 100);
     const done = await estimate(first.id);
-    expect(done).toMatchObject({ progress: 1, etaSeconds: 0, etaLowSeconds: 0, etaHighSeconds: 0 });
+    expect(done).toMatchObject({ progress: 1, etaSeconds: 0, etaLowSeconds: 0, etaHighSeconds: 0, etaSampleCount: 0, etaFromCatalogue: false });
     const next = await waitFor(
       'an estimate learned from the finished generation',
       async () => {

@@ -245,13 +245,13 @@ export class VideoGeneration {
 
   @Field(() => Float, {
     description:
-      "How sure the estimate is: the recency-weighted count of finished generations of this model, length and resolution it learned from. 0: the catalogue's stated time alone.",
+      "How sure the estimate is: the recency-weighted count of finished generations of this model, length and resolution it learned from. 0: the catalogue's stated time alone, or the generation has ended (nothing left to estimate, so an ended generation reads the same however many finish after it).",
   })
   etaSampleCount!: number;
 
   @Field({
     description:
-      "True while the estimate still leans on the catalogue's stated time: fewer finished generations like this one than TIMING_MIN_SAMPLES (recency-weighted, as `etaSampleCount` counts them; 3 when their times fall outside anything that figure allows) are known, so it is blended with that figure. False once it rests on learned times alone.",
+      "True while the estimate still leans on the catalogue's stated time: fewer finished generations like this one than TIMING_MIN_SAMPLES (recency-weighted, as `etaSampleCount` counts them; 3 when their times fall outside anything that figure allows) are known, so it is blended with that figure. False once it rests on learned times alone, and once the generation has ended.",
   })
   etaFromCatalogue!: boolean;
 

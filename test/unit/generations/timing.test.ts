@@ -257,4 +257,16 @@ describe('estimateProgress', () => {
       });
     }
   });
+
+  it('reports no samples once ended, whatever the learner knows by then', () => {
+    const before = estimateProgress(GenerationStatus.COMPLETED, T0, seed, at(10), 1, 0, false);
+    const after = estimateProgress(GenerationStatus.COMPLETED, T0, seed, at(10), 1, 12, true);
+    expect(after).toEqual(before);
+    expect(after).toMatchObject({ sampleCount: 0, fromCatalogue: false });
+    for (const status of [GenerationStatus.FAILED, GenerationStatus.CANCELLED, GenerationStatus.TIMED_OUT]) {
+      expect(estimateProgress(status, T0, seed, at(10), 1, 12, true)).toMatchObject({ sampleCount: 0, fromCatalogue: false });
+    }
+    // In flight it does carry them.
+    expect(estimateProgress(GenerationStatus.GENERATING, T0, seed, at(10), 1, 12, true)).toMatchObject({ sampleCount: 12, fromCatalogue: false });
+  });
 });
