@@ -21,6 +21,8 @@ export interface HttpFigures {
    * ms: unlike req/s, it hardly moves with what else runs on the machine.
    */
   cpuPerRequestMs: number;
+  /** Each window's p99 (ms), in the order run: how much the pooled p99 moves between windows. */
+  windowP99sMs: number[];
 }
 
 export interface HttpOverheadResult {
@@ -117,6 +119,7 @@ async function loadBoth(gateway: Target, baseline: Target, body: unknown, o: Htt
         p99Ms: merged.latency.p99,
         failures: merged.non2xx + merged.errors + merged.timeouts,
         cpuPerRequestMs: run.cpuMicros / 1000 / Math.max(1, total),
+        windowP99sMs: run.results.map((r) => autocannon.aggregateResult([r], { url: t.url, connections: o.connections }).latency.p99),
       };
     }),
   );

@@ -7,6 +7,7 @@ import { runHttpOverhead, startHttpServers } from './http-overhead';
 import { runPollerScale, type PollerScalePlan } from './poller-scale';
 import { HostProcess, stopAll, type Started } from './processes';
 import type { Row } from './results';
+import { quantile } from './stats';
 import { runWebhookDelivery, type WebhookBenchPlan } from './webhook-delivery';
 import type { HostReady } from './server-host';
 import { runUpstreamEfficiency, startUpstreamGateways, type UpstreamEfficiencyResult } from './upstream-efficiency';
@@ -65,7 +66,8 @@ export const FULL_PLAN: BenchPlan = {
   upstream: { perModel: 3, timeScale: 0.1, subscriberCounts: [100, 1000] },
   fanout: [1_000, 5_000, 10_000, 20_000],
   sseFanout: [1_000],
-  http: { durationSeconds: 8, rounds: 4, warmupSeconds: 2, connections: 50, generations: 40 },
+  // 8 windows of 2 s per server: with 4 (until 2026-12-03) the by-id ratio crossed its target between two quiet runs a minute apart.
+  http: { durationSeconds: 16, rounds: 8, warmupSeconds: 2, connections: 50, generations: 40 },
   creates: 200,
   attacks: { phaseSeconds: 15, largeGenerations: 30, imageBytes: 1024 * 1024, sizes: ATTACK_SIZES },
   startup: true,
@@ -182,7 +184,9 @@ async function runInOrder(plan: BenchPlan, servers: Prestarted, step: Step, log:
   if (plan.http) {
     const http = await step('HTTP overhead', () => runHttpOverhead(plan.http!, servers.http!));
     for (const q of http.queries) {
-      const ok = q.gateway.failures === 0 && q.baseline.failures === 0;
+      // A window that answered nothing has no p99 (0 ms would pass), so it counts as a failure too.
+      const answered = q.gateway.requestsPerSecond > 0 && q.baseline.requestsPerSecond > 0;
+      const ok = answered && q.gateway.failures === 0 && q.baseline.failures === 0;
       const H = `HTTP ${q.name}`;
       rows.push(
         {
@@ -202,7 +206,16 @@ async function runInOrder(plan: BenchPlan, servers: Prestarted, step: Step, log:
           baseline: q.baseline.p99Ms,
           unit: 'ms',
           target: '≤ 1.11×',
-          met: q.gateway.p99Ms <= q.baseline.p99Ms / 0.9,
+          met: ok && q.gateway.p99Ms <= q.baseline.p99Ms / 0.9,
+        },
+        // The pooled p99 above is judged; this shows how far it moves from one pair of windows to the next.
+        {
+          bench: H,
+          metric: `p99, median window pair (gateway / baseline per pair: ${pairRatios(q.gateway.windowP99sMs, q.baseline.windowP99sMs)})`,
+          ours: quantile(q.gateway.windowP99sMs, 0.5),
+          baseline: quantile(q.baseline.windowP99sMs, 0.5),
+          unit: 'ms',
+          target: '–',
         },
         // No target of its own: the steadier figure behind req/s on a shared machine (1 / 0.9 of the baseline's CPU is what 0.9× needs).
         {
@@ -312,6 +325,12 @@ async function startupRows(plan: BenchPlan, step: Step, log: (line: string) => v
 }
 
 /** A later start (after the first) on `store`, beside the eager baseline: ready ≤ 1.5 s, idle RSS ≤ `rssTargetMB`, and where its RSS goes. */
+/** Each window pair's p99 ratio (the gateway's window over the baseline's next to it), sorted, for the row's label. */
+function pairRatios(gateway: readonly number[], baseline: readonly number[]): string {
+  const ratios = gateway.map((g, i) => g / Math.max(1e-9, baseline[i] ?? Number.NaN)).sort((a, b) => a - b);
+  return ratios.map((r) => `${r.toFixed(2)}×`).join(' ');
+}
+
 function laterStartRows(store: string, starts: { later: StartupResult; eager: StartupResult }, rssTargetMB: number): Row[] {
   return [
     {

@@ -27,8 +27,8 @@ describe('benchmark smoke run', () => {
     expect([...benches].sort()).toEqual(
       ['Create', 'Fan-out', 'HTTP videoGeneration(id)', 'HTTP videoGenerations(first: 20)', 'Start-up', 'Upstream'].sort(),
     );
-    // Upstream 3 + 1, fan-out 4, HTTP 3 a query (req/s, p99, CPU per request), creates 3, start-up 2.
-    expect(rows).toHaveLength(3 + 1 + 4 + 3 + 3 + 3 + 2);
+    // Upstream 3 + 1, fan-out 4, HTTP 4 a query (req/s, p99, p99 by window pair, CPU per request), creates 3, start-up 2.
+    expect(rows).toHaveLength(3 + 1 + 4 + 4 + 4 + 3 + 2);
     for (const r of rows) {
       expect({ metric: r.metric, finite: Number.isFinite(r.ours) }).toEqual({ metric: r.metric, finite: true });
       if (r.baseline !== undefined) expect(Number.isFinite(r.baseline)).toBe(true);
