@@ -209,10 +209,32 @@ export class Poller {
         this.options.log.error({ err }, 'poller could not claim generations');
       }
       if (claimed.length < granted) await this.budget.refund(granted - claimed.length);
-      for (const g of claimed) this.track(this.pollOne(g));
+      await this.send(claimed);
       if (claimed.length === granted) continue; // more may be due right now
       const wait = await this.untilNextDue();
       idleLook = (await this.sleep(wait, true)) && wait >= this.options.idleMs;
+    }
+  }
+
+  /**
+   * Starts the polls of claimed generations. Their tokens were taken before the claim, which may have
+   * taken a while: they are rebooked to now first, so that the budget counts these polls as they leave
+   * and the polls cannot bunch with the tokens that came during the claim. One the bucket no longer has
+   * a token for (a create booked it meanwhile, or another instance took it) goes back unpolled, due at once.
+   */
+  private async send(claimed: Generation[]): Promise<void> {
+    if (claimed.length === 0) return;
+    const { granted } = await this.budget.rebook(claimed.length);
+    for (const g of claimed.slice(0, granted)) this.track(this.pollOne(g));
+    for (const g of claimed.slice(granted)) this.track(this.giveBack(g));
+  }
+
+  private async giveBack(g: Generation): Promise<void> {
+    try {
+      await this.release(g, { owner: this.instanceId, epoch: g.leaseEpoch, lost: false, finished: true });
+    } catch (err) {
+      // Its lease expires instead, and it is claimed again then.
+      this.options.log.warn({ err, generationId: g.id }, 'could not give back a generation the budget had no token for');
     }
   }
 

@@ -13,6 +13,13 @@
  * - a create `reserve`s one token, borrowing up to `maxWaitMs` of future tokens, and waits for its
  *   slot; a create that would wait longer is refused before anything is stored or sent. Creates thus
  *   go ahead of polls: a borrowed token is one the poller cannot take.
+ *
+ * Where the guarantee holds: the bucket counts a request when its token is spent. The poller takes its
+ * tokens before a store query (the claim) and `rebook`s them right before sending, so its polls are
+ * counted as they leave: however long the claim took, the polls it sends cannot bunch with the tokens
+ * that came meanwhile. A create or a poll retry is counted at its booked slot; it is sent once its
+ * wait (and, for a create, the store writes after it) is over, so it may leave later than booked by
+ * that much (see README, "Upstream request budget").
  */
 
 export interface RequestBudgetSettings {
@@ -40,6 +47,13 @@ export interface RequestBudget {
   refund(tokens: number): Promise<void>;
   /** Books one token for a request to be sent `waitMs` from now, if that is at most `maxWaitMs`. */
   reserve(maxWaitMs: number): Promise<Reservation>;
+  /**
+   * Moves `tokens` taken earlier to now, in one step: gives them back and takes up to as many again, as
+   * if they had been taken only now. Called right before sending. `granted` is fewer only when others
+   * spent the bucket meanwhile (a create's booking, another instance); then `retryInMs` hints when the
+   * next token comes.
+   */
+  rebook(tokens: number): Promise<Taken>;
 }
 
 /** The bucket's arithmetic, shared by the in-process budget and (as Lua) by the Redis one. */
@@ -67,6 +81,18 @@ export class TokenBucket {
     if (tokens <= 0) return;
     this.refill();
     this.tokens = Math.min(this.settings.burst, this.tokens + tokens);
+  }
+
+  /**
+   * Giving back (capped at `burst`) and taking again is exactly a take made now: a bucket that would
+   * have refilled to `burst` without the earlier take holds `burst` either way.
+   */
+  rebook(tokens: number): Taken {
+    if (tokens <= 0) return { granted: 0, retryInMs: 0 };
+    this.refund(tokens);
+    const granted = Math.max(0, Math.min(tokens, Math.floor(this.tokens)));
+    this.tokens -= granted;
+    return { granted, retryInMs: granted < tokens ? this.msUntil(1) : 0 };
   }
 
   reserve(maxWaitMs: number): Reservation {
@@ -112,6 +138,10 @@ export class LocalRequestBudget implements RequestBudget {
   reserve(maxWaitMs: number): Promise<Reservation> {
     return Promise.resolve(this.bucket.reserve(maxWaitMs));
   }
+
+  rebook(tokens: number): Promise<Taken> {
+    return Promise.resolve(this.bucket.rebook(tokens));
+  }
 }
 
 /** No budget (rate 0): everything is granted at once. */
@@ -128,5 +158,9 @@ export class UnlimitedRequestBudget implements RequestBudget {
 
   reserve(): Promise<Reservation> {
     return Promise.resolve({ ok: true, waitMs: 0 });
+  }
+
+  rebook(tokens: number): Promise<Taken> {
+    return this.take(tokens);
   }
 }

@@ -14,7 +14,7 @@ import { LocalRequestBudget, type RequestBudget, type RequestBudgetSettings, typ
 export const BUDGET_KEY = 'veo-gateway:upstream-budget';
 
 /**
- * KEYS[1]: the bucket. ARGV: op ('take' | 'refund' | 'reserve'), amount (tokens, or max wait in ms
+ * KEYS[1]: the bucket. ARGV: op ('take' | 'refund' | 'rebook' | 'reserve'), amount (tokens, or max wait in ms
  * for 'reserve'), rate per second, burst. A missing bucket is empty (the ramp after a restart).
  * Returns {granted or ok (1/0), wait or retry in ms}.
  */
@@ -45,6 +45,12 @@ if op == 'take' then
 elseif op == 'refund' then
   tokens = math.min(burst, tokens + amount)
   result = {0, 0}
+elseif op == 'rebook' then
+  tokens = math.min(burst, tokens + amount)
+  local granted = math.min(amount, math.floor(tokens))
+  if granted < 0 then granted = 0 end
+  tokens = tokens - granted
+  if granted < amount then result = {granted, wait_for(1)} else result = {granted, 0} end
 else
   local wait = wait_for(1)
   if wait > amount then
@@ -84,13 +90,20 @@ export class SharedRequestBudget implements RequestBudget {
     if (!(await this.run('refund', tokens))) await this.local.refund(tokens);
   }
 
+  async rebook(tokens: number): Promise<Taken> {
+    if (tokens <= 0) return { granted: 0, retryInMs: 0 };
+    const answer = await this.run('rebook', tokens);
+    if (!answer) return this.local.rebook(tokens);
+    return { granted: answer[0], retryInMs: answer[1] };
+  }
+
   async reserve(maxWaitMs: number): Promise<Reservation> {
     const answer = await this.run('reserve', maxWaitMs);
     if (!answer) return this.local.reserve(maxWaitMs);
     return answer[0] === 1 ? { ok: true, waitMs: answer[1] } : { ok: false, retryInMs: answer[1] };
   }
 
-  private async run(op: 'take' | 'refund' | 'reserve', amount: number): Promise<[number, number] | null> {
+  private async run(op: 'take' | 'refund' | 'rebook' | 'reserve', amount: number): Promise<[number, number] | null> {
     try {
       const answer = (await this.redis.eval(
         BUCKET_SCRIPT,

@@ -41,6 +41,26 @@ describe('LocalRequestBudget (a token bucket in this process)', () => {
     expect((await budget.take(10)).granted).toBe(3);
   });
 
+  it('a rebook counts tokens taken earlier as taken now: what came since cannot be spent on top of them', async () => {
+    const budget = new LocalRequestBudget({ ratePerSecond: 10, burst: 5 }, now);
+    clock += 1_000; // full: 5
+    expect((await budget.take(5)).granted).toBe(5);
+    clock += 700; // a slow claim: 7 tokens' worth of refill, 5 held by the bucket
+    expect(await budget.rebook(5)).toEqual({ granted: 5, retryInMs: 0 });
+    // Taken at send time from a full bucket, the 5 leave it empty: nothing more until it refills.
+    expect((await budget.take(10)).granted).toBe(0);
+    clock += 1_000;
+    expect((await budget.take(10)).granted).toBe(5);
+  });
+
+  it('a rebook grants fewer when a reservation booked the tokens meanwhile', async () => {
+    const budget = new LocalRequestBudget({ ratePerSecond: 10, burst: 5 }, now);
+    clock += 1_000;
+    expect((await budget.take(5)).granted).toBe(5);
+    for (let i = 0; i < 3; i++) expect((await budget.reserve(1_000)).ok).toBe(true); // -3
+    expect(await budget.rebook(5)).toEqual({ granted: 2, retryInMs: 100 });
+  });
+
   it('a reservation borrows future tokens up to the allowed wait, ahead of takers, and is refused beyond it', async () => {
     const budget = new LocalRequestBudget({ ratePerSecond: 10, burst: 5 }, now);
     expect(await budget.reserve(1_000)).toEqual({ ok: true, waitMs: 100 });
@@ -111,6 +131,24 @@ describeWithServices('SharedRequestBudget (one bucket in Redis)', () => {
     const refused = await b.reserve(0);
     expect(refused.ok).toBe(false);
     if (!refused.ok) expect(refused.retryInMs).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('a rebook in Redis counts tokens taken earlier as taken now, for every instance', async () => {
+    const settings = { ratePerSecond: 2, burst: 3 };
+    const key = `test-budget-rebook-${Date.now()}`;
+    const a = new SharedRequestBudget(settings, await ready(client()), silent, key);
+    const b = new SharedRequestBudget(settings, await ready(client()), silent, key);
+    await a.refund(3); // full (a refund is capped at the burst)
+    expect((await a.take(3)).granted).toBe(3);
+    expect((await a.rebook(3)).granted).toBe(3);
+    expect((await b.take(1)).granted).toBe(0);
+    // b booked a token meanwhile: a's rebook of 3 gets fewer, and says when to ask again.
+    await a.refund(3);
+    expect((await a.take(3)).granted).toBe(3);
+    expect((await b.reserve(5_000)).ok).toBe(true);
+    const again = await a.rebook(3);
+    expect(again.granted).toBeLessThanOrEqual(2);
+    expect(again.retryInMs).toBeGreaterThan(0);
   }, 60_000);
 
   it('while Redis does not answer, counts in this process with the same settings', async () => {
