@@ -19,7 +19,11 @@ interface Sample {
  * - never more than rate × time since then (+1: a sample can see a request counted a moment after its
  *   neighbour): a delay only makes a request arrive later, so this holds however loaded the machine;
  * - at most burst + rate within any 1,000 ms, counted exactly by the simulator as requests arrived
- *   (`mostInAnySecond`), with no allowance: the gateway takes a request's token when it sends it.
+ *   (`mostInAnySecond`), with no allowance: a poll's token is spent right before it is sent (the poller's
+ *   rebook). The creates and retries of the second test are counted at the slot they booked and may leave
+ *   later by the event loop's delay (and a create by its store writes): the one place the README says the
+ *   upstream could see more. Spaced as they are here (creates first, retries 125 ms and more apart), no run
+ *   has shown it; should the second test fail here, look at that stretch before the poller.
  */
 function expectWithinBudget(samples: Sample[], mostInAnySecond: number, origin: number, rate: number, burst: number): void {
   for (const s of samples) expect(s.requests).toBeLessThanOrEqual(Math.floor((rate * (s.at - origin)) / 1000) + 1);
