@@ -219,23 +219,12 @@ export class Poller {
   /**
    * Starts the polls of claimed generations. Their tokens were taken before the claim, which may have
    * taken a while: they are rebooked to now first, so that the budget counts these polls as they leave
-   * and the polls cannot bunch with the tokens that came during the claim. One the bucket no longer has
-   * a token for (a create booked it meanwhile, or another instance took it) goes back unpolled, due at once.
+   * and the polls cannot bunch with the tokens that came during the claim.
    */
   private async send(claimed: Generation[]): Promise<void> {
     if (claimed.length === 0) return;
-    const { granted } = await this.budget.rebook(claimed.length);
-    for (const g of claimed.slice(0, granted)) this.track(this.pollOne(g));
-    for (const g of claimed.slice(granted)) this.track(this.giveBack(g));
-  }
-
-  private async giveBack(g: Generation): Promise<void> {
-    try {
-      await this.release(g, { owner: this.instanceId, epoch: g.leaseEpoch, lost: false, finished: true });
-    } catch (err) {
-      // Its lease expires instead, and it is claimed again then.
-      this.options.log.warn({ err, generationId: g.id }, 'could not give back a generation the budget had no token for');
-    }
+    await this.budget.rebook(claimed.length);
+    for (const g of claimed) this.track(this.pollOne(g));
   }
 
   /** Claims up to `limit` due generations, owners taking turns (see claimDueGenerationsShared). */

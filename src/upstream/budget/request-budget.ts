@@ -15,11 +15,10 @@
  *   go ahead of polls: a borrowed token is one the poller cannot take.
  *
  * Where the guarantee holds: the bucket counts a request when its token is spent. The poller takes its
- * tokens before a store query (the claim) and `rebook`s them right before sending, so its polls are
- * counted as they leave: however long the claim took, the polls it sends cannot bunch with the tokens
- * that came meanwhile. A create or a poll retry is counted at its booked slot; it is sent once its
- * wait (and, for a create, the store writes after it) is over, so it may leave later than booked by
- * that much (see README, "Upstream request budget").
+ * tokens before a store query (the claim) and a create books its token before its store writes; both
+ * `rebook` right before sending, so they are counted as they leave and cannot bunch with the tokens that
+ * came meanwhile. A poll retry is sent when its backoff timer fires, so it may leave later than counted
+ * by the event loop's delay (see README, "What is guaranteed").
  */
 
 export interface RequestBudgetSettings {
@@ -48,12 +47,12 @@ export interface RequestBudget {
   /** Books one token for a request to be sent `waitMs` from now, if that is at most `maxWaitMs`. */
   reserve(maxWaitMs: number): Promise<Reservation>;
   /**
-   * Moves `tokens` taken earlier to now, in one step: gives them back and takes up to as many again, as
-   * if they had been taken only now. Called right before sending. `granted` is fewer only when others
-   * spent the bucket meanwhile (a create's booking, another instance); then `retryInMs` hints when the
-   * next token comes.
+   * Counts `tokens` taken (or booked) earlier as spent now, right before their requests are sent: the
+   * bucket becomes what it would be had they been taken only now. That differs only when the bucket
+   * refilled to `burst` meanwhile (the refill stops at `burst`, so tokens taken earlier were "forgiven"):
+   * then it holds `burst - tokens`. It never holds more than before, so no one else gains by it.
    */
-  rebook(tokens: number): Promise<Taken>;
+  rebook(tokens: number): Promise<void>;
 }
 
 /** The bucket's arithmetic, shared by the in-process budget and (as Lua) by the Redis one. */
@@ -83,16 +82,10 @@ export class TokenBucket {
     this.tokens = Math.min(this.settings.burst, this.tokens + tokens);
   }
 
-  /**
-   * Giving back (capped at `burst`) and taking again is exactly a take made now: a bucket that would
-   * have refilled to `burst` without the earlier take holds `burst` either way.
-   */
-  rebook(tokens: number): Taken {
-    if (tokens <= 0) return { granted: 0, retryInMs: 0 };
-    this.refund(tokens);
-    const granted = Math.max(0, Math.min(tokens, Math.floor(this.tokens)));
-    this.tokens -= granted;
-    return { granted, retryInMs: granted < tokens ? this.msUntil(1) : 0 };
+  rebook(tokens: number): void {
+    if (tokens <= 0) return;
+    this.refill();
+    this.tokens = Math.min(this.settings.burst, this.tokens + tokens) - tokens;
   }
 
   reserve(maxWaitMs: number): Reservation {
@@ -139,8 +132,9 @@ export class LocalRequestBudget implements RequestBudget {
     return Promise.resolve(this.bucket.reserve(maxWaitMs));
   }
 
-  rebook(tokens: number): Promise<Taken> {
-    return Promise.resolve(this.bucket.rebook(tokens));
+  rebook(tokens: number): Promise<void> {
+    this.bucket.rebook(tokens);
+    return Promise.resolve();
   }
 }
 
@@ -160,7 +154,7 @@ export class UnlimitedRequestBudget implements RequestBudget {
     return Promise.resolve({ ok: true, waitMs: 0 });
   }
 
-  rebook(tokens: number): Promise<Taken> {
-    return this.take(tokens);
+  rebook(): Promise<void> {
+    return Promise.resolve();
   }
 }

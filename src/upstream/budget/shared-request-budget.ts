@@ -46,11 +46,8 @@ elseif op == 'refund' then
   tokens = math.min(burst, tokens + amount)
   result = {0, 0}
 elseif op == 'rebook' then
-  tokens = math.min(burst, tokens + amount)
-  local granted = math.min(amount, math.floor(tokens))
-  if granted < 0 then granted = 0 end
-  tokens = tokens - granted
-  if granted < amount then result = {granted, wait_for(1)} else result = {granted, 0} end
+  tokens = math.min(burst, tokens + amount) - amount
+  result = {0, 0}
 else
   local wait = wait_for(1)
   if wait > amount then
@@ -90,11 +87,9 @@ export class SharedRequestBudget implements RequestBudget {
     if (!(await this.run('refund', tokens))) await this.local.refund(tokens);
   }
 
-  async rebook(tokens: number): Promise<Taken> {
-    if (tokens <= 0) return { granted: 0, retryInMs: 0 };
-    const answer = await this.run('rebook', tokens);
-    if (!answer) return this.local.rebook(tokens);
-    return { granted: answer[0], retryInMs: answer[1] };
+  async rebook(tokens: number): Promise<void> {
+    if (tokens <= 0) return;
+    if (!(await this.run('rebook', tokens))) await this.local.rebook(tokens);
   }
 
   async reserve(maxWaitMs: number): Promise<Reservation> {
