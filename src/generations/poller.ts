@@ -209,11 +209,22 @@ export class Poller {
         this.options.log.error({ err }, 'poller could not claim generations');
       }
       if (claimed.length < granted) await this.budget.refund(granted - claimed.length);
-      for (const g of claimed) this.track(this.pollOne(g));
+      await this.send(claimed);
       if (claimed.length === granted) continue; // more may be due right now
       const wait = await this.untilNextDue();
       idleLook = (await this.sleep(wait, true)) && wait >= this.options.idleMs;
     }
+  }
+
+  /**
+   * Starts the polls of claimed generations. Their tokens were taken before the claim, which may have
+   * taken a while: they are rebooked to now first, so that the budget counts these polls as they leave
+   * and the polls cannot bunch with the tokens that came during the claim.
+   */
+  private async send(claimed: Generation[]): Promise<void> {
+    if (claimed.length === 0) return;
+    await this.budget.rebook(claimed.length);
+    for (const g of claimed) this.track(this.pollOne(g));
   }
 
   /** Claims up to `limit` due generations, owners taking turns (see claimDueGenerationsShared). */

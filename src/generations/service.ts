@@ -178,7 +178,17 @@ export class GenerationService {
         throw error;
       }
     }
+    await this.spendUpstreamSlotNow();
     return this.submit(generation, input);
+  }
+
+  /**
+   * The create's token was booked for its slot, and the store writes since (recording it, the in-flight
+   * check) may have run past it: sent later than the budget counted it, the create could bunch with the
+   * tokens that came meanwhile. So its token is counted again as spent now.
+   */
+  private async spendUpstreamSlotNow(): Promise<void> {
+    await this.deps.budget?.rebook(1);
   }
 
   private replay(stored: Generation, inputHash: string): Generation {

@@ -3,6 +3,7 @@
  * HTTP under `/__control/*`, so a gateway running in another process can be driven too.
  */
 import type { Fault } from './faults';
+import { ArrivalWindow } from './arrival-window';
 import { faultProblem } from './faults';
 import type { ForcedOutcome } from './jobs';
 
@@ -20,6 +21,14 @@ export interface SimulatorCounts {
    * to the end of its answer). Above 1 means two pollers overlapped on one job.
    */
   maxConcurrentPollsById: Record<string, number>;
+  /**
+   * The most requests (creates and polls together, as the gateway's upstream request budget covers
+   * both) that arrived within any 1,000 ms since the last reset, stamped when each reached its route's
+   * handler. Exact, not sampled: windows are half-open (arrivals exactly 1,000 ms apart are not in one
+   * window) and timed on a monotonic clock (see arrival-window.ts). Faulted, rejected and unauthorised
+   * requests count, as for `create` and `poll`.
+   */
+  mostInAnySecond: number;
 }
 
 export interface SimulatedJob {
@@ -68,6 +77,20 @@ export interface SimulatorControl {
 export class RequestCounter {
   private state: SimulatorCounts = emptyCounts();
   private readonly inProgress = new Map<string, number>();
+  private readonly arrivals: ArrivalWindow;
+
+  /** `now`: a monotonic clock in ms (tests pass their own). */
+  constructor(now?: () => number) {
+    this.arrivals = new ArrivalWindow(1_000, now);
+  }
+
+  /**
+   * A request reached a create or poll route: call it first thing, before its body is read, so that
+   * arrivals are stamped in the order they came (`create`/`poll` then count it by model and id).
+   */
+  arrived(): void {
+    this.arrivals.arrive();
+  }
 
   create(model: unknown): void {
     this.state.create += 1;
@@ -95,11 +118,12 @@ export class RequestCounter {
   }
 
   snapshot(): SimulatorCounts {
-    return structuredClone(this.state);
+    return { ...structuredClone(this.state), mostInAnySecond: this.arrivals.max() };
   }
 
   reset(): void {
     this.state = emptyCounts();
+    this.arrivals.reset();
   }
 }
 
@@ -111,6 +135,7 @@ function emptyCounts(): SimulatorCounts {
     pollsById: Object.create(null) as SimulatorCounts['pollsById'],
     createsByModel: Object.create(null) as SimulatorCounts['createsByModel'],
     maxConcurrentPollsById: Object.create(null) as SimulatorCounts['maxConcurrentPollsById'],
+    mostInAnySecond: 0,
   };
 }
 

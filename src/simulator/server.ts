@@ -252,6 +252,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     if (path.startsWith(FILES_PREFIX)) return serveFile(req, res, path, url.searchParams);
 
     if (path === CREATE_PATH || LEGACY_PATHS.has(path)) {
+      if (method === 'POST' || method === 'GET') counter.arrived();
       if (method === 'POST') {
         const text = await readBody(req);
         const body = text === null ? undefined : parseJson(text);

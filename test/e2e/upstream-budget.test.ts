@@ -15,33 +15,25 @@ interface Sample {
 }
 
 /**
- * How long after its token was taken a request may reach the simulator: the poller takes tokens, claims
- * that many generations (a store query) and then sends, and the simulator counts a request once it has
- * read it. On a loaded machine those steps stretch unevenly, so requests whose tokens were taken over a
- * stretch of `len + LAG_MS` can arrive within `len` (a CI run at load 10–30 saw 31 arrive in a 1.2 s
- * stretch whose tokens allowed 30).
+ * Checks what reached the simulator against a bucket of `rate`/s and `burst` that started empty at `origin`:
+ * - never more than rate × time since then (+1: a sample can see a request counted a moment after its
+ *   neighbour): a delay only makes a request arrive later, so this holds however loaded the machine;
+ * - at most burst + rate within any 1,000 ms, counted exactly by the simulator as requests arrived
+ *   (`mostInAnySecond`), plus `allowance`. Polls and creates spend their tokens right before they are sent
+ *   (a rebook), so a test of polls allows nothing.
  */
-const LAG_MS = 1_000;
+function expectWithinBudget(samples: Sample[], mostInAnySecond: number, origin: number, rate: number, burst: number, allowance = 0): void {
+  for (const s of samples) expect(s.requests).toBeLessThanOrEqual(Math.floor((rate * (s.at - origin)) / 1000) + 1);
+  expect(mostInAnySecond).toBeLessThanOrEqual(rate + burst + allowance);
+}
 
 /**
- * Checks samples of requests counted at the simulator against a bucket of `rate`/s and `burst` that started
- * empty at `origin`:
- * - never more than rate × time since then: a delay only makes a request arrive later, so this holds
- *   however loaded the machine;
- * - in any stretch of a second or more, no more than burst + rate × (its length + LAG_MS): what the
- *   bucket grants in a stretch, plus the requests whose tokens were taken in the LAG_MS before it.
- * (+1 each: a sample can see a request counted a moment after its neighbour.)
+ * A poll retry is counted at the slot it booked and sent when its backoff timer fires: late by the event
+ * loop's delay (README, "What is guaranteed"). Here the gateway and the simulator also share this one
+ * process, so a stall delays the simulator's stamping too and bunches arrivals that left apart. Runs at
+ * load 9-10 saw 8-10 in a second against 7 (before and after the rebook of creates): one second of rate.
  */
-function expectWithinBudget(samples: Sample[], origin: number, rate: number, burst: number): void {
-  for (const s of samples) expect(s.requests).toBeLessThanOrEqual(Math.floor((rate * (s.at - origin)) / 1000) + 1);
-  for (const a of samples) {
-    for (const b of samples) {
-      if (b.at - a.at >= 1_000) {
-        expect(b.requests - a.requests).toBeLessThanOrEqual(burst + Math.ceil((rate * (b.at - a.at + LAG_MS)) / 1000) + 1);
-      }
-    }
-  }
-}
+const RETRY_TIMER_ALLOWANCE_S = 1;
 
 /** The sum of one metric family's samples whose labels include `having` (e.g. `endpoint="poll"`). */
 async function metricSum(gw: TestGateway, name: string, having = ''): Promise<number> {
@@ -85,7 +77,7 @@ describe('a restart with many generations due, under the upstream request budget
     }
     await first.stop({ keepSimulator: true });
 
-    const before = simulator.control.counts().poll;
+    simulator.control.resetCounts();
     const origin = Date.now(); // before the second gateway (and its bucket) exists: a conservative origin
     const second = await startGateway({
       dataDir,
@@ -95,14 +87,15 @@ describe('a restart with many generations due, under the upstream request budget
     });
     gateways.push(second);
     const samples: Sample[] = [];
-    // Bounded: 120 samples, 50 ms apart: stretches of several seconds, beside which LAG_MS is small.
+    // Bounded: 120 samples, 50 ms apart (6 s or more).
     for (let i = 0; i < 120; i++) {
-      samples.push({ at: Date.now(), requests: simulator.control.counts().poll - before });
+      samples.push({ at: Date.now(), requests: simulator.control.counts().poll });
       await sleep(50);
     }
     await second.stop({ keepSimulator: true });
 
-    expectWithinBudget(samples, origin, RATE, BURST);
+    const counts = simulator.control.counts();
+    expectWithinBudget(samples, counts.mostInAnySecond, origin, RATE, BURST);
     // And it does poll: the backlog drains at the budget, not at zero.
     expect(samples.at(-1)!.requests).toBeGreaterThanOrEqual(5);
   }, 300_000);
@@ -145,8 +138,9 @@ describe('a restart with many generations due, under the upstream request budget
       const pollsDone = await metricSum(gw, 'gateway_polls_total');
       await gw.stop({ keepSimulator: true });
 
-      expect(simulator.control.counts().create).toBe(6);
-      expectWithinBudget(samples, origin, rate, burst);
+      const counts = simulator.control.counts();
+      expect(counts.create).toBe(6);
+      expectWithinBudget(samples, counts.mostInAnySecond, origin, rate, burst, rate * RETRY_TIMER_ALLOWANCE_S);
       // The polls did go on, under the budget.
       expect(samples.at(-1)!.requests - 6).toBeGreaterThanOrEqual(5);
       // And retries were sent: more poll requests than polls, beyond the `concurrency` polls still under way.

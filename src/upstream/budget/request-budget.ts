@@ -13,6 +13,12 @@
  * - a create `reserve`s one token, borrowing up to `maxWaitMs` of future tokens, and waits for its
  *   slot; a create that would wait longer is refused before anything is stored or sent. Creates thus
  *   go ahead of polls: a borrowed token is one the poller cannot take.
+ *
+ * Where the guarantee holds: the bucket counts a request when its token is spent. The poller takes its
+ * tokens before a store query (the claim) and a create books its token before its store writes; both
+ * `rebook` right before sending, so they are counted as they leave and cannot bunch with the tokens that
+ * came meanwhile. A poll retry is sent when its backoff timer fires, so it may leave later than counted
+ * by the event loop's delay (see README, "What is guaranteed").
  */
 
 export interface RequestBudgetSettings {
@@ -40,6 +46,13 @@ export interface RequestBudget {
   refund(tokens: number): Promise<void>;
   /** Books one token for a request to be sent `waitMs` from now, if that is at most `maxWaitMs`. */
   reserve(maxWaitMs: number): Promise<Reservation>;
+  /**
+   * Counts `tokens` taken (or booked) earlier as spent now, right before their requests are sent: the
+   * bucket becomes what it would be had they been taken only now. That differs only when the bucket
+   * refilled to `burst` meanwhile (the refill stops at `burst`, so tokens taken earlier were "forgiven"):
+   * then it holds `burst - tokens`. It never holds more than before, so no one else gains by it.
+   */
+  rebook(tokens: number): Promise<void>;
 }
 
 /** The bucket's arithmetic, shared by the in-process budget and (as Lua) by the Redis one. */
@@ -67,6 +80,12 @@ export class TokenBucket {
     if (tokens <= 0) return;
     this.refill();
     this.tokens = Math.min(this.settings.burst, this.tokens + tokens);
+  }
+
+  rebook(tokens: number): void {
+    if (tokens <= 0) return;
+    this.refill();
+    this.tokens = Math.min(this.settings.burst, this.tokens + tokens) - tokens;
   }
 
   reserve(maxWaitMs: number): Reservation {
@@ -112,6 +131,11 @@ export class LocalRequestBudget implements RequestBudget {
   reserve(maxWaitMs: number): Promise<Reservation> {
     return Promise.resolve(this.bucket.reserve(maxWaitMs));
   }
+
+  rebook(tokens: number): Promise<void> {
+    this.bucket.rebook(tokens);
+    return Promise.resolve();
+  }
 }
 
 /** No budget (rate 0): everything is granted at once. */
@@ -128,5 +152,9 @@ export class UnlimitedRequestBudget implements RequestBudget {
 
   reserve(): Promise<Reservation> {
     return Promise.resolve({ ok: true, waitMs: 0 });
+  }
+
+  rebook(): Promise<void> {
+    return Promise.resolve();
   }
 }

@@ -14,7 +14,7 @@ import { LocalRequestBudget, type RequestBudget, type RequestBudgetSettings, typ
 export const BUDGET_KEY = 'veo-gateway:upstream-budget';
 
 /**
- * KEYS[1]: the bucket. ARGV: op ('take' | 'refund' | 'reserve'), amount (tokens, or max wait in ms
+ * KEYS[1]: the bucket. ARGV: op ('take' | 'refund' | 'rebook' | 'reserve'), amount (tokens, or max wait in ms
  * for 'reserve'), rate per second, burst. A missing bucket is empty (the ramp after a restart).
  * Returns {granted or ok (1/0), wait or retry in ms}.
  */
@@ -44,6 +44,9 @@ if op == 'take' then
   if granted > 0 then result = {granted, 0} else result = {0, wait_for(1)} end
 elseif op == 'refund' then
   tokens = math.min(burst, tokens + amount)
+  result = {0, 0}
+elseif op == 'rebook' then
+  tokens = math.min(burst, tokens + amount) - amount
   result = {0, 0}
 else
   local wait = wait_for(1)
@@ -84,13 +87,18 @@ export class SharedRequestBudget implements RequestBudget {
     if (!(await this.run('refund', tokens))) await this.local.refund(tokens);
   }
 
+  async rebook(tokens: number): Promise<void> {
+    if (tokens <= 0) return;
+    if (!(await this.run('rebook', tokens))) await this.local.rebook(tokens);
+  }
+
   async reserve(maxWaitMs: number): Promise<Reservation> {
     const answer = await this.run('reserve', maxWaitMs);
     if (!answer) return this.local.reserve(maxWaitMs);
     return answer[0] === 1 ? { ok: true, waitMs: answer[1] } : { ok: false, retryInMs: answer[1] };
   }
 
-  private async run(op: 'take' | 'refund' | 'reserve', amount: number): Promise<[number, number] | null> {
+  private async run(op: 'take' | 'refund' | 'rebook' | 'reserve', amount: number): Promise<[number, number] | null> {
     try {
       const answer = (await this.redis.eval(
         BUCKET_SCRIPT,

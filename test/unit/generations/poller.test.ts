@@ -689,6 +689,43 @@ describe('Poller and the upstream request budget', () => {
     callTimes.forEach((at, i) => expect(i + 1).toBeLessThanOrEqual(Math.floor((20 * (at - origin)) / 1000) + 1));
   });
 
+  it('counts polls when they are sent: a slow claim does not let them bunch with the tokens that came meanwhile', async () => {
+    const rate = 10;
+    const burst = 10;
+    const budget = new LocalRequestBudget({ ratePerSecond: rate, burst });
+    let claims = 0;
+    // The first claim takes 700 ms (a loaded store): its polls' tokens were taken before it.
+    const slowFirstClaim = new Proxy(sharedStore, {
+      get(target, prop) {
+        if (prop === 'claimDueGenerationsShared') {
+          return async (...args: Parameters<Store['claimDueGenerationsShared']>) => {
+            if (claims++ === 0) await sleep(700);
+            return target.claimDueGenerationsShared(...args);
+          };
+        }
+        const value = Reflect.get(target, prop) as unknown;
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    h = await harness({ budget, concurrency: 40, store: slowFirstClaim });
+    const sentAt: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const g = await h.insert();
+      h.upstream.script(g.upstreamId!, () => (sentAt.push(performance.now()), Promise.resolve(job('generating'))));
+    }
+    await sleep(1_100); // the bucket fills to its burst
+    h.poller.start();
+    await waitFor(async () => sentAt.length >= 30, 'thirty polls', 20_000);
+    await h.poller.stop();
+    // Most polls in any 1,000 ms (half-open windows): the burst plus a second's refill, however slow the claim.
+    let most = 0;
+    for (let i = 0, j = 0; j < sentAt.length; j++) {
+      while (sentAt[i]! <= sentAt[j]! - 1_000) i++;
+      most = Math.max(most, j - i + 1);
+    }
+    expect(most).toBeLessThanOrEqual(rate + burst);
+  });
+
   it('spends no token on a generation past its deadline without an upstream id, where nothing is sent', async () => {
     const local = new LocalRequestBudget({ ratePerSecond: 1_000, burst: 10 });
     let spent = 0;
@@ -704,6 +741,7 @@ describe('Poller and the upstream request budget', () => {
         await local.refund(tokens);
       },
       reserve: (maxWaitMs) => local.reserve(maxWaitMs),
+      rebook: (tokens) => local.rebook(tokens),
     };
     h = await harness({ budget });
     const now = Date.now();

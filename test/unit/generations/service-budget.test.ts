@@ -20,17 +20,23 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => store.stop());
 
-function service(budget: LocalRequestBudget, budgetCreateWaitMs: number, sent: number[]): GenerationService {
+function service(
+  budget: LocalRequestBudget,
+  budgetCreateWaitMs: number,
+  sent: number[],
+  options: { store?: Store; onSend?: () => Promise<void> } = {},
+): GenerationService {
   const upstream: UpstreamClient = {
-    create: () => (
-      sent.push(Date.now()),
-      Promise.resolve({ upstreamId: `up-${sent.length}`, status: 'queued', video: null, error: null, usage: null } as UpstreamJob)
-    ),
+    create: async () => {
+      sent.push(Date.now());
+      await options.onSend?.();
+      return { upstreamId: `up-${sent.length}`, status: 'queued', video: null, error: null, usage: null } as UpstreamJob;
+    },
     get: () => Promise.reject(new Error('not used')),
     stop: () => Promise.resolve(),
   };
   return new GenerationService({
-    store,
+    store: options.store ?? store,
     upstream,
     events: new GenerationEvents(),
     schedule: new PollSchedule({ timeScale: 1, minIntervalMs: 2_000, maxIntervalMs: 60_000 }),
@@ -69,4 +75,29 @@ it('creates wait for their slots and are sent no faster than the budget', async 
   expect(created.map((g) => g.upstreamId)).toHaveLength(3);
   // Empty at first: the k-th create is sent no earlier than k × 100 ms after the bucket was made.
   sent.sort((a, b) => a - b).forEach((at, k) => expect(at - start).toBeGreaterThanOrEqual((k + 1) * 100 - 5));
+});
+
+it('a create whose store writes ran past its slot is counted when it is sent, not at the slot', async () => {
+  const budget = new LocalRequestBudget({ ratePerSecond: 10, burst: 10 });
+  await new Promise((r) => setTimeout(r, 1_100)); // full: 10
+  // Recording the generation takes 500 ms (a loaded store): long enough for the bucket to refill to its burst.
+  const slowInsert = new Proxy(store, {
+    get(target, prop) {
+      if (prop === 'insertGeneration') {
+        return async (...args: Parameters<Store['insertGeneration']>) => {
+          await new Promise((r) => setTimeout(r, 500));
+          return target.insertGeneration(...args);
+        };
+      }
+      const value = Reflect.get(target, prop) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  let leftAtSend = -1;
+  const sent: number[] = [];
+  // What a poller could take at the moment the create leaves: with the create's own, never more than the burst.
+  const s = service(budget, 5_000, sent, { store: slowInsert, onSend: async () => void (leftAtSend = (await budget.take(100)).granted) });
+  await s.create('budget-late', input);
+  expect(sent).toHaveLength(1);
+  expect(leftAtSend).toBe(9);
 });

@@ -17,6 +17,16 @@ function control(method: string, path: string, body?: unknown, key?: string): Pr
 }
 
 describe('control over HTTP', () => {
+  it('reports the most creates and polls that arrived within any second since the reset', async () => {
+    expect((await control('DELETE', '/counts')).status).toBe(204);
+    // Sent together: they reach the simulator within milliseconds of each other.
+    await Promise.all([create(sim, CREATE_REQUESTS.veo2), ...Array.from({ length: 7 }, () => poll(sim, 'x'))]);
+    const counts = (await (await control('GET', '/counts')).json()) as { mostInAnySecond: number };
+    expect(counts.mostInAnySecond).toBe(8);
+    expect((await control('DELETE', '/counts')).status).toBe(204);
+    expect(((await (await control('GET', '/counts')).json()) as { mostInAnySecond: number }).mostInAnySecond).toBe(0);
+  });
+
   it('requires the Bearer key', async () => {
     await expectEnvelope(await control('GET', '/counts', undefined, 'wrong'), 401, '/__control/counts');
   });
@@ -59,7 +69,14 @@ describe('control over HTTP', () => {
     const id = await createId(sim, CREATE_REQUESTS.veo2);
     await poll(sim, id);
     const counts = await (await control('GET', '/counts')).json();
-    expect(counts).toEqual({ create: 1, poll: 1, pollsById: { [id]: 1 }, createsByModel: { veo2: 1 }, maxConcurrentPollsById: { [id]: 1 } });
+    expect(counts).toEqual({
+      create: 1,
+      poll: 1,
+      pollsById: { [id]: 1 },
+      createsByModel: { veo2: 1 },
+      maxConcurrentPollsById: { [id]: 1 },
+      mostInAnySecond: expect.any(Number) as number,
+    });
 
     const { jobs } = (await (await control('GET', '/jobs')).json()) as { jobs: { id: string; model: string; status: string }[] };
     expect(jobs).toContainEqual({ id, model: 'veo2', status: expect.stringMatching(/^(queued|generating)$/) });

@@ -166,8 +166,19 @@ describe('counts', () => {
       pollsById: { [id]: 2, unknown: 1 },
       createsByModel: { veo2: 2, 'google/veo3': 1 },
       maxConcurrentPollsById: { [id]: 1, unknown: 1 },
+      // One after another: all 6 within one second unless the machine stalls (arrival-window.test.ts has the arithmetic).
+      mostInAnySecond: expect.any(Number) as number,
     });
+    expect(sim.control.counts().mostInAnySecond).toBeGreaterThanOrEqual(1);
+    expect(sim.control.counts().mostInAnySecond).toBeLessThanOrEqual(6);
     sim.control.resetCounts();
-    expect(sim.control.counts()).toEqual({ create: 0, poll: 0, pollsById: {}, createsByModel: {}, maxConcurrentPollsById: {} });
+    expect(sim.control.counts()).toEqual({
+      create: 0,
+      poll: 0,
+      pollsById: {},
+      createsByModel: {},
+      maxConcurrentPollsById: {},
+      mostInAnySecond: 0,
+    });
   });
 });

@@ -41,6 +41,27 @@ describe('LocalRequestBudget (a token bucket in this process)', () => {
     expect((await budget.take(10)).granted).toBe(3);
   });
 
+  it('a rebook counts tokens taken earlier as taken now: what came since cannot be spent on top of them', async () => {
+    const budget = new LocalRequestBudget({ ratePerSecond: 10, burst: 5 }, now);
+    clock += 1_000; // full: 5
+    expect((await budget.take(5)).granted).toBe(5);
+    clock += 700; // a slow claim: 7 tokens' worth of refill, 5 held by the bucket
+    await budget.rebook(5);
+    // Taken at send time from a full bucket, the 5 leave it empty: nothing more until it refills.
+    expect((await budget.take(10)).granted).toBe(0);
+    clock += 1_000;
+    expect((await budget.take(10)).granted).toBe(5);
+  });
+
+  it('a rebook changes nothing while the bucket stayed below its burst: reservations made meanwhile keep their slots', async () => {
+    const budget = new LocalRequestBudget({ ratePerSecond: 10, burst: 5 }, now);
+    clock += 1_000;
+    expect((await budget.take(5)).granted).toBe(5);
+    for (let i = 0; i < 3; i++) expect((await budget.reserve(1_000)).ok).toBe(true); // -3
+    await budget.rebook(5);
+    expect(await budget.reserve(1_000)).toEqual({ ok: true, waitMs: 400 });
+  });
+
   it('a reservation borrows future tokens up to the allowed wait, ahead of takers, and is refused beyond it', async () => {
     const budget = new LocalRequestBudget({ ratePerSecond: 10, burst: 5 }, now);
     expect(await budget.reserve(1_000)).toEqual({ ok: true, waitMs: 100 });
@@ -111,6 +132,24 @@ describeWithServices('SharedRequestBudget (one bucket in Redis)', () => {
     const refused = await b.reserve(0);
     expect(refused.ok).toBe(false);
     if (!refused.ok) expect(refused.retryInMs).toBeGreaterThan(0);
+  }, 60_000);
+
+  it('a rebook in Redis counts tokens taken earlier as taken now, for every instance', async () => {
+    const settings = { ratePerSecond: 2, burst: 3 };
+    const key = `test-budget-rebook-${Date.now()}`;
+    const a = new SharedRequestBudget(settings, await ready(client()), silent, key);
+    const b = new SharedRequestBudget(settings, await ready(client()), silent, key);
+    await a.refund(3); // full (a refund is capped at the burst)
+    expect((await a.take(3)).granted).toBe(3);
+    await a.refund(3); // as if it had refilled to its burst meanwhile
+    await a.rebook(3); // the 3 counted as spent now: empty again, for b too
+    expect((await b.take(1)).granted).toBe(0);
+    // While it stays below its burst, a rebook changes nothing: b's booking keeps its slot.
+    expect((await b.reserve(5_000)).ok).toBe(true);
+    await a.rebook(1);
+    const next = await b.reserve(5_000);
+    expect(next.ok && next.waitMs).toBeGreaterThan(500);
+    expect(next.ok && next.waitMs).toBeLessThanOrEqual(1_000);
   }, 60_000);
 
   it('while Redis does not answer, counts in this process with the same settings', async () => {
