@@ -356,6 +356,18 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     }
   }
 
+  /**
+   * The retry's token was booked for the end of its backoff, but its timer may fire late (a busy event
+   * loop): counted again as spent now, as it leaves, it cannot bunch with the tokens that came meanwhile.
+   */
+  async function spendRetryTokenNow(): Promise<void> {
+    try {
+      await retryBudget?.rebook(1);
+    } catch {
+      // The booked token stands; the retry was already allowed.
+    }
+  }
+
   async function get(upstreamId: string, modelId?: string): Promise<UpstreamJob> {
     const requestPath = `${pathFor(modelId)}?generation_id=${encodeURIComponent(upstreamId)}`;
     let last: UpstreamError | null = null;
@@ -371,6 +383,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
           );
         }
         await sleep(wait);
+        if (last) await spendRetryTokenNow();
       }
       const startedAt = performance.now();
       const a = await attempt('GET', requestPath, null, pollHeadersTimeout);

@@ -28,10 +28,10 @@ function expectWithinBudget(samples: Sample[], mostInAnySecond: number, origin: 
 }
 
 /**
- * A poll retry is counted at the slot it booked and sent when its backoff timer fires: late by the event
- * loop's delay (README, "What is guaranteed"). Here the gateway and the simulator also share this one
- * process, so a stall delays the simulator's stamping too and bunches arrivals that left apart. Runs at
- * load 9-10 saw 8-10 in a second against 7 (before and after the rebook of creates): one second of rate.
+ * A poll retry rebooks its token when its backoff timer fires, right before it is sent (README, "What is
+ * guaranteed"). But here the gateway and the simulator share this one process, so a stall delays the
+ * simulator's stamping too and bunches arrivals that left apart. Runs at load 9-10 (before retries were
+ * rebooked) saw 8-10 in a second against 7: one second of rate.
  */
 const RETRY_TIMER_ALLOWANCE_S = 1;
 

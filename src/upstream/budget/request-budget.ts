@@ -17,8 +17,8 @@
  * Where the guarantee holds: the bucket counts a request when its token is spent. The poller takes its
  * tokens before a store query (the claim) and a create books its token before its store writes; both
  * `rebook` right before sending, so they are counted as they leave and cannot bunch with the tokens that
- * came meanwhile. A poll retry is sent when its backoff timer fires, so it may leave later than counted
- * by the event loop's delay (see README, "What is guaranteed").
+ * came meanwhile. A poll retry books its token before its backoff and rebooks it when the backoff ends
+ * (see README, "What is guaranteed").
  */
 
 export interface RequestBudgetSettings {

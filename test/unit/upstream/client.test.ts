@@ -398,6 +398,29 @@ describe('get', () => {
     expect((await budget.take(1)).granted).toBe(0);
   });
 
+  it("counts a retry's token as spent when the retry leaves, not when its backoff began", async () => {
+    let clock = 1_000_000;
+    // Time passes during the backoff (as when the event loop is late to fire its timer): the bucket
+    // refills to its burst meanwhile, which would forgive the token booked for the retry.
+    class SlowBackoffBudget extends LocalRequestBudget {
+      override async reserve(maxWaitMs: number) {
+        const reservation = await super.reserve(maxWaitMs);
+        clock += 10_000;
+        return reservation;
+      }
+    }
+    const budget = new SlowBackoffBudget({ ratePerSecond: 10, burst: 2 }, () => clock);
+    clock += 10_000; // full: 2 tokens
+    const { srv, client } = await setup(
+      (_req, res, _seen, n) => (n < 2 ? json(res, 503, { message: 'Service unavailable' }) : json(res, 200, { id: 'x', status: 'queued' })),
+      { pollRetries: 3, retryBudget: budget },
+    );
+    await expect(client.get('x')).resolves.toMatchObject({ status: 'queued' });
+    expect(srv.count('GET')).toBe(2);
+    // The retry left with the bucket full again: it took one of the two, so a taker gets only one.
+    expect((await budget.take(2)).granted).toBe(1);
+  });
+
   it('waits out a short Retry-After on 429 and retries', async () => {
     const { srv, client } = await setup((_req, res, _s, n) =>
       n === 1 ? json(res, 429, { message: 'Too Many Requests' }, { 'retry-after': '0' }) : json(res, 200, { id: 'x', status: 'queued' }),
