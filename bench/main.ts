@@ -31,7 +31,11 @@ async function main(): Promise<void> {
   const chosen: BenchPlan = fanoutOnly ? { ...(only ? pick(base, only) : {}), fanout: fanoutOnly } : only ? pick(base, only) : base;
   const withWebhooks: BenchPlan = chosen.webhooks && process.argv.includes('--webhooks-full') ? { ...chosen, webhooks: WEBHOOK_FULL_PLAN } : chosen;
   const pollerSize = pollerScale(process.argv, only?.includes('poller') ?? false);
-  const withPoller: BenchPlan = pollerSize ? { ...withWebhooks, poller: { ...POLLER_SCALE_PLAN, size: pollerSize } } : withWebhooks;
+  const pollerConcurrency =
+    positiveAfter(process.argv, '--poller-concurrency', 'POLL_CONCURRENCY for the poller-scale gateway') ?? POLLER_SCALE_PLAN.concurrency;
+  const withPoller: BenchPlan = pollerSize
+    ? { ...withWebhooks, poller: { ...POLLER_SCALE_PLAN, size: pollerSize, concurrency: pollerConcurrency } }
+    : withWebhooks;
   let plan: BenchPlan =
     withPoller.sseFanout && process.argv.includes('--sse-fanout-full') ? { ...withPoller, sseFanout: SSE_FANOUT_FULL } : withPoller;
   // `--growth N,M` runs the data-growth part at these sizes (the first is the baseline), likewise.
@@ -110,6 +114,15 @@ function pollerScale(argv: readonly string[], named: boolean): number | null {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0)
     throw new Error(`--poller-scale takes a number of generations in flight, e.g. --poller-scale 1000; got "${value}"`);
+  return n;
+}
+
+/** `--flag N`: a positive whole number; null when the flag is absent. */
+function positiveAfter(argv: readonly string[], flag: string, what: string): number | null {
+  const i = argv.indexOf(flag);
+  if (i < 0) return null;
+  const n = Number(argv[i + 1]);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} takes ${what}, a positive whole number; got "${argv[i + 1] ?? ''}"`);
   return n;
 }
 

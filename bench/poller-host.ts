@@ -49,9 +49,11 @@ export type PollerHostRequest =
   | { type: 'seed'; scenario: 'steady'; jobs: SeedJob[]; owners: number; at: number }
   /** Measures the poller for `ms`: lateness of every poll claimed, CPU time, event-loop delay. */
   | { type: 'measure'; ms: number }
+  /** Stops the gateway: its polls in flight (sent without a budget) end or are dropped. */
+  | { type: 'stopGateway' }
   /**
-   * Stops the gateway, makes every in-flight generation due now (as after a long outage), and starts
-   * it again with this upstream request budget.
+   * Makes every in-flight generation due now (as after a long outage), and starts the stopped gateway
+   * again with this upstream request budget.
    */
   | { type: 'restart'; ratePerSecond: number; burst: number }
   | { type: 'stop' };
@@ -265,8 +267,11 @@ async function main(): Promise<void> {
         };
         return m;
       }
-      case 'restart': {
+      case 'stopGateway': {
         await app.stop();
+        return {};
+      }
+      case 'restart': {
         const config = configFor(req.ratePerSecond, req.burst);
         const store = await createStore(config, undefined, 'bench');
         await store.start();

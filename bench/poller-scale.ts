@@ -268,7 +268,10 @@ async function runSizeOnce(
     const figures: SizeFigures = { ...m, inFlight: n, seedOverrunMs: overrunMs };
     if (!ramp) return { figures, ramp: null };
     // Every generation due at once, the budget starting empty: count what reaches the upstream. The counts
-    // start before the restart, so the new gateway's first polls are in them whenever they come.
+    // start once the measured gateway has stopped (its last polls, sent with the budget off, are not the
+    // restart's: at POLL_CONCURRENCY 256 they made 104-142 "in one second") and before the restart, so
+    // the new gateway's first polls are in them whenever they come.
+    await host.request({ type: 'stopGateway' });
     simulator.control.resetCounts();
     await host.request({ type: 'restart', ...plan.budget });
     const started = performance.now();
@@ -312,7 +315,7 @@ function pollerRows(store: string, scenario: Scenario, base: SizeFigures, ours: 
   const overran = [ours, base]
     .filter((m) => m.seedOverrunMs > 0)
     .map((m) => `${m.inFlight}'s seed overran by ${(m.seedOverrunMs / 1000).toFixed(1)} s: not valid`);
-  const B = `Poller, ${store} store, ${what} (${ours.inFlight} in flight vs ${base.inFlight}${overran.map((o) => `; ${o}`).join('')})`;
+  const B = `Poller, ${store} store, ${what} (${ours.inFlight} in flight vs ${base.inFlight}, POLL_CONCURRENCY ${plan.concurrency}${overran.map((o) => `; ${o}`).join('')})`;
   const atTarget = ours.inFlight >= 10_000;
   const cpuPerPoll = (m: SizeFigures) => (m.polls ? m.cpuMicros / 1000 / m.polls : Number.NaN);
   return [
