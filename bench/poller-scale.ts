@@ -84,8 +84,9 @@ interface RampFigures {
    */
   perSecond: number[];
   /**
-   * The most requests that reached the simulator within any 1,000 ms from just before the restart, counted
-   * exactly as they arrived (the simulator's `mostInAnySecond`; only polls are sent here).
+   * The most requests that reached the simulator within any 1,000 ms from after the measured gateway stopped
+   * (so from just before the restart), counted exactly as they arrived (the simulator's `mostInAnySecond`;
+   * only polls are sent here).
    */
   maxPerSecond: number;
 }
