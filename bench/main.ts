@@ -111,10 +111,7 @@ function pollerScale(argv: readonly string[], named: boolean): number | null {
   if (i < 0) return named ? POLLER_SCALE_PLAN.size : null;
   const value = argv[i + 1];
   if (value === undefined || value.startsWith('--')) return POLLER_SCALE_PLAN.size;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0)
-    throw new Error(`--poller-scale takes a number of generations in flight, e.g. --poller-scale 1000; got "${value}"`);
-  return n;
+  return positiveAfter(argv, '--poller-scale', 'a number of generations in flight (e.g. --poller-scale 1000)');
 }
 
 /** `--flag N`: a positive whole number; null when the flag is absent. */

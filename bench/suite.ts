@@ -324,13 +324,13 @@ async function startupRows(plan: BenchPlan, step: Step, log: (line: string) => v
   return rows;
 }
 
-/** A later start (after the first) on `store`, beside the eager baseline: ready ≤ 1.5 s, idle RSS ≤ `rssTargetMB`, and where its RSS goes. */
 /** Each window pair's p99 ratio (the gateway's window over the baseline's next to it), sorted, for the row's label. */
 function pairRatios(gateway: readonly number[], baseline: readonly number[]): string {
   const ratios = gateway.map((g, i) => g / Math.max(1e-9, baseline[i] ?? Number.NaN)).sort((a, b) => a - b);
   return ratios.map((r) => `${r.toFixed(2)}×`).join(' ');
 }
 
+/** A later start (after the first) on `store`, beside the eager baseline: ready ≤ 1.5 s, idle RSS ≤ `rssTargetMB`, and where its RSS goes. */
 function laterStartRows(store: string, starts: { later: StartupResult; eager: StartupResult }, rssTargetMB: number): Row[] {
   return [
     {
