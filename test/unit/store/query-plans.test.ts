@@ -143,7 +143,7 @@ describeWithServices('query plans on a long history (PostgreSQL)', () => {
     expect(rowsReadAnywhere(plan)).toBeLessThan(FLAT_ROWS);
   });
 
-  it('usage all time reads one row per group from the totals, by their index', async () => {
+  it('usage all time reads one row per group and stripe from the totals, by their index', async () => {
     const { plan } = await explain((s) => usageGroups(s, heavy, null));
     // An Index Scan, or a Bitmap Heap Scan of the table under a Bitmap Index Scan of the index.
     expect(
@@ -152,7 +152,7 @@ describeWithServices('query plans on a long history (PostgreSQL)', () => {
         .filter(Boolean),
     ).toEqual(['generation_usage_totals']);
     expect(nodes(plan).map((n) => n['Node Type'])).not.toContain('Seq Scan');
-    expect(nodes(plan).map((n) => n['Index Name'])).toContain('generation_usage_totals_owner_status_model_duration_key');
+    expect(nodes(plan).map((n) => n['Index Name'])).toContain('generation_usage_totals_group_stripe');
     // Only the heavy owner's groups (status × model × duration), not the other owners' nor any day's.
     const [groups] = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM generation_usage_totals WHERE owner = $1', [heavy]);
     expect(rowsReadAnywhere(plan)).toBe(groups!.n);
