@@ -16,6 +16,7 @@ import { PollSchedule } from '../src/generations/timing';
 import { createStore } from '../src/store/create-store';
 import type { SqlSession } from '../src/store/sql/session';
 import type { Store } from '../src/store/store';
+import type { UpstreamClient } from '../src/upstream/types';
 import { quantile, sleep } from './stats';
 
 export interface PollerHostOptions {
@@ -66,6 +67,21 @@ export interface PollerMeasurement {
   /** User + system CPU of the gateway process over the window, µs. */
   cpuMicros: number;
   eventLoopDelayP99Ms: number;
+  /** Where a poll's time went over the window: each part's calls, p50 and p95 (ms). */
+  parts: Record<PollPart, PartTimes>;
+}
+
+/**
+ * The parts of a poll's round trip, timed in the gateway: the claim (one per batch of polls), the
+ * upstream GET, the batched release of a poll that changed nothing (one statement per batch), and the
+ * write of a poll that changed something.
+ */
+export type PollPart = 'claim' | 'upstreamGet' | 'releaseBatch' | 'changeWrite';
+
+export interface PartTimes {
+  calls: number;
+  p50Ms: number;
+  p95Ms: number;
 }
 
 const options = JSON.parse(process.argv[2]!) as PollerHostOptions;
@@ -115,14 +131,38 @@ function sqlOf(store: Store): SqlSession {
 /** Lateness (claim time − due time, ms) of each poll the poller claims while `recording`. */
 let lateness: number[] = [];
 let recording = false;
+/** Each part's durations (ms) while `recording`. */
+let partTimes: Record<PollPart, number[]> = { claim: [], upstreamGet: [], releaseBatch: [], changeWrite: [] };
 
-/** Wraps the store's claim so each claimed generation's lateness is recorded (the poll starts right after). */
+/** Replaces `target[key]` (a method) with one that records its duration under `part` while recording. */
+function timeCalls<T extends object, K extends keyof T>(target: T, key: K, part: PollPart): void {
+  const original = (target[key] as (...args: unknown[]) => Promise<unknown>).bind(target);
+  target[key] = (async (...args: unknown[]) => {
+    const started = performance.now();
+    try {
+      return await original(...args);
+    } finally {
+      if (recording) partTimes[part].push(performance.now() - started);
+    }
+  }) as T[K];
+}
+
+/**
+ * Wraps the store's claim so each claimed generation's lateness is recorded (the poll starts right
+ * after), and times each part of a poll (PollPart). The poller's upstream client is reached through its
+ * private options: the app does not expose the client it wraps in the circuit breaker.
+ */
 function observeClaims(app: App): void {
   const store = app.store;
+  timeCalls(store, 'releasePolled', 'releaseBatch');
+  timeCalls(store, 'updateGeneration', 'changeWrite');
+  timeCalls((app.poller as unknown as { options: { upstream: UpstreamClient } }).options.upstream, 'get', 'upstreamGet');
   const claim = store.claimDueGenerationsShared.bind(store);
   store.claimDueGenerationsShared = async (...args) => {
+    const started = performance.now();
     const claimed: Generation[] = await claim(...args);
     if (recording) {
+      partTimes.claim.push(performance.now() - started);
       const now = Date.now();
       for (const g of claimed) if (g.nextPollAt) lateness.push(now - g.nextPollAt.getTime());
     }
@@ -248,6 +288,7 @@ async function main(): Promise<void> {
       case 'measure': {
         const delay = monitorEventLoopDelay({ resolution: 10 });
         lateness = [];
+        partTimes = { claim: [], upstreamGet: [], releaseBatch: [], changeWrite: [] };
         recording = true;
         delay.enable();
         const cpu = process.cpuUsage();
@@ -264,6 +305,9 @@ async function main(): Promise<void> {
           latenessP95Ms: quantile(lateness, 0.95),
           cpuMicros: used.user + used.system,
           eventLoopDelayP99Ms: delay.percentile(99) / 1e6,
+          parts: Object.fromEntries(
+            Object.entries(partTimes).map(([part, ms]) => [part, { calls: ms.length, p50Ms: quantile(ms, 0.5), p95Ms: quantile(ms, 0.95) }]),
+          ) as Record<PollPart, PartTimes>,
         };
         return m;
       }

@@ -18,10 +18,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import pg from 'pg';
 import { startSimulator, type Simulator } from '../src/simulator';
 import { createRandom } from '../src/simulator/random';
 import { modelMix, wireBody } from './inputs';
+import { machineCpu, machineCpuSince, type MachineCpu } from './machine-cpu';
 import type { PollerHostOptions, PollerMeasurement, SeedJob } from './poller-host';
 import { HostProcess } from './processes';
 import type { Row } from './results';
@@ -198,6 +200,25 @@ function steadyJobs(simulator: Simulator, n: number, at: number, seed: string): 
   return jobs;
 }
 
+/**
+ * The machine's CPU per poll over a window, by who spent it: the gateway (its process), the simulator
+ * (this process, which does little else while it waits), and the rest (PostgreSQL when on this host,
+ * other work); with the share of the machine left idle and stolen by the host.
+ */
+function cpuShares(m: PollerMeasurement, bench: NodeJS.CpuUsage, machine: MachineCpu) {
+  const gatewayMs = m.cpuMicros / 1000;
+  const simulatorMs = (bench.user + bench.system) / 1000;
+  const all = machine.busyMs + machine.idleMs + machine.stealMs;
+  const perPoll = (ms: number) => (m.polls ? ms / m.polls : Number.NaN);
+  return {
+    gatewayMs: perPoll(gatewayMs),
+    simulatorMs: perPoll(simulatorMs),
+    restMs: perPoll(Math.max(0, machine.busyMs - gatewayMs - simulatorMs)),
+    idlePercent: all ? (100 * machine.idleMs) / all : Number.NaN,
+    stealPercent: all ? (100 * machine.stealMs) / all : Number.NaN,
+  };
+}
+
 /** Attempts at a size whose seed overran its start time, each with twice the last seed's time left. */
 const SEED_ATTEMPTS = 3;
 
@@ -264,8 +285,23 @@ async function runSizeOnce(
     if (overrunMs > 0 && !measureAnyway) return { seedMs };
     // The window starts at `at` (the seed's "now"), never before the rows are in.
     await sleep(Math.max(0, at - Date.now()));
+    // The simulator shares this process: its event-loop delay says whether it, not the gateway, held polls up.
+    const simulatorDelay = monitorEventLoopDelay({ resolution: 10 });
+    simulatorDelay.enable();
+    const benchCpu = process.cpuUsage();
+    const machine = machineCpu();
     const m = await host.request<PollerMeasurement>({ type: 'measure', ms: plan.measureSeconds * 1000 });
-    log(`  ${store.name}, ${scenario}, ${n} in flight: ${m.polls} polls, lateness p95 ${m.latenessP95Ms.toFixed(0)} ms`);
+    const cpu = cpuShares(m, process.cpuUsage(benchCpu), machineCpuSince(machine));
+    simulatorDelay.disable();
+    const parts = Object.entries(m.parts)
+      .map(([part, t]) => `${part} ${t.calls}× p50 ${t.p50Ms.toFixed(1)} / p95 ${t.p95Ms.toFixed(1)} ms`)
+      .join('; ');
+    log(
+      `  ${store.name}, ${scenario}, ${n} in flight: ${m.polls} polls, lateness p95 ${m.latenessP95Ms.toFixed(0)} ms; ${parts}; ` +
+        `simulator event-loop p99 ${(simulatorDelay.percentile(99) / 1e6).toFixed(1)} ms; ` +
+        `CPU per poll: gateway ${cpu.gatewayMs.toFixed(2)}, simulator ${cpu.simulatorMs.toFixed(2)}, ` +
+        `rest of the machine ${cpu.restMs.toFixed(2)} ms; machine idle ${cpu.idlePercent.toFixed(0)} %, stolen ${cpu.stealPercent.toFixed(0)} %`,
+    );
     const figures: SizeFigures = { ...m, inFlight: n, seedOverrunMs: overrunMs };
     if (!ramp) return { figures, ramp: null };
     // Every generation due at once, the budget starting empty: count what reaches the upstream. The counts
