@@ -52,10 +52,10 @@ interface Prepared {
 
 /**
  * Named prepared statements over PGlite's wire protocol, one per distinct SQL text: a statement seen
- * before is only bound and executed, in one call. Plans are still made per execution
- * (`plan_cache_mode` is left alone, so PostgreSQL may settle on a generic plan after five runs, as it
- * would for any prepared statement). Like `query()`, each call waits for any open transaction and
- * holds the connection for its own protocol exchange, so it never runs inside someone's transaction.
+ * before is only bound and executed, in one call. PostgreSQL plans its first five runs with their
+ * parameters, and may then keep a generic plan, as for any prepared statement (`plan_cache_mode` is
+ * left at its default). Like `query()`, each call waits for any open transaction and holds the
+ * connection for its own protocol exchange, so it never runs inside someone's transaction.
  */
 class PreparedStatements {
   /** By SQL text, least recently used first (a Map keeps insertion order; a hit re-inserts). */

@@ -66,8 +66,9 @@ export async function usageGroups(db: SqlSession, owner: string, since: Date | n
 
 /**
  * All time: the totals alone (deleted generations are in them already), up to one row per group and
- * stripe (0017_roll_up_stripes), found by the roll-up's unique key (owner first). A statement of its own: planning the three branches above cost
- * the embedded database about as much again as running them (4.2 vs 2.5 ms a call at 1k rows per owner).
+ * stripe (0017_roll_up_stripes), found by the roll-up's unique key (owner first). A statement of its
+ * own: planning the three branches above cost the embedded database about as much again as running
+ * them (4.2 vs 2.5 ms a call at 1k rows per owner).
  */
 const ALL_TIME_USAGE = `SELECT status, model, duration, sum(n)::int AS n,
        CASE WHEN sum(credits_n) > 0 THEN sum(credits)::float8 END AS credits,
