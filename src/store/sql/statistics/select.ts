@@ -23,9 +23,10 @@ export async function countInFlight(db: SqlSession, owner: string): Promise<numb
 }
 
 /**
- * All time: the per-owner totals that triggers keep (migration 0014_usage_totals), one row per group
- * whatever the history. Since a time: the per-day sums kept beside them (0014_usage_days), so whole
- * UTC days at or after `since` are read one row per day and group; only the generations between
+ * All time: the per-owner totals that triggers keep (migration 0014_usage_totals), at most one row per
+ * group and stripe (0017_roll_up_stripes) whatever the history. Since a time: the per-day sums kept
+ * beside them (0014_usage_days), so whole UTC days at or after `since` are read at most one row per
+ * day, group and stripe; only the generations between
  * `since` and the next midnight are read one by one (none when `since` is a midnight). One statement,
  * so both parts come from the same snapshot.
  */
