@@ -131,8 +131,10 @@ function sqlOf(store: Store): SqlSession {
 /** Lateness (claim time − due time, ms) of each poll the poller claims while `recording`. */
 let lateness: number[] = [];
 let recording = false;
+/** No durations yet for any part. */
+const noPartTimes = (): Record<PollPart, number[]> => ({ claim: [], upstreamGet: [], releaseBatch: [], changeWrite: [] });
 /** Each part's durations (ms) while `recording`. */
-let partTimes: Record<PollPart, number[]> = { claim: [], upstreamGet: [], releaseBatch: [], changeWrite: [] };
+let partTimes = noPartTimes();
 
 /** Replaces `target[key]` (a method) with one that records its duration under `part` while recording. */
 function timeCalls<T extends object, K extends keyof T>(target: T, key: K, part: PollPart): void {
@@ -159,15 +161,14 @@ function observeClaims(app: App): void {
   timeCalls((app.poller as unknown as { options: { upstream: UpstreamClient } }).options.upstream, 'get', 'upstreamGet');
   const claim = store.claimDueGenerationsShared.bind(store);
   store.claimDueGenerationsShared = async (...args) => {
-    const started = performance.now();
     const claimed: Generation[] = await claim(...args);
     if (recording) {
-      partTimes.claim.push(performance.now() - started);
       const now = Date.now();
       for (const g of claimed) if (g.nextPollAt) lateness.push(now - g.nextPollAt.getTime());
     }
     return claimed;
   };
+  timeCalls(store, 'claimDueGenerationsShared', 'claim');
 }
 
 async function main(): Promise<void> {
@@ -288,7 +289,7 @@ async function main(): Promise<void> {
       case 'measure': {
         const delay = monitorEventLoopDelay({ resolution: 10 });
         lateness = [];
-        partTimes = { claim: [], upstreamGet: [], releaseBatch: [], changeWrite: [] };
+        partTimes = noPartTimes();
         recording = true;
         delay.enable();
         const cpu = process.cpuUsage();
