@@ -11,7 +11,7 @@
  * create books one before anything is stored), each poll retry books its own here.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher, Pool } from 'undici';
 import { DEFAULT_UPSTREAM_TIMEOUTS } from '../config';
 import type { GenerationInput } from '../model/generation';
 import { UpstreamError, UpstreamFailure, type UpstreamCallObserver, type UpstreamClient, type UpstreamEndpoint, type UpstreamJob } from './types';
@@ -212,13 +212,24 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const observer = options.observer;
   const retryBudget = options.retryBudget;
 
-  const pool = new Pool(base.origin, {
-    connect: { timeout: options.connectTimeoutMs ?? 5_000 },
-    headersTimeout: pollHeadersTimeout,
-    bodyTimeout,
-    // No pipelining: a POST must never share a socket queue where a failure could fail it by association.
-    pipelining: 1,
-  });
+  // undici is loaded at the first request, not at start: loading it holds the main thread for 0.1–0.2 s,
+  // and a gateway with nothing in flight sends nothing until its first create.
+  let pool: Promise<Pool> | null = null;
+  const connection = (): Promise<Pool> => {
+    if (closed) return Promise.reject(new UpstreamError(UpstreamFailure.UNAVAILABLE, 'the upstream client is stopped'));
+    pool ??= import('undici').then(
+      ({ Pool }) =>
+        new Pool(base.origin, {
+          connect: { timeout: options.connectTimeoutMs ?? 5_000 },
+          headersTimeout: pollHeadersTimeout,
+          bodyTimeout,
+          // No pipelining: a POST must never share a socket queue where a failure could fail it by association.
+          pipelining: 1,
+        }),
+    );
+    return pool;
+  };
+  let closed: Promise<void> | null = null;
 
   const headers = {
     authorization: `Bearer ${apiKey}`,
@@ -239,9 +250,11 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   };
 
   async function attempt(method: 'GET' | 'POST', requestPath: string, body: string | null, headersTimeout: number): Promise<Attempt> {
+    // Outside the try: a client that cannot send has sent nothing, so this is no transport failure.
+    const upstream = await connection();
     let response: Dispatcher.ResponseData;
     try {
-      response = await pool.request({
+      response = await upstream.request({
         path: requestPath,
         method,
         headers,
@@ -428,12 +441,11 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     throw last ?? new UpstreamError(UpstreamFailure.UNAVAILABLE, 'poll failed');
   }
 
-  let closed: Promise<void> | null = null;
   return {
     create,
     get,
     stop() {
-      closed ??= pool.close();
+      closed ??= pool ? pool.then((p) => p.close()) : Promise.resolve();
       return closed;
     },
   };

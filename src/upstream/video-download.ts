@@ -4,7 +4,7 @@
  * deadline for the whole transfer. What failed is told apart by whether a later attempt may pass.
  */
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { Agent, errors, interceptors, request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import { MediaCopyErrorCode } from '../model/generation';
 
 export class VideoDownloadError extends Error {
@@ -35,20 +35,34 @@ export interface VideoDownloaderOptions {
 const GONE = new Set([401, 403, 404, 410]);
 
 export class VideoDownloader {
-  private readonly dispatcher: Dispatcher;
+  /** undici and its connections, made at the first download (see connection). */
+  private client: Promise<{ request: typeof import('undici').request; dispatcher: Dispatcher }> | null = null;
+  private stopped = false;
 
-  constructor(private readonly options: VideoDownloaderOptions) {
-    // File hosts (CDNs, signed bucket links) may redirect.
-    this.dispatcher = new Agent().compose(interceptors.redirect({ maxRedirections: 3 }));
+  constructor(private readonly options: VideoDownloaderOptions) {}
+
+  /**
+   * undici is loaded at the first download, not at start: loading it holds the main thread for 0.1–0.2 s,
+   * and a gateway copies nothing until a generation completes.
+   */
+  private connection(): Promise<{ request: typeof import('undici').request; dispatcher: Dispatcher }> {
+    this.client ??= import('undici').then(({ Agent, interceptors, request }) => ({
+      request,
+      // File hosts (CDNs, signed bucket links) may redirect.
+      dispatcher: new Agent().compose(interceptors.redirect({ maxRedirections: 3 })),
+    }));
+    return this.client;
   }
 
   /** `stop` aborts the transfer (a stopping gateway), like its deadline does. */
   async download(url: string, stop?: AbortSignal): Promise<VideoDownload> {
     const deadline = AbortSignal.timeout(this.options.timeoutMs);
     const signal = stop ? AbortSignal.any([deadline, stop]) : deadline;
+    if (this.stopped) throw new VideoDownloadError('the video link could not be read: the gateway stopped', null);
+    const { request, dispatcher } = await this.connection();
     let answer: Dispatcher.ResponseData;
     try {
-      answer = await request(url, { dispatcher: this.dispatcher, signal });
+      answer = await request(url, { dispatcher, signal });
     } catch (error) {
       throw new VideoDownloadError(`the video link could not be read: ${describe(error, this.options.timeoutMs)}`, null);
     }
@@ -81,7 +95,8 @@ export class VideoDownloader {
 
   /** Ends every transfer still running (the copier aborts its own first) and closes the connections. */
   async stop(): Promise<void> {
-    await this.dispatcher.destroy();
+    this.stopped = true;
+    if (this.client) await (await this.client).dispatcher.destroy();
   }
 }
 
@@ -116,6 +131,6 @@ function describe(error: unknown, timeoutMs: number): string {
   if (error instanceof DOMException && (error.name === 'TimeoutError' || error.name === 'AbortError'))
     return `no complete answer within ${timeoutMs} ms`;
   if (error instanceof Error && error.message === 'stopping') return 'the gateway stopped';
-  if (error instanceof errors.RequestAbortedError) return `no complete answer within ${timeoutMs} ms`;
+  if ((error as { code?: unknown } | null)?.code === 'UND_ERR_ABORTED') return `no complete answer within ${timeoutMs} ms`;
   return error instanceof Error ? error.message : String(error);
 }

@@ -14,7 +14,7 @@ import type { LookupFunction } from 'node:net';
 import { isIP } from 'node:net';
 import type { Logger } from 'pino';
 import { Webhook } from 'standardwebhooks';
-import { Agent, request } from 'undici';
+import type { Agent } from 'undici';
 import { playableVideo, type PlayableVideo } from '../generations/playable-video';
 import { MediaCopyState } from '../model/generation';
 import type { MediaLinks } from '../media/media-links';
@@ -64,7 +64,8 @@ const JITTER = 0.2;
 export class WebhookSender {
   private readonly leaseOwner: string;
   private readonly leaseMs: number;
-  private readonly dispatcher: Agent;
+  /** undici and the deliveries' connections, made at the first delivery (see connection). */
+  private client: Promise<{ request: typeof import('undici').request; dispatcher: Agent }> | null = null;
   private readonly inFlight = new Set<Promise<void>>();
   private running = false;
   private loop: Promise<void> | null = null;
@@ -76,12 +77,24 @@ export class WebhookSender {
     this.leaseOwner = `${options.instanceId}/webhooks/${randomUUID().slice(0, 8)}`;
     // An attempt ends within the timeout; the margin covers recording it.
     this.leaseMs = options.timeoutMs * 2 + 5_000;
-    this.dispatcher = new Agent({
-      connect: { timeout: options.timeoutMs, ...(options.policy.allowPrivate ? {} : { lookup: publicOnlyLookup(options.resolve) }) },
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
-      keepAliveTimeout: 4_000,
-    });
+  }
+
+  /**
+   * undici is loaded at the first delivery, not at start: loading it holds the main thread for 0.1–0.2 s,
+   * and most gateways send no webhook for a while after a start, or ever.
+   */
+  private connection(): Promise<{ request: typeof import('undici').request; dispatcher: Agent }> {
+    const { timeoutMs, policy, resolve } = this.options;
+    this.client ??= import('undici').then(({ Agent, request }) => ({
+      request,
+      dispatcher: new Agent({
+        connect: { timeout: timeoutMs, ...(policy.allowPrivate ? {} : { lookup: publicOnlyLookup(resolve) }) },
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        keepAliveTimeout: 4_000,
+      }),
+    }));
+    return this.client;
   }
 
   start(): void {
@@ -103,7 +116,7 @@ export class WebhookSender {
     this.wake();
     await this.loop;
     await Promise.allSettled([...this.inFlight]);
-    await this.dispatcher.close();
+    if (this.client) await (await this.client).dispatcher.close();
   }
 
   private async run(): Promise<void> {
@@ -248,9 +261,10 @@ export class WebhookSender {
     if (endpoint.previousSecret && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt > at) secrets.push(endpoint.previousSecret);
     const signature = secrets.map((secret) => new Webhook(secret).sign(delivery.messageId, at, payload)).join(' ');
     try {
+      const { request, dispatcher } = await this.connection();
       const response = await request(url, {
         method: 'POST',
-        dispatcher: this.dispatcher,
+        dispatcher,
         signal: AbortSignal.timeout(this.options.timeoutMs),
         headers: {
           'content-type': 'application/json',

@@ -19,6 +19,8 @@ const S3 = ['@aws-sdk/client-s3', '@aws-sdk/lib-storage', '@aws-sdk/s3-request-p
 const SSE = ['graphql-sse'];
 /** Pretty log lines are for a person at a terminal; a gateway whose output is piped logs JSON. */
 const PRETTY_LOGS = ['pino-pretty'];
+/** The HTTP client of the upstream, webhooks and video copies: loaded at the first request it sends. */
+const HTTP_CLIENT = ['undici'];
 
 /** Starts the built gateway with `env`, runs `use` against it, stops it, and returns the files it loaded. */
 async function loadedModules(env: Record<string, string>, use: (url: string, output: () => string) => Promise<void> = async () => {}) {
@@ -47,15 +49,15 @@ function packagesIn(files: readonly string[], names: readonly string[]): string[
 }
 
 describe('optional modules', () => {
-  it('the embedded default with the simulator loads neither Redis, pg, the S3 SDK, graphql-sse nor pino-pretty', async () => {
+  it('the embedded default with the simulator loads neither Redis, pg, the S3 SDK, graphql-sse, pino-pretty nor, with nothing sent, undici', async () => {
     const files = await loadedModules({ DATA_IN_MEMORY: 'true', SIMULATOR_PORT: '0', MEDIA_STORE: 'folder' });
     // The list is real: what this deployment does use is in it.
     expect(packagesIn(files, ['@apollo/server', 'graphql-ws'])).toEqual(['@apollo/server', 'graphql-ws']);
     expect(files.some((f) => f.endsWith(`${path.sep}dist${path.sep}simulator${path.sep}server.js`))).toBe(true);
-    expect(packagesIn(files, [...REDIS, ...POSTGRESQL, ...S3, ...SSE, ...PRETTY_LOGS])).toEqual([]);
+    expect(packagesIn(files, [...REDIS, ...POSTGRESQL, ...S3, ...SSE, ...PRETTY_LOGS, ...HTTP_CLIENT])).toEqual([]);
   });
 
-  it('with an upstream key the simulator is not loaded; graphql-sse is, at the first SSE subscription', async () => {
+  it('with an upstream key the simulator is not loaded; graphql-sse is, at the first SSE subscription, and undici at the first create', async () => {
     const files = await loadedModules(
       { DATA_IN_MEMORY: 'true', AIMLAPI_API_KEY: 'test-upstream-key', AIMLAPI_BASE_URL: 'http://127.0.0.1:9', DEV_API_KEY: 'true' },
       async (url, output) => {
@@ -69,10 +71,21 @@ describe('optional modules', () => {
         });
         expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
         expect(await res.text()).toContain('NOT_FOUND');
+        // Nothing listens at the upstream's address, so the create fails to connect: the client was loaded to try.
+        const create = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+          body: JSON.stringify({
+            query: 'mutation { createVideoGeneration(input: { model: "google/veo-3.1-t2v", prompt: "a lighthouse" }) { id } }',
+          }),
+          signal: AbortSignal.timeout(30_000),
+        });
+        const body = (await create.json()) as { errors?: { extensions?: { code?: string } }[] };
+        expect(body.errors?.[0]?.extensions?.code).toBe('UPSTREAM_UNAVAILABLE');
       },
     );
     expect(files.filter((f) => f.includes(`${path.sep}dist${path.sep}simulator${path.sep}`))).toEqual([]);
-    expect(packagesIn(files, SSE)).toEqual(SSE);
+    expect(packagesIn(files, [...SSE, ...HTTP_CLIENT])).toEqual([...SSE, ...HTTP_CLIENT]);
     expect(packagesIn(files, [...REDIS, ...POSTGRESQL, ...S3, ...PRETTY_LOGS])).toEqual([]);
   });
 });
