@@ -10,7 +10,11 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
 import type { DestinationStream, Logger } from 'pino';
 import { bearerToken, ensureDevelopmentKey, revokeApiKey } from './auth/api-keys';
@@ -606,6 +610,9 @@ async function startGraphQL(config: Config, deps: GraphQLDeps, lifecycle: Lifecy
       // No field sets a cache hint, so the plugin only ever answered `no-store`, which noStorePlugin
       // sends, yet it wrapped every field's resolver for the hints: 8-11 % of a list request's CPU.
       ApolloServerPluginCacheControlDisabled(),
+      // Inline traces are for a federation gateway reading a subgraph's traces; this schema is no subgraph, so
+      // Apollo's default plugin would do nothing but load its module (and the usage-reporting protobuf) at start.
+      ApolloServerPluginInlineTraceDisabled(),
       noStorePlugin,
       internalErrorStatusPlugin,
     ],
