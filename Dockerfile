@@ -28,6 +28,7 @@ ENV NODE_ENV=production \
     PORT=4000 \
     DATA_DIR=/data \
     MALLOC_MMAP_THRESHOLD_=131072 \
+    NODE_COMPILE_CACHE=/tmp/node-compile-cache \
     NPM_CONFIG_UPDATE_NOTIFIER=false NPM_CONFIG_FUND=false NPM_CONFIG_AUDIT=false
 COPY package.json package-lock.json ./
 COPY --from=build /app/node_modules ./node_modules
@@ -48,5 +49,6 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
 # node directly (not npm start, which would rebuild): it gets SIGTERM and drains gracefully. A 2 MB
 # semi-space (V8's default 16 MB) keeps the young generation small: ~17 MB less idle RSS; MALLOC_MMAP_THRESHOLD_
 # above has the C allocator return the embedded database's compile memory: ~40 MB less; a 10x WASM tiering budget
-# leaves PostgreSQL's run-once start-up code unoptimised: ~0.8 s less CPU to ready (docs/operations.md).
+# leaves PostgreSQL's run-once start-up code unoptimised: ~0.8 s less CPU to ready; NODE_COMPILE_CACHE keeps the
+# compiled modules for the container's later starts: ~0.3 s less to ready (docs/operations.md).
 CMD ["node", "--max-semi-space-size=2", "--wasm-tiering-budget=18000000", "dist/main.js"]

@@ -124,7 +124,11 @@ const OPTIONAL_PACKAGES = [
 const DEPLOYED_NODE_FLAGS = ['--max-semi-space-size=2', '--wasm-tiering-budget=18000000'];
 
 /** The environment `npm start` and the Dockerfile give the gateway's process (see docs/operations.md). */
-export const DEPLOYED_ENV = { MALLOC_MMAP_THRESHOLD_: '131072' };
+export const DEPLOYED_ENV = {
+  MALLOC_MMAP_THRESHOLD_: '131072',
+  // Kept between runs, as a deployment keeps it between starts (Node 22.1+; Node 20 ignores it).
+  NODE_COMPILE_CACHE: path.resolve(__dirname, '../../node_modules/.cache/veo-bench/node-compile-cache'),
+};
 
 /** `--require` arguments that load the optional packages and the simulator before `mainJs` starts. */
 function eagerPreloads(mainJs: string): string[] {

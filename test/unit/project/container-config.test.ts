@@ -77,13 +77,13 @@ function dockerfileEnv(): Record<string, string> {
   return env;
 }
 
-/** Runtime variables that the C library reads, not the gateway: see docs/operations.md. */
-const ALLOCATOR_VARIABLES = ['MALLOC_MMAP_THRESHOLD_'];
+/** Runtime variables that the C library or Node reads, not the gateway: see docs/operations.md. */
+const RUNTIME_VARIABLES = ['MALLOC_MMAP_THRESHOLD_', 'NODE_COMPILE_CACHE'];
 
-it('the Dockerfile sets only variables the gateway, npm or the C allocator reads', () => {
+it('the Dockerfile sets only variables the gateway, npm, Node or the C allocator reads', () => {
   const env = dockerfileEnv();
-  expect(Object.keys(env)).toEqual(expect.arrayContaining(['NODE_ENV', 'HOST', 'PORT', 'DATA_DIR', ...ALLOCATOR_VARIABLES]));
-  const known = (k: string) => CONFIG_VARIABLES.includes(k) || k.startsWith('NPM_CONFIG_') || ALLOCATOR_VARIABLES.includes(k);
+  expect(Object.keys(env)).toEqual(expect.arrayContaining(['NODE_ENV', 'HOST', 'PORT', 'DATA_DIR', ...RUNTIME_VARIABLES]));
+  const known = (k: string) => CONFIG_VARIABLES.includes(k) || k.startsWith('NPM_CONFIG_') || RUNTIME_VARIABLES.includes(k);
   expect(Object.keys(env).filter((k) => !known(k))).toEqual([]);
   expect(loadConfig(env)).toMatchObject({ host: '0.0.0.0', port: 4000, dataDir: '/data', introspection: false });
 });
