@@ -15,8 +15,17 @@ export interface PgliteThreadOptions {
    * template restored with other start-up settings did not open (it hung) when tried.
    */
   sharedBuffersMb?: number;
-  /** PGlite's WASM, compiled once per process (see pglite-thread.ts): each thread would compile it again. */
-  wasm: { pglite: WebAssembly.Module; initdb: WebAssembly.Module };
+}
+
+/**
+ * The first message to the thread: PGlite's WASM, compiled once per process (see pglite-thread.ts),
+ * since each thread would compile it again. Sent after the thread is started, so that Node's start of
+ * the thread and PGlite's JavaScript load while the main thread compiles.
+ */
+export interface PgliteWasm {
+  kind: 'wasm';
+  pglite: WebAssembly.Module;
+  initdb: WebAssembly.Module;
 }
 
 /**

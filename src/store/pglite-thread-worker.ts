@@ -7,7 +7,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { pgliteDriver } from './pglite-driver';
 import { createInMemoryPglite } from './pglite-template';
-import { INITIALISE_ARGUMENT, type PgliteFailure, type PgliteReply, type PgliteRequest, type PgliteThreadOptions } from './pglite-thread-protocol';
+import {
+  INITIALISE_ARGUMENT,
+  type PgliteFailure,
+  type PgliteReply,
+  type PgliteRequest,
+  type PgliteThreadOptions,
+  type PgliteWasm,
+} from './pglite-thread-protocol';
 import type { SqlDriver, SqlSession } from './sql/session';
 
 /** As a thread: the port to the gateway's main thread. As a process (initialising a folder): null. */
@@ -42,7 +49,8 @@ interface OpenTransaction {
 async function main(): Promise<void> {
   let driver: SqlDriver;
   try {
-    const compiled = { pgliteWasmModule: options.wasm.pglite, initdbWasmModule: options.wasm.initdb };
+    const wasm = await new Promise<PgliteWasm>((resolve) => port!.once('message', resolve));
+    const compiled = { pgliteWasmModule: wasm.pglite, initdbWasmModule: wasm.initdb };
     const db =
       options.dataDir === undefined
         ? await createInMemoryPglite(options.templateFile, compiled)

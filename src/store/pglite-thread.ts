@@ -9,20 +9,24 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { INITIALISE_ARGUMENT, type PgliteFailure, type PgliteReply, type PgliteRequest, type PgliteThreadOptions } from './pglite-thread-protocol';
+import {
+  INITIALISE_ARGUMENT,
+  type PgliteFailure,
+  type PgliteReply,
+  type PgliteRequest,
+  type PgliteThreadOptions,
+  type PgliteWasm,
+} from './pglite-thread-protocol';
 import type { Row, SqlDriver, SqlSession } from './sql/session';
 
 /** A request before call() numbers it (Omit over each member of the union). */
 type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 
-/** How a database thread opens its database (see PgliteThreadOptions). */
-export type PgliteThreadOpening = Omit<PgliteThreadOptions, 'wasm'>;
-
 /** Opens a database thread and resolves once its database is open. */
-export async function openPgliteThread(opening: PgliteThreadOpening): Promise<SqlDriver> {
-  const options: PgliteThreadOptions = { ...opening, wasm: await compiledWasm() };
+export async function openPgliteThread(options: PgliteThreadOptions): Promise<SqlDriver> {
+  // The thread starts first: Node's start of a thread and PGlite's JavaScript (0.1–0.2 s) run there
+  // while this thread compiles the WASM, which the thread awaits as its first message.
   const worker = new Worker(await workerEntry(), { workerData: options });
-  markStartedElsewhere();
   const pending = new Map<number, { resolve: (rows: unknown[] | undefined) => void; reject: (err: Error) => void }>();
   let nextId = 1;
   /** Set once the thread is gone: every later call fails with it. */
@@ -53,7 +57,12 @@ export async function openPgliteThread(opening: PgliteThreadOpening): Promise<Sq
     worker.on('error', (err) => end(new Error(`the embedded database thread failed: ${err.message}`, { cause: err })));
     worker.on('exit', (code) => end(new Error(`the embedded database thread exited (code ${code})`)));
   });
+  // Not before the WASM is posted: the entry point loads the gateway's modules once this resolves,
+  // which holds this thread (and the post) for up to a second.
+  const posted = compiledWasm().then((wasm) => worker.postMessage({ kind: 'wasm', ...wasm } satisfies PgliteWasm));
+  posted.then(markStartedElsewhere, () => undefined);
   try {
+    await posted;
     await opened;
   } catch (err) {
     await worker.terminate();
@@ -143,7 +152,7 @@ let markStartedElsewhere!: () => void;
  */
 export const pgliteStartedElsewhere = new Promise<void>((resolve) => (markStartedElsewhere = resolve));
 
-let compiled: Promise<PgliteThreadOptions['wasm']> | undefined;
+let compiled: Promise<Omit<PgliteWasm, 'kind'>> | undefined;
 
 // Node has the WebAssembly global; the ES2023 lib this project compiles against declares only its types.
 const wasmCompiler = (globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<WebAssembly.Module> } }).WebAssembly;
@@ -153,7 +162,7 @@ const wasmCompiler = (globalThis as unknown as { WebAssembly: { compile(bytes: U
  * shared with every database thread: compiling them takes seconds of CPU, which every store start
  * (and every test's in-memory store) would otherwise pay again on its new thread.
  */
-function compiledWasm(): Promise<PgliteThreadOptions['wasm']> {
+function compiledWasm(): Promise<Omit<PgliteWasm, 'kind'>> {
   compiled ??= (async () => {
     const dist = path.dirname(require.resolve('@electric-sql/pglite'));
     const [pglite, initdb] = await Promise.all(
