@@ -62,8 +62,8 @@ export async function openPgliteThread(options: PgliteThreadOptions): Promise<Sq
   const posted = compiledWasm().then((wasm) => worker.postMessage({ kind: 'wasm', ...wasm } satisfies PgliteWasm));
   posted.then(markStartedElsewhere, () => undefined);
   try {
-    await posted;
-    await opened;
+    // Both at once: a thread that fails while the WASM compiles must not leave `opened` rejected unawaited.
+    await Promise.all([posted, opened]);
   } catch (err) {
     await worker.terminate();
     throw err;
