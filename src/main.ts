@@ -2,6 +2,7 @@
  * Process entry: configuration → app → listen. SIGTERM/SIGINT stop it gracefully; any failure to
  * start exits non-zero with the reason.
  */
+import nodeModule from 'node:module';
 import 'reflect-metadata';
 import { ConfigError, loadConfig } from './config';
 import { openStore } from './store/create-store';
@@ -27,6 +28,10 @@ async function main(): Promise<void> {
   const { startApp } = await import('./app.js');
   appLogsFailures = true;
   const app = await startApp(config, { store });
+  // Every module a start needs is loaded: Node's compile cache (NODE_COMPILE_CACHE, docs/operations.md) is
+  // written now rather than at exit, which a killed or crashed process never reaches. Node 23+; nothing
+  // without the cache.
+  (nodeModule as { flushCompileCache?: () => void }).flushCompileCache?.();
 
   const lines = [
     '',
