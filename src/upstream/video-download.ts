@@ -56,10 +56,11 @@ export class VideoDownloader {
 
   /** `stop` aborts the transfer (a stopping gateway), like its deadline does. */
   async download(url: string, stop?: AbortSignal): Promise<VideoDownload> {
+    if (this.stopped) throw new VideoDownloadError('the video link could not be read: the gateway stopped', null);
+    // Before the deadline starts: the first download loads undici, which is no part of the transfer.
+    const { request, dispatcher } = await this.connection();
     const deadline = AbortSignal.timeout(this.options.timeoutMs);
     const signal = stop ? AbortSignal.any([deadline, stop]) : deadline;
-    if (this.stopped) throw new VideoDownloadError('the video link could not be read: the gateway stopped', null);
-    const { request, dispatcher } = await this.connection();
     let answer: Dispatcher.ResponseData;
     try {
       answer = await request(url, { dispatcher, signal });
