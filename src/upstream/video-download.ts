@@ -34,9 +34,15 @@ export interface VideoDownloaderOptions {
 /** Statuses that say the link itself is dead: a signed link past its expiry (403), or a removed file. */
 const GONE = new Set([401, 403, 404, 410]);
 
+/** undici's request and the downloads' connections. */
+interface DownloadClient {
+  request: typeof import('undici').request;
+  dispatcher: Dispatcher;
+}
+
 export class VideoDownloader {
-  /** undici and its connections, made at the first download (see connection). */
-  private client: Promise<{ request: typeof import('undici').request; dispatcher: Dispatcher }> | null = null;
+  /** Made at the first download (see connection). */
+  private client: Promise<DownloadClient> | null = null;
   private stopped = false;
 
   constructor(private readonly options: VideoDownloaderOptions) {}
@@ -45,7 +51,7 @@ export class VideoDownloader {
    * undici is loaded at the first download, not at start: loading it holds the main thread for 0.1–0.2 s,
    * and a gateway copies nothing until a generation completes.
    */
-  private connection(): Promise<{ request: typeof import('undici').request; dispatcher: Dispatcher }> {
+  private connection(): Promise<DownloadClient> {
     this.client ??= import('undici').then(({ Agent, interceptors, request }) => ({
       request,
       // File hosts (CDNs, signed bucket links) may redirect.

@@ -61,11 +61,17 @@ const RESPONSE_READ_BYTES = 1_024;
 /** Each wait is varied by up to this fraction either way. */
 const JITTER = 0.2;
 
+/** undici's request and the deliveries' connections. */
+interface DeliveryClient {
+  request: typeof import('undici').request;
+  dispatcher: Agent;
+}
+
 export class WebhookSender {
   private readonly leaseOwner: string;
   private readonly leaseMs: number;
-  /** undici and the deliveries' connections, made at the first delivery (see connection). */
-  private client: Promise<{ request: typeof import('undici').request; dispatcher: Agent }> | null = null;
+  /** undici's request and the deliveries' connections, made at the first delivery (see connection). */
+  private client: Promise<DeliveryClient> | null = null;
   private readonly inFlight = new Set<Promise<void>>();
   private running = false;
   private loop: Promise<void> | null = null;
@@ -83,7 +89,7 @@ export class WebhookSender {
    * undici is loaded at the first delivery, not at start: loading it holds the main thread for 0.1–0.2 s,
    * and most gateways send no webhook for a while after a start, or ever.
    */
-  private connection(): Promise<{ request: typeof import('undici').request; dispatcher: Agent }> {
+  private connection(): Promise<DeliveryClient> {
     const { timeoutMs, policy, resolve } = this.options;
     this.client ??= import('undici').then(({ Agent, request }) => ({
       request,

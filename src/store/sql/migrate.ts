@@ -1,8 +1,8 @@
 import type { Migration } from '../migrations';
 import type { SqlDriver } from './session';
 
-/** Any constant works, as long as every process uses the same one. */
-const MIGRATION_LOCK_KEY = 7_364_201_911;
+/** The advisory lock migrations run under. Any constant works, as long as every process uses the same one. */
+export const MIGRATION_LOCK_KEY = 7_364_201_911;
 
 /** PostgreSQL's "undefined_table": a database no migration has touched yet. */
 const UNDEFINED_TABLE = '42P01';

@@ -3,12 +3,10 @@ import { migrations } from '../../../src/store/migrations';
 import { pgDriver } from '../../../src/store/pg-store';
 import { createInMemoryPglite } from '../../../src/store/pglite-template';
 import { pgliteDriver } from '../../../src/store/pglite-driver';
-import { migrate } from '../../../src/store/sql/migrate';
+import { MIGRATION_LOCK_KEY, migrate } from '../../../src/store/sql/migrate';
 import type { SqlDriver } from '../../../src/store/sql/session';
 import { describeWithServices, startPostgres, type PostgresServer } from '../../helpers/services';
-
-/** The advisory lock migrate takes (src/store/sql/migrate.ts). */
-const MIGRATION_LOCK_KEY = 7_364_201_911;
+import { within } from '../../helpers/within';
 
 const appliedIds = async (db: SqlDriver) => (await db.query<{ id: string }>('SELECT id FROM schema_migrations ORDER BY id')).map((r) => r.id);
 
@@ -34,7 +32,6 @@ describe('migrate on PGlite', () => {
 
 describeWithServices('migrate on PostgreSQL', () => {
   let server: PostgresServer;
-  let holder: pg.Client;
 
   beforeAll(async () => {
     server = await startPostgres();
@@ -46,7 +43,7 @@ describeWithServices('migrate on PostgreSQL', () => {
 
   /** Runs `fn` while another connection holds the migrations' lock, as a second instance migrating would. */
   async function whileLocked<T>(fn: () => Promise<T>): Promise<T> {
-    holder = new pg.Client({ connectionString: server.url });
+    const holder = new pg.Client({ connectionString: server.url });
     await holder.connect();
     try {
       await holder.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
@@ -65,17 +62,14 @@ describeWithServices('migrate on PostgreSQL', () => {
       // Something pending: waits until the holder lets go, then applies it once.
       const extra = { id: '9999_test_extra', sql: 'CREATE TABLE migrate_test_extra (id int)' };
       let finished = false;
+      let running!: Promise<unknown>;
       await whileLocked(async () => {
-        const running = migrate(db, [...migrations, extra]).then(() => (finished = true));
+        running = migrate(db, [...migrations, extra]).then(() => (finished = true));
+        running.catch(() => undefined); // awaited below, once the lock is let go
         await new Promise((resolve) => setTimeout(resolve, 300));
         expect(finished).toBe(false);
-        running.catch(() => undefined);
       });
-      await new Promise<void>((resolve, reject) => {
-        const deadline = Date.now() + 10_000;
-        const check = () => (finished ? resolve() : Date.now() > deadline ? reject(new Error('migrate never finished')) : setTimeout(check, 20));
-        check();
-      });
+      await within('the pending migration once the lock is let go', running, 10_000);
       expect(await appliedIds(db)).toContain(extra.id);
     } finally {
       await db.close();
