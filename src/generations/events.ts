@@ -13,7 +13,18 @@ import { isSettled, type Generation, type GenerationStatus } from '../model/gene
 export const Topic = {
   generation: 'GENERATION',
   owner: 'OWNER',
+  /** Generations gone or changed where no poll saw it (a delete, a retention sweep): one channel for all. */
+  removed: 'REMOVED',
 } as const;
+
+/** The one REMOVED channel, which every instance listens on (the key is fixed). */
+const REMOVED = topicOf(Topic.removed, 'all');
+
+/** Names a generation that copies kept in memory must drop. */
+export interface RemovedGeneration {
+  owner: string;
+  id: string;
+}
 
 /**
  * The event type carrying one generation's (or one owner's) changes. Scaled out, it is also the
@@ -68,6 +79,30 @@ export class GenerationEvents {
    */
   resync(gapStartedAt: Date = new Date(0)): void {
     for (const reload of [...this.resyncs]) reload(gapStartedAt);
+  }
+
+  /**
+   * Tells every instance, this one included, that `owner`'s generation `id` was deleted or changed
+   * outside the poller, so that a copy of it kept in memory (an ended generation, read again and again)
+   * is dropped rather than served on.
+   */
+  publishRemoved(removed: RemovedGeneration): void {
+    this.target.dispatchEvent(new CustomEvent(REMOVED, { detail: { owner: removed.owner, id: removed.id } }));
+  }
+
+  /**
+   * Calls `drop` for every generation named by publishRemoved on any instance, and `dropAll` after a
+   * gap in the event stream (a Redis reconnect), when such messages may have been lost. Returns the
+   * function that stops listening.
+   */
+  onRemoved(drop: (removed: RemovedGeneration) => void, dropAll: () => void): () => void {
+    const listener = (event: Event) => drop((event as CustomEvent<RemovedGeneration>).detail);
+    this.target.addEventListener(REMOVED, listener);
+    this.resyncs.add(dropAll);
+    return () => {
+      this.target.removeEventListener(REMOVED, listener);
+      this.resyncs.delete(dropAll);
+    };
   }
 
   publish(generation: Generation): void {

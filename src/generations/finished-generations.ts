@@ -43,6 +43,11 @@ export class FinishedGenerations {
     this.entries.delete(keyOf(owner, id));
   }
 
+  /** Drops every entry (changes elsewhere may have been missed). */
+  clear(): void {
+    this.entries.clear();
+  }
+
   get size(): number {
     return this.entries.size;
   }

@@ -100,6 +100,8 @@ export class GenerationService {
    */
   private readonly reads: DataLoader<{ owner: string; id: string }, Generation | null>;
   private readonly finished = new FinishedGenerations();
+  /** Stops listening for generations removed on any instance (which `finished` must then drop). */
+  private readonly stopDroppingRemoved: () => void;
   /** Creates the upstream accepted whose record is waiting for the store to come back. */
   private readonly unrecorded: UnrecordedCreates;
 
@@ -114,11 +116,17 @@ export class GenerationService {
       onRecorded: deps.onScheduled,
       now: this.now,
     });
+    // Another instance's delete or retention sweep changes what this one may hold in memory.
+    this.stopDroppingRemoved = deps.events.onRemoved(
+      ({ owner, id }) => this.finished.forget(owner, id),
+      () => this.finished.clear(),
+    );
   }
 
   /** Stops retrying unrecorded creates (each still pending is logged with its upstream id). */
   stop(): void {
     this.unrecorded.stop();
+    this.stopDroppingRemoved();
   }
 
   /**
@@ -365,6 +373,7 @@ export class GenerationService {
       });
     }
     this.finished.forget(owner, id);
+    this.deps.events.publishRemoved({ owner, id });
     this.deps.log.info({ generationId: id, owner }, 'generation deleted by its owner');
     if (this.deps.media) {
       // After the row: a failure here leaves a file nobody links to, never a generation without its file.
@@ -375,9 +384,13 @@ export class GenerationService {
     }
   }
 
-  /** A change made outside the service (the retention sweep): reads from memory must not show the older version. */
+  /**
+   * A change made outside the service (the retention sweep): reads from memory, on this instance and
+   * every other, must not show the older version.
+   */
   changedElsewhere(g: Generation): void {
     this.finished.forget(g.owner, g.id);
+    this.deps.events.publishRemoved(g);
   }
 
   /** The owner's generations with these ids, in order (null where unknown or another owner's). */
@@ -435,7 +448,10 @@ export class GenerationService {
     const page = keys.slice(0, first);
     const generations: (Generation | null)[] = page.map(({ id, version }) => {
       const ended = this.finished.get(owner, id);
-      return ended?.version === version ? ended : null;
+      if (ended?.version === version) return ended;
+      // Changed since it was kept (news of it lost in a gap): the read below must not take it from memory.
+      if (ended) this.finished.forget(owner, id);
+      return null;
     });
     const missing = page.filter((_, i) => generations[i] === null).map((k) => k.id);
     if (missing.length > 0) {

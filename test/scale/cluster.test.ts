@@ -14,6 +14,8 @@ import { CREATE, GET, WATCH, WATCH_ALL, collect, sleep, waitFor, within, type Co
 import { startGatewayGroup, type GatewayGroup } from '../helpers/gateway-group';
 import { describeWithServices, type GatewayProcess, type PostgresServer, type RedisServer } from '../helpers/services';
 
+const DELETE = 'mutation Delete($id: ID!) { deleteVideoGeneration(id: $id) }';
+
 /** veo2 (45 s) takes about 0.9 s, veo3 (2 min) about 2.4 s. */
 const TIME_SCALE = 0.02;
 const LEASE_MS = 1_000;
@@ -242,6 +244,16 @@ describeWithServices('several gateway instances', () => {
     expect(x.id).toBe(y.id);
     expect(simulator.control.counts().create).toBe(1);
   });
+
+  it('a generation deleted on one instance is gone on the others, also where an earlier read kept it in memory', async () => {
+    const [a, b] = gateways;
+    const g = await create(a!, { model: 'veo2', prompt: 'deleted elsewhere' });
+    await waitFor('completion', async () => (await row(g.id)).status === 'COMPLETED', 10_000);
+    // Ended generations never change again, so b answers later reads of this one from memory.
+    for (let i = 0; i < 2; i++) expect((await post(b!, GET, { id: g.id })).body.data?.videoGeneration.status).toBe('COMPLETED');
+    expect((await post(a!, DELETE, { id: g.id })).body).toEqual({ data: { deleteVideoGeneration: g.id } });
+    await waitFor('b to answer NOT_FOUND', async () => (await post(b!, GET, { id: g.id })).body.errors?.[0]?.extensions?.code === 'NOT_FOUND', 5_000);
+  }, 30_000);
 
   it('a poll slower than the lease keeps its lease: no second instance polls the job meanwhile', async () => {
     const g = await create(gateways[0]!, { model: 'veo2', prompt: 'slow upstream' });

@@ -180,4 +180,25 @@ describe('GenerationEvents topics', () => {
       ['OWNER:alice', 7],
     ]);
   });
+
+  it('sends removals on the one REMOVED:all channel, with only owner and id, until the listener stops', () => {
+    const target = new EventTarget();
+    const events = new GenerationEvents(target);
+    const onChannel: unknown[] = [];
+    target.addEventListener('REMOVED:all', (event) => onChannel.push((event as CustomEvent).detail));
+    const dropped: string[] = [];
+    let cleared = 0;
+    const stop = events.onRemoved(
+      ({ owner, id }) => dropped.push(`${owner}/${id}`),
+      () => cleared++,
+    );
+    events.publishRemoved(generation(3)); // a whole generation goes out as its owner and id only
+    events.resync();
+    expect(onChannel).toEqual([{ owner: 'alice', id: 'g1' }]);
+    expect([dropped, cleared]).toEqual([['alice/g1'], 1]);
+    stop();
+    events.publishRemoved({ owner: 'bob', id: 'g2' });
+    events.resync();
+    expect([dropped, cleared]).toEqual([['alice/g1'], 1]);
+  });
 });

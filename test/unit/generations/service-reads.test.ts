@@ -14,11 +14,11 @@ let store: Store;
 let queries: string[][];
 let service: GenerationService;
 
-function newService(): GenerationService {
+function newService(events = new GenerationEvents()): GenerationService {
   return new GenerationService({
     store,
     upstream: {} as UpstreamClient,
-    events: new GenerationEvents(),
+    events,
     schedule: new PollSchedule({ timeScale: 1, minIntervalMs: 2_000, maxIntervalMs: 60_000 }),
     backoff: new UpstreamBackoff(),
     log: pino({ level: 'silent' }),
@@ -95,8 +95,51 @@ describe('GenerationService reads', () => {
     expect(queries).toHaveLength(2);
   });
 
+  it('drops an ended generation from memory when another instance deletes it or changes it outside the poller', async () => {
+    // Two instances: one store, one event transport (Redis when scaled out), separate memory.
+    const events = new GenerationEvents();
+    const [here, there] = [newService(events), newService(events)];
+    const ids = [await insert('jack'), await insert('jack'), await insert('jack')];
+    for (const id of ids) {
+      const [g] = await store.getGenerations('jack', [id]);
+      await store.updateGeneration({ id, expectedVersion: g!.version, change: { status: GenerationStatus.COMPLETED } });
+    }
+    await here.getMany('jack', ids); // read once, then kept
+    queries = [];
+    await here.getMany('jack', ids);
+    expect(queries).toEqual([]);
+
+    await there.delete('jack', ids[0]!);
+    expect((await here.getMany('jack', [ids[0]!]))[0]).toBeNull();
+
+    // The retention sweep's change (here: on the other instance) reaches this one's memory too.
+    const [kept] = await here.getMany('jack', [ids[1]!]);
+    const changed = await store.updateGeneration({ id: ids[1]!, expectedVersion: kept!.version, change: { upstreamStatus: 'expired' } });
+    there.changedElsewhere(changed!);
+    expect((await here.getMany('jack', [ids[1]!]))[0]!.version).toBe(changed!.version);
+
+    // A gap in the event stream (a Redis reconnect) may have lost such news: everything kept is read again.
+    queries = [];
+    events.resync();
+    await here.getMany('jack', [ids[2]!]);
+    expect(queries).toEqual([['jack', ids[2]]]);
+    here.stop();
+    there.stop();
+  });
+
   describe('lists', () => {
     const statuses = (page: { generations: { status: string }[] }) => page.generations.map((g) => g.status);
+
+    it('show the newer version of an ended generation changed without news of it, and read it anew after', async () => {
+      const id = await insert('kate');
+      const [g] = await store.getGenerations('kate', [id]);
+      const ended = await store.updateGeneration({ id, expectedVersion: g!.version, change: { status: GenerationStatus.COMPLETED } });
+      await service.getMany('kate', [id]); // kept
+      // Changed behind the service's back (as if the REMOVED message were lost).
+      const changed = await store.updateGeneration({ id, expectedVersion: ended!.version, change: { upstreamStatus: 'expired' } });
+      expect((await service.list('kate', { first: 5 })).generations.map((x) => x.version)).toEqual([changed!.version]);
+      expect((await service.getMany('kate', [id]))[0]!.version).toBe(changed!.version);
+    });
 
     it('show a status change at once, and answer ended generations from memory', async () => {
       const ids = [await insert('fred'), await insert('fred'), await insert('fred')];
