@@ -7,6 +7,7 @@
  * WebSocket figures of the same run.
  */
 import { execSync } from 'node:child_process';
+import { defaultMaxConnections } from '../src/server/connection-limits';
 import type { HostKind, HostReady } from './server-host';
 import { HostProcess, type Started } from './processes';
 import { quantile } from './stats';
@@ -29,14 +30,20 @@ export interface FanoutFigures {
 /** Connections one driver process holds at most. */
 const PER_DRIVER = 5_000;
 
-/** The open-file limit caps connections per process (one fd each, plus the server's own). */
+/**
+ * The open-file limit caps connections per process (one fd each, plus the server's own). The gateway
+ * caps them below it (MAX_CONNECTIONS, by default from that limit: connection-limits.ts) and answers the
+ * rest 503, so both servers get the gateway's cap: a run past it measures refusals, not fan-out.
+ */
 export function connectionCap(): number {
+  let open = Infinity;
   try {
-    const hard = Number(execSync('ulimit -n', { shell: '/bin/sh' }).toString().trim());
-    return Number.isFinite(hard) ? hard - 512 : Infinity;
+    const soft = Number(execSync('ulimit -n', { shell: '/bin/sh' }).toString().trim());
+    if (Number.isFinite(soft)) open = soft - 512;
   } catch {
-    return Infinity;
+    // No shell: the gateway's own cap below still applies.
   }
+  return Math.min(open, defaultMaxConnections());
 }
 
 /**
