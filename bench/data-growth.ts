@@ -131,6 +131,8 @@ async function settlePostgres(driver: SqlDriver): Promise<void> {
 
 async function measureStore(label: string, open: () => Promise<OpenedStore>, plan: DataGrowthPlan, log: (line: string) => void): Promise<Row[]> {
   const p99s = new Map<string, number[]>();
+  // Logged beside each p99: a p50 that does not move says the p99 moved by a stall, not by the read's plan.
+  const p50s = new Map<string, number>();
   const headOfLine: HeadOfLine[] = [];
   const headOfLineAnew: HeadOfLine[] = [];
   const headOfLineAtQuota: HeadOfLine[] = [];
@@ -161,9 +163,12 @@ async function measureStore(label: string, open: () => Promise<OpenedStore>, pla
           times.push(performance.now() - t);
         }
         p99s.set(read.name, [...(p99s.get(read.name) ?? []), quantile(times, 0.99)]);
+        p50s.set(read.name, quantile(times, 0.5));
       }
       // Logged as each size ends, so a run stopped during a long fill still leaves the sizes it measured.
-      log(`  ${label}, ${size} per owner: p99 ${READS.map((r) => `${r.name} ${p99s.get(r.name)!.at(-1)!.toFixed(2)} ms`).join(', ')}`);
+      log(
+        `  ${label}, ${size} per owner: p50 / p99 ${READS.map((r) => `${r.name} ${p50s.get(r.name)!.toFixed(2)} / ${p99s.get(r.name)!.at(-1)!.toFixed(2)} ms`).join(', ')}`,
+      );
       const h = await measureHeadOfLine(gatewayStore, gatewayStore, plan.headOfLineMs ?? 3000);
       headOfLine.push(h);
       log(
