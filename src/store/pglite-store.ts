@@ -34,7 +34,7 @@ async function openPglite(dataDir: string | undefined, role: string, sharedBuffe
   const lock = await lockDataFolder(dataDir, role);
   let driver: SqlDriver;
   try {
-    // A folder without PG_VERSION is new: initdb runs in a process of its own first (see initialisePgliteDataDir).
+    // A folder without PG_VERSION is new: initdb and the migrations run in a process of its own first (see initialisePgliteDataDir).
     if (!(await isInitialised(dataDir))) await initialisePgliteDataDir(dataDir);
     driver = await openPgliteThread({ dataDir, templateFile: null, sharedBuffersMb });
   } catch (err) {

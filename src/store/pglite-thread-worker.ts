@@ -5,6 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
+import { migrations } from './migrations';
 import { pgliteDriver } from './pglite-driver';
 import { createInMemoryPglite } from './pglite-template';
 import {
@@ -15,6 +16,7 @@ import {
   type PgliteThreadOptions,
   type PgliteWasm,
 } from './pglite-thread-protocol';
+import { migrate } from './sql/migrate';
 import type { SqlDriver, SqlSession } from './sql/session';
 
 /** As a thread: the port to the gateway's main thread. As a process (initialising a folder): null. */
@@ -125,10 +127,18 @@ async function main(): Promise<void> {
   send({ kind: 'ready' });
 }
 
-/** The process's work (see INITIALISE_ARGUMENT): PGlite runs initdb in an empty folder when it opens it. */
+/**
+ * The process's work (see INITIALISE_ARGUMENT): PGlite runs initdb in an empty folder when it opens it;
+ * the migrations run here too. Applied in the gateway's own process they left it idling 20-30 MB above a
+ * later start (BENCHMARKS.md, section 6): memory a process that exits gives back.
+ */
 async function initialise(dataDir: string): Promise<void> {
   const db = await PGlite.create({ dataDir });
-  await db.close();
+  try {
+    await migrate(pgliteDriver(db), migrations);
+  } finally {
+    await db.close();
+  }
 }
 
 if (port) {

@@ -117,8 +117,8 @@ export async function openPgliteThread(options: PgliteThreadOptions): Promise<Sq
 }
 
 /**
- * Runs a process that opens `dataDir` (PGlite runs initdb there when it is empty), closes it and
- * exits. initdb grows PGlite's WASM memory to several hundred MB, and the C allocator keeps what a
+ * Runs a process that opens `dataDir` (PGlite runs initdb there when it is empty), applies the
+ * migrations, closes it and exits. initdb grows PGlite's WASM memory to several hundred MB, and the C allocator keeps what a
  * thread used in its arenas after the thread ends (a thread for it left the gateway 80 MB larger for
  * good): a process of its own returns all of it, and the gateway opens a folder already initialised.
  * The process compiles PGlite's WASM for itself (a compiled module cannot cross to another process):
