@@ -24,6 +24,8 @@ declare module 'autocannon' {
     non2xx: number;
     errors: number;
     timeouts: number;
+    /** Answers by HTTP status code (2xx included). */
+    statusCodeStats: Record<string, { count: number }>;
   }
   /** One run's figures with its histograms still encoded (`skipAggregateResult`). */
   interface RawResult {
@@ -37,6 +39,6 @@ declare module 'autocannon' {
     /** Merges raw results: latency percentiles over every request of every run. */
     function aggregateResult(results: RawResult[], options: { url: string; connections?: number }): Result;
   }
-  export type { RawResult };
+  export type { RawResult, Result };
   export default autocannon;
 }

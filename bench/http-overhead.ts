@@ -5,7 +5,7 @@
  * bare Apollo Server 5 with plain graphql-js resolvers over the same generations (copied from the
  * gateway's own answer). Both servers run in their own process; autocannon runs in this one.
  */
-import autocannon, { type RawResult } from 'autocannon';
+import autocannon, { type RawResult, type Result } from 'autocannon';
 import { GENERATION_FIELDS, type PlainGeneration } from './bare-servers';
 import { HostProcess, stopAll, type Started } from './processes';
 import type { PauseWindow } from './pause-monitor';
@@ -16,6 +16,8 @@ export interface HttpFigures {
   p99Ms: number;
   /** Non-2xx answers and transport errors (must be 0 for the figures to count). */
   failures: number;
+  /** What the failures were, e.g. `2 × HTTP 500, 1 transport error`; '' when none. */
+  failureKinds: string;
   /**
    * The server process's CPU time (all its threads) per answered request over the measured load, in
    * ms: unlike req/s, it hardly moves with what else runs on the machine.
@@ -118,6 +120,7 @@ async function loadBoth(gateway: Target, baseline: Target, body: unknown, o: Htt
         requestsPerSecond: total / Math.max(1e-9, run.seconds),
         p99Ms: merged.latency.p99,
         failures: merged.non2xx + merged.errors + merged.timeouts,
+        failureKinds: failureKinds(merged),
         cpuPerRequestMs: run.cpuMicros / 1000 / Math.max(1, total),
         windowP99sMs: run.results.map((r) => autocannon.aggregateResult([r], { url: t.url, connections: o.connections }).latency.p99),
       };
@@ -134,6 +137,18 @@ function request(t: Target, body: unknown, o: HttpOverheadOptions) {
     body: JSON.stringify(body),
     connections: o.connections,
   };
+}
+
+/** Names each kind of failure, so a failed run says what to look for. */
+export function failureKinds(r: Result): string {
+  const kinds = Object.entries(r.statusCodeStats)
+    .filter(([code]) => !code.startsWith('2'))
+    .map(([code, s]) => `${s.count} × HTTP ${code}`);
+  // autocannon counts a timeout as an error too.
+  const transport = r.errors - r.timeouts;
+  if (transport > 0) kinds.push(`${transport} transport error${transport === 1 ? '' : 's'}`);
+  if (r.timeouts > 0) kinds.push(`${r.timeouts} timed out`);
+  return kinds.join(', ');
 }
 
 async function cpuMicros(host: HostProcess): Promise<number> {

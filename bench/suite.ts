@@ -11,7 +11,7 @@ import {
 } from './create-startup';
 import { runDataGrowth, type DataGrowthPlan } from './data-growth';
 import { runFanout, startFanoutServer, type FanoutFigures } from './fanout';
-import { runHttpOverhead, startHttpServers } from './http-overhead';
+import { runHttpOverhead, startHttpServers, type HttpFigures } from './http-overhead';
 import { runPollerScale, type PollerScalePlan } from './poller-scale';
 import { HostProcess, stopAll, type Started } from './processes';
 import type { Row } from './results';
@@ -193,14 +193,13 @@ async function runInOrder(plan: BenchPlan, servers: Prestarted, step: Step, log:
   if (plan.http) {
     const http = await step('HTTP overhead', () => runHttpOverhead(plan.http!, servers.http!));
     for (const q of http.queries) {
-      // A window that answered nothing has no p99 (0 ms would pass), so it counts as a failure too.
-      const answered = q.gateway.requestsPerSecond > 0 && q.baseline.requestsPerSecond > 0;
-      const ok = answered && q.gateway.failures === 0 && q.baseline.failures === 0;
+      const problems = [httpProblem('gateway', q.gateway), httpProblem('baseline', q.baseline)].filter(Boolean);
+      const ok = problems.length === 0;
       const H = `HTTP ${q.name}`;
       rows.push(
         {
           bench: H,
-          metric: `req/s vs bare Apollo 5${ok ? '' : ' (FAILURES)'}`,
+          metric: `req/s vs bare Apollo 5${ok ? '' : ` (FAILURES: ${problems.join('; ')})`}`,
           ours: q.gateway.requestsPerSecond,
           baseline: q.baseline.requestsPerSecond,
           unit: '',
@@ -334,6 +333,15 @@ async function startupRows(plan: BenchPlan, step: Step, log: (line: string) => v
 }
 
 /** Each window pair's p99 ratio (the gateway's window over the baseline's next to it), sorted, for the row's label. */
+/**
+ * What went wrong with one server's load, or '' when nothing did. A load that answered nothing has
+ * no p99 (0 ms would pass), so it counts as a failure too.
+ */
+function httpProblem(server: string, f: HttpFigures): string {
+  if (f.failures > 0) return `${server}: ${f.failureKinds}`;
+  return f.requestsPerSecond > 0 ? '' : `${server}: answered nothing`;
+}
+
 function pairRatios(gateway: readonly number[], baseline: readonly number[]): string {
   const ratios = gateway.map((g, i) => g / Math.max(1e-9, baseline[i] ?? Number.NaN)).sort((a, b) => a - b);
   return ratios.map((r) => `${r.toFixed(2)}×`).join(' ');
