@@ -1,9 +1,12 @@
 import type { Logger } from 'pino';
-import pg from 'pg';
+import type Pg from 'pg';
 import { toStoreError } from './database-unavailable';
+import { loadPg } from './pg-package';
 import { SqlStore } from './sql-store';
 import type { Row, SqlDriver, SqlSession } from './sql/session';
 import type { Store } from './store';
+
+const pg = loadPg();
 
 export interface PgStoreOptions {
   /** postgres://user:password@host:port/database */
@@ -64,7 +67,7 @@ export function pgDriver(options: PgStoreOptions): SqlDriver {
   };
 }
 
-function session(db: pg.Pool | pg.PoolClient): SqlSession {
+function session(db: Pg.Pool | Pg.PoolClient): SqlSession {
   return {
     async query<T = Row>(sql: string, params?: readonly unknown[]): Promise<T[]> {
       try {
