@@ -332,7 +332,6 @@ async function startupRows(plan: BenchPlan, step: Step, log: (line: string) => v
   return rows;
 }
 
-/** Each window pair's p99 ratio (the gateway's window over the baseline's next to it), sorted, for the row's label. */
 /**
  * What went wrong with one server's load, or '' when nothing did. A load that answered nothing has
  * no p99 (0 ms would pass), so it counts as a failure too.
@@ -342,6 +341,7 @@ function httpProblem(server: string, f: HttpFigures): string {
   return f.requestsPerSecond > 0 ? '' : `${server}: answered nothing`;
 }
 
+/** Each window pair's p99 ratio (the gateway's window over the baseline's next to it), sorted, for the row's label. */
 function pairRatios(gateway: readonly number[], baseline: readonly number[]): string {
   const ratios = gateway.map((g, i) => g / Math.max(1e-9, baseline[i] ?? Number.NaN)).sort((a, b) => a - b);
   return ratios.map((r) => `${r.toFixed(2)}×`).join(' ');

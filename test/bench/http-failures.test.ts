@@ -26,7 +26,7 @@ describe('failureKinds', () => {
     expect(failureKinds(result)).toBe('');
   });
 
-  it('counts the answers by status code and the dropped connections apart', async () => {
+  it('counts the answers by status code and the reset connections apart', async () => {
     let n = 0;
     server = createServer((req, res) => {
       n++;
