@@ -1,5 +1,5 @@
-// Writes docs/configuration.md from src/config.ts: one row per environment variable of the zod
-// schema there, with its default, unit, accepted values and doc comment. The schema is the only
+// Writes docs/configuration.md from src/config.ts: one row per environment variable of the
+// valibot schema there, with its default, unit, accepted values and doc comment. The schema is the only
 // place a setting is declared, so the page is derived from it rather than retyped (a retyped table
 // drifted from the code before). It reads the source with the TypeScript compiler API instead of
 // importing it: the defaults and ranges are written as literals there, and reading them needs no
@@ -46,46 +46,44 @@ function literal(node, source) {
   return n === null ? text : String(n);
 }
 
-/** What a schema entry's base type (the start of its call chain) accepts, in words. */
-function accepts(base, source) {
-  const text = base.getText(source);
+/** What a setting's schema (inside `v.optional`) accepts, in words, from the builder it is written with. */
+function accepts(node, source) {
+  const text = node.getText(source);
   if (text === 'bool') return '`true`/`false` (also `1`/`0`, `yes`/`no`)';
   if (text === 'positive') return 'a number > 0, at most 1000000';
-  if (ts.isCallExpression(base) && base.expression.getText(source) === 'int') {
-    const [min, max] = base.arguments.map((a) => literal(a, source));
-    return `an integer ${min}–${max}`;
+  if (!ts.isCallExpression(node)) return 'text';
+  const callee = node.expression.getText(source);
+  const args = node.arguments;
+  if (callee === 'int' || callee === 'number') {
+    const [min, max] = args.map((a) => literal(a, source));
+    return `${callee === 'int' ? 'an integer' : 'a number'} ${min}–${max}`;
   }
-  if (ts.isCallExpression(base) && base.expression.getText(source) === 'z.enum') {
-    const values = base.arguments[0];
-    return ts.isArrayLiteralExpression(values) ? values.elements.map((e) => `\`${literal(e, source)}\``).join(', ') : text;
+  if (callee === 'v.picklist') {
+    return ts.isArrayLiteralExpression(args[0]) ? args[0].elements.map((e) => `\`${literal(e, source)}\``).join(', ') : text;
   }
-  if (ts.isCallExpression(base) && base.expression.getText(source) === 'z.url') {
-    const protocol = /protocol:\s*\/\^([^$]+)\$\//.exec(text)?.[1];
+  if (callee === 'url') {
+    const protocol = /^\/\^([^$]+)\$\/$/.exec(args[0].getText(source))?.[1];
     return protocol ? `a URL (${protocol.replace('(ql)?', '').replace('s?', '(s)')}://…)` : 'a URL';
+  }
+  // v.pipe(v.string(), …): text, with its length bounds.
+  if (callee === 'v.pipe') {
+    const lengths = args.slice(1).filter((a) => ts.isCallExpression(a));
+    const bound = (name) => lengths.find((a) => a.expression.getText(source) === name)?.arguments[0];
+    const min = bound('v.minLength');
+    const max = bound('v.maxLength');
+    if (min) return `text, at least ${literal(min, source)} characters`;
+    if (max) return `text, at most ${literal(max, source)} characters`;
   }
   return 'text';
 }
 
-/** Walks `base.min(…).default(…).optional()` down to its base, collecting what the chain says. */
+/** A setting's default and what it accepts: `v.optional(schema, default)`, or `schema` alone (required). */
 function describeEntry(initializer, source) {
-  let node = initializer;
-  let defaultValue = null;
-  let minLength = null;
-  for (;;) {
-    if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression)) {
-      const method = node.expression.name.text;
-      if (method === 'default') defaultValue = literal(node.arguments[0], source);
-      else if (method === 'min' && node.expression.expression.getText(source).startsWith('z.string')) {
-        minLength = literal(node.arguments[0], source);
-      } else if (!['optional', 'transform', 'min'].includes(method)) break;
-      node = node.expression.expression;
-      continue;
-    }
-    break;
+  if (ts.isCallExpression(initializer) && initializer.expression.getText(source) === 'v.optional') {
+    const [schema, fallback] = initializer.arguments;
+    return { defaultValue: fallback ? literal(fallback, source) : null, accepts: accepts(schema, source) };
   }
-  const base = node.getText(source).startsWith('z.string') ? 'text' : accepts(node, source);
-  const text = base === 'text' && minLength !== null && minLength !== '1' ? `text, at least ${minLength} characters` : base;
-  return { defaultValue, accepts: text };
+  return { defaultValue: null, accepts: accepts(initializer, source) };
 }
 
 function docComment(property, sourceText) {
@@ -117,7 +115,7 @@ export function readSettings(sourceText = readFileSync(SOURCE, 'utf8')) {
       }
     }
   });
-  if (!shape) throw new Error('src/config.ts: no `const schema = z.object({ … })` found');
+  if (!shape) throw new Error('src/config.ts: no `const schema = v.object({ … })` found');
   return shape.properties.map((property) => {
     if (!ts.isPropertyAssignment(property)) throw new Error(`src/config.ts: unexpected ${property.getText(source)}`);
     const name = property.name.getText(source);

@@ -347,6 +347,21 @@ describe('loadConfig', () => {
     expect(e.message).not.toContain('sk-secret-value');
   });
 
+  it('says what a bad value should be, one line per setting, without echoing the value (a URL may hold a password)', () => {
+    const e = configError({
+      DATABASE_URL: 'mysql://gateway:hunter2-password@db/gateway',
+      REDIS_URL: 'http://:redis-password@cache:6379',
+      LOG_LEVEL: 'loud-level',
+      MEDIA_RETENTION_DAYS: 'Infinity',
+    });
+    expect(e.message.split('\n').slice(1)).toEqual([
+      '  LOG_LEVEL: expected ("fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent")',
+      '  DATABASE_URL: must be a URL (postgres://…)',
+      '  REDIS_URL: must be a URL (redis(s)://…)',
+      '  MEDIA_RETENTION_DAYS: must be a number',
+    ]);
+  });
+
   describe('media store settings', () => {
     it('keeps videos in DATA_DIR/media, a temporary folder in memory, or a bucket; refuses s3 without a bucket', () => {
       expect(loadConfig({ DATA_DIR: '/srv/gw' }).media!.store).toEqual({ kind: 'folder', dir: '/srv/gw/media' });
