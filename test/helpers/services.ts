@@ -231,6 +231,11 @@ export interface GatewayProcess {
   /** SIGSTOP: frozen mid-whatever, as in a long GC pause or a partition; `resume()` (SIGCONT) thaws it. */
   pause(): void;
   resume(): void;
+  /**
+   * False from the moment kill() or stop() is called, not only once the exit is seen: a client that
+   * reconnects in the same turn of the event loop as the kill (its retry timer runs before the exit
+   * event on a busy loop) must not pick this instance.
+   */
   readonly alive: boolean;
   /** The exit code once it exited (null while running, or when a signal ended it). */
   readonly exitCode: number | null;
@@ -300,18 +305,23 @@ export async function startGatewayProcess(
       reject(new Error(`gateway ${name} exited at start (${code ?? signal}):\n${output}`));
     });
   });
+  let ending = false;
+  const end = (signal: NodeJS.Signals) => {
+    ending = true;
+    return terminate(child, signal);
+  };
   return {
     name,
     pid: child.pid!,
     url,
     wsUrl: url.replace(/^http/, 'ws'),
     output: () => output,
-    kill: () => terminate(child, 'SIGKILL'),
-    stop: () => terminate(child, 'SIGTERM'),
+    kill: () => end('SIGKILL'),
+    stop: () => end('SIGTERM'),
     pause: () => void child.kill('SIGSTOP'),
     resume: () => void child.kill('SIGCONT'),
     get alive() {
-      return child.exitCode === null && child.signalCode === null;
+      return !ending && child.exitCode === null && child.signalCode === null;
     },
     get exitCode() {
       return child.exitCode;

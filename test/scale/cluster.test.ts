@@ -344,22 +344,25 @@ describeWithServices('several gateway instances', () => {
     await waitFor('both watchers to get the snapshot', () => onHolder.values.length > 0 && onOther.values.length > 0, 10_000);
 
     await holder.kill();
-    const killedAt = Date.now();
-    simulator.control.forceOutcome(g.upstreamId, 'completed');
-    await waitFor('another instance to complete it', async () => (await row(g.id)).status === 'COMPLETED', 15_000, 10);
-    const takeoverMs = Date.now() - killedAt;
-    console.log(`scale: takeover after kill -9 took ${takeoverMs} ms (lease ${LEASE_MS} ms, longest poll gap ${MAX_POLL_GAP_MS} ms)`);
-    // Lease expiry, then at most one poll gap (plus the store round trips of a loaded CI machine).
-    expect(takeoverMs).toBeLessThan(LEASE_MS + MAX_POLL_GAP_MS + 1_500);
+    try {
+      const killedAt = Date.now();
+      simulator.control.forceOutcome(g.upstreamId, 'completed');
+      await waitFor('another instance to complete it', async () => (await row(g.id)).status === 'COMPLETED', 15_000, 10);
+      const takeoverMs = Date.now() - killedAt;
+      console.log(`scale: takeover after kill -9 took ${takeoverMs} ms (lease ${LEASE_MS} ms, longest poll gap ${MAX_POLL_GAP_MS} ms)`);
+      // Lease expiry, then at most one poll gap (plus the store round trips of a loaded CI machine).
+      expect(takeoverMs).toBeLessThan(LEASE_MS + MAX_POLL_GAP_MS + 1_500);
 
-    await within('both watchers to see the end', Promise.all([onHolder.done, onOther.done]), 15_000);
-    for (const w of [onHolder, onOther]) {
-      expect(w.errors).toEqual([]);
-      expect(w.values.at(-1).videoGenerationUpdated.status).toBe('COMPLETED');
+      await within('both watchers to see the end', Promise.all([onHolder.done, onOther.done]), 15_000);
+      for (const w of [onHolder, onOther]) {
+        expect(w.errors).toEqual([]);
+        expect(w.values.at(-1).videoGenerationUpdated.status).toBe('COMPLETED');
+      }
+      // The dead instance's hanging poll ended with its socket; the takeover poll did not overlap it.
+      expect(simulator.control.counts().maxConcurrentPollsById[g.upstreamId]).toBe(1);
+    } finally {
+      await startInstance(); // back to three for the next tests, also when this one failed
     }
-    // The dead instance's hanging poll ended with its socket; the takeover poll did not overlap it.
-    expect(simulator.control.counts().maxConcurrentPollsById[g.upstreamId]).toBe(1);
-    await startInstance(); // back to three for the next tests
   }, 60_000);
 
   it('Redis restarted mid-run: nothing is lost and watchers catch up', async () => {
