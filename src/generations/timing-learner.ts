@@ -6,12 +6,15 @@
  * (table `generation_timings`), so every instance learns from every instance's completions; over
  * PostgreSQL each instance re-reads the table every `refreshMs`, over the embedded store (one process)
  * it reads it once and keeps its own samples in memory as well. Until a bucket has `minSamples` (effective,
- * decayed) samples, its distribution is a blend with the seed from the catalogue's stated time,
- * weighted by the sample count; from then on the learned histogram alone.
+ * decayed) samples, its distribution is a blend with a seed, weighted by the sample count; from then on
+ * the learned histogram alone. The seed is the catalogue's stated time for the bucket, scaled by the
+ * model's pace: how much slower or faster than stated the model has run in its other buckets. So a
+ * model found 2× slower at 8 s is expected to be slower at 4 s too, before the first 4 s job ends.
  */
 import type { Logger } from 'pino';
 import type { GenerationTimings } from '../store/store';
 import type { GenerationInput } from '../model/generation';
+import type { TypicalTime } from '../upstream/models';
 import { addSample, binOf, emptyWeights, seedWeights, smoothed, TIME_BINS, TimeDistribution } from './time-distribution';
 import { typicalTimeFor } from './typical-time';
 
@@ -49,10 +52,42 @@ export const DEFAULT_TIMING_HALF_LIFE_SAMPLES = 20;
 export const DEFAULT_TIMING_REFRESH_MS = 15_000;
 /** The fewest effective samples that replace the seed, when all of them fall outside it (samplesToReplace). */
 const SURPRISED_MIN_SAMPLES = 3;
+/**
+ * Samples at the catalogue's own pace that a model's learned pace is shrunk towards (paceOf): a pace
+ * from 3 samples in other buckets moves the seed half way, from 30 nearly all the way.
+ */
+const PACE_PRIOR_SAMPLES = 3;
+
+type TimingInput = Pick<GenerationInput, 'model' | 'durationSeconds' | 'resolution'>;
 
 /** The key a generation's time is learned under. Unset inputs take the model's default, so they share one. */
-export function timingBucket(input: Pick<GenerationInput, 'model' | 'durationSeconds' | 'resolution'>): string {
+export function timingBucket(input: TimingInput): string {
   return `${input.model}|${input.durationSeconds ?? ''}|${input.resolution?.toLowerCase() ?? ''}`;
+}
+
+/** The request fields a bucket's key was made from (timingBucket read back; model ids hold no `|`). */
+export function timingBucketInput(bucket: string): TimingInput {
+  const resolutionAt = bucket.lastIndexOf('|');
+  const durationAt = bucket.lastIndexOf('|', resolutionAt - 1);
+  const duration = bucket.slice(durationAt + 1, resolutionAt);
+  const resolution = bucket.slice(resolutionAt + 1);
+  return {
+    model: bucket.slice(0, durationAt),
+    durationSeconds: duration ? Number(duration) : undefined,
+    resolution: (resolution || undefined) as TimingInput['resolution'],
+  };
+}
+
+/** A stated time run `pace` times as long (a pace of 2: twice as slow). */
+function atPace(typical: TypicalTime, pace: number): TypicalTime {
+  if (pace === 1) return typical;
+  const [low, high] = typical.rangeSeconds;
+  return { seconds: typical.seconds * pace, rangeSeconds: [low * pace, high * pace], forDurationSeconds: typical.forDurationSeconds };
+}
+
+/** The median of a stated time's seed distribution, in seconds. */
+function statedMedian(typical: TypicalTime): number {
+  return new TimeDistribution(seedWeights(typical)).quantile(0.5);
 }
 
 export class TimingLearner {
@@ -86,7 +121,7 @@ export class TimingLearner {
    * One finished generation took `seconds` (at time scale 1). With a store, the sample is written
    * there and shows at the next refresh (every instance at once); without one, here at once.
    */
-  async record(input: Pick<GenerationInput, 'model' | 'durationSeconds' | 'resolution'>, seconds: number, at: Date): Promise<void> {
+  async record(input: TimingInput, seconds: number, at: Date): Promise<void> {
     if (!(seconds > 0)) return;
     const bucket = timingBucket(input);
     if (!this.options.shared) {
@@ -94,8 +129,8 @@ export class TimingLearner {
       const weights = this.sketches.get(bucket) ?? emptyWeights();
       addSample(weights, seconds, this.decay);
       this.sketches.set(bucket, weights);
-      const built = this.distributions.get(bucket);
-      if (built) built.stale = true;
+      // The model's other buckets too: their seeds follow its pace.
+      for (const [key, built] of this.distributions) if (key.startsWith(`${input.model}|`)) built.stale = true;
     }
     if (!this.options.store) return;
     try {
@@ -132,12 +167,31 @@ export class TimingLearner {
     return Math.max(Math.min(this.minSamples, SURPRISED_MIN_SAMPLES), this.minSamples * (1 - outside / samples));
   }
 
-  /** The time distribution of this request: learned, seeded, or a blend by sample count. */
-  timingFor(input: Pick<GenerationInput, 'model' | 'durationSeconds' | 'resolution'>): LearnedTiming {
+  /**
+   * How many times as long as the catalogue states the model has run in its buckets other than
+   * `except`: the sample-weighted geometric mean of learned over stated medians, shrunk towards 1 by
+   * PACE_PRIOR_SAMPLES. 1 when the model has no other samples.
+   */
+  private paceOf(model: string, except: string): number {
+    let logRatios = 0;
+    let samples = 0;
+    for (const [bucket, sketch] of this.sketches) {
+      if (bucket === except || !bucket.startsWith(`${model}|`)) continue;
+      const weight = sketch.reduce((a, b) => a + b, 0);
+      if (!(weight > 0)) continue;
+      const learnedMedian = new TimeDistribution(smoothed(sketch)).quantile(0.5);
+      logRatios += weight * Math.log(learnedMedian / statedMedian(typicalTimeFor(timingBucketInput(bucket))));
+      samples += weight;
+    }
+    return samples > 0 ? Math.exp(logRatios / (samples + PACE_PRIOR_SAMPLES)) : 1;
+  }
+
+  /** The time distribution of this request: learned, seeded at the model's pace, or a blend by sample count. */
+  timingFor(input: TimingInput): LearnedTiming {
     const bucket = timingBucket(input);
     const cached = this.distributions.get(bucket);
     if (cached && !(cached.stale && Date.now() - cached.builtAt >= this.refreshMs)) return cached.timing;
-    const seed = seedWeights(typicalTimeFor(input));
+    const seed = seedWeights(atPace(typicalTimeFor(input), this.paceOf(input.model, bucket)));
     const sketch = this.sketches.get(bucket);
     const samples = sketch ? sketch.reduce((a, b) => a + b, 0) : 0;
     let weights = seed;

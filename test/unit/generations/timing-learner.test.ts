@@ -1,5 +1,5 @@
 import { planPolls, PollSchedule } from '../../../src/generations/timing';
-import { TimingLearner, timingBucket } from '../../../src/generations/timing-learner';
+import { TimingLearner, timingBucket, timingBucketInput } from '../../../src/generations/timing-learner';
 import { addSample, emptyWeights, seedWeights, TimeDistribution } from '../../../src/generations/time-distribution';
 import { typicalTimeFor } from '../../../src/generations/typical-time';
 import { createRandom } from '../../../src/simulator/random';
@@ -103,6 +103,39 @@ describe('TimingLearner', () => {
     expect(timingBucket({ model: 'm', durationSeconds: 5, resolution: '720P' as never })).toBe(
       timingBucket({ model: 'm', durationSeconds: 5, resolution: '720p' as never }),
     );
+  });
+
+  it('seeds a bucket with no samples at the pace its model has run in its other buckets, and leaves other models alone', async () => {
+    const learner = new TimingLearner({ minSamples: 10, halfLifeSamples: 1_000 });
+    const eight = { model: 'google/veo3', durationSeconds: 8 } as const;
+    const four = { model: 'google/veo3', durationSeconds: 4 } as const;
+    const statedMedian = (input: typeof four | typeof veo2) => new TimeDistribution(seedWeights(typicalTimeFor(input))).quantile(0.5);
+    const veo2 = { model: 'veo2' } as const;
+    const paceOfFour = () => learner.timingFor(four).distribution.quantile(0.5) / statedMedian(four);
+    expect(paceOfFour()).toBeCloseTo(1, 1);
+    // 8 s clips run 2× the stated 100–150 s. Asked before, the 4 s bucket is rebuilt all the same.
+    await feed(learner, eight, 3, 220, 270);
+    const fromThree = paceOfFour();
+    expect(fromThree).toBeGreaterThan(1.25); // three samples move it about half way (in log time)
+    expect(fromThree).toBeLessThan(1.65);
+    await feed(learner, eight, 30, 220, 270, 'more');
+    expect(paceOfFour()).toBeGreaterThan(1.7);
+    expect(paceOfFour()).toBeLessThan(2.2);
+    // Still the seed (at the model's pace), not this bucket's own samples.
+    expect(learner.timingFor(four)).toMatchObject({ samples: 0, learned: false });
+    expect(learner.timingFor(veo2).distribution.quantile(0.5) / statedMedian(veo2)).toBeCloseTo(1, 1);
+  });
+
+  it('reads a bucket key back into the request fields it was made from', () => {
+    for (const input of [
+      { model: 'google/veo3' },
+      { model: 'kling-video/v2.1/master/text-to-video', durationSeconds: 10 },
+      { model: 'bytedance/seedance-1-0-pro-t2v', durationSeconds: 5, resolution: '1080p' as never },
+      { model: 'm', resolution: '720p' as never },
+    ]) {
+      expect(timingBucket(timingBucketInput(timingBucket(input)))).toBe(timingBucket(input));
+      expect(timingBucketInput(timingBucket(input))).toEqual({ durationSeconds: undefined, resolution: undefined, ...input });
+    }
   });
 
   it('ignores times that are not positive', async () => {
