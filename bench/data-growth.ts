@@ -139,7 +139,7 @@ async function measureStore(label: string, open: () => Promise<OpenedStore>, pla
   for (const size of plan.sizes) {
     const { driver, drop, gatewayOptions, settle } = await open();
     const store = storeOver(driver);
-    const keeps = gatewayOptions?.cacheOwnerReads === true;
+    const keeps = gatewayOptions?.ownerReads !== undefined;
     const gatewayStore = keeps ? storeOver(driver, gatewayOptions) : store;
     try {
       await store.start();

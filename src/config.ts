@@ -58,6 +58,18 @@ const schema = v.object({
    */
   EMBEDDED_SHARED_BUFFERS_MB: v.optional(int(1, 4096), 16),
   /**
+   * Owners whose list pages and usage reports the embedded store keeps in memory until one of their
+   * generations changes (the least recently read owner goes first). Default 200; 0 turns the cache off.
+   * Unused with DATABASE_URL: other instances write to PostgreSQL, so a kept read could be stale.
+   */
+  EMBEDDED_READ_CACHE_OWNERS: v.optional(int(0, 1_000_000), 200),
+  /**
+   * Distinct reads (a list page with its filters and cursor, or a usage report) kept per owner by that
+   * cache; the oldest goes first. Default 20. A full page (100 ids and versions) takes about 10 KB, so
+   * the defaults hold at most ~40 MB.
+   */
+  EMBEDDED_READ_CACHE_READS_PER_OWNER: v.optional(int(1, 1000), 20),
+  /**
    * With the embedded store in DATA_DIR, listen on the Unix socket DATA_DIR/admin.sock (mode 0600,
    * never on the network) so that `npm run keys` works while the gateway runs. Default true.
    */
@@ -427,6 +439,8 @@ export interface Config {
   dataDir: string | undefined;
   /** shared_buffers (MB) of the embedded store in a data folder (EMBEDDED_SHARED_BUFFERS_MB). */
   embeddedSharedBuffersMb: number;
+  /** The embedded store's kept owner reads (EMBEDDED_READ_CACHE_OWNERS, EMBEDDED_READ_CACHE_READS_PER_OWNER). */
+  embeddedReadCache: { owners: number; readsPerOwner: number };
   /** Listen on DATA_DIR/admin.sock for key management (embedded store in a folder only). */
   adminSocket: boolean;
   /** Null means: run the in-process simulator. */
@@ -618,6 +632,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     host: e.HOST,
     dataDir: e.DATA_IN_MEMORY ? undefined : path.resolve(e.DATA_DIR),
     embeddedSharedBuffersMb: e.EMBEDDED_SHARED_BUFFERS_MB,
+    embeddedReadCache: { owners: e.EMBEDDED_READ_CACHE_OWNERS, readsPerOwner: e.EMBEDDED_READ_CACHE_READS_PER_OWNER },
     adminSocket: e.ADMIN_SOCKET,
     upstream,
     simulator: { port: e.SIMULATOR_PORT, timeScale: e.SIMULATOR_TIME_SCALE },

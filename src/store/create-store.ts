@@ -7,7 +7,7 @@ import type { Store } from './store';
  * Each is loaded only when chosen: a deployment pays for pg or PGlite's JavaScript, never both.
  */
 export async function createStore(
-  config: Pick<Config, 'dataDir'> & Partial<Pick<Config, 'databaseUrl' | 'databasePoolSize' | 'embeddedSharedBuffersMb'>>,
+  config: Pick<Config, 'dataDir'> & Partial<Pick<Config, 'databaseUrl' | 'databasePoolSize' | 'embeddedSharedBuffersMb' | 'embeddedReadCache'>>,
   log?: Logger,
   /** Names this process in the embedded data folder's lock. Default "gateway". */
   role?: string,
@@ -17,7 +17,7 @@ export async function createStore(
     return createPgStore({ connectionString: config.databaseUrl, poolSize: config.databasePoolSize, log });
   }
   const { createPgliteStore } = await import('./pglite-store.js');
-  return createPgliteStore({ dataDir: config.dataDir, role, sharedBuffersMb: config.embeddedSharedBuffersMb });
+  return createPgliteStore({ dataDir: config.dataDir, role, sharedBuffersMb: config.embeddedSharedBuffersMb, readCache: config.embeddedReadCache });
 }
 
 /** The store of createStore, opened and migrated (Store.start). */

@@ -14,14 +14,30 @@
  * write completed while it ran.
  */
 
-/** Owners whose reads are kept; the least recently read goes first. */
-const OWNERS_KEPT = 1_000;
-/** Distinct reads (query kind, cursor, filters, size, since) kept per owner; the oldest goes first. */
-const READS_PER_OWNER = 20;
+export interface OwnerReadCacheOptions {
+  /** Owners whose reads are kept; the least recently read goes first. Default 200 (EMBEDDED_READ_CACHE_OWNERS). */
+  owners?: number;
+  /**
+   * Distinct reads (query kind, cursor, filters, size, since) kept per owner; the oldest goes first.
+   * Default 20 (EMBEDDED_READ_CACHE_READS_PER_OWNER). A read is one usage report or one list page: at
+   * most 100 ids and versions, about 10 KB of heap, so the defaults hold at most ~40 MB however reads go.
+   */
+  readsPerOwner?: number;
+}
+
+export const DEFAULT_READ_CACHE_OWNERS = 200;
+export const DEFAULT_READ_CACHE_READS_PER_OWNER = 20;
 
 export class OwnerReadCache {
   private readonly owners = new Map<string, Map<string, unknown>>();
   private changes = 0;
+  private readonly ownersKept: number;
+  private readonly readsPerOwner: number;
+
+  constructor(options: OwnerReadCacheOptions = {}) {
+    this.ownersKept = options.owners ?? DEFAULT_READ_CACHE_OWNERS;
+    this.readsPerOwner = options.readsPerOwner ?? DEFAULT_READ_CACHE_READS_PER_OWNER;
+  }
 
   /**
    * The answer named `key` for `owner`, from memory or from `read` (which is then kept). Callers must
@@ -49,12 +65,13 @@ export class OwnerReadCache {
   }
 
   private keep(owner: string, key: string, value: unknown): void {
+    if (this.ownersKept <= 0 || this.readsPerOwner <= 0) return;
     let reads = this.owners.get(owner);
     if (!reads) {
-      if (this.owners.size >= OWNERS_KEPT) this.owners.delete(this.owners.keys().next().value!);
+      if (this.owners.size >= this.ownersKept) this.owners.delete(this.owners.keys().next().value!);
       this.owners.set(owner, (reads = new Map<string, unknown>()));
     }
-    if (reads.size >= READS_PER_OWNER) reads.delete(reads.keys().next().value!);
+    if (reads.size >= this.readsPerOwner) reads.delete(reads.keys().next().value!);
     reads.set(key, value);
   }
 }

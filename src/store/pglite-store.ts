@@ -2,6 +2,7 @@ import { access, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { lockDataFolder } from './data-folder-lock';
 import { templatePath } from './pglite-template-path';
+import type { OwnerReadCacheOptions } from './owner-read-cache';
 import { initialisePgliteDataDir, openPgliteThread } from './pglite-thread';
 import { SqlStore } from './sql-store';
 import type { SqlDriver } from './sql/session';
@@ -14,6 +15,12 @@ export interface PgliteStoreOptions {
   role?: string;
   /** shared_buffers (MB) for a data folder; undefined keeps PGlite's (128 MB). See EMBEDDED_SHARED_BUFFERS_MB. */
   sharedBuffersMb?: number;
+  /**
+   * How many owners' list pages and usage reports are kept in memory until they change (this process
+   * alone writes to its PGlite database, so a kept read is exact). Defaults in OwnerReadCache; 0 owners
+   * keeps none.
+   */
+  readCache?: OwnerReadCacheOptions;
 }
 
 /**
@@ -21,11 +28,13 @@ export interface PgliteStoreOptions {
  * its own (pglite-thread.ts) so that no query blocks the gateway's main thread.
  */
 export function createPgliteStore(options: PgliteStoreOptions = {}): Store {
-  return new SqlStore(() => openPglite(options.dataDir, options.role ?? 'gateway', options.sharedBuffersMb), undefined, EMBEDDED_SQL_STORE_OPTIONS);
+  return new SqlStore(() => openPglite(options.dataDir, options.role ?? 'gateway', options.sharedBuffersMb), undefined, {
+    ownerReads: options.readCache ?? EMBEDDED_SQL_STORE_OPTIONS.ownerReads,
+  });
 }
 
-/** This process alone writes to its PGlite database, so list pages and usage reports can be kept until they change. */
-export const EMBEDDED_SQL_STORE_OPTIONS = { cacheOwnerReads: true } as const;
+/** This process alone writes to its PGlite database, so list pages and usage reports are kept until they change (default sizes). */
+export const EMBEDDED_SQL_STORE_OPTIONS = { ownerReads: {} } as const;
 
 async function openPglite(dataDir: string | undefined, role: string, sharedBuffersMb: number | undefined): Promise<SqlDriver> {
   if (dataDir === undefined) return openPgliteThread({ templateFile: templatePath() });

@@ -1,6 +1,6 @@
 import type { Generation, MediaCopy } from '../model/generation';
 import type { WebhookDelivery, WebhookEndpoint, WebhookSigningSecret } from '../model/webhook';
-import { OwnerReadCache } from './owner-read-cache';
+import { OwnerReadCache, type OwnerReadCacheOptions } from './owner-read-cache';
 import { migrations as defaultMigrations, type Migration } from './migrations';
 import { insertApiKey } from './sql/api-keys/insert';
 import { findApiKeyByHash, listApiKeys } from './sql/api-keys/select';
@@ -61,16 +61,16 @@ export class SqlStore implements Store {
   private readonly ownerReads: OwnerReadCache | null;
 
   /**
-   * `open` is called by `start()`, so a stopped store can be started again. `options.cacheOwnerReads`
-   * (default false) keeps list pages and usage reports in memory until the owner's generations change:
+   * `open` is called by `start()`, so a stopped store can be started again. `options.ownerReads`
+   * (default: none) keeps list pages and usage reports in memory until the owner's generations change:
    * only for a database this process alone writes to (see OwnerReadCache).
    */
   constructor(
     private readonly open: () => Promise<SqlDriver>,
     private readonly migrations: readonly Migration[] = defaultMigrations,
-    options: { cacheOwnerReads?: boolean } = {},
+    options: { ownerReads?: OwnerReadCacheOptions } = {},
   ) {
-    this.ownerReads = options.cacheOwnerReads ? new OwnerReadCache() : null;
+    this.ownerReads = options.ownerReads ? new OwnerReadCache(options.ownerReads) : null;
   }
 
   async start(): Promise<void> {

@@ -77,6 +77,7 @@ describe('loadConfig', () => {
       playground: true,
       devApiKey: true,
       embeddedSharedBuffersMb: 16,
+      embeddedReadCache: { owners: 200, readsPerOwner: 20 },
       logLevel: 'info',
       logFormat: 'auto',
       shutdownGraceMs: 10_000,

@@ -37,6 +37,57 @@ describe('OwnerReadCache', () => {
   });
 });
 
+describe('OwnerReadCache limits (EMBEDDED_READ_CACHE_OWNERS, EMBEDDED_READ_CACHE_READS_PER_OWNER)', () => {
+  /** Reads `key` for `owner` and says whether it came from memory. */
+  const cached = async (cache: OwnerReadCache, owner: string, key: string): Promise<boolean> => {
+    let fresh = false;
+    await cache.read(owner, key, async () => ((fresh = true), page(key)));
+    return !fresh;
+  };
+
+  it('drops the least recently read owner past `owners`', async () => {
+    const cache = new OwnerReadCache({ owners: 2 });
+    await cached(cache, 'alice', 'list');
+    await cached(cache, 'bob', 'list');
+    expect(await cached(cache, 'alice', 'list')).toBe(true); // alice is now the most recent
+    await cached(cache, 'carol', 'list'); // bob goes
+    expect(await cached(cache, 'alice', 'list')).toBe(true);
+    expect(await cached(cache, 'carol', 'list')).toBe(true);
+    expect(await cached(cache, 'bob', 'list')).toBe(false);
+  });
+
+  it("drops an owner's oldest read past `readsPerOwner`", async () => {
+    const cache = new OwnerReadCache({ readsPerOwner: 2 });
+    await cached(cache, 'alice', 'p1');
+    await cached(cache, 'alice', 'p2');
+    await cached(cache, 'alice', 'p3'); // p1 goes
+    expect(await cached(cache, 'alice', 'p3')).toBe(true);
+    expect(await cached(cache, 'alice', 'p2')).toBe(true);
+    expect(await cached(cache, 'alice', 'p1')).toBe(false);
+  });
+
+  it('keeps nothing with 0 owners', async () => {
+    const cache = new OwnerReadCache({ owners: 0 });
+    await cached(cache, 'alice', 'list');
+    expect(await cached(cache, 'alice', 'list')).toBe(false);
+  });
+
+  it(
+    "is sized by the embedded store's settings, and off at 0",
+    async () => {
+      const off = createPgliteStore({ readCache: { owners: 0 } });
+      await off.start();
+      try {
+        const first = await off.usageGroups('uma', null);
+        expect(await off.usageGroups('uma', null)).not.toBe(first); // asked again: nothing kept
+      } finally {
+        await off.stop();
+      }
+    },
+    START_TIMEOUT_MS,
+  );
+});
+
 describe('the embedded store keeps list pages and usage reports, and every write shows in the next read', () => {
   let store: Store;
   beforeAll(async () => {
