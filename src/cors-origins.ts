@@ -8,11 +8,19 @@
 export type CorsOrigins = '*' | readonly string[];
 
 /**
+ * The entry with any `user:password@` replaced by `…@`, before it is parsed or quoted in an error:
+ * configuration errors are logged, and an origin has no user part anyway (refused below).
+ */
+function withoutUserInfo(text: string): string {
+  return text.replace(/^([^/]*:\/\/)[^/?#]*@/, '$1…@');
+}
+
+/**
  * Parses one configured origin into the form browsers send in `Origin` (lower-case host, no default
  * port): `scheme://host[:port]`, http or https, nothing else. Throws an Error saying what is wrong.
  */
 export function parseOrigin(value: string): string {
-  const text = value.trim();
+  const text = withoutUserInfo(value.trim());
   const shape = /^([a-z][a-z0-9+.-]*):\/\/([^/?#]+)(.*)$/i.exec(text);
   if (!shape) throw new Error(`"${text}" is not an origin (scheme://host[:port])`);
   if (shape[3] !== '') throw new Error(`"${text}" has a path, query or fragment: an origin is only scheme://host[:port]`);

@@ -338,6 +338,9 @@ describe('loadConfig', () => {
     });
     expect(loadConfig({ CORS_ORIGINS: '*' }).cors).toEqual({ origins: '*' });
     expect(loadConfig({ CORS_ORIGINS: ' ' }).cors).toEqual({ origins: [] });
+    const withPassword = configError({ CORS_ORIGINS: 'https://ops:hunter2@app.example.com' });
+    expect(withPassword.message).toContain('user name');
+    expect(withPassword.message).not.toContain('hunter2');
     const bad = configError({ CORS_ORIGINS: 'https://app.example.com/app' });
     expect(bad.message).toContain('CORS_ORIGINS');
     expect(bad.message).toContain('path');
