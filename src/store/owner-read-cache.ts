@@ -25,8 +25,8 @@ export interface OwnerReadCacheOptions {
   readsPerOwner?: number;
 }
 
-export const DEFAULT_READ_CACHE_OWNERS = 200;
-export const DEFAULT_READ_CACHE_READS_PER_OWNER = 20;
+const DEFAULT_READ_CACHE_OWNERS = 200;
+const DEFAULT_READ_CACHE_READS_PER_OWNER = 20;
 
 export class OwnerReadCache {
   private readonly owners = new Map<string, Map<string, unknown>>();

@@ -109,8 +109,8 @@ describe('TimingLearner', () => {
     const learner = new TimingLearner({ minSamples: 10, halfLifeSamples: 1_000 });
     const eight = { model: 'google/veo3', durationSeconds: 8 } as const;
     const four = { model: 'google/veo3', durationSeconds: 4 } as const;
-    const statedMedian = (input: typeof four | typeof veo2) => new TimeDistribution(seedWeights(typicalTimeFor(input))).quantile(0.5);
     const veo2 = { model: 'veo2' } as const;
+    const statedMedian = (input: typeof four | typeof veo2) => new TimeDistribution(seedWeights(typicalTimeFor(input))).quantile(0.5);
     const paceOfFour = () => learner.timingFor(four).distribution.quantile(0.5) / statedMedian(four);
     expect(paceOfFour()).toBeCloseTo(1, 1);
     // 8 s clips run 2× the stated 100–150 s. Asked before, the 4 s bucket is rebuilt all the same.
